@@ -1,0 +1,45 @@
+import { Field, Float64, Schema, Table, tableFromArrays, Utf8, vectorFromArray } from 'apache-arrow';
+import { describe, expect, test } from 'vitest';
+import { arrowToParquet, isArrowFile, parquetToArrow, readArrowTable, writeArrowTable } from './arrow';
+import { DataRejectedError } from './errors';
+
+describe('Arrow IPC files', () => {
+  test('round-trip keeps rows, types and nulls', () => {
+    const table = new Table({
+      amount: vectorFromArray([1.5, null, 3], new Float64()),
+      name: vectorFromArray(['a', 'b', null], new Utf8()),
+    });
+    const bytes = writeArrowTable(table);
+    expect(isArrowFile(bytes)).toBe(true);
+    const back = readArrowTable(bytes);
+    expect(back.numRows).toBe(3);
+    expect(back.getChild('amount')?.toArray()[0]).toBe(1.5);
+    expect(back.getChild('name')?.get(2)).toBeNull();
+    expect(String(back.schema.fields[1]?.type)).toBe('Utf8');
+  });
+
+  test('an empty table with schema metadata survives', () => {
+    const schema = new Schema([new Field('x', new Float64(), true)], new Map([['etl.table', 'orders']]));
+    const bytes = writeArrowTable(new Table(schema));
+    const back = readArrowTable(bytes);
+    expect(back.numRows).toBe(0);
+    expect(back.schema.metadata.get('etl.table')).toBe('orders');
+  });
+
+  test('bytes that are not an Arrow file are rejected naming the object', () => {
+    expect(() => readArrowTable(new Uint8Array(0), 'runs/r1/staged/orders.arrow')).toThrow(DataRejectedError);
+    expect(() => readArrowTable(new Uint8Array(0), 'runs/r1/staged/orders.arrow')).toThrow(
+      /runs\/r1\/staged\/orders\.arrow, found 0 bytes/,
+    );
+  });
+});
+
+describe('Parquet bridge', () => {
+  test('Arrow -> Parquet -> Arrow keeps the values', () => {
+    const table = tableFromArrays({ amount: Float64Array.from([1, 2, 3]) });
+    const parquet = arrowToParquet(writeArrowTable(table));
+    expect(Buffer.from(parquet.subarray(0, 4)).toString()).toBe('PAR1');
+    const back = parquetToArrow(parquet);
+    expect(Array.from(back.getChild('amount')!.toArray() as Float64Array)).toEqual([1, 2, 3]);
+  });
+});

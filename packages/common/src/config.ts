@@ -1,0 +1,77 @@
+/**
+ * Configuration is parsed once at start from the environment, validated with zod, and documented with
+ * `.describe()` on every field. A bad value stops the process with a message naming the variable.
+ */
+import { z } from 'zod';
+
+export const baseConfigSchema = z.object({
+  ETL_MODE: z
+    .enum(['local', 'gcp'])
+    .default('local')
+    .describe('Adapter set: local (folder + DuckDB) or gcp (Cloud Storage + BigQuery).'),
+  ETL_DATA_DIR: z
+    .string()
+    .min(1)
+    .default('.etl')
+    .describe('Local mode: folder holding blobs/ and warehouse.duckdb.'),
+  HOST: z
+    .string()
+    .min(1)
+    .default('127.0.0.1')
+    .describe('Interface a service listens on; loopback unless set (Cloud Run sets 0.0.0.0).'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080).describe('Port a service listens on; 0 picks a free one.'),
+  LOG_LEVEL: z
+    .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
+    .default('info')
+    .describe('Minimum log level.'),
+  GCP_PROJECT: z.string().min(1).optional().describe('Google Cloud project id (trace links, cloud adapters).'),
+  BODY_LIMIT: z.string().default('256kb').describe('Largest JSON request body a service accepts.'),
+});
+
+export type BaseConfig = z.infer<typeof baseConfigSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly issues: string[]) {
+    super(`invalid configuration:\n${issues.map((line) => `  ${line}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses `env` against `schema`; throws ConfigError listing every bad variable by name. */
+export function parseConfig<S extends z.ZodType>(schema: S, env: Record<string, string | undefined>): z.infer<S> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((issue) => {
+    const name = issue.path.join('.') || '(root)';
+    const value = typeof issue.path[0] === 'string' ? env[issue.path[0]] : undefined;
+    const shown = value === undefined ? 'unset' : `got ${JSON.stringify(value)}`;
+    return `${name}: ${issue.message} (${shown})`;
+  });
+  throw new ConfigError(issues);
+}
+
+/** For a process entry point: parse or print every issue and exit 1. */
+export function loadConfig<S extends z.ZodType>(schema: S, env = process.env): z.infer<S> {
+  try {
+    return parseConfig(schema, env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    process.exit(1);
+  }
+}
+
+/** Markdown rows documenting a config schema: name, default, description. */
+export function describeConfig(schema: z.ZodObject): Array<{ name: string; default: string; description: string }> {
+  return Object.entries(schema.shape).map(([name, field]) => {
+    const json = z.toJSONSchema(field as z.ZodType, { unrepresentable: 'any', io: 'input' }) as {
+      default?: unknown;
+      description?: string;
+    };
+    return {
+      name,
+      default: json.default === undefined ? '' : String(json.default),
+      description: (field as z.ZodType).description ?? json.description ?? '',
+    };
+  });
+}

@@ -1,0 +1,3 @@
+export * from './openapi';
+export * from './server';
+export * from './service-app';

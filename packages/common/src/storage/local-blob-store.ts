@@ -1,0 +1,136 @@
+/**
+ * BlobStore on a local folder. Writes go to a temporary file in the same folder, then rename (atomic
+ * on POSIX), so a crash mid-write never leaves a partial object under its final key.
+ */
+import { randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { link, mkdir, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { pathToFileURL } from 'node:url';
+import { ConflictError, InvalidRequestError, NotFoundError } from '../errors';
+import type { BlobInfo, BlobStore, PutOptions } from './blob-store';
+
+const TEMP_MARK = '.tmp-';
+
+function isErrno(error: unknown, code: string): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code;
+}
+
+export class LocalBlobStore implements BlobStore {
+  readonly location: string;
+  private readonly root: string;
+
+  constructor(root: string) {
+    this.root = path.resolve(root);
+    this.location = pathToFileURL(this.root).href;
+  }
+
+  /** The file behind a key; only keys inside the root are accepted. */
+  filePath(key: string): string {
+    const segments = key.split('/');
+    if (key.length === 0 || key.startsWith('/') || segments.some((s) => s === '' || s === '.' || s === '..')) {
+      throw new InvalidRequestError(`invalid object key ${JSON.stringify(key)}`);
+    }
+    if (segments.some((s) => s.startsWith(TEMP_MARK))) {
+      throw new InvalidRequestError(`invalid object key ${JSON.stringify(key)}: '${TEMP_MARK}' names are reserved`);
+    }
+    return path.join(this.root, ...segments);
+  }
+
+  uri(key: string): string {
+    return this.filePath(key);
+  }
+
+  async put(key: string, body: Uint8Array | string | Readable, options: PutOptions = {}): Promise<BlobInfo> {
+    const target = this.filePath(key);
+    await mkdir(path.dirname(target), { recursive: true });
+    const temp = path.join(path.dirname(target), `${TEMP_MARK}${randomUUID()}`);
+    try {
+      const source = body instanceof Readable ? body : Readable.from([typeof body === 'string' ? Buffer.from(body) : body]);
+      await pipeline(source, createWriteStream(temp));
+      if (options.ifAbsent) {
+        // link() fails when the target exists: an atomic create-if-absent.
+        try {
+          await link(temp, target);
+        } catch (error) {
+          if (isErrno(error, 'EEXIST')) throw new ConflictError(`object ${key} already exists`, { objectKey: key });
+          throw error;
+        }
+        await unlink(temp);
+      } else {
+        await rename(temp, target);
+      }
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw error;
+    }
+    return (await this.stat(key))!;
+  }
+
+  async get(key: string): Promise<Buffer> {
+    try {
+      return await readFile(this.filePath(key));
+    } catch (error) {
+      if (isErrno(error, 'ENOENT')) throw this.notFound(key);
+      throw error;
+    }
+  }
+
+  async getStream(key: string): Promise<Readable> {
+    const file = this.filePath(key);
+    if (!(await this.exists(key))) throw this.notFound(key);
+    return createReadStream(file);
+  }
+
+  async stat(key: string): Promise<BlobInfo | undefined> {
+    try {
+      const info = await stat(this.filePath(key));
+      return info.isFile() ? { key, size: info.size, updated: info.mtime } : undefined;
+    } catch (error) {
+      if (isErrno(error, 'ENOENT') || isErrno(error, 'ENOTDIR')) return undefined;
+      throw error;
+    }
+  }
+
+  async exists(key: string): Promise<boolean> {
+    return (await this.stat(key)) !== undefined;
+  }
+
+  async list(prefix: string): Promise<BlobInfo[]> {
+    // Walk only the folder the prefix points into, then filter by the full prefix.
+    const slash = prefix.lastIndexOf('/');
+    const folderKey = slash < 0 ? '' : prefix.slice(0, slash);
+    const start = folderKey ? this.filePath(folderKey) : this.root;
+    const found: BlobInfo[] = [];
+    const walk = async (dir: string, keyPrefix: string): Promise<void> => {
+      let entries: import('node:fs').Dirent[];
+      try {
+        entries = await readdir(dir, { withFileTypes: true });
+      } catch (error) {
+        if (isErrno(error, 'ENOENT') || isErrno(error, 'ENOTDIR')) return;
+        throw error;
+      }
+      for (const entry of entries) {
+        if (entry.name.startsWith(TEMP_MARK)) continue;
+        const key = `${keyPrefix}${entry.name}`;
+        if (entry.isDirectory()) await walk(path.join(dir, entry.name), `${key}/`);
+        else if (entry.isFile() && key.startsWith(prefix)) {
+          const info = await stat(path.join(dir, entry.name));
+          found.push({ key, size: info.size, updated: info.mtime });
+        }
+      }
+    };
+    await walk(start, folderKey ? `${folderKey}/` : '');
+    return found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  async delete(key: string): Promise<void> {
+    await rm(this.filePath(key), { force: true });
+  }
+
+  private notFound(key: string): NotFoundError {
+    return new NotFoundError(`object ${key} not found in ${this.location}`, { objectKey: key });
+  }
+}

@@ -1,0 +1,94 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Float64, Table, Utf8, type Vector, vectorFromArray } from 'apache-arrow';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { writeArrowTable } from '../arrow';
+import { InvalidRequestError } from '../errors';
+import { DuckDbWarehouse } from './duckdb-warehouse';
+import type { LoadRequest } from './warehouse';
+
+let dir: string;
+let warehouse: DuckDbWarehouse;
+
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'warehouse-'));
+  warehouse = new DuckDbWarehouse({ file: path.join(dir, 'warehouse.duckdb') });
+});
+afterEach(async () => {
+  await warehouse.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+function orders(amounts: number[], extra?: string[]): Uint8Array {
+  const columns: Record<string, Vector> = {
+    amount: vectorFromArray(amounts, new Float64()),
+  };
+  if (extra) columns.note = vectorFromArray(extra, new Utf8());
+  return writeArrowTable(new Table(columns));
+}
+
+function request(arrow: Uint8Array, overrides: Partial<LoadRequest> = {}): LoadRequest {
+  return {
+    tables: [{ table: 'orders', arrow }],
+    source: 'local/demo/sales',
+    runId: 'run-1',
+    sourceVersion: 'v1',
+    loadedAt: new Date('2026-01-02T03:04:05Z'),
+    ...overrides,
+  };
+}
+
+describe('DuckDbWarehouse', () => {
+  test('loads rows with lineage columns', async () => {
+    const [result] = await warehouse.load(request(orders([1, 2, 3])));
+    expect(result).toEqual({ table: 'orders', rowsLoaded: 3, rowsReplaced: 0 });
+    const rows = await warehouse.query('SELECT amount, _source, _run_id, _source_version FROM orders ORDER BY amount');
+    expect(rows[0]).toEqual({ amount: 1, _source: 'local/demo/sales', _run_id: 'run-1', _source_version: 'v1' });
+  });
+
+  test('loading the same source again replaces its rows instead of appending', async () => {
+    await warehouse.load(request(orders([1, 2, 3])));
+    const [again] = await warehouse.load(request(orders([1, 2, 3]), { runId: 'run-2' }));
+    expect(again).toEqual({ table: 'orders', rowsLoaded: 3, rowsReplaced: 3 });
+    expect(await warehouse.query('SELECT count(*)::INT AS n, max(_run_id) AS run FROM orders')).toEqual([
+      { n: 3, run: 'run-2' },
+    ]);
+  });
+
+  test('different sources share a table without touching each other', async () => {
+    await warehouse.load(request(orders([1, 2])));
+    await warehouse.load(request(orders([5]), { source: 'local/other/sales' }));
+    expect(await warehouse.query('SELECT count(*)::INT AS n FROM orders')).toEqual([{ n: 3 }]);
+  });
+
+  test('a failed load leaves the previous rows in place', async () => {
+    await warehouse.load(request(orders([1, 2])));
+    const broken = request(orders([9]), {
+      tables: [
+        { table: 'orders', arrow: orders([9]) },
+        { table: 'orders_rejects', arrow: new Uint8Array([1, 2, 3]) },
+      ],
+      runId: 'run-2',
+    });
+    await expect(warehouse.load(broken)).rejects.toThrow();
+    expect(await warehouse.query('SELECT count(*)::INT AS n, max(_run_id) AS run FROM orders')).toEqual([
+      { n: 2, run: 'run-1' },
+    ]);
+  });
+
+  test('a column new in a later load is added', async () => {
+    await warehouse.load(request(orders([1])));
+    await warehouse.load(request(orders([2], ['hi']), { source: 'local/other/sales' }));
+    expect(await warehouse.query('SELECT amount, note FROM orders ORDER BY amount')).toEqual([
+      { amount: 1, note: null },
+      { amount: 2, note: 'hi' },
+    ]);
+  });
+
+  test('an invalid table name is rejected before it reaches SQL', async () => {
+    await expect(
+      warehouse.load(request(orders([1]), { tables: [{ table: 'orders"; DROP TABLE x; --', arrow: orders([1]) }] })),
+    ).rejects.toThrow(InvalidRequestError);
+  });
+});

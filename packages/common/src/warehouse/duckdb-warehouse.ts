@@ -1,0 +1,162 @@
+/**
+ * Warehouse on a DuckDB file. The file is opened for each operation and closed after it, so other
+ * processes (`etl query`, the insights app) can use it between loads; a lock held by another process is
+ * retried briefly, then reported as 503 (retryable).
+ */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { arrowToParquet } from '../arrow';
+import { UpstreamUnavailableError } from '../errors';
+import { assertTableName } from '../storage/object-keys';
+import { quoteIdentifier, quoteLiteral } from './sql';
+import type { LoadRequest, Row, TableLoadResult, Warehouse } from './warehouse';
+
+export interface DuckDbWarehouseOptions {
+  /** The database file; created on first use. */
+  file: string;
+  /** How long to wait for another process's lock before answering 503. */
+  lockTimeoutMs?: number;
+  /** DuckDB settings (threads, memory_limit, ...). */
+  settings?: Record<string, string>;
+}
+
+const LOCK_ERROR = /Could not set lock|Conflicting lock/i;
+
+export class DuckDbWarehouse implements Warehouse {
+  readonly kind = 'duckdb' as const;
+  readonly location: string;
+
+  constructor(private readonly options: DuckDbWarehouseOptions) {
+    this.location = path.resolve(options.file);
+  }
+
+  async load(request: LoadRequest): Promise<TableLoadResult[]> {
+    const tables = request.tables.map((t) => ({ ...t, table: assertTableName(t.table) }));
+    const scratch = await mkdtemp(path.join(tmpdir(), 'etl-load-'));
+    try {
+      const files = await Promise.all(
+        tables.map(async (t, i) => {
+          const file = path.join(scratch, `${i}.parquet`);
+          await writeFile(file, arrowToParquet(t.arrow));
+          return file;
+        }),
+      );
+      return await this.withConnection(async (connection) => {
+        await connection.run('BEGIN TRANSACTION');
+        try {
+          const results: TableLoadResult[] = [];
+          for (const [i, t] of tables.entries()) {
+            results.push(await replaceSlice(connection, t.table, files[i]!, request));
+          }
+          await connection.run('COMMIT');
+          return results;
+        } catch (error) {
+          await connection.run('ROLLBACK');
+          throw error;
+        }
+      });
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+  }
+
+  async query(sql: string, params: unknown[] = []): Promise<Row[]> {
+    return this.withConnection(async (connection) => {
+      const reader = await connection.runAndReadAll(sql, params as never);
+      return reader.getRowObjectsJS().map(toJsonSafeRow);
+    });
+  }
+
+  async close(): Promise<void> {
+    // Nothing is held open between operations.
+  }
+
+  private async withConnection<T>(work: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
+    await mkdir(path.dirname(this.location), { recursive: true });
+    const deadline = Date.now() + (this.options.lockTimeoutMs ?? 5_000);
+    let instance: DuckDBInstance | undefined;
+    while (!instance) {
+      try {
+        instance = await DuckDBInstance.create(this.location, this.options.settings);
+      } catch (error) {
+        if (!LOCK_ERROR.test(String(error)) || Date.now() > deadline) {
+          if (LOCK_ERROR.test(String(error))) {
+            throw new UpstreamUnavailableError(`warehouse ${this.location} is locked by another process`, {
+              cause: error,
+            });
+          }
+          throw error;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+    const connection = await instance.connect();
+    try {
+      return await work(connection);
+    } finally {
+      connection.closeSync();
+      instance.closeSync();
+    }
+  }
+}
+
+async function replaceSlice(
+  connection: DuckDBConnection,
+  table: string,
+  parquetFile: string,
+  request: LoadRequest,
+): Promise<TableLoadResult> {
+  const target = quoteIdentifier(table);
+  const source = `read_parquet(${quoteLiteral(parquetFile)})`;
+  const lineage = `$1::VARCHAR AS _source, $2::VARCHAR AS _run_id, $3::TIMESTAMPTZ AS _loaded_at, $4::VARCHAR AS _source_version`;
+  const params = [request.source, request.runId, request.loadedAt.toISOString(), request.sourceVersion];
+  await connection.run(`CREATE TABLE IF NOT EXISTS ${target} AS SELECT *, ${lineage} FROM ${source} LIMIT 0`, params);
+  await addMissingColumns(connection, table, source);
+  const deleted = await connection.runAndReadAll(`DELETE FROM ${target} WHERE _source = $1`, [request.source]);
+  const inserted = await connection.runAndReadAll(
+    `INSERT INTO ${target} BY NAME SELECT *, ${lineage} FROM ${source}`,
+    params,
+  );
+  return { table, rowsLoaded: changedRows(inserted.getRows()), rowsReplaced: changedRows(deleted.getRows()) };
+}
+
+/** A column that is new in this load is added (nullable), so older rows read NULL for it. */
+async function addMissingColumns(connection: DuckDBConnection, table: string, source: string): Promise<void> {
+  const existing = new Set(
+    (
+      await connection.runAndReadAll('SELECT column_name FROM information_schema.columns WHERE table_name = $1', [table])
+    )
+      .getRows()
+      .map((row) => String(row[0])),
+  );
+  const incoming = (await connection.runAndReadAll(`DESCRIBE SELECT * FROM ${source}`)).getRows();
+  for (const [name, type] of incoming) {
+    if (!existing.has(String(name))) {
+      await connection.run(`ALTER TABLE ${quoteIdentifier(table)} ADD COLUMN ${quoteIdentifier(String(name))} ${type}`);
+    }
+  }
+}
+
+function changedRows(rows: unknown[][]): number {
+  return Number(rows[0]?.[0] ?? 0);
+}
+
+function toJsonSafeRow(row: Record<string, unknown>): Row {
+  const out: Row = {};
+  for (const [key, value] of Object.entries(row)) out[key] = toJsonSafe(value);
+  return out;
+}
+
+function toJsonSafe(value: unknown): unknown {
+  if (typeof value === 'bigint') {
+    return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER)
+      ? Number(value)
+      : value.toString();
+  }
+  if (value instanceof Date) return value.toISOString();
+  if (Array.isArray(value)) return value.map(toJsonSafe);
+  if (value && typeof value === 'object') return toJsonSafeRow(value as Record<string, unknown>);
+  return value;
+}

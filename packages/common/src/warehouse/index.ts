@@ -1,0 +1,4 @@
+export * from './duckdb-warehouse';
+export * from './sql';
+export * from './warehouse';
+export * from './create-warehouse';

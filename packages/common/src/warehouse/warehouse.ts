@@ -1,0 +1,44 @@
+/**
+ * Where cleaned tables end up: DuckDB in embedded mode, BigQuery in the cloud. A load replaces the rows of
+ * one dataset (the slice) in a single transaction, so a re-run never duplicates rows and a failed load
+ * leaves the previous rows in place.
+ */
+
+export type Row = Record<string, unknown>;
+
+/** Lineage columns added to every loaded row. `_source` is the slice key a re-load replaces. */
+export const LINEAGE_COLUMNS = ['_source', '_run_id', '_loaded_at', '_source_version'] as const;
+
+export interface TableLoad {
+  /** Target table; validated with assertTableName. */
+  table: string;
+  /** The rows, as an Arrow IPC file. */
+  arrow: Uint8Array;
+}
+
+export interface LoadRequest {
+  tables: TableLoad[];
+  /** Dataset identity; rows already loaded under it are replaced. */
+  source: string;
+  runId: string;
+  sourceVersion: string;
+  loadedAt: Date;
+}
+
+export interface TableLoadResult {
+  table: string;
+  rowsLoaded: number;
+  /** Rows of the same source that this load replaced (0 on a first load). */
+  rowsReplaced: number;
+}
+
+export interface Warehouse {
+  readonly kind: 'duckdb' | 'bigquery';
+  /** Human-readable location, for messages. */
+  readonly location: string;
+  /** Replaces the slice `source` of every table, all tables in one transaction. */
+  load(request: LoadRequest): Promise<TableLoadResult[]>;
+  /** Runs read-only SQL; `params` bind to `$1..$n` (DuckDB) or `@name` (BigQuery). */
+  query(sql: string, params?: unknown[]): Promise<Row[]>;
+  close(): Promise<void>;
+}
