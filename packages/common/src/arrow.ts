@@ -16,7 +16,9 @@ export function isArrowFile(bytes: Uint8Array): boolean {
 /** Reads an Arrow IPC file; `name` (an object key) is only used in the error message. */
 export function readArrowTable(bytes: Uint8Array, name = 'input'): Table {
   if (!isArrowFile(bytes)) {
-    throw new DataRejectedError(`expected an Arrow IPC file at ${name}, found ${bytes.length} bytes without the ARROW1 magic`);
+    throw new DataRejectedError(
+      `expected an Arrow IPC file at ${name}, found ${bytes.length} bytes without the ARROW1 magic`,
+    );
   }
   return tableFromIPC(bytes);
 }

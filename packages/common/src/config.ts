@@ -19,12 +19,22 @@ export const baseConfigSchema = z.object({
     .min(1)
     .default('127.0.0.1')
     .describe('Interface a service listens on; loopback unless set (Cloud Run sets 0.0.0.0).'),
-  PORT: z.coerce.number().int().min(0).max(65535).default(8080).describe('Port a service listens on; 0 picks a free one.'),
+  PORT: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(65535)
+    .default(8080)
+    .describe('Port a service listens on; 0 picks a free one.'),
   LOG_LEVEL: z
     .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
     .default('info')
     .describe('Minimum log level.'),
-  GCP_PROJECT: z.string().min(1).optional().describe('Google Cloud project id (trace links, cloud adapters).'),
+  GCP_PROJECT: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('Google Cloud project id (trace links, cloud adapters).'),
   BODY_LIMIT: z.string().default('256kb').describe('Largest JSON request body a service accepts.'),
 });
 
@@ -38,7 +48,10 @@ export class ConfigError extends Error {
 }
 
 /** Parses `env` against `schema`; throws ConfigError listing every bad variable by name. */
-export function parseConfig<S extends z.ZodType>(schema: S, env: Record<string, string | undefined>): z.infer<S> {
+export function parseConfig<S extends z.ZodType>(
+  schema: S,
+  env: Record<string, string | undefined>,
+): z.infer<S> {
   const result = schema.safeParse(env);
   if (result.success) return result.data;
   const issues = result.error.issues.map((issue) => {
@@ -62,7 +75,9 @@ export function loadConfig<S extends z.ZodType>(schema: S, env = process.env): z
 }
 
 /** Markdown rows documenting a config schema: name, default, description. */
-export function describeConfig(schema: z.ZodObject): Array<{ name: string; default: string; description: string }> {
+export function describeConfig(
+  schema: z.ZodObject,
+): Array<{ name: string; default: string; description: string }> {
   return Object.entries(schema.shape).map(([name, field]) => {
     const json = z.toJSONSchema(field as z.ZodType, { unrepresentable: 'any', io: 'input' }) as {
       default?: unknown;

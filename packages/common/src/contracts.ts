@@ -26,11 +26,15 @@ export const sourceSchema = z
   .refine((s) => s === 'sample' || s.startsWith('local:') || s.startsWith('kaggle:'), {
     message: 'expected "sample", "local:PATH" or "kaggle:OWNER/SLUG"',
   })
-  .describe('Where the data comes from: sample, local:PATH (a .csv, a .zip or a folder) or kaggle:OWNER/SLUG.');
+  .describe(
+    'Where the data comes from: sample, local:PATH (a .csv, a .zip or a folder) or kaggle:OWNER/SLUG.',
+  );
 
 export const datasetSchema = z.object({
   id: z.string().describe('Dataset identity, <kind>/<owner>/<slug>; the warehouse slice a load replaces.'),
-  version: z.string().describe("Kaggle's version number, or the sha256 of the content for local and sample data."),
+  version: z
+    .string()
+    .describe("Kaggle's version number, or the sha256 of the content for local and sample data."),
   previousVersion: z.string().nullable().describe('Version of the last successful load, null if none.'),
   changed: z.boolean().describe('Whether the version differs from the last successful load.'),
 });
@@ -74,7 +78,9 @@ export const transformRequestSchema = z
       .min(0)
       .max(1)
       .default(0.1)
-      .describe('Quality gate: largest share of input rows that may be quarantined before the run fails (422).'),
+      .describe(
+        'Quality gate: largest share of input rows that may be quarantined before the run fails (422).',
+      ),
   })
   .strict();
 

@@ -18,7 +18,13 @@ export class PipelineError extends Error {
   readonly runId: string | undefined;
   readonly objectKey: string | undefined;
 
-  constructor(code: string, status: number, retryable: boolean, message: string, options: PipelineErrorOptions = {}) {
+  constructor(
+    code: string,
+    status: number,
+    retryable: boolean,
+    message: string,
+    options: PipelineErrorOptions = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
@@ -97,7 +103,9 @@ export function isPipelineError(value: unknown): value is PipelineError {
 /** The one error shape every service answers with. Unknown errors become a bare 500: no stack, no internals. */
 export function toErrorBody(error: unknown): { status: number; body: ErrorBody } {
   if (isPipelineError(error)) {
-    const body: ErrorBody = { error: { code: error.code, message: error.message, retryable: error.retryable } };
+    const body: ErrorBody = {
+      error: { code: error.code, message: error.message, retryable: error.retryable },
+    };
     if (error.details !== undefined) body.error.details = error.details;
     return { status: error.status, body };
   }

@@ -57,7 +57,10 @@ export function createSilentLogger(): Logger {
  * The Cloud Logging trace field from an `X-Cloud-Trace-Context: TRACE_ID/SPAN_ID;o=1` header, so
  * log lines of one request group together in the console.
  */
-export function traceFields(header: string | undefined, projectId: string | undefined): Record<string, string> {
+export function traceFields(
+  header: string | undefined,
+  projectId: string | undefined,
+): Record<string, string> {
   if (!header) return {};
   const traceId = header.split('/')[0];
   if (!traceId || !/^[0-9a-f]{1,64}$/i.test(traceId)) return {};

@@ -1,6 +1,12 @@
 import { raise } from './errors';
 import { FunctionRef, type WfMap, type WfValue } from './values';
 
+const KEYWORDS: Array<[string, WfValue]> = [
+  ['true', true],
+  ['false', false],
+  ['null', null],
+];
+
 /**
  * Parses JSON text into Workflows values. A hand-written parser because `JSON.parse` cannot tell `1`
  * (int) from `1.0` (double), a distinction `get_type()` and `/` vs `//` arithmetic depend on.
@@ -19,10 +25,16 @@ export function parseJson(text: string): WfValue {
   };
 
   const parseString = (): string => {
-    const match = /^"(?:[^"\\\u0000-\u001f]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*"/.exec(text.slice(pos));
+    const match = /^"(?:[^"\\]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*"/.exec(text.slice(pos));
     if (!match) return fail('invalid string');
-    pos += match[0].length;
-    return JSON.parse(match[0]) as string;
+    try {
+      // JSON.parse rejects raw control characters, as the JSON grammar requires.
+      const value = JSON.parse(match[0]) as string;
+      pos += match[0].length;
+      return value;
+    } catch {
+      return fail('invalid string');
+    }
   };
 
   const parseNumber = (): WfValue => {
@@ -81,9 +93,12 @@ export function parseJson(text: string): WfValue {
       }
     }
     if (char === '"') return parseString();
-    if (text.startsWith('true', pos)) return (pos += 4), true;
-    if (text.startsWith('false', pos)) return (pos += 5), false;
-    if (text.startsWith('null', pos)) return (pos += 4), null;
+    for (const [literal, value] of KEYWORDS) {
+      if (text.startsWith(literal, pos)) {
+        pos += literal.length;
+        return value;
+      }
+    }
     return parseNumber();
   };
 
@@ -105,8 +120,10 @@ export function encodeJson(value: WfValue, indent?: number | string): string {
       return String(item);
     }
     if (typeof item === 'string') return JSON.stringify(item);
-    if (item instanceof Uint8Array) return raise('TypeError', 'bytes cannot be JSON-encoded; use base64.encode');
-    if (item instanceof FunctionRef) return raise('TypeError', `function '${item.name}' cannot be JSON-encoded`);
+    if (item instanceof Uint8Array)
+      return raise('TypeError', 'bytes cannot be JSON-encoded; use base64.encode');
+    if (item instanceof FunctionRef)
+      return raise('TypeError', `function '${item.name}' cannot be JSON-encoded`);
     const open = pad ? `\n${pad.repeat(depth + 1)}` : '';
     const close = pad ? `\n${pad.repeat(depth)}` : '';
     const separator = pad ? `,${open}` : ',';
@@ -116,7 +133,9 @@ export function encodeJson(value: WfValue, indent?: number | string): string {
     }
     if (item.size === 0) return '{}';
     const colon = pad ? ': ' : ':';
-    const entries = [...item].map(([key, entry]) => `${JSON.stringify(key)}${colon}${encode(entry, depth + 1)}`);
+    const entries = [...item].map(
+      ([key, entry]) => `${JSON.stringify(key)}${colon}${encode(entry, depth + 1)}`,
+    );
     return `{${open}${entries.join(separator)}${close}}`;
   };
   return encode(value, 0);

@@ -131,3 +131,18 @@ export function toPlainValue(value: WfValue): unknown {
   if (value instanceof FunctionRef) return value.name;
   return value;
 }
+
+/** `JSON.stringify` for plain results that may hold bigints (printed as JSON numbers) or bytes. */
+export function stringifyPlain(value: unknown, indent?: number): string {
+  const marker = '@@workflow-int@@';
+  const text = JSON.stringify(
+    value,
+    (_key, item: unknown) => {
+      if (typeof item === 'bigint') return `${marker}${item}`;
+      if (item instanceof Uint8Array) return Buffer.from(item).toString('base64');
+      return item;
+    },
+    indent,
+  );
+  return text.replace(new RegExp(`"${marker}(-?\\d+)"`, 'g'), '$1');
+}

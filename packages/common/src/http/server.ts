@@ -40,7 +40,13 @@ export interface RunServiceOptions {
 }
 
 /** For a service's index.ts: listen, log the URL, handle SIGTERM/SIGINT; a startup failure exits 1. */
-export async function runService({ app, host, port, logger, onShutdown }: RunServiceOptions): Promise<RunningServer> {
+export async function runService({
+  app,
+  host,
+  port,
+  logger,
+  onShutdown,
+}: RunServiceOptions): Promise<RunningServer> {
   let running: RunningServer;
   try {
     running = await startServer(app, host, port);

@@ -7,7 +7,13 @@ import express, { type ErrorRequestHandler, type Express, type Request, type Req
 import { pinoHttp } from 'pino-http';
 import type { z } from 'zod';
 import type { EndpointContract } from '../contracts';
-import { InvalidRequestError, isPipelineError, NotFoundError, PayloadTooLargeError, toErrorBody } from '../errors';
+import {
+  InvalidRequestError,
+  isPipelineError,
+  NotFoundError,
+  PayloadTooLargeError,
+  toErrorBody,
+} from '../errors';
 import { type Logger, traceFields } from '../logging';
 import { buildOpenApi } from './openapi';
 
@@ -77,9 +83,14 @@ function requestLogger(logger: Logger, projectId: string | undefined): RequestHa
       return id;
     },
     customProps: (req) => traceFields(req.headers['x-cloud-trace-context'] as string | undefined, projectId),
-    customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+    customLogLevel: (_req, res, error) =>
+      error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
     serializers: {
-      req: (req: { method: string; url: string; id: unknown }) => ({ method: req.method, url: req.url, id: req.id }),
+      req: (req: { method: string; url: string; id: unknown }) => ({
+        method: req.method,
+        url: req.url,
+        id: req.id,
+      }),
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
     },
   });
@@ -89,7 +100,11 @@ function requestLogger(logger: Logger, projectId: string | undefined): RequestHa
 function fromBodyParser(error: unknown): unknown {
   const type = (error as { type?: unknown })?.type;
   if (type === 'entity.parse.failed') {
-    return new InvalidRequestError(`invalid JSON body: ${(error as Error).message}`, { cause: error }, 'INVALID_JSON');
+    return new InvalidRequestError(
+      `invalid JSON body: ${(error as Error).message}`,
+      { cause: error },
+      'INVALID_JSON',
+    );
   }
   if (type === 'entity.too.large') {
     const limit = (error as { limit?: number }).limit;

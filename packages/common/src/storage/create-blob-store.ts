@@ -9,6 +9,8 @@ export function createBlobStore(config: Pick<BaseConfig, 'ETL_MODE' | 'ETL_DATA_
     case 'local':
       return new LocalBlobStore(path.join(config.ETL_DATA_DIR, 'blobs'));
     case 'gcp':
-      throw new Error('ETL_MODE=gcp: the Cloud Storage adapter is not available in this build; use ETL_MODE=local');
+      throw new Error(
+        'ETL_MODE=gcp: the Cloud Storage adapter is not available in this build; use ETL_MODE=local',
+      );
   }
 }

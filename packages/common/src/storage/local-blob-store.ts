@@ -30,11 +30,17 @@ export class LocalBlobStore implements BlobStore {
   /** The file behind a key; only keys inside the root are accepted. */
   filePath(key: string): string {
     const segments = key.split('/');
-    if (key.length === 0 || key.startsWith('/') || segments.some((s) => s === '' || s === '.' || s === '..')) {
+    if (
+      key.length === 0 ||
+      key.startsWith('/') ||
+      segments.some((s) => s === '' || s === '.' || s === '..')
+    ) {
       throw new InvalidRequestError(`invalid object key ${JSON.stringify(key)}`);
     }
     if (segments.some((s) => s.startsWith(TEMP_MARK))) {
-      throw new InvalidRequestError(`invalid object key ${JSON.stringify(key)}: '${TEMP_MARK}' names are reserved`);
+      throw new InvalidRequestError(
+        `invalid object key ${JSON.stringify(key)}: '${TEMP_MARK}' names are reserved`,
+      );
     }
     return path.join(this.root, ...segments);
   }
@@ -48,14 +54,18 @@ export class LocalBlobStore implements BlobStore {
     await mkdir(path.dirname(target), { recursive: true });
     const temp = path.join(path.dirname(target), `${TEMP_MARK}${randomUUID()}`);
     try {
-      const source = body instanceof Readable ? body : Readable.from([typeof body === 'string' ? Buffer.from(body) : body]);
+      const source =
+        body instanceof Readable
+          ? body
+          : Readable.from([typeof body === 'string' ? Buffer.from(body) : body]);
       await pipeline(source, createWriteStream(temp));
       if (options.ifAbsent) {
         // link() fails when the target exists: an atomic create-if-absent.
         try {
           await link(temp, target);
         } catch (error) {
-          if (isErrno(error, 'EEXIST')) throw new ConflictError(`object ${key} already exists`, { objectKey: key });
+          if (isErrno(error, 'EEXIST'))
+            throw new ConflictError(`object ${key} already exists`, { objectKey: key });
           throw error;
         }
         await unlink(temp);

@@ -57,7 +57,10 @@ export function assertRawFileName(file: string): string {
     // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
     /[\u0000-\u001f]/.test(file) ||
     segments.some((segment) => segment === '' || segment === '.' || segment === '..');
-  if (bad) throw new InvalidRequestError(`invalid raw file name ${JSON.stringify(file)}: must be a relative path inside the run`);
+  if (bad)
+    throw new InvalidRequestError(
+      `invalid raw file name ${JSON.stringify(file)}: must be a relative path inside the run`,
+    );
   return file;
 }
 
@@ -70,13 +73,15 @@ function assertSegment(kind: string, value: string): string {
 
 export const runPrefix = (runId: string): string => `runs/${assertRunId(runId)}/`;
 export const rawPrefix = (runId: string): string => `${runPrefix(runId)}raw/`;
-export const rawKey = (runId: string, file: string): string => `${rawPrefix(runId)}${assertRawFileName(file)}`;
+export const rawKey = (runId: string, file: string): string =>
+  `${rawPrefix(runId)}${assertRawFileName(file)}`;
 export const stagedKey = (runId: string, table: string): string =>
   `${runPrefix(runId)}staged/${assertTableName(table)}.arrow`;
 export const quarantineKey = (runId: string, table: string): string =>
   `${runPrefix(runId)}quarantine/${assertTableName(table)}.arrow`;
 export const reportKey = (runId: string, stage: Stage): string => `${runPrefix(runId)}reports/${stage}.json`;
-export const manifestKey = (runId: string, stage: Stage): string => `${runPrefix(runId)}manifest/${stage}.json`;
+export const manifestKey = (runId: string, stage: Stage): string =>
+  `${runPrefix(runId)}manifest/${stage}.json`;
 export const datasetStateKey = (source: string, owner: string, slug: string): string =>
   `datasets/${assertSegment('source', source)}/${assertSegment('owner', owner)}/${assertSegment('slug', slug)}/state.json`;
 

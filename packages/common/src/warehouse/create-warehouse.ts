@@ -9,6 +9,8 @@ export function createWarehouse(config: Pick<BaseConfig, 'ETL_MODE' | 'ETL_DATA_
     case 'local':
       return new DuckDbWarehouse({ file: path.join(config.ETL_DATA_DIR, 'warehouse.duckdb') });
     case 'gcp':
-      throw new Error('ETL_MODE=gcp: the BigQuery adapter is not available in this build; use ETL_MODE=local');
+      throw new Error(
+        'ETL_MODE=gcp: the BigQuery adapter is not available in this build; use ETL_MODE=local',
+      );
   }
 }

@@ -43,8 +43,15 @@ describe('DuckDbWarehouse', () => {
   test('loads rows with lineage columns', async () => {
     const [result] = await warehouse.load(request(orders([1, 2, 3])));
     expect(result).toEqual({ table: 'orders', rowsLoaded: 3, rowsReplaced: 0 });
-    const rows = await warehouse.query('SELECT amount, _source, _run_id, _source_version FROM orders ORDER BY amount');
-    expect(rows[0]).toEqual({ amount: 1, _source: 'local/demo/sales', _run_id: 'run-1', _source_version: 'v1' });
+    const rows = await warehouse.query(
+      'SELECT amount, _source, _run_id, _source_version FROM orders ORDER BY amount',
+    );
+    expect(rows[0]).toEqual({
+      amount: 1,
+      _source: 'local/demo/sales',
+      _run_id: 'run-1',
+      _source_version: 'v1',
+    });
   });
 
   test('loading the same source again replaces its rows instead of appending', async () => {
@@ -88,7 +95,9 @@ describe('DuckDbWarehouse', () => {
 
   test('an invalid table name is rejected before it reaches SQL', async () => {
     await expect(
-      warehouse.load(request(orders([1]), { tables: [{ table: 'orders"; DROP TABLE x; --', arrow: orders([1]) }] })),
+      warehouse.load(
+        request(orders([1]), { tables: [{ table: 'orders"; DROP TABLE x; --', arrow: orders([1]) }] }),
+      ),
     ).rejects.toThrow(InvalidRequestError);
   });
 });

@@ -112,9 +112,14 @@ async function replaceSlice(
   const source = `read_parquet(${quoteLiteral(parquetFile)})`;
   const lineage = `$1::VARCHAR AS _source, $2::VARCHAR AS _run_id, $3::TIMESTAMPTZ AS _loaded_at, $4::VARCHAR AS _source_version`;
   const params = [request.source, request.runId, request.loadedAt.toISOString(), request.sourceVersion];
-  await connection.run(`CREATE TABLE IF NOT EXISTS ${target} AS SELECT *, ${lineage} FROM ${source} LIMIT 0`, params);
+  await connection.run(
+    `CREATE TABLE IF NOT EXISTS ${target} AS SELECT *, ${lineage} FROM ${source} LIMIT 0`,
+    params,
+  );
   await addMissingColumns(connection, table, source);
-  const deleted = await connection.runAndReadAll(`DELETE FROM ${target} WHERE _source = $1`, [request.source]);
+  const deleted = await connection.runAndReadAll(`DELETE FROM ${target} WHERE _source = $1`, [
+    request.source,
+  ]);
   const inserted = await connection.runAndReadAll(
     `INSERT INTO ${target} BY NAME SELECT *, ${lineage} FROM ${source}`,
     params,
@@ -126,7 +131,10 @@ async function replaceSlice(
 async function addMissingColumns(connection: DuckDBConnection, table: string, source: string): Promise<void> {
   const existing = new Set(
     (
-      await connection.runAndReadAll('SELECT column_name FROM information_schema.columns WHERE table_name = $1', [table])
+      await connection.runAndReadAll(
+        'SELECT column_name FROM information_schema.columns WHERE table_name = $1',
+        [table],
+      )
     )
       .getRows()
       .map((row) => String(row[0])),
@@ -134,7 +142,9 @@ async function addMissingColumns(connection: DuckDBConnection, table: string, so
   const incoming = (await connection.runAndReadAll(`DESCRIBE SELECT * FROM ${source}`)).getRows();
   for (const [name, type] of incoming) {
     if (!existing.has(String(name))) {
-      await connection.run(`ALTER TABLE ${quoteIdentifier(table)} ADD COLUMN ${quoteIdentifier(String(name))} ${type}`);
+      await connection.run(
+        `ALTER TABLE ${quoteIdentifier(table)} ADD COLUMN ${quoteIdentifier(String(name))} ${type}`,
+      );
     }
   }
 }

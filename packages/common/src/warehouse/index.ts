@@ -1,4 +1,4 @@
+export * from './create-warehouse';
 export * from './duckdb-warehouse';
 export * from './sql';
 export * from './warehouse';
-export * from './create-warehouse';

@@ -1,7 +1,22 @@
 import type { WfValue } from '../values';
 import { ExpressionSyntaxError, type Token, tokenize } from './lexer';
 
-export type BinaryOp = 'or' | 'and' | '==' | '!=' | '<' | '<=' | '>' | '>=' | 'in' | '+' | '-' | '*' | '/' | '//' | '%';
+export type BinaryOp =
+  | 'or'
+  | 'and'
+  | '=='
+  | '!='
+  | '<'
+  | '<='
+  | '>'
+  | '>='
+  | 'in'
+  | '+'
+  | '-'
+  | '*'
+  | '/'
+  | '//'
+  | '%';
 
 export type Expr =
   | { type: 'literal'; value: WfValue }
@@ -16,9 +31,22 @@ export type Expr =
 
 // Keywords are lower- or upper-case, never mixed (wf:reference/syntax/datatypes); booleans also allow Title case.
 const KEYWORDS: Record<string, string> = {
-  and: 'and', AND: 'and', or: 'or', OR: 'or', not: 'not', NOT: 'not', in: 'in', IN: 'in',
-  true: 'true', True: 'true', TRUE: 'true', false: 'false', False: 'false', FALSE: 'false',
-  null: 'null', NULL: 'null',
+  and: 'and',
+  AND: 'and',
+  or: 'or',
+  OR: 'or',
+  not: 'not',
+  NOT: 'not',
+  in: 'in',
+  IN: 'in',
+  true: 'true',
+  True: 'true',
+  TRUE: 'true',
+  false: 'false',
+  False: 'false',
+  FALSE: 'false',
+  null: 'null',
+  NULL: 'null',
 };
 
 const COMPARISONS = new Set(['==', '!=', '<', '<=', '>', '>=']);

@@ -1,0 +1,78 @@
+import { parseArgs } from 'node:util';
+import { resolveDataDir, resolveFromCaller, UsageError } from '../args';
+import { runPipeline } from '../run-pipeline';
+
+export const runUsage = `etl run [--source sample|local:PATH|kaggle:OWNER/SLUG] [--run-id ID] [--force]
+        [--rows N] [--seed S] [--table NAME] [--max-reject-rate R] [--data-dir DIR] [--json]`;
+
+/** `local:` paths are relative to where the user typed the command; the services run elsewhere. */
+export function normalizeSource(source: string): string {
+  if (source === 'sample' || source.startsWith('kaggle:')) return source;
+  if (source.startsWith('local:')) return `local:${resolveFromCaller(source.slice('local:'.length))}`;
+  throw new UsageError(
+    `unknown source ${JSON.stringify(source)}: expected sample, local:PATH or kaggle:OWNER/SLUG`,
+  );
+}
+
+export async function runCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      source: { type: 'string', default: 'sample' },
+      'run-id': { type: 'string' },
+      force: { type: 'boolean', default: false },
+      rows: { type: 'string' },
+      seed: { type: 'string' },
+      table: { type: 'string' },
+      'max-reject-rate': { type: 'string' },
+      'data-dir': { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  const options: Record<string, unknown> = {};
+  if (values.table) options.table = values.table;
+  if (values['max-reject-rate'] !== undefined)
+    options.maxRejectRate = toNumber(values['max-reject-rate'], '--max-reject-rate');
+  if (values.rows !== undefined || values.seed !== undefined) {
+    options.sample = {
+      ...(values.rows === undefined ? {} : { rows: toNumber(values.rows, '--rows') }),
+      ...(values.seed === undefined ? {} : { seed: toNumber(values.seed, '--seed') }),
+    };
+  }
+  const summary = await runPipeline({
+    source: normalizeSource(values.source),
+    dataDir: resolveDataDir(values['data-dir']),
+    runId: values['run-id'],
+    force: values.force,
+    options,
+    onProgress: (line) => process.stderr.write(`${line}\n`),
+  });
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(summary)}\n`);
+  } else {
+    printSummary(summary);
+  }
+  return summary.status === 'failed' ? 1 : 0;
+}
+
+function printSummary(summary: Awaited<ReturnType<typeof runPipeline>>): void {
+  const out = process.stdout;
+  out.write(
+    `run ${summary.runId}: ${summary.status} in ${summary.durationMs} ms (source ${summary.source})\n`,
+  );
+  if (summary.datasetVersion) out.write(`dataset version ${summary.datasetVersion}\n`);
+  for (const t of summary.tables) {
+    out.write(
+      `  ${t.name}: ${t.rowsIn} in, ${t.rowsLoaded} loaded, ${t.rowsQuarantined} quarantined, ${t.rowsDuplicate} duplicates\n`,
+    );
+  }
+  if (summary.error) out.write(`error: ${JSON.stringify(summary.error)}\n`);
+}
+
+function toNumber(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw new UsageError(`${flag} expects a number, got ${JSON.stringify(value)}`);
+  return n;
+}

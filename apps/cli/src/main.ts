@@ -1,0 +1,51 @@
+#!/usr/bin/env -S node --import tsx
+/** The `etl` command. Each command is a module under commands/; this file only dispatches. */
+import { errorMessage, isPipelineError } from '@etl/common/errors';
+import { UsageError } from './args';
+import { generateCommand, generateUsage } from './commands/generate';
+import { queryCommand, queryUsage } from './commands/query';
+import { runCommand, runUsage } from './commands/run';
+import { serveCommand, serveUsage } from './commands/serve';
+import { workflowCommand, workflowUsage } from './commands/workflow';
+
+const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
+  run: runCommand,
+  query: queryCommand,
+  serve: serveCommand,
+  generate: generateCommand,
+  workflow: workflowCommand,
+};
+
+const USAGE = `usage:
+  ${runUsage}
+  ${queryUsage}
+  ${serveUsage}
+  ${generateUsage}
+  ${workflowUsage}
+See README.md for every option and config variable.`;
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`etl: unknown command ${JSON.stringify(name)}\n${USAGE}\n`);
+    return 2;
+  }
+  try {
+    return await command(rest);
+  } catch (error) {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`etl ${name}: ${errorMessage(error)}\n`);
+      return 2;
+    }
+    const code = isPipelineError(error) ? ` [${error.code}]` : '';
+    process.stderr.write(`etl ${name}: ${errorMessage(error)}${code}\n`);
+    return 1;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,126 @@
+/**
+ * Starts the three services as child processes on loopback, the way Cloud Run runs them: each its own
+ * process, configured only by environment variables. Their JSON logs go to <data-dir>/logs/<service>.log.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+
+export const SERVICE_NAMES = ['extractor', 'transformer', 'loader'] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+const REPO_ROOT = path.resolve(import.meta.dirname, '../../..');
+const STARTUP_TIMEOUT_MS = 30_000;
+
+export interface RunningService {
+  name: ServiceName;
+  url: string;
+  child: ChildProcess;
+}
+
+export interface ServiceSet {
+  urls: Record<ServiceName, string>;
+  services: RunningService[];
+  logDir: string;
+  stop(): Promise<void>;
+}
+
+export interface StartServicesOptions {
+  dataDir: string;
+  /** Port of the extractor; the transformer and loader take the next two. 0 picks free ports. */
+  basePort?: number;
+  host?: string;
+  /** Extra environment for every service (LOG_LEVEL, limits, ...). */
+  env?: Record<string, string>;
+}
+
+export async function startServices(options: StartServicesOptions): Promise<ServiceSet> {
+  const logDir = path.join(options.dataDir, 'logs');
+  mkdirSync(logDir, { recursive: true });
+  const started = await Promise.allSettled(
+    SERVICE_NAMES.map((name, i) =>
+      startService(
+        name,
+        {
+          ...options.env,
+          ETL_DATA_DIR: options.dataDir,
+          HOST: options.host ?? '127.0.0.1',
+          PORT: String(options.basePort ? options.basePort + i : 0),
+        },
+        logDir,
+      ),
+    ),
+  );
+  const services = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const stop = () => stopServices(services);
+  const failed = started.find((s) => s.status === 'rejected');
+  if (failed) {
+    await stop();
+    throw (failed as PromiseRejectedResult).reason;
+  }
+  const urls = Object.fromEntries(services.map((s) => [s.name, s.url])) as Record<ServiceName, string>;
+  return { urls, services, logDir, stop };
+}
+
+function startService(
+  name: ServiceName,
+  env: Record<string, string>,
+  logDir: string,
+): Promise<RunningService> {
+  const entry = path.join(REPO_ROOT, 'services', name, 'src', 'index.ts');
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const log = createWriteStream(path.join(logDir, `${name}.log`), { flags: 'a' });
+  child.stderr?.pipe(log, { end: false });
+  const lines = createInterface({ input: child.stdout! });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${name} did not start within ${STARTUP_TIMEOUT_MS} ms; see ${log.path}`));
+    }, STARTUP_TIMEOUT_MS);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited during startup (${signal ?? `code ${code}`}); see ${log.path}`));
+    });
+    lines.on('line', (line) => {
+      log.write(`${line}\n`);
+      const url = listeningUrl(line);
+      if (url) {
+        clearTimeout(timer);
+        child.removeAllListeners('exit');
+        resolve({ name, url, child });
+      }
+    });
+  });
+}
+
+function listeningUrl(line: string): string | undefined {
+  try {
+    const record = JSON.parse(line) as { message?: unknown; url?: unknown };
+    return record.message === 'listening' && typeof record.url === 'string' ? record.url : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** SIGTERM (graceful: in-flight work finishes), then SIGKILL after a grace period. */
+async function stopServices(services: RunningService[]): Promise<void> {
+  await Promise.all(
+    services.map(
+      ({ child }) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+          child.once('exit', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+          child.kill('SIGTERM');
+        }),
+    ),
+  );
+}

@@ -1,0 +1,117 @@
+/**
+ * The load stage: a run's staged tables (and their quarantines, as `<table>_rejects`) go into the
+ * warehouse in one transaction, replacing the rows the same dataset loaded before. Only then is the
+ * dataset's state (last loaded version) written, and the manifest last: its presence means "done".
+ */
+import { readArrowTable } from '@etl/common/arrow';
+import {
+  type ExtractResponse,
+  type LoadRequest,
+  type LoadResponse,
+  loadResponseSchema,
+  type TransformResponse,
+} from '@etl/common/contracts';
+import { DataRejectedError, NotFoundError } from '@etl/common/errors';
+import type { Logger } from '@etl/common/logging';
+import {
+  type BlobStore,
+  datasetStateKey,
+  getJson,
+  manifestKey,
+  putJson,
+  reportKey,
+} from '@etl/common/storage';
+import type { TableLoad, Warehouse } from '@etl/common/warehouse';
+
+export interface LoaderDeps {
+  store: BlobStore;
+  warehouse: Warehouse;
+  logger: Logger;
+  now?: () => Date;
+}
+
+/** What the extractor reads back to decide whether a dataset changed. */
+export interface DatasetState {
+  version: string;
+  runId: string;
+  loadedAt: string;
+}
+
+export async function load(request: LoadRequest, deps: LoaderDeps): Promise<LoadResponse> {
+  const { runId } = request;
+  const { store, warehouse } = deps;
+  const logger = deps.logger.child({ runId, stage: 'load' });
+  const doneKey = manifestKey(runId, 'load');
+  if (await store.exists(doneKey)) {
+    logger.info('already loaded; returning the stored manifest');
+    return loadResponseSchema.parse(await getJson(store, doneKey));
+  }
+
+  const extract = await readManifest<ExtractResponse>(store, runId, 'extract');
+  const transform = await readManifest<TransformResponse>(store, runId, 'transform');
+  const started = Date.now();
+
+  const tables: TableLoad[] = [];
+  for (const t of transform.tables) {
+    tables.push({ table: t.name, arrow: await readStaged(store, t.stagedKey, t.rowsOut) });
+    tables.push({
+      table: `${t.name}_rejects`,
+      arrow: await readStaged(store, t.quarantineKey, t.rowsQuarantined),
+    });
+  }
+  const loadedAt = (deps.now ?? (() => new Date()))();
+  const results = await warehouse.load({
+    tables,
+    source: extract.dataset.id,
+    runId,
+    sourceVersion: extract.dataset.version,
+    loadedAt,
+  });
+  logger.info({ tables: results, ms: Date.now() - started }, 'loaded');
+
+  const [kind, owner, slug] = extract.dataset.id.split('/') as [string, string, string];
+  const state: DatasetState = { version: extract.dataset.version, runId, loadedAt: loadedAt.toISOString() };
+  await putJson(store, datasetStateKey(kind, owner, slug), state);
+
+  const response: LoadResponse = {
+    runId,
+    warehouse: warehouse.kind,
+    dataset: { id: extract.dataset.id, version: extract.dataset.version },
+    tables: results.map((r) => ({ name: r.table, rowsLoaded: r.rowsLoaded, rowsReplaced: r.rowsReplaced })),
+    loadedAt: loadedAt.toISOString(),
+    manifestKey: doneKey,
+  };
+  await putJson(store, reportKey(runId, 'load'), {
+    ...response,
+    warehouseLocation: warehouse.location,
+    ms: Date.now() - started,
+  });
+  await putJson(store, doneKey, response);
+  return response;
+}
+
+async function readManifest<T>(store: BlobStore, runId: string, stage: 'extract' | 'transform'): Promise<T> {
+  const key = manifestKey(runId, stage);
+  if (!(await store.exists(key))) {
+    throw new NotFoundError(`run ${runId} has no ${stage} manifest at ${key}: run the ${stage} stage first`, {
+      runId,
+      objectKey: key,
+    });
+  }
+  return getJson<T>(store, key);
+}
+
+/** Reads a staged Arrow file and checks it holds the rows its manifest promised. */
+async function readStaged(store: BlobStore, key: string, expectedRows: number): Promise<Uint8Array> {
+  const bytes = await store.get(key);
+  const rows = readArrowTable(bytes, key).numRows;
+  if (rows !== expectedRows) {
+    throw new DataRejectedError(
+      `expected ${expectedRows} rows in ${key} as its manifest says, found ${rows}`,
+      {
+        objectKey: key,
+      },
+    );
+  }
+  return bytes;
+}

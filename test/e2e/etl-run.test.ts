@@ -1,0 +1,133 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { etl, parseJsonStdout, SUPERSTORE_CSV } from './cli';
+
+interface Summary {
+  runId: string;
+  status: string;
+  source: string;
+  datasetVersion: string | null;
+  tables: Array<{
+    name: string;
+    rowsIn: number;
+    rowsLoaded: number;
+    rowsQuarantined: number;
+    rowsDuplicate: number;
+  }>;
+  durationMs: number;
+}
+
+let dataDir: string;
+beforeAll(async () => {
+  dataDir = await mkdtemp(path.join(tmpdir(), 'etl-e2e-'));
+});
+afterAll(async () => {
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+async function count(table: string): Promise<number> {
+  const result = await etl([
+    'query',
+    '--json',
+    '--data-dir',
+    dataDir,
+    `SELECT count(*)::INT AS n FROM ${table}`,
+  ]);
+  expect(result.code, result.stderr).toBe(0);
+  return parseJsonStdout<Array<{ n: number }>>(result)[0]!.n;
+}
+
+describe('etl run (embedded: three services over HTTP, the workflow in the local runner, DuckDB)', () => {
+  test('the sample source loads with exact row accounting', async () => {
+    const result = await etl(['run', '--json', '--rows', '2000', '--run-id', 'e2e-1', '--data-dir', dataDir]);
+    expect(result.code, result.stderr).toBe(0);
+    const summary = parseJsonStdout<Summary>(result);
+    expect(summary).toMatchObject({ runId: 'e2e-1', status: 'succeeded', source: 'sample' });
+    expect(summary.tables.length).toBe(1);
+    const [sales] = summary.tables;
+    expect(sales!.rowsIn).toBe(2000);
+    expect(sales!.rowsLoaded + sales!.rowsQuarantined + sales!.rowsDuplicate).toBe(sales!.rowsIn);
+    expect(sales!.rowsQuarantined).toBeGreaterThan(0);
+    expect(sales!.rowsDuplicate).toBeGreaterThan(0);
+    expect(await count('sales')).toBe(sales!.rowsLoaded);
+    expect(await count('sales_rejects')).toBe(sales!.rowsQuarantined);
+    expect(result.stderr).toMatch(/extract/);
+  });
+
+  test('the same run again with --force leaves the same row count', async () => {
+    const before = await count('sales');
+    const result = await etl([
+      'run',
+      '--json',
+      '--force',
+      '--rows',
+      '2000',
+      '--run-id',
+      'e2e-1',
+      '--data-dir',
+      dataDir,
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(parseJsonStdout<Summary>(result).status).toBe('succeeded');
+    expect(await count('sales')).toBe(before);
+  });
+
+  test('an unchanged dataset under a new run id is skipped, and loaded again with --force without duplicates', async () => {
+    const before = await count('sales');
+    const skipped = parseJsonStdout<Summary>(
+      await etl(['run', '--json', '--rows', '2000', '--data-dir', dataDir]),
+    );
+    expect(skipped.status).toBe('skipped');
+    expect(skipped.tables).toEqual([]);
+    const forced = await etl(['run', '--json', '--force', '--rows', '2000', '--data-dir', dataDir]);
+    expect(parseJsonStdout<Summary>(forced).status).toBe('succeeded');
+    expect(await count('sales')).toBe(before);
+  });
+
+  test('a failing stage ends as failed, exits non-zero and records an alert', async () => {
+    const result = await etl(['run', '--json', '--source', 'local:/no/such/file.csv', '--data-dir', dataDir]);
+    expect(result.code).toBe(1);
+    const summary = parseJsonStdout<Summary & { error: { code: number } }>(result);
+    expect(summary.status).toBe('failed');
+    expect(summary.error.code).toBe(404);
+    const alerts = (await readFile(path.join(dataDir, 'alerts.jsonl'), 'utf8')).trim().split('\n');
+    expect(alerts.at(-1)).toContain('/no/such/file.csv');
+  });
+
+  test.skipIf(!existsSync(SUPERSTORE_CSV))(
+    'the real Superstore file accounts for all 9,994 rows (needs ../shared; skipped when absent)',
+    async () => {
+      const result = await etl([
+        'run',
+        '--json',
+        '--source',
+        `local:${SUPERSTORE_CSV}`,
+        '--data-dir',
+        dataDir,
+      ]);
+      expect(result.code, result.stderr).toBe(0);
+      const [table] = parseJsonStdout<Summary>(result).tables;
+      expect(table!.rowsIn).toBe(9994);
+      expect(table!.rowsLoaded + table!.rowsQuarantined + table!.rowsDuplicate).toBe(9994);
+      const rows = await etl([
+        'query',
+        '--json',
+        '--data-dir',
+        dataDir,
+        "SELECT product_name, strftime(order_date, '%Y-%m-%d') AS d FROM sales WHERE _source = 'local/files/sample-superstore' AND row_id = 1",
+      ]);
+      expect(parseJsonStdout<Array<{ d: string }>>(rows)[0]!.d).toBe('2016-11-08');
+      const curly = await etl([
+        'query',
+        '--json',
+        '--data-dir',
+        dataDir,
+        "SELECT count(*)::INT AS n FROM sales WHERE product_name LIKE '%”%'",
+      ]);
+      expect(parseJsonStdout<Array<{ n: number }>>(curly)[0]!.n).toBeGreaterThan(0);
+    },
+  );
+});
