@@ -64,6 +64,10 @@ export const extractRequestSchema = z
 export const extractResponseSchema = z.object({
   runId: runIdSchema,
   source: z.string(),
+  sample: z
+    .object({ rows: z.number().int(), seed: z.number().int() })
+    .optional()
+    .describe('Size and seed of the generated data, for source "sample".'),
   dataset: datasetSchema,
   files: z.array(rawFileSchema),
   manifestKey: z.string(),

@@ -85,10 +85,13 @@ export class UpstreamUnavailableError extends PipelineError {
   }
 }
 
-/** 502: a dependency answered with something we cannot use (bad credentials, unexpected reply). */
+/**
+ * 424: a dependency refused us in a way retrying cannot fix (rejected credentials, an unexpected reply).
+ * Not 502: Workflows' default retry predicate retries 502, and this must stay final.
+ */
 export class UpstreamError extends PipelineError {
   constructor(message: string, options?: PipelineErrorOptions, code = 'UPSTREAM_ERROR') {
-    super(code, 502, false, message, options);
+    super(code, 424, false, message, options);
   }
 }
 

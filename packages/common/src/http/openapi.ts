@@ -8,6 +8,7 @@ const ERROR_STATUSES: Record<string, string> = {
   '409': 'Conflicts with another run (terminal).',
   '413': 'Input larger than a configured limit (terminal).',
   '422': 'Data rejected, e.g. by the quality gate (terminal).',
+  '424': 'A dependency refused the request, e.g. rejected credentials (terminal).',
   '429': 'Rate limited upstream (retry).',
   '503': 'A dependency is unavailable (retry).',
   '500': 'A bug.',

@@ -1,0 +1,166 @@
+/**
+ * The extract stage: fetch a dataset (generated sample, local file/folder/zip, or Kaggle) into
+ * runs/<runId>/raw/, report its version and whether it changed since the last load, and store that
+ * report as the run's extract manifest. Its presence means "done": a repeated call returns it as is.
+ */
+import { createHash } from 'node:crypto';
+import {
+  type ExtractRequest,
+  type ExtractResponse,
+  extractResponseSchema,
+  type RawFile,
+} from '@etl/common/contracts';
+import { ConflictError, errorMessage, InvalidRequestError } from '@etl/common/errors';
+import type { Logger } from '@etl/common/logging';
+import { type BlobStore, manifestKey, putJson } from '@etl/common/storage';
+import { readDatasetState } from './dataset-state';
+import type { KaggleClient } from './kaggle-client';
+import { removeRawFiles } from './raw-files';
+import { parseSourceRef, type SourceRef } from './source-ref';
+import { extractKaggle } from './sources/kaggle';
+import { extractLocal } from './sources/local';
+import { DEFAULT_SAMPLE, extractSample } from './sources/sample';
+import type { SourceContext, SourceResult } from './sources/source';
+import type { ZipLimits } from './unzip';
+
+export interface ExtractDeps {
+  store: BlobStore;
+  logger: Logger;
+  /** Needed only for kaggle: sources; absent when no credentials are configured. */
+  kaggle?: KaggleClient;
+  /** LOCAL_SOURCE_ROOT: local: paths must resolve inside it; undefined allows any path. */
+  localRoot?: string;
+  /** Archive limits; each defaults to the config default. */
+  zipLimits?: Partial<ZipLimits>;
+}
+
+export const DEFAULT_ZIP_LIMITS: ZipLimits = {
+  maxUnzippedBytes: 4 * 1024 ** 3,
+  maxRatio: 200,
+  maxEntries: 1000,
+};
+
+/** sha256 over the sorted `sha256  name` lines (sha256sum's format): same files, same version. */
+export function computeContentVersion(files: readonly RawFile[]): string {
+  const lines = files
+    .map((file) => `${file.sha256}  ${file.name}\n`)
+    .sort()
+    .join('');
+  return createHash('sha256').update(lines).digest('hex');
+}
+
+async function readStoredManifest(
+  store: BlobStore,
+  key: string,
+  runId: string,
+): Promise<ExtractResponse | undefined> {
+  if (!(await store.exists(key))) return undefined;
+  try {
+    return extractResponseSchema.parse(JSON.parse((await store.get(key)).toString('utf8')));
+  } catch (error) {
+    throw new ConflictError(
+      `run ${runId} has an unreadable extract manifest at ${key} (${errorMessage(error)}); remove it or use another runId`,
+      { runId, objectKey: key, cause: error },
+    );
+  }
+}
+
+function runSource(
+  ref: SourceRef,
+  request: ExtractRequest,
+  context: SourceContext,
+  deps: ExtractDeps,
+): Promise<SourceResult> {
+  switch (ref.kind) {
+    case 'sample':
+      return extractSample(context, request.sample ?? DEFAULT_SAMPLE);
+    case 'local':
+      return extractLocal(context, ref.path, { root: deps.localRoot });
+    case 'kaggle':
+      if (!deps.kaggle) {
+        throw new InvalidRequestError(
+          `source ${request.source} needs Kaggle credentials: set KAGGLE_API_TOKEN, or KAGGLE_USERNAME and KAGGLE_KEY, in the extractor's environment`,
+          { runId: request.runId },
+          'KAGGLE_CREDENTIALS_MISSING',
+        );
+      }
+      return extractKaggle(context, ref, deps.kaggle);
+  }
+}
+
+/** What a run extracted, for the same-runId check: the source, and the size and seed of sample data. */
+function describeInput(source: string, sample: { rows: number; seed: number } | undefined): string {
+  return sample
+    ? `${JSON.stringify(source)} (${sample.rows} rows, seed ${sample.seed})`
+    : JSON.stringify(source);
+}
+
+export async function extract(request: ExtractRequest, deps: ExtractDeps): Promise<ExtractResponse> {
+  const { runId, source } = request;
+  const { store } = deps;
+  const logger = deps.logger.child({ runId, stage: 'extract' });
+  const ref = parseSourceRef(source);
+  if (request.sample !== undefined && ref.kind !== 'sample') {
+    throw new InvalidRequestError(`sample: only valid with source "sample", not ${JSON.stringify(source)}`, {
+      runId,
+    });
+  }
+
+  const sample = ref.kind === 'sample' ? (request.sample ?? DEFAULT_SAMPLE) : undefined;
+  const key = manifestKey(runId, 'extract');
+  const stored = await readStoredManifest(store, key, runId);
+  if (stored) {
+    const asked = describeInput(source, sample);
+    const done = describeInput(stored.source, stored.sample);
+    if (asked !== done) {
+      throw new ConflictError(
+        `run ${runId} already extracted ${done}; this request asks for ${asked}: use a new runId`,
+        { runId, objectKey: key },
+      );
+    }
+    logger.info({ objectKey: key }, 'extract already done for this run; returning the stored manifest');
+    return stored;
+  }
+
+  const context: SourceContext = {
+    store,
+    runId,
+    logger,
+    zipLimits: { ...DEFAULT_ZIP_LIMITS, ...deps.zipLimits },
+  };
+  let result: SourceResult;
+  try {
+    result = await runSource(ref, request, context, deps);
+  } catch (error) {
+    await removeRawFiles(store, runId);
+    throw error;
+  }
+
+  const version = result.version ?? computeContentVersion(result.files);
+  const state = await readDatasetState(store, result.dataset, logger);
+  const previousVersion = state?.version ?? null;
+  const response = extractResponseSchema.parse({
+    runId,
+    source,
+    ...(sample ? { sample: { rows: sample.rows, seed: sample.seed } } : {}),
+    dataset: {
+      id: `${result.dataset.kind}/${result.dataset.owner}/${result.dataset.slug}`,
+      version,
+      previousVersion,
+      changed: version !== previousVersion,
+    },
+    files: result.files,
+    manifestKey: key,
+  } satisfies ExtractResponse);
+  // Written last: the manifest marks the step done.
+  await putJson(store, key, response);
+  logger.info(
+    {
+      dataset: response.dataset,
+      files: response.files.length,
+      bytes: response.files.reduce((sum, f) => sum + f.bytes, 0),
+    },
+    'extract done',
+  );
+  return response;
+}
