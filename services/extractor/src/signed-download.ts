@@ -3,7 +3,10 @@
  * server advertised `Accept-Ranges: bytes` (as the Kaggle CLI does), else starts over; the caller's retry
  * policy decides how often. Sizes are counted, so a missing or lying Content-Length cannot exceed the limit.
  */
+
 import { open } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { PayloadTooLargeError, PipelineError, UpstreamError } from '@etl/common/errors';
 import { parseRetryAfter, TransientFailure } from './retry';
 
@@ -84,7 +87,9 @@ export async function downloadSignedUrl(
       if (!response.body)
         throw new UpstreamError(`${what} failed: storage sent no body`, {}, 'KAGGLE_DOWNLOAD_FAILED');
       try {
-        for await (const chunk of response.body) {
+        for await (const chunk of Readable.fromWeb(
+          response.body as WebReadableStream<Uint8Array>,
+        ) as AsyncIterable<Buffer>) {
           clearTimeout(timer);
           timer = setTimeout(stall, options.idleTimeoutMs);
           if (received + chunk.length > maxBytes) throw tooLarge(received + chunk.length);

@@ -1,0 +1,28 @@
+/** The transformer's HTTP face: validate, run the stage, answer with its manifest. */
+import { transformEndpoint, transformRequestSchema } from '@etl/common/contracts';
+import { createServiceApp, jsonRoute } from '@etl/common/http';
+import type { Express } from 'express';
+import { type TransformDeps, transform } from './transformer';
+
+export interface TransformerAppOptions {
+  bodyLimit?: string;
+  projectId?: string;
+}
+
+export function createTransformerApp(deps: TransformDeps, options: TransformerAppOptions = {}): Express {
+  return createServiceApp({
+    name: 'transformer',
+    logger: deps.logger,
+    endpoints: [transformEndpoint],
+    ...(options.bodyLimit === undefined ? {} : { bodyLimit: options.bodyLimit }),
+    ...(options.projectId === undefined ? {} : { projectId: options.projectId }),
+    routes: (app) => {
+      app.post(
+        transformEndpoint.path,
+        jsonRoute(transformRequestSchema, (request, req) =>
+          transform(request, { ...deps, logger: req.log ?? deps.logger }),
+        ),
+      );
+    },
+  });
+}

@@ -1,0 +1,33 @@
+/**
+ * Header names -> snake_case SQL identifiers: `Order Date` -> `order_date`, `Sub-Category` ->
+ * `sub_category`, `OrderID` -> `order_id`. Empty names and names starting with a digit get a `col_`
+ * prefix; collisions get `_2`, `_3`... The result matches the warehouse table-name rule (63 characters),
+ * and is still quoted wherever it reaches SQL.
+ */
+
+const MAX_LENGTH = 63;
+
+export function toSnakeCase(header: string): string {
+  const base = header
+    .replaceAll('ß', 'ss')
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '') // accents: é -> e
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2') // camelCase -> camel_Case
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2') // HTTPCode -> HTTP_Code
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '');
+  const name = base === '' || /^[0-9]/.test(base) ? `col_${base}`.replace(/_+$/, '') : base;
+  return name.slice(0, MAX_LENGTH).replace(/_+$/, '');
+}
+
+export function normalizeColumnNames(headers: readonly string[]): string[] {
+  const used = new Set<string>();
+  return headers.map((header) => {
+    const base = toSnakeCase(header.trim());
+    let name = base;
+    for (let n = 2; used.has(name); n++) name = `${base.slice(0, MAX_LENGTH - String(n).length - 1)}_${n}`;
+    used.add(name);
+    return name;
+  });
+}

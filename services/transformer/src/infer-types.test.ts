@@ -1,0 +1,65 @@
+import { describe, expect, test } from 'vitest';
+import { type ColumnStats, chooseType, DATE_FORMATS, dateShape } from './infer-types';
+
+const stats = (overrides: Partial<ColumnStats>): ColumnStats => ({
+  values: 100,
+  missingTokens: 0,
+  integers: 0,
+  leadingZeros: 0,
+  numbers: 0,
+  dates: DATE_FORMATS.map(() => 0),
+  timestamps: 0,
+  booleans: 0,
+  ...overrides,
+});
+
+describe('chooseType', () => {
+  test('integers at 98% make BIGINT; below, the next type that fits', () => {
+    expect(chooseType(stats({ integers: 98, numbers: 98 })).type).toBe('BIGINT');
+    expect(chooseType(stats({ integers: 97, numbers: 99 })).type).toBe('DOUBLE');
+    expect(chooseType(stats({ integers: 97, numbers: 97 })).type).toBe('VARCHAR');
+  });
+
+  test('a leading zero keeps a numeric-looking column as text', () => {
+    expect(chooseType(stats({ integers: 100, numbers: 100, leadingZeros: 1 }))).toEqual({
+      type: 'VARCHAR',
+      ambiguous: false,
+      missingTokens: false,
+    });
+  });
+
+  test('missing tokens are left out of the share', () => {
+    expect(chooseType(stats({ missingTokens: 10, integers: 90, numbers: 90 }))).toMatchObject({
+      type: 'BIGINT',
+      missingTokens: true,
+    });
+    expect(chooseType(stats({ values: 10, missingTokens: 10 })).type).toBe('VARCHAR');
+  });
+
+  test('dates: the format parsing most values; M/D/Y wins a tie with D/M/Y and is ambiguous', () => {
+    const mdy = DATE_FORMATS.indexOf('%m/%d/%Y');
+    const dmy = DATE_FORMATS.indexOf('%d/%m/%Y');
+    const dates = (m: number, d: number) => DATE_FORMATS.map((_, i) => (i === mdy ? m : i === dmy ? d : 0));
+    expect(chooseType(stats({ dates: dates(100, 100) }))).toMatchObject({
+      format: '%m/%d/%Y',
+      ambiguous: true,
+    });
+    expect(chooseType(stats({ dates: dates(60, 100) }))).toMatchObject({
+      format: '%d/%m/%Y',
+      ambiguous: false,
+    });
+    expect(chooseType(stats({ dates: dates(100, 37) }))).toMatchObject({
+      format: '%m/%d/%Y',
+      ambiguous: false,
+    });
+  });
+
+  test('timestamps and booleans', () => {
+    expect(chooseType(stats({ timestamps: 100 })).type).toBe('TIMESTAMP');
+    expect(chooseType(stats({ booleans: 100 })).type).toBe('BOOLEAN');
+  });
+
+  test('date shapes', () => {
+    expect(dateShape('%d.%m.%Y')).toBe('[0-9]{1,2}[.][0-9]{1,2}[.][0-9]{4}');
+  });
+});

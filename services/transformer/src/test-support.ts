@@ -1,0 +1,74 @@
+/** Test inputs written exactly as the extractor writes them: raw objects plus the extract manifest. */
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { readArrowTable } from '@etl/common/arrow';
+import type { ExtractResponse } from '@etl/common/contracts';
+import { createSilentLogger } from '@etl/common/logging';
+import { LocalBlobStore, manifestKey, putJson, rawKey } from '@etl/common/storage';
+import type { Table } from 'apache-arrow';
+import type { TransformDeps } from './transformer';
+
+export interface TestStore {
+  root: string;
+  store: LocalBlobStore;
+  deps: TransformDeps;
+  cleanup(): Promise<void>;
+}
+
+export async function createTestStore(): Promise<TestStore> {
+  const root = await mkdtemp(path.join(tmpdir(), 'transformer-test-'));
+  const store = new LocalBlobStore(path.join(root, 'blobs'));
+  return {
+    root,
+    store,
+    deps: { store, logger: createSilentLogger(), tempDir: root, duckdb: { threads: 2, memoryLimit: '1GB' } },
+    cleanup: () => rm(root, { recursive: true, force: true }),
+  };
+}
+
+/** Writes `files` under runs/<runId>/raw/ and the extract manifest listing them, in the given order. */
+export async function writeExtractedRun(
+  store: LocalBlobStore,
+  runId: string,
+  files: Record<string, string | Uint8Array>,
+): Promise<ExtractResponse> {
+  const listed: ExtractResponse['files'] = [];
+  for (const [name, content] of Object.entries(files)) {
+    const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : Buffer.from(content);
+    const key = rawKey(runId, name);
+    await store.put(key, bytes);
+    listed.push({ name, key, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') });
+  }
+  const manifest: ExtractResponse = {
+    runId,
+    source: 'local:/data/in',
+    dataset: { id: 'local/test/sales', version: 'v1', previousVersion: null, changed: true },
+    files: listed,
+    manifestKey: manifestKey(runId, 'extract'),
+  };
+  await putJson(store, manifest.manifestKey, manifest);
+  return manifest;
+}
+
+export async function readTable(store: LocalBlobStore, key: string): Promise<Table> {
+  return readArrowTable(await store.get(key), key);
+}
+
+/** Rows as plain objects (BigInt -> number, Date columns -> ISO date strings) for readable assertions. */
+export function rowsOf(table: Table): Record<string, unknown>[] {
+  const dateColumns = new Set(
+    table.schema.fields.filter((f) => String(f.type).startsWith('Date')).map((f) => f.name),
+  );
+  return table.toArray().map((row: { toJSON(): Record<string, unknown> }) =>
+    Object.fromEntries(
+      Object.entries(row.toJSON()).map(([name, value]) => {
+        if (typeof value === 'bigint') return [name, Number(value)];
+        if (dateColumns.has(name) && typeof value === 'number')
+          return [name, new Date(value).toISOString().slice(0, 10)];
+        return [name, value];
+      }),
+    ),
+  );
+}

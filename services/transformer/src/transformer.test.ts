@@ -1,0 +1,368 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { TransformResponse } from '@etl/common/contracts';
+import { DataRejectedError, NotFoundError } from '@etl/common/errors';
+import { getJson } from '@etl/common/storage';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import type { TransformReport } from './report';
+import { createTestStore, readTable, rowsOf, type TestStore, writeExtractedRun } from './test-support';
+import { transform } from './transformer';
+
+const SUPERSTORE = path.resolve(
+  import.meta.dirname,
+  '../../../../shared/data/superstore/Sample - Superstore.csv',
+);
+
+let t: TestStore;
+beforeEach(async () => {
+  t = await createTestStore();
+});
+afterEach(async () => {
+  await t.cleanup();
+});
+
+async function run(files: Record<string, string | Uint8Array>, maxRejectRate = 0.5, runId = 'r1') {
+  await writeExtractedRun(t.store, runId, files);
+  const response = await transform({ runId, maxRejectRate }, t.deps);
+  const counts = response.tables[0]!;
+  const staged = await readTable(t.store, counts.stagedKey);
+  const quarantine = await readTable(t.store, counts.quarantineKey);
+  const report = await getJson<TransformReport>(t.store, response.reportKey);
+  return { response, counts, staged, quarantine, report, rows: rowsOf(staged), rejects: rowsOf(quarantine) };
+}
+
+const typeOf = (report: TransformReport, name: string) => report.columns.find((c) => c.name === name);
+const fieldTypes = (result: Awaited<ReturnType<typeof run>>) =>
+  Object.fromEntries(result.staged.schema.fields.map((f) => [f.name, String(f.type)]));
+
+describe('transform: types and cleaning', () => {
+  test('infers typed columns, trims text, reads M/D/YYYY dates and keeps leading-zero codes as text', async () => {
+    const csv = [
+      'Row ID,Order Date,Customer Name,Sales,Postal Code,Shipped,Updated At',
+      '1,11/8/2016,  Claire Gute ,261.96,05408,yes,2024-01-05T10:00:00',
+      '2,1/3/2014,Darrin Van Huff, 14.62 ,42420,no,2024-01-06 11:30:00',
+      "3,12/31/2016,Sean O'Donnell,-22.3,10024,TRUE,2024-01-07T00:00:00",
+    ].join('\n');
+    const result = await run({ 'orders.csv': `${csv}\n` });
+    expect(result.rows[0]).toEqual({
+      row_id: 1,
+      order_date: '2016-11-08',
+      customer_name: 'Claire Gute',
+      sales: 261.96,
+      postal_code: '05408',
+      shipped: true,
+      updated_at: Date.UTC(2024, 0, 5, 10),
+    });
+    expect(result.rows[1]).toMatchObject({ order_date: '2014-01-03', sales: 14.62, shipped: false });
+    expect(fieldTypes(result)).toEqual({
+      row_id: 'Int64',
+      order_date: 'Date32<DAY>',
+      customer_name: 'Utf8',
+      sales: 'Float64',
+      postal_code: 'Utf8',
+      shipped: 'Bool',
+      updated_at: 'Timestamp<MICROSECOND>',
+    });
+    expect(typeOf(result.report, 'order_date')).toMatchObject({
+      type: 'DATE',
+      format: '%m/%d/%Y',
+      ambiguous: false,
+    });
+    expect(typeOf(result.report, 'postal_code')).toMatchObject({ type: 'VARCHAR', source: 'Postal Code' });
+  });
+
+  test('a date column that reads both as M/D/Y and D/M/Y is M/D/Y and marked ambiguous', async () => {
+    const result = await run({ 'a.csv': 'd\n1/2/2020\n3/4/2020\n' });
+    expect(typeOf(result.report, 'd')).toMatchObject({ type: 'DATE', format: '%m/%d/%Y', ambiguous: true });
+    expect(result.rows.map((r) => r['d'])).toEqual(['2020-01-02', '2020-03-04']);
+  });
+
+  test('D/M/Y is chosen when only it parses the values', async () => {
+    const result = await run({ 'a.csv': 'd\n25/12/2020\n3/4/2020\n' });
+    expect(typeOf(result.report, 'd')).toMatchObject({ type: 'DATE', format: '%d/%m/%Y', ambiguous: false });
+    expect(result.rows.map((r) => r['d'])).toEqual(['2020-12-25', '2020-04-03']);
+  });
+
+  test('"NA" is missing in a numeric column but a value in a text column', async () => {
+    const csv = 'amount,grade,note\n1.5,A,x\nNA,NA,\nn/a,B,-\n-,NA,y\n2,C,NULL\n';
+    const result = await run({ 'a.csv': csv });
+    expect(typeOf(result.report, 'amount')).toMatchObject({ type: 'DOUBLE', missingTokens: true, nulls: 3 });
+    expect(typeOf(result.report, 'grade')).toMatchObject({ type: 'VARCHAR', missingTokens: false });
+    expect(result.rows.map((r) => r['amount'])).toEqual([1.5, null, null, null, 2]);
+    expect(result.rows.map((r) => r['grade'])).toEqual(['A', 'NA', 'B', 'NA', 'C']);
+    expect(result.rows.map((r) => r['note'])).toEqual(['x', null, '-', 'y', 'NULL']);
+  });
+
+  test('exact duplicate rows are removed, counted, and the first is kept', async () => {
+    const csv = 'id,name\n1,a\n2,b\n1, a \n3,c\n2,b\n1,a\n';
+    const result = await run({ 'a.csv': csv });
+    expect(result.counts).toMatchObject({ rowsIn: 6, rowsOut: 3, rowsQuarantined: 0, rowsDuplicate: 3 });
+    expect(result.rows).toEqual([
+      { id: 1, name: 'a' },
+      { id: 2, name: 'b' },
+      { id: 3, name: 'c' },
+    ]);
+    expect(result.report.duplicates.examples[0]).toEqual({
+      file: 'a.csv',
+      line: 4,
+      keptFile: 'a.csv',
+      keptLine: 2,
+    });
+  });
+
+  test('bad numbers, dates and malformed lines are quarantined with reasons and line numbers', async () => {
+    const good = Array.from(
+      { length: 196 },
+      (_, i) => `${i + 1},2024-01-${String((i % 28) + 1).padStart(2, '0')},item ${i}`,
+    );
+    const lines = [
+      'qty,day,name',
+      ...good.slice(0, 10),
+      'abc,2024-01-01,bad qty', // line 12
+      '5,2024-13-45,"bad, date"', // line 13
+      '1,2,3,4', // line 14: too many fields
+      '"multi',
+      'line",2024-02-01,x', // line 15 (a quoted line break: one record)
+      ...good.slice(10),
+      'x1,2024-99-99,both bad',
+    ];
+    const result = await run({ 'a.csv': `${lines.join('\r\n')}\r\n` });
+    expect(result.counts).toMatchObject({ rowsIn: 201, rowsQuarantined: 5, rowsDuplicate: 0, rowsOut: 196 });
+    expect(result.counts.rowsIn).toBe(
+      result.counts.rowsOut + result.counts.rowsQuarantined + result.counts.rowsDuplicate,
+    );
+    expect(result.rejects.slice(0, 4)).toEqual([
+      {
+        line: 12,
+        raw: 'abc,2024-01-01,bad qty',
+        reason: 'invalid_bigint',
+        message: 'column qty: "abc" is not an integer',
+        file: 'a.csv',
+      },
+      {
+        line: 13,
+        raw: '5,2024-13-45,"bad, date"',
+        reason: 'invalid_date',
+        message: 'column day: "2024-13-45" is not a date in format %Y-%m-%d',
+        file: 'a.csv',
+      },
+      expect.objectContaining({ line: 14, raw: '1,2,3,4', reason: 'unparseable_line', file: 'a.csv' }),
+      expect.objectContaining({ line: 15, reason: 'invalid_bigint', raw: '"multi\r\nline",2024-02-01,x' }),
+    ]);
+    expect(result.rejects[4]).toMatchObject({
+      line: 202,
+      reason: 'invalid_bigint',
+      message:
+        'column qty: "x1" is not an integer; column day: "2024-99-99" is not a date in format %Y-%m-%d',
+    });
+    expect(result.report.reasons).toEqual({ invalid_bigint: 3, invalid_date: 1, unparseable_line: 1 });
+    expect(typeOf(result.report, 'qty')).toMatchObject({ type: 'BIGINT', invalid: 3 });
+    // Good rows keep their own line numbers around the rejected ones: the row after them is `11,...`.
+    expect(result.rows[10]).toMatchObject({ qty: 11, name: 'item 10' });
+    expect(String(result.quarantine.schema.fields.map((f) => `${f.name}:${f.type}`))).toBe(
+      'line:Int64,raw:Utf8,reason:Utf8,message:Utf8,file:Utf8',
+    );
+  });
+
+  test('an empty quarantine is still written, with its columns', async () => {
+    const result = await run({ 'a.csv': 'a\n1\n' });
+    expect(result.quarantine.numRows).toBe(0);
+    expect(result.quarantine.schema.fields.map((f) => f.name)).toEqual([
+      'line',
+      'raw',
+      'reason',
+      'message',
+      'file',
+    ]);
+    expect(await t.store.exists(result.counts.quarantineKey)).toBe(true);
+  });
+});
+
+describe('transform: bytes and encodings', () => {
+  test('a UTF-8 BOM is dropped and recorded', async () => {
+    const bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('Name,Qty\nCafé,1\n')]);
+    const result = await run({ 'a.csv': bytes });
+    expect(result.report.files[0]).toMatchObject({ encoding: 'utf-8-bom', rowsParsed: 1 });
+    expect(result.rows).toEqual([{ name: 'Café', qty: 1 }]);
+  });
+
+  test('Windows-1252 bytes are decoded: curly quotes and no-break space', async () => {
+    const bytes = Buffer.concat([
+      Buffer.from('Product Name,Qty\r\n'),
+      Buffer.from([0x93]),
+      Buffer.from('Wall'),
+      Buffer.from([0xa0]),
+      Buffer.from('Clock'),
+      Buffer.from([0x94]),
+      Buffer.from(',2\r\nCaf'),
+      Buffer.from([0xe9]),
+      Buffer.from(',3\r\n'),
+    ]);
+    const result = await run({ 'a.csv': bytes });
+    expect(result.report.files[0]!.encoding).toBe('windows-1252');
+    expect(result.rows.map((r) => r['product_name'])).toEqual(['\u201cWall\u00a0Clock\u201d', 'Café']);
+  });
+
+  test('CRLF, quoted commas and doubled quotes', async () => {
+    const csv = 'id,name\r\n1,"Message Book, Wirebound, Four 5 1/2"" X 4"" Forms/Pg."\r\n2,plain\r\n';
+    const result = await run({ 'a.csv': csv });
+    expect(result.rows).toEqual([
+      { id: 1, name: 'Message Book, Wirebound, Four 5 1/2" X 4" Forms/Pg.' },
+      { id: 2, name: 'plain' },
+    ]);
+  });
+
+  test('several files with one header form one table', async () => {
+    const result = await run({ 'a.csv': 'id,v\n1,x\n2,y\n', 'b.csv': 'id,v\r\n3,z\r\n1,x\r\n' });
+    expect(result.counts).toMatchObject({ rowsIn: 4, rowsOut: 3, rowsDuplicate: 1 });
+    expect(result.report.duplicates.examples[0]).toEqual({
+      file: 'b.csv',
+      line: 3,
+      keptFile: 'a.csv',
+      keptLine: 2,
+    });
+    expect(result.report.files.map((f) => f.rowsParsed)).toEqual([2, 2]);
+  });
+});
+
+describe('transform: quality gate, idempotency, errors', () => {
+  test('over the reject limit: 422, outputs written for inspection, no manifest', async () => {
+    const csv = `n\n${Array.from({ length: 60 }, (_, i) => i).join('\n')}\nx\n`; // 1 of 61 bad
+    await writeExtractedRun(t.store, 'r1', { 'a.csv': csv });
+    const error = await transform({ runId: 'r1', maxRejectRate: 0.01 }, t.deps).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DataRejectedError);
+    expect(error).toMatchObject({
+      code: 'QUALITY_GATE_FAILED',
+      status: 422,
+      message: expect.stringContaining(
+        'quality gate failed for run r1: 1.64% of 61 rows quarantined, above the limit of 1%',
+      ),
+      details: expect.objectContaining({
+        passed: false,
+        maxRejectRate: 0.01,
+        rowsIn: 61,
+        rowsQuarantined: 1,
+      }),
+    });
+    expect(await t.store.exists('runs/r1/staged/sales.arrow')).toBe(true);
+    expect(await t.store.exists('runs/r1/quarantine/sales.arrow')).toBe(true);
+    expect(await t.store.exists('runs/r1/reports/transform.json')).toBe(true);
+    expect(await t.store.exists('runs/r1/manifest/transform.json')).toBe(false);
+  });
+
+  test('a second call returns the stored manifest without redoing the work', async () => {
+    const first = await run({ 'a.csv': 'a\n1\n' });
+    await t.store.delete('runs/r1/raw/a.csv'); // redoing the work would now fail
+    const again: TransformResponse = await transform({ runId: 'r1' }, t.deps);
+    expect(again).toEqual(first.response);
+    expect(await getJson(t.store, 'runs/r1/manifest/transform.json')).toEqual(first.response);
+  });
+
+  test('a second call naming another table: 409', async () => {
+    await run({ 'a.csv': 'a\n1\n' });
+    await expect(transform({ runId: 'r1', table: 'orders' }, t.deps)).rejects.toMatchObject({
+      status: 409,
+      message: expect.stringContaining('already transformed into table sales, not orders'),
+    });
+  });
+
+  test('an extract manifest without CSV files: 422', async () => {
+    await writeExtractedRun(t.store, 'r1', { 'readme.txt': 'hello' });
+    await expect(transform({ runId: 'r1' }, t.deps)).rejects.toMatchObject({
+      status: 422,
+      message: 'run r1 has no CSV file to transform: its extract manifest lists readme.txt',
+    });
+  });
+
+  test('missing extract manifest: 404 naming the key', async () => {
+    const error = await transform({ runId: 'nope' }, t.deps).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NotFoundError);
+    expect(error).toMatchObject({
+      status: 404,
+      message: 'run nope has no extract manifest at runs/nope/manifest/extract.json',
+      objectKey: 'runs/nope/manifest/extract.json',
+    });
+  });
+
+  test('a listed raw file missing from the store: 404 naming the key', async () => {
+    await writeExtractedRun(t.store, 'r1', { 'a.csv': 'a\n1\n' });
+    await t.store.delete('runs/r1/raw/a.csv');
+    await expect(transform({ runId: 'r1' }, t.deps)).rejects.toMatchObject({
+      status: 404,
+      message: expect.stringContaining('runs/r1/raw/a.csv'),
+    });
+  });
+
+  test('a header and no rows: 422', async () => {
+    await writeExtractedRun(t.store, 'r1', { 'a.csv': 'id,name\r\n' });
+    await expect(transform({ runId: 'r1' }, t.deps)).rejects.toMatchObject({
+      status: 422,
+      code: 'EMPTY_TABLE',
+    });
+  });
+
+  test('files with different headers: 422 naming both', async () => {
+    await writeExtractedRun(t.store, 'r1', { 'a.csv': 'id,name\n1,x\n', 'b.csv': 'id,title\n2,y\n' });
+    await expect(transform({ runId: 'r1' }, t.deps)).rejects.toMatchObject({
+      status: 422,
+      code: 'HEADER_MISMATCH',
+      message: expect.stringMatching(
+        /runs\/r1\/raw\/a\.csv and runs\/r1\/raw\/b\.csv have different headers/,
+      ),
+    });
+  });
+
+  test('a file none of whose records parse: 422 naming it', async () => {
+    await writeExtractedRun(t.store, 'r1', { 'a.csv': 'a,b,c\n1,2,3\n', 'b.csv': 'a,b,c\n1;2;3\n4;5;6\n' });
+    await expect(transform({ runId: 'r1' }, t.deps)).rejects.toMatchObject({
+      status: 422,
+      code: 'UNPARSEABLE_FILE',
+      message: expect.stringContaining('could not parse runs/r1/raw/b.csv as CSV'),
+    });
+  });
+
+  test('an empty file: 422', async () => {
+    await writeExtractedRun(t.store, 'r1', { 'a.csv': '' });
+    await expect(transform({ runId: 'r1' }, t.deps)).rejects.toMatchObject({
+      status: 422,
+      code: 'EMPTY_FILE',
+    });
+  });
+});
+
+describe('transform: the real Superstore file', () => {
+  test.skipIf(!existsSync(SUPERSTORE))(
+    `Sample - Superstore.csv (cp1252, CRLF, quoted commas); skipped when ${SUPERSTORE} is absent`,
+    async () => {
+      const result = await run({ 'Sample - Superstore.csv': readFileSync(SUPERSTORE) }, 0.1);
+      const { counts, report, rows } = result;
+      expect(counts.rowsIn).toBe(9994);
+      expect(counts.rowsOut + counts.rowsQuarantined + counts.rowsDuplicate).toBe(9994);
+      expect(counts).toMatchObject({ rowsQuarantined: 0, rowsDuplicate: 0, rowsOut: 9994 });
+      expect(report.files[0]!.encoding).toBe('windows-1252');
+      expect(rows[0]).toMatchObject({
+        row_id: 1,
+        order_date: '2016-11-08',
+        ship_date: '2016-11-11',
+        sales: 261.96,
+      });
+      expect(typeOf(report, 'order_date')).toMatchObject({ type: 'DATE', format: '%m/%d/%Y' });
+      expect(typeOf(report, 'sales')).toMatchObject({ type: 'DOUBLE' });
+      expect(typeOf(report, 'quantity')).toMatchObject({ type: 'BIGINT' });
+      expect(typeOf(report, 'sub_category')).toMatchObject({ type: 'VARCHAR', source: 'Sub-Category' });
+      // Pure inference: 05408 (Burlington, VT) has a leading zero, so the column stays text; 4-digit ZIPs stay
+      // as they are until the profile feature pads them.
+      expect(typeOf(report, 'postal_code')).toMatchObject({ type: 'VARCHAR' });
+      expect(rows.filter((r) => r['postal_code'] === '05408')).toHaveLength(11);
+      const names = rows.map((r) => String(r['product_name']));
+      expect(names.some((n) => n.includes('\u201d'))).toBe(true);
+      expect(names.some((n) => n.includes('\u0094') || n.includes('\u0093'))).toBe(false);
+      expect(names).toContain('Wirebound Message Books, Two 4 1/4" x 5" Forms per Page');
+      expect(fieldTypes(result)).toMatchObject({
+        order_date: 'Date32<DAY>',
+        product_name: 'Utf8',
+        sales: 'Float64',
+      });
+    },
+  );
+});
