@@ -109,6 +109,8 @@ describe('etl workflow run', () => {
     const ends = events.filter((event) => event.phase === 'end');
     const stage = ['post', 'answer'].map((step) => `call_stage/${step}`);
     expect(ends.map((event) => `${event.workflow}/${event.step}`)).toEqual([
+      'main/read_argument',
+      'main/unwrap_pubsub_message',
       'main/init',
       'main/source_from_storage_event',
       'main/extract',

@@ -201,6 +201,25 @@ describe('etl.workflows.yaml: the happy path', () => {
     expect(result).toEqual(succeeded(EXECUTION_ID, 'gs://inbox/drops/sales.csv'));
   });
 
+  test('an Eventarc Pub/Sub message carrying a run request is unwrapped into the run argument', async () => {
+    const request = { source: 'kaggle:owner/slug', run_id: 'from-pubsub', options: { maxRejectRate: 0.05 } };
+    const event = {
+      specversion: '1.0',
+      type: 'google.cloud.pubsub.topic.v1.messagePublished',
+      source: '//pubsub.googleapis.com/projects/p/topics/etl-run-requests',
+      data: {
+        subscription: 'projects/p/subscriptions/eventarc-sub',
+        message: { data: Buffer.from(JSON.stringify(request)).toString('base64'), messageId: '1', attributes: {} },
+      },
+    };
+
+    const { result } = await runEtl(event);
+
+    expect(stub.bodies(EXTRACT)).toEqual([{ runId: 'from-pubsub', source: 'kaggle:owner/slug' }]);
+    expect(stub.bodies(TRANSFORM)).toEqual([{ runId: 'from-pubsub', maxRejectRate: 0.05 }]);
+    expect(result).toEqual(succeeded('from-pubsub', 'kaggle:owner/slug'));
+  });
+
   test('options go to the stage that owns them: sample to extract, table and maxRejectRate to transform', async () => {
     const options = { table: 'orders', maxRejectRate: 0.05, sample: { rows: 500, seed: 7 } };
 
