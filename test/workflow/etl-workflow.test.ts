@@ -209,7 +209,11 @@ describe('etl.workflows.yaml: the happy path', () => {
       source: '//pubsub.googleapis.com/projects/p/topics/etl-run-requests',
       data: {
         subscription: 'projects/p/subscriptions/eventarc-sub',
-        message: { data: Buffer.from(JSON.stringify(request)).toString('base64'), messageId: '1', attributes: {} },
+        message: {
+          data: Buffer.from(JSON.stringify(request)).toString('base64'),
+          messageId: '1',
+          attributes: {},
+        },
       },
     };
 

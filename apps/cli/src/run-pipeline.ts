@@ -3,9 +3,14 @@
  * runner against them, stop the services. The summary is the workflow's own return value.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { runWorkflowFile, type TraceEvent, WorkflowExecutionError } from '@etl/workflow-runner';
+import {
+  type AlertRecord,
+  runWorkflowFile,
+  type TraceEvent,
+  WorkflowExecutionError,
+} from '@etl/workflow-runner';
 import { startServices } from './services';
 
 export const WORKFLOW_FILE = path.resolve(import.meta.dirname, '../../../workflows/etl.workflows.yaml');
@@ -75,7 +80,13 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunSumma
         LOADER_URL: services.urls.loader,
         ALERT_TOPIC: 'projects/local/topics/etl-alerts',
       },
-      alertSink: path.join(options.dataDir, 'alerts.jsonl'),
+      // Local alerting: a JSON line in <data-dir>/alerts.jsonl and a line on the console; with
+      // PUBSUB_EMULATOR_HOST set, the alert goes to the Pub/Sub emulator instead.
+      alertSink: (record: AlertRecord) => {
+        appendFileSync(path.join(options.dataDir, 'alerts.jsonl'), `${JSON.stringify(record)}\n`);
+        progress(`ALERT ${alertSummary(record.data)}`);
+      },
+      pubsubEmulatorHost: process.env.PUBSUB_EMULATOR_HOST,
       trace: (event: TraceEvent) => {
         const stage = STAGE_STEPS[event.step];
         if (stage && event.phase === 'end')
@@ -98,4 +109,9 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunSumma
   } finally {
     await services.stop();
   }
+}
+
+function alertSummary(data: unknown): string {
+  const alert = data as { step?: unknown; error?: { code?: unknown; message?: unknown } } | null;
+  return `step ${String(alert?.step)} failed: ${String(alert?.error?.message)} (code ${String(alert?.error?.code)}); see alerts.jsonl`;
 }

@@ -54,6 +54,7 @@ async function run(argv: string[]): Promise<number> {
       env: Object.fromEntries(parsePairs(values.env, '--env')),
       trace: values.trace ? resolveFromCaller(values.trace) : undefined,
       fastRetries: values['fast-retries'],
+      pubsubEmulatorHost: process.env.PUBSUB_EMULATOR_HOST,
     });
     process.stdout.write(`${stringifyResult(result ?? null)}\n`);
     return 0;
