@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 
-export const baseConfigSchema = z.object({
+const baseConfigObject = z.object({
   ETL_MODE: z
     .enum(['local', 'gcp'])
     .default('local')
@@ -18,7 +18,7 @@ export const baseConfigSchema = z.object({
     .string()
     .min(1)
     .default('127.0.0.1')
-    .describe('Interface a service listens on; loopback unless set (Cloud Run sets 0.0.0.0).'),
+    .describe('Interface a service listens on; loopback unless set (on Cloud Run, Terraform sets 0.0.0.0).'),
   PORT: z.coerce
     .number()
     .int()
@@ -36,6 +36,37 @@ export const baseConfigSchema = z.object({
     .optional()
     .describe('Google Cloud project id (trace links, cloud adapters).'),
   BODY_LIMIT: z.string().default('256kb').describe('Largest JSON request body a service accepts.'),
+  GCP_REGION: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('gcp mode: BigQuery location of the dataset and its jobs, e.g. EU, US or europe-west1.'),
+  ETL_BUCKET: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$/, 'expected a Cloud Storage bucket name')
+    .optional()
+    .describe('gcp mode: Cloud Storage bucket for run data and the Parquet files staged for BigQuery.'),
+  BIGQUERY_DATASET: z
+    .string()
+    .regex(/^[A-Za-z0-9_]{1,1024}$/, 'expected a BigQuery dataset id (letters, digits, _)')
+    .optional()
+    .describe('gcp mode: BigQuery dataset the loader writes tables into.'),
+  GCS_API_ENDPOINT: z
+    .url()
+    .optional()
+    .describe('gcp mode: Cloud Storage endpoint of an emulator or test fake; unset = Google with ADC.'),
+  BIGQUERY_API_ENDPOINT: z
+    .url()
+    .optional()
+    .describe('gcp mode: BigQuery endpoint of an emulator or test fake; unset = Google with ADC.'),
+});
+
+/** Cross-field rule: the cloud adapters cannot start without these. Zod keeps it through `.extend()`. */
+export const baseConfigSchema = baseConfigObject.superRefine((config, ctx) => {
+  if (config.ETL_MODE !== 'gcp') return;
+  for (const name of ['GCP_PROJECT', 'ETL_BUCKET', 'BIGQUERY_DATASET'] as const) {
+    if (!config[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'required when ETL_MODE=gcp' });
+  }
 });
 
 export type BaseConfig = z.infer<typeof baseConfigSchema>;

@@ -1,16 +1,26 @@
 import path from 'node:path';
 import type { BaseConfig } from '../config';
+import { InvalidRequestError } from '../errors';
 import type { BlobStore } from './blob-store';
+import { GcsBlobStore } from './gcs-blob-store';
 import { LocalBlobStore } from './local-blob-store';
 
 /** The composition-root choice of adapter: called once, in a process's index.ts. */
-export function createBlobStore(config: Pick<BaseConfig, 'ETL_MODE' | 'ETL_DATA_DIR'>): BlobStore {
+export function createBlobStore(
+  config: Pick<BaseConfig, 'ETL_MODE' | 'ETL_DATA_DIR'> &
+    Partial<Pick<BaseConfig, 'GCP_PROJECT' | 'ETL_BUCKET' | 'GCS_API_ENDPOINT'>>,
+): BlobStore {
   switch (config.ETL_MODE) {
     case 'local':
       return new LocalBlobStore(path.join(config.ETL_DATA_DIR, 'blobs'));
     case 'gcp':
-      throw new Error(
-        'ETL_MODE=gcp: the Cloud Storage adapter is not available in this build; use ETL_MODE=local',
-      );
+      if (!config.ETL_BUCKET)
+        throw new InvalidRequestError('ETL_MODE=gcp needs ETL_BUCKET (the bucket name)');
+      // Credentials: Application Default Credentials; with GCS_API_ENDPOINT set the client sends none.
+      return new GcsBlobStore({
+        bucket: config.ETL_BUCKET,
+        ...(config.GCP_PROJECT ? { projectId: config.GCP_PROJECT } : {}),
+        ...(config.GCS_API_ENDPOINT ? { apiEndpoint: config.GCS_API_ENDPOINT } : {}),
+      });
   }
 }

@@ -1,16 +1,47 @@
 import path from 'node:path';
 import type { BaseConfig } from '../config';
+import { InvalidRequestError } from '../errors';
+import { GcsBlobStore } from '../storage/gcs-blob-store';
+import { BigQueryWarehouse } from './bigquery-warehouse';
 import { DuckDbWarehouse } from './duckdb-warehouse';
 import type { Warehouse } from './warehouse';
 
 /** The composition-root choice of adapter: called once, in a process's index.ts. */
-export function createWarehouse(config: Pick<BaseConfig, 'ETL_MODE' | 'ETL_DATA_DIR'>): Warehouse {
+export function createWarehouse(
+  config: Pick<BaseConfig, 'ETL_MODE' | 'ETL_DATA_DIR'> &
+    Partial<
+      Pick<
+        BaseConfig,
+        | 'GCP_PROJECT'
+        | 'GCP_REGION'
+        | 'ETL_BUCKET'
+        | 'BIGQUERY_DATASET'
+        | 'GCS_API_ENDPOINT'
+        | 'BIGQUERY_API_ENDPOINT'
+      >
+    >,
+): Warehouse {
   switch (config.ETL_MODE) {
     case 'local':
       return new DuckDbWarehouse({ file: path.join(config.ETL_DATA_DIR, 'warehouse.duckdb') });
-    case 'gcp':
-      throw new Error(
-        'ETL_MODE=gcp: the BigQuery adapter is not available in this build; use ETL_MODE=local',
-      );
+    case 'gcp': {
+      const { GCP_PROJECT, ETL_BUCKET, BIGQUERY_DATASET } = config;
+      if (!GCP_PROJECT || !ETL_BUCKET || !BIGQUERY_DATASET) {
+        throw new InvalidRequestError('ETL_MODE=gcp needs GCP_PROJECT, ETL_BUCKET and BIGQUERY_DATASET');
+      }
+      // Parquet is staged under `staging/` in the pipeline's bucket. Credentials: Application Default
+      // Credentials; with BIGQUERY_API_ENDPOINT set, a fixed-token client (see BigQueryWarehouse).
+      return new BigQueryWarehouse({
+        projectId: GCP_PROJECT,
+        dataset: BIGQUERY_DATASET,
+        ...(config.GCP_REGION ? { location: config.GCP_REGION } : {}),
+        ...(config.BIGQUERY_API_ENDPOINT ? { apiEndpoint: config.BIGQUERY_API_ENDPOINT } : {}),
+        store: new GcsBlobStore({
+          bucket: ETL_BUCKET,
+          projectId: GCP_PROJECT,
+          ...(config.GCS_API_ENDPOINT ? { apiEndpoint: config.GCS_API_ENDPOINT } : {}),
+        }),
+      });
+    }
   }
 }

@@ -1,3 +1,5 @@
+export * from './arrow-to-bigquery-schema';
+export * from './bigquery-warehouse';
 export * from './create-warehouse';
 export * from './duckdb-warehouse';
 export * from './sql';

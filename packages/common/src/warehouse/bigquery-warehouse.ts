@@ -1,0 +1,500 @@
+/**
+ * Warehouse on a BigQuery dataset. A load, for every table of the request:
+ *   Arrow IPC -> Parquet (one conversion) -> `staging/<runId>/<table>.parquet` in the staging bucket ->
+ *   a load job (explicit schema, WRITE_TRUNCATE) into `<table>__stage_<runId>`;
+ * then ONE multi-statement query job, a BigQuery transaction over all tables, replaces the slice
+ * `_source = @source` of each target with the staged rows plus the lineage columns. Readers see the old
+ * slice or the new one, never a mix, and a failure leaves the previous rows in place.
+ *
+ * Every job id is deterministic (run, table and a hash of the input), so a retried call cannot load twice:
+ * jobs.insert answers 409 and the existing job is adopted and awaited (jobs.get with backoff).
+ */
+import { createHash } from 'node:crypto';
+import { BigQuery, type BigQueryOptions, type Job, type JobMetadata } from '@google-cloud/bigquery';
+import { OAuth2Client } from 'google-auth-library';
+import { arrowToParquet, readArrowTable } from '../arrow';
+import {
+  DataRejectedError,
+  InvalidRequestError,
+  NotFoundError,
+  RateLimitedError,
+  UpstreamError,
+  UpstreamUnavailableError,
+} from '../errors';
+import type { GcsBlobStore } from '../storage/gcs-blob-store';
+import { assertRunId, assertTableName } from '../storage/object-keys';
+import { arrowToBigQuerySchema, type BigQueryField, targetSchema } from './arrow-to-bigquery-schema';
+import type { LoadRequest, Row, TableLoadResult, Warehouse } from './warehouse';
+
+export interface BigQueryPollOptions {
+  /** First wait between jobs.get calls (default 500 ms); each next wait is 1.5x longer. */
+  initialDelayMs?: number;
+  /** Longest wait between jobs.get calls (default 10 s). */
+  maxDelayMs?: number;
+  /** Give up waiting for one job after this long (default 30 min); the job keeps running in BigQuery. */
+  timeoutMs?: number;
+}
+
+export interface BigQueryWarehouseOptions {
+  projectId: string;
+  dataset: string;
+  /** Location of the dataset and its jobs (EU, US, europe-west1, ...). */
+  location?: string;
+  /** A custom endpoint (an emulator or the test fake), e.g. `http://127.0.0.1:9050`. */
+  apiEndpoint?: string;
+  /**
+   * Where Parquet is staged for load jobs: a GcsBlobStore, because load jobs read `gs://` URIs. Usually
+   * the pipeline's own store (keys under `staging/`); its bucket must be readable by BigQuery.
+   */
+  store: GcsBlobStore;
+  /**
+   * Credentials. Default: Application Default Credentials; with `apiEndpoint` set, a fixed-token
+   * OAuth2Client instead, so an emulator needs no metadata server.
+   */
+  authClient?: BigQueryOptions['authClient'] | OAuth2Client;
+  /** The client's own retries of 429/5xx/network errors (default 5 retries, waits capped at 32 s). */
+  retry?: { maxRetries?: number; maxRetryDelayMs?: number };
+  poll?: BigQueryPollOptions;
+}
+
+/** How many fresh attempts (new job id suffix) a load may make after adopting a job that failed transiently. */
+const MAX_JOB_ATTEMPTS = 3;
+
+/** BigQuery error reasons that a new attempt may fix. */
+const TRANSIENT_REASONS = new Set(['backendError', 'internalError', 'rateLimitExceeded', 'jobBackendError']);
+
+interface StagedTable {
+  table: string;
+  fields: BigQueryField[];
+  stageTable: string;
+  stagingKey: string;
+  hash: string;
+}
+
+interface JobError {
+  reason?: string;
+  message?: string;
+  location?: string;
+}
+
+/** A fixed-token client for emulators: every request carries `Authorization: Bearer <token>`. */
+export function fixedTokenAuthClient(token = 'emulator'): OAuth2Client {
+  const client = new OAuth2Client();
+  client.setCredentials({ access_token: token, expiry_date: Date.now() + 365 * 24 * 3600 * 1000 });
+  return client;
+}
+
+/** Job ids and table names allow letters, digits, `_` (and `-` for job ids): runIds may hold `.`. */
+function sanitize(value: string): string {
+  return value.replace(/[^A-Za-z0-9_]/g, '_');
+}
+
+function shortHash(...parts: Array<string | Uint8Array>): string {
+  const hash = createHash('sha256');
+  for (const part of parts) hash.update(part).update('\u0000');
+  return hash.digest('hex').slice(0, 12);
+}
+
+function httpStatus(error: unknown): number | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'number' ? code : undefined;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** A failure a new attempt may fix: a backend hiccup, or a transaction that lost to a concurrent one. */
+function isTransient(error: JobError | undefined): boolean {
+  return TRANSIENT_REASONS.has(error?.reason ?? '') || /concurrent update/i.test(error?.message ?? '');
+}
+
+function formatJobErrors(errors: JobError[]): string {
+  return errors
+    .map((e) => `${e.reason ?? 'error'}${e.location ? ` at ${e.location}` : ''}: ${e.message ?? ''}`.trim())
+    .join('; ');
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class BigQueryWarehouse implements Warehouse {
+  readonly kind = 'bigquery' as const;
+  readonly location: string;
+  readonly bigquery: BigQuery;
+  private readonly options: BigQueryWarehouseOptions;
+
+  constructor(options: BigQueryWarehouseOptions) {
+    if (!/^[A-Za-z0-9_]{1,1024}$/.test(options.dataset)) {
+      throw new InvalidRequestError(`invalid BigQuery dataset id ${JSON.stringify(options.dataset)}`);
+    }
+    this.options = options;
+    this.location = `bigquery://${options.projectId}/${options.dataset}`;
+    // google-auth-library is pinned at 10.5.0 in this package while @google-cloud/common resolves its own
+    // ^10.6.2 copy: the same OAuth2Client class twice, so the types differ only in private members. The
+    // client uses it structurally (getRequestHeaders/request); the fake-backed tests exercise this path.
+    const authClient = (options.authClient ?? (options.apiEndpoint ? fixedTokenAuthClient() : undefined)) as
+      | BigQueryOptions['authClient']
+      | undefined;
+    this.bigquery = new BigQuery({
+      projectId: options.projectId,
+      ...(options.location ? { location: options.location } : {}),
+      ...(options.apiEndpoint ? { apiEndpoint: options.apiEndpoint } : {}),
+      ...(authClient ? { authClient } : {}),
+      retryOptions: {
+        autoRetry: true,
+        maxRetries: options.retry?.maxRetries ?? 5,
+        maxRetryDelay: Math.max(0.001, (options.retry?.maxRetryDelayMs ?? 32_000) / 1000),
+      },
+    });
+  }
+
+  /** `project.dataset.table`, backquoted for SQL; names are validated before they get here. */
+  private ref(table: string): string {
+    return `\`${this.options.projectId}.${this.options.dataset}.${table}\``;
+  }
+
+  async load(request: LoadRequest): Promise<TableLoadResult[]> {
+    const runId = assertRunId(request.runId);
+    const tables = request.tables.map((t) => ({ ...t, table: assertTableName(t.table) }));
+    const names = new Set(tables.map((t) => t.table));
+    if (names.size !== tables.length)
+      throw new InvalidRequestError('a load request names the same table twice');
+
+    // 1. Arrow -> Parquet -> staging object, one per table.
+    const staged: StagedTable[] = [];
+    for (const t of tables) {
+      const arrow = readArrowTable(t.arrow, `${t.table} (load request)`);
+      const fields = arrowToBigQuerySchema(t.table, arrow.schema);
+      const stagingKey = `staging/${runId}/${t.table}.parquet`;
+      await this.options.store.put(stagingKey, arrowToParquet(arrow), {
+        contentType: 'application/vnd.apache.parquet',
+      });
+      staged.push({
+        table: t.table,
+        fields,
+        stageTable: `${t.table}__stage_${sanitize(runId)}`,
+        stagingKey,
+        hash: shortHash(t.arrow),
+      });
+    }
+
+    // 2. One load job per table into its stage table; the jobs run in parallel.
+    await Promise.all(
+      staged.map((s) =>
+        this.runJob(`etl_load_${sanitize(runId)}_${s.table}_${s.hash}`, s.table, this.loadConfiguration(s)),
+      ),
+    );
+
+    // 3. Target tables exist with every column (outside the transaction: BigQuery allows no DDL in one).
+    for (const s of staged) await this.ensureTargetTable(s.table, targetSchema(s.fields));
+
+    // 4. One transaction replaces the slice in every table.
+    const replaceJobId = `etl_replace_${sanitize(runId)}_${shortHash(request.source, request.sourceVersion, ...staged.map((s) => `${s.table}:${s.hash}`))}`;
+    const job = await this.runJob(replaceJobId, staged.map((s) => s.table).join(', '), {
+      query: {
+        query: this.replaceScript(staged),
+        useLegacySql: false,
+        parameterMode: 'NAMED',
+        queryParameters: [
+          { name: 'source', parameterType: { type: 'STRING' }, parameterValue: { value: request.source } },
+          { name: 'run_id', parameterType: { type: 'STRING' }, parameterValue: { value: runId } },
+          {
+            name: 'loaded_at',
+            parameterType: { type: 'TIMESTAMP' },
+            parameterValue: { value: request.loadedAt.toISOString() },
+          },
+          {
+            name: 'source_version',
+            parameterType: { type: 'STRING' },
+            parameterValue: { value: request.sourceVersion },
+          },
+        ],
+      },
+    });
+    const [rows] = await job.getQueryResults({ autoPaginate: true });
+    const counts = new Map(
+      (rows as Array<{ table_name: string; rows_replaced: number; rows_loaded: number }>).map((r) => [
+        r.table_name,
+        r,
+      ]),
+    );
+
+    // 5. Only after success: drop the stage tables and objects. A failed load keeps them, so a retry can
+    // adopt the finished load jobs and still find their output.
+    await this.dropStaging(staged);
+
+    return staged.map((s) => ({
+      table: s.table,
+      rowsLoaded: Number(counts.get(s.table)?.rows_loaded ?? 0),
+      rowsReplaced: Number(counts.get(s.table)?.rows_replaced ?? 0),
+    }));
+  }
+
+  /**
+   * Runs read-only SQL with the dataset as default. `params` either bind `$1..$n` (as in DuckDB; they are
+   * sent as named parameters `@p1..@pn`) or are one object of named parameters for `@name`.
+   */
+  async query(sql: string, params: unknown[] = []): Promise<Row[]> {
+    const named = params.length === 1 && isPlainObject(params[0]);
+    const query = named || params.length === 0 ? sql : dollarToNamed(sql);
+    const values: Record<string, unknown> = named
+      ? (params[0] as Record<string, unknown>)
+      : Object.fromEntries(params.map((value, i) => [`p${i + 1}`, value]));
+    try {
+      const [rows] = await this.bigquery.query({
+        query,
+        ...(Object.keys(values).length > 0 ? { params: values } : {}),
+        defaultDataset: { projectId: this.options.projectId, datasetId: this.options.dataset },
+        useLegacySql: false,
+        ...(this.options.location ? { location: this.options.location } : {}),
+      });
+      return (rows as Row[]).map(toJsonSafeRow);
+    } catch (error) {
+      throw this.mapError(error, `query on ${this.location}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    // The client holds no connections that need closing.
+  }
+
+  private loadConfiguration(s: StagedTable): JobMetadata['configuration'] {
+    return {
+      load: {
+        sourceUris: [this.options.store.uri(s.stagingKey)],
+        sourceFormat: 'PARQUET',
+        destinationTable: {
+          projectId: this.options.projectId,
+          datasetId: this.options.dataset,
+          tableId: s.stageTable,
+        },
+        schema: { fields: s.fields },
+        writeDisposition: 'WRITE_TRUNCATE',
+        createDisposition: 'CREATE_IF_NEEDED',
+      },
+    };
+  }
+
+  private replaceScript(staged: StagedTable[]): string {
+    const counts = staged
+      .map(
+        (s) =>
+          `SELECT '${s.table}' AS table_name, (SELECT COUNT(*) FROM ${this.ref(s.table)} WHERE _source = @source) AS rows_replaced, (SELECT COUNT(*) FROM ${this.ref(s.stageTable)}) AS rows_loaded`,
+      )
+      .join('\nUNION ALL ');
+    const statements = staged.flatMap((s) => {
+      const columns = s.fields.map((f) => `\`${f.name}\``);
+      return [
+        `DELETE FROM ${this.ref(s.table)} WHERE _source = @source;`,
+        `INSERT INTO ${this.ref(s.table)} (${[...columns, '_source', '_run_id', '_loaded_at', '_source_version'].join(', ')})\n` +
+          `SELECT ${[...columns, '@source', '@run_id', '@loaded_at', '@source_version'].join(', ')} FROM ${this.ref(s.stageTable)};`,
+      ];
+    });
+    return [
+      'BEGIN TRANSACTION;',
+      `CREATE TEMP TABLE _etl_counts AS\n${counts};`,
+      ...statements,
+      'COMMIT TRANSACTION;',
+      'SELECT table_name, rows_replaced, rows_loaded FROM _etl_counts;',
+    ].join('\n');
+  }
+
+  /** Creates the target table, or adds the columns it lacks (tables.insert / tables.patch, both idempotent). */
+  private async ensureTargetTable(table: string, schema: BigQueryField[]): Promise<void> {
+    const handle = this.bigquery.dataset(this.options.dataset).table(table);
+    try {
+      let existing: BigQueryField[] | undefined;
+      try {
+        const [metadata] = await handle.getMetadata();
+        existing = (metadata.schema?.fields ?? []) as BigQueryField[];
+      } catch (error) {
+        if (
+          httpStatus(error) !== 404 ||
+          (/dataset/i.test(messageOf(error)) && !/table/i.test(messageOf(error)))
+        )
+          throw error;
+      }
+      if (!existing) {
+        try {
+          await handle.create({ schema: { fields: schema } });
+          return;
+        } catch (error) {
+          if (httpStatus(error) !== 409) throw error;
+          const [metadata] = await handle.getMetadata();
+          existing = (metadata.schema?.fields ?? []) as BigQueryField[];
+        }
+      }
+      const have = new Set(existing.map((f) => f.name.toLowerCase()));
+      const missing = schema.filter((f) => !have.has(f.name.toLowerCase()));
+      if (missing.length > 0) await handle.setMetadata({ schema: { fields: [...existing, ...missing] } });
+    } catch (error) {
+      throw this.mapError(error, `preparing table ${this.ref(table)}`);
+    }
+  }
+
+  /**
+   * Inserts a job under a deterministic id, or adopts the existing one (409), and waits until it is DONE.
+   * An adopted job that failed transiently gets a fresh attempt (`_a1`, `_a2`); any other failure is
+   * raised with the job's error list.
+   */
+  private async runJob(
+    baseId: string,
+    what: string,
+    configuration: JobMetadata['configuration'],
+  ): Promise<Job> {
+    for (let attempt = 0; attempt < MAX_JOB_ATTEMPTS; attempt++) {
+      const jobId = attempt === 0 ? baseId : `${baseId}_a${attempt}`;
+      let adopted = false;
+      let job: Job;
+      try {
+        [job] = await this.bigquery.createJob({
+          jobId,
+          ...(this.options.location ? { location: this.options.location } : {}),
+          configuration,
+        });
+      } catch (error) {
+        if (httpStatus(error) !== 409) {
+          // A create response that already holds errors (e.g. an invalid configuration).
+          const errors = (error as { errors?: JobError[] }).errors;
+          if (errors?.length && httpStatus(error) === undefined) throw this.jobFailed(jobId, what, errors);
+          throw this.mapError(error, `job ${jobId} (${what})`);
+        }
+        adopted = true;
+        job = this.bigquery.job(jobId, this.options.location ? { location: this.options.location } : {});
+      }
+      const metadata = await this.waitForJob(job, what);
+      const errorResult = metadata.status?.errorResult as JobError | undefined;
+      if (!errorResult) return job;
+      const errors = (metadata.status?.errors as JobError[] | undefined) ?? [errorResult];
+      if (adopted && isTransient(errorResult)) continue;
+      throw this.jobFailed(jobId, what, errors);
+    }
+    throw new UpstreamUnavailableError(
+      `BigQuery job ${baseId} (${what}) failed transiently ${MAX_JOB_ATTEMPTS} times; retry later`,
+    );
+  }
+
+  private async waitForJob(job: Job, what: string): Promise<JobMetadata> {
+    const poll = this.options.poll ?? {};
+    let delay = poll.initialDelayMs ?? 500;
+    const deadline = Date.now() + (poll.timeoutMs ?? 30 * 60_000);
+    for (;;) {
+      let metadata: JobMetadata;
+      try {
+        [metadata] = await job.getMetadata();
+      } catch (error) {
+        throw this.mapError(error, `job ${job.id} (${what})`);
+      }
+      if (metadata.status?.state === 'DONE') return metadata;
+      if (Date.now() + delay > deadline) {
+        throw new UpstreamUnavailableError(
+          `BigQuery job ${job.id} (${what}) still ${metadata.status?.state ?? 'unknown'} after ${poll.timeoutMs ?? 1_800_000} ms; a retry adopts it`,
+        );
+      }
+      await sleep(delay);
+      delay = Math.min(delay * 1.5, poll.maxDelayMs ?? 10_000);
+    }
+  }
+
+  private jobFailed(jobId: string, what: string, errors: JobError[]): Error {
+    const message = `BigQuery job ${jobId} for ${what} failed: ${formatJobErrors(errors)}`;
+    const reason = errors[0]?.reason ?? '';
+    if (isTransient(errors[0])) return new UpstreamUnavailableError(message, { details: { jobId, errors } });
+    if (reason === 'accessDenied')
+      return new UpstreamError(message, { details: { jobId, errors } }, 'PERMISSION_DENIED');
+    return new DataRejectedError(message, { details: { jobId, errors } });
+  }
+
+  private async dropStaging(staged: StagedTable[]): Promise<void> {
+    const dataset = this.bigquery.dataset(this.options.dataset);
+    await Promise.allSettled(
+      staged.flatMap((s) => [
+        dataset.table(s.stageTable).delete({ ignoreNotFound: true }),
+        this.options.store.delete(s.stagingKey),
+      ]),
+    );
+  }
+
+  private mapError(error: unknown, what: string): Error {
+    const status = httpStatus(error);
+    const context = { cause: error };
+    const message = messageOf(error);
+    if (status === 404) return new NotFoundError(`${what}: not found in BigQuery: ${message}`, context);
+    if (status === 401 || status === 403) {
+      return new UpstreamError(
+        `${what}: BigQuery denied access (${status}): ${message}`,
+        context,
+        'PERMISSION_DENIED',
+      );
+    }
+    if (status === 400)
+      return new InvalidRequestError(`${what}: BigQuery rejected the request: ${message}`, context);
+    if (status === 429)
+      return new RateLimitedError(`${what}: BigQuery rate limit after retries: ${message}`, context);
+    if (
+      (status !== undefined && status >= 500) ||
+      /ECONNRESET|socket hang up|ETIMEDOUT|ECONNREFUSED/.test(message)
+    ) {
+      return new UpstreamUnavailableError(`${what}: BigQuery unavailable after retries: ${message}`, context);
+    }
+    if (status !== undefined)
+      return new UpstreamError(`${what}: BigQuery answered ${status}: ${message}`, context);
+    return error instanceof Error ? error : new Error(message);
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype;
+}
+
+/** `$1` -> `@p1`, outside string literals and quoted identifiers. */
+export function dollarToNamed(sql: string): string {
+  let out = '';
+  let quote: string | undefined;
+  for (let i = 0; i < sql.length; i++) {
+    const c = sql[i]!;
+    if (quote) {
+      out += c;
+      if (c === '\\') out += sql[++i] ?? '';
+      else if (c === quote) quote = undefined;
+      continue;
+    }
+    if (c === "'" || c === '"' || c === '`') {
+      quote = c;
+      out += c;
+      continue;
+    }
+    const m = c === '$' ? /^\$(\d+)/.exec(sql.slice(i)) : null;
+    if (m) {
+      out += `@p${m[1]}`;
+      i += m[0].length - 1;
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+function toJsonSafeRow(row: Row): Row {
+  const out: Row = {};
+  for (const [key, value] of Object.entries(row)) out[key] = toJsonSafe(value);
+  return out;
+}
+
+/** BigQuery wrapper objects (timestamps, dates, numerics) carry their value as `.value`. */
+function toJsonSafe(value: unknown): unknown {
+  if (typeof value === 'bigint') {
+    return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER)
+      ? Number(value)
+      : value.toString();
+  }
+  if (value instanceof Date) return value.toISOString();
+  if (Buffer.isBuffer(value)) return value.toString('base64');
+  if (Array.isArray(value)) return value.map(toJsonSafe);
+  if (value && typeof value === 'object') {
+    const wrapped = (value as { value?: unknown }).value;
+    if (typeof wrapped === 'string' && Object.keys(value).length === 1) return wrapped;
+    return toJsonSafeRow(value as Row);
+  }
+  return value;
+}
