@@ -24,6 +24,7 @@ import {
 import type { GcsBlobStore } from '../storage/gcs-blob-store';
 import { assertRunId, assertTableName } from '../storage/object-keys';
 import { arrowToBigQuerySchema, type BigQueryField, targetSchema } from './arrow-to-bigquery-schema';
+import { toJsonSafeRow } from './json-safe-row';
 import type { LoadRequest, Row, TableLoadResult, Warehouse } from './warehouse';
 
 export interface BigQueryPollOptions {
@@ -473,28 +474,4 @@ export function dollarToNamed(sql: string): string {
     out += c;
   }
   return out;
-}
-
-function toJsonSafeRow(row: Row): Row {
-  const out: Row = {};
-  for (const [key, value] of Object.entries(row)) out[key] = toJsonSafe(value);
-  return out;
-}
-
-/** BigQuery wrapper objects (timestamps, dates, numerics) carry their value as `.value`. */
-function toJsonSafe(value: unknown): unknown {
-  if (typeof value === 'bigint') {
-    return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER)
-      ? Number(value)
-      : value.toString();
-  }
-  if (value instanceof Date) return value.toISOString();
-  if (Buffer.isBuffer(value)) return value.toString('base64');
-  if (Array.isArray(value)) return value.map(toJsonSafe);
-  if (value && typeof value === 'object') {
-    const wrapped = (value as { value?: unknown }).value;
-    if (typeof wrapped === 'string' && Object.keys(value).length === 1) return wrapped;
-    return toJsonSafeRow(value as Row);
-  }
-  return value;
 }

@@ -10,6 +10,7 @@ import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { arrowToParquet } from '../arrow';
 import { UpstreamUnavailableError } from '../errors';
 import { assertTableName } from '../storage/object-keys';
+import { toJsonSafeRow } from './json-safe-row';
 import { quoteIdentifier, quoteLiteral } from './sql';
 import type { LoadRequest, Row, TableLoadResult, Warehouse } from './warehouse';
 
@@ -151,22 +152,4 @@ async function addMissingColumns(connection: DuckDBConnection, table: string, so
 
 function changedRows(rows: unknown[][]): number {
   return Number(rows[0]?.[0] ?? 0);
-}
-
-function toJsonSafeRow(row: Record<string, unknown>): Row {
-  const out: Row = {};
-  for (const [key, value] of Object.entries(row)) out[key] = toJsonSafe(value);
-  return out;
-}
-
-function toJsonSafe(value: unknown): unknown {
-  if (typeof value === 'bigint') {
-    return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER)
-      ? Number(value)
-      : value.toString();
-  }
-  if (value instanceof Date) return value.toISOString();
-  if (Array.isArray(value)) return value.map(toJsonSafe);
-  if (value && typeof value === 'object') return toJsonSafeRow(value as Record<string, unknown>);
-  return value;
 }
