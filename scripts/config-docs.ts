@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describeConfig } from '@etl/common/config';
 import { extractorConfigSchema } from '@etl/extractor/config';
+import { insightsConfigSchema } from '@etl/insights/config';
 import { loaderConfigSchema } from '@etl/loader/config';
 import { transformerConfigSchema } from '@etl/transformer/config';
 
@@ -15,6 +16,7 @@ const SERVICES = [
   { name: 'extractor', schema: extractorConfigSchema },
   { name: 'transformer', schema: transformerConfigSchema },
   { name: 'loader', schema: loaderConfigSchema },
+  { name: 'insights', schema: insightsConfigSchema },
 ];
 
 const cell = (text: string) => text.replaceAll('|', '\\|').replaceAll('\n', ' ');

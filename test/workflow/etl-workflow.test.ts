@@ -15,6 +15,7 @@ import {
 } from '@etl/workflow-runner';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import {
+  ANALYZE,
   DATASET,
   EXTRACT,
   errorAnswer,
@@ -73,8 +74,9 @@ afterEach(async () => {
   for (const server of extraServers.splice(0)) await server.close();
 });
 
+/** The stage URLs; the ML stage is off here and has its own tests below. */
 function stageUrls(url = stub.url): Record<string, string> {
-  return { EXTRACTOR_URL: url, TRANSFORMER_URL: url, LOADER_URL: url };
+  return { EXTRACTOR_URL: url, TRANSFORMER_URL: url, LOADER_URL: url, ML_INSIGHTS: 'false' };
 }
 
 /** Runs the ETL workflow; an execution failure is returned as `error` (the Workflows error map). */
@@ -418,6 +420,12 @@ describe('etl.workflows.yaml: terminal failures alert with run context and fail 
               message: 'HTTP server responded with error code 400',
               body,
             },
+            links: {
+              execution: `https://console.cloud.google.com/workflows/workflow/us-central1/etl/execution/${EXECUTION_ID}?project=local-project`,
+              logs: expect.stringMatching(
+                /^https:\/\/console\.cloud\.google\.com\/logs\/query;query=resource\.type%3D.*%22\?project=local-project$/,
+              ),
+            },
           },
         },
       ]);
@@ -540,5 +548,27 @@ describe('etl.workflows.yaml: Tableau refresh', () => {
 
     expect(error).toMatchObject({ tags: ['HttpError'], code: 401 });
     expect(alerts.map((alert) => alert.attributes['step'])).toEqual(['refresh_tableau']);
+  });
+});
+
+describe('etl.workflows.yaml: ML stage', () => {
+  test('on by default: posts {runId} to LOADER_URL/v1/analyze after the load', async () => {
+    const { result } = await runEtl({ source: SOURCE, run_id: 'run-19' }, { env: { ML_INSIGHTS: 'true' } });
+
+    expect(result).toEqual(succeeded('run-19'));
+    expect(stub.requests.map((request) => request.path)).toEqual([EXTRACT, TRANSFORM, LOAD, ANALYZE]);
+    expect(stub.bodies(ANALYZE)).toEqual([{ runId: 'run-19' }]);
+  });
+
+  test('a failed ML stage alerts on step "analyze" and fails the run', async () => {
+    stub.answer(ANALYZE, errorAnswer(409, 'CONFLICT', 'a later run replaced these rows'));
+
+    const { error, alerts } = await runEtl(
+      { source: SOURCE, run_id: 'run-20' },
+      { env: { ML_INSIGHTS: 'true' } },
+    );
+
+    expect(error).toMatchObject({ tags: ['HttpError'], code: 409 });
+    expect(alerts.map((alert) => alert.attributes['step'])).toEqual(['analyze']);
   });
 });

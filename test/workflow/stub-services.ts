@@ -1,6 +1,6 @@
 /**
  * Stand-ins for the extractor, transformer and loader: one real `node:http` server on 127.0.0.1 that
- * answers /v1/extract, /v1/transform, /v1/load and /v1/refresh with canned JSON shaped like the
+ * answers /v1/extract, /v1/transform, /v1/load, /v1/analyze and /v1/refresh with canned JSON shaped like the
  * contracts in packages/common/src/contracts.ts, and records every request it receives.
  */
 import { once } from 'node:events';
@@ -11,6 +11,7 @@ export const EXTRACT = '/v1/extract';
 export const TRANSFORM = '/v1/transform';
 export const LOAD = '/v1/load';
 export const REFRESH = '/v1/refresh';
+export const ANALYZE = '/v1/analyze';
 
 export interface StubRequest {
   method: string;
@@ -134,6 +135,8 @@ export async function startStubServices(port = 0): Promise<StubServices> {
         return { status: 200, body: loadResponse(runId, staged) };
       case REFRESH:
         return { status: 200, body: { runId, refreshed: ['sales'] } };
+      case ANALYZE:
+        return { status: 200, body: { runId, tables: [{ name: 'ml_forecast', rowsLoaded: 12 }] } };
       default:
         return errorAnswer(404, 'NOT_FOUND', `no route ${path}`);
     }

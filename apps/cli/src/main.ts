@@ -2,10 +2,13 @@
 /** The `etl` command. Each command is a module under commands/; this file only dispatches. */
 import { errorMessage, isPipelineError } from '@etl/common/errors';
 import { UsageError } from './args';
+import { cloudCommand, cloudUsage } from './commands/cloud';
 import { generateCommand, generateUsage } from './commands/generate';
+import { insightsCommand, insightsUsage } from './commands/insights';
 import { queryCommand, queryUsage } from './commands/query';
 import { runCommand, runUsage } from './commands/run';
 import { serveCommand, serveUsage } from './commands/serve';
+import { tableauCommand, tableauUsage } from './commands/tableau';
 import { workflowCommand, workflowUsage } from './commands/workflow';
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
@@ -14,6 +17,9 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   serve: serveCommand,
   generate: generateCommand,
   workflow: workflowCommand,
+  insights: insightsCommand,
+  cloud: cloudCommand,
+  tableau: tableauCommand,
 };
 
 const USAGE = `usage:
@@ -22,6 +28,9 @@ const USAGE = `usage:
   ${serveUsage}
   ${generateUsage}
   ${workflowUsage}
+  ${insightsUsage}
+  ${cloudUsage}
+  ${tableauUsage}
 See README.md for every option and config variable.`;
 
 async function main(argv: string[]): Promise<number> {

@@ -17,6 +17,7 @@ import { readDatasetState } from './dataset-state';
 import type { KaggleClient } from './kaggle-client';
 import { removeRawFiles } from './raw-files';
 import { parseSourceRef, type SourceRef } from './source-ref';
+import { extractGcs, type GcsSourceOptions } from './sources/gcs';
 import { extractKaggle } from './sources/kaggle';
 import { extractLocal } from './sources/local';
 import { DEFAULT_SAMPLE, extractSample } from './sources/sample';
@@ -32,6 +33,8 @@ export interface ExtractDeps {
   localRoot?: string;
   /** Archive limits; each defaults to the config default. */
   zipLimits?: Partial<ZipLimits>;
+  /** Client settings for gs:// sources (project, GCS_API_ENDPOINT, size limit). */
+  gcs?: GcsSourceOptions;
 }
 
 export const DEFAULT_ZIP_LIMITS: ZipLimits = {
@@ -85,6 +88,8 @@ function runSource(
         );
       }
       return extractKaggle(context, ref, deps.kaggle);
+    case 'gcs':
+      return extractGcs(context, ref, deps.gcs);
   }
 }
 

@@ -31,6 +31,11 @@ const app = createExtractorApp({
     maxRatio: config.MAX_ZIP_RATIO,
     maxEntries: config.MAX_ZIP_ENTRIES,
   },
+  gcs: {
+    projectId: config.GCP_PROJECT,
+    apiEndpoint: config.GCS_API_ENDPOINT,
+    maxObjectBytes: config.MAX_DOWNLOAD_BYTES,
+  },
   bodyLimit: config.BODY_LIMIT,
   projectId: config.GCP_PROJECT,
 });

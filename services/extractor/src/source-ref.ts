@@ -1,14 +1,48 @@
-/** Parses the request's `source` string: `sample`, `local:PATH` or `kaggle:OWNER/SLUG[/VERSION]`. */
+/**
+ * Parses the request's `source` string: `sample`, `local:PATH`, `kaggle:OWNER/SLUG[/VERSION]` or
+ * `gs://BUCKET/OBJECT` (the object name verbatim, as an Eventarc finalize event carries it: not URL-encoded).
+ */
 import { InvalidRequestError } from '@etl/common/errors';
 
 export type SourceRef =
   | { kind: 'sample' }
   | { kind: 'local'; path: string }
-  | { kind: 'kaggle'; owner: string; slug: string; version: number | undefined };
+  | { kind: 'kaggle'; owner: string; slug: string; version: number | undefined }
+  | { kind: 'gcs'; bucket: string; object: string };
 
 // Strict on purpose: the parts end up in URLs and object keys, so no URLs, slashes or `..` get through.
 const KAGGLE_PART = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 const KAGGLE_VERSION = /^[1-9][0-9]{0,8}$/;
+
+// Cloud Storage naming rules (cloud.google.com/storage/docs/buckets#naming, .../objects#naming). Bucket
+// names also become the dataset key's owner segment, which holds at most 128 characters.
+const BUCKET = /^[a-z0-9][a-z0-9._-]{1,126}[a-z0-9]$/;
+const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters in a name are the thing rejected
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/** Why a bucket name is invalid, or undefined. */
+function bucketProblem(bucket: string): string | undefined {
+  if (!BUCKET.test(bucket)) {
+    return 'expected 3-128 lower-case letters, digits, - _ and ., starting and ending with a letter or digit';
+  }
+  if (bucket.includes('..') || bucket.split('.').some((part) => part.length > 63)) {
+    return 'dot-separated parts must be 1-63 characters';
+  }
+  if (bucket.startsWith('goog') || IPV4.test(bucket))
+    return 'names starting with "goog" or IP addresses are reserved';
+  return undefined;
+}
+
+/** Why an object name is invalid (or not a file the extractor takes), or undefined. */
+function objectProblem(object: string): string | undefined {
+  if (object === '' || object === '.' || object === '..') return 'the object name is empty';
+  if (Buffer.byteLength(object, 'utf8') > 1024) return 'object names hold at most 1024 bytes';
+  if (CONTROL.test(object)) return 'the object name contains control characters';
+  if (object.endsWith('/')) return 'names a folder, not an object';
+  if (!/\.(csv|zip)$/i.test(object)) return 'expected a .csv or .zip object';
+  return undefined;
+}
 
 function isKagglePart(value: string | undefined): value is string {
   return value !== undefined && KAGGLE_PART.test(value) && !value.includes('..');
@@ -36,7 +70,20 @@ export function parseSourceRef(source: string): SourceRef {
     }
     return { kind: 'kaggle', owner, slug, version: version === undefined ? undefined : Number(version) };
   }
+  if (source.startsWith('gs://')) {
+    const rest = source.slice('gs://'.length);
+    const slash = rest.indexOf('/');
+    const bucket = slash < 0 ? rest : rest.slice(0, slash);
+    const object = slash < 0 ? '' : rest.slice(slash + 1);
+    const problem = bucketProblem(bucket) ?? objectProblem(object);
+    if (problem) {
+      throw new InvalidRequestError(
+        `invalid source ${JSON.stringify(source)}: expected gs://BUCKET/OBJECT.csv or .zip (${problem})`,
+      );
+    }
+    return { kind: 'gcs', bucket, object };
+  }
   throw new InvalidRequestError(
-    `unknown source scheme in ${JSON.stringify(source)}: expected "sample", "local:PATH" or "kaggle:OWNER/SLUG"`,
+    `unknown source scheme in ${JSON.stringify(source)}: expected "sample", "local:PATH", "kaggle:OWNER/SLUG" or "gs://BUCKET/OBJECT"`,
   );
 }

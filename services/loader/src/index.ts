@@ -5,12 +5,23 @@ import { createBlobStore } from '@etl/common/storage';
 import { createWarehouse } from '@etl/common/warehouse';
 import { createLoaderApp } from './app';
 import { loaderConfigSchema } from './config';
+import { createMetricsSink } from './metrics';
+import { createTableauRefresh } from './tableau';
 
 const config = loadConfig(loaderConfigSchema);
 const logger = createLogger({ name: 'loader', level: config.LOG_LEVEL });
 const warehouse = createWarehouse(config);
+const metrics = createMetricsSink(config);
+const tableau = createTableauRefresh(config);
+logger.info(
+  {
+    metrics: metrics.kind,
+    tableau: tableau ? { server: tableau.client.serverUrl, target: tableau.target } : 'off',
+  },
+  'loader adapters',
+);
 const app = createLoaderApp(
-  { store: createBlobStore(config), warehouse, logger },
+  { store: createBlobStore(config), warehouse, logger, metrics, tableau },
   { bodyLimit: config.BODY_LIMIT, projectId: config.GCP_PROJECT },
 );
 await runService({ app, host: config.HOST, port: config.PORT, logger, onShutdown: () => warehouse.close() });

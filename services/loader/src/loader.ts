@@ -22,12 +22,15 @@ import {
   reportKey,
 } from '@etl/common/storage';
 import type { TableLoad, Warehouse } from '@etl/common/warehouse';
+import { type MetricsSink, recordLoadMetrics } from './metrics/load-metrics';
 
 export interface LoaderDeps {
   store: BlobStore;
   warehouse: Warehouse;
   logger: Logger;
   now?: () => Date;
+  /** Where per-table load metrics go after a successful load (Cloud Monitoring or the log); none if unset. */
+  metrics?: MetricsSink;
 }
 
 /** What the extractor reads back to decide whether a dataset changed. */
@@ -87,6 +90,21 @@ export async function load(request: LoadRequest, deps: LoaderDeps): Promise<Load
     ms: Date.now() - started,
   });
   await putJson(store, doneKey, response);
+  await recordLoadMetrics(
+    deps.metrics,
+    {
+      source: extract.dataset.id,
+      runId,
+      endedAt: (deps.now ?? (() => new Date()))(),
+      durationSeconds: (Date.now() - started) / 1000,
+      tables: transform.tables.map((t) => ({
+        table: t.name,
+        rowsLoaded: results.find((r) => r.table === t.name)?.rowsLoaded ?? 0,
+        rowsQuarantined: t.rowsQuarantined,
+      })),
+    },
+    logger,
+  );
   return response;
 }
 

@@ -102,4 +102,27 @@ describe('fake GCS server', () => {
     gcs.inject({ path: '/o/x', destroyAfterBytes: 0 });
     await expect(fetch(`${gcs.url}/storage/v1/b/b/o/x`)).rejects.toThrow();
   });
+  test('regression: a read of a named generation that is no longer live is 404, not the live bytes', async () => {
+    // The fake used to ignore `generation=` and serve whatever was live, so a reader that pins the
+    // generation it saw in the metadata (GcsBlobStore.getStream, the extractor's gs:// source) could not
+    // be tested against an overwrite in between.
+    const upload = async (body: string) => {
+      const session = await startSession('g.csv');
+      const res = await fetch(session, { method: 'PUT', headers: { 'content-range': 'bytes 0-2/3' }, body });
+      return (await res.json()) as { generation: string };
+    };
+    const first = await upload('one');
+    const second = await upload('two');
+    expect(second.generation).not.toBe(first.generation);
+    const read = (generation: string) =>
+      fetch(`${gcs.url}/storage/v1/b/b/o/g.csv?alt=media&generation=${generation}`);
+    const stale = await read(first.generation);
+    expect(stale.status).toBe(404);
+    expect(await stale.json()).toMatchObject({
+      error: { message: `No such object: b/g.csv#${first.generation}` },
+    });
+    const live = await read(second.generation);
+    expect(live.status).toBe(200);
+    expect(await live.text()).toBe('two');
+  });
 });

@@ -2,7 +2,8 @@
  * A small, honest fake of the Cloud Storage JSON API, for tests and as a local emulator: the paths
  * `@google-cloud/storage` 7.x uses with `apiEndpoint` (multipart upload, resumable upload as one PUT or
  * as chunks answered 308 + Range, upload status queries, `alt=media` downloads with `x-goog-hash`, object
- * metadata, paginated listing, delete), generations with `ifGenerationMatch` / `ifGenerationNotMatch`
+ * metadata, paginated listing, delete), generations (reads of a named generation: only the live one
+ * exists, as without object versioning) with `ifGenerationMatch` / `ifGenerationNotMatch`
  * preconditions (412), checksums computed from the bytes (a client-sent crc32c or md5 that does not match
  * is refused with 400), 404 for a missing bucket or object as GCS words them, and injectable faults: the
  * next N requests matching a method/path answer an error status, or have their connection destroyed
@@ -365,6 +366,11 @@ export async function startFakeGcs(options: FakeGcsOptions): Promise<FakeGcs> {
       requireBucket(bucket);
       const object = objects.get(`${bucket}/${name}`);
       if (!object) throw new HttpError(404, `No such object: ${bucket}/${name}`, 'notFound');
+      // A read or delete of a named generation: without object versioning only the live one exists.
+      const wanted = query.get('generation');
+      if (wanted !== null && wanted !== String(object.generation)) {
+        throw new HttpError(404, `No such object: ${bucket}/${name}#${wanted}`, 'notFound');
+      }
       checkPreconditions(bucket, name, query);
       if (method === 'DELETE') {
         objects.delete(`${bucket}/${name}`);

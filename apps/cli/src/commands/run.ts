@@ -1,13 +1,17 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { loadProfileFile } from '@etl/transformer/profile';
 import { resolveDataDir, resolveFromCaller, UsageError } from '../args';
 import { runPipeline } from '../run-pipeline';
 
-export const runUsage = `etl run [--source sample|local:PATH|kaggle:OWNER/SLUG] [--run-id ID] [--force]
-        [--rows N] [--seed S] [--table NAME] [--max-reject-rate R] [--data-dir DIR] [--json]`;
+export const runUsage = `etl run [--source sample|local:PATH|kaggle:OWNER/SLUG|gs://BUCKET/OBJECT] [--run-id ID] [--force]
+        [--rows N] [--seed S] [--table NAME] [--max-reject-rate R] [--profile NAME|FILE]
+        [--data-dir DIR] [--json]`;
 
 /** `local:` paths are relative to where the user typed the command; the services run elsewhere. */
 export function normalizeSource(source: string): string {
-  if (source === 'sample' || source.startsWith('kaggle:')) return source;
+  if (source === 'sample' || source.startsWith('kaggle:') || source.startsWith('gs://')) return source;
   if (source.startsWith('local:')) return `local:${resolveFromCaller(source.slice('local:'.length))}`;
   throw new UsageError(
     `unknown source ${JSON.stringify(source)}: expected sample, local:PATH or kaggle:OWNER/SLUG`,
@@ -25,6 +29,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       seed: { type: 'string' },
       table: { type: 'string' },
       'max-reject-rate': { type: 'string' },
+      profile: { type: 'string' },
       'data-dir': { type: 'string' },
       json: { type: 'boolean', default: false },
     },
@@ -41,9 +46,16 @@ export async function runCommand(argv: string[]): Promise<number> {
       ...(values.seed === undefined ? {} : { seed: toNumber(values.seed, '--seed') }),
     };
   }
+  const serviceEnv: Record<string, string> = {};
+  if (values.profile !== undefined) {
+    const profile = await resolveProfile(values.profile);
+    options.profile = profile.name;
+    if (profile.dir) serviceEnv.PROFILES_DIR = profile.dir;
+  }
   const summary = await runPipeline({
     source: normalizeSource(values.source),
     dataDir: resolveDataDir(values['data-dir']),
+    ...(Object.keys(serviceEnv).length > 0 ? { serviceEnv } : {}),
     runId: values['run-id'],
     force: values.force,
     options,
@@ -69,6 +81,29 @@ function printSummary(summary: Awaited<ReturnType<typeof runPipeline>>): void {
     );
   }
   if (summary.error) out.write(`error: ${JSON.stringify(summary.error)}\n`);
+}
+
+/**
+ * `--profile NAME` names a profile in the transformer's PROFILES_DIR (<repo>/profiles); `--profile FILE` (a
+ * path, or a name ending in .yaml) is checked here, so a mistake shows with its line before any service
+ * starts, and its folder becomes the transformer's PROFILES_DIR for this run.
+ */
+export async function resolveProfile(value: string): Promise<{ name: string; dir?: string }> {
+  const isFile = /[\\/]/.test(value) || /\.ya?ml$/i.test(value);
+  if (!isFile) return { name: value };
+  const file = resolveFromCaller(value);
+  if (!existsSync(file)) throw new UsageError(`--profile: ${file} does not exist`);
+  const loaded = await loadProfileFile(file);
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/.test(loaded.name))
+    throw new UsageError(
+      `--profile: the transformer finds profiles by file name, and ${JSON.stringify(loaded.name)} is not a valid one: rename ${file} to letters, digits, _ . - (e.g. ${
+        loaded.name
+          .replace(/[^A-Za-z0-9]+/g, '-')
+          .replace(/^-+|-+$/g, '')
+          .toLowerCase() || 'profile'
+      }.yaml)`,
+    );
+  return { name: loaded.name, dir: path.dirname(file) };
 }
 
 function toNumber(value: string, flag: string): number {

@@ -11,7 +11,7 @@
  */
 import { InvalidRequestError } from '../errors';
 
-export const STAGES = ['extract', 'transform', 'load'] as const;
+export const STAGES = ['extract', 'transform', 'load', 'analyze'] as const;
 export type Stage = (typeof STAGES)[number];
 
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;

@@ -6,6 +6,11 @@ import { BigQueryWarehouse } from './bigquery-warehouse';
 import { DuckDbWarehouse } from './duckdb-warehouse';
 import type { Warehouse } from './warehouse';
 
+export interface CreateWarehouseOptions {
+  /** For readers such as the insights app: the local DuckDB file is opened read-only. */
+  readOnly?: boolean;
+}
+
 /** The composition-root choice of adapter: called once, in a process's index.ts. */
 export function createWarehouse(
   config: Pick<BaseConfig, 'ETL_MODE' | 'ETL_DATA_DIR'> &
@@ -20,10 +25,14 @@ export function createWarehouse(
         | 'BIGQUERY_API_ENDPOINT'
       >
     >,
+  options: CreateWarehouseOptions = {},
 ): Warehouse {
   switch (config.ETL_MODE) {
     case 'local':
-      return new DuckDbWarehouse({ file: path.join(config.ETL_DATA_DIR, 'warehouse.duckdb') });
+      return new DuckDbWarehouse({
+        file: path.join(config.ETL_DATA_DIR, 'warehouse.duckdb'),
+        ...(options.readOnly ? { settings: { access_mode: 'READ_ONLY' } } : {}),
+      });
     case 'gcp': {
       const { GCP_PROJECT, ETL_BUCKET, BIGQUERY_DATASET } = config;
       if (!GCP_PROJECT || !ETL_BUCKET || !BIGQUERY_DATASET) {

@@ -6,14 +6,14 @@ import type { ZipLimits } from '../unzip';
 
 export interface DatasetRef {
   /** First segment of the dataset id and of datasets/<kind>/<owner>/<slug>/state.json. */
-  kind: 'sample' | 'local' | 'kaggle';
+  kind: 'sample' | 'local' | 'kaggle' | 'gcs';
   owner: string;
   slug: string;
 }
 
 export interface SourceResult {
   dataset: DatasetRef;
-  /** The upstream's own version (Kaggle); undefined means "derive it from the content". */
+  /** The upstream's own version (Kaggle's number, a GCS object's generation); undefined means "derive it from the content". */
   version?: string;
   files: RawFile[];
 }

@@ -1,0 +1,2 @@
+export * from './create-tableau-refresh';
+export * from './tableau-client';

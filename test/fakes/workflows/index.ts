@@ -1,0 +1,7 @@
+export {
+  type FakeExecution,
+  type FakeWorkflows,
+  type FakeWorkflowsOptions,
+  type FakeWorkflowsRequest,
+  startFakeWorkflows,
+} from './fake-workflows-server';

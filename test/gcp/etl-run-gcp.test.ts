@@ -1,0 +1,172 @@
+/**
+ * `etl run` in gcp mode, end to end: the real CLI starts the three services as child processes with
+ * ETL_MODE=gcp, and they reach the fake GCS and fake BigQuery servers (run here, in the test process)
+ * through the official clients with GCS_API_ENDPOINT / BIGQUERY_API_ENDPOINT, as they would reach Google.
+ * Nothing here touches DuckDB directly or uses `etl query` (which reads the embedded warehouse): rows are
+ * counted with BigQuery queries sent to the fake.
+ */
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { GcsBlobStore } from '@etl/common/storage';
+import { BigQueryWarehouse } from '@etl/common/warehouse';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { etl, parseJsonStdout } from '../e2e/cli';
+import { type FakeBigQuery, startFakeBigQuery } from '../fakes/bigquery';
+import { type FakeGcs, startFakeGcs } from '../fakes/gcs';
+
+const PROJECT = 'test';
+const BUCKET = 'etl-gcp-test';
+const DATASET = 'etl';
+
+interface Summary {
+  runId: string;
+  status: string;
+  source: string;
+  datasetVersion: string | null;
+  tables: Array<{
+    name: string;
+    rowsIn: number;
+    rowsLoaded: number;
+    rowsQuarantined: number;
+    rowsDuplicate: number;
+  }>;
+}
+
+let gcs: FakeGcs;
+let bigquery: FakeBigQuery;
+let warehouse: BigQueryWarehouse;
+let dataDir: string;
+let env: Record<string, string>;
+let first: Summary;
+
+beforeAll(async () => {
+  gcs = await startFakeGcs({ buckets: [BUCKET] });
+  bigquery = await startFakeBigQuery({ gcs, projectId: PROJECT, datasets: [DATASET] });
+  // Queries go through the fake's REST API, with the same adapter the loader uses.
+  warehouse = new BigQueryWarehouse({
+    projectId: PROJECT,
+    dataset: DATASET,
+    apiEndpoint: bigquery.url,
+    store: new GcsBlobStore({ bucket: BUCKET, projectId: PROJECT, apiEndpoint: gcs.url }),
+  });
+  dataDir = await mkdtemp(path.join(tmpdir(), 'etl-gcp-'));
+  env = {
+    ETL_MODE: 'gcp',
+    GCP_PROJECT: PROJECT,
+    ETL_BUCKET: BUCKET,
+    BIGQUERY_DATASET: DATASET,
+    GCS_API_ENDPOINT: gcs.url,
+    BIGQUERY_API_ENDPOINT: bigquery.url,
+    METADATA_SERVER_DETECTION: 'none',
+  };
+});
+afterAll(async () => {
+  await bigquery?.close();
+  await gcs?.close();
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+});
+
+function run(...args: string[]) {
+  return etl(['run', '--json', '--rows', '2000', '--data-dir', dataDir, ...args], env);
+}
+
+async function count(where = 'TRUE', table = 'sales'): Promise<number> {
+  const [row] = await warehouse.query(`SELECT COUNT(*) AS n FROM ${table} WHERE ${where}`);
+  return Number(row?.n);
+}
+
+/** Job ids the fake has created, by kind, in creation order. */
+function jobIds(kind: 'load' | 'query'): string[] {
+  return [...bigquery.jobs.values()]
+    .filter((job) => (kind === 'load' ? job.configuration.load : job.configuration.query))
+    .map((job) => job.jobId);
+}
+
+function objectNames(): string[] {
+  return [...gcs.objects.values()]
+    .filter((o) => o.bucket === BUCKET)
+    .map((o) => o.name)
+    .sort();
+}
+
+describe('etl run with ETL_MODE=gcp (services on the fake GCS and BigQuery)', () => {
+  test('the sample lands in BigQuery with exact row accounting, its run data in Cloud Storage', async () => {
+    const result = await run('--run-id', 'gcp-1');
+    expect(result.code, result.stderr).toBe(0);
+    first = parseJsonStdout<Summary>(result);
+    expect(first).toMatchObject({ runId: 'gcp-1', status: 'succeeded', source: 'sample' });
+    expect(first.tables.map((t) => t.name)).toEqual(['sales']);
+    const sales = first.tables[0]!;
+    expect(sales.rowsIn).toBe(2000);
+    expect(sales.rowsLoaded + sales.rowsQuarantined + sales.rowsDuplicate).toBe(2000);
+    expect(sales.rowsQuarantined).toBeGreaterThan(0);
+    expect(sales.rowsDuplicate).toBeGreaterThan(0);
+
+    expect(await count()).toBe(sales.rowsLoaded);
+    expect(await count("_run_id = 'gcp-1' AND _source = 'sample/generated/sales'")).toBe(sales.rowsLoaded);
+    expect(await count('TRUE', 'sales_rejects')).toBe(sales.rowsQuarantined);
+    expect(await bigquery.tables(DATASET)).toEqual(['sales', 'sales_rejects']); // stage tables dropped
+    // Nothing went to the embedded adapters: the data dir holds only the services' logs.
+    expect((await readdir(dataDir)).sort()).toEqual(['logs']);
+
+    expect(objectNames()).toEqual([
+      'datasets/sample/generated/sales/state.json',
+      'runs/gcp-1/manifest/extract.json',
+      'runs/gcp-1/manifest/load.json',
+      'runs/gcp-1/manifest/transform.json',
+      'runs/gcp-1/quarantine/sales.arrow',
+      'runs/gcp-1/raw/sales.csv',
+      'runs/gcp-1/reports/load.json',
+      'runs/gcp-1/reports/transform.json',
+      'runs/gcp-1/staged/sales.arrow',
+    ]); // staging/*.parquet removed after the load
+    const raw = gcs.read(BUCKET, 'runs/gcp-1/raw/sales.csv')!.toString('utf8');
+    expect(raw.trimEnd().split('\n').length).toBe(2001); // header + 2000 rows
+    expect(gcs.read(BUCKET, 'runs/gcp-1/staged/sales.arrow')!.subarray(0, 6).toString()).toBe('ARROW1');
+    const manifest = JSON.parse(gcs.read(BUCKET, 'runs/gcp-1/manifest/load.json')!.toString('utf8'));
+    expect(manifest).toMatchObject({ runId: 'gcp-1' });
+
+    // One load job per table (sales + rejects) and one replace transaction, each under a deterministic id.
+    expect(jobIds('load').every((id) => id.startsWith('etl_load_gcp_1_'))).toBe(true);
+    expect(jobIds('load')).toHaveLength(2);
+    expect(jobIds('query').filter((id) => id.startsWith('etl_replace_gcp_1_'))).toHaveLength(1);
+  });
+
+  test('re-running the same run id with --force answers from the manifests: no new job, no new row', async () => {
+    const jobsBefore = bigquery.jobs.size;
+    const result = await run('--force', '--run-id', 'gcp-1');
+    expect(result.code, result.stderr).toBe(0);
+    const again = parseJsonStdout<Summary>(result);
+    expect(again.status).toBe('succeeded');
+    expect(again.tables).toEqual(first.tables);
+    expect(bigquery.jobs.size).toBe(jobsBefore);
+    expect(await count()).toBe(first.tables[0]!.rowsLoaded);
+  });
+
+  test('a new run of the same data replaces the slice; lost jobs.insert responses are retried and adopted, never loaded twice', async () => {
+    // The fake creates the job, then drops the connection (the first two jobs.insert calls): the client
+    // retries the POST, gets 409 Already Exists, and the adapter adopts the job it had created.
+    bigquery.inject({ kind: 'loseResponse', method: 'POST', path: /\/jobs\?/, times: 1 });
+    bigquery.inject({ kind: 'loseResponse', method: 'POST', path: /\/jobs\?/, times: 1 });
+    const insertsBefore = bigquery.requests.filter((r) => r.kind === 'jobs.insert').length;
+    const result = await run('--force', '--run-id', 'gcp-2');
+    expect(result.code, result.stderr).toBe(0);
+    const second = parseJsonStdout<Summary>(result);
+    expect(second).toMatchObject({ runId: 'gcp-2', status: 'succeeded' });
+    expect(second.tables).toEqual(first.tables);
+
+    const inserts = bigquery.requests.filter((r) => r.kind === 'jobs.insert').slice(insertsBefore);
+    expect(inserts.filter((r) => r.status === 0)).toHaveLength(2); // the two lost responses
+    expect(inserts.filter((r) => r.status === 409)).toHaveLength(2); // their retries, adopted
+    const loads = jobIds('load').filter((id) => id.startsWith('etl_load_gcp_2_'));
+    expect(loads).toHaveLength(2);
+    expect(new Set(jobIds('load')).size).toBe(jobIds('load').length);
+    expect(jobIds('query').filter((id) => id.startsWith('etl_replace_gcp_2_'))).toHaveLength(1);
+
+    expect(await count()).toBe(first.tables[0]!.rowsLoaded);
+    expect(await count("_run_id = 'gcp-2'")).toBe(first.tables[0]!.rowsLoaded);
+    expect(await count('TRUE', 'sales_rejects')).toBe(first.tables[0]!.rowsQuarantined);
+    expect(await bigquery.tables(DATASET)).toEqual(['sales', 'sales_rejects']);
+  });
+});

@@ -1,0 +1,232 @@
+/**
+ * The insights app in a real browser: a warehouse built by the real CLI (`etl run`), the analyze stage
+ * called over HTTP on the loader app, the insights app on a loopback port, headless Chromium.
+ * Screenshots go to test-artifacts/ (gitignored).
+ */
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { type RunningServer, startServer } from '@etl/common/http';
+import { createSilentLogger } from '@etl/common/logging';
+import { LocalBlobStore } from '@etl/common/storage';
+import { DuckDbWarehouse } from '@etl/common/warehouse';
+import { createInsightsApp } from '@etl/insights/app';
+import { createLoaderApp } from '@etl/loader/app';
+import { load } from '@etl/loader/stage';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { etl, parseJsonStdout, REPO_ROOT } from '../e2e/cli';
+import { type Browser, hasChromium, launchChromium, type Page } from './chromium';
+
+const ARTIFACTS = path.join(REPO_ROOT, 'test-artifacts');
+const chromium = hasChromium();
+
+let dataDir: string;
+let warehouse: DuckDbWarehouse;
+let server: RunningServer;
+let browser: Browser;
+let runId: string;
+
+beforeAll(async () => {
+  if (!chromium) return;
+  dataDir = await mkdtemp(path.join(tmpdir(), 'insights-browser-'));
+  const result = await etl(['run', '--json', '--rows', '3000', '--data-dir', dataDir]);
+  expect(result.code, result.stderr).toBe(0);
+  runId = parseJsonStdout<{ runId: string }>(result).runId;
+  const store = new LocalBlobStore(path.join(dataDir, 'blobs'));
+  warehouse = new DuckDbWarehouse({ file: path.join(dataDir, 'warehouse.duckdb') });
+  const analyzed = await request(createLoaderApp({ store, warehouse, logger: createSilentLogger() }))
+    .post('/v1/analyze')
+    .send({ runId });
+  expect(analyzed.status, JSON.stringify(analyzed.body)).toBe(200);
+  const app = createInsightsApp(
+    { warehouse, store, logger: createSilentLogger() },
+    { cacheSeconds: 60, pollSeconds: 1 },
+  );
+  server = await startServer(app, '127.0.0.1', 0);
+  browser = await launchChromium();
+  await mkdir(ARTIFACTS, { recursive: true });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+});
+
+/** A page that records console errors and every request that leaves the app. */
+async function openPage(pathname: string, viewport = { width: 1280, height: 900 }) {
+  const page = await browser.newPage({ viewport });
+  const errors: string[] = [];
+  const foreign: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('request', (r) => {
+    if (!r.url().startsWith(server.url)) foreign.push(r.url());
+  });
+  await page.goto(`${server.url}${pathname}`);
+  await waitReady(page, 0);
+  return { page, errors, foreign };
+}
+
+async function waitReady(page: Page, previousRefreshes: number): Promise<number> {
+  await page.waitForFunction(
+    (n) => document.body.dataset.state === 'ready' && Number(document.body.dataset.refreshes ?? 0) > n,
+    previousRefreshes,
+  );
+  return page.evaluate(() => Number(document.body.dataset.refreshes));
+}
+
+const tileValue = (page: Page, id: string) =>
+  page.$eval(`#${id}`, (el) => Number((el as HTMLElement).dataset.value));
+
+/** Sum of a chart series, read from the ECharts instance the page drew. */
+const seriesSum = (page: Page, chartId: string, seriesName: string) =>
+  page.evaluate(
+    ([id, name]) => {
+      const chart = (
+        window as unknown as { echarts: { getInstanceByDom(el: Element): { getOption(): unknown } } }
+      ).echarts.getInstanceByDom(document.getElementById(id!)!);
+      const option = chart.getOption() as { series: Array<{ name: string; data: Array<number | null> }> };
+      const series = option.series.find((s) => s.name === name)!;
+      return {
+        sum: series.data.reduce<number>((a, v) => a + (v ?? 0), 0),
+        points: series.data.filter((v) => v !== null).length,
+      };
+    },
+    [chartId, seriesName],
+  );
+
+async function sqlTotals(from: string, to: string, region?: string) {
+  const [row] = await warehouse.query(
+    `SELECT sum(sales) AS revenue, count(DISTINCT order_id)::INT AS orders, sum(profit) / sum(sales) AS margin
+     FROM sales WHERE order_date BETWEEN $1::DATE AND $2::DATE ${region ? 'AND region = $3' : ''}`,
+    region ? [from, to, region] : [from, to],
+  );
+  return row as { revenue: number; orders: number; margin: number };
+}
+
+describe.skipIf(!chromium)(
+  `insights app in Chromium${chromium ? '' : ' [skipped: /usr/bin/chromium not found; CI installs it with apt]'}`,
+  () => {
+    test('sales monitoring: KPI tiles match the warehouse, the region filter updates every chart', async () => {
+      const { page, errors, foreign } = await openPage('/');
+      const from = await page.inputValue('#filter-from');
+      const to = await page.inputValue('#filter-to');
+      expect(from).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+      const all = await sqlTotals(from, to);
+      expect(await tileValue(page, 'kpi-revenue')).toBeCloseTo(all.revenue, 6);
+      expect(await tileValue(page, 'kpi-orders')).toBe(all.orders);
+      expect(await tileValue(page, 'kpi-aov')).toBeCloseTo(all.revenue / all.orders, 6);
+      expect(await tileValue(page, 'kpi-margin')).toBeCloseTo(all.margin, 9);
+      expect(await page.textContent('#kpi-revenue .value')).toBe(
+        new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 }).format(all.revenue),
+      );
+      expect(await page.getAttribute('#kpi-revenue', 'aria-label')).toMatch(
+        /^Revenue from .+ (up|down|unchanged)/,
+      );
+      expect((await seriesSum(page, 'chart-revenue', 'Revenue')).sum).toBeCloseTo(all.revenue, 4);
+      expect(await page.locator('#runs tbody tr').count()).toBeGreaterThanOrEqual(1);
+      expect(await page.textContent('#runs tbody')).toContain(runId);
+      expect(await page.textContent('#freshness')).toContain(runId);
+      await page.screenshot({ path: path.join(ARTIFACTS, 'insights-monitoring.png'), fullPage: true });
+
+      const before = await page.evaluate(() => Number(document.body.dataset.refreshes));
+      await page.selectOption('#filter-region', 'West');
+      await waitReady(page, before);
+      const west = await sqlTotals(from, to, 'West');
+      expect(west.revenue).toBeLessThan(all.revenue);
+      expect(await tileValue(page, 'kpi-revenue')).toBeCloseTo(west.revenue, 6);
+      expect(await tileValue(page, 'kpi-orders')).toBe(west.orders);
+      expect((await seriesSum(page, 'chart-revenue', 'Revenue')).sum).toBeCloseTo(west.revenue, 4);
+      expect((await seriesSum(page, 'chart-region', 'Revenue')).points).toBe(1);
+      expect((await seriesSum(page, 'chart-category', 'Revenue')).sum).toBeCloseTo(west.revenue, 4);
+      expect(page.url()).toContain('region=West');
+
+      const months = (await seriesSum(page, 'chart-revenue', 'Revenue')).points;
+      const grainBefore = await page.evaluate(() => Number(document.body.dataset.refreshes));
+      await page.click('[data-grain="day"]');
+      await waitReady(page, grainBefore);
+      const days = await seriesSum(page, 'chart-revenue', 'Revenue');
+      expect(days.points).toBeGreaterThan(months);
+      expect(days.sum).toBeCloseTo(west.revenue, 4);
+
+      expect(errors).toEqual([]);
+      expect(foreign).toEqual([]);
+      await page.close();
+    });
+
+    test('the layout holds at phone width', async () => {
+      const { page, errors } = await openPage('/', { width: 390, height: 844 });
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      expect(overflow).toBeLessThanOrEqual(0);
+      await page.screenshot({ path: path.join(ARTIFACTS, 'insights-monitoring-phone.png'), fullPage: true });
+      expect(errors).toEqual([]);
+      await page.close();
+    });
+
+    test('ML insights: forecast with intervals, holdout metrics, segments, anomalies and drivers render', async () => {
+      const { page, errors, foreign } = await openPage('/ml');
+      const metrics = Object.fromEntries(
+        (await warehouse.query('SELECT metric, value FROM ml_metrics')).map((r) => [
+          r.metric,
+          r.value as number,
+        ]),
+      );
+      const forecast = await seriesSum(page, 'chart-forecast', 'Forecast');
+      expect(forecast.points).toBe(12);
+      const [future] = await warehouse.query('SELECT sum(forecast) AS total FROM ml_forecast');
+      expect(forecast.sum).toBeCloseTo(future!.total as number, 4);
+      expect((await seriesSum(page, 'chart-forecast', '95% interval')).points).toBe(12);
+      expect((await seriesSum(page, 'chart-forecast', 'Actual')).points).toBe(metrics.forecast_months);
+      // `etl run --rows 3000` generates 36 months: a holdout year is evaluated.
+      expect(await page.textContent('#metric-ratio .value')).toBe(metrics.holdout_mae_ratio!.toFixed(3));
+      expect(await page.textContent('#metric-mase .value')).toBe(metrics.holdout_mase_model!.toFixed(3));
+      expect(await page.textContent('#metric-mase .delta')).toContain(metrics.holdout_mase_naive!.toFixed(3));
+      expect(await page.textContent('#metric-smape .value')).toBe(
+        `${metrics.holdout_smape_model!.toFixed(1)}%`,
+      );
+      expect(await page.textContent('#forecast-note')).toMatch(/Holt-Winters/);
+
+      const segments = await seriesSum(page, 'chart-segments', 'Customers');
+      expect(segments.sum).toBe(metrics.customers);
+      expect(await page.locator('#segment-profiles tbody tr').count()).toBe(metrics.segments_k);
+      expect(await page.textContent('#anomalies-rule')).toContain('1.4826');
+      expect((await seriesSum(page, 'chart-anomalies', 'Anomaly')).points).toBe(metrics.anomaly_flagged);
+      expect(await page.textContent('#drivers-note')).toContain('correlate');
+      await page.screenshot({ path: path.join(ARTIFACTS, 'insights-ml.png'), fullPage: true });
+      expect(errors).toEqual([]);
+      expect(foreign).toEqual([]);
+      await page.close();
+    });
+
+    test('the monitoring page refreshes itself when a new run lands', async () => {
+      const { page } = await openPage('/');
+      const before = await page.evaluate(() => Number(document.body.dataset.refreshes));
+      // A new run of the same dataset: the first run's extract and transform outputs under a new runId,
+      // loaded by the real load stage (a second `etl run` would do the same, only slower).
+      const store = new LocalBlobStore(path.join(dataDir, 'blobs'));
+      const next = `${runId}-2`;
+      for (const info of await store.list(`runs/${runId}/`)) {
+        if (/\/(manifest\/(load|analyze)|reports\/load)\.json$/.test(info.key)) continue;
+        const body = await store.get(info.key);
+        const key = info.key.replace(`runs/${runId}/`, `runs/${next}/`);
+        await store.put(key, key.endsWith('.json') ? body.toString('utf8').replaceAll(runId, next) : body);
+      }
+      await load({ runId: next }, { store, warehouse, logger: createSilentLogger() });
+      await waitReady(page, before);
+      await page.waitForFunction(
+        (id) => document.getElementById('freshness')?.textContent?.includes(id),
+        next,
+      );
+      expect(await page.textContent('#message')).toContain(next);
+      expect(await page.textContent('#runs tbody')).toContain(next);
+      const from = await page.inputValue('#filter-from');
+      const to = await page.inputValue('#filter-to');
+      expect(await tileValue(page, 'kpi-revenue')).toBeCloseTo((await sqlTotals(from, to)).revenue, 6);
+      await page.close();
+    });
+  },
+);
