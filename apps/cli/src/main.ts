@@ -5,6 +5,7 @@ import { UsageError } from './args';
 import { cloudCommand, cloudUsage } from './commands/cloud';
 import { generateCommand, generateUsage } from './commands/generate';
 import { insightsCommand, insightsUsage } from './commands/insights';
+import { profileCommand, profileUsage } from './commands/profile';
 import { queryCommand, queryUsage } from './commands/query';
 import { runCommand, runUsage } from './commands/run';
 import { serveCommand, serveUsage } from './commands/serve';
@@ -16,6 +17,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   query: queryCommand,
   serve: serveCommand,
   generate: generateCommand,
+  profile: profileCommand,
   workflow: workflowCommand,
   insights: insightsCommand,
   cloud: cloudCommand,
@@ -27,6 +29,7 @@ const USAGE = `usage:
   ${queryUsage}
   ${serveUsage}
   ${generateUsage}
+  ${profileUsage}
   ${workflowUsage}
   ${insightsUsage}
   ${cloudUsage}

@@ -135,6 +135,33 @@ describe('load stage', () => {
   });
 });
 
+describe('feature tables', () => {
+  test('a feature table is loaded without a rejects table of its own', async () => {
+    await stageRun('r1', [1, 2, 3]);
+    const transform = await getJson<TransformResponse>(store, manifestKey('r1', 'transform'));
+    const features = new Table({ day_sales: vectorFromArray([6], new Float64()) });
+    await store.put(stagedKey('r1', 'sales_features_daily'), writeArrowTable(features));
+    transform.tables.push({
+      name: 'sales_features_daily',
+      kind: 'features',
+      rowsIn: 1,
+      rowsOut: 1,
+      rowsQuarantined: 0,
+      rowsDuplicate: 0,
+      stagedKey: stagedKey('r1', 'sales_features_daily'),
+      quarantineKey: quarantineKey('r1', 'sales_features_daily'),
+    });
+    await putJson(store, manifestKey('r1', 'transform'), transform);
+
+    const response = await load({ runId: 'r1' }, deps);
+
+    expect(response.tables.map((t) => t.name)).toEqual(['sales', 'sales_rejects', 'sales_features_daily']);
+    expect(await deps.warehouse.query('SELECT day_sales FROM sales_features_daily')).toEqual([
+      { day_sales: 6 },
+    ]);
+  });
+});
+
 describe('POST /v1/load', () => {
   test('answers 200 with the load response', async () => {
     await stageRun('r1', [1, 2]);

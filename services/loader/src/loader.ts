@@ -57,10 +57,13 @@ export async function load(request: LoadRequest, deps: LoaderDeps): Promise<Load
   const tables: TableLoad[] = [];
   for (const t of transform.tables) {
     tables.push({ table: t.name, arrow: await readStaged(store, t.stagedKey, t.rowsOut) });
-    tables.push({
-      table: `${t.name}_rejects`,
-      arrow: await readStaged(store, t.quarantineKey, t.rowsQuarantined),
-    });
+    // Feature tables are derived from the cleaned table: they have no rejects of their own.
+    if (t.kind !== 'features') {
+      tables.push({
+        table: `${t.name}_rejects`,
+        arrow: await readStaged(store, t.quarantineKey, t.rowsQuarantined),
+      });
+    }
   }
   const loadedAt = (deps.now ?? (() => new Date()))();
   const results = await warehouse.load({

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { createTransformerApp } from './app';
-import { createTestStore, readTable, type TestStore, writeExtractedRun } from './test-support';
+import { createTestStore, readTable, type TestStore, writeExtractedRun, writeProfile } from './test-support';
 
 let t: TestStore;
 beforeEach(async () => {
@@ -98,6 +98,29 @@ describe('POST /v1/transform', () => {
       .send({ runId: 'run-1' });
     expect(response.status).toBe(422);
     expect(response.body.error.code).toBe('HEADER_MISMATCH');
+  });
+
+  test('a profile named in the request: its checks in the answer; an unknown one: 404', async () => {
+    await writeProfile(t, 'orders', 'table: orders\nprimaryKey: [order_id]\n');
+    await writeExtractedRun(t.store, 'run-1', { 'orders.csv': 'Order ID,Amount\r\nA-1,10.5\r\nA-1,3\r\n' });
+    const app = createTransformerApp(t.deps);
+    const response = await request(app)
+      .post('/v1/transform')
+      .send({ runId: 'run-1', profile: 'orders', maxRejectRate: 0.5 });
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({
+      profile: 'orders',
+      tables: [{ name: 'orders', kind: 'cleaned', rowsIn: 2, rowsOut: 1, rowsQuarantined: 1 }],
+      quality: {
+        passed: true,
+        checks: [{ name: 'reject_rate', passed: true, value: 0.5, threshold: 0.5, severity: 'error' }],
+      },
+    });
+    const missing = await request(app).post('/v1/transform').send({ runId: 'run-2', profile: 'nope' });
+    expect(missing.status).toBe(404);
+    expect(missing.body.error.code).toBe('PROFILE_NOT_FOUND');
+    const bad = await request(app).post('/v1/transform').send({ runId: 'run-2', profile: '../x' });
+    expect(bad.status).toBe(400);
   });
 
   test('400 for unknown fields', async () => {

@@ -2,7 +2,7 @@
 import { transformEndpoint, transformRequestSchema } from '@etl/common/contracts';
 import { createServiceApp, jsonRoute } from '@etl/common/http';
 import type { Express } from 'express';
-import { type TransformDeps, transform } from './transformer';
+import { type TransformDeps, type TransformInput, transform } from './transformer';
 
 export interface TransformerAppOptions {
   bodyLimit?: string;
@@ -19,8 +19,10 @@ export function createTransformerApp(deps: TransformDeps, options: TransformerAp
     routes: (app) => {
       app.post(
         transformEndpoint.path,
-        jsonRoute(transformRequestSchema, (request, req) =>
-          transform(request, { ...deps, logger: req.log ?? deps.logger }),
+        // Validated by the schema, but passed on as sent: the stage tells an explicit `table` or
+        // `maxRejectRate` (which wins over the profile's) from the schema's defaults (which do not).
+        jsonRoute(transformRequestSchema, (_request, req) =>
+          transform(req.body as TransformInput, { ...deps, logger: req.log ?? deps.logger }),
         ),
       );
     },

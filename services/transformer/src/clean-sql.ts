@@ -10,6 +10,8 @@ import {
   type ColumnType,
   dateExpression,
   FALSE_TOKENS,
+  groupedIntegerPattern,
+  groupedNumberPattern,
   guardedCast,
   INTEGER_PATTERN,
   inList,
@@ -25,16 +27,33 @@ const value = (i: number): string => `v${i}`;
 const flag = (i: number): string => `b${i}`;
 const text = (i: number): string => `t${i}`;
 
+type CastPlan = Pick<ColumnPlan, 'type' | 'format' | 'thousands' | 'decimal'>;
+
+/** Text of a number in plain form: thousands separators dropped, decimal mark `.`. */
+function plainNumber(plan: CastPlan, t: string): string {
+  let out = t;
+  if (plan.thousands !== undefined) out = `replace(${out}, ${quoteLiteral(plan.thousands)}, '')`;
+  if (plan.decimal !== undefined && plan.decimal !== '.')
+    out = `replace(${out}, ${quoteLiteral(plan.decimal)}, '.')`;
+  return out;
+}
+
 /** The typed expression of trimmed, non-empty text `t`; NULL when `t` does not parse. */
-export function castExpression(plan: Pick<ColumnPlan, 'type' | 'format'>, t: string): string {
+export function castExpression(plan: CastPlan, t: string): string {
+  const separators = plan.thousands !== undefined || (plan.decimal !== undefined && plan.decimal !== '.');
   switch (plan.type) {
     case 'BIGINT':
+      if (plan.thousands !== undefined)
+        return `CASE WHEN regexp_full_match(${t}, ${quoteLiteral(groupedIntegerPattern(plan.thousands))}) THEN TRY_CAST(${plainNumber(plan, t)} AS BIGINT) END`;
       return guardedCast(t, INTEGER_PATTERN, 'BIGINT');
     case 'DOUBLE':
+      if (separators)
+        return `CASE WHEN regexp_full_match(${t}, ${quoteLiteral(groupedNumberPattern(plan.thousands, plan.decimal ?? '.'))}) THEN TRY_CAST(${plainNumber(plan, t)} AS DOUBLE) END`;
       return guardedCast(t, NUMBER_PATTERN, 'DOUBLE');
     case 'DATE':
       return `CAST(${dateExpression(t, plan.format ?? '%Y-%m-%d')} AS DATE)`;
     case 'TIMESTAMP':
+      if (plan.format !== undefined) return `try_strptime(${t}, ${quoteLiteral(plan.format)})`;
       return guardedCast(t, TIMESTAMP_PATTERN, 'TIMESTAMP');
     case 'BOOLEAN':
       return `CASE WHEN lower(${t}) IN (${inList(TRUE_TOKENS)}) THEN true WHEN lower(${t}) IN (${inList(FALSE_TOKENS)}) THEN false END`;
@@ -43,29 +62,64 @@ export function castExpression(plan: Pick<ColumnPlan, 'type' | 'format'>, t: str
   }
 }
 
-export function invalidReason(type: ColumnType): string {
+export function invalidReason(type: ColumnType, plan?: Pick<ColumnPlan, 'pattern'>): string {
+  if (type === 'VARCHAR' && plan?.pattern !== undefined) return 'invalid_pattern';
   return `invalid_${type.toLowerCase()}`;
 }
 
 /** "is not a date in format %m/%d/%Y", completing `column order_date: "13/45/2024" ...`. */
-export function invalidDescription(plan: Pick<ColumnPlan, 'type' | 'format'>): string {
+export function invalidDescription(
+  plan: Pick<ColumnPlan, 'type' | 'format' | 'pattern' | 'thousands' | 'decimal'>,
+): string {
+  const separators = [
+    ...(plan.thousands === undefined ? [] : [`thousands separator ${JSON.stringify(plan.thousands)}`]),
+    ...(plan.decimal === undefined ? [] : [`decimal mark ${JSON.stringify(plan.decimal)}`]),
+  ];
+  const withSeparators = separators.length ? ` (${separators.join(', ')})` : '';
   switch (plan.type) {
     case 'BIGINT':
-      return 'is not an integer';
+      return `is not an integer${withSeparators}`;
     case 'DOUBLE':
-      return 'is not a number';
+      return `is not a number${withSeparators}`;
     case 'DATE':
       return `is not a date in format ${plan.format ?? '%Y-%m-%d'}`;
     case 'TIMESTAMP':
-      return 'is not an ISO date-time';
+      return plan.format === undefined
+        ? 'is not an ISO date-time'
+        : `is not a date-time in format ${plan.format}`;
     case 'BOOLEAN':
       return 'is not a boolean (true/false/yes/no)';
     case 'VARCHAR':
-      return 'is not text';
+      return plan.pattern === undefined ? 'is not text' : `does not match the pattern ${plan.pattern}`;
   }
 }
 
-const isTyped = (plan: ColumnPlan): boolean => plan.type !== 'VARCHAR';
+/** Whether rows can fail this column (a cast, or a text pattern), so it has a flag `b<i>`. */
+const isTyped = (plan: ColumnPlan): boolean => plan.type !== 'VARCHAR' || plan.pattern !== undefined;
+
+/** The tokens read as missing in this column, lower-case. */
+export function missingTokensOf(plan: ColumnPlan): string[] {
+  if (plan.tokens !== undefined)
+    return [...new Set(plan.tokens.map((t) => t.trim().toLowerCase()).filter(Boolean))];
+  return plan.missingTokens ? [...MISSING_TOKENS] : [];
+}
+
+/** nbsp -> space, NFC, collapsed blanks: the text rule of a plan over SQL text `sql`. */
+export function normalizeTextSql(plan: ColumnPlan, sql: string): string {
+  const rule = plan.text;
+  if (!rule || plan.type !== 'VARCHAR') return sql;
+  let out = sql;
+  if (rule.nbsp) out = `replace(replace(${out}, chr(160), ' '), chr(8239), ' ')`;
+  if (rule.nfc) out = `nfc_normalize(${out})`;
+  if (rule.collapseSpaces) out = `regexp_replace(${out}, '[ \t]{2,}', ' ', 'g')`;
+  return out;
+}
+
+/** Zero-padding of all-digit text to `plan.pad` characters. */
+function padSql(plan: ColumnPlan, t: string): string {
+  if (plan.pad === undefined || plan.type !== 'VARCHAR') return t;
+  return `CASE WHEN length(${t}) < ${plan.pad} AND regexp_full_match(${t}, '[0-9]+') THEN lpad(${t}, ${plan.pad}, '0') ELSE ${t} END`;
+}
 
 function anyFlag(plans: readonly ColumnPlan[]): string {
   const flags = plans.flatMap((plan, i) => (isTyped(plan) ? [flag(i)] : []));
@@ -84,16 +138,28 @@ export function createTypedTableSql(
   source = 'numbered',
 ): string {
   const keys = '__rowid, __line, __file';
-  const level1 = plans.map((_, i) => `NULLIF(${trimmed(quoteIdentifier(rawColumn(i)))}, '') AS ${text(i)}`);
-  const level2 = plans.map((plan, i) =>
-    plan.missingTokens
-      ? `CASE WHEN lower(${text(i)}) IN (${inList(MISSING_TOKENS)}) THEN NULL ELSE ${text(i)} END AS ${text(i)}`
-      : text(i),
+  const level1 = plans.map(
+    (plan, i) =>
+      `NULLIF(${trimmed(normalizeTextSql(plan, quoteIdentifier(rawColumn(i))))}, '') AS ${text(i)}`,
   );
-  const level3 = plans.flatMap((plan, i) => [text(i), `${castExpression(plan, text(i))} AS ${value(i)}`]);
-  const level4 = plans.flatMap((plan, i) =>
-    isTyped(plan) ? [value(i), `(${text(i)} IS NOT NULL AND ${value(i)} IS NULL) AS ${flag(i)}`] : [value(i)],
-  );
+  const level2 = plans.map((plan, i) => {
+    const tokens = missingTokensOf(plan);
+    return tokens.length > 0
+      ? `CASE WHEN lower(${text(i)}) IN (${inList(tokens)}) THEN NULL ELSE ${text(i)} END AS ${text(i)}`
+      : text(i);
+  });
+  const level3 = plans.flatMap((plan, i) => [
+    text(i),
+    `${plan.type === 'VARCHAR' ? padSql(plan, text(i)) : castExpression(plan, text(i))} AS ${value(i)}`,
+  ]);
+  const level4 = plans.flatMap((plan, i) => {
+    if (!isTyped(plan)) return [value(i)];
+    const failed =
+      plan.type === 'VARCHAR'
+        ? `NOT regexp_full_match(${value(i)}, ${quoteLiteral(plan.pattern ?? '.*')})`
+        : `${value(i)} IS NULL`;
+    return [value(i), `(${text(i)} IS NOT NULL AND ${failed}) AS ${flag(i)}`];
+  });
   return `CREATE TABLE typed AS
 SELECT *, ${anyFlag(plans)} AS __bad FROM (
   SELECT ${keys}, ${level4.join(', ')} FROM (
@@ -107,10 +173,10 @@ SELECT *, ${anyFlag(plans)} AS __bad FROM (
  * the row kept. Rows are grouped by a 64-bit hash first, and only rows sharing a hash are compared
  * column by column, so the window sorts a handful of rows, not the table.
  */
-export function createDuplicatesTableSql(plans: readonly ColumnPlan[]): string {
+export function createDuplicatesTableSql(plans: readonly ColumnPlan[], where = 'NOT __bad'): string {
   const values = plans.map((_, i) => value(i)).join(', ');
   return `CREATE TABLE duplicates AS
-WITH clean AS (SELECT __rowid, __line, __file, ${values}, hash(${values}) AS __hash FROM typed WHERE NOT __bad),
+WITH clean AS (SELECT __rowid, __line, __file, ${values}, hash(${values}) AS __hash FROM typed WHERE ${where}),
 repeated AS (SELECT __hash FROM clean GROUP BY __hash HAVING count(*) > 1)
 SELECT __rowid, __line, __file, __kept_line, __kept_file FROM (
   SELECT __rowid, __line, __file,
@@ -135,15 +201,16 @@ function csvField(column: string): string {
 
 /**
  * `quarantine`: rows that failed a cast (reason `invalid_<type>` of the first failing column, message
- * naming every failing column and value; `raw` re-assembled from the fields, quoted as CSV) and records
+ * naming every failing column and value; `raw` re-assembled from the fields, quoted as CSV), the rows of
+ * `extraRejects` (profile rules: a table of `__rowid, __line, __file, reason, message`) and records
  * DuckDB could not parse (reason `unparseable_line`, `raw` the original text). `file` joins `files`.
  */
-export function createQuarantineTableSql(plans: readonly ColumnPlan[]): string {
+export function createQuarantineTableSql(plans: readonly ColumnPlan[], extraRejects?: string): string {
   const typed = plans.flatMap((plan, i) => (isTyped(plan) ? [{ plan, i }] : []));
   const reason =
     typed.length === 0
       ? 'NULL'
-      : `CASE ${typed.map(({ plan, i }) => `WHEN t.${flag(i)} THEN ${quoteLiteral(invalidReason(plan.type))}`).join(' ')} END`;
+      : `CASE ${typed.map(({ plan, i }) => `WHEN t.${flag(i)} THEN ${quoteLiteral(invalidReason(plan.type, plan))}`).join(' ')} END`;
   const message =
     typed.length === 0
       ? 'NULL'
@@ -159,7 +226,14 @@ SELECT q.line, q.raw, q.reason, q.message, f.name AS file FROM (
   SELECT t.__file AS file_index, t.__line AS line, ${rawText} AS raw, ${reason} AS reason, ${message} AS message
   FROM typed t JOIN raw r ON r.rowid = t.__rowid
   WHERE t.__bad
-  UNION ALL
+  UNION ALL${
+    extraRejects === undefined
+      ? ''
+      : `
+  SELECT x.__file, x.__line, ${rawText}, x.reason, x.message
+  FROM ${extraRejects} x JOIN raw r ON r.rowid = x.__rowid
+  UNION ALL`
+  }
   SELECT __file, line, raw, 'unparseable_line', 'record could not be parsed: ' || message FROM rejects
 ) q JOIN files f ON f.__file = q.file_index
 ORDER BY q.file_index, q.line`;

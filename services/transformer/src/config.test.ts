@@ -1,6 +1,7 @@
+import path from 'node:path';
 import { ConfigError, describeConfig, parseConfig } from '@etl/common/config';
 import { describe, expect, test } from 'vitest';
-import { transformerConfigSchema } from './config';
+import { defaultProfilesDir, transformerConfigSchema } from './config';
 
 describe('transformer config', () => {
   test('defaults', () => {
@@ -20,5 +21,20 @@ describe('transformer config', () => {
 
   test('every field is described', () => {
     for (const row of describeConfig(transformerConfigSchema)) expect(row.description, row.name).not.toBe('');
+  });
+});
+
+describe('profiles folder', () => {
+  test('<repo>/profiles, found from the module location', () => {
+    expect(defaultProfilesDir()).toBe(path.resolve(import.meta.dirname, '../../../profiles'));
+    expect(parseConfig(transformerConfigSchema, {}).PROFILES_DIR).toBeUndefined();
+    expect(parseConfig(transformerConfigSchema, { PROFILES_DIR: '/srv/profiles' }).PROFILES_DIR).toBe(
+      '/srv/profiles',
+    );
+  });
+
+  test('MAX_INPUT_BYTES is coerced and must be positive', () => {
+    expect(parseConfig(transformerConfigSchema, { MAX_INPUT_BYTES: '1000' }).MAX_INPUT_BYTES).toBe(1000);
+    expect(() => parseConfig(transformerConfigSchema, { MAX_INPUT_BYTES: '0' })).toThrow(/MAX_INPUT_BYTES/);
   });
 });

@@ -1,7 +1,22 @@
 /** Transformer settings: the base service settings plus how much of the machine DuckDB may use. */
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { baseConfigSchema } from '@etl/common/config';
 import { z } from 'zod';
+
+const SIZE = /^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i;
+
+/**
+ * `<repo>/profiles`: the folder beside the workspace root found above this module (source tree or a
+ * bundle under services/transformer/dist), else `profiles` in the working directory (a container image).
+ */
+export function defaultProfilesDir(from = import.meta.dirname): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'pnpm-workspace.yaml'))) return path.join(dir, 'profiles');
+    if (path.dirname(dir) === dir) return path.resolve('profiles');
+  }
+}
 
 export const transformerConfigSchema = baseConfigSchema.extend({
   DUCKDB_THREADS: z.coerce
@@ -27,6 +42,28 @@ export const transformerConfigSchema = baseConfigSchema.extend({
     .min(1)
     .default(tmpdir())
     .describe('Folder for per-request scratch files (downloaded and transcoded CSV, Parquet, DuckDB spill).'),
+  DUCKDB_MAX_TEMP_SIZE: z
+    .string()
+    .regex(SIZE, 'expected a size such as 10GB')
+    .optional()
+    .describe(
+      "DuckDB max_temp_directory_size: how much it may spill to disk; unset uses DuckDB's default (90% of free space).",
+    ),
+  MAX_INPUT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(4 * 1024 ** 3)
+    .describe(
+      'Largest total size of the raw CSV files of one run; above it the transform answers 413 INPUT_TOO_LARGE.',
+    ),
+  PROFILES_DIR: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'Folder of the dataset profiles (<name>.yaml) a transform request can name; unset: <repo>/profiles (found above the code), else ./profiles.',
+    ),
 });
 
 export type TransformerConfig = z.infer<typeof transformerConfigSchema>;

@@ -1,12 +1,20 @@
 /** One in-memory DuckDB per request: opened with the request's limits, always closed afterwards. */
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { errorMessage, isPipelineError, PayloadTooLargeError } from '@etl/common/errors';
 
 export interface DuckDbSettings {
   /** Worker threads; DuckDB's default (all cores) when unset. */
   threads?: number;
   /** e.g. "2GB"; DuckDB spills to `tempDirectory` beyond it. */
   memoryLimit?: string;
+  /** e.g. "10GB": the most DuckDB may spill to `tempDirectory`. */
+  maxTempDirectorySize?: string;
 }
+
+/** DuckDB's answer when a query needs more than memory_limit plus what it may spill. */
+const OUT_OF_MEMORY = /Out of Memory Error|could not allocate|max_temp_directory_size/i;
+
+export const isOutOfMemory = (error: unknown): boolean => OUT_OF_MEMORY.test(errorMessage(error));
 
 export type JsonRow = Record<string, unknown>;
 
@@ -18,10 +26,29 @@ export async function withDuckDb<T>(
   const options: Record<string, string> = { temp_directory: tempDirectory, preserve_insertion_order: 'true' };
   if (settings.threads !== undefined) options['threads'] = String(settings.threads);
   if (settings.memoryLimit !== undefined) options['memory_limit'] = settings.memoryLimit;
+  if (settings.maxTempDirectorySize !== undefined)
+    options['max_temp_directory_size'] = settings.maxTempDirectorySize;
   const instance = await DuckDBInstance.create(':memory:', options);
   const connection = await instance.connect();
   try {
     return await work(connection);
+  } catch (error) {
+    // A clear, final answer naming the limit instead of a bare 500 (and never an OOM kill: DuckDB stops
+    // at memory_limit by itself).
+    if (!isPipelineError(error) && isOutOfMemory(error)) {
+      throw new PayloadTooLargeError(
+        `the transform needs more memory than DuckDB may use: DUCKDB_MEMORY_LIMIT = ${settings.memoryLimit ?? 'default'}, DUCKDB_MAX_TEMP_SIZE = ${settings.maxTempDirectorySize ?? 'default'} of spill in ${tempDirectory}; raise them or split the input (${errorMessage(error).split('\n')[0]})`,
+        {
+          cause: error,
+          details: {
+            memoryLimit: settings.memoryLimit ?? null,
+            maxTempDirectorySize: settings.maxTempDirectorySize ?? null,
+          },
+        },
+        'MEMORY_LIMIT_EXCEEDED',
+      );
+    }
+    throw error;
   } finally {
     connection.closeSync();
     instance.closeSync();

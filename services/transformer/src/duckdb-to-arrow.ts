@@ -1,9 +1,12 @@
 /**
- * DuckDB query -> apache-arrow Table, through Parquet: `COPY (query) TO x.parquet`, then parquet-wasm
- * (`parquetToArrow`). Correct for every type the transformer produces (BIGINT -> Int64, DOUBLE ->
- * Float64, DATE -> Date32<DAY>, TIMESTAMP -> Timestamp<MICROSECOND>, VARCHAR -> Utf8, BOOLEAN -> Bool).
- * Strings that come back as LargeUtf8 are rebuilt as Utf8 (same bytes, 32-bit offsets) so that every
- * reader of the staged file sees one string type.
+ * DuckDB query -> apache-arrow Table. Two routes with the same result types (BIGINT -> Int64, DOUBLE ->
+ * Float64, DATE -> Date32<DAY>, TIMESTAMP -> Timestamp<MICROSECOND>, VARCHAR -> Utf8, BOOLEAN -> Bool):
+ *
+ * - by vectors (`duckdb-vectors.ts`, the default): chunks are streamed and their memory copied into Arrow
+ *   record batches; no Parquet file, no parquet-wasm heap (which never shrinks once grown).
+ * - through Parquet: `COPY (query) TO x.parquet`, then parquet-wasm (`parquetToArrow`). Taken for a
+ *   column type the vector copy does not convert. Strings that come back as LargeUtf8 are rebuilt as Utf8
+ *   (same bytes, 32-bit offsets) so that every reader of the staged file sees one string type.
  */
 import { readFile, rm } from 'node:fs/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -21,8 +24,23 @@ import {
   type Vector,
   vectorFromArray,
 } from 'apache-arrow';
+import { queryToArrowByVectors, UnsupportedColumnTypeError } from './duckdb-vectors';
 
 export async function queryToArrow(
+  connection: DuckDBConnection,
+  sql: string,
+  parquetFile: string,
+): Promise<Table> {
+  try {
+    return await queryToArrowByVectors(connection, sql);
+  } catch (error) {
+    if (!(error instanceof UnsupportedColumnTypeError)) throw error;
+    return queryToArrowViaParquet(connection, sql, parquetFile);
+  }
+}
+
+/** The Parquet route: `COPY (sql) TO parquetFile`, read back with parquet-wasm, the file removed. */
+export async function queryToArrowViaParquet(
   connection: DuckDBConnection,
   sql: string,
   parquetFile: string,

@@ -4,7 +4,7 @@ import { runService } from '@etl/common/http';
 import { createLogger } from '@etl/common/logging';
 import { createBlobStore } from '@etl/common/storage';
 import { createTransformerApp } from './app';
-import { transformerConfigSchema } from './config';
+import { defaultProfilesDir, transformerConfigSchema } from './config';
 
 const config = loadConfig(transformerConfigSchema);
 const logger = createLogger({ name: 'transformer', level: config.LOG_LEVEL });
@@ -14,9 +14,14 @@ const app = createTransformerApp(
     logger,
     tempDir: config.TRANSFORM_TEMP_DIR,
     sampleRows: config.TRANSFORM_SAMPLE_ROWS,
+    profilesDir: config.PROFILES_DIR ?? defaultProfilesDir(),
+    maxInputBytes: config.MAX_INPUT_BYTES,
     duckdb: {
       ...(config.DUCKDB_THREADS === undefined ? {} : { threads: config.DUCKDB_THREADS }),
       memoryLimit: config.DUCKDB_MEMORY_LIMIT,
+      ...(config.DUCKDB_MAX_TEMP_SIZE === undefined
+        ? {}
+        : { maxTempDirectorySize: config.DUCKDB_MAX_TEMP_SIZE }),
     },
   },
   {

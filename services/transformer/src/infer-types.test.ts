@@ -54,6 +54,20 @@ describe('chooseType', () => {
     });
   });
 
+  test('numbers with thousands separators (1,234.50) are numbers, and the plan records the separator', () => {
+    expect(chooseType(stats({ numbers: 60, grouped: 40 }))).toMatchObject({ type: 'DOUBLE', thousands: ',' });
+    expect(chooseType(stats({ integers: 60, numbers: 60, grouped: 40, groupedIntegers: 40 }))).toMatchObject({
+      type: 'BIGINT',
+      thousands: ',',
+    });
+    expect(chooseType(stats({ numbers: 50, grouped: 40 })).type).toBe('VARCHAR');
+  });
+
+  test('an ambiguous date column lists its candidate formats', () => {
+    const dates = DATE_FORMATS.map((f) => (f === '%m/%d/%Y' || f === '%d/%m/%Y' ? 100 : 0));
+    expect(chooseType(stats({ dates })).candidates).toEqual(['%m/%d/%Y', '%d/%m/%Y']);
+  });
+
   test('timestamps and booleans', () => {
     expect(chooseType(stats({ timestamps: 100 })).type).toBe('TIMESTAMP');
     expect(chooseType(stats({ booleans: 100 })).type).toBe('BOOLEAN');

@@ -8,6 +8,8 @@
  * values; M/D/Y before D/M/Y when both parse everything, and the column is marked ambiguous), TIMESTAMP
  * (ISO date-times), BOOLEAN (true/false/yes/no), else VARCHAR. The missing tokens (NA, N/A, null, None,
  * -) are left out of the count, and become NULL, only when the column is typed; a text column keeps them.
+ * Numbers with `,` thousands separators (`1,234.50`, only possible inside quotes in a comma-delimited file)
+ * count as numbers, and the plan records the separator.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { quoteIdentifier, quoteLiteral } from '@etl/common/warehouse';
@@ -65,6 +67,23 @@ export const TIMESTAMP_PATTERN =
   '[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]{1,9})?)?Z?';
 const LEADING_ZERO_PATTERN = '^[+-]?0[0-9]';
 
+/** RE2 pattern of an integer with an optional thousands separator `sep` (groups of exactly 3 digits). */
+export function groupedIntegerPattern(sep: string): string {
+  const s = sep === '.' ? '[.]' : sep === ' ' ? ' ' : sep;
+  return `[+-]?([0-9]{1,3}(${s}[0-9]{3})+|[0-9]+)`;
+}
+
+/** A decimal with an optional thousands separator and decimal mark `dec`. */
+export function groupedNumberPattern(sep: string | undefined, dec: string): string {
+  const d = dec === '.' ? '[.]' : dec;
+  const whole = sep === undefined ? '[+-]?[0-9]+' : groupedIntegerPattern(sep);
+  return `(${whole}(${d}[0-9]*)?|[+-]?${d}[0-9]+)([eE][+-]?[0-9]+)?`;
+}
+
+/** Values with at least one `,` group: the evidence for a thousands separator. */
+const GROUPED_NUMBER_PATTERN = '[+-]?[0-9]{1,3}(,[0-9]{3})+([.][0-9]*)?';
+const GROUPED_INTEGER_PATTERN = '[+-]?[0-9]{1,3}(,[0-9]{3})+';
+
 /** How one source column becomes one typed column. */
 export interface ColumnPlan {
   /** Header text as found in the file. */
@@ -76,8 +95,29 @@ export interface ColumnPlan {
   format?: string;
   /** Another date format parses the same values (e.g. both M/D/Y and D/M/Y). */
   ambiguous: boolean;
+  /** With `ambiguous`: every date format that parses as many values. */
+  candidates?: string[];
   /** Whether NA, N/A, null, None, - mean NULL in this column. */
   missingTokens: boolean;
+  /** Values read as missing (compared lower-case); overrides `missingTokens` when set (a profile). */
+  tokens?: readonly string[];
+  /** Thousands separator of a BIGINT or DOUBLE column (`1,234.50`). */
+  thousands?: string;
+  /** Decimal mark of a DOUBLE column; `.` when unset. */
+  decimal?: string;
+  /** Zero-pad all-digit text to this width (ZIP codes). */
+  pad?: number;
+  /** RE2 pattern a text value must match, else the row is quarantined (`invalid_pattern`). */
+  pattern?: string;
+  /** Text normalisation applied before anything else (text columns). */
+  text?: PlanTextRule;
+}
+
+/** Text normalisation of a plan (see profile.ts `text`); NFKC is applied before parsing, by a value map. */
+export interface PlanTextRule {
+  nbsp: boolean;
+  nfc: boolean;
+  collapseSpaces: boolean;
 }
 
 /** Counts over the sample, per column. */
@@ -92,6 +132,10 @@ export interface ColumnStats {
   dates: number[];
   timestamps: number;
   booleans: number;
+  /** Numbers with `,` thousands groups, e.g. 1,234.50 (not counted in `numbers`). */
+  grouped?: number;
+  /** Of those, integers (1,234). */
+  groupedIntegers?: number;
 }
 
 export interface TypeChoice {
@@ -99,6 +143,9 @@ export interface TypeChoice {
   format?: string;
   ambiguous: boolean;
   missingTokens: boolean;
+  thousands?: string;
+  /** Every date format that parses as many values as the chosen one (an ambiguous column has 2+). */
+  candidates?: string[];
 }
 
 export function chooseType(stats: ColumnStats): TypeChoice {
@@ -114,11 +161,19 @@ export function chooseType(stats: ColumnStats): TypeChoice {
   });
   if (stats.leadingZeros === 0 && enough(stats.integers)) return typed('BIGINT');
   if (stats.leadingZeros === 0 && enough(stats.numbers)) return typed('DOUBLE');
+  const grouped = stats.grouped ?? 0;
+  if (stats.leadingZeros === 0 && grouped > 0) {
+    if (enough(stats.integers + (stats.groupedIntegers ?? 0))) return { ...typed('BIGINT'), thousands: ',' };
+    if (enough(stats.numbers + grouped)) return { ...typed('DOUBLE'), thousands: ',' };
+  }
   const best = Math.max(...stats.dates);
   if (best > 0 && enough(best)) {
     const index = stats.dates.indexOf(best); // first in DATE_FORMATS order: M/D/Y before D/M/Y
-    const ties = stats.dates.filter((count) => count === best).length;
-    return typed('DATE', DATE_FORMATS[index], ties > 1);
+    const ties = DATE_FORMATS.filter((_, i) => stats.dates[i] === best);
+    return {
+      ...typed('DATE', DATE_FORMATS[index], ties.length > 1),
+      ...(ties.length > 1 ? { candidates: [...ties] } : {}),
+    };
   }
   if (enough(stats.timestamps)) return typed('TIMESTAMP');
   if (enough(stats.booleans)) return typed('BOOLEAN');
@@ -159,6 +214,14 @@ function baseAggregates(v: string, i: number): string[] {
     count(`s${i}_dateish`, `regexp_full_match(${v}, ${quoteLiteral(ANY_DATE_SHAPE)})`),
     count(`s${i}_timestamps`, `${guardedCast(v, TIMESTAMP_PATTERN, 'TIMESTAMP')} IS NOT NULL`),
     count(`s${i}_booleans`, `lower(${v}) IN (${inList([...TRUE_TOKENS, ...FALSE_TOKENS])})`),
+    count(
+      `s${i}_grouped`,
+      `${v} LIKE '%,%' AND regexp_full_match(${v}, ${quoteLiteral(GROUPED_NUMBER_PATTERN)})`,
+    ),
+    count(
+      `s${i}_grouped_ints`,
+      `${v} LIKE '%,%' AND regexp_full_match(${v}, ${quoteLiteral(GROUPED_INTEGER_PATTERN)})`,
+    ),
   ];
 }
 
@@ -206,6 +269,8 @@ export async function inferColumnPlans(
       dates: DATE_FORMATS.map((_, f) => toCount(dates[`s${i}_date${f}`])),
       timestamps: toCount(base[`s${i}_timestamps`]),
       booleans: toCount(base[`s${i}_booleans`]),
+      grouped: toCount(base[`s${i}_grouped`]),
+      groupedIntegers: toCount(base[`s${i}_grouped_ints`]),
     }),
   );
   const plans = stats.map((s, i) => ({ source: headers[i] ?? '', name: names[i]!, ...chooseType(s) }));

@@ -2,7 +2,8 @@
  * UTF-8 CSV files -> the DuckDB table `raw` (every field VARCHAR, columns c0..cN, in file order) and
  * the table `rejects` (records DuckDB could not parse: wrong field count, bad quoting).
  *
- * Parsing is explicit (`,` delimiter, `"` quote and escape, header on, no sniffing), and
+ * Parsing is explicit (by default `,` delimiter, `"` quote and escape, header on; the transformer passes
+ * the sniffed or profiled dialect), and
  * `store_rejects` keeps malformed records instead of dropping them silently.
  *
  * What "line" means: the 1-based number of the record in its file, the header being line 1. It equals the
@@ -15,7 +16,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { DataRejectedError, errorMessage } from '@etl/common/errors';
 import { quoteIdentifier, quoteLiteral } from '@etl/common/warehouse';
-import { queryRows, toCount } from './duckdb-session';
+import { isOutOfMemory, queryRows, toCount } from './duckdb-session';
 
 export interface CsvInput {
   /** Local UTF-8 file. */
@@ -23,6 +24,16 @@ export interface CsvInput {
   /** Object key, for messages. */
   key: string;
 }
+
+/** How to read the files; the default is RFC 4180 with a header (`,` and `"`). */
+export interface ParseDialect {
+  delimiter: string;
+  quote: string;
+  /** Whether the first record is a header (then data lines start at 2). */
+  header: boolean;
+}
+
+export const DEFAULT_PARSE_DIALECT: ParseDialect = { delimiter: ',', quote: '"', header: true };
 
 export interface ParsedCsvFile {
   /** Rows DuckDB parsed. */
@@ -39,6 +50,7 @@ export async function parseCsvFiles(
   connection: DuckDBConnection,
   files: readonly CsvInput[],
   columnCount: number,
+  dialect: ParseDialect = DEFAULT_PARSE_DIALECT,
 ): Promise<ParsedCsvFile[]> {
   const columns = Array.from({ length: columnCount }, (_, i) => rawColumn(i));
   await connection.run(
@@ -50,7 +62,7 @@ export async function parseCsvFiles(
   const firstRowids: number[] = [];
   let total = 0;
   for (const [index, file] of files.entries()) {
-    const source = `read_csv(${quoteLiteral(file.path)}, auto_detect = false, header = true, delim = ',', quote = '"', escape = '"', columns = ${columnsStruct}, store_rejects = true, max_line_size = 16777216)`;
+    const source = `read_csv(${quoteLiteral(file.path)}, auto_detect = false, header = ${dialect.header}, delim = ${quoteLiteral(dialect.delimiter)}, quote = ${quoteLiteral(dialect.quote)}, escape = ${quoteLiteral(dialect.quote)}, columns = ${columnsStruct}, store_rejects = true, max_line_size = 16777216)`;
     try {
       await connection.run(`INSERT INTO raw SELECT *, ${index}::INTEGER FROM ${source}`);
       // A record can carry several errors: keep one row per rejected line.
@@ -62,6 +74,7 @@ export async function parseCsvFiles(
         WHERE s.file_path = ${quoteLiteral(file.path)}
         GROUP BY e.line`);
     } catch (error) {
+      if (isOutOfMemory(error)) throw error; // a resource limit, not a bad file: withDuckDb names it
       throw new DataRejectedError(
         `could not parse ${file.key} as CSV: ${firstLine(errorMessage(error).replaceAll(file.path, file.key))}`,
         { cause: error, objectKey: file.key },
@@ -84,7 +97,7 @@ export async function parseCsvFiles(
     total += result.rows;
     parsed.push(result);
   }
-  await createNumberedView(connection, firstRowids, parsed);
+  await createNumberedView(connection, firstRowids, parsed, dialect.header ? 1 : 0);
   return parsed;
 }
 
@@ -93,26 +106,27 @@ async function createNumberedView(
   connection: DuckDBConnection,
   firstRowids: readonly number[],
   parsed: readonly ParsedCsvFile[],
+  headerLines = 1,
 ): Promise<void> {
   const ordinal = `(rowid - CASE __file ${firstRowids.map((first, i) => `WHEN ${i} THEN ${first}`).join(' ')} END + 1)`;
   if (parsed.every((p) => p.unparseable === 0)) {
     await connection.run(
-      `CREATE VIEW numbered AS SELECT *, rowid AS __rowid, ${ordinal} + 1 AS __line FROM raw`,
+      `CREATE VIEW numbered AS SELECT *, rowid AS __rowid, ${ordinal} + ${headerLines} AS __line FROM raw`,
     );
     return;
   }
-  // Rejected line R_j (j-th in its file, 1-based) has R_j - 1 - j good records before it, so good record k
-  // sits after every rejected line with R_j - 1 - j < k: line = k + 1 + (the largest such j).
+  // Rejected line R_j (j-th in its file, 1-based) has R_j - h - j good records before it (h header lines), so
+  // good record k sits after every rejected line with R_j - h - j < k: line = k + h + (the largest such j).
   await connection.run(`
     CREATE TABLE reject_steps AS
     SELECT __file, threshold, max(j) AS j FROM (
-      SELECT __file, line - 1 - row_number() OVER (PARTITION BY __file ORDER BY line) AS threshold,
+      SELECT __file, line - ${headerLines} - row_number() OVER (PARTITION BY __file ORDER BY line) AS threshold,
              row_number() OVER (PARTITION BY __file ORDER BY line) AS j
       FROM rejects)
     GROUP BY __file, threshold`);
   await connection.run(`
     CREATE VIEW numbered AS
-    SELECT r.* EXCLUDE (__ordinal), r.__ordinal + 1 + coalesce(s.j, 0) AS __line
+    SELECT r.* EXCLUDE (__ordinal), r.__ordinal + ${headerLines} + coalesce(s.j, 0) AS __line
     FROM (SELECT *, rowid AS __rowid, ${ordinal} AS __ordinal FROM raw) r
     ASOF LEFT JOIN reject_steps s ON r.__file = s.__file AND r.__ordinal > s.threshold`);
 }

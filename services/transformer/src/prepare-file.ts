@@ -1,13 +1,14 @@
 /**
  * One raw CSV object -> one local UTF-8 file DuckDB can read: streamed from the store while its
  * encoding is detected (a BOM is dropped on the way), then transcoded only when it is not UTF-8.
+ * A byte limit stops the download as soon as it is crossed, so an oversized input never fills the disk.
  */
-import { createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { isPipelineError, NotFoundError } from '@etl/common/errors';
+import { DataRejectedError, isPipelineError, NotFoundError, PayloadTooLargeError } from '@etl/common/errors';
 import type { BlobStore } from '@etl/common/storage';
 import { EncodingDetector, type TextEncoding } from './detect-encoding';
 import { transcodeWindows1252File } from './transcode';
@@ -20,21 +21,23 @@ export interface PreparedFile {
   bytes: number;
 }
 
+export interface PrepareOptions {
+  /** Largest number of bytes accepted for this file (the remaining input budget); no limit when unset. */
+  maxBytes?: number;
+  /** What the bytes must be; `windows-1252` decodes even bytes that happen to be valid UTF-8. */
+  encoding?: 'auto' | 'utf-8' | 'windows-1252';
+  /** How the limit is named in messages, e.g. "MAX_INPUT_BYTES", and its configured total. */
+  limitName?: string;
+  limitBytes?: number;
+}
+
 export async function prepareCsvFile(
   store: BlobStore,
   key: string,
   dir: string,
   index: number,
+  options: PrepareOptions = {},
 ): Promise<PreparedFile> {
-  const downloaded = path.join(dir, `raw-${index}.csv`);
-  const detector = new EncodingDetector();
-  let bytes = 0;
-  const detect = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      bytes += chunk.length;
-      done(null, detector.update(chunk));
-    },
-  });
   let source: NodeJS.ReadableStream;
   try {
     source = await store.getStream(key);
@@ -50,8 +53,61 @@ export async function prepareCsvFile(
     }
     throw error;
   }
-  await pipeline(source, detect, createWriteStream(downloaded));
-  const encoding = detector.encoding;
+  return prepareCsvStream(source, key, dir, index, options);
+}
+
+/** A local file (the `etl profile` command). */
+export async function prepareLocalCsvFile(
+  file: string,
+  dir: string,
+  index: number,
+  options: PrepareOptions = {},
+): Promise<PreparedFile> {
+  return prepareCsvStream(createReadStream(file, { highWaterMark: 1 << 20 }), file, dir, index, options);
+}
+
+export async function prepareCsvStream(
+  source: NodeJS.ReadableStream,
+  key: string,
+  dir: string,
+  index: number,
+  options: PrepareOptions = {},
+): Promise<PreparedFile> {
+  const downloaded = path.join(dir, `raw-${index}.csv`);
+  const detector = new EncodingDetector();
+  let bytes = 0;
+  const detect = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      bytes += chunk.length;
+      if (options.maxBytes !== undefined && bytes > options.maxBytes) {
+        done(
+          new PayloadTooLargeError(
+            `raw file ${key} takes the input over its limit: expected at most ${options.maxBytes} more bytes (${options.limitName ?? 'limit'} = ${options.limitBytes ?? options.maxBytes} bytes for all files), read more than that`,
+            { objectKey: key, details: { file: key, limitBytes: options.limitBytes ?? options.maxBytes } },
+            'INPUT_TOO_LARGE',
+          ),
+        );
+        return;
+      }
+      done(null, detector.update(chunk));
+    },
+  });
+  try {
+    await pipeline(source, detect, createWriteStream(downloaded));
+  } catch (error) {
+    await rm(downloaded, { force: true });
+    throw error;
+  }
+  const detected = detector.encoding;
+  const wanted = options.encoding ?? 'auto';
+  if (wanted === 'utf-8' && detected === 'windows-1252') {
+    throw new DataRejectedError(
+      `raw file ${key} is not valid UTF-8, but its profile says encoding utf-8: set encoding: auto or windows-1252`,
+      { objectKey: key },
+      'ENCODING_MISMATCH',
+    );
+  }
+  const encoding: TextEncoding = wanted === 'windows-1252' ? 'windows-1252' : detected;
   if (encoding !== 'windows-1252') return { path: downloaded, encoding, bytes };
   const transcoded = path.join(dir, `utf8-${index}.csv`);
   await transcodeWindows1252File(downloaded, transcoded);

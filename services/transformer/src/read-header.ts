@@ -3,40 +3,104 @@ import { open } from 'node:fs/promises';
 
 const HEADER_LIMIT = 1 << 20;
 
+/** How a CSV file is written: field delimiter and quote character (doubled inside quotes to escape it). */
+export interface CsvDialect {
+  delimiter: string;
+  quote: string;
+}
+
+export const DEFAULT_DIALECT: CsvDialect = { delimiter: ',', quote: '"' };
+
 /** Field names of the first record, or undefined for a file without any bytes. */
-export async function readCsvHeader(file: string): Promise<string[] | undefined> {
+export async function readCsvHeader(
+  file: string,
+  dialect: CsvDialect = DEFAULT_DIALECT,
+): Promise<string[] | undefined> {
+  const text = await readCsvStart(file, HEADER_LIMIT);
+  if (text === undefined) return undefined;
+  return parseFirstRecord(text, dialect);
+}
+
+/** The first `bytes` bytes of a file as text (a UTF-8 sequence cut at the end is dropped), undefined if empty. */
+export async function readCsvStart(file: string, bytes: number): Promise<string | undefined> {
   const handle = await open(file, 'r');
   try {
-    const buffer = Buffer.alloc(HEADER_LIMIT);
-    const { bytesRead } = await handle.read(buffer, 0, HEADER_LIMIT, 0);
+    const buffer = Buffer.alloc(bytes);
+    const { bytesRead } = await handle.read(buffer, 0, bytes, 0);
     if (bytesRead === 0) return undefined;
-    return parseFirstRecord(buffer.subarray(0, bytesRead).toString('utf8'));
+    return buffer
+      .subarray(0, bytesRead)
+      .toString('utf8')
+      .replace(/\uFFFD$/, '');
   } finally {
     await handle.close();
   }
 }
 
-/** RFC 4180: `,` separates, `"` quotes, `""` inside quotes is a quote, CRLF or LF ends the record. */
-export function parseFirstRecord(text: string): string[] {
-  const fields: string[] = [];
+/** RFC 4180: `,` separates, `"` quotes, `""` inside quotes is a quote, CRLF, LF or CR ends the record. */
+export function parseFirstRecord(text: string, dialect: CsvDialect = DEFAULT_DIALECT): string[] {
+  return parseRecords(text, dialect, 1).records[0] ?? [''];
+}
+
+export interface ParsedRecords {
+  records: string[][];
+  /** Whether the text ended inside the last record (a sample cut mid-record, or an open quote). */
+  truncated: boolean;
+}
+
+/**
+ * Up to `limit` records of `text`. Blank lines are skipped (as DuckDB does). The last record counts as
+ * complete only when a line break follows it, unless `complete` says the text is the whole file.
+ */
+export function parseRecords(
+  text: string,
+  dialect: CsvDialect,
+  limit = Number.POSITIVE_INFINITY,
+  complete = false,
+): ParsedRecords {
+  const { delimiter, quote } = dialect;
+  const records: string[][] = [];
+  let fields: string[] = [];
   let field = '';
   let quoted = false;
-  for (let i = 0; i < text.length; i++) {
+  let started = false;
+  let i = 0;
+  for (; i < text.length && records.length < limit; i++) {
     const char = text[i]!;
     if (quoted) {
-      if (char === '"' && text[i + 1] === '"') {
-        field += '"';
+      if (char === quote && text[i + 1] === quote) {
+        field += quote;
         i++;
-      } else if (char === '"') quoted = false;
+      } else if (char === quote) quoted = false;
       else field += char;
-    } else if (char === '"') quoted = true;
-    else if (char === ',') {
+      continue;
+    }
+    if (char === quote) {
+      quoted = true;
+      started = true;
+    } else if (char === delimiter) {
       fields.push(field);
       field = '';
+      started = true;
     } else if (char === '\n' || char === '\r') {
-      break;
-    } else field += char;
+      if (char === '\r' && text[i + 1] === '\n') i++;
+      if (started || field !== '') {
+        fields.push(field);
+        records.push(fields);
+      }
+      fields = [];
+      field = '';
+      started = false;
+    } else {
+      field += char;
+      started = true;
+    }
   }
-  fields.push(field);
-  return fields;
+  const open = started || field !== '';
+  if (open && records.length < limit && (complete || (!quoted && i >= text.length && limit === 1))) {
+    fields.push(field);
+    records.push(fields);
+    return { records, truncated: quoted };
+  }
+  return { records, truncated: open && records.length < limit };
 }

@@ -1,6 +1,10 @@
 /** The transform report (`runs/<runId>/reports/transform.json`): what the on-call reads first. */
+import type { QualityCheck } from '@etl/common/contracts';
 import type { TextEncoding } from './detect-encoding';
+import type { FeatureNotes } from './features';
 import type { ColumnType } from './infer-types';
+import type { FeatureTableKind } from './profile';
+import type { KeyDuplicateReport } from './refine';
 
 export const LINE_NUMBERING =
   'line = 1-based record number in its file, the header being line 1; equal to the physical line unless an ' +
@@ -27,12 +31,38 @@ export interface ColumnReport {
   format: string | null;
   /** Another candidate date format parsed the same values. */
   ambiguous: boolean;
+  /** With `ambiguous`: the formats that fit. */
+  candidates?: string[];
+  /** Thousands separator read in numbers. */
+  thousands?: string;
   /** Whether NA, N/A, null, None, - were read as missing. */
   missingTokens: boolean;
   /** NULLs in the staged rows. */
   nulls: number;
   /** Rows quarantined because this column's value failed its cast. */
   invalid: number;
+  /** Values filled by the missing-value strategy (profile `missing: { impute }`). */
+  imputed?: number;
+  /** Rows flagged `<name>_outlier`. */
+  outliers?: number;
+}
+
+export interface DialectReport {
+  delimiter: string;
+  quote: string;
+  header: boolean;
+  /** Sniffed from the data (true) or stated by the profile. */
+  sniffed: boolean;
+  lineEnding?: string;
+}
+
+export interface FeatureReport {
+  name: string;
+  kind: FeatureTableKind;
+  rows: number;
+  columns: string[];
+  stagedKey: string;
+  quarantineKey: string;
 }
 
 export interface DuplicateExample {
@@ -49,6 +79,7 @@ export interface TransformTimings {
   infer: number;
   clean: number;
   write: number;
+  features?: number;
   total: number;
 }
 
@@ -59,13 +90,28 @@ export interface TransformReport {
   startedAt: string;
   finishedAt: string;
   counts: { rowsIn: number; rowsOut: number; rowsQuarantined: number; rowsDuplicate: number };
-  quality: { passed: boolean; rejectRate: number; maxRejectRate: number };
+  quality: { passed: boolean; rejectRate: number; maxRejectRate: number; checks?: QualityCheck[] };
   outputs: { stagedKey: string; quarantineKey: string };
+  /** The profile the run used, and the columns it lists that the files lack. */
+  profile: { name: string; file: string; absentColumns: string[] } | null;
+  dialect: DialectReport;
   files: FileReport[];
   columns: ColumnReport[];
   /** Quarantined rows per reason code. */
   reasons: Record<string, number>;
-  duplicates: { count: number; examples: DuplicateExample[] };
+  duplicates: {
+    /** Exact duplicates found (every column equal). */
+    count: number;
+    /** Whether they were dropped (always, without a profile; profile `duplicates.exact`). */
+    dropped: boolean;
+    examples: DuplicateExample[];
+    /** Repeated values of the profile's `duplicates.keys` and rows equal but for `ignoreColumns`: kept. */
+    keys?: KeyDuplicateReport[];
+  };
+  /** Without a profile: columns or pairs unique and never empty over the sampled rows. */
+  candidateKeys?: string[][];
+  features?: FeatureReport[];
+  featureNotes?: FeatureNotes;
   inference: { sampleRows: number; threshold: number };
   lineNumbering: string;
   timingsMs: TransformTimings;

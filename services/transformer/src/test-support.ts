@@ -1,6 +1,6 @@
 /** Test inputs written exactly as the extractor writes them: raw objects plus the extract manifest. */
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { readArrowTable } from '@etl/common/arrow';
@@ -23,9 +23,22 @@ export async function createTestStore(): Promise<TestStore> {
   return {
     root,
     store,
-    deps: { store, logger: createSilentLogger(), tempDir: root, duckdb: { threads: 2, memoryLimit: '1GB' } },
+    deps: {
+      store,
+      logger: createSilentLogger(),
+      tempDir: root,
+      duckdb: { threads: 2, memoryLimit: '1GB' },
+      profilesDir: path.join(root, 'profiles'),
+    },
     cleanup: () => rm(root, { recursive: true, force: true }),
   };
+}
+
+/** Writes `profiles/<name>.yaml` into the test store's profiles folder. */
+export async function writeProfile(t: TestStore, name: string, yaml: string): Promise<void> {
+  const dir = t.deps.profilesDir!;
+  await mkdir(dir, { recursive: true });
+  await writeFile(path.join(dir, `${name}.yaml`), yaml);
 }
 
 /** Writes `files` under runs/<runId>/raw/ and the extract manifest listing them, in the given order. */

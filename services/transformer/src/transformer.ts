@@ -4,6 +4,10 @@
  * means done). All row work happens in one in-memory DuckDB per request; JavaScript only moves bytes.
  *
  * Row accounting is exact and checked: rowsIn = rowsOut + rowsQuarantined + rowsDuplicate.
+ *
+ * Without a profile everything is inferred (dialect, header, types). With one (`profile` in the request, a
+ * YAML file in PROFILES_DIR), the profile's types, formats, text rules, missing-value strategies, keys and
+ * checks apply on top (refine.ts), and `ml` adds feature tables (features.ts) to the response.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -23,6 +27,7 @@ import {
   DataRejectedError,
   InvalidRequestError,
   NotFoundError,
+  PayloadTooLargeError,
   PipelineError,
 } from '@etl/common/errors';
 import type { Logger } from '@etl/common/logging';
@@ -38,6 +43,7 @@ import {
 import { quoteLiteral } from '@etl/common/warehouse';
 import type { Table } from 'apache-arrow';
 import type { z } from 'zod';
+import { applyProfile, type ProfiledColumns } from './apply-profile';
 import {
   createDuplicatesTableSql,
   createQuarantineTableSql,
@@ -46,21 +52,29 @@ import {
   stagedQuerySql,
 } from './clean-sql';
 import { normalizeColumnNames } from './column-names';
+import { defaultProfilesDir } from './config';
 import { type DuckDbSettings, queryRows, toCount, withDuckDb } from './duckdb-session';
 import { queryToArrow } from './duckdb-to-arrow';
+import { checkFeatureTables, featureTables } from './features';
 import { type ColumnPlan, DEFAULT_SAMPLE_ROWS, inferColumnPlans, TYPE_THRESHOLD } from './infer-types';
-import { type ParsedCsvFile, parseCsvFiles, rawColumn } from './parse-csv';
+import { type ParseDialect, type ParsedCsvFile, parseCsvFiles, rawColumn } from './parse-csv';
 import { type PreparedFile, prepareCsvFile } from './prepare-file';
-import { readCsvHeader } from './read-header';
+import { type LoadedProfile, loadProfile, mlOptions } from './profile';
+import { candidateKeys as findCandidateKeys } from './profiler';
+import { readCsvHeader, readCsvStart } from './read-header';
+import { createNfkcView, qualityChecks, type RefineResult, refineRows, stagedRowsSql } from './refine';
 import {
   type ColumnReport,
+  type DialectReport,
   type DuplicateExample,
+  type FeatureReport,
   type FileReport,
   formatPercent,
   LINE_NUMBERING,
   type TransformReport,
   type TransformTimings,
 } from './report';
+import { SNIFF_BYTES, sniffDialect } from './sniff-csv';
 
 export interface TransformDeps {
   store: BlobStore;
@@ -70,6 +84,10 @@ export interface TransformDeps {
   duckdb?: DuckDbSettings;
   /** Rows read for type inference; 100,000 by default. */
   sampleRows?: number;
+  /** Folder of the profiles a request can name; `<repo>/profiles` by default. */
+  profilesDir?: string;
+  /** Largest total size of a run's raw CSV files (413 above it); no limit when unset. */
+  maxInputBytes?: number;
 }
 
 export type TransformInput = z.input<typeof transformRequestSchema>;
@@ -79,9 +97,28 @@ const DUPLICATE_EXAMPLES = 20;
 /** Files of the extract manifest the transformer reads. */
 const isCsvFile = (name: string): boolean => name.toLowerCase().endsWith('.csv');
 
+/** A profile's `source.files` glob (`*`, `?`) against a raw file name (its base name, or the full path). */
+function matchesGlob(name: string, glob: string): boolean {
+  const pattern = new RegExp(
+    `^${glob
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replaceAll('*', '[^/]*')
+      .replaceAll('?', '[^/]')}$`,
+    'i',
+  );
+  return pattern.test(name) || pattern.test(name.split('/').pop() ?? name);
+}
+
 export async function transform(input: TransformInput, deps: TransformDeps): Promise<TransformResponse> {
   const request = parseRequest(input);
-  const { runId, table } = request;
+  const { runId } = request;
+  const loaded = request.profile
+    ? await loadProfile(request.profile, deps.profilesDir ?? defaultProfilesDir())
+    : undefined;
+  const profile = loaded?.profile;
+  // An explicit request value wins over the profile's, which wins over the default.
+  const table = input.table ?? profile?.table ?? request.table;
+  const maxRejectRate = input.maxRejectRate ?? profile?.quality.maxRejectRate ?? request.maxRejectRate;
   const keys = {
     manifest: manifestKey(runId, 'transform'),
     report: reportKey(runId, 'transform'),
@@ -100,20 +137,39 @@ export async function transform(input: TransformInput, deps: TransformDeps): Pro
         { runId, objectKey: keys.manifest },
       );
     }
+    if ((done.profile ?? null) !== (request.profile ?? null)) {
+      throw new ConflictError(
+        `run ${runId} was already transformed with ${done.profile ? `profile ${done.profile}` : 'no profile'}, not ${request.profile ? `profile ${request.profile}` : 'without one'}; see ${keys.manifest}`,
+        { runId, objectKey: keys.manifest },
+      );
+    }
     logger.info({ manifestKey: keys.manifest }, 'already transformed: returning the stored manifest');
     return done;
   }
 
   const extract = await readExtractManifest(deps.store, runId, keys.extract);
-  const csvFiles = extract.files.filter((file) => isCsvFile(file.name));
+  const globs = profile?.source.files;
+  const csvFiles = extract.files.filter((file) =>
+    globs ? globs.some((glob) => matchesGlob(file.name, glob)) : isCsvFile(file.name),
+  );
   if (csvFiles.length === 0) {
     const found = extract.files.map((f) => f.name).join(', ') || 'no files';
     throw new DataRejectedError(
-      `run ${runId} has no CSV file to transform: its extract manifest lists ${found}`,
+      globs
+        ? `run ${runId} has no file matching ${globs.join(', ')} of profile ${loaded!.file}: its extract manifest lists ${found}`
+        : `run ${runId} has no CSV file to transform: its extract manifest lists ${found}`,
       {
         runId,
         objectKey: keys.extract,
       },
+    );
+  }
+  const inputBytes = csvFiles.reduce((sum, f) => sum + f.bytes, 0);
+  if (deps.maxInputBytes !== undefined && inputBytes > deps.maxInputBytes) {
+    throw new PayloadTooLargeError(
+      `run ${runId} has ${inputBytes} bytes of CSV to transform (${csvFiles.map((f) => `${f.name} ${f.bytes}`).join(', ')}), above the limit MAX_INPUT_BYTES = ${deps.maxInputBytes} bytes`,
+      { runId, objectKey: keys.extract, details: { inputBytes, maxInputBytes: deps.maxInputBytes } },
+      'INPUT_TOO_LARGE',
     );
   }
 
@@ -124,16 +180,28 @@ export async function transform(input: TransformInput, deps: TransformDeps): Pro
   try {
     // 1. Bytes -> local UTF-8 files, and one shared header.
     const prepared: PreparedFile[] = [];
-    for (const [index, file] of csvFiles.entries())
-      prepared.push(await prepareCsvFile(deps.store, file.key, scratch, index));
-    const header = await readSharedHeader(prepared, csvFiles);
+    let budget = deps.maxInputBytes;
+    for (const [index, file] of csvFiles.entries()) {
+      const options = {
+        encoding: profile?.source.encoding ?? 'auto',
+        ...(budget === undefined
+          ? {}
+          : { maxBytes: budget, limitName: 'MAX_INPUT_BYTES', limitBytes: deps.maxInputBytes }),
+      } as const;
+      const file_ = await prepareCsvFile(deps.store, file.key, scratch, index, options);
+      if (budget !== undefined) budget -= file_.bytes;
+      prepared.push(file_);
+    }
+    const dialect = await chooseDialect(prepared, csvFiles, loaded);
+    const fileHeader = await readSharedHeader(prepared, csvFiles, dialect);
+    const header = dialect.header ? fileHeader : fileHeader.map((_, i) => `column_${i + 1}`);
     const names = normalizeColumnNames(header);
     const timings: Partial<TransformTimings> = { prepare: clock.lap() };
 
     return await withDuckDb(deps.duckdb ?? {}, scratch, async (connection) => {
       // 2. Parse: every field as text, malformed records kept aside.
       const inputs = prepared.map((p, i) => ({ path: p.path, key: csvFiles[i]!.key }));
-      const parsed = await parseCsvFiles(connection, inputs, header.length);
+      const parsed = await parseCsvFiles(connection, inputs, header.length, dialect);
       await connection.run('CREATE TABLE files (__file INTEGER, name VARCHAR)');
       await connection.run(
         `INSERT INTO files VALUES ${csvFiles.map((f, i) => `(${i}, ${quoteLiteral(f.name)})`).join(', ')}`,
@@ -151,26 +219,53 @@ export async function transform(input: TransformInput, deps: TransformDeps): Pro
       // 3. Types.
       const rawColumns = header.map((_, i) => rawColumn(i));
       const sampleRows = deps.sampleRows ?? DEFAULT_SAMPLE_ROWS;
-      const { plans } = await inferColumnPlans(connection, 'raw', rawColumns, header, names, sampleRows);
+      const inferred = await inferColumnPlans(connection, 'raw', rawColumns, header, names, sampleRows);
+      const profiled: ProfiledColumns | undefined =
+        loaded &&
+        applyProfile(
+          inferred.plans,
+          inferred.stats,
+          loaded.profile,
+          loaded.file,
+          csvFiles.map((f) => f.key),
+        );
+      const plans = profiled?.plans ?? inferred.plans;
+      const ml = profile && mlOptions(profile);
+      if (ml && profiled) checkFeatureTables(table, ml, profiled.roles, plans, loaded!.file);
+      // Without a profile: candidate keys for the report (a profile states its own).
+      const candidateKeys = profile ? undefined : await findCandidateKeys(connection, plans, sampleRows);
       timings.infer = clock.lap();
 
       // 4. Clean, quarantine, dedupe.
-      await connection.run(
-        createTypedTableSql(
+      const sourceOrdered = parsed.every((p) => p.unparseable === 0) && !profiled?.nfkc.length;
+      const typedSource = await createNfkcView(connection, profiled?.nfkc ?? []);
+      await connection.run(createTypedTableSql(plans, sourceOrdered, typedSource));
+      let refined: RefineResult | undefined;
+      let rowsDuplicate: number;
+      if (profiled && loaded) {
+        refined = await refineRows(connection, {
           plans,
-          parsed.every((p) => p.unparseable === 0),
-        ),
-      );
-      await connection.run(createDuplicatesTableSql(plans));
-      await connection.run(createQuarantineTableSql(plans));
-      const [dupCount] = await queryRows(connection, 'SELECT count(*) AS n FROM duplicates');
-      const rowsDuplicate = toCount(dupCount?.['n']);
+          columns: profiled.columns,
+          profile: loaded.profile,
+          profileFile: loaded.file,
+        });
+        await connection.run(createQuarantineTableSql(plans, 'rejected'));
+        rowsDuplicate = refined.exactDropped ? refined.exactDuplicates : 0;
+        await connection.run(
+          `CREATE TABLE staged_rows AS ${stagedRowsSql({ plans, columns: profiled.columns, profile: loaded.profile, profileFile: loaded.file })}`,
+        );
+      } else {
+        await connection.run(createDuplicatesTableSql(plans));
+        await connection.run(createQuarantineTableSql(plans));
+        const [dupCount] = await queryRows(connection, 'SELECT count(*) AS n FROM duplicates');
+        rowsDuplicate = toCount(dupCount?.['n']);
+      }
       timings.clean = clock.lap();
 
       // 5. Outputs.
       const staged = await queryToArrow(
         connection,
-        stagedQuerySql(plans, rowsDuplicate > 0),
+        refined ? 'SELECT * FROM staged_rows' : stagedQuerySql(plans, rowsDuplicate > 0),
         path.join(scratch, 'staged.parquet'),
       );
       const quarantine = await queryToArrow(
@@ -198,11 +293,60 @@ export async function transform(input: TransformInput, deps: TransformDeps): Pro
       });
       timings.write = clock.lap();
 
+      // 6. Feature tables (profile `ml`), each with an empty quarantine so that every table the response
+      // lists has both objects.
+      const features: FeatureReport[] = [];
+      const featureNotes =
+        ml && profiled
+          ? await featureTables(connection, table, ml, profiled.roles, plans, profiled.columns)
+          : undefined;
+      if (featureNotes) {
+        const emptyQuarantine = writeArrowTable(
+          await queryToArrow(
+            connection,
+            'SELECT line, raw, reason, message, file FROM quarantine WHERE false',
+            path.join(scratch, 'empty.parquet'),
+          ),
+        );
+        for (const feature of featureNotes.tables) {
+          const arrow = await queryToArrow(
+            connection,
+            feature.sql,
+            path.join(scratch, `${feature.name}.parquet`),
+          );
+          const featureKeys = {
+            staged: stagedKey(runId, feature.name),
+            quarantine: quarantineKey(runId, feature.name),
+          };
+          await deps.store.put(featureKeys.staged, writeArrowTable(arrow), {
+            contentType: 'application/vnd.apache.arrow.file',
+          });
+          await deps.store.put(featureKeys.quarantine, emptyQuarantine, {
+            contentType: 'application/vnd.apache.arrow.file',
+          });
+          features.push({
+            name: feature.name,
+            kind: feature.kind,
+            rows: arrow.numRows,
+            columns: arrow.schema.fields.map((f) => f.name),
+            stagedKey: featureKeys.staged,
+            quarantineKey: featureKeys.quarantine,
+          });
+        }
+        timings.features = clock.lap();
+      }
+
       const rejectRate = rowsQuarantined / rowsIn;
+      const checks =
+        profile && refined
+          ? qualityChecks({ profile, rowsIn, rowsOut, rejectRate, maxRejectRate, refined })
+          : undefined;
       const quality = {
-        passed: rejectRate <= request.maxRejectRate,
+        passed:
+          rejectRate <= maxRejectRate && !(checks ?? []).some((c) => c.severity === 'error' && !c.passed),
         rejectRate,
-        maxRejectRate: request.maxRejectRate,
+        maxRejectRate,
+        ...(checks ? { checks } : {}),
       };
       const report: TransformReport = {
         runId,
@@ -213,10 +357,21 @@ export async function transform(input: TransformInput, deps: TransformDeps): Pro
         counts,
         quality,
         outputs: { stagedKey: keys.staged, quarantineKey: keys.quarantine },
+        profile: loaded
+          ? { name: loaded.name, file: loaded.file, absentColumns: profiled?.absent ?? [] }
+          : null,
+        dialect: dialectReport(dialect),
         files: fileReports(csvFiles, prepared, parsed),
-        columns: await columnReports(connection, plans, staged),
+        columns: await columnReports(connection, plans, staged, profiled),
         reasons: await reasonCounts(connection),
-        duplicates: { count: rowsDuplicate, examples: await duplicateExamples(connection) },
+        duplicates: {
+          count: refined ? refined.exactDuplicates : rowsDuplicate,
+          dropped: refined ? refined.exactDropped : true,
+          examples: await duplicateExamples(connection),
+          ...(refined ? { keys: refined.keyDuplicates } : {}),
+        },
+        ...(candidateKeys ? { candidateKeys } : {}),
+        ...(featureNotes ? { features, featureNotes: featureNotes.notes } : {}),
         inference: { sampleRows, threshold: TYPE_THRESHOLD },
         lineNumbering: LINE_NUMBERING,
         timingsMs: { ...(timings as TransformTimings), total: clock.total() },
@@ -225,16 +380,51 @@ export async function transform(input: TransformInput, deps: TransformDeps): Pro
       logger.info({ ...counts, rejectRate, timingsMs: report.timingsMs }, 'transformed');
 
       if (!quality.passed) {
+        const failed = (checks ?? []).filter(
+          (c) => c.severity === 'error' && !c.passed && c.name !== 'reject_rate',
+        );
+        const why = [
+          ...(rejectRate > maxRejectRate
+            ? [
+                `${formatPercent(rejectRate)} of ${rowsIn} rows quarantined, above the limit of ${formatPercent(maxRejectRate)}`,
+              ]
+            : []),
+          ...failed.map((c) => `check ${c.name} measured ${c.value}, limit ${c.threshold}`),
+        ];
         throw new DataRejectedError(
-          `quality gate failed for run ${runId}: ${formatPercent(rejectRate)} of ${rowsIn} rows quarantined, above the limit of ${formatPercent(request.maxRejectRate)}; see ${keys.quarantine} and ${keys.report}`,
+          `quality gate failed for run ${runId}: ${why.join('; ')}; see ${keys.quarantine} and ${keys.report}`,
           { runId, objectKey: keys.quarantine, details: { ...quality, ...counts, reasons: report.reasons } },
           'QUALITY_GATE_FAILED',
         );
       }
+      const layout = {
+        ...(profile?.warehouse?.partitionBy ? { partitionBy: profile.warehouse.partitionBy } : {}),
+        ...(profile?.warehouse?.clusterBy ? { clusterBy: profile.warehouse.clusterBy } : {}),
+      };
       const response: TransformResponse = {
         runId,
-        tables: [{ name: table, ...counts, stagedKey: keys.staged, quarantineKey: keys.quarantine }],
+        tables: [
+          {
+            name: table,
+            ...counts,
+            stagedKey: keys.staged,
+            quarantineKey: keys.quarantine,
+            ...(profile ? { kind: 'cleaned' as const } : {}),
+            ...layout,
+          },
+          ...features.map((f) => ({
+            name: f.name,
+            rowsIn: f.rows,
+            rowsOut: f.rows,
+            rowsQuarantined: 0,
+            rowsDuplicate: 0,
+            stagedKey: f.stagedKey,
+            quarantineKey: f.quarantineKey,
+            kind: 'features' as const,
+          })),
+        ],
         quality,
+        ...(loaded ? { profile: loaded.name } : {}),
         reportKey: keys.report,
         manifestKey: keys.manifest,
       };
@@ -270,15 +460,56 @@ async function readExtractManifest(store: BlobStore, runId: string, key: string)
   return result.data;
 }
 
+/**
+ * The dialect of the files: the profile's `source`, else sniffed from the start of the first file (the
+ * files form one table, so they share it).
+ */
+async function chooseDialect(
+  prepared: readonly PreparedFile[],
+  files: ExtractResponse['files'],
+  loaded: LoadedProfile | undefined,
+): Promise<ParseDialect & { sniffed: boolean; lineEnding?: string }> {
+  const source = loaded?.profile.source;
+  if (source?.delimiter !== undefined)
+    return { delimiter: source.delimiter, quote: source.quote, header: source.header, sniffed: false };
+  const start = await readCsvStart(prepared[0]!.path, SNIFF_BYTES);
+  if (start === undefined) {
+    throw new DataRejectedError(
+      `raw file ${files[0]!.key} is empty: expected a CSV header line`,
+      { objectKey: files[0]!.key },
+      'EMPTY_FILE',
+    );
+  }
+  const sniffed = sniffDialect(start, prepared[0]!.bytes <= SNIFF_BYTES);
+  return {
+    delimiter: sniffed.delimiter,
+    quote: source?.quote ?? sniffed.quote,
+    header: source ? source.header : sniffed.header,
+    sniffed: true,
+    lineEnding: sniffed.lineEnding,
+  };
+}
+
+function dialectReport(dialect: ParseDialect & { sniffed: boolean; lineEnding?: string }): DialectReport {
+  return {
+    delimiter: dialect.delimiter,
+    quote: dialect.quote,
+    header: dialect.header,
+    sniffed: dialect.sniffed,
+    ...(dialect.lineEnding ? { lineEnding: dialect.lineEnding } : {}),
+  };
+}
+
 /** The header of the first file; every other file must have the same one (names compared trimmed). */
 async function readSharedHeader(
   prepared: readonly PreparedFile[],
   files: ExtractResponse['files'],
+  dialect: ParseDialect,
 ): Promise<string[]> {
   let first: { header: string[]; key: string } | undefined;
   for (const [i, p] of prepared.entries()) {
     const key = files[i]!.key;
-    const header = await readCsvHeader(p.path);
+    const header = await readCsvHeader(p.path, dialect);
     if (header === undefined) {
       throw new DataRejectedError(
         `raw file ${key} is empty: expected a CSV header line`,
@@ -318,18 +549,33 @@ async function columnReports(
   connection: DuckDBConnection,
   plans: readonly ColumnPlan[],
   staged: Table,
+  profiled: ProfiledColumns | undefined,
 ): Promise<ColumnReport[]> {
   const [invalid = {}] = await queryRows(connection, invalidCountsSql(plans));
-  return plans.map((plan, i) => ({
-    name: plan.name,
-    source: plan.source,
-    type: plan.type,
-    format: plan.format ?? null,
-    ambiguous: plan.ambiguous,
-    missingTokens: plan.missingTokens,
-    nulls: staged.getChildAt(i)?.nullCount ?? 0,
-    invalid: toCount(invalid[`n${i}`]),
-  }));
+  const countTrue = (name: string): number => {
+    const column = staged.getChild(name);
+    if (!column) return 0;
+    let n = 0;
+    for (const v of column) if (v === true) n++;
+    return n;
+  };
+  return plans.map((plan, i) => {
+    const column = profiled?.columns[i];
+    return {
+      name: plan.name,
+      source: plan.source,
+      type: plan.type,
+      format: plan.format ?? null,
+      ambiguous: plan.ambiguous,
+      ...(plan.candidates ? { candidates: plan.candidates } : {}),
+      missingTokens: plan.missingTokens,
+      ...(plan.thousands ? { thousands: plan.thousands } : {}),
+      nulls: staged.getChildAt(i)?.nullCount ?? 0,
+      invalid: toCount(invalid[`n${i}`]),
+      ...(typeof column?.missing === 'object' ? { imputed: countTrue(`${plan.name}_imputed`) } : {}),
+      ...(column?.outliers ? { outliers: countTrue(`${plan.name}_outlier`) } : {}),
+    };
+  });
 }
 
 async function reasonCounts(connection: DuckDBConnection): Promise<Record<string, number>> {

@@ -1,0 +1,71 @@
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseProfile } from '@etl/transformer/profile';
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
+import { UsageError } from '../args';
+import { listCsvFiles, profileCommand } from './profile';
+import { resolveProfile } from './run';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'etl-profile-cli-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+  vi.restoreAllMocks();
+});
+
+describe('etl profile', () => {
+  test('writes a profile that loads, with types, dialect and the ambiguous column marked', async () => {
+    const csv = path.join(dir, 'orders.csv');
+    await writeFile(csv, 'id;day;amount\n1;01/02/2024;"1,234.50"\n2;03/04/2024;7\n');
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const out = path.join(dir, 'orders.yaml');
+    expect(await profileCommand([`local:${csv}`, '--out', out, '--table', 'orders'])).toBe(0);
+    const yaml = await readFile(out, 'utf8');
+    expect(yaml).toContain('delimiter: ;');
+    expect(yaml).toContain('ambiguous: true');
+    expect(String(stderr.mock.calls.map((c) => c[0]).join(''))).toMatch(/AMBIGUOUS date format in day/);
+    // Not guessed: the profile does not load until the format is chosen.
+    expect(() => parseProfile(yaml, out)).toThrow(/day is ambiguous between %m\/%d\/%Y and %d\/%m\/%Y/);
+    const fixed = yaml.replace('ambiguous: true', 'format: "%d/%m/%Y"');
+    const profile = parseProfile(fixed, out);
+    expect(profile.table).toBe('orders');
+    expect(profile.columns.map((c) => [c.name, c.type])).toEqual([
+      ['id', 'integer'],
+      ['day', 'date'],
+      ['amount', 'number'],
+    ]);
+    expect(profile.primaryKey).toEqual(['id']);
+  });
+
+  test('a folder of CSV files is one table; a zip and a missing path are usage errors', async () => {
+    await mkdir(path.join(dir, 'in'));
+    await writeFile(path.join(dir, 'in', 'b.csv'), 'x\n1\n');
+    await writeFile(path.join(dir, 'in', 'a.csv'), 'x\n2\n');
+    await writeFile(path.join(dir, 'in', 'notes.txt'), 'hi');
+    expect(listCsvFiles(`local:${path.join(dir, 'in')}`)).toEqual([
+      path.join(dir, 'in', 'a.csv'),
+      path.join(dir, 'in', 'b.csv'),
+    ]);
+    await writeFile(path.join(dir, 'a.zip'), 'PK');
+    expect(() => listCsvFiles(`local:${path.join(dir, 'a.zip')}`)).toThrow(UsageError);
+    expect(() => listCsvFiles(`local:${path.join(dir, 'nope.csv')}`)).toThrow(/does not exist/);
+  });
+});
+
+describe('etl run --profile', () => {
+  test('a name is passed on; a file is checked and its folder becomes PROFILES_DIR', async () => {
+    expect(await resolveProfile('superstore')).toEqual({ name: 'superstore' });
+    const file = path.join(dir, 'mine.yaml');
+    await writeFile(file, 'table: mine\n');
+    expect(await resolveProfile(file)).toEqual({ name: 'mine', dir });
+    await writeFile(file, 'table: Mine\n');
+    await expect(resolveProfile(file)).rejects.toThrow(/mine\.yaml:1:8: table: expected a snake_case name/);
+    await writeFile(path.join(dir, 'Sample - X.yaml'), 'table: x\n');
+    await expect(resolveProfile(path.join(dir, 'Sample - X.yaml'))).rejects.toThrow(
+      /rename .* sample-x\.yaml/,
+    );
+  });
+});

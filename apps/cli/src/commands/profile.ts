@@ -1,0 +1,90 @@
+/**
+ * `etl profile local:PATH [--out FILE]`: profiles a CSV file (or a folder of CSV files forming one table)
+ * and writes a dataset profile (YAML) to edit and run with: `etl run --source local:PATH --profile FILE`.
+ * Encoding, delimiter, quoting, header, column types and date formats are inferred; ambiguous date columns
+ * are marked, not guessed; candidate keys, missing-value tokens and text issues are reported.
+ */
+import { readdirSync, statSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { profileCsvFiles } from '@etl/transformer/profiling';
+import { resolveFromCaller, UsageError } from '../args';
+
+export const profileUsage =
+  'etl profile local:PATH [--out FILE] [--name NAME] [--table NAME] [--sample-rows N]';
+
+/** The CSV files of `local:PATH`: the file itself, or a folder's *.csv files in name order. */
+export function listCsvFiles(source: string): string[] {
+  const raw = source.startsWith('local:') ? source.slice('local:'.length) : source;
+  if (raw === '') throw new UsageError(`expected local:PATH\nusage: ${profileUsage}`);
+  const target = resolveFromCaller(raw);
+  let stats: ReturnType<typeof statSync>;
+  try {
+    stats = statSync(target);
+  } catch {
+    throw new UsageError(`${target} does not exist`);
+  }
+  if (stats.isDirectory()) {
+    const files = readdirSync(target)
+      .filter((name) => name.toLowerCase().endsWith('.csv'))
+      .sort()
+      .map((name) => path.join(target, name));
+    if (files.length === 0) throw new UsageError(`${target} holds no .csv file`);
+    return files;
+  }
+  if (target.toLowerCase().endsWith('.zip'))
+    throw new UsageError(`${target} is a zip archive: unzip it and profile the CSV files inside`);
+  return [target];
+}
+
+const shellQuote = (s: string): string =>
+  /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", "'\\''")}'`;
+
+export async function profileCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: {
+      out: { type: 'string' },
+      name: { type: 'string' },
+      table: { type: 'string' },
+      'sample-rows': { type: 'string' },
+    },
+    strict: true,
+    allowPositionals: true,
+  });
+  if (positionals.length !== 1) throw new UsageError(`expected one source\nusage: ${profileUsage}`);
+  const files = listCsvFiles(positionals[0]!);
+  const sampleRows = values['sample-rows'] === undefined ? undefined : Number(values['sample-rows']);
+  if (sampleRows !== undefined && (!Number.isInteger(sampleRows) || sampleRows < 1))
+    throw new UsageError(
+      `--sample-rows expects a positive integer, got ${JSON.stringify(values['sample-rows'])}`,
+    );
+  const result = await profileCsvFiles(files, {
+    ...(values.name ? { name: values.name } : {}),
+    ...(values.table ? { table: values.table } : {}),
+    ...(sampleRows ? { sampleRows } : {}),
+  });
+  const err = process.stderr;
+  err.write(
+    `profiled ${result.findings.rows} rows of ${files.length === 1 ? files[0] : `${files.length} files`}: ${result.profile.columns?.length ?? 0} columns, encoding ${[...new Set(result.encodings)].join('/')}, delimiter ${JSON.stringify(result.dialect.delimiter)}, header ${result.dialect.header}\n`,
+  );
+  err.write(
+    `candidate keys: ${result.findings.candidateKeys.map((k) => `(${k.join(', ')})`).join(' ') || 'none'}\n`,
+  );
+  if (result.ambiguous.length > 0)
+    err.write(
+      `AMBIGUOUS date format in ${result.ambiguous.join(', ')}: set format in the profile before running with it\n`,
+    );
+  if (values.out) {
+    const out = resolveFromCaller(values.out);
+    await writeFile(out, result.yaml);
+    const source = `local:${files.length === 1 ? files[0] : path.dirname(files[0]!)}`;
+    err.write(
+      `wrote ${out}; run with: etl run --source ${shellQuote(source)} --profile ${shellQuote(out)}\n`,
+    );
+  } else {
+    process.stdout.write(result.yaml);
+  }
+  return 0;
+}

@@ -1,0 +1,193 @@
+/**
+ * Generality: CSV files of other shapes than Superstore's are profiled (`profileCsvFiles`, what `etl
+ * profile` runs) and transformed without a profile, and both read the right types.
+ */
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { getJson } from '@etl/common/storage';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { profileCsvFiles } from './profiler';
+import type { TransformReport } from './report';
+import {
+  createTestStore,
+  readTable,
+  rowsOf,
+  type TestStore,
+  writeExtractedRun,
+  writeProfile,
+} from './test-support';
+import { transform } from './transformer';
+
+let t: TestStore;
+beforeEach(async () => {
+  t = await createTestStore();
+});
+afterEach(async () => {
+  await t.cleanup();
+});
+
+async function both(name: string, content: string | Buffer) {
+  const file = path.join(t.root, name);
+  await writeFile(file, content);
+  const profiled = await profileCsvFiles([file], { tempDir: t.root, duckdb: { threads: 1 } });
+  await writeExtractedRun(t.store, 'r1', { [name]: content });
+  const response = await transform({ runId: 'r1', maxRejectRate: 0 }, t.deps);
+  const staged = await readTable(t.store, response.tables[0]!.stagedKey);
+  const report = await getJson<TransformReport>(t.store, response.reportKey);
+  const types = Object.fromEntries(report.columns.map((c) => [c.name, c.type]));
+  const profileTypes = Object.fromEntries((profiled.profile.columns ?? []).map((c) => [c.name, c.type]));
+  return { profiled, response, report, rows: rowsOf(staged), types, profileTypes };
+}
+
+describe('CSV shapes', () => {
+  test('semicolon delimiter', async () => {
+    const r = await both('a.csv', 'id;name;amount;day\n1;Ann;2.5;2024-01-31\n2;Bob;3;2024-02-01\n');
+    expect(r.profiled.dialect.delimiter).toBe(';');
+    expect(r.report.dialect).toMatchObject({ delimiter: ';', sniffed: true, header: true });
+    expect(r.types).toEqual({ id: 'BIGINT', name: 'VARCHAR', amount: 'DOUBLE', day: 'DATE' });
+    expect(r.profileTypes).toEqual({ id: 'integer', name: 'string', amount: 'number', day: 'date' });
+    expect(r.rows[1]).toEqual({ id: 2, name: 'Bob', amount: 3, day: '2024-02-01' });
+  });
+
+  test('tab and pipe delimiters', async () => {
+    const tab = await both('a.tsv.csv', 'id\tnote\n1\ta, b\n2\tc\n');
+    expect(tab.rows).toEqual([
+      { id: 1, note: 'a, b' },
+      { id: 2, note: 'c' },
+    ]);
+    await t.cleanup();
+    t = await createTestStore();
+    const pipe = await both('b.csv', 'id|note\n1|a; b\n2|c\n');
+    expect(pipe.rows).toEqual([
+      { id: 1, note: 'a; b' },
+      { id: 2, note: 'c' },
+    ]);
+  });
+
+  test('quoted line breaks inside fields: one record each, line numbers by record', async () => {
+    const r = await both(
+      'a.csv',
+      'id,note,amount\n1,"two\nlines",5\n2,"three\r\nmore\nlines",6\n3,plain,7\n',
+    );
+    expect(r.rows.map((x) => x['note'])).toEqual(['two\nlines', 'three\r\nmore\nlines', 'plain']);
+    expect(r.types['amount']).toBe('BIGINT');
+    expect(r.profiled.findings.rows).toBe(3);
+  });
+
+  test('ISO and D/M/Y dates; M/D vs D/M decided from the data; an undecidable column reported', async () => {
+    const r = await both(
+      'a.csv',
+      'iso,dmy,either\n2024-01-31,31/01/2024,01/02/2024\n2024-02-01,01/02/2024,03/04/2024\n2024-02-13,13/02/2024,05/06/2024\n',
+    );
+    expect(r.report.columns.map((c) => [c.name, c.type, c.format, c.ambiguous])).toEqual([
+      ['iso', 'DATE', '%Y-%m-%d', false],
+      ['dmy', 'DATE', '%d/%m/%Y', false],
+      ['either', 'DATE', '%m/%d/%Y', true],
+    ]);
+    expect(r.rows[0]).toMatchObject({ iso: '2024-01-31', dmy: '2024-01-31' });
+    expect(r.profiled.ambiguous).toEqual(['either']);
+    expect(r.profiled.profile.columns![2]).toEqual({
+      name: 'either',
+      source: 'either',
+      type: 'date',
+      ambiguous: true,
+      candidates: ['%m/%d/%Y', '%d/%m/%Y'],
+    });
+    expect(r.profiled.yaml).toContain(
+      'AMBIGUOUS date columns (every value reads in more than one format): either',
+    );
+  });
+
+  test('"NA" tokens: missing in a number column, a value in a text column that uses it', async () => {
+    const r = await both('a.csv', 'amount,grade,code\n1.5,A,x\nNA,NA,y\nN/A,B,z\n-,NA,w\n2,C,v\n');
+    expect(r.rows.map((x) => x['amount'])).toEqual([1.5, null, null, null, 2]);
+    expect(r.rows.map((x) => x['grade'])).toEqual(['A', 'NA', 'B', 'NA', 'C']);
+    const grade = r.profiled.profile.columns!.find((c) => c.name === 'grade')!;
+    expect(grade.missingTokens).toEqual([]);
+    expect(r.profiled.findings.columns[0]!.tokens).toEqual({ NA: 1, 'N/A': 1, '-': 1 });
+  });
+
+  test('a UTF-8 BOM, bare CR line endings and a last line without a line break', async () => {
+    const bytes = Buffer.concat([
+      Buffer.from([0xef, 0xbb, 0xbf]),
+      Buffer.from('id,name\r1,Zoë\r2,Ann\r3,Bo'),
+    ]);
+    const r = await both('a.csv', bytes);
+    expect(r.report.files[0]!.encoding).toBe('utf-8-bom');
+    expect(r.profiled.dialect.lineEnding).toBe('CR');
+    expect(r.rows).toEqual([
+      { id: 1, name: 'Zoë' },
+      { id: 2, name: 'Ann' },
+      { id: 3, name: 'Bo' },
+    ]);
+    expect(r.report.columns[0]!.name).toBe('id');
+  });
+
+  test('thousands separators in quoted fields: numbers', async () => {
+    const r = await both(
+      'a.csv',
+      'id,amount,count\n1,"1,234.50","1,000"\n2,12.5,7\n3,"1,000,000.25","12,345"\n',
+    );
+    expect(r.types).toEqual({ id: 'BIGINT', amount: 'DOUBLE', count: 'BIGINT' });
+    expect(r.report.columns[1]).toMatchObject({ thousands: ',' });
+    expect(r.rows.map((x) => [x['amount'], x['count']])).toEqual([
+      [1234.5, 1000],
+      [12.5, 7],
+      [1000000.25, 12345],
+    ]);
+    expect(r.profiled.profile.columns![1]).toMatchObject({ type: 'number', thousands: ',' });
+  });
+
+  test('no header row: generated names, data from line 1', async () => {
+    const r = await both('a.csv', '1,2024-01-01,2.5\n2,2024-01-02,3\n');
+    expect(r.report.dialect.header).toBe(false);
+    expect(r.rows).toEqual([
+      { column_1: 1, column_2: '2024-01-01', column_3: 2.5 },
+      { column_1: 2, column_2: '2024-01-02', column_3: 3 },
+    ]);
+  });
+
+  test('a profile written for one shape cleans the file with the same types', async () => {
+    const csv = 'id;amount;day\n1;"1,234.50";31/01/2024\n2;7;13/02/2024\n';
+    const r = await both('a.csv', csv);
+    await writeProfile(t, 'shape', r.profiled.yaml);
+    await writeExtractedRun(t.store, 'r2', { 'a.csv': csv });
+    const response = await transform({ runId: 'r2', profile: 'shape' }, t.deps);
+    const rows = rowsOf(await readTable(t.store, response.tables[0]!.stagedKey));
+    expect(rows).toEqual([
+      { id: 1, amount: 1234.5, day: '2024-01-31' },
+      { id: 2, amount: 7, day: '2024-02-13' },
+    ]);
+  });
+});
+
+describe('bounded resources', () => {
+  test('an input over MAX_INPUT_BYTES: 413 naming the limit, before any download', async () => {
+    await writeExtractedRun(t.store, 'r1', { 'a.csv': 'id\n1\n2\n3\n' });
+    await expect(transform({ runId: 'r1' }, { ...t.deps, maxInputBytes: 5 })).rejects.toMatchObject({
+      status: 413,
+      code: 'INPUT_TOO_LARGE',
+      message: 'run r1 has 9 bytes of CSV to transform (a.csv 9), above the limit MAX_INPUT_BYTES = 5 bytes',
+    });
+  });
+
+  test('DuckDB out of memory: 413 naming the memory and spill limits, not a bad file', async () => {
+    await writeExtractedRun(t.store, 'r1', { 'a.csv': 'id,name\n1,a\n2,b\n' });
+    const duckdb = { threads: 1, memoryLimit: '4MB', maxTempDirectorySize: '1MB' };
+    await expect(transform({ runId: 'r1' }, { ...t.deps, duckdb })).rejects.toMatchObject({
+      status: 413,
+      code: 'MEMORY_LIMIT_EXCEEDED',
+      message: expect.stringContaining('DUCKDB_MEMORY_LIMIT = 4MB, DUCKDB_MAX_TEMP_SIZE = 1MB of spill'),
+    });
+  });
+
+  test('a file larger than its manifest says is stopped while streaming', async () => {
+    await writeExtractedRun(t.store, 'r1', { 'a.csv': 'id\n1\n' });
+    await t.store.put('runs/r1/raw/a.csv', Buffer.from('id\n1\n2\n3\n4\n5\n'));
+    await expect(transform({ runId: 'r1' }, { ...t.deps, maxInputBytes: 8 })).rejects.toMatchObject({
+      status: 413,
+      code: 'INPUT_TOO_LARGE',
+      message: expect.stringContaining('MAX_INPUT_BYTES = 8 bytes'),
+    });
+  });
+});

@@ -1,0 +1,142 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { readArrowTable, writeArrowTable } from '@etl/common/arrow';
+import type { Table } from 'apache-arrow';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { withDuckDb } from './duckdb-session';
+import { queryToArrowViaParquet } from './duckdb-to-arrow';
+import { copyBits, queryToArrowByVectors, UnsupportedColumnTypeError } from './duckdb-vectors';
+
+let scratch: string;
+beforeAll(async () => {
+  scratch = await mkdtemp(path.join(tmpdir(), 'duckdb-vectors-test-'));
+});
+afterAll(() => rm(scratch, { recursive: true, force: true }));
+
+/** Column-wise plain values, comparable across routes (BigInt kept, typed arrays spread). */
+function columnsOf(table: Table): Record<string, unknown[]> {
+  return Object.fromEntries(
+    table.schema.fields.map((field, i) => [field.name, [...table.getChildAt(i)!].map((v) => v ?? null)]),
+  );
+}
+
+function schemaOf(table: Table): string[] {
+  return table.schema.fields.map((f) => `${f.name}: ${String(f.type)}${f.nullable ? '' : ' not null'}`);
+}
+
+async function expectSameAsParquet(
+  connection: DuckDBConnection,
+  sql: string,
+  options: Parameters<typeof queryToArrowByVectors>[2] = {},
+): Promise<Table> {
+  const viaParquet = await queryToArrowViaParquet(connection, sql, path.join(scratch, 'expected.parquet'));
+  const viaVectors = await queryToArrowByVectors(connection, sql, options);
+  expect(schemaOf(viaVectors)).toEqual(schemaOf(viaParquet));
+  expect(viaVectors.numRows).toBe(viaParquet.numRows);
+  expect(columnsOf(viaVectors)).toEqual(columnsOf(viaParquet));
+  // And the IPC file round-trips to the same values.
+  expect(columnsOf(readArrowTable(writeArrowTable(viaVectors)))).toEqual(columnsOf(viaParquet));
+  return viaVectors;
+}
+
+const withDb = <T>(work: (c: DuckDBConnection) => Promise<T>) =>
+  withDuckDb({ threads: 2, memoryLimit: '512MB' }, scratch, work);
+
+// Every type the transformer produces, NULL in every column every 7th row, strings inline (<= 12 bytes),
+// exactly 12 and 13 bytes, long, multi-byte, long in some rows and in every row.
+const ALL_TYPES_SQL = (rows: number) => `
+  SELECT
+    CASE WHEN i % 7 = 0 THEN NULL ELSE i * 1000003 - 5000000000 END::BIGINT AS big,
+    CASE WHEN i % 7 = 1 THEN NULL ELSE i - 100 END::INTEGER AS int,
+    CASE WHEN i % 7 = 2 THEN NULL ELSE i / 3.0 END::DOUBLE AS dbl,
+    CASE WHEN i % 7 = 3 THEN NULL ELSE DATE '1969-12-25' + (i % 40000)::INTEGER END AS day,
+    CASE WHEN i % 7 = 4 THEN NULL ELSE TIMESTAMP '2024-02-29 12:34:56.789012' + to_seconds(i) END AS ts,
+    CASE WHEN i % 7 = 5 THEN NULL ELSE i % 3 = 0 END AS flag,
+    CASE WHEN i % 7 = 6 THEN NULL ELSE repeat('é', (i % 9)::INTEGER) || repeat('x', (i % 30)::INTEGER) END AS text,
+    CASE WHEN i % 5 = 0 THEN NULL WHEN i % 4 = 0 THEN 'Office Supplies' WHEN i % 4 = 1 THEN 'twelve bytes'
+         WHEN i % 4 = 2 THEN 'thirteen byte' ELSE 'Zoë – ☕ 𝄞 Ångström' END AS category,
+    CASE WHEN i % 11 = 0 THEN '' ELSE 'US-2024-' || i END AS order_id,
+    CASE WHEN i % 2 = 0 THEN repeat('ab', 40) || i WHEN i % 3 = 0 THEN NULL ELSE 'short' END AS sometimes_long,
+    repeat('Ünïcödé ', 7) || i AS always_long
+  FROM range(${rows}) t(i)`;
+
+describe('queryToArrowByVectors', () => {
+  test('matches the Parquet route on every type, with NULLs, over several chunks and batches', async () => {
+    await withDb(async (connection) => {
+      const table = await expectSameAsParquet(connection, ALL_TYPES_SQL(10_000), { batchRows: 3000 });
+      expect(table.batches.length).toBeGreaterThan(1);
+      expect(table.getChild('category')!.nullCount).toBe(2000);
+    });
+  });
+
+  test('matches with one batch per chunk', async () => {
+    await withDb((connection) => expectSameAsParquet(connection, ALL_TYPES_SQL(5000), { batchRows: 1 }));
+  });
+
+  test('an empty result keeps its schema', async () => {
+    await withDb(async (connection) => {
+      const table = await queryToArrowByVectors(connection, `${ALL_TYPES_SQL(10)} WHERE false`);
+      expect(table.numRows).toBe(0);
+      expect(schemaOf(table)).toEqual(
+        schemaOf(
+          await queryToArrowViaParquet(
+            connection,
+            `${ALL_TYPES_SQL(10)} WHERE false`,
+            path.join(scratch, 'e.parquet'),
+          ),
+        ),
+      );
+      expect(readArrowTable(writeArrowTable(table)).numRows).toBe(0);
+    });
+  });
+
+  test('all-NULL columns and a single row', async () => {
+    await withDb(async (connection) => {
+      await expectSameAsParquet(
+        connection,
+        'SELECT NULL::VARCHAR AS s, NULL::BIGINT AS n, NULL::BOOLEAN AS b, NULL::DATE AS d FROM range(3000)',
+      );
+      await expectSameAsParquet(connection, "SELECT 'only' AS s, 1::BIGINT AS n");
+    });
+  });
+
+  test('a type it cannot convert is refused before any row is read', async () => {
+    await withDb(async (connection) => {
+      await expect(
+        queryToArrowByVectors(connection, 'SELECT 1.5::DECIMAL(10,2) AS d'),
+      ).rejects.toBeInstanceOf(UnsupportedColumnTypeError);
+    });
+  });
+
+  test('strings of every length around the 12-byte inline limit, one- to four-byte characters', async () => {
+    await withDb((connection) =>
+      expectSameAsParquet(
+        connection,
+        `SELECT repeat('x', i::INTEGER) AS ascii, repeat('ß', i::INTEGER) AS two_byte, repeat('☕', (i % 20)::INTEGER) || 'end' AS mixed
+         FROM range(0, 60) t(i)`,
+      ),
+    );
+  });
+});
+
+describe('copyBits', () => {
+  test('copies at every bit offset, and a null mask sets every bit', () => {
+    const source = Uint8Array.from([0b10110101, 0b01100011, 0b1]);
+    const bits = (bytes: Uint8Array, from: number, count: number) =>
+      Array.from({ length: count }, (_, i) => (bytes[(from + i) >> 3]! >> ((from + i) & 7)) & 1);
+    for (let at = 0; at < 16; at++) {
+      for (const count of [0, 1, 7, 8, 9, 17]) {
+        const target = new Uint8Array(8);
+        copyBits(target, at, source, count);
+        expect(bits(target, at, count)).toEqual(bits(source, 0, count));
+        expect(bits(target, 0, at).every((b) => b === 0)).toBe(true);
+        const all = new Uint8Array(8);
+        copyBits(all, at, null, count);
+        expect(bits(all, at, count).every((b) => b === 1)).toBe(true);
+        expect(bits(all, at + count, 64 - at - count).every((b) => b === 0)).toBe(true);
+      }
+    }
+  });
+});

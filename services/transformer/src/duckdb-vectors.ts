@@ -1,0 +1,363 @@
+/**
+ * DuckDB query -> apache-arrow Table by copying vector memory, chunk by chunk, into Arrow record batches
+ * (see /work/shared/reference/perf-notes.md for the measurements behind it).
+ *
+ * The raw route through @duckdb/node-bindings: `vector_get_data` is a view of a vector's memory, so
+ * fixed-width columns (BIGINT, DOUBLE, DATE as int32 days, TIMESTAMP as int64 microseconds, ...) are copied
+ * straight into Arrow buffers; `vector_get_validity` is DuckDB's LSB-first validity mask (like Arrow's
+ * null bitmap, `null` when every row of the chunk is valid). Traps handled here:
+ *
+ * - Text is a 16-byte struct per row (4-byte length, then the bytes inline up to 12 bytes, else a prefix
+ *   and a pointer). The struct of a NULL row is garbage: validity is checked before a row is read, as
+ *   reading a garbage pointer kills the process.
+ * - Vector memory belongs to the data chunk: every view is copied before the next chunk is fetched, and
+ *   the chunk object stays referenced (`chunk` below) while its vectors are read.
+ * - Streamed chunks are not always 2048 rows, so validity bits are copied at any bit offset.
+ *
+ * The cost that remains is one native call per string longer than 12 bytes (`get_data_from_pointer`,
+ * ~0.5 us of CPU each). Two ways around it were measured and dropped (bench/RESULTS.md): reading text in
+ * 12-character `substring` pieces (all inline) costs DuckDB more than it saves here, and ENUM casts need
+ * the result materialised and a DISTINCT per column.
+ *
+ * Arrow types are those of the Parquet route (`duckdb-to-arrow.ts`): BIGINT -> Int64, INTEGER -> Int32,
+ * SMALLINT -> Int16, TINYINT -> Int8 (and unsigned), DOUBLE -> Float64, FLOAT -> Float32, DATE ->
+ * Date32<DAY>, TIMESTAMP -> Timestamp<MICROSECOND>, BOOLEAN -> Bool, VARCHAR -> Utf8. Any other
+ * type is refused with `UnsupportedColumnTypeError`, so the caller can take the Parquet route.
+ */
+import { createRequire } from 'node:module';
+import {
+  type DuckDBConnection,
+  type DuckDBDataChunk,
+  type DuckDBResult,
+  type DuckDBType,
+  DuckDBTypeId,
+} from '@duckdb/node-api';
+import {
+  Bool,
+  type Data,
+  type DataType,
+  DateDay,
+  Field,
+  Float32,
+  Float64,
+  Int8,
+  Int16,
+  Int32,
+  Int64,
+  makeData,
+  RecordBatch,
+  Schema,
+  Struct,
+  Table,
+  TimestampMicrosecond,
+  Uint8,
+  Uint16,
+  Uint32,
+  Uint64,
+  Utf8,
+} from 'apache-arrow';
+
+type RawChunk = DuckDBDataChunk['chunk'];
+type RawVector = object;
+
+/** The few @duckdb/node-bindings functions used here (the package node-api is built on). */
+interface NodeBindings {
+  data_chunk_get_vector(chunk: RawChunk, columnIndex: number): RawVector;
+  vector_get_data(vector: RawVector, byteCount: number): Uint8Array;
+  vector_get_validity(vector: RawVector, byteCount: number): Uint8Array | null;
+  get_data_from_pointer(buffer: ArrayBuffer, pointerOffset: number, byteCount: number): Uint8Array;
+}
+
+// @duckdb/node-bindings is resolved through @duckdb/node-api, whose dependency it is, so that exactly the
+// binary node-api uses is loaded.
+const requireHere = createRequire(import.meta.url);
+const bindings = createRequire(requireHere.resolve('@duckdb/node-api'))(
+  '@duckdb/node-bindings',
+) as NodeBindings;
+
+export class UnsupportedColumnTypeError extends Error {
+  constructor(column: string, type: string) {
+    super(`column ${column} has DuckDB type ${type}, which the vector copy does not convert to Arrow`);
+    this.name = 'UnsupportedColumnTypeError';
+  }
+}
+
+export interface VectorsToArrowOptions {
+  /** Rows per Arrow record batch (a batch is closed at the first chunk boundary at or past it). */
+  batchRows?: number;
+}
+
+const DEFAULT_BATCH_ROWS = 128 * 1024;
+const STRING_STRUCT_BYTES = 16;
+const STRING_INLINE_BYTES = 12;
+
+interface FixedKind {
+  kind: 'fixed';
+  width: number;
+  arrow: () => DataType;
+}
+
+interface ColumnSpec {
+  name: string;
+  arrow: DataType;
+  read: FixedKind | { kind: 'bool' } | { kind: 'text' };
+}
+
+const FIXED: Partial<Record<DuckDBTypeId, FixedKind>> = {
+  [DuckDBTypeId.TINYINT]: { kind: 'fixed', width: 1, arrow: () => new Int8() },
+  [DuckDBTypeId.SMALLINT]: { kind: 'fixed', width: 2, arrow: () => new Int16() },
+  [DuckDBTypeId.INTEGER]: { kind: 'fixed', width: 4, arrow: () => new Int32() },
+  [DuckDBTypeId.BIGINT]: { kind: 'fixed', width: 8, arrow: () => new Int64() },
+  [DuckDBTypeId.UTINYINT]: { kind: 'fixed', width: 1, arrow: () => new Uint8() },
+  [DuckDBTypeId.USMALLINT]: { kind: 'fixed', width: 2, arrow: () => new Uint16() },
+  [DuckDBTypeId.UINTEGER]: { kind: 'fixed', width: 4, arrow: () => new Uint32() },
+  [DuckDBTypeId.UBIGINT]: { kind: 'fixed', width: 8, arrow: () => new Uint64() },
+  [DuckDBTypeId.FLOAT]: { kind: 'fixed', width: 4, arrow: () => new Float32() },
+  [DuckDBTypeId.DOUBLE]: { kind: 'fixed', width: 8, arrow: () => new Float64() },
+  [DuckDBTypeId.DATE]: { kind: 'fixed', width: 4, arrow: () => new DateDay() },
+  [DuckDBTypeId.TIMESTAMP]: { kind: 'fixed', width: 8, arrow: () => new TimestampMicrosecond() },
+};
+
+function columnSpec(name: string, type: DuckDBType): ColumnSpec {
+  const fixed = FIXED[type.typeId];
+  if (fixed) return { name, arrow: fixed.arrow(), read: fixed };
+  if (type.typeId === DuckDBTypeId.BOOLEAN) return { name, arrow: new Bool(), read: { kind: 'bool' } };
+  if (type.typeId === DuckDBTypeId.VARCHAR) return { name, arrow: new Utf8(), read: { kind: 'text' } };
+  throw new UnsupportedColumnTypeError(name, type.toString());
+}
+
+/** Copies `count` bits of `source` (from bit 0) into `target` from bit `at`; `source` null = all set. */
+export function copyBits(target: Uint8Array, at: number, source: Uint8Array | null, count: number): void {
+  if (count === 0) return;
+  if (source === null) {
+    setBits(target, at, count);
+    return;
+  }
+  const shift = at & 7;
+  let byte = at >> 3;
+  const fullBytes = count >> 3;
+  if (shift === 0) {
+    target.set(source.subarray(0, fullBytes), byte);
+    byte += fullBytes;
+  } else {
+    for (let i = 0; i < fullBytes; i++, byte++) {
+      const bits = source[i]!;
+      target[byte]! |= (bits << shift) & 0xff;
+      target[byte + 1]! |= bits >> (8 - shift);
+    }
+  }
+  for (let bit = fullBytes * 8; bit < count; bit++) {
+    if ((source[bit >> 3]! >> (bit & 7)) & 1) {
+      const t = at + bit;
+      target[t >> 3]! |= 1 << (t & 7);
+    }
+  }
+}
+
+function setBits(target: Uint8Array, at: number, count: number): void {
+  let bit = at;
+  const end = at + count;
+  while (bit < end && bit & 7) {
+    target[bit >> 3]! |= 1 << (bit & 7);
+    bit++;
+  }
+  const fullEnd = end & ~7;
+  if (bit < fullEnd) {
+    target.fill(0xff, bit >> 3, fullEnd >> 3);
+    bit = fullEnd;
+  }
+  for (; bit < end; bit++) target[bit >> 3]! |= 1 << (bit & 7);
+}
+
+function countNulls(bitmap: Uint8Array, length: number): number {
+  let valid = 0;
+  const fullBytes = length >> 3;
+  for (let i = 0; i < fullBytes; i++) valid += POPCOUNT[bitmap[i]!]!;
+  for (let bit = fullBytes * 8; bit < length; bit++) valid += (bitmap[bit >> 3]! >> (bit & 7)) & 1;
+  return length - valid;
+}
+
+const POPCOUNT = Uint8Array.from({ length: 256 }, (_, i) => {
+  let n = 0;
+  for (let v = i; v; v >>= 1) n += v & 1;
+  return n;
+});
+
+const isValid = (validity: Uint8Array | null, row: number): boolean =>
+  validity === null || ((validity[row >> 3]! >> (row & 7)) & 1) === 1;
+
+const readLength = (data: Uint8Array, structAt: number): number =>
+  (data[structAt]! |
+    (data[structAt + 1]! << 8) |
+    (data[structAt + 2]! << 16) |
+    (data[structAt + 3]! << 24)) >>>
+  0;
+
+/** The rows of one column of the record batch being built. */
+class ColumnBuilder {
+  private readonly validity: Uint8Array;
+  private values: Uint8Array;
+  private readonly offsets: Int32Array | undefined;
+  private bytes = 0;
+  private hasNulls = false;
+  length = 0;
+
+  constructor(
+    private readonly spec: ColumnSpec,
+    private readonly column: number,
+    capacity: number,
+  ) {
+    this.validity = new Uint8Array(Math.ceil(capacity / 8));
+    const read = spec.read;
+    if (read.kind === 'fixed') this.values = new Uint8Array(capacity * read.width);
+    else if (read.kind === 'bool') this.values = new Uint8Array(Math.ceil(capacity / 8));
+    else {
+      this.offsets = new Int32Array(capacity + 1);
+      this.values = new Uint8Array(capacity * 16);
+    }
+  }
+
+  append(chunk: RawChunk, rows: number): void {
+    const read = this.spec.read;
+    const vector = bindings.data_chunk_get_vector(chunk, this.column);
+    const validity = bindings.vector_get_validity(vector, Math.ceil(rows / 64) * 8);
+    if (validity !== null) this.hasNulls = true;
+    copyBits(this.validity, this.length, validity, rows);
+    switch (read.kind) {
+      case 'fixed': {
+        // Garbage under NULL rows is harmless for fixed-width values: Arrow ignores them.
+        const data = bindings.vector_get_data(vector, rows * read.width);
+        this.values.set(data.subarray(0, rows * read.width), this.length * read.width);
+        break;
+      }
+      case 'bool': {
+        const data = bindings.vector_get_data(vector, rows);
+        for (let row = 0; row < rows; row++) {
+          if (data[row] && isValid(validity, row)) {
+            const bit = this.length + row;
+            this.values[bit >> 3]! |= 1 << (bit & 7);
+          }
+        }
+        break;
+      }
+      case 'text':
+        this.appendText(bindings.vector_get_data(vector, rows * STRING_STRUCT_BYTES), validity, rows);
+        break;
+    }
+    this.length += rows;
+  }
+
+  /** Text: only a valid row's struct is read (the struct of a NULL row is garbage). */
+  private appendText(data: Uint8Array, validity: Uint8Array | null, rows: number): void {
+    const offsets = this.offsets!;
+    for (let row = 0; row < rows; row++) {
+      if (isValid(validity, row)) this.appendString(data, row * STRING_STRUCT_BYTES);
+      offsets[this.length + row + 1] = this.bytes;
+    }
+  }
+
+  private appendString(data: Uint8Array, structAt: number): void {
+    const size = readLength(data, structAt);
+    if (this.bytes + size > this.values.length) this.grow(size);
+    const values = this.values;
+    const at = this.bytes;
+    if (size <= STRING_INLINE_BYTES) {
+      const from = structAt + 4;
+      for (let i = 0; i < size; i++) values[at + i] = data[from + i]!;
+    } else {
+      values.set(
+        bindings.get_data_from_pointer(data.buffer as ArrayBuffer, data.byteOffset + structAt + 8, size),
+        at,
+      );
+    }
+    this.bytes = at + size;
+  }
+
+  private grow(size: number): void {
+    let next = this.values.length * 2;
+    while (next < this.bytes + size) next *= 2;
+    if (next > 0x7fffffff) throw new RangeError('over 2 GiB of text in one record batch: lower batchRows');
+    const grown = new Uint8Array(next);
+    grown.set(this.values.subarray(0, this.bytes));
+    this.values = grown;
+  }
+
+  finish(): Data {
+    const length = this.length;
+    const nullCount = this.hasNulls ? countNulls(this.validity, length) : 0;
+    const nullBitmap = nullCount > 0 ? this.validity.slice(0, Math.ceil(length / 8)) : undefined;
+    const read = this.spec.read;
+    const type = this.spec.arrow;
+    if (read.kind === 'fixed') {
+      const bytes = this.values.slice(0, length * read.width);
+      const ArrayType = (type as DataType & { ArrayType: new (b: ArrayBuffer) => ArrayLike<unknown> })
+        .ArrayType;
+      return makeData({ type, length, nullCount, nullBitmap, data: new ArrayType(bytes.buffer) } as never);
+    }
+    if (read.kind === 'bool') {
+      const data = this.values.slice(0, Math.ceil(length / 8));
+      return makeData({ type: type as Bool, length, nullCount, nullBitmap, data });
+    }
+    return makeData({
+      type: type as Utf8,
+      length,
+      nullCount,
+      nullBitmap,
+      valueOffsets: this.offsets!.slice(0, length + 1),
+      data: this.values.slice(0, this.bytes),
+    });
+  }
+}
+
+/** Streams `result` into record batches of about `batchRows` rows. */
+async function readBatches(
+  result: DuckDBResult,
+  schema: Schema,
+  specs: ColumnSpec[],
+  batchRows: number,
+): Promise<RecordBatch[]> {
+  const batches: RecordBatch[] = [];
+  const capacity = batchRows + 2048 * 2;
+  const newBuilders = () => specs.map((spec, i) => new ColumnBuilder(spec, i, capacity));
+  let builders = newBuilders();
+  let rows = 0;
+  const flush = (): void => {
+    if (rows === 0) return;
+    const children = builders.map((b) => b.finish());
+    const data = makeData({ type: new Struct(schema.fields), length: rows, nullCount: 0, children });
+    batches.push(new RecordBatch(schema, data));
+    builders = newBuilders();
+    rows = 0;
+  };
+  for (;;) {
+    // `chunk` stays referenced until its vectors have been copied.
+    const chunk = await result.fetchChunk();
+    if (chunk === null) break;
+    const count = chunk.rowCount;
+    if (count === 0) break;
+    if (rows + count > capacity) flush();
+    for (const builder of builders) builder.append(chunk.chunk, count);
+    rows += count;
+    if (rows >= batchRows) flush();
+  }
+  flush();
+  return batches;
+}
+
+/**
+ * Runs `sql` and returns its rows as an Arrow table, converting vector memory directly (no Parquet).
+ * Throws `UnsupportedColumnTypeError` before reading any row when a column has a type not listed above.
+ */
+export async function queryToArrowByVectors(
+  connection: DuckDBConnection,
+  sql: string,
+  options: VectorsToArrowOptions = {},
+): Promise<Table> {
+  const batchRows = options.batchRows ?? DEFAULT_BATCH_ROWS;
+  const result = await connection.stream(sql);
+  const names = result.columnNames();
+  const specs = result.columnTypes().map((type, i) => columnSpec(names[i]!, type));
+  const schema = new Schema(specs.map((s) => new Field(s.name, s.arrow, true)));
+  const batches = await readBatches(result, schema, specs, batchRows);
+  return batches.length === 0 ? new Table(schema) : new Table(schema, batches);
+}

@@ -1,0 +1,374 @@
+/**
+ * Automatic profiling: what `etl profile local:PATH` writes, and what the transformer reports when no
+ * profile is given. Over the parsed raw text (`raw`, columns c0..cN) it measures, per column, the empty
+ * values, the missing tokens found, no-break spaces and doubled spaces, distinct values and the shape of
+ * all-digit codes, and finds candidate keys (single columns, then pairs, unique and never empty over the
+ * first rows). `profileCsvFiles` turns that, with the sniffed dialect and the inferred types, into a
+ * profile the user can edit and re-run with.
+ *
+ * An ambiguous date column (both M/D/Y and D/M/Y read every value) is written `ambiguous: true` with its
+ * candidate formats and no format: the profile does not load until the user picks one.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { DataRejectedError } from '@etl/common/errors';
+import { quoteIdentifier, quoteLiteral } from '@etl/common/warehouse';
+import { normalizeColumnNames, toSnakeCase } from './column-names';
+import type { TextEncoding } from './detect-encoding';
+import { type DuckDbSettings, queryRows, toCount, withDuckDb } from './duckdb-session';
+import {
+  type ColumnPlan,
+  DEFAULT_SAMPLE_ROWS,
+  inferColumnPlans,
+  MISSING_TOKENS,
+  trimmed,
+} from './infer-types';
+import { parseCsvFiles, rawColumn } from './parse-csv';
+import { type PreparedFile, prepareLocalCsvFile } from './prepare-file';
+import {
+  type ColumnProfile,
+  DEFAULT_MISSING_TOKENS,
+  type ProfileInput,
+  profileTypeOf,
+  stringifyProfile,
+} from './profile';
+import { readCsvHeader, readCsvStart } from './read-header';
+import { SNIFF_BYTES, type SniffedDialect, sniffDialect } from './sniff-csv';
+
+/** Most candidate keys reported. */
+const MAX_KEYS = 10;
+/** Columns considered for two-column keys (the most distinct ones). */
+const PAIR_COLUMNS = 12;
+/** A text column with at most this many values (and few relative to the rows) is categorical. */
+const CATEGORICAL_MAX = 50;
+
+export interface ColumnFindings {
+  name: string;
+  source: string;
+  /** Non-empty values in the sample. */
+  values: number;
+  /** Empty values (after trimming). */
+  empty: number;
+  distinct: number;
+  /** Missing tokens found, as written, with counts. */
+  tokens: Record<string, number>;
+  /** Values holding a no-break space (U+00A0 or U+202F). */
+  nbsp: number;
+  /** Values with two blanks in a row inside. */
+  doubleSpaces: number;
+  /** Values with blanks at either end. */
+  edgeBlanks: number;
+  /** All-digit values: how many, their shortest and longest length, and how many start with 0. */
+  digits: { count: number; minLength: number; maxLength: number; leadingZeros: number };
+}
+
+export interface Findings {
+  rows: number;
+  sampleRows: number;
+  columns: ColumnFindings[];
+  /** Unique and never empty over the sample: single columns first, then pairs. */
+  candidateKeys: string[][];
+}
+
+/** Per-column measurements over the first `sampleRows` rows of `raw`. */
+export async function measureColumns(
+  connection: DuckDBConnection,
+  plans: readonly ColumnPlan[],
+  sampleRows: number,
+): Promise<Findings> {
+  const sample = `(SELECT * FROM raw LIMIT ${sampleRows})`;
+  const aggregates = plans.flatMap((_, i) => {
+    const raw = quoteIdentifier(rawColumn(i));
+    const t = trimmed(raw);
+    return [
+      `count(*) FILTER (WHERE ${t} <> '') AS v${i}`,
+      `count(*) FILTER (WHERE ${raw} IS NULL OR ${t} = '') AS e${i}`,
+      `count(DISTINCT ${t}) AS d${i}`,
+      `count(*) FILTER (WHERE ${raw} LIKE '%' || chr(160) || '%' OR ${raw} LIKE '%' || chr(8239) || '%') AS nb${i}`,
+      `count(*) FILTER (WHERE regexp_matches(${t}, '[ \\t]{2}')) AS ds${i}`,
+      `count(*) FILTER (WHERE ${raw} <> ${t}) AS eb${i}`,
+      `count(*) FILTER (WHERE regexp_full_match(${t}, '[0-9]+')) AS dg${i}`,
+      `min(length(${t})) FILTER (WHERE regexp_full_match(${t}, '[0-9]+')) AS dmin${i}`,
+      `max(length(${t})) FILTER (WHERE regexp_full_match(${t}, '[0-9]+')) AS dmax${i}`,
+      `count(*) FILTER (WHERE regexp_full_match(${t}, '0[0-9]+')) AS dz${i}`,
+    ];
+  });
+  const [row = {}] = await queryRows(
+    connection,
+    `SELECT count(*) AS n, ${aggregates.join(', ')} FROM ${sample}`,
+  );
+  const [total] = await queryRows(connection, 'SELECT count(*) AS n FROM raw');
+  const tokenRows = await queryRows(
+    connection,
+    plans
+      .map(
+        (_, i) =>
+          `SELECT ${i} AS i, ${trimmed(quoteIdentifier(rawColumn(i)))} AS token, count(*) AS n FROM ${sample} WHERE lower(${trimmed(quoteIdentifier(rawColumn(i)))}) IN (${MISSING_TOKENS.map(quoteLiteral).join(', ')}) GROUP BY ALL`,
+      )
+      .join(' UNION ALL '),
+  );
+  const columns = plans.map((plan, i): ColumnFindings => {
+    const tokens: Record<string, number> = {};
+    for (const r of tokenRows.filter((r) => toCount(r['i']) === i))
+      tokens[String(r['token'])] = toCount(r['n']);
+    return {
+      name: plan.name,
+      source: plan.source,
+      values: toCount(row[`v${i}`]),
+      empty: toCount(row[`e${i}`]),
+      distinct: toCount(row[`d${i}`]),
+      tokens,
+      nbsp: toCount(row[`nb${i}`]),
+      doubleSpaces: toCount(row[`ds${i}`]),
+      edgeBlanks: toCount(row[`eb${i}`]),
+      digits: {
+        count: toCount(row[`dg${i}`]),
+        minLength: toCount(row[`dmin${i}`]),
+        maxLength: toCount(row[`dmax${i}`]),
+        leadingZeros: toCount(row[`dz${i}`]),
+      },
+    };
+  });
+  const n = toCount(row['n']);
+  return {
+    rows: toCount(total?.['n']),
+    sampleRows: n,
+    columns,
+    candidateKeys: await findCandidateKeys(connection, plans, columns, n, sample),
+  };
+}
+
+/**
+ * Candidate keys alone (the transformer's report without a profile): distinct and empty counts, then
+ * pairs only when no single column is a key (the pair query is the costly part).
+ */
+export async function candidateKeys(
+  connection: DuckDBConnection,
+  plans: readonly ColumnPlan[],
+  sampleRows: number,
+): Promise<string[][]> {
+  const sample = `(SELECT * FROM raw LIMIT ${sampleRows})`;
+  const aggregates = plans.flatMap((_, i) => {
+    const raw = quoteIdentifier(rawColumn(i));
+    return [
+      `count(*) FILTER (WHERE ${raw} IS NULL OR ${trimmed(raw)} = '') AS e${i}`,
+      `count(DISTINCT ${trimmed(raw)}) AS d${i}`,
+    ];
+  });
+  const [row = {}] = await queryRows(
+    connection,
+    `SELECT count(*) AS n, ${aggregates.join(', ')} FROM ${sample}`,
+  );
+  const columns = plans.map((_, i) => ({
+    empty: toCount(row[`e${i}`]),
+    distinct: toCount(row[`d${i}`]),
+  }));
+  const rows = toCount(row['n']);
+  const singles = plans.flatMap((p, i) =>
+    rows > 1 && columns[i]!.empty === 0 && columns[i]!.distinct === rows ? [[p.name]] : [],
+  );
+  if (singles.length > 0) return singles.slice(0, MAX_KEYS);
+  return findCandidateKeys(connection, plans, columns, rows, sample);
+}
+
+/** Columns, then pairs of columns, whose trimmed values are unique and never empty over the sample. */
+async function findCandidateKeys(
+  connection: DuckDBConnection,
+  plans: readonly ColumnPlan[],
+  columns: ReadonlyArray<Pick<ColumnFindings, 'empty' | 'distinct'>>,
+  rows: number,
+  sample: string,
+): Promise<string[][]> {
+  if (rows < 2) return [];
+  const complete = (i: number): boolean => columns[i]!.empty === 0;
+  const singles = plans.flatMap((p, i) => (complete(i) && columns[i]!.distinct === rows ? [[p.name]] : []));
+  const others = plans
+    .map((_, i) => i)
+    .filter((i) => complete(i) && columns[i]!.distinct < rows && columns[i]!.distinct > 1)
+    .sort((a, b) => columns[b]!.distinct - columns[a]!.distinct)
+    .slice(0, PAIR_COLUMNS);
+  const pairs: Array<[number, number]> = [];
+  for (const [x, a] of others.entries())
+    for (const b of others.slice(x + 1))
+      if (columns[a]!.distinct * columns[b]!.distinct >= rows) pairs.push([a, b]);
+  if (pairs.length === 0 || singles.length >= MAX_KEYS) return singles.slice(0, MAX_KEYS);
+  const t = (i: number): string => trimmed(quoteIdentifier(rawColumn(i)));
+  const [counts = {}] = await queryRows(
+    connection,
+    `SELECT ${pairs.map(([a, b], j) => `count(DISTINCT (${t(a)}, ${t(b)})) AS p${j}`).join(', ')} FROM ${sample}`,
+  );
+  const unique = pairs
+    .filter((_, j) => toCount(counts[`p${j}`]) === rows)
+    .map(([a, b]) => [plans[a]!.name, plans[b]!.name]);
+  return [...singles, ...unique].slice(0, MAX_KEYS);
+}
+
+export interface ProfileCsvOptions {
+  /** Scratch folder parent (OS temp folder by default). */
+  tempDir?: string;
+  duckdb?: DuckDbSettings;
+  sampleRows?: number;
+  /** Profile name (default: the first file's name in snake_case). */
+  name?: string;
+  /** Target table (default `sales`). */
+  table?: string;
+}
+
+export interface ProfileCsvResult {
+  profile: ProfileInput;
+  yaml: string;
+  findings: Findings;
+  dialect: SniffedDialect;
+  encodings: TextEncoding[];
+  /** Columns whose date format could not be decided. */
+  ambiguous: string[];
+}
+
+/** Local CSV files (one table) -> a profile and its YAML text. */
+export async function profileCsvFiles(
+  files: readonly string[],
+  options: ProfileCsvOptions = {},
+): Promise<ProfileCsvResult> {
+  if (files.length === 0) throw new DataRejectedError('no CSV file to profile', {}, 'NO_FILES');
+  const scratch = await mkdtemp(path.join(options.tempDir ?? tmpdir(), 'etl-profile-'));
+  try {
+    const prepared: PreparedFile[] = [];
+    for (const [i, file] of files.entries()) prepared.push(await prepareLocalCsvFile(file, scratch, i));
+    const start = (await readCsvStart(prepared[0]!.path, SNIFF_BYTES)) ?? '';
+    if (start === '')
+      throw new DataRejectedError(`${files[0]} is empty: expected a CSV header line`, {}, 'EMPTY_FILE');
+    const dialect = sniffDialect(start, prepared[0]!.bytes <= SNIFF_BYTES);
+    const first = (await readCsvHeader(prepared[0]!.path, dialect))!.map((h) => h.trim());
+    const header = dialect.header ? first : first.map((_, i) => `column_${i + 1}`);
+    const names = normalizeColumnNames(header);
+    const sampleRows = options.sampleRows ?? DEFAULT_SAMPLE_ROWS;
+    return await withDuckDb(options.duckdb ?? {}, scratch, async (connection) => {
+      const inputs = prepared.map((p, i) => ({ path: p.path, key: files[i]! }));
+      await parseCsvFiles(connection, inputs, header.length, {
+        delimiter: dialect.delimiter,
+        quote: dialect.quote,
+        header: dialect.header,
+      });
+      const { plans } = await inferColumnPlans(
+        connection,
+        'raw',
+        header.map((_, i) => rawColumn(i)),
+        header,
+        names,
+        sampleRows,
+      );
+      const findings = await measureColumns(connection, plans, sampleRows);
+      const encodings = prepared.map((p) => p.encoding);
+      const profile = buildProfile(plans, findings, dialect, encodings, files, options);
+      const ambiguous = plans.filter((p) => p.ambiguous).map((p) => p.name);
+      const yaml = stringifyProfile(profile, summary(findings, encodings, dialect, ambiguous, files));
+      return { profile, yaml, findings, dialect, encodings, ambiguous };
+    });
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+function buildProfile(
+  plans: readonly ColumnPlan[],
+  findings: Findings,
+  dialect: SniffedDialect,
+  encodings: readonly TextEncoding[],
+  files: readonly string[],
+  options: ProfileCsvOptions,
+): ProfileInput {
+  const base = path.basename(files[0]!).replace(/\.[^.]+$/, '');
+  const encoding = encodings.every((e) => e === 'windows-1252')
+    ? 'windows-1252'
+    : encodings.every((e) => e !== 'windows-1252')
+      ? 'utf-8'
+      : 'auto';
+  const columns = plans.map((plan, i): ColumnProfile => {
+    const f = findings.columns[i]!;
+    const column: ColumnProfile = { name: plan.name, source: plan.source, type: profileTypeOf(plan.type) };
+    if (plan.type === 'DATE') {
+      if (plan.ambiguous) {
+        column.ambiguous = true;
+        column.candidates = plan.candidates ?? [plan.format ?? '%m/%d/%Y'];
+      } else column.format = plan.format!;
+    }
+    if (plan.thousands !== undefined) column.thousands = plan.thousands as ColumnProfile['thousands'];
+    // All-digit codes with a leading zero somewhere and one digit missing elsewhere: ZIP-like, pad them.
+    const d = f.digits;
+    if (
+      plan.type === 'VARCHAR' &&
+      d.count >= 0.98 * f.values &&
+      d.leadingZeros > 0 &&
+      d.maxLength - d.minLength === 1
+    )
+      column.pad = d.maxLength;
+    // A text column holding NA-like tokens keeps them as values; say so explicitly.
+    if (plan.type === 'VARCHAR' && Object.keys(f.tokens).length > 0) column.missingTokens = [];
+    const text: NonNullable<ColumnProfile['text']> = {};
+    if (plan.type === 'VARCHAR' && f.nbsp > 0) text.nbsp = true;
+    if (plan.type === 'VARCHAR' && f.doubleSpaces > 0) text.collapseSpaces = true;
+    if (Object.keys(text).length > 0) column.text = text;
+    if (
+      plan.type === 'VARCHAR' &&
+      f.distinct > 1 &&
+      f.distinct <= CATEGORICAL_MAX &&
+      f.distinct <= 0.05 * Math.max(f.values, 1)
+    )
+      column.categorical = true;
+    return column;
+  });
+  const key = findings.candidateKeys[0];
+  const foundTokens = new Set(
+    findings.columns.flatMap((f, i) => (plans[i]!.type === 'VARCHAR' ? [] : Object.keys(f.tokens))),
+  );
+  const tokens = [...new Set([...DEFAULT_MISSING_TOKENS, ...foundTokens])];
+  return {
+    name: options.name ?? (toSnakeCase(base) || 'dataset'),
+    source: {
+      files: files.length === 1 ? [path.basename(files[0]!)] : ['*.csv'],
+      encoding,
+      delimiter: dialect.delimiter,
+      quote: dialect.quote,
+      header: dialect.header,
+    },
+    table: options.table ?? 'sales',
+    ...(key ? { primaryKey: key } : {}),
+    missingTokens: tokens,
+    columns,
+    duplicates: { exact: 'drop', ignoreColumns: [], keys: [] },
+    quality: { maxRejectRate: 0.1, checks: [] },
+  };
+}
+
+function summary(
+  findings: Findings,
+  encodings: readonly TextEncoding[],
+  dialect: SniffedDialect,
+  ambiguous: readonly string[],
+  files: readonly string[],
+): string {
+  const name = (d: string): string => (d === '\t' ? 'tab' : d);
+  const lines = [
+    `Profile written by \`etl profile\` from ${files.map((f) => path.basename(f)).join(', ')}: edit it, then`,
+    '`etl run --source local:<file> --profile <this file>`.',
+    `${findings.rows} rows (${findings.sampleRows} sampled); encoding ${[...new Set(encodings)].join(', ')}; delimiter ${name(dialect.delimiter)}; quote ${dialect.quote}; header ${dialect.header}; line endings ${dialect.lineEnding}.`,
+    `Candidate keys (unique, never empty in the sample): ${findings.candidateKeys.map((k) => `[${k.join(', ')}]`).join(' ') || 'none'}.`,
+  ];
+  if (ambiguous.length > 0)
+    lines.push(
+      `AMBIGUOUS date columns (every value reads in more than one format): ${ambiguous.join(', ')}. Set their format and remove ambiguous; until then this profile does not load.`,
+    );
+  const issues = findings.columns.flatMap((f) => {
+    const out: string[] = [];
+    if (f.empty) out.push(`${f.name}: ${f.empty} empty`);
+    for (const [t, n] of Object.entries(f.tokens)) out.push(`${f.name}: ${n} × ${JSON.stringify(t)}`);
+    if (f.nbsp) out.push(`${f.name}: ${f.nbsp} with no-break spaces`);
+    if (f.doubleSpaces) out.push(`${f.name}: ${f.doubleSpaces} with double spaces`);
+    if (f.edgeBlanks) out.push(`${f.name}: ${f.edgeBlanks} with leading/trailing blanks`);
+    return out;
+  });
+  if (issues.length > 0) lines.push(`Found: ${issues.join('; ')}.`);
+  return lines.join('\n');
+}

@@ -1,0 +1,127 @@
+/**
+ * Dialect sniffing over the start of a UTF-8 file: the delimiter (among , ; tab |), the quote
+ * character, whether the first record is a header, and the line ending. The delimiter is the one that
+ * splits the sampled records into the same number (> 1) of fields most consistently; quotes are
+ * respected, so a `1,234.50` inside quotes does not count for the comma.
+ */
+import { type CsvDialect, parseRecords } from './read-header';
+
+export const DELIMITERS = [',', ';', '\t', '|'] as const;
+export type Delimiter = (typeof DELIMITERS)[number];
+
+export type LineEnding = 'CRLF' | 'LF' | 'CR' | 'none';
+
+export interface SniffedDialect extends CsvDialect {
+  delimiter: Delimiter;
+  header: boolean;
+  lineEnding: LineEnding;
+  /** Fields per record under the chosen delimiter. */
+  columns: number;
+  /** Share of sampled records with that many fields (1 = perfectly regular). */
+  consistency: number;
+}
+
+/** Bytes read from the start of a file for sniffing. */
+export const SNIFF_BYTES = 256 * 1024;
+const SNIFF_RECORDS = 200;
+
+/** `text` is the start of the file; `complete` when it is the whole file. */
+export function sniffDialect(text: string, complete = false): SniffedDialect {
+  const quote = sniffQuote(text);
+  let best: { delimiter: Delimiter; columns: number; consistency: number; records: string[][] } | undefined;
+  for (const delimiter of DELIMITERS) {
+    const { records } = parseRecords(text, { delimiter, quote }, SNIFF_RECORDS, complete);
+    if (records.length === 0) continue;
+    const counts = new Map<number, number>();
+    for (const r of records) counts.set(r.length, (counts.get(r.length) ?? 0) + 1);
+    // The header's field count decides when it is also the most common one; ties go to more fields.
+    let columns = records[0]!.length;
+    let hits = counts.get(columns) ?? 0;
+    for (const [n, c] of counts) if (c > hits || (c === hits && n > columns)) [columns, hits] = [n, c];
+    const consistency = hits / records.length;
+    if (columns < 2) continue;
+    if (
+      !best ||
+      consistency > best.consistency + 1e-9 ||
+      (Math.abs(consistency - best.consistency) <= 1e-9 && columns > best.columns)
+    )
+      best = { delimiter, columns, consistency, records };
+  }
+  const chosen = best ?? {
+    delimiter: ',' as const,
+    columns: 1,
+    consistency: 1,
+    records: parseRecords(text, { delimiter: ',', quote }, SNIFF_RECORDS, complete).records,
+  };
+  return {
+    delimiter: chosen.delimiter,
+    quote,
+    header: looksLikeHeader(chosen.records),
+    lineEnding: sniffLineEnding(text),
+    columns: chosen.columns,
+    consistency: chosen.consistency,
+  };
+}
+
+/** `"` unless the text quotes with `'` and never with `"`. */
+function sniffQuote(text: string): string {
+  const double = /(^|[,;\t|\r\n])"/.test(text);
+  const single = /(^|[,;\t|\r\n])'[^'\r\n]*'(?=[,;\t|\r\n]|$)/m.test(text);
+  return !double && single ? "'" : '"';
+}
+
+function sniffLineEnding(text: string): LineEnding {
+  const crlf = text.indexOf('\r\n');
+  const lf = text.indexOf('\n');
+  const cr = text.indexOf('\r');
+  if (cr < 0 && lf < 0) return 'none';
+  if (crlf >= 0 && crlf === cr && crlf + 1 === lf) return 'CRLF';
+  if (cr < 0) return 'LF';
+  if (lf < 0) return 'CR';
+  return cr < lf ? 'CR' : 'LF';
+}
+
+const NUMBERISH = /^[+-]?(\d+|\d{1,3}(,\d{3})+)?([.]\d+)?([eE][+-]?\d+)?$/;
+const DATEISH = /^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}([ T].*)?$/;
+const YEAR = /^(19|20)\d\d$/;
+
+type Kind = 'empty' | 'number' | 'date' | 'text';
+
+function kindOf(value: string): Kind {
+  const v = value.trim();
+  if (v === '') return 'empty';
+  if (/\d/.test(v) && NUMBERISH.test(v)) return 'number';
+  if (DATEISH.test(v)) return 'date';
+  return 'text';
+}
+
+/**
+ * Whether the first record is a header, by comparing it with the records after it, column by column:
+ * a text value above numbers or dates is a header; a number or date above values of the same kind is
+ * data, unless it looks like a year heading a column of other numbers ("Country,2019,2020"). Without
+ * evidence either way (text above text), the first record is a header. A profile with `header: false`
+ * settles what sniffing cannot.
+ */
+export function looksLikeHeader(records: readonly string[][]): boolean {
+  const first = records[0];
+  if (!first) return true;
+  const rest = records.slice(1);
+  let header = 0;
+  let data = 0;
+  first.forEach((value, j) => {
+    const kinds = rest.map((r) => kindOf(r[j] ?? '')).filter((k) => k !== 'empty');
+    if (kinds.length === 0) return;
+    const dominant = (['number', 'date', 'text'] as const).find(
+      (k) => kinds.filter((x) => x === k).length >= 0.8 * kinds.length,
+    );
+    const own = kindOf(value);
+    if (dominant === undefined || dominant === 'text') return;
+    if (own === 'text') header++;
+    else if (own === dominant) {
+      const yearHeading = YEAR.test(value.trim()) && rest.some((r) => !YEAR.test((r[j] ?? '').trim()));
+      if (yearHeading) header++;
+      else data++;
+    }
+  });
+  return header > 0 || data === 0;
+}
