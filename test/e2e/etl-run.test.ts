@@ -130,4 +130,43 @@ describe('etl run (embedded: three services over HTTP, the workflow in the local
       expect(parseJsonStdout<Array<{ n: number }>>(curly)[0]!.n).toBeGreaterThan(0);
     },
   );
+  test.skipIf(!existsSync(SUPERSTORE_CSV))(
+    'the Superstore file with --profile superstore: ZIP codes padded, feature and ML tables loaded (needs ../shared)',
+    async () => {
+      const dir = await mkdtemp(path.join(tmpdir(), 'etl-e2e-profile-'));
+      try {
+        const args = ['run', '--json', '--source', `local:${SUPERSTORE_CSV}`, '--profile', 'superstore'];
+        const result = await etl([...args, '--data-dir', dir]);
+        expect(result.code, result.stderr).toBe(0);
+        const tables = parseJsonStdout<Summary>(result).tables.map((t) => t.name);
+        expect(tables).toEqual([
+          'sales',
+          'sales_features_daily_region',
+          'sales_features_daily_product',
+          'sales_features_customers_rfm',
+          'sales_features_orders',
+        ]);
+        const zips = await etl([
+          'query',
+          '--json',
+          '--data-dir',
+          dir,
+          "SELECT count(*) FILTER (WHERE length(postal_code) <> 5)::INT AS bad, count(*) FILTER (WHERE postal_code = '05408')::INT AS burlington FROM sales",
+        ]);
+        expect(parseJsonStdout<Array<{ bad: number; burlington: number }>>(zips)).toEqual([
+          { bad: 0, burlington: 11 },
+        ]);
+        const ml = await etl([
+          'query',
+          '--json',
+          '--data-dir',
+          dir,
+          'SELECT count(*)::INT AS n FROM ml_forecast',
+        ]);
+        expect(parseJsonStdout<Array<{ n: number }>>(ml)[0]!.n).toBeGreaterThan(0);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });
