@@ -82,13 +82,20 @@ resource "google_bigquery_dataset_iam_member" "readers" {
   member     = each.value
 }
 
+# The loader writes the load metrics (custom.googleapis.com/etl/*) the staleness and quarantine alert
+# policies read (monitoring.tf); metric writing exists only project-wide.
+resource "google_project_iam_member" "loader_metric_writer" {
+  project = var.project_id
+  role    = "roles/monitoring.metricWriter"
+  member  = google_service_account.sa["loader"].member
+}
+
 # --- workflow ------------------------------------------------------------------------------------
 # Invoker on each stage service only (services.tf), publisher on the alert topic only (pubsub.tf);
-# project-wide: writing its own logs and the run metrics (custom.googleapis.com/etl/*).
+# project-wide: writing its own logs (sys.log). The run metrics are the loader's (above).
 resource "google_project_iam_member" "workflow_project_roles" {
   for_each = toset([
     "roles/logging.logWriter",
-    "roles/monitoring.metricWriter",
   ])
 
   project = var.project_id

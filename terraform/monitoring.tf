@@ -1,16 +1,18 @@
 # Alert policies. Each one notifies var.alert_notification_channels plus one e-mail channel per
 # var.alert_emails, and carries documentation pointing at its section of docs/runbook.md.
 #
-# Two of them read custom metrics the pipeline writes after each run (descriptors below). They are
-# written with the Monitoring API (projects.timeSeries.create) on the `global` resource:
+# Two of them read custom metrics the loader writes after each load (services/loader/src/metrics, with
+# METRICS_ENABLED = var.loader_metrics_enabled), with the Monitoring API (projects.timeSeries.create) on
+# the `global` resource (descriptors below):
 #   custom.googleapis.com/etl/last_success_timestamp  GAUGE DOUBLE, unit s: Unix time of the end of
-#       the last run that ended succeeded or skipped; label source (the dataset id, e.g. kaggle/OWNER/SLUG).
+#       the last successful load; label source (the dataset id, e.g. kaggle/OWNER/SLUG).
 #   custom.googleapis.com/etl/rows_quarantined        GAUGE INT64: rows quarantined by one run, per
 #       table; labels table, source.
-# The workflow's service account holds roles/monitoring.metricWriter for that (iam.tf).
-# NOT YET WRITTEN by the pipeline: until a writer exists (proposed: a final step of
-# workflows/etl.workflows.yaml calling googleapis.monitoring.v3.projects.timeSeries.create), the two
-# policies on these metrics stay disabled (var.custom_metric_alerts_enabled).
+# (It also writes etl/rows_loaded and etl/load_duration, which no policy reads; their descriptors are
+# created on first write.) The loader's service account holds roles/monitoring.metricWriter (iam.tf).
+# A run skipped as unchanged loads nothing and so writes no last_success_timestamp: the staleness
+# threshold (var.staleness_threshold_hours) is about new data, not about the schedule firing.
+# With loader_metrics_enabled = false, set custom_metric_alerts_enabled = false too.
 
 locals {
   notification_channels = concat(

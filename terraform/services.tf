@@ -253,9 +253,66 @@ resource "google_cloud_run_v2_service" "loader" {
         name  = "BIGQUERY_DATASET"
         value = google_bigquery_dataset.warehouse.dataset_id
       }
-      # Tableau refresh settings (server, site, PAT name, data source, and the PAT secret from
-      # google_secret_manager_secret.tableau_pat_secret via secret_key_ref) are added here once the
-      # loader's config schema declares them; test/terraform refuses variables the schema lacks.
+      env {
+        name  = "METRICS_ENABLED"
+        value = var.loader_metrics_enabled ? "true" : "false"
+      }
+      # Tableau refresh (POST /v1/refresh): each setting only when its variable is set, so the loader's
+      # defaults apply otherwise; the PAT secret from Secret Manager whenever a server is configured.
+      dynamic "env" {
+        for_each = var.tableau_server_url == "" ? [] : [var.tableau_server_url]
+        content {
+          name  = "TABLEAU_SERVER_URL"
+          value = env.value
+        }
+      }
+      dynamic "env" {
+        for_each = var.tableau_site == "" ? [] : [var.tableau_site]
+        content {
+          name  = "TABLEAU_SITE"
+          value = env.value
+        }
+      }
+      dynamic "env" {
+        for_each = var.tableau_token_name == "" ? [] : [var.tableau_token_name]
+        content {
+          name  = "TABLEAU_TOKEN_NAME"
+          value = env.value
+        }
+      }
+      dynamic "env" {
+        for_each = var.tableau_server_url == "" ? [] : [google_secret_manager_secret.tableau_pat_secret.secret_id]
+        content {
+          name = "TABLEAU_TOKEN_SECRET"
+          value_source {
+            secret_key_ref {
+              secret  = google_secret_manager_secret.tableau_pat_secret.secret_id
+              version = "latest"
+            }
+          }
+        }
+      }
+      dynamic "env" {
+        for_each = var.tableau_datasource_id == "" ? [] : [var.tableau_datasource_id]
+        content {
+          name  = "TABLEAU_DATASOURCE_ID"
+          value = env.value
+        }
+      }
+      dynamic "env" {
+        for_each = var.tableau_datasource_name == "" ? [] : [var.tableau_datasource_name]
+        content {
+          name  = "TABLEAU_DATASOURCE_NAME"
+          value = env.value
+        }
+      }
+      dynamic "env" {
+        for_each = var.tableau_workbook_id == "" ? [] : [var.tableau_workbook_id]
+        content {
+          name  = "TABLEAU_WORKBOOK_ID"
+          value = env.value
+        }
+      }
 
       startup_probe {
         http_get {
@@ -268,6 +325,8 @@ resource "google_cloud_run_v2_service" "loader" {
       }
     }
   }
+
+  depends_on = [google_secret_manager_secret_iam_member.loader_tableau]
 }
 
 resource "google_cloud_run_v2_service" "insights" {

@@ -315,8 +315,71 @@ variable "workflow_call_log_level" {
 
 variable "tableau_refresh_enabled" {
   type        = bool
-  description = "Sets TABLEAU_REFRESH=true for the workflow: refresh the Tableau extract after each load (needs the loader's POST /v1/refresh and its Tableau settings)."
+  description = "Sets TABLEAU_REFRESH=true for the workflow: refresh the Tableau extract after each load through the loader's POST /v1/refresh. Needs tableau_server_url, tableau_token_name, one refresh target and a version of the PAT secret."
   default     = false
+
+  validation {
+    condition     = !var.tableau_refresh_enabled || (var.tableau_server_url != "" && var.tableau_token_name != "")
+    error_message = "tableau_refresh_enabled needs tableau_server_url and tableau_token_name."
+  }
+}
+
+# The loader's Tableau settings (services/loader/src/config.ts). Each is passed to the loader only when
+# non-empty; the PAT secret (TABLEAU_TOKEN_SECRET) is passed from Secret Manager when tableau_server_url
+# is set, so add a version of it first (docs/deploy.md, "Secret values").
+
+variable "tableau_server_url" {
+  type        = string
+  description = "Tableau Server or Cloud URL (TABLEAU_SERVER_URL), e.g. https://10ax.online.tableau.com; empty = no Tableau settings on the loader (POST /v1/refresh answers skipped)."
+  default     = ""
+
+  validation {
+    condition     = var.tableau_server_url == "" || can(regex("^https?://[^/\\s]+", var.tableau_server_url))
+    error_message = "tableau_server_url must be empty or an http(s) URL."
+  }
+}
+
+variable "tableau_site" {
+  type        = string
+  description = "Tableau site contentUrl (TABLEAU_SITE, the name in the site URL); empty = the default site (Server only)."
+  default     = ""
+}
+
+variable "tableau_token_name" {
+  type        = string
+  description = "Name of the Tableau personal access token (TABLEAU_TOKEN_NAME); its secret is the etl-tableau-pat-secret secret."
+  default     = ""
+}
+
+variable "tableau_datasource_id" {
+  type        = string
+  description = "LUID of the published data source whose extract is refreshed (TABLEAU_DATASOURCE_ID). Set exactly one of tableau_datasource_id, tableau_datasource_name, tableau_workbook_id."
+  default     = ""
+}
+
+variable "tableau_datasource_name" {
+  type        = string
+  description = "Name of the published data source to refresh, looked up on the site (TABLEAU_DATASOURCE_NAME)."
+  default     = ""
+}
+
+variable "tableau_workbook_id" {
+  type        = string
+  description = "LUID of a workbook whose extracts are refreshed instead of a data source (TABLEAU_WORKBOOK_ID)."
+  default     = ""
+
+  validation {
+    condition = var.tableau_server_url == "" || length([
+      for target in [var.tableau_datasource_id, var.tableau_datasource_name, var.tableau_workbook_id] : target if target != ""
+    ]) == 1
+    error_message = "With tableau_server_url, set exactly one of tableau_datasource_id, tableau_datasource_name, tableau_workbook_id."
+  }
+}
+
+variable "loader_metrics_enabled" {
+  type        = bool
+  description = "METRICS_ENABLED for the loader: write custom.googleapis.com/etl/* (rows loaded and quarantined, last success, load duration) to Cloud Monitoring after each load. The staleness and quarantine alert policies read them."
+  default     = true
 }
 
 # --- alerting -----------------------------------------------------------------------------------
@@ -345,8 +408,8 @@ variable "alert_emails" {
 
 variable "custom_metric_alerts_enabled" {
   type        = bool
-  description = "Enable the two alert policies on the pipeline's custom metrics (data staleness, rows quarantined). Off until something writes custom.googleapis.com/etl/* after each run (monitoring.tf): with no writer, the staleness policy would fire permanently."
-  default     = false
+  description = "Enable the two alert policies on the pipeline's custom metrics (data staleness, rows quarantined), which the loader writes after each load (loader_metrics_enabled). Turn off together with loader_metrics_enabled: with no writer, the staleness policy would fire permanently."
+  default     = true
 }
 
 variable "staleness_threshold_hours" {

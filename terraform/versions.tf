@@ -1,7 +1,8 @@
 # Terraform and provider versions. The google provider is pinned to the 6.x line: 6.0 changed
 # defaults this configuration relies on (deletion_protection on google_cloud_run_v2_service).
+# Terraform 1.9 or later: variable validations refer to other variables (the Tableau settings).
 terraform {
-  required_version = ">= 1.6"
+  required_version = ">= 1.9"
 
   required_providers {
     google = {

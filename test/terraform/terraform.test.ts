@@ -10,8 +10,8 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from '@cdktf/hcl2json';
-import { baseConfigSchema } from '@etl/common/config';
 import { extractorConfigSchema } from '@etl/extractor/config';
+import { insightsConfigSchema } from '@etl/insights/config';
 import { loaderConfigSchema } from '@etl/loader/config';
 import { transformerConfigSchema } from '@etl/transformer/config';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -138,9 +138,25 @@ function block(body: Body, key: string): Body {
   return only(body[key] as Body[] | undefined, `block ${key}`);
 }
 
+/** The container's env blocks: the static ones, then the bodies of `dynamic "env"` blocks. */
 function envOf(service: Body): Body[] {
+  return [...staticEnvOf(service), ...dynamicEnvOf(service).map((d) => d.content)];
+}
+
+function staticEnvOf(service: Body): Body[] {
   const container = block(block(service, 'template'), 'containers');
   return (container['env'] ?? []) as Body[];
+}
+
+/** `dynamic "env" { for_each = ..., content { name = ... } }` blocks: one optional variable each. */
+function dynamicEnvOf(service: Body): Array<{ forEach: string; content: Body }> {
+  const container = block(block(service, 'template'), 'containers');
+  const dynamic = (container['dynamic'] ?? {}) as Record<string, Body[]>;
+  const bodies = dynamic['env'] ?? [];
+  return bodies.map((body) => ({
+    forEach: String(body['for_each']),
+    content: only(body['content'] as Body[] | undefined, 'dynamic env content'),
+  }));
 }
 
 describe('terraform/ files', () => {
@@ -278,15 +294,61 @@ describe('Cloud Run services', () => {
     });
   }
 
-  // apps/insights has no config schema of its own yet (and test/ does not depend on it): until it has,
-  // its environment must stay within the base schema every service extends.
-  it('insights: sets only variables of the base config schema', () => {
+  it('insights: sets only variables of its config schema (@etl/insights/config), ETL_MODE among them', () => {
     const names = envOf(resource('google_cloud_run_v2_service', 'insights')).map((env) =>
       String(env['name']),
     );
-    const declared = Object.keys(baseConfigSchema.shape);
+    const declared = Object.keys(insightsConfigSchema.shape);
     expect(names.filter((name) => !declared.includes(name))).toEqual([]);
     expect(names).toContain('ETL_MODE');
+    expect(names).not.toContain('PORT');
+    expect(new Set(names).size, 'no duplicate env in insights').toBe(names.length);
+  });
+
+  it('loader: passes each Tableau setting only when its variable is set, the token from Secret Manager', () => {
+    const loader = resource('google_cloud_run_v2_service', 'loader');
+    const dynamic = Object.fromEntries(dynamicEnvOf(loader).map((d) => [String(d.content['name']), d]));
+    const optional: Record<string, string> = {
+      TABLEAU_SERVER_URL: 'tableau_server_url',
+      TABLEAU_SITE: 'tableau_site',
+      TABLEAU_TOKEN_NAME: 'tableau_token_name',
+      TABLEAU_DATASOURCE_ID: 'tableau_datasource_id',
+      TABLEAU_DATASOURCE_NAME: 'tableau_datasource_name',
+      TABLEAU_WORKBOOK_ID: 'tableau_workbook_id',
+    };
+    for (const [name, variable] of Object.entries(optional)) {
+      const env = dynamic[name];
+      expect(env, `dynamic env ${name}`).toBeDefined();
+      // Emitted only when the variable is non-empty, with the variable's value.
+      expect(env!.forEach).toBe(tf(`var.${variable} == "" ? [] : [var.${variable}]`));
+      expect(env!.content['value']).toBe(tf('env.value'));
+      expect(config.variables[variable], `variable ${variable}`).toBeDefined();
+      expect(only(config.variables[variable], variable)['default']).toBe('');
+    }
+    const secret = dynamic['TABLEAU_TOKEN_SECRET'];
+    expect(secret, 'dynamic env TABLEAU_TOKEN_SECRET').toBeDefined();
+    expect(secret!.forEach).toMatch(/^\$\{var\.tableau_server_url == "" \? \[\] : \[/);
+    expect(block(block(secret!.content, 'value_source'), 'secret_key_ref')['secret']).toBe(
+      tf('google_secret_manager_secret.tableau_pat_secret.secret_id'),
+    );
+    const metrics = staticEnvOf(loader).find((env) => env['name'] === 'METRICS_ENABLED');
+    expect(metrics?.['value']).toBe(tf('var.loader_metrics_enabled ? "true" : "false"'));
+    expect(loader['depends_on']).toEqual([tf('google_secret_manager_secret_iam_member.loader_tableau')]);
+  });
+
+  it('loader: may write metrics and read the Tableau secret, nothing more of either', () => {
+    const writer = resource('google_project_iam_member', 'loader_metric_writer');
+    expect(writer['role']).toBe('roles/monitoring.metricWriter');
+    expect(writer['member']).toBe(tf('google_service_account.sa["loader"].member'));
+    const access = resource('google_secret_manager_secret_iam_member', 'loader_tableau');
+    expect(access['role']).toBe('roles/secretmanager.secretAccessor');
+    expect(access['secret_id']).toBe(tf('google_secret_manager_secret.tableau_pat_secret.id'));
+    expect(access['member']).toBe(tf('google_service_account.sa["loader"].member'));
+    // The metric alert policies are on by default now that the loader writes the metrics.
+    expect(
+      only(config.variables['custom_metric_alerts_enabled'], 'custom_metric_alerts_enabled')['default'],
+    ).toBe(true);
+    expect(only(config.variables['loader_metrics_enabled'], 'loader_metrics_enabled')['default']).toBe(true);
   });
 
   it('runs the stages in gcp mode, listening on all interfaces', () => {
@@ -304,7 +366,9 @@ describe('Cloud Run services', () => {
   it('takes secrets from Secret Manager, never as plain values', () => {
     for (const [name, bodies] of Object.entries(config.resources['google_cloud_run_v2_service'] ?? {})) {
       for (const env of envOf(only(bodies, name))) {
-        if (!/TOKEN|SECRET|PASSWORD|_KEY$/.test(String(env['name']))) continue;
+        // A token's name (TABLEAU_TOKEN_NAME) is an identifier, not a credential.
+        const envName = String(env['name']);
+        if (!/TOKEN|SECRET|PASSWORD|_KEY$/.test(envName) || envName.endsWith('_NAME')) continue;
         expect(env['value'], `${name} ${env['name']}`).toBeUndefined();
         const ref = block(block(env, 'value_source'), 'secret_key_ref');
         expect(String(ref['secret'])).toMatch(/^\$\{google_secret_manager_secret\.\w+\.secret_id\}$/);
@@ -335,7 +399,11 @@ describe('workflow and triggers', () => {
   it('sets every environment variable the workflow reads without a default, and only those it reads', () => {
     const yaml = readFileSync(WORKFLOW_FILE, 'utf8');
     const read = [...yaml.matchAll(/sys\.get_env\(\s*"([A-Z0-9_]+)"\s*(,)?/g)].filter(
-      ([, name]) => !name!.startsWith('GOOGLE_CLOUD_WORKFLOW_'), // built in, set by Workflows
+      // Built in, set by Workflows: GOOGLE_CLOUD_PROJECT_ID, GOOGLE_CLOUD_LOCATION, GOOGLE_CLOUD_WORKFLOW_*.
+      ([, name]) =>
+        !/^GOOGLE_CLOUD_(PROJECT_ID|LOCATION|WORKFLOW_ID|WORKFLOW_REVISION_ID|WORKFLOW_EXECUTION_ID)$/.test(
+          name!,
+        ),
     );
     const required = new Set(read.filter(([, , comma]) => comma === undefined).map(([, name]) => name!));
     const all = new Set(read.map(([, name]) => name!));
@@ -349,6 +417,11 @@ describe('workflow and triggers', () => {
       set.filter((name) => !all.has(name)),
       'set but never read',
     ).toEqual([]);
+  });
+
+  it('turns the DuckDB-only ML stage off on Google Cloud', () => {
+    const env = resource('google_workflows_workflow', 'pipeline')['user_env_vars'] as Body;
+    expect(env['ML_INSIGHTS']).toBe('false');
   });
 
   it('starts executions from Cloud Scheduler with an OAuth token and a JSON-string argument', () => {

@@ -120,6 +120,8 @@ describe('etl workflow run', () => {
       'main/check_version',
       'main/skip_unchanged',
       'main/transform',
+      // One per transformer option the workflow forwards: table, maxRejectRate, profile.
+      'main/copy_option',
       'main/copy_option',
       'main/copy_option',
       'main/transform_options',

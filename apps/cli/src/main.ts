@@ -8,12 +8,16 @@ import { insightsCommand, insightsUsage } from './commands/insights';
 import { profileCommand, profileUsage } from './commands/profile';
 import { queryCommand, queryUsage } from './commands/query';
 import { runCommand, runUsage } from './commands/run';
+import { scheduleCommand, scheduleUsage } from './commands/schedule';
 import { serveCommand, serveUsage } from './commands/serve';
 import { tableauCommand, tableauUsage } from './commands/tableau';
+import { watchCommand, watchUsage } from './commands/watch';
 import { workflowCommand, workflowUsage } from './commands/workflow';
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   run: runCommand,
+  schedule: scheduleCommand,
+  watch: watchCommand,
   query: queryCommand,
   serve: serveCommand,
   generate: generateCommand,
@@ -26,6 +30,8 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
 
 const USAGE = `usage:
   ${runUsage}
+  ${scheduleUsage}
+  ${watchUsage}
   ${queryUsage}
   ${serveUsage}
   ${generateUsage}

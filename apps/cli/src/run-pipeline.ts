@@ -11,6 +11,7 @@ import {
   type TraceEvent,
   WorkflowExecutionError,
 } from '@etl/workflow-runner';
+import { createRunStore, type ResumableStage, removeManifestsFrom } from './run-state';
 import { startServices } from './services';
 
 export const WORKFLOW_FILE = path.resolve(import.meta.dirname, '../../../workflows/etl.workflows.yaml');
@@ -39,6 +40,12 @@ export interface RunPipelineOptions {
   dataDir: string;
   runId?: string;
   force?: boolean;
+  /**
+   * Re-run `runId` redoing `resumeFrom` and every later stage: their manifests are removed first (and
+   * only theirs), and the workflow gets `resume_from`. Without it, a run with an earlier run id still
+   * skips the stages already done (their manifests answer) and does the rest: `etl run --resume`.
+   */
+  resumeFrom?: ResumableStage;
   /** Passed to the stages: table name, quality gate, sample size. */
   options?: Record<string, unknown>;
   /** Environment for the services. */
@@ -65,6 +72,15 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunSumma
   const runId = options.runId ?? newRunId();
   const progress = options.onProgress ?? (() => {});
   mkdirSync(options.dataDir, { recursive: true });
+  if (options.resumeFrom) {
+    if (!options.runId) throw new Error('resumeFrom needs the runId of the run to resume');
+    const store = createRunStore(options.dataDir, { ...process.env, ...options.serviceEnv });
+    const removed = await removeManifestsFrom(store, runId, options.resumeFrom);
+    progress(
+      `run ${runId}: redoing from ${options.resumeFrom}` +
+        (removed.length > 0 ? ` (removed ${removed.join(', ')})` : ' (no manifest to remove)'),
+    );
+  }
   progress(`run ${runId}: starting services`);
   const services = await startServices({ dataDir: options.dataDir, env: options.serviceEnv });
   try {
@@ -73,6 +89,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunSumma
       run_id: runId,
       force: options.force ?? false,
       options: options.options ?? {},
+      ...(options.resumeFrom ? { resume_from: options.resumeFrom } : {}),
     };
     const result = (await runWorkflowFile(WORKFLOW_FILE, argument, {
       env: {

@@ -5,12 +5,16 @@
  * WORKFLOWS_API_ENDPOINT (emulator/test fake only).
  */
 import { parseArgs } from 'node:util';
+import { createBlobStore } from '@etl/common/storage';
 import { UsageError } from '../args';
 import { parseCloudConfig } from '../cloud/cloud-config';
 import { Executions, type ExecutionView, type RunArgument } from '../cloud/executions';
+import { rerunArgument } from '../cloud/rerun';
+import { isResumableStage, RESUMABLE_STAGES, removeManifestsFrom, stagesFrom } from '../run-state';
 
 export const cloudUsage = `etl cloud run [--source sample|kaggle:OWNER/SLUG|gs://BUCKET/OBJECT] [--run-id ID] [--force]
         [--rows N] [--seed S] [--table NAME] [--max-reject-rate R] [--wait [--timeout SECONDS]] [--json]
+  etl cloud rerun EXECUTION [--from extract|transform|load] [--wait [--timeout SECONDS]] [--json]
   etl cloud status [EXECUTION] [--json]     (the latest execution when omitted)
   etl cloud logs EXECUTION [--json]`;
 
@@ -29,6 +33,7 @@ export async function cloudCommand(argv: string[]): Promise<number> {
 
 const SUBCOMMANDS: Record<string, (executions: Executions, argv: string[]) => Promise<number>> = {
   run: runInCloud,
+  rerun,
   status,
   logs,
 };
@@ -85,6 +90,15 @@ async function runInCloud(executions: Executions, argv: string[]): Promise<numbe
     force: values.force,
     options,
   };
+  return startAndFollow(executions, argument, values);
+}
+
+/** Starts an execution; with `wait`, follows it to its end and reports it (the exit code says how it ended). */
+async function startAndFollow(
+  executions: Executions,
+  argument: RunArgument,
+  values: { wait: boolean; timeout?: string | undefined; json: boolean },
+): Promise<number> {
   const started = await executions.start(argument);
   process.stderr.write(`execution ${started.id} started (${started.state})\n  ${started.links.console}\n`);
   if (!values.wait) {
@@ -98,6 +112,70 @@ async function runInCloud(executions: Executions, argv: string[]): Promise<numbe
     onChange: (view) => process.stderr.write(`${progressLine(view)}\n`),
   });
   return report(ended, values.json);
+}
+
+/**
+ * Re-runs an execution: a new one with the same run id (and source and options), so the stages that
+ * finished answer from their manifests and only the failed stage and the later ones work. `--from STAGE`
+ * redoes that stage and the later ones even if they finished: their manifests in the run-data bucket
+ * (ETL_BUCKET) are removed first, and the workflow gets `resume_from`.
+ */
+async function rerun(executions: Executions, argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: {
+      from: { type: 'string' },
+      wait: { type: 'boolean', default: false },
+      timeout: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+    strict: true,
+    allowPositionals: true,
+  });
+  if (positionals.length !== 1) throw new UsageError(`usage: ${cloudUsage}`);
+  if (values.timeout !== undefined && !values.wait) throw new UsageError('--timeout needs --wait');
+  const from = values.from;
+  if (from !== undefined && !isResumableStage(from))
+    throw new UsageError(`--from expects ${RESUMABLE_STAGES.join(', ')}, got ${JSON.stringify(from)}`);
+  const bucket = process.env.ETL_BUCKET;
+  if (from !== undefined && !bucket) {
+    throw new UsageError(
+      `--from ${from} removes the run's manifests from ${stagesFrom(from).join(', ')} in the run-data bucket: ` +
+        'set ETL_BUCKET to its name (terraform output run_data_bucket)',
+    );
+  }
+
+  const earlier = await executions.get(positionals[0]!);
+  if (earlier.state === 'ACTIVE' || earlier.state === 'QUEUED') {
+    throw new UsageError(
+      `execution ${earlier.id} is still ${earlier.state}: wait for it to end (etl cloud status ${earlier.id}) before re-running it`,
+    );
+  }
+  if (earlier.state === 'SUCCEEDED' && from === undefined) {
+    throw new UsageError(
+      `execution ${earlier.id} succeeded: nothing to re-run; --from STAGE redoes that stage and the later ones`,
+    );
+  }
+  const argument = rerunArgument(earlier.argument, earlier.id, from);
+  if (from !== undefined) {
+    const store = createBlobStore({
+      ETL_MODE: 'gcp',
+      ETL_DATA_DIR: '.etl',
+      ETL_BUCKET: bucket,
+      ...(process.env.GCP_PROJECT ? { GCP_PROJECT: process.env.GCP_PROJECT } : {}),
+      ...(process.env.GCS_API_ENDPOINT ? { GCS_API_ENDPOINT: process.env.GCS_API_ENDPOINT } : {}),
+    });
+    const removed = await removeManifestsFrom(store, argument.run_id, from);
+    process.stderr.write(
+      `run ${argument.run_id}: redoing from ${from}` +
+        (removed.length > 0
+          ? ` (removed gs://${bucket}/${removed.join(`, gs://${bucket}/`)})`
+          : ' (no manifest to remove)') +
+        '\n',
+    );
+  }
+  process.stderr.write(`re-running execution ${earlier.id} (${earlier.state}) as run ${argument.run_id}\n`);
+  return startAndFollow(executions, argument, values);
 }
 
 async function status(executions: Executions, argv: string[]): Promise<number> {

@@ -3,11 +3,12 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadProfileFile } from '@etl/transformer/profile';
 import { resolveDataDir, resolveFromCaller, UsageError } from '../args';
-import { runPipeline } from '../run-pipeline';
+import { type RunSummary, runPipeline } from '../run-pipeline';
+import { createRunStore, isResumableStage, RESUMABLE_STAGES, readExtractedInput } from '../run-state';
 
 export const runUsage = `etl run [--source sample|local:PATH|kaggle:OWNER/SLUG|gs://BUCKET/OBJECT] [--run-id ID] [--force]
         [--rows N] [--seed S] [--table NAME] [--max-reject-rate R] [--profile NAME|FILE]
-        [--data-dir DIR] [--json]`;
+        [--resume RUN_ID [--from extract|transform|load]] [--data-dir DIR] [--json]`;
 
 /** `local:` paths are relative to where the user typed the command; the services run elsewhere. */
 export function normalizeSource(source: string): string {
@@ -18,24 +19,33 @@ export function normalizeSource(source: string): string {
   );
 }
 
-export async function runCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      source: { type: 'string', default: 'sample' },
-      'run-id': { type: 'string' },
-      force: { type: 'boolean', default: false },
-      rows: { type: 'string' },
-      seed: { type: 'string' },
-      table: { type: 'string' },
-      'max-reject-rate': { type: 'string' },
-      profile: { type: 'string' },
-      'data-dir': { type: 'string' },
-      json: { type: 'boolean', default: false },
-    },
-    strict: true,
-    allowPositionals: false,
-  });
+/** The flags that describe one pipeline run; `etl schedule` and `etl watch` accept them too. */
+export const RUN_FLAGS = {
+  source: { type: 'string' },
+  force: { type: 'boolean', default: false },
+  rows: { type: 'string' },
+  seed: { type: 'string' },
+  table: { type: 'string' },
+  'max-reject-rate': { type: 'string' },
+  profile: { type: 'string' },
+  'data-dir': { type: 'string' },
+  json: { type: 'boolean', default: false },
+} as const;
+
+type RunFlagValues = {
+  source?: string | undefined;
+  force?: boolean | undefined;
+  rows?: string | undefined;
+  seed?: string | undefined;
+  table?: string | undefined;
+  'max-reject-rate'?: string | undefined;
+  profile?: string | undefined;
+};
+
+/** The stage options and service environment the run flags ask for. */
+export async function runSettings(
+  values: RunFlagValues,
+): Promise<{ options: Record<string, unknown>; serviceEnv: Record<string, string> }> {
   const options: Record<string, unknown> = {};
   if (values.table) options.table = values.table;
   if (values['max-reject-rate'] !== undefined)
@@ -52,11 +62,55 @@ export async function runCommand(argv: string[]): Promise<number> {
     options.profile = profile.name;
     if (profile.dir) serviceEnv.PROFILES_DIR = profile.dir;
   }
+  return { options, serviceEnv };
+}
+
+export async function runCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      ...RUN_FLAGS,
+      'run-id': { type: 'string' },
+      resume: { type: 'string' },
+      from: { type: 'string' },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  const { options, serviceEnv } = await runSettings(values);
+  const dataDir = resolveDataDir(values['data-dir']);
+  let source = values.source === undefined ? undefined : normalizeSource(values.source);
+  let runId = values['run-id'];
+  const resumeFrom = values.from;
+  if (resumeFrom !== undefined && values.resume === undefined)
+    throw new UsageError('--from needs --resume RUN_ID: it names the stage of that run to redo from');
+  if (resumeFrom !== undefined && !isResumableStage(resumeFrom))
+    throw new UsageError(`--from expects ${RESUMABLE_STAGES.join(', ')}, got ${JSON.stringify(resumeFrom)}`);
+  if (values.resume !== undefined) {
+    if (runId !== undefined) throw new UsageError('--resume RUN_ID already names the run: drop --run-id');
+    runId = values.resume;
+    // The run's own input, so that the extractor answers from its manifest instead of refusing a
+    // different source for the same run id (409).
+    const input = await readExtractedInput(createRunStore(dataDir, { ...process.env, ...serviceEnv }), runId);
+    if (input) {
+      if (source !== undefined && source !== input.source)
+        throw new UsageError(
+          `run ${runId} extracted ${input.source} (${input.manifestKey}), not ${source}: drop --source to resume it`,
+        );
+      source = input.source;
+      if (input.sample && options.sample === undefined) options.sample = input.sample;
+    } else if (source === undefined) {
+      throw new UsageError(
+        `run ${runId} has no extract manifest in ${dataDir}: pass --source with the run's source to resume it`,
+      );
+    }
+  }
   const summary = await runPipeline({
-    source: normalizeSource(values.source),
-    dataDir: resolveDataDir(values['data-dir']),
+    source: source ?? 'sample',
+    dataDir,
     ...(Object.keys(serviceEnv).length > 0 ? { serviceEnv } : {}),
-    runId: values['run-id'],
+    runId,
+    ...(resumeFrom !== undefined && isResumableStage(resumeFrom) ? { resumeFrom } : {}),
     force: values.force,
     options,
     onProgress: (line) => process.stderr.write(`${line}\n`),
@@ -69,7 +123,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   return summary.status === 'failed' ? 1 : 0;
 }
 
-function printSummary(summary: Awaited<ReturnType<typeof runPipeline>>): void {
+export function printSummary(summary: RunSummary): void {
   const out = process.stdout;
   out.write(
     `run ${summary.runId}: ${summary.status} in ${summary.durationMs} ms (source ${summary.source})\n`,
