@@ -8,7 +8,8 @@ export default defineConfig({
       'apps/*/src/**/*.test.ts',
       'test/**/*.test.ts',
     ],
-    exclude: ['**/node_modules/**', '**/dist/**'],
+    // Fault injection runs on its own (`pnpm test:chaos`, test/chaos/vitest.config.ts).
+    exclude: ['**/node_modules/**', '**/dist/**', 'test/chaos/**'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     reporters: ['default', ['json', { outputFile: '.vitest/results.json' }]],

@@ -15,6 +15,7 @@ import { DataRejectedError, NotFoundError } from '@etl/common/errors';
 import type { Logger } from '@etl/common/logging';
 import {
   type BlobStore,
+  datasetLeaseKey,
   datasetStateKey,
   getJson,
   manifestKey,
@@ -22,6 +23,7 @@ import {
   reportKey,
 } from '@etl/common/storage';
 import type { TableLoad, Warehouse } from '@etl/common/warehouse';
+import { acquireLease, releaseLease } from './lease';
 import { type MetricsSink, recordLoadMetrics } from './metrics/load-metrics';
 
 export interface LoaderDeps {
@@ -31,6 +33,8 @@ export interface LoaderDeps {
   now?: () => Date;
   /** Where per-table load metrics go after a successful load (Cloud Monitoring or the log); none if unset. */
   metrics?: MetricsSink;
+  /** Lifetime of the dataset's load lease (default: 30 min, the workflow's call timeout). */
+  leaseTtlMs?: number;
 }
 
 /** What the extractor reads back to decide whether a dataset changed. */
@@ -42,7 +46,7 @@ export interface DatasetState {
 
 export async function load(request: LoadRequest, deps: LoaderDeps): Promise<LoadResponse> {
   const { runId } = request;
-  const { store, warehouse } = deps;
+  const { store } = deps;
   const logger = deps.logger.child({ runId, stage: 'load' });
   const doneKey = manifestKey(runId, 'load');
   if (await store.exists(doneKey)) {
@@ -52,6 +56,37 @@ export async function load(request: LoadRequest, deps: LoaderDeps): Promise<Load
 
   const extract = await readManifest<ExtractResponse>(store, runId, 'extract');
   const transform = await readManifest<TransformResponse>(store, runId, 'transform');
+  const [kind, owner, slug] = extract.dataset.id.split('/') as [string, string, string];
+  // One load per dataset at a time: a concurrent run of the same dataset gets 409 naming this run.
+  const lease = {
+    store,
+    key: datasetLeaseKey(kind, owner, slug),
+    dataset: extract.dataset.id,
+    runId,
+    logger,
+    ...(deps.leaseTtlMs === undefined ? {} : { ttlMs: deps.leaseTtlMs }),
+    ...(deps.now === undefined ? {} : { now: deps.now }),
+  };
+  await acquireLease(lease);
+  try {
+    // The same run may have finished while this request waited for the lease.
+    if (await store.exists(doneKey)) return loadResponseSchema.parse(await getJson(store, doneKey));
+    return await loadLeased(request, deps, extract, transform, logger);
+  } finally {
+    await releaseLease(lease);
+  }
+}
+
+async function loadLeased(
+  request: LoadRequest,
+  deps: LoaderDeps,
+  extract: ExtractResponse,
+  transform: TransformResponse,
+  logger: Logger,
+): Promise<LoadResponse> {
+  const { runId } = request;
+  const { store, warehouse } = deps;
+  const doneKey = manifestKey(runId, 'load');
   const started = Date.now();
 
   const tables: TableLoad[] = [];

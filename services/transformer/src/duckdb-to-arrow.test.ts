@@ -1,7 +1,38 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { readArrowTable, writeArrowTable } from '@etl/common/arrow';
 import { LargeUtf8, makeData, makeVector, Table, Utf8 } from 'apache-arrow';
 import { describe, expect, test } from 'vitest';
-import { withUtf8Strings } from './duckdb-to-arrow';
+import { withDuckDb } from './duckdb-session';
+import { queryToArrow, withUtf8Strings } from './duckdb-to-arrow';
+
+describe('queryToArrow', () => {
+  test('copies vectors, and takes the Parquet route for a type the vector copy refuses', async () => {
+    const scratch = await mkdtemp(path.join(tmpdir(), 'duckdb-to-arrow-test-'));
+    try {
+      await withDuckDb({ threads: 1 }, scratch, async (connection) => {
+        const parquetFile = path.join(scratch, 'out.parquet');
+        const direct = await queryToArrow(
+          connection,
+          "SELECT 1::BIGINT AS n, 'a long text value' AS s",
+          parquetFile,
+        );
+        expect(direct.toArray().map((r) => r.toJSON())).toEqual([{ n: 1n, s: 'a long text value' }]);
+        const fallback = await queryToArrow(
+          connection,
+          'SELECT 1.25::DECIMAL(10,2) AS d, 2::BIGINT AS n',
+          parquetFile,
+        );
+        expect(fallback.numRows).toBe(1);
+        expect(fallback.getChild('n')!.get(0)).toBe(2n);
+        expect(String(fallback.schema.fields[0]!.type)).toMatch(/Decimal/);
+      });
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+  });
+});
 
 describe('withUtf8Strings', () => {
   test('LargeUtf8 columns become Utf8 with the same values and nulls', () => {

@@ -71,8 +71,34 @@ describe('queryToArrowByVectors', () => {
     });
   });
 
-  test('matches with one batch per chunk', async () => {
-    await withDb((connection) => expectSameAsParquet(connection, ALL_TYPES_SQL(5000), { batchRows: 1 }));
+  test('matches with one batch per chunk, and without the ENUM route', async () => {
+    await withDb((connection) =>
+      expectSameAsParquet(connection, ALL_TYPES_SQL(5000), { batchRows: 1, dictionaryText: false }),
+    );
+  });
+
+  test('low-cardinality text goes through ENUMs (1-, 2-byte codes), which are dropped afterwards with the temporary table', async () => {
+    await withDb(async (connection) => {
+      const sql = `SELECT CASE WHEN i % 9 = 0 THEN NULL ELSE 'Office Supplies – ' || (i % 300) END AS wide,
+                          'Category ' || (i % 5) AS narrow, 'US-2024-' || i AS unique_id, i AS n
+                   FROM range(20000) t(i) ORDER BY i DESC`;
+      await expectSameAsParquet(connection, sql, { batchRows: 4096 });
+      const types = await connection.runAndReadAll(
+        "SELECT count(*) FROM duckdb_types() WHERE type_name LIKE '__arrow%'",
+      );
+      const tables = await connection.runAndReadAll(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE '__arrow%'",
+      );
+      expect(Number(types.getRows()[0]![0])).toBe(0);
+      expect(Number(tables.getRows()[0]![0])).toBe(0);
+    });
+  });
+
+  test('a result with a repeated column name is read without ENUMs', async () => {
+    await withDb(async (connection) => {
+      const table = await queryToArrowByVectors(connection, "SELECT 'x' AS a, 'y' AS a FROM range(100)");
+      expect(table.numRows).toBe(100);
+    });
   });
 
   test('an empty result keeps its schema', async () => {

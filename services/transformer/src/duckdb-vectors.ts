@@ -14,10 +14,14 @@
  *   the chunk object stays referenced (`chunk` below) while its vectors are read.
  * - Streamed chunks are not always 2048 rows, so validity bits are copied at any bit offset.
  *
- * The cost that remains is one native call per string longer than 12 bytes (`get_data_from_pointer`,
- * ~0.5 us of CPU each). Two ways around it were measured and dropped (bench/RESULTS.md): reading text in
- * 12-character `substring` pieces (all inline) costs DuckDB more than it saves here, and ENUM casts need
- * the result materialised and a DISTINCT per column.
+ * A string longer than 12 bytes costs one native call (`get_data_from_pointer`, ~0.8 us with its garbage:
+ * 5-6 s per million rows of retail data). Text columns with few distinct values avoid it: they are read as
+ * DuckDB ENUMs (fixed-width dictionary codes) and expanded here into the same Utf8 column, each distinct
+ * value crossing the native boundary once. The query is then materialised once in a temporary table,
+ * scanned for an approximate distinct count of every text column, then for the distinct values of the
+ * chosen ones, then read. Reading text in
+ * 12-character `substring` pieces (all inline) was measured too and dropped: it costs DuckDB more than it
+ * saves (bench/RESULTS.md).
  *
  * Arrow types are those of the Parquet route (`duckdb-to-arrow.ts`): BIGINT -> Int64, INTEGER -> Int32,
  * SMALLINT -> Int16, TINYINT -> Int8 (and unsigned), DOUBLE -> Float64, FLOAT -> Float32, DATE ->
@@ -28,10 +32,12 @@ import { createRequire } from 'node:module';
 import {
   type DuckDBConnection,
   type DuckDBDataChunk,
+  DuckDBEnumType,
   type DuckDBResult,
   type DuckDBType,
   DuckDBTypeId,
 } from '@duckdb/node-api';
+import { quoteIdentifier, quoteLiteral } from '@etl/common/warehouse';
 import {
   Bool,
   type Data,
@@ -85,9 +91,15 @@ export class UnsupportedColumnTypeError extends Error {
 export interface VectorsToArrowOptions {
   /** Rows per Arrow record batch (a batch is closed at the first chunk boundary at or past it). */
   batchRows?: number;
+  /** Read low-cardinality text columns as ENUMs (see above); on by default. */
+  dictionaryText?: boolean;
+  /** A text column is read as an ENUM when (approximate) distinct values * minRepeats <= rows. */
+  minRepeats?: number;
 }
 
 const DEFAULT_BATCH_ROWS = 128 * 1024;
+const DEFAULT_MIN_REPEATS = 8;
+const MAX_ENUM_VALUES = 65_535;
 const STRING_STRUCT_BYTES = 16;
 const STRING_INLINE_BYTES = 12;
 
@@ -100,7 +112,11 @@ interface FixedKind {
 interface ColumnSpec {
   name: string;
   arrow: DataType;
-  read: FixedKind | { kind: 'bool' } | { kind: 'text' };
+  read:
+    | FixedKind
+    | { kind: 'bool' }
+    | { kind: 'text' }
+    | { kind: 'enum'; width: number; values: Uint8Array[] };
 }
 
 const FIXED: Partial<Record<DuckDBTypeId, FixedKind>> = {
@@ -118,11 +134,25 @@ const FIXED: Partial<Record<DuckDBTypeId, FixedKind>> = {
   [DuckDBTypeId.TIMESTAMP]: { kind: 'fixed', width: 8, arrow: () => new TimestampMicrosecond() },
 };
 
+const ENUM_CODE_WIDTH: Partial<Record<DuckDBTypeId, number>> = {
+  [DuckDBTypeId.UTINYINT]: 1,
+  [DuckDBTypeId.USMALLINT]: 2,
+  [DuckDBTypeId.UINTEGER]: 4,
+};
+
+const utf8 = new TextEncoder();
+
 function columnSpec(name: string, type: DuckDBType): ColumnSpec {
   const fixed = FIXED[type.typeId];
   if (fixed) return { name, arrow: fixed.arrow(), read: fixed };
   if (type.typeId === DuckDBTypeId.BOOLEAN) return { name, arrow: new Bool(), read: { kind: 'bool' } };
   if (type.typeId === DuckDBTypeId.VARCHAR) return { name, arrow: new Utf8(), read: { kind: 'text' } };
+  if (type instanceof DuckDBEnumType) {
+    const width = ENUM_CODE_WIDTH[type.internalTypeId];
+    if (width === undefined) throw new UnsupportedColumnTypeError(name, type.toString());
+    const values = type.values.map((value) => utf8.encode(value));
+    return { name, arrow: new Utf8(), read: { kind: 'enum', width, values } };
+  }
   throw new UnsupportedColumnTypeError(name, type.toString());
 }
 
@@ -243,6 +273,9 @@ class ColumnBuilder {
       case 'text':
         this.appendText(bindings.vector_get_data(vector, rows * STRING_STRUCT_BYTES), validity, rows);
         break;
+      case 'enum':
+        this.appendEnum(bindings.vector_get_data(vector, rows * read.width), validity, rows, read);
+        break;
     }
     this.length += rows;
   }
@@ -252,6 +285,35 @@ class ColumnBuilder {
     const offsets = this.offsets!;
     for (let row = 0; row < rows; row++) {
       if (isValid(validity, row)) this.appendString(data, row * STRING_STRUCT_BYTES);
+      offsets[this.length + row + 1] = this.bytes;
+    }
+  }
+
+  /** ENUM codes -> the dictionary's bytes; a NULL row's code is garbage and is not read. */
+  private appendEnum(
+    data: Uint8Array,
+    validity: Uint8Array | null,
+    rows: number,
+    read: { width: number; values: Uint8Array[] },
+  ): void {
+    const offsets = this.offsets!;
+    const codes =
+      read.width === 1
+        ? data
+        : read.width === 2
+          ? new Uint16Array(data.buffer, data.byteOffset, rows)
+          : new Uint32Array(data.buffer, data.byteOffset, rows);
+    for (let row = 0; row < rows; row++) {
+      if (isValid(validity, row)) {
+        const value = read.values[codes[row]!]!;
+        const size = value.length;
+        if (this.bytes + size > this.values.length) this.grow(size);
+        const values = this.values;
+        const at = this.bytes;
+        if (size <= 32) for (let i = 0; i < size; i++) values[at + i] = value[i]!;
+        else values.set(value, at);
+        this.bytes = at + size;
+      }
       offsets[this.length + row + 1] = this.bytes;
     }
   }
@@ -354,10 +416,75 @@ export async function queryToArrowByVectors(
   options: VectorsToArrowOptions = {},
 ): Promise<Table> {
   const batchRows = options.batchRows ?? DEFAULT_BATCH_ROWS;
-  const result = await connection.stream(sql);
-  const names = result.columnNames();
-  const specs = result.columnTypes().map((type, i) => columnSpec(names[i]!, type));
-  const schema = new Schema(specs.map((s) => new Field(s.name, s.arrow, true)));
-  const batches = await readBatches(result, schema, specs, batchRows);
-  return batches.length === 0 ? new Table(schema) : new Table(schema, batches);
+  const { sql: finalSql, cleanup } =
+    (options.dictionaryText ?? true)
+      ? await withEnumText(connection, sql, options.minRepeats ?? DEFAULT_MIN_REPEATS)
+      : { sql, cleanup: [] };
+  try {
+    const result = await connection.stream(finalSql);
+    const names = result.columnNames();
+    const specs = result.columnTypes().map((type, i) => columnSpec(names[i]!, type));
+    const schema = new Schema(specs.map((s) => new Field(s.name, s.arrow, true)));
+    const batches = await readBatches(result, schema, specs, batchRows);
+    return batches.length === 0 ? new Table(schema) : new Table(schema, batches);
+  } finally {
+    for (const statement of cleanup) await connection.run(statement);
+  }
+}
+
+let tempCounter = 0;
+
+/**
+ * Rewrites `sql` so that its text columns with few distinct values come out as ENUMs (created here), and
+ * returns the statements that drop what was created (types first, then the temporary table).
+ */
+async function withEnumText(
+  connection: DuckDBConnection,
+  sql: string,
+  minRepeats: number,
+): Promise<{ sql: string; cleanup: string[] }> {
+  const described = await connection.runAndReadAll(`SELECT * FROM (${sql}) LIMIT 0`);
+  const names = described.columnNames();
+  const types = described.columnTypes();
+  const text = names.filter((_, i) => types[i]!.typeId === DuckDBTypeId.VARCHAR);
+  // Columns are addressed by name below: a result with a repeated name is read as it is.
+  if (text.length === 0 || new Set(names).size !== names.length) return { sql, cleanup: [] };
+  // The query runs once, into a temporary table (insertion order kept), and the passes below scan it.
+  const id = `__arrow_${process.pid}_${++tempCounter}`;
+  const source = quoteIdentifier(id);
+  await connection.run(`CREATE TEMP TABLE ${source} AS ${sql}`);
+  const cleanup = [`DROP TABLE IF EXISTS ${source}`];
+  const c = (name: string) => quoteIdentifier(name);
+  const [counts = []] = (
+    await connection.runAndReadAll(
+      `SELECT count(*)::BIGINT, ${text.map((n) => `approx_count_distinct(${c(n)})::BIGINT`).join(', ')} FROM ${source}`,
+    )
+  ).getRows();
+  const rows = Number(counts[0] ?? 0);
+  const chosen = text.filter((_, t) => {
+    const distinct = Number(counts[t + 1] ?? 0);
+    return rows > 0 && distinct * minRepeats <= rows && distinct <= MAX_ENUM_VALUES;
+  });
+  const enums = new Map<string, string>();
+  if (chosen.length > 0) {
+    const [lists = []] = (
+      await connection.runAndReadAll(
+        `SELECT ${chosen.map((n) => `list(DISTINCT ${c(n)}) FILTER (WHERE ${c(n)} IS NOT NULL)`).join(', ')} FROM ${source}`,
+      )
+    ).getRowsJS();
+    for (const [i, name] of chosen.entries()) {
+      const values = (lists[i] as string[] | null) ?? [];
+      // No value at all, or more than the approximate count promised: the column is read as text.
+      if (values.length === 0 || values.length > MAX_ENUM_VALUES) continue;
+      const type = quoteIdentifier(`${id}_enum${i}`);
+      await connection.run(`CREATE TYPE ${type} AS ENUM (${values.map(quoteLiteral).join(', ')})`);
+      cleanup.unshift(`DROP TYPE IF EXISTS ${type}`);
+      enums.set(name, type);
+    }
+  }
+  const columns = names.map((name) => {
+    const type = enums.get(name);
+    return type ? `CAST(${c(name)} AS ${type}) AS ${c(name)}` : c(name);
+  });
+  return { sql: `SELECT ${columns.join(', ')} FROM ${source}`, cleanup };
 }

@@ -8,6 +8,7 @@
  *   runs/<runId>/reports/<stage>.json
  *   runs/<runId>/manifest/<stage>.json
  *   datasets/<source>/<owner>/<slug>/state.json
+ *   datasets/<source>/<owner>/<slug>/lease.json
  */
 import { InvalidRequestError } from '../errors';
 
@@ -84,6 +85,9 @@ export const manifestKey = (runId: string, stage: Stage): string =>
   `${runPrefix(runId)}manifest/${stage}.json`;
 export const datasetStateKey = (source: string, owner: string, slug: string): string =>
   `datasets/${assertSegment('source', source)}/${assertSegment('owner', owner)}/${assertSegment('slug', slug)}/state.json`;
+/** The load lease of a dataset: which run is loading it now (see services/loader/src/lease.ts). */
+export const datasetLeaseKey = (source: string, owner: string, slug: string): string =>
+  `datasets/${assertSegment('source', source)}/${assertSegment('owner', owner)}/${assertSegment('slug', slug)}/lease.json`;
 
 export type ParsedKey =
   | { kind: 'raw'; runId: string; file: string }

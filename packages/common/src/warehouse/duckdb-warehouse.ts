@@ -25,6 +25,29 @@ export interface DuckDbWarehouseOptions {
 
 const LOCK_ERROR = /Could not set lock|Conflicting lock/i;
 
+/**
+ * Operations on one file in this process take turns. Two DuckDB instances of the same file in one
+ * process do not lock each other out (the file lock is per process): both commit, and the last one to
+ * close overwrites the other's writes. Found by test/chaos: two loads of different datasets at once
+ * both answered 200 and one dataset's rows were gone.
+ */
+const fileTurns = new Map<string, Promise<void>>();
+
+async function takeTurn(file: string): Promise<() => void> {
+  const previous = fileTurns.get(file) ?? Promise.resolve();
+  let release!: () => void;
+  const mine = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const tail = previous.then(() => mine);
+  fileTurns.set(file, tail);
+  await previous;
+  return () => {
+    release();
+    if (fileTurns.get(file) === tail) fileTurns.delete(file);
+  };
+}
+
 export class DuckDbWarehouse implements Warehouse {
   readonly kind = 'duckdb' as const;
   readonly location: string;
@@ -75,6 +98,15 @@ export class DuckDbWarehouse implements Warehouse {
   }
 
   private async withConnection<T>(work: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
+    const done = await takeTurn(this.location);
+    try {
+      return await this.openAndRun(work);
+    } finally {
+      done();
+    }
+  }
+
+  private async openAndRun<T>(work: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
     await mkdir(path.dirname(this.location), { recursive: true });
     const deadline = Date.now() + (this.options.lockTimeoutMs ?? 5_000);
     let instance: DuckDBInstance | undefined;

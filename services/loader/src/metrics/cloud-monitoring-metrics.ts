@@ -36,6 +36,10 @@ export class CloudMonitoringMetrics implements MetricsSink {
 
   async writeLoadMetrics(metrics: LoadMetrics, logger: Logger): Promise<void> {
     const series = buildLoadTimeSeries(metrics, this.#projectId);
+    // Connect first, awaited here: the generated client's methods call `this.initialize().catch((e) => {
+    // throw e })`, an unhandled rejection when credentials cannot be loaded, which killed the loader
+    // process after a successful load (found by test/chaos/storage-and-upstreams.test.ts).
+    await this.#client.initialize();
     for (let i = 0; i < series.length; i += MAX_SERIES_PER_REQUEST) {
       await this.#client.createTimeSeries(
         { name: `projects/${this.#projectId}`, timeSeries: series.slice(i, i + MAX_SERIES_PER_REQUEST) },
