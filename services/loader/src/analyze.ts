@@ -19,7 +19,7 @@ import {
 } from '@etl/common/contracts';
 import { ConflictError, DataRejectedError, NotFoundError } from '@etl/common/errors';
 import type { Logger } from '@etl/common/logging';
-import { type BlobStore, getJson, manifestKey, putJson } from '@etl/common/storage';
+import { type BlobStore, getJson, manifestKey, putJson, readStageManifest } from '@etl/common/storage';
 import type { Row, TableLoad, Warehouse } from '@etl/common/warehouse';
 import {
   ANOMALY_RULE,
@@ -63,8 +63,8 @@ export async function analyze(request: AnalyzeRequest, deps: AnalyzeDeps): Promi
     logger.info('already analyzed; returning the stored manifest');
     return analyzeResponseSchema.parse(await getJson(store, doneKey));
   }
-  const extract = await readManifest<ExtractResponse>(store, runId, 'extract');
-  await readManifest<LoadResponse>(store, runId, 'load');
+  const extract = await readStageManifest<ExtractResponse>(store, runId, 'extract');
+  await readStageManifest<LoadResponse>(store, runId, 'load');
   const source = extract.dataset.id;
   await assertSliceOwnedByRun(warehouse, source, runId);
   const started = Date.now();
@@ -304,17 +304,6 @@ export async function analyze(request: AnalyzeRequest, deps: AnalyzeDeps): Promi
   };
   await putJson(store, doneKey, response);
   return response;
-}
-
-async function readManifest<T>(store: BlobStore, runId: string, stage: 'extract' | 'load'): Promise<T> {
-  const key = manifestKey(runId, stage);
-  if (!(await store.exists(key))) {
-    throw new NotFoundError(`run ${runId} has no ${stage} manifest at ${key}: run the ${stage} stage first`, {
-      runId,
-      objectKey: key,
-    });
-  }
-  return getJson<T>(store, key);
 }
 
 /** The dataset's rows must still be the ones this run loaded; a later run owns them otherwise. */

@@ -11,7 +11,7 @@ import {
   loadResponseSchema,
   type TransformResponse,
 } from '@etl/common/contracts';
-import { DataRejectedError, NotFoundError } from '@etl/common/errors';
+import { DataRejectedError } from '@etl/common/errors';
 import type { Logger } from '@etl/common/logging';
 import {
   type BlobStore,
@@ -20,6 +20,7 @@ import {
   getJson,
   manifestKey,
   putJson,
+  readStageManifest,
   reportKey,
 } from '@etl/common/storage';
 import type { TableLoad, Warehouse } from '@etl/common/warehouse';
@@ -54,8 +55,8 @@ export async function load(request: LoadRequest, deps: LoaderDeps): Promise<Load
     return loadResponseSchema.parse(await getJson(store, doneKey));
   }
 
-  const extract = await readManifest<ExtractResponse>(store, runId, 'extract');
-  const transform = await readManifest<TransformResponse>(store, runId, 'transform');
+  const extract = await readStageManifest<ExtractResponse>(store, runId, 'extract');
+  const transform = await readStageManifest<TransformResponse>(store, runId, 'transform');
   const [kind, owner, slug] = extract.dataset.id.split('/') as [string, string, string];
   // One load per dataset at a time: a concurrent run of the same dataset gets 409 naming this run.
   const lease = {
@@ -144,17 +145,6 @@ async function loadLeased(
     logger,
   );
   return response;
-}
-
-async function readManifest<T>(store: BlobStore, runId: string, stage: 'extract' | 'transform'): Promise<T> {
-  const key = manifestKey(runId, stage);
-  if (!(await store.exists(key))) {
-    throw new NotFoundError(`run ${runId} has no ${stage} manifest at ${key}: run the ${stage} stage first`, {
-      runId,
-      objectKey: key,
-    });
-  }
-  return getJson<T>(store, key);
 }
 
 /** Reads a staged Arrow file and checks it holds the rows its manifest promised. */
