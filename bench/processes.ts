@@ -1,0 +1,138 @@
+/**
+ * Child processes for the bench: workers that print a JSON result line, and the real `etl run`, whose
+ * service processes are watched through /proc for their peak resident set (VmHWM).
+ *
+ * Why /proc polling: the CLI starts the three services as grandchildren of the bench, and neither
+ * `process.resourceUsage()` (own process only) nor getrusage(RUSAGE_CHILDREN) (one maximum over every
+ * descendant, and only once reaped) tells them apart. VmHWM is the kernel's high-water mark of each
+ * process's RSS, so a poll only has to read it once more before the process exits: the only peak that can
+ * be missed is growth within the last poll interval (100 ms) before a service exits, and services are
+ * idle by then (they are stopped after the workflow returns).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { StageResult } from './worker-result';
+
+export const REPO_ROOT = path.resolve(import.meta.dirname, '..');
+const POLL_MS = 100;
+
+export interface Finished {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  wallMs: number;
+}
+
+export function runProcess(
+  command: string,
+  args: readonly string[],
+  options: { env?: Record<string, string>; onSpawn?: (child: ChildProcess) => void } = {},
+): Promise<Finished> {
+  const started = performance.now();
+  const child = spawn(command, args, {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  options.onSpawn?.(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (text: string) => {
+    stdout += text;
+  });
+  child.stderr.setEncoding('utf8').on('data', (text: string) => {
+    stderr += text;
+  });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr, wallMs: performance.now() - started }));
+  });
+}
+
+/** `node --import tsx <script> ...args`, whose last stdout line is a StageResult. */
+export async function runNodeWorker(
+  script: string,
+  args: readonly string[],
+  nodeOptions: readonly string[] = [],
+): Promise<StageResult> {
+  const done = await runProcess(process.execPath, [...nodeOptions, '--import', 'tsx', script, ...args]);
+  return parseResult(`${script} ${args.join(' ')}`, done);
+}
+
+export function parseResult(label: string, done: Finished): StageResult {
+  const last = done.stdout.trim().split('\n').at(-1) ?? '';
+  if (done.code !== 0 || !last.startsWith('{')) {
+    throw new Error(
+      `expected ${label} to exit 0 with a JSON result line, got exit code ${done.code}\n--- stderr (tail) ---\n${done.stderr.slice(-3000)}\n--- stdout (tail) ---\n${done.stdout.slice(-1000)}`,
+    );
+  }
+  return JSON.parse(last) as StageResult;
+}
+
+/** Every descendant of `pid` (children of children ...), from /proc/<pid>/task/<tid>/children. */
+function descendants(pid: number): number[] {
+  const found: number[] = [];
+  const queue = [pid];
+  while (queue.length > 0) {
+    const parent = queue.shift()!;
+    let children: number[] = [];
+    try {
+      children = readFileSync(`/proc/${parent}/task/${parent}/children`, 'utf8')
+        .trim()
+        .split(/\s+/)
+        .filter(Boolean)
+        .map(Number);
+    } catch {
+      // Exited meanwhile.
+    }
+    found.push(...children);
+    queue.push(...children);
+  }
+  return found;
+}
+
+/** VmHWM of a process in MiB, and its command line; undefined once it has exited. */
+function readPeak(pid: number): { peakMb: number; cmdline: string } | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = /VmHWM:\s+(\d+) kB/.exec(status)?.[1];
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\u0000', ' ');
+    return kb === undefined ? undefined : { peakMb: Number(kb) / 1024, cmdline };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Names a process of `etl run` by its command line: a service, the CLI itself, or its basename. */
+function processName(cmdline: string): string {
+  const service = /services\/(\w+)\/src\/index\.ts/.exec(cmdline)?.[1];
+  if (service) return service;
+  if (/apps\/cli\/src\/main\.ts/.test(cmdline)) return 'cli';
+  return path.basename(cmdline.split(' ')[0] ?? 'unknown');
+}
+
+/**
+ * Peak RSS per named process of the tree under `root` (itself included), polled every 100 ms until
+ * `stop()`; esbuild helpers that tsx starts are ignored.
+ */
+export function watchPeaks(root: ChildProcess): { stop(): Record<string, number> } {
+  const peaks: Record<string, number> = {};
+  const sample = (): void => {
+    if (root.pid === undefined) return;
+    for (const pid of [root.pid, ...descendants(root.pid)]) {
+      const peak = readPeak(pid);
+      if (!peak || peak.cmdline.trim() === '') continue; // exited (a zombie has no command line)
+      const name = processName(peak.cmdline);
+      if (name === 'esbuild') continue;
+      peaks[name] = Math.max(peaks[name] ?? 0, peak.peakMb);
+    }
+  };
+  const timer = setInterval(sample, POLL_MS);
+  return {
+    stop() {
+      clearInterval(timer);
+      return peaks;
+    },
+  };
+}

@@ -1,0 +1,90 @@
+/**
+ * Bench inputs: generated sales CSVs (and a zip of each) cached under bench/.cache/, made once with the
+ * CLI's own generator (`etl generate`, seed 42), plus the real Superstore file when /work/shared exists.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { REPO_ROOT, runProcess } from './processes';
+
+export interface Workload {
+  name: string;
+  csv: string;
+  /** A zip holding the CSV, for the whole-run measure; undefined when `zip` is not installed. */
+  zip?: string;
+  bytes: number;
+}
+
+export const SUPERSTORE_CSV = path.resolve(REPO_ROOT, '../shared/data/superstore/Sample - Superstore.csv');
+const SEED = 42;
+
+/** "100k" -> 100000, "1M" -> 1000000, "2500" -> 2500. */
+export function parseSize(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)([kKmM]?)$/.exec(text.trim());
+  if (!match) throw new Error(`expected a size such as 2k, 100k or 1M, got ${JSON.stringify(text)}`);
+  const scale = { '': 1, k: 1e3, K: 1e3, m: 1e6, M: 1e6 }[match[2]!]!;
+  return Math.round(Number(match[1]) * scale);
+}
+
+export function sizeLabel(rows: number): string {
+  if (rows % 1e6 === 0) return `${rows / 1e6}M`;
+  if (rows % 1e3 === 0) return `${rows / 1e3}k`;
+  return String(rows);
+}
+
+async function hasZip(): Promise<boolean> {
+  try {
+    return (await runProcess('zip', ['-v'])).code === 0;
+  } catch {
+    return false;
+  }
+}
+
+/** The generated workload of `rows` rows, made (CSV, then zip) only when missing from the cache. */
+export async function salesWorkload(
+  rows: number,
+  cacheDir: string,
+  log: (line: string) => void,
+): Promise<Workload> {
+  await mkdir(cacheDir, { recursive: true });
+  const name = `sales-${sizeLabel(rows)}`;
+  const csv = path.join(cacheDir, `${name}.csv`);
+  if (!existsSync(csv)) {
+    log(`generating ${csv} (${rows} rows, seed ${SEED})`);
+    const partial = `${csv}.partial`;
+    const done = await runProcess(process.execPath, [
+      '--import',
+      'tsx',
+      'apps/cli/src/main.ts',
+      'generate',
+      '--rows',
+      String(rows),
+      '--seed',
+      String(SEED),
+      '--out',
+      partial,
+    ]);
+    if (done.code !== 0) throw new Error(`etl generate failed for ${csv}:\n${done.stderr}`);
+    await rename(partial, csv);
+  }
+  const workload: Workload = { name, csv, bytes: statSync(csv).size };
+  const zip = path.join(cacheDir, `${name}.zip`);
+  if (!existsSync(zip)) {
+    if (!(await hasZip())) {
+      log('zip is not installed: the zipped workloads are skipped');
+      return workload;
+    }
+    log(`zipping ${csv}`);
+    const partial = `${zip}.partial`;
+    await rm(partial, { force: true });
+    const done = await runProcess('zip', ['-j', '-q', partial, csv]);
+    if (done.code !== 0) throw new Error(`zip failed for ${csv}:\n${done.stderr}`);
+    await rename(partial, zip);
+  }
+  return { ...workload, zip };
+}
+
+export function superstoreWorkload(): Workload | undefined {
+  if (!existsSync(SUPERSTORE_CSV)) return undefined;
+  return { name: 'superstore', csv: SUPERSTORE_CSV, bytes: statSync(SUPERSTORE_CSV).size };
+}
