@@ -18,7 +18,7 @@ import { type FakeBigQuery, startFakeBigQuery } from '../../../../test/fakes/big
 import { type FakeGcs, startFakeGcs } from '../../../../test/fakes/gcs/fake-gcs-server';
 import { writeArrowTable } from '../arrow';
 import { baseConfigSchema, parseConfig } from '../config';
-import { DataRejectedError, InvalidRequestError } from '../errors';
+import { DataRejectedError, InvalidRequestError, PipelineError } from '../errors';
 import { GcsBlobStore } from '../storage/gcs-blob-store';
 import { arrowToBigQuerySchema } from './arrow-to-bigquery-schema';
 import { BigQueryWarehouse, dollarToNamed } from './bigquery-warehouse';
@@ -77,6 +77,22 @@ const scriptJobs = () =>
   [...bq.jobs.values()].filter((j) => j.configuration.query?.query.includes('BEGIN TRANSACTION'));
 
 describe('BigQueryWarehouse (against the fake BigQuery and GCS servers)', () => {
+  test('a missing dataset is a typed error naming it, and nothing is loaded', async () => {
+    const missing = new BigQueryWarehouse({
+      projectId: 'test-project',
+      dataset: 'no_such_dataset',
+      location: 'US',
+      apiEndpoint: bq.url,
+      store: new GcsBlobStore({ bucket: 'etl', projectId: 'test-project', apiEndpoint: gcs.url }),
+      retry: { maxRetries: 1, maxRetryDelayMs: 10 },
+      poll: { initialDelayMs: 2, maxDelayMs: 10 },
+    });
+    const failure = missing.load(request(orders([1, 2])));
+    await expect(failure).rejects.toBeInstanceOf(PipelineError);
+    await expect(failure).rejects.toThrow(/no_such_dataset/);
+    expect(scriptJobs()).toEqual([]);
+  });
+
   test('first load: Parquet staged, loaded with an explicit schema, merged with lineage, staging dropped', async () => {
     const [result] = await warehouse.load(request(orders([1, 2, 3])));
     expect(result).toEqual({ table: 'orders', rowsLoaded: 3, rowsReplaced: 0 });
