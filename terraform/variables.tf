@@ -95,7 +95,7 @@ variable "service_sizing" {
   default = {
     extractor   = { cpu = "1", memory = "2Gi", timeout_seconds = 1800, concurrency = 4, min_instances = 0, max_instances = 5 }
     transformer = { cpu = "4", memory = "8Gi", timeout_seconds = 1800, concurrency = 1, min_instances = 0, max_instances = 5 }
-    loader      = { cpu = "1", memory = "2Gi", timeout_seconds = 1800, concurrency = 4, min_instances = 0, max_instances = 5 }
+    loader      = { cpu = "1", memory = "4Gi", timeout_seconds = 1800, concurrency = 1, min_instances = 0, max_instances = 5 }
     insights    = { cpu = "1", memory = "1Gi", timeout_seconds = 60, concurrency = 40, min_instances = 0, max_instances = 3 }
   }
 
