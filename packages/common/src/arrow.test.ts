@@ -1,6 +1,14 @@
 import { Field, Float64, Schema, Table, tableFromArrays, Utf8, vectorFromArray } from 'apache-arrow';
 import { describe, expect, test } from 'vitest';
-import { arrowToParquet, isArrowFile, parquetToArrow, readArrowTable, writeArrowTable } from './arrow';
+import {
+  arrowToParquet,
+  arrowToParquetParts,
+  isArrowFile,
+  parquetToArrow,
+  readArrowTable,
+  writeArrowTable,
+  writeArrowTableStream,
+} from './arrow';
 import { DataRejectedError } from './errors';
 
 describe('Arrow IPC files', () => {
@@ -26,6 +34,21 @@ describe('Arrow IPC files', () => {
     expect(back.schema.metadata.get('etl.table')).toBe('orders');
   });
 
+  test('the streamed IPC file has the same bytes as the buffered one, for several batches and none', async () => {
+    const one = tableFromArrays({
+      n: Int32Array.from({ length: 1000 }, (_, i) => i),
+      s: Array.from({ length: 1000 }, (_, i) => `v${i}`),
+    });
+    const schema = new Schema([new Field('x', new Float64(), true)], new Map([['etl.table', 'orders']]));
+    for (const table of [one.concat(one.slice(0, 10)), new Table(schema)]) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of writeArrowTableStream(table)) chunks.push(Buffer.from(chunk as Uint8Array));
+      const streamed = Buffer.concat(chunks);
+      expect(streamed.equals(Buffer.from(writeArrowTable(table)))).toBe(true);
+      expect(readArrowTable(streamed).numRows).toBe(table.numRows);
+    }
+  });
+
   test('bytes that are not an Arrow file are rejected naming the object', () => {
     expect(() => readArrowTable(new Uint8Array(0), 'runs/r1/staged/orders.arrow')).toThrow(DataRejectedError);
     expect(() => readArrowTable(new Uint8Array(0), 'runs/r1/staged/orders.arrow')).toThrow(
@@ -41,5 +64,19 @@ describe('Parquet bridge', () => {
     expect(Buffer.from(parquet.subarray(0, 4)).toString()).toBe('PAR1');
     const back = parquetToArrow(parquet);
     expect(Array.from(back.getChild('amount')!.toArray() as Float64Array)).toEqual([1, 2, 3]);
+  });
+
+  test('parts: whole record batches of about partRows rows, in order; an empty table gives its schema', () => {
+    const one = tableFromArrays({ amount: Float64Array.from([1, 2, 3]) });
+    const table = one.concat(tableFromArrays({ amount: Float64Array.from([4]) }), one);
+    const parts = [...arrowToParquetParts(writeArrowTable(table), 4)];
+    expect(parts).toHaveLength(2);
+    const values = parts.flatMap((p) =>
+      Array.from(parquetToArrow(p).getChild('amount')!.toArray() as Float64Array),
+    );
+    expect(values).toEqual([1, 2, 3, 4, 1, 2, 3]);
+    const empty = [...arrowToParquetParts(writeArrowTable(one.slice(0, 0)))];
+    expect(empty).toHaveLength(1);
+    expect(parquetToArrow(empty[0]!).schema.fields.map((f) => f.name)).toEqual(['amount']);
   });
 });

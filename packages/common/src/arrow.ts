@@ -3,7 +3,8 @@
  * Parquet is how data enters a warehouse (DuckDB reads it natively, BigQuery load jobs require it), so the
  * two conversions live here, once.
  */
-import { type Table, tableFromIPC, tableToIPC } from 'apache-arrow';
+import type { Readable } from 'node:stream';
+import { type RecordBatch, RecordBatchFileWriter, Table, tableFromIPC, tableToIPC } from 'apache-arrow';
 import * as parquet from 'parquet-wasm/node';
 import { DataRejectedError } from './errors';
 
@@ -27,10 +28,48 @@ export function writeArrowTable(table: Table): Uint8Array {
   return tableToIPC(table, 'file');
 }
 
+/**
+ * The same bytes as `writeArrowTable`, as a stream for `BlobStore.put`: the writer queues views of the
+ * record batches' buffers and the stream copies them out in small chunks, so the whole file is never one
+ * buffer (at 1M rows that buffer was ~270 MiB on top of the table).
+ */
+export function writeArrowTableStream(table: Table): Readable {
+  return RecordBatchFileWriter.writeAll(table).toNodeStream({ objectMode: false });
+}
+
 /** Arrow (table or IPC bytes, file or stream) -> Parquet with zstd compression. */
 export function arrowToParquet(input: Table | Uint8Array): Uint8Array {
-  const stream = isTable(input) ? tableToIPC(input, 'stream') : tableToIPC(tableFromIPC(input), 'stream');
-  const wasmTable = parquet.Table.fromIPCStream(stream);
+  return tableToParquet(isTable(input) ? input : tableFromIPC(input));
+}
+
+/** Rows per Parquet part of `arrowToParquetParts`: one record batch of the transformer's files. */
+export const PARQUET_PART_ROWS = 131_072;
+
+/**
+ * Arrow IPC bytes -> Parquet files (zstd) of whole record batches, about `partRows` rows each, in row
+ * order; a table without rows gives one part with its schema. parquet-wasm's heap grows to the largest
+ * conversion it has done and never shrinks, and `arrowToParquet` holds an IPC stream copy of the whole
+ * table besides: converting a part at a time bounds both by the part.
+ */
+export function* arrowToParquetParts(input: Uint8Array, partRows = PARQUET_PART_ROWS): Generator<Uint8Array> {
+  const table = tableFromIPC(input);
+  let group: RecordBatch[] = [];
+  let rows = 0;
+  for (const batch of table.batches) {
+    if (batch.numRows === 0) continue;
+    group.push(batch);
+    rows += batch.numRows;
+    if (rows >= partRows) {
+      yield tableToParquet(new Table(table.schema, group));
+      group = [];
+      rows = 0;
+    }
+  }
+  if (group.length > 0 || table.numRows === 0) yield tableToParquet(new Table(table.schema, group));
+}
+
+function tableToParquet(table: Table): Uint8Array {
+  const wasmTable = parquet.Table.fromIPCStream(tableToIPC(table, 'stream'));
   const properties = new parquet.WriterPropertiesBuilder().setCompression(parquet.Compression.ZSTD).build();
   return parquet.writeParquet(wasmTable, properties);
 }

@@ -13,7 +13,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { writeArrowTable } from '@etl/common/arrow';
+import { writeArrowTable, writeArrowTableStream } from '@etl/common/arrow';
 import {
   type ExtractResponse,
   extractResponseSchema,
@@ -302,10 +302,10 @@ export async function transform(input: TransformInput, deps: TransformDeps): Pro
           { runId, details: counts },
         );
       }
-      await deps.store.put(keys.staged, writeArrowTable(staged), {
+      await deps.store.put(keys.staged, writeArrowTableStream(staged), {
         contentType: 'application/vnd.apache.arrow.file',
       });
-      await deps.store.put(keys.quarantine, writeArrowTable(quarantine), {
+      await deps.store.put(keys.quarantine, writeArrowTableStream(quarantine), {
         contentType: 'application/vnd.apache.arrow.file',
       });
       timings.write = clock.lap();
@@ -335,7 +335,7 @@ export async function transform(input: TransformInput, deps: TransformDeps): Pro
             staged: stagedKey(runId, feature.name),
             quarantine: quarantineKey(runId, feature.name),
           };
-          await deps.store.put(featureKeys.staged, writeArrowTable(arrow), {
+          await deps.store.put(featureKeys.staged, writeArrowTableStream(arrow), {
             contentType: 'application/vnd.apache.arrow.file',
           });
           await deps.store.put(featureKeys.quarantine, emptyQuarantine, {

@@ -40,6 +40,18 @@ function request(arrow: Uint8Array, overrides: Partial<LoadRequest> = {}): LoadR
 }
 
 describe('DuckDbWarehouse', () => {
+  test('a table of many record batches is loaded in parts, every row once and in order', async () => {
+    const batches = [[1, 2, 3], [4], [], [5, 6], [7, 8, 9, 10]].map(
+      (amounts) => new Table({ amount: vectorFromArray(amounts, new Float64()) }),
+    );
+    const table = batches[0]!.concat(...batches.slice(1));
+    const parted = new DuckDbWarehouse({ file: path.join(dir, 'parted.duckdb'), partRows: 2 });
+    const [result] = await parted.load(request(writeArrowTable(table)));
+    expect(result).toEqual({ table: 'orders', rowsLoaded: 10, rowsReplaced: 0 });
+    const rows = await parted.query('SELECT amount FROM orders ORDER BY rowid');
+    expect(rows.map((r) => r['amount'])).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  });
+
   test('loads rows with lineage columns', async () => {
     const [result] = await warehouse.load(request(orders([1, 2, 3])));
     expect(result).toEqual({ table: 'orders', rowsLoaded: 3, rowsReplaced: 0 });

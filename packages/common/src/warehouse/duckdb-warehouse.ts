@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { arrowToParquet } from '../arrow';
+import { arrowToParquetParts } from '../arrow';
 import { UpstreamUnavailableError } from '../errors';
 import { assertTableName } from '../storage/object-keys';
 import { toJsonSafeRow } from './json-safe-row';
@@ -21,6 +21,8 @@ export interface DuckDbWarehouseOptions {
   lockTimeoutMs?: number;
   /** DuckDB settings (threads, memory_limit, ...). */
   settings?: Record<string, string>;
+  /** Rows per Parquet part a load is converted into (`arrowToParquetParts`); for tests. */
+  partRows?: number;
 }
 
 const LOCK_ERROR = /Could not set lock|Conflicting lock/i;
@@ -60,13 +62,17 @@ export class DuckDbWarehouse implements Warehouse {
     const tables = request.tables.map((t) => ({ ...t, table: assertTableName(t.table) }));
     const scratch = await mkdtemp(path.join(tmpdir(), 'etl-load-'));
     try {
-      const files = await Promise.all(
-        tables.map(async (t, i) => {
-          const file = path.join(scratch, `${i}.parquet`);
-          await writeFile(file, arrowToParquet(t.arrow));
-          return file;
-        }),
-      );
+      // One Parquet file per part, written as it is made: never the whole table as Parquet in memory.
+      const files: string[][] = [];
+      for (const [i, t] of tables.entries()) {
+        const parts: string[] = [];
+        for (const part of arrowToParquetParts(t.arrow, this.options.partRows)) {
+          const file = path.join(scratch, `${i}-${parts.length}.parquet`);
+          await writeFile(file, part);
+          parts.push(file);
+        }
+        files.push(parts);
+      }
       return await this.withConnection(async (connection) => {
         await connection.run('BEGIN TRANSACTION');
         try {
@@ -138,11 +144,12 @@ export class DuckDbWarehouse implements Warehouse {
 async function replaceSlice(
   connection: DuckDBConnection,
   table: string,
-  parquetFile: string,
+  parquetFiles: readonly string[],
   request: LoadRequest,
 ): Promise<TableLoadResult> {
   const target = quoteIdentifier(table);
-  const source = `read_parquet(${quoteLiteral(parquetFile)})`;
+  // A list of files is read in list order (insertion order is preserved).
+  const source = `read_parquet([${parquetFiles.map(quoteLiteral).join(', ')}])`;
   const lineage = `$1::VARCHAR AS _source, $2::VARCHAR AS _run_id, $3::TIMESTAMPTZ AS _loaded_at, $4::VARCHAR AS _source_version`;
   const params = [request.source, request.runId, request.loadedAt.toISOString(), request.sourceVersion];
   await connection.run(
