@@ -3,7 +3,7 @@
  * Parquet is how data enters a warehouse (DuckDB reads it natively, BigQuery load jobs require it), so the
  * two conversions live here, once.
  */
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { type RecordBatch, RecordBatchFileWriter, Table, tableFromIPC, tableToIPC } from 'apache-arrow';
 import * as parquet from 'parquet-wasm/node';
 import { DataRejectedError } from './errors';
@@ -34,7 +34,9 @@ export function writeArrowTable(table: Table): Uint8Array {
  * buffer (at 1M rows that buffer was ~270 MiB on top of the table).
  */
 export function writeArrowTableStream(table: Table): Readable {
-  return RecordBatchFileWriter.writeAll(table).toNodeStream({ objectMode: false });
+  // Readable.from over the writer's async iterator, not apache-arrow's toNodeStream: that one exists only
+  // when the package's Node entry point is loaded, which a bundled service does not get.
+  return Readable.from(RecordBatchFileWriter.writeAll(table), { objectMode: false });
 }
 
 /** Arrow (table or IPC bytes, file or stream) -> Parquet with zstd compression. */
