@@ -92,7 +92,12 @@ async function loadLeased(
 
   const tables: TableLoad[] = [];
   for (const t of transform.tables) {
-    tables.push({ table: t.name, arrow: await readStaged(store, t.stagedKey, t.rowsOut) });
+    tables.push({
+      table: t.name,
+      arrow: await readStaged(store, t.stagedKey, t.rowsOut),
+      ...(t.partitionBy ? { partitionBy: t.partitionBy } : {}),
+      ...(t.clusterBy ? { clusterBy: t.clusterBy } : {}),
+    });
     // Feature tables are derived from the cleaned table: they have no rejects of their own.
     if (t.kind !== 'features') {
       tables.push({

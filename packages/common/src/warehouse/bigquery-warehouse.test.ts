@@ -125,6 +125,34 @@ describe('BigQueryWarehouse (against the fake BigQuery and GCS servers)', () => 
     expect([...gcs.objects.keys()].filter((k) => k.includes('staging/'))).toEqual([]);
   });
 
+  test('a new target table is created partitioned and clustered as the profile says', async () => {
+    const table = new Table({
+      order_date: vectorFromArray([19000, 19001], new DateDay()),
+      region: vectorFromArray(['West', 'East'], new Utf8()),
+      amount: vectorFromArray([1, 2], new Float64()),
+    });
+    await warehouse.load(
+      request(writeArrowTable(table), {
+        tables: [
+          {
+            table: 'orders',
+            arrow: writeArrowTable(table),
+            partitionBy: 'order_date',
+            clusterBy: ['region'],
+          },
+        ],
+      }),
+    );
+    const inserts = bq.requests.filter((r) => r.kind === 'tables.insert');
+    const created = inserts
+      .map((r) => r.body as Record<string, unknown>)
+      .find((b) => JSON.stringify(b).includes('"orders"'));
+    expect(created).toMatchObject({
+      timePartitioning: { type: 'DAY', field: 'order_date' },
+      clustering: { fields: ['region'] },
+    });
+  });
+
   test('loading the same source again replaces its rows instead of appending', async () => {
     await warehouse.load(request(orders([1, 2, 3])));
     const [again] = await warehouse.load(request(orders([4, 5, 6]), { runId: 'run-2' }));

@@ -25,7 +25,7 @@ import type { GcsBlobStore } from '../storage/gcs-blob-store';
 import { assertRunId, assertTableName } from '../storage/object-keys';
 import { arrowToBigQuerySchema, type BigQueryField, targetSchema } from './arrow-to-bigquery-schema';
 import { toJsonSafeRow } from './json-safe-row';
-import type { LoadRequest, Row, TableLoadResult, Warehouse } from './warehouse';
+import type { LoadRequest, Row, TableLoad, TableLoadResult, Warehouse } from './warehouse';
 
 export interface BigQueryPollOptions {
   /** First wait between jobs.get calls (default 500 ms); each next wait is 1.5x longer. */
@@ -67,6 +67,7 @@ const TRANSIENT_REASONS = new Set(['backendError', 'internalError', 'rateLimitEx
 interface StagedTable {
   table: string;
   fields: BigQueryField[];
+  layout: Pick<TableLoad, 'partitionBy' | 'clusterBy'>;
   stageTable: string;
   stagingKey: string;
   hash: string;
@@ -173,6 +174,7 @@ export class BigQueryWarehouse implements Warehouse {
       staged.push({
         table: t.table,
         fields,
+        layout: { partitionBy: t.partitionBy, clusterBy: t.clusterBy },
         stageTable: `${t.table}__stage_${sanitize(runId)}`,
         stagingKey,
         hash: shortHash(t.arrow),
@@ -187,7 +189,7 @@ export class BigQueryWarehouse implements Warehouse {
     );
 
     // 3. Target tables exist with every column (outside the transaction: BigQuery allows no DDL in one).
-    for (const s of staged) await this.ensureTargetTable(s.table, targetSchema(s.fields));
+    for (const s of staged) await this.ensureTargetTable(s.table, targetSchema(s.fields), s.layout);
 
     // 4. One transaction replaces the slice in every table.
     const replaceJobId = `etl_replace_${sanitize(runId)}_${shortHash(request.source, request.sourceVersion, ...staged.map((s) => `${s.table}:${s.hash}`))}`;
@@ -300,8 +302,16 @@ export class BigQueryWarehouse implements Warehouse {
     ].join('\n');
   }
 
-  /** Creates the target table, or adds the columns it lacks (tables.insert / tables.patch, both idempotent). */
-  private async ensureTargetTable(table: string, schema: BigQueryField[]): Promise<void> {
+  /**
+   * Creates the target table (partitioned and clustered as its profile says), or adds the columns it lacks
+   * (tables.insert / tables.patch, both idempotent). An existing table keeps its layout: BigQuery cannot
+   * change partitioning in place.
+   */
+  private async ensureTargetTable(
+    table: string,
+    schema: BigQueryField[],
+    layout: StagedTable['layout'],
+  ): Promise<void> {
     const handle = this.bigquery.dataset(this.options.dataset).table(table);
     try {
       let existing: BigQueryField[] | undefined;
@@ -317,7 +327,11 @@ export class BigQueryWarehouse implements Warehouse {
       }
       if (!existing) {
         try {
-          await handle.create({ schema: { fields: schema } });
+          await handle.create({
+            schema: { fields: schema },
+            ...(layout.partitionBy ? { timePartitioning: { type: 'DAY', field: layout.partitionBy } } : {}),
+            ...(layout.clusterBy?.length ? { clustering: { fields: layout.clusterBy } } : {}),
+          });
           return;
         } catch (error) {
           if (httpStatus(error) !== 409) throw error;

@@ -14,6 +14,13 @@ export interface TableLoad {
   table: string;
   /** The rows, as an Arrow IPC file. */
   arrow: Uint8Array;
+  /**
+   * Layout of the table when the load creates it (from the dataset's profile): a DATE or TIMESTAMP column
+   * to partition by day, and columns to cluster by. BigQuery applies them; DuckDB has no such layout. An
+   * existing table keeps its layout.
+   */
+  partitionBy?: string;
+  clusterBy?: string[];
 }
 
 export interface LoadRequest {
