@@ -30,3 +30,10 @@ export function parsePairs(values: string[] | undefined, flag: string): Array<[s
     return [value.slice(0, at), value.slice(at + 1)];
   });
 }
+
+/** A numeric flag value, or a usage error naming the flag. */
+export function parseNumberFlag(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw new UsageError(`${flag} expects a number, got ${JSON.stringify(value)}`);
+  return n;
+}

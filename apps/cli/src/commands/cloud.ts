@@ -6,11 +6,12 @@
  */
 import { parseArgs } from 'node:util';
 import { createBlobStore } from '@etl/common/storage';
-import { UsageError } from '../args';
+import { parseNumberFlag, UsageError } from '../args';
 import { parseCloudConfig } from '../cloud/cloud-config';
 import { Executions, type ExecutionView, type RunArgument } from '../cloud/executions';
 import { rerunArgument } from '../cloud/rerun';
 import { isResumableStage, RESUMABLE_STAGES, removeManifestsFrom, stagesFrom } from '../run-state';
+import { stageOptions } from './run';
 
 export const cloudUsage = `etl cloud run [--source sample|kaggle:OWNER/SLUG|gs://BUCKET/OBJECT] [--run-id ID] [--force]
         [--rows N] [--seed S] [--table NAME] [--max-reject-rate R] [--wait [--timeout SECONDS]] [--json]
@@ -72,16 +73,7 @@ async function runInCloud(executions: Executions, argv: string[]): Promise<numbe
   if (positionals.length > 0)
     throw new UsageError(`unexpected ${positionals.join(' ')}\nusage: ${cloudUsage}`);
   if (values.timeout !== undefined && !values.wait) throw new UsageError('--timeout needs --wait');
-  const options: Record<string, unknown> = {};
-  if (values.table) options.table = values.table;
-  if (values['max-reject-rate'] !== undefined)
-    options.maxRejectRate = toNumber(values['max-reject-rate'], '--max-reject-rate');
-  if (values.rows !== undefined || values.seed !== undefined) {
-    options.sample = {
-      ...(values.rows === undefined ? {} : { rows: toNumber(values.rows, '--rows') }),
-      ...(values.seed === undefined ? {} : { seed: toNumber(values.seed, '--seed') }),
-    };
-  }
+  const options = stageOptions(values);
   // The shape `etl run` passes to the local runner; unset keys take the workflow's defaults
   // (source "sample", run_id = the execution id).
   const argument: RunArgument = {
@@ -106,7 +98,8 @@ async function startAndFollow(
     else process.stdout.write(`${started.id}\n`);
     return 0;
   }
-  const timeout = values.timeout === undefined ? undefined : toNumber(values.timeout, '--timeout') * 1000;
+  const timeout =
+    values.timeout === undefined ? undefined : parseNumberFlag(values.timeout, '--timeout') * 1000;
   const ended = await executions.wait(started.name, {
     ...(timeout === undefined ? {} : { timeoutMs: timeout }),
     onChange: (view) => process.stderr.write(`${progressLine(view)}\n`),
@@ -275,10 +268,4 @@ function report(view: ExecutionView, json: boolean): number {
   }
   out.write(`console: ${view.links.console}\nlogs:    ${view.links.logs}\n`);
   return failed ? 1 : 0;
-}
-
-function toNumber(value: string, flag: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n)) throw new UsageError(`${flag} expects a number, got ${JSON.stringify(value)}`);
-  return n;
 }

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadProfileFile } from '@etl/transformer/profile';
-import { resolveDataDir, resolveFromCaller, UsageError } from '../args';
+import { parseNumberFlag, resolveDataDir, resolveFromCaller, UsageError } from '../args';
 import { type RunSummary, runPipeline } from '../run-pipeline';
 import { createRunStore, isResumableStage, RESUMABLE_STAGES, readExtractedInput } from '../run-state';
 
@@ -42,20 +42,28 @@ type RunFlagValues = {
   profile?: string | undefined;
 };
 
+/** The workflow's `options` from the stage flags (table, quality gate, sample size), for etl run and etl cloud run. */
+export function stageOptions(
+  values: Pick<RunFlagValues, 'table' | 'max-reject-rate' | 'rows' | 'seed'>,
+): Record<string, unknown> {
+  const options: Record<string, unknown> = {};
+  if (values.table) options.table = values.table;
+  if (values['max-reject-rate'] !== undefined)
+    options.maxRejectRate = parseNumberFlag(values['max-reject-rate'], '--max-reject-rate');
+  if (values.rows !== undefined || values.seed !== undefined) {
+    options.sample = {
+      ...(values.rows === undefined ? {} : { rows: parseNumberFlag(values.rows, '--rows') }),
+      ...(values.seed === undefined ? {} : { seed: parseNumberFlag(values.seed, '--seed') }),
+    };
+  }
+  return options;
+}
+
 /** The stage options and service environment the run flags ask for. */
 export async function runSettings(
   values: RunFlagValues,
 ): Promise<{ options: Record<string, unknown>; serviceEnv: Record<string, string> }> {
-  const options: Record<string, unknown> = {};
-  if (values.table) options.table = values.table;
-  if (values['max-reject-rate'] !== undefined)
-    options.maxRejectRate = toNumber(values['max-reject-rate'], '--max-reject-rate');
-  if (values.rows !== undefined || values.seed !== undefined) {
-    options.sample = {
-      ...(values.rows === undefined ? {} : { rows: toNumber(values.rows, '--rows') }),
-      ...(values.seed === undefined ? {} : { seed: toNumber(values.seed, '--seed') }),
-    };
-  }
+  const options = stageOptions(values);
   const serviceEnv: Record<string, string> = {};
   if (values.profile !== undefined) {
     const profile = await resolveProfile(values.profile);
@@ -158,10 +166,4 @@ export async function resolveProfile(value: string): Promise<{ name: string; dir
       }.yaml)`,
     );
   return { name: loaded.name, dir: path.dirname(file) };
-}
-
-function toNumber(value: string, flag: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n)) throw new UsageError(`${flag} expects a number, got ${JSON.stringify(value)}`);
-  return n;
 }
