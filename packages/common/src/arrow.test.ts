@@ -6,6 +6,7 @@ import {
   isArrowFile,
   parquetToArrow,
   readArrowTable,
+  writeArrowBatchesStream,
   writeArrowTable,
   writeArrowTableStream,
 } from './arrow';
@@ -47,6 +48,36 @@ describe('Arrow IPC files', () => {
       expect(streamed.equals(Buffer.from(writeArrowTable(table)))).toBe(true);
       expect(readArrowTable(streamed).numRows).toBe(table.numRows);
     }
+  });
+
+  test('batches from an async source are written as they come, to the same bytes; a failing source fails the stream', async () => {
+    const table = tableFromArrays({ n: Int32Array.from({ length: 3000 }, (_, i) => i) });
+    const parts = [table.slice(0, 1000), table.slice(1000)].flatMap((t) => t.batches);
+    const whole = new Table(table.schema, parts);
+    let produced = 0;
+    async function* source() {
+      for (const batch of parts) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        produced++;
+        yield batch;
+      }
+    }
+    const collect = async (stream: NodeJS.ReadableStream) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of stream) chunks.push(Buffer.from(chunk as Uint8Array));
+      return Buffer.concat(chunks);
+    };
+    const streamed = await collect(writeArrowBatchesStream(table.schema, source()));
+    expect(produced).toBe(parts.length);
+    expect(streamed.equals(Buffer.from(writeArrowTable(whole)))).toBe(true);
+
+    async function* failing() {
+      yield parts[0]!;
+      throw new Error('chunk 2 could not be read');
+    }
+    await expect(collect(writeArrowBatchesStream(table.schema, failing()))).rejects.toThrow(
+      'chunk 2 could not be read',
+    );
   });
 
   test('bytes that are not an Arrow file are rejected naming the object', () => {

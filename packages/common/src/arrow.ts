@@ -4,7 +4,14 @@
  * two conversions live here, once.
  */
 import { Readable } from 'node:stream';
-import { type RecordBatch, RecordBatchFileWriter, Table, tableFromIPC, tableToIPC } from 'apache-arrow';
+import {
+  type RecordBatch,
+  RecordBatchFileWriter,
+  type Schema,
+  Table,
+  tableFromIPC,
+  tableToIPC,
+} from 'apache-arrow';
 import * as parquet from 'parquet-wasm/node';
 import { DataRejectedError } from './errors';
 
@@ -34,9 +41,36 @@ export function writeArrowTable(table: Table): Uint8Array {
  * buffer (at 1M rows that buffer was ~270 MiB on top of the table).
  */
 export function writeArrowTableStream(table: Table): Readable {
+  return writeArrowBatchesStream(table.schema, table.batches);
+}
+
+/**
+ * An Arrow IPC file of `schema` and the record batches of `batches`, encoded as they arrive: with a
+ * batch source that produces them one at a time, only the batches not yet consumed by the reader of
+ * the stream are held. A failing source destroys the stream with its error.
+ */
+export function writeArrowBatchesStream(
+  schema: Schema,
+  batches: Iterable<RecordBatch> | AsyncIterable<RecordBatch>,
+): Readable {
+  const writer = new RecordBatchFileWriter();
+  writer.reset(undefined, schema);
   // Readable.from over the writer's async iterator, not apache-arrow's toNodeStream: that one exists only
   // when the package's Node entry point is loaded, which a bundled service does not get.
-  return Readable.from(RecordBatchFileWriter.writeAll(table), { objectMode: false });
+  const stream = Readable.from(writer, { objectMode: false });
+  void (async () => {
+    try {
+      for await (const batch of batches) {
+        if (stream.destroyed) return;
+        writer.write(batch);
+      }
+      writer.close();
+    } catch (error) {
+      writer.abort(error);
+      stream.destroy(error instanceof Error ? error : new Error(String(error)));
+    }
+  })();
+  return stream;
 }
 
 /** Arrow (table or IPC bytes, file or stream) -> Parquet with zstd compression. */

@@ -128,9 +128,9 @@ function anyFlag(plans: readonly ColumnPlan[]): string {
 
 /**
  * `typed`: one row per parsed record with `__rowid`, `__line`, `__file`, the typed values `v<i>`, the
- * flags `b<i>` of typed columns and `__bad` (any flag set), stored in file order. `sourceOrdered` says
- * whether `source` already yields file order (the ASOF join that numbers lines around rejected records
- * does not, so then the rows are sorted).
+ * flags `b<i>` of typed columns, `__bad` (any flag set) and `__dup` (false until `markDuplicatesSql`),
+ * stored in file order. `sourceOrdered` says whether `source` already yields file order (the ASOF join
+ * that numbers lines around rejected records does not, so then the rows are sorted).
  */
 export function createTypedTableSql(
   plans: readonly ColumnPlan[],
@@ -161,7 +161,7 @@ export function createTypedTableSql(
     return [value(i), `(${text(i)} IS NOT NULL AND ${failed}) AS ${flag(i)}`];
   });
   return `CREATE TABLE typed AS
-SELECT *, ${anyFlag(plans)} AS __bad FROM (
+SELECT *, ${anyFlag(plans)} AS __bad, false AS __dup FROM (
   SELECT ${keys}, ${level4.join(', ')} FROM (
     SELECT ${keys}, ${level3.join(', ')} FROM (
       SELECT ${keys}, ${level2.join(', ')} FROM (
@@ -186,11 +186,17 @@ SELECT __rowid, __line, __file, __kept_line, __kept_file FROM (
 WHERE __n > 1`;
 }
 
+/**
+ * Sets `__dup` on the rows of `duplicates`: an update of a few rows in place, so the staged rows stay a
+ * filter over `typed` in its stored (file) order, with no join or sort.
+ */
+export const markDuplicatesSql = (): string =>
+  'UPDATE typed SET __dup = true WHERE __rowid IN (SELECT __rowid FROM duplicates)';
+
 /** The staged rows with their final names, in file order (`typed` is stored in file order). */
-export function stagedQuerySql(plans: readonly ColumnPlan[], withDuplicates: boolean): string {
+export function stagedQuerySql(plans: readonly ColumnPlan[]): string {
   const columns = plans.map((plan, i) => `${value(i)} AS ${quoteIdentifier(plan.name)}`).join(', ');
-  if (!withDuplicates) return `SELECT ${columns} FROM typed WHERE NOT __bad`;
-  return `SELECT ${columns} FROM typed WHERE NOT __bad AND __rowid NOT IN (SELECT __rowid FROM duplicates) ORDER BY __rowid`;
+  return `SELECT ${columns} FROM typed WHERE NOT __bad AND NOT __dup`;
 }
 
 /** A raw field as it would appear in a CSV line (RFC 4180 quoting when needed; NULL as empty). */

@@ -24,18 +24,46 @@ import {
   type Vector,
   vectorFromArray,
 } from 'apache-arrow';
-import { queryToArrowByVectors, UnsupportedColumnTypeError } from './duckdb-vectors';
+import {
+  type ArrowBatches,
+  queryToArrowBatches,
+  queryToArrowByVectors,
+  UnsupportedColumnTypeError,
+  type VectorsToArrowOptions,
+} from './duckdb-vectors';
 
 export async function queryToArrow(
   connection: DuckDBConnection,
   sql: string,
   parquetFile: string,
+  options: Pick<VectorsToArrowOptions, 'scanOnly'> = {},
 ): Promise<Table> {
   try {
-    return await queryToArrowByVectors(connection, sql);
+    return await queryToArrowByVectors(connection, sql, options);
   } catch (error) {
     if (!(error instanceof UnsupportedColumnTypeError)) throw error;
     return queryToArrowViaParquet(connection, sql, parquetFile);
+  }
+}
+
+/** The query's rows as record batches produced while they are read (the Parquet route yields a table's). */
+export async function queryToArrowStream(
+  connection: DuckDBConnection,
+  sql: string,
+  parquetFile: string,
+  options: Pick<VectorsToArrowOptions, 'scanOnly'> = {},
+): Promise<ArrowBatches> {
+  try {
+    return await queryToArrowBatches(connection, sql, options);
+  } catch (error) {
+    if (!(error instanceof UnsupportedColumnTypeError)) throw error;
+    const table = await queryToArrowViaParquet(connection, sql, parquetFile);
+    return {
+      schema: table.schema,
+      batches: (async function* () {
+        yield* table.batches;
+      })(),
+    };
   }
 }
 

@@ -136,6 +136,42 @@ describe('queryToArrowByVectors', () => {
     });
   });
 
+  test('long strings copied in runs: stored order (adjacent in the heap), shuffled order, NULLs and short strings between', async () => {
+    await withDb(async (connection) => {
+      await connection.run(`CREATE TABLE runs AS SELECT i,
+        CASE WHEN i % 5 = 0 THEN NULL WHEN i % 97 = 0 THEN 'short' ELSE 'CA-2016-' || lpad(i::VARCHAR, 9, '0') END AS id
+        FROM range(10000) t(i)`);
+      const stored = await expectSameAsParquet(connection, 'SELECT id FROM runs', { scanOnly: true });
+      expect(stored.getChildAt(0)!.get(1)).toBe('CA-2016-000000001');
+      await expectSameAsParquet(connection, 'SELECT id FROM runs ORDER BY hash(i)', { batchRows: 4096 });
+      await connection.run('DROP TABLE runs');
+    });
+  });
+
+  test('with scanOnly the ENUM passes read the query itself instead of a temporary copy', async () => {
+    await withDb(async (connection) => {
+      await connection.run("CREATE TABLE cats AS SELECT 'Category ' || (i % 5) AS c FROM range(5000) t(i)");
+      const statements: string[] = [];
+      const recording = new Proxy(connection, {
+        get: (target, key) =>
+          key === 'run'
+            ? (sql: string) => {
+                statements.push(sql);
+                return target.run(sql);
+              }
+            : Reflect.get(target, key),
+      });
+      const sql = "SELECT c FROM cats WHERE c <> 'Category 3'";
+      const scanned = await queryToArrowByVectors(recording, sql, { scanOnly: true });
+      expect(statements.filter((s) => s.startsWith('CREATE TEMP TABLE'))).toEqual([]);
+      const copied = await queryToArrowByVectors(recording, sql);
+      expect(statements.filter((s) => s.startsWith('CREATE TEMP TABLE'))).toHaveLength(1);
+      expect(columnsOf(scanned)).toEqual(columnsOf(copied));
+      expect(scanned.numRows).toBe(4000);
+      await connection.run('DROP TABLE cats');
+    });
+  });
+
   test('strings of every length around the 12-byte inline limit, one- to four-byte characters', async () => {
     await withDb((connection) =>
       expectSameAsParquet(

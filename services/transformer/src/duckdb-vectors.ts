@@ -17,9 +17,9 @@
  * A string longer than 12 bytes costs one native call (`get_data_from_pointer`, ~0.8 us with its garbage:
  * 5-6 s per million rows of retail data). Text columns with few distinct values avoid it: they are read as
  * DuckDB ENUMs (fixed-width dictionary codes) and expanded here into the same Utf8 column, each distinct
- * value crossing the native boundary once. The query is then materialised once in a temporary table,
- * scanned for an approximate distinct count of every text column, then for the distinct values of the
- * chosen ones, then read. Reading text in
+ * value crossing the native boundary once. The query is then materialised once in a temporary table
+ * (unless it is a plain scan), its first rows scanned for an approximate distinct count of every text
+ * column, the whole for the distinct values of the chosen ones, then read. Reading text in
  * 12-character `substring` pieces (all inline) was measured too and dropped: it costs DuckDB more than it
  * saves (bench/RESULTS.md).
  *
@@ -95,11 +95,17 @@ export interface VectorsToArrowOptions {
   dictionaryText?: boolean;
   /** A text column is read as an ENUM when (approximate) distinct values * minRepeats <= rows. */
   minRepeats?: number;
+  /**
+   * The query is a filter over stored tables, cheaper to run once per pass than to store: the ENUM
+   * passes then read it directly instead of a temporary copy.
+   */
+  scanOnly?: boolean;
 }
 
 const DEFAULT_BATCH_ROWS = 128 * 1024;
 const DEFAULT_MIN_REPEATS = 8;
 const MAX_ENUM_VALUES = 65_535;
+const ENUM_SAMPLE_ROWS = 131_072;
 const STRING_STRUCT_BYTES = 16;
 const STRING_INLINE_BYTES = 12;
 
@@ -216,12 +222,8 @@ const POPCOUNT = Uint8Array.from({ length: 256 }, (_, i) => {
 const isValid = (validity: Uint8Array | null, row: number): boolean =>
   validity === null || ((validity[row >> 3]! >> (row & 7)) & 1) === 1;
 
-const readLength = (data: Uint8Array, structAt: number): number =>
-  (data[structAt]! |
-    (data[structAt + 1]! << 8) |
-    (data[structAt + 2]! << 16) |
-    (data[structAt + 3]! << 24)) >>>
-  0;
+const readUint32 = (data: Uint8Array, at: number): number =>
+  (data[at]! | (data[at + 1]! << 8) | (data[at + 2]! << 16) | (data[at + 3]! << 24)) >>> 0;
 
 /** The rows of one column of the record batch being built. */
 class ColumnBuilder {
@@ -280,13 +282,49 @@ class ColumnBuilder {
     this.length += rows;
   }
 
-  /** Text: only a valid row's struct is read (the struct of a NULL row is garbage). */
+  /**
+   * Text: only a valid row's struct is read (the struct of a NULL row is garbage). Long strings whose
+   * bytes follow each other in DuckDB's string heap (almost all of them: measured 99.8% on retail data)
+   * are copied as one run with one native call; every byte of a run belongs to one of its strings.
+   */
   private appendText(data: Uint8Array, validity: Uint8Array | null, rows: number): void {
     const offsets = this.offsets!;
+    let runStruct = -1; // struct offset of the run's first string
+    let runOut = 0; // where the run's bytes go in `values`
+    let runEnd = 0; // address just past the run's last string
+    const flush = (): void => {
+      if (runStruct < 0) return;
+      const size = this.bytes - runOut;
+      const bytes = bindings.get_data_from_pointer(
+        data.buffer as ArrayBuffer,
+        data.byteOffset + runStruct + 8,
+        size,
+      );
+      this.values.set(bytes, runOut);
+      runStruct = -1;
+    };
     for (let row = 0; row < rows; row++) {
-      if (isValid(validity, row)) this.appendString(data, row * STRING_STRUCT_BYTES);
+      if (isValid(validity, row)) {
+        const structAt = row * STRING_STRUCT_BYTES;
+        const size = readUint32(data, structAt);
+        if (size <= STRING_INLINE_BYTES) {
+          flush();
+          this.appendInline(data, structAt, size);
+        } else {
+          const address = readUint32(data, structAt + 8) + readUint32(data, structAt + 12) * 2 ** 32;
+          if (runStruct >= 0 && address !== runEnd) flush();
+          if (runStruct < 0) {
+            runStruct = structAt;
+            runOut = this.bytes;
+          }
+          if (this.bytes + size > this.values.length) this.grow(size);
+          this.bytes += size;
+          runEnd = address + size;
+        }
+      }
       offsets[this.length + row + 1] = this.bytes;
     }
+    flush();
   }
 
   /** ENUM codes -> the dictionary's bytes; a NULL row's code is garbage and is not read. */
@@ -318,20 +356,12 @@ class ColumnBuilder {
     }
   }
 
-  private appendString(data: Uint8Array, structAt: number): void {
-    const size = readLength(data, structAt);
+  private appendInline(data: Uint8Array, structAt: number, size: number): void {
     if (this.bytes + size > this.values.length) this.grow(size);
     const values = this.values;
     const at = this.bytes;
-    if (size <= STRING_INLINE_BYTES) {
-      const from = structAt + 4;
-      for (let i = 0; i < size; i++) values[at + i] = data[from + i]!;
-    } else {
-      values.set(
-        bindings.get_data_from_pointer(data.buffer as ArrayBuffer, data.byteOffset + structAt + 8, size),
-        at,
-      );
-    }
+    const from = structAt + 4;
+    for (let i = 0; i < size; i++) values[at + i] = data[from + i]!;
     this.bytes = at + size;
   }
 
@@ -371,65 +401,100 @@ class ColumnBuilder {
   }
 }
 
-/** Streams `result` into record batches of about `batchRows` rows. */
-async function readBatches(
+/** Streams `result` as record batches of about `batchRows` rows. */
+async function* readBatches(
   result: DuckDBResult,
   schema: Schema,
   specs: ColumnSpec[],
   batchRows: number,
-): Promise<RecordBatch[]> {
-  const batches: RecordBatch[] = [];
+): AsyncGenerator<RecordBatch> {
   const capacity = batchRows + 2048 * 2;
   const newBuilders = () => specs.map((spec, i) => new ColumnBuilder(spec, i, capacity));
   let builders = newBuilders();
   let rows = 0;
-  const flush = (): void => {
-    if (rows === 0) return;
+  const finish = (): RecordBatch => {
     const children = builders.map((b) => b.finish());
     const data = makeData({ type: new Struct(schema.fields), length: rows, nullCount: 0, children });
-    batches.push(new RecordBatch(schema, data));
     builders = newBuilders();
     rows = 0;
+    return new RecordBatch(schema, data);
   };
+  // DuckDB produces the next chunk (on its own thread) while this one is copied; every fetch returns a
+  // chunk of its own, and `chunk` stays referenced until its vectors have been copied.
+  let next = result.fetchChunk();
   for (;;) {
-    // `chunk` stays referenced until its vectors have been copied.
-    const chunk = await result.fetchChunk();
-    if (chunk === null) break;
+    const chunk = await next;
+    if (chunk === null || chunk.rowCount === 0) break;
+    next = result.fetchChunk();
+    next.catch(() => {}); // awaited on the next turn; a copy error below must not leave it unhandled
     const count = chunk.rowCount;
-    if (count === 0) break;
-    if (rows + count > capacity) flush();
+    if (rows + count > capacity) yield finish();
     for (const builder of builders) builder.append(chunk.chunk, count);
     rows += count;
-    if (rows >= batchRows) flush();
+    if (rows >= batchRows) yield finish();
   }
-  flush();
-  return batches;
+  if (rows > 0) yield finish();
+}
+
+/** A query's schema and its rows as record batches, produced as they are read. */
+export interface ArrowBatches {
+  schema: Schema;
+  /** Read it to the end (or `return()` it): that drops what the query created. */
+  batches: AsyncGenerator<RecordBatch>;
 }
 
 /**
- * Runs `sql` and returns its rows as an Arrow table, converting vector memory directly (no Parquet).
- * Throws `UnsupportedColumnTypeError` before reading any row when a column has a type not listed above.
+ * Runs `sql` and streams its rows as Arrow record batches, converting vector memory directly (no
+ * Parquet): one batch is held at a time. Throws `UnsupportedColumnTypeError` before reading any row when a
+ * column has a type not listed above.
  */
-export async function queryToArrowByVectors(
+export async function queryToArrowBatches(
   connection: DuckDBConnection,
   sql: string,
   options: VectorsToArrowOptions = {},
-): Promise<Table> {
+): Promise<ArrowBatches> {
   const batchRows = options.batchRows ?? DEFAULT_BATCH_ROWS;
   const { sql: finalSql, cleanup } =
     (options.dictionaryText ?? true)
-      ? await withEnumText(connection, sql, options.minRepeats ?? DEFAULT_MIN_REPEATS)
+      ? await withEnumText(
+          connection,
+          sql,
+          options.minRepeats ?? DEFAULT_MIN_REPEATS,
+          options.scanOnly ?? false,
+        )
       : { sql, cleanup: [] };
+  const dropCreated = async () => {
+    for (const statement of cleanup) await connection.run(statement);
+  };
   try {
     const result = await connection.stream(finalSql);
     const names = result.columnNames();
     const specs = result.columnTypes().map((type, i) => columnSpec(names[i]!, type));
     const schema = new Schema(specs.map((s) => new Field(s.name, s.arrow, true)));
-    const batches = await readBatches(result, schema, specs, batchRows);
-    return batches.length === 0 ? new Table(schema) : new Table(schema, batches);
-  } finally {
-    for (const statement of cleanup) await connection.run(statement);
+    async function* batches(): AsyncGenerator<RecordBatch> {
+      try {
+        yield* readBatches(result, schema, specs, batchRows);
+      } finally {
+        await dropCreated();
+      }
+    }
+    return { schema, batches: batches() };
+  } catch (error) {
+    await dropCreated();
+    throw error;
   }
+}
+
+/** `queryToArrowBatches` collected into one table. */
+export async function queryToArrowByVectors(
+  connection: DuckDBConnection,
+  sql: string,
+  options: VectorsToArrowOptions = {},
+): Promise<Table> {
+  const { schema, batches } = await queryToArrowBatches(connection, sql, options);
+  const collected: RecordBatch[] = [];
+  for await (const batch of batches) collected.push(batch);
+  return collected.length === 0 ? new Table(schema) : new Table(schema, collected);
 }
 
 let tempCounter = 0;
@@ -442,6 +507,7 @@ async function withEnumText(
   connection: DuckDBConnection,
   sql: string,
   minRepeats: number,
+  scanOnly: boolean,
 ): Promise<{ sql: string; cleanup: string[] }> {
   const described = await connection.runAndReadAll(`SELECT * FROM (${sql}) LIMIT 0`);
   const names = described.columnNames();
@@ -449,15 +515,20 @@ async function withEnumText(
   const text = names.filter((_, i) => types[i]!.typeId === DuckDBTypeId.VARCHAR);
   // Columns are addressed by name below: a result with a repeated name is read as it is.
   if (text.length === 0 || new Set(names).size !== names.length) return { sql, cleanup: [] };
-  // The query runs once, into a temporary table (insertion order kept), and the passes below scan it.
+  // Unless it is a plain scan, the query runs once, into a temporary table (insertion order kept), and the
+  // passes below scan that.
   const id = `__arrow_${process.pid}_${++tempCounter}`;
-  const source = quoteIdentifier(id);
-  await connection.run(`CREATE TEMP TABLE ${source} AS ${sql}`);
-  const cleanup = [`DROP TABLE IF EXISTS ${source}`];
+  const source = scanOnly ? `(${sql})` : quoteIdentifier(id);
+  const cleanup: string[] = [];
+  if (!scanOnly) {
+    await connection.run(`CREATE TEMP TABLE ${source} AS ${sql}`);
+    cleanup.push(`DROP TABLE IF EXISTS ${source}`);
+  }
   const c = (name: string) => quoteIdentifier(name);
+  // Which columns repeat enough is judged on the first rows; the distinct lists below are exact.
   const [counts = []] = (
     await connection.runAndReadAll(
-      `SELECT count(*)::BIGINT, ${text.map((n) => `approx_count_distinct(${c(n)})::BIGINT`).join(', ')} FROM ${source}`,
+      `SELECT count(*)::BIGINT, ${text.map((n) => `approx_count_distinct(${c(n)})::BIGINT`).join(', ')} FROM (SELECT * FROM ${source} LIMIT ${ENUM_SAMPLE_ROWS})`,
     )
   ).getRows();
   const rows = Number(counts[0] ?? 0);

@@ -204,25 +204,54 @@ const count = (name: string, condition: string): string => `count(*) FILTER (WHE
 const ANY_DATE_SHAPE = '[0-9]{1,4}[-/.][0-9]{1,2}[-/.][0-9]{1,4}';
 
 /** Regular expressions guard the casts: RE2 rejects text faster than a failing TRY_CAST or strptime. */
-function baseAggregates(v: string, i: number): string[] {
-  return [
-    count(`s${i}_values`, `${v} <> ''`),
-    count(`s${i}_tokens`, `lower(${v}) IN (${inList(MISSING_TOKENS)})`),
-    count(`s${i}_integers`, `${guardedCast(v, INTEGER_PATTERN, 'BIGINT')} IS NOT NULL`),
-    count(`s${i}_zeros`, `regexp_matches(${v}, ${quoteLiteral(LEADING_ZERO_PATTERN)})`),
-    count(`s${i}_numbers`, `${guardedCast(v, NUMBER_PATTERN, 'DOUBLE')} IS NOT NULL`),
-    count(`s${i}_dateish`, `regexp_full_match(${v}, ${quoteLiteral(ANY_DATE_SHAPE)})`),
-    count(`s${i}_timestamps`, `${guardedCast(v, TIMESTAMP_PATTERN, 'TIMESTAMP')} IS NOT NULL`),
-    count(`s${i}_booleans`, `lower(${v}) IN (${inList([...TRUE_TOKENS, ...FALSE_TOKENS])})`),
-    count(
-      `s${i}_grouped`,
-      `${v} LIKE '%,%' AND regexp_full_match(${v}, ${quoteLiteral(GROUPED_NUMBER_PATTERN)})`,
-    ),
-    count(
-      `s${i}_grouped_ints`,
-      `${v} LIKE '%,%' AND regexp_full_match(${v}, ${quoteLiteral(GROUPED_INTEGER_PATTERN)})`,
-    ),
-  ];
+const CHECKS = {
+  values: (v: string) => `${v} <> ''`,
+  tokens: (v: string) => `lower(${v}) IN (${inList(MISSING_TOKENS)})`,
+  integers: (v: string) => `${guardedCast(v, INTEGER_PATTERN, 'BIGINT')} IS NOT NULL`,
+  zeros: (v: string) => `regexp_matches(${v}, ${quoteLiteral(LEADING_ZERO_PATTERN)})`,
+  numbers: (v: string) => `${guardedCast(v, NUMBER_PATTERN, 'DOUBLE')} IS NOT NULL`,
+  dateish: (v: string) => `regexp_full_match(${v}, ${quoteLiteral(ANY_DATE_SHAPE)})`,
+  timestamps: (v: string) => `${guardedCast(v, TIMESTAMP_PATTERN, 'TIMESTAMP')} IS NOT NULL`,
+  booleans: (v: string) => `lower(${v}) IN (${inList([...TRUE_TOKENS, ...FALSE_TOKENS])})`,
+  grouped: (v: string) =>
+    `${v} LIKE '%,%' AND regexp_full_match(${v}, ${quoteLiteral(GROUPED_NUMBER_PATTERN)})`,
+  groupedInts: (v: string) =>
+    `${v} LIKE '%,%' AND regexp_full_match(${v}, ${quoteLiteral(GROUPED_INTEGER_PATTERN)})`,
+};
+type Check = keyof typeof CHECKS;
+const ALL_CHECKS = Object.keys(CHECKS) as Check[];
+const NUMERIC_CHECKS: Check[] = ['integers', 'zeros', 'numbers', 'grouped', 'groupedInts'];
+
+/** The temporary table of trimmed sample values (`v0..vN`) that inference leaves for the candidate keys. */
+export const INFER_SAMPLE = 'infer_sample';
+
+/** Rows of the first pass, which rules out the types a column cannot have (see `neededChecks`). */
+const PREFIX_ROWS = 5_000;
+
+function countChecks(columns: ReadonlyArray<{ i: number; checks: readonly Check[] }>): string {
+  const parts = columns.flatMap(({ i, checks }) =>
+    checks.map((check) => `count(*) FILTER (WHERE ${CHECKS[check](`v${i}`)}) AS s${i}_${check}`),
+  );
+  return parts.length === 0 ? '0 AS none' : parts.join(',\n');
+}
+
+/**
+ * The checks the full sample still needs for a column, given the counts over its first rows. A family
+ * of checks is left out when not one of the prefix's values matched it and the prefix alone holds more
+ * values than the threshold lets fail over the whole sample: the type is then impossible, so the
+ * choice is the same as with every count, and a text column skips every regular expression. The
+ * counts left out are reported as 0.
+ */
+function neededChecks(prefix: Record<string, unknown>, i: number, sampleRows: number): Check[] {
+  const n = (check: Check) => toCount(prefix[`s${i}_${check}`]);
+  const candidates = n('values') - n('tokens');
+  const decided = candidates > (1 - TYPE_THRESHOLD) * sampleRows;
+  const impossible = (checks: Check[]) => decided && checks.every((check) => n(check) === 0);
+  return ALL_CHECKS.filter((check) => {
+    if (NUMERIC_CHECKS.includes(check)) return !impossible(['integers', 'numbers', 'grouped']);
+    if (check === 'dateish' || check === 'timestamps') return !impossible([check]);
+    return true;
+  });
 }
 
 function dateAggregates(v: string, i: number): string[] {
@@ -230,23 +259,32 @@ function dateAggregates(v: string, i: number): string[] {
 }
 
 /**
- * Plans the columns of `relation` (a table or view with raw VARCHAR columns `rawColumns`, in file order)
- * from its first `sampleRows` rows.
+ * Plans the columns of `table` (raw VARCHAR columns `rawColumns`, stored in file order) from its first
+ * `sampleRows` rows, whose trimmed values stay in the temporary table `INFER_SAMPLE`. The rows are picked
+ * by `rowid`, which DuckDB can skip to; a LIMIT would scan more of the table.
  */
 export async function inferColumnPlans(
   connection: DuckDBConnection,
-  relation: string,
+  table: string,
   rawColumns: readonly string[],
   headers: readonly string[],
   names: readonly string[],
   sampleRows = DEFAULT_SAMPLE_ROWS,
 ): Promise<{ plans: ColumnPlan[]; stats: ColumnStats[] }> {
   const values = rawColumns.map((c, i) => `${trimmed(quoteIdentifier(c))} AS v${i}`);
-  const sample = `SELECT ${values.join(', ')} FROM ${relation} LIMIT ${sampleRows}`;
-  const [base = {}] = await queryRows(
-    connection,
-    `SELECT ${rawColumns.flatMap((_, i) => baseAggregates(`v${i}`, i)).join(',\n')} FROM (${sample})`,
+  await connection.run(
+    `CREATE OR REPLACE TEMP TABLE ${INFER_SAMPLE} AS SELECT ${values.join(', ')} FROM ${table} WHERE rowid < ${sampleRows}`,
   );
+  const all = rawColumns.map((_, i) => ({ i, checks: ALL_CHECKS }));
+  let needed = all;
+  if (sampleRows > PREFIX_ROWS) {
+    const [prefix = {}] = await queryRows(
+      connection,
+      `SELECT ${countChecks(all)} FROM ${INFER_SAMPLE} WHERE rowid < ${PREFIX_ROWS}`,
+    );
+    needed = all.map(({ i }) => ({ i, checks: neededChecks(prefix, i, sampleRows) }));
+  }
+  const [base = {}] = await queryRows(connection, `SELECT ${countChecks(needed)} FROM ${INFER_SAMPLE}`);
   // Second pass, over the same sample, only for columns that look like dates often enough.
   const dateish = rawColumns.flatMap((_, i) => {
     const candidates = toCount(base[`s${i}_values`]) - toCount(base[`s${i}_tokens`]);
@@ -257,7 +295,7 @@ export async function inferColumnPlans(
       ? [{}]
       : await queryRows(
           connection,
-          `SELECT ${dateish.flatMap((i) => dateAggregates(`v${i}`, i)).join(',\n')} FROM (${sample})`,
+          `SELECT ${dateish.flatMap((i) => dateAggregates(`v${i}`, i)).join(',\n')} FROM ${INFER_SAMPLE}`,
         );
   const stats = rawColumns.map(
     (_, i): ColumnStats => ({
@@ -270,7 +308,7 @@ export async function inferColumnPlans(
       timestamps: toCount(base[`s${i}_timestamps`]),
       booleans: toCount(base[`s${i}_booleans`]),
       grouped: toCount(base[`s${i}_grouped`]),
-      groupedIntegers: toCount(base[`s${i}_grouped_ints`]),
+      groupedIntegers: toCount(base[`s${i}_groupedInts`]),
     }),
   );
   const plans = stats.map((s, i) => ({ source: headers[i] ?? '', name: names[i]!, ...chooseType(s) }));

@@ -13,7 +13,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { writeArrowTable, writeArrowTableStream } from '@etl/common/arrow';
+import { writeArrowBatchesStream, writeArrowTable, writeArrowTableStream } from '@etl/common/arrow';
 import {
   type ExtractResponse,
   extractResponseSchema,
@@ -41,22 +41,29 @@ import {
   stagedKey,
 } from '@etl/common/storage';
 import { quoteLiteral } from '@etl/common/warehouse';
-import type { Table } from 'apache-arrow';
 import type { z } from 'zod';
 import { applyProfile, type ProfiledColumns } from './apply-profile';
+import { BatchCounts } from './batch-counts';
 import {
   createDuplicatesTableSql,
   createQuarantineTableSql,
   createTypedTableSql,
   invalidCountsSql,
+  markDuplicatesSql,
   stagedQuerySql,
 } from './clean-sql';
 import { normalizeColumnNames } from './column-names';
 import { defaultProfilesDir } from './config';
 import { type DuckDbSettings, queryRows, toCount, withDuckDb } from './duckdb-session';
-import { queryToArrow } from './duckdb-to-arrow';
+import { queryToArrow, queryToArrowStream } from './duckdb-to-arrow';
 import { checkFeatureTables, featureTables } from './features';
-import { type ColumnPlan, DEFAULT_SAMPLE_ROWS, inferColumnPlans, TYPE_THRESHOLD } from './infer-types';
+import {
+  type ColumnPlan,
+  DEFAULT_SAMPLE_ROWS,
+  INFER_SAMPLE,
+  inferColumnPlans,
+  TYPE_THRESHOLD,
+} from './infer-types';
 import { type ParseDialect, type ParsedCsvFile, parseCsvFiles, rawColumn } from './parse-csv';
 import { type PreparedFile, prepareCsvFile } from './prepare-file';
 import { type LoadedProfile, loadProfile, mlOptions } from './profile';
@@ -250,7 +257,7 @@ export async function transform(input: TransformInput, deps: TransformDeps): Pro
       const ml = profile && mlOptions(profile);
       if (ml && profiled) checkFeatureTables(table, ml, profiled.roles, plans, loaded!.file);
       // Without a profile: candidate keys for the report (a profile states its own).
-      const candidateKeys = profile ? undefined : await findCandidateKeys(connection, plans, sampleRows);
+      const candidateKeys = profile ? undefined : await findCandidateKeys(connection, plans);
       timings.infer = clock.lap();
 
       // 4. Clean, quarantine, dedupe.
@@ -276,35 +283,42 @@ export async function transform(input: TransformInput, deps: TransformDeps): Pro
         await connection.run(createQuarantineTableSql(plans));
         const [dupCount] = await queryRows(connection, 'SELECT count(*) AS n FROM duplicates');
         rowsDuplicate = toCount(dupCount?.['n']);
+        if (rowsDuplicate > 0) await connection.run(markDuplicatesSql());
       }
       timings.clean = clock.lap();
 
       // 5. Outputs.
-      const staged = await queryToArrow(
-        connection,
-        refined ? 'SELECT * FROM staged_rows' : stagedQuerySql(plans, rowsDuplicate > 0),
-        path.join(scratch, 'staged.parquet'),
-      );
+      await connection.run(`DROP TABLE IF EXISTS ${INFER_SAMPLE}`);
+      const stagedSql = refined ? 'SELECT * FROM staged_rows' : stagedQuerySql(plans);
       const quarantine = await queryToArrow(
         connection,
         'SELECT line, raw, reason, message, file FROM quarantine',
         path.join(scratch, 'quarantine.parquet'),
       );
-      const rowsOut = staged.numRows;
+      const [out] = await queryRows(connection, `SELECT count(*) AS n FROM (${stagedSql})`);
+      const rowsOut = toCount(out?.['n']);
       const rowsQuarantined = quarantine.numRows;
       const counts = { rowsIn, rowsOut, rowsQuarantined, rowsDuplicate };
-      if (rowsIn !== rowsOut + rowsQuarantined + rowsDuplicate) {
-        throw new PipelineError(
+      const accountingFailed = (written: number) =>
+        new PipelineError(
           'ROW_ACCOUNTING_FAILED',
           500,
           false,
-          `row accounting failed for run ${runId}, table ${table}: ${rowsIn} rows in, but ${rowsOut} out + ${rowsQuarantined} quarantined + ${rowsDuplicate} duplicates = ${rowsOut + rowsQuarantined + rowsDuplicate}`,
-          { runId, details: counts },
+          `row accounting failed for run ${runId}, table ${table}: ${rowsIn} rows in, but ${written} out + ${rowsQuarantined} quarantined + ${rowsDuplicate} duplicates = ${written + rowsQuarantined + rowsDuplicate}`,
+          { runId, details: { ...counts, rowsOut: written } },
         );
-      }
-      await deps.store.put(keys.staged, writeArrowTableStream(staged), {
-        contentType: 'application/vnd.apache.arrow.file',
+      if (rowsIn !== rowsOut + rowsQuarantined + rowsDuplicate) throw accountingFailed(rowsOut);
+      const staged = await queryToArrowStream(connection, stagedSql, path.join(scratch, 'staged.parquet'), {
+        scanOnly: true,
       });
+      const stagedCounts = new BatchCounts(staged.schema);
+      await deps.store.put(
+        keys.staged,
+        writeArrowBatchesStream(staged.schema, stagedCounts.count(staged.batches)),
+        { contentType: 'application/vnd.apache.arrow.file' },
+      );
+      // No report or manifest names the file until this holds: a mismatch leaves nothing a loader reads.
+      if (stagedCounts.rows !== rowsOut) throw accountingFailed(stagedCounts.rows);
       await deps.store.put(keys.quarantine, writeArrowTableStream(quarantine), {
         contentType: 'application/vnd.apache.arrow.file',
       });
@@ -379,7 +393,7 @@ export async function transform(input: TransformInput, deps: TransformDeps): Pro
           : null,
         dialect: dialectReport(dialect),
         files: fileReports(csvFiles, prepared, parsed),
-        columns: await columnReports(connection, plans, staged, profiled),
+        columns: await columnReports(connection, plans, stagedCounts, profiled),
         reasons: await reasonCounts(connection),
         duplicates: {
           count: refined ? refined.exactDuplicates : rowsDuplicate,
@@ -565,17 +579,10 @@ function fileReports(
 async function columnReports(
   connection: DuckDBConnection,
   plans: readonly ColumnPlan[],
-  staged: Table,
+  staged: BatchCounts,
   profiled: ProfiledColumns | undefined,
 ): Promise<ColumnReport[]> {
   const [invalid = {}] = await queryRows(connection, invalidCountsSql(plans));
-  const countTrue = (name: string): number => {
-    const column = staged.getChild(name);
-    if (!column) return 0;
-    let n = 0;
-    for (const v of column) if (v === true) n++;
-    return n;
-  };
   return plans.map((plan, i) => {
     const column = profiled?.columns[i];
     return {
@@ -587,10 +594,10 @@ async function columnReports(
       ...(plan.candidates ? { candidates: plan.candidates } : {}),
       missingTokens: plan.missingTokens,
       ...(plan.thousands ? { thousands: plan.thousands } : {}),
-      nulls: staged.getChildAt(i)?.nullCount ?? 0,
+      nulls: staged.nulls[i] ?? 0,
       invalid: toCount(invalid[`n${i}`]),
-      ...(typeof column?.missing === 'object' ? { imputed: countTrue(`${plan.name}_imputed`) } : {}),
-      ...(column?.outliers ? { outliers: countTrue(`${plan.name}_outlier`) } : {}),
+      ...(typeof column?.missing === 'object' ? { imputed: staged.trueCount(`${plan.name}_imputed`) } : {}),
+      ...(column?.outliers ? { outliers: staged.trueCount(`${plan.name}_outlier`) } : {}),
     };
   });
 }
