@@ -21,7 +21,7 @@ import {
   TRUE_TOKENS,
   trimmed,
 } from './infer-types';
-import { rawColumn } from './parse-csv';
+import { type NumberedRows, rawColumn } from './parse-csv';
 
 const value = (i: number): string => `v${i}`;
 const flag = (i: number): string => `b${i}`;
@@ -126,22 +126,41 @@ function anyFlag(plans: readonly ColumnPlan[]): string {
   return flags.length === 0 ? 'false' : flags.join(' OR ');
 }
 
+export interface TypedRowsOptions {
+  /** Keep every row's raw text in `__raw` (a profile's rules can reject any row), not only failed rows'. */
+  rawTextOfAll: boolean;
+  /** Columns read through their NFKC value map `nfkc_<i>` (see refine.ts `createNfkcMaps`). */
+  nfkc: readonly number[];
+}
+
 /**
- * `typed`: one row per parsed record with `__rowid`, `__line`, `__file`, the typed values `v<i>`, the
- * flags `b<i>` of typed columns, `__bad` (any flag set) and `__dup` (false until `markDuplicatesSql`),
- * stored in file order. `sourceOrdered` says whether `source` already yields file order (the ASOF join
- * that numbers lines around rejected records does not, so then the rows are sorted).
+ * The typing query over one file's `read_csv` relation (`relation`, text columns c0..cN): per row
+ * `__file`, the typed values `v<i>`, the flags `b<i>` of typed columns, `__bad` (any flag set), `__dup`
+ * (false until `markDuplicatesSql`), and what the quarantine needs: `__raw` (the fields re-assembled as a
+ * CSV line; for failed rows only unless `rawTextOfAll`), `__reason` and `__message` (failed rows). Rows
+ * come out in file order, so the table they are inserted into is numbered by its rowid (`numberRows`).
  */
-export function createTypedTableSql(
+export function typedRowsSql(
   plans: readonly ColumnPlan[],
-  sourceOrdered: boolean,
-  source = 'numbered',
+  relation: string,
+  fileIndex: number,
+  options: TypedRowsOptions,
 ): string {
-  const keys = '__rowid, __line, __file';
-  const level1 = plans.map(
-    (plan, i) =>
-      `NULLIF(${trimmed(normalizeTextSql(plan, quoteIdentifier(rawColumn(i))))}, '') AS ${text(i)}`,
-  );
+  const raw = plans.map((_, i) => quoteIdentifier(rawColumn(i)));
+  const nfkc = new Set(options.nfkc);
+  // An NFKC column is cleaned from its mapped value `n<i>`; the map's join does not keep the order, so
+  // the rows are numbered before it and sorted after.
+  const source =
+    nfkc.size === 0
+      ? relation
+      : `(SELECT r.*, ${options.nfkc.map((i) => `coalesce(m${i}.target, r.${raw[i]}) AS n${i}`).join(', ')}
+   FROM (SELECT *, row_number() OVER () AS __order FROM ${relation}) r
+   ${options.nfkc.map((i) => `LEFT JOIN nfkc_${i} m${i} ON m${i}.source = r.${raw[i]}`).join(' ')})`;
+  const keys = [...raw, ...(nfkc.size ? ['__order'] : [])].join(', ');
+  const level1 = plans.map((plan, i) => {
+    const input = nfkc.has(i) ? `n${i}` : raw[i]!;
+    return `NULLIF(${trimmed(normalizeTextSql(plan, input))}, '') AS ${text(i)}`;
+  });
   const level2 = plans.map((plan, i) => {
     const tokens = missingTokensOf(plan);
     return tokens.length > 0
@@ -160,12 +179,37 @@ export function createTypedTableSql(
         : `${value(i)} IS NULL`;
     return [value(i), `(${text(i)} IS NOT NULL AND ${failed}) AS ${flag(i)}`];
   });
-  return `CREATE TABLE typed AS
-SELECT *, ${anyFlag(plans)} AS __bad, false AS __dup FROM (
-  SELECT ${keys}, ${level4.join(', ')} FROM (
-    SELECT ${keys}, ${level3.join(', ')} FROM (
-      SELECT ${keys}, ${level2.join(', ')} FROM (
-        SELECT ${keys}, ${level1.join(', ')} FROM ${source}))))${sourceOrdered ? '' : '\nORDER BY __rowid'}`;
+  const outputs = plans.flatMap((plan, i) => (isTyped(plan) ? [value(i), flag(i)] : [value(i)]));
+  const rawText = raw.map(csvField).join(` || ',' || `);
+  return `SELECT ${fileIndex}::INTEGER AS __file, ${outputs.join(', ')}, __bad, false AS __dup,
+  ${options.rawTextOfAll ? rawText : `CASE WHEN __bad THEN ${rawText} END`} AS __raw,
+  CASE WHEN __bad THEN ${failureReason(plans)} END AS __reason,
+  CASE WHEN __bad THEN ${failureMessage(plans)} END AS __message
+FROM (
+  SELECT *, ${anyFlag(plans)} AS __bad FROM (
+    SELECT ${keys}, ${level4.join(', ')} FROM (
+      SELECT ${keys}, ${level3.join(', ')} FROM (
+        SELECT ${keys}, ${level2.join(', ')} FROM (
+          SELECT ${keys}, ${level1.join(', ')} FROM ${source})))))${nfkc.size ? '\nORDER BY __order' : ''}`;
+}
+
+/** `invalid_<type>` of the first failing column. */
+function failureReason(plans: readonly ColumnPlan[]): string {
+  const typed = plans.flatMap((plan, i) => (isTyped(plan) ? [{ plan, i }] : []));
+  if (typed.length === 0) return 'NULL';
+  return `CASE ${typed.map(({ plan, i }) => `WHEN ${flag(i)} THEN ${quoteLiteral(invalidReason(plan.type, plan))}`).join(' ')} END`;
+}
+
+/** Every failing column with its trimmed raw value, e.g. `column sales: "abc" is not a number`. */
+function failureMessage(plans: readonly ColumnPlan[]): string {
+  const typed = plans.flatMap((plan, i) => (isTyped(plan) ? [{ plan, i }] : []));
+  if (typed.length === 0) return 'NULL';
+  return `concat_ws('; ', ${typed
+    .map(
+      ({ plan, i }) =>
+        `CASE WHEN ${flag(i)} THEN ${quoteLiteral(`column ${plan.name}: `)} || CAST(to_json(${trimmed(quoteIdentifier(rawColumn(i)))}) AS VARCHAR) || ${quoteLiteral(` ${invalidDescription(plan)}`)} END`,
+    )
+    .join(', ')})`;
 }
 
 /**
@@ -176,7 +220,7 @@ SELECT *, ${anyFlag(plans)} AS __bad, false AS __dup FROM (
 export function createDuplicatesTableSql(plans: readonly ColumnPlan[], where = 'NOT __bad'): string {
   const values = plans.map((_, i) => value(i)).join(', ');
   return `CREATE TABLE duplicates AS
-WITH clean AS (SELECT __rowid, __line, __file, ${values}, hash(${values}) AS __hash FROM typed WHERE ${where}),
+WITH clean AS NOT MATERIALIZED (SELECT __rowid, __line, __file, ${values}, hash(${values}) AS __hash FROM typed WHERE ${where}),
 repeated AS (SELECT __hash FROM clean GROUP BY __hash HAVING count(*) > 1)
 SELECT __rowid, __line, __file, __kept_line, __kept_file FROM (
   SELECT __rowid, __line, __file,
@@ -190,8 +234,8 @@ WHERE __n > 1`;
  * Sets `__dup` on the rows of `duplicates`: an update of a few rows in place, so the staged rows stay a
  * filter over `typed` in its stored (file) order, with no join or sort.
  */
-export const markDuplicatesSql = (): string =>
-  'UPDATE typed SET __dup = true WHERE __rowid IN (SELECT __rowid FROM duplicates)';
+export const markDuplicatesSql = (rows: NumberedRows): string =>
+  `UPDATE ${rows.table} SET __dup = true WHERE ${rows.rowid} IN (SELECT __rowid FROM duplicates)`;
 
 /** The staged rows with their final names, in file order (`typed` is stored in file order). */
 export function stagedQuerySql(plans: readonly ColumnPlan[]): string {
@@ -200,44 +244,28 @@ export function stagedQuerySql(plans: readonly ColumnPlan[]): string {
 }
 
 /** A raw field as it would appear in a CSV line (RFC 4180 quoting when needed; NULL as empty). */
-function csvField(column: string): string {
-  const c = `r.${quoteIdentifier(column)}`;
+function csvField(c: string): string {
   return `CASE WHEN ${c} IS NULL THEN '' WHEN regexp_matches(${c}, '[",\\r\\n]') THEN '"' || replace(${c}, '"', '""') || '"' ELSE ${c} END`;
 }
 
 /**
  * `quarantine`: rows that failed a cast (reason `invalid_<type>` of the first failing column, message
  * naming every failing column and value; `raw` re-assembled from the fields, quoted as CSV), the rows of
- * `extraRejects` (profile rules: a table of `__rowid, __line, __file, reason, message`) and records
- * DuckDB could not parse (reason `unparseable_line`, `raw` the original text). `file` joins `files`.
+ * `extraRejects` (profile rules: a table of `__rowid, __line, __file, reason, message`, whose raw text
+ * `typed` keeps) and records DuckDB could not parse (reason `unparseable_line`, `raw` the original text).
+ * `file` joins `files`.
  */
-export function createQuarantineTableSql(plans: readonly ColumnPlan[], extraRejects?: string): string {
-  const typed = plans.flatMap((plan, i) => (isTyped(plan) ? [{ plan, i }] : []));
-  const reason =
-    typed.length === 0
-      ? 'NULL'
-      : `CASE ${typed.map(({ plan, i }) => `WHEN t.${flag(i)} THEN ${quoteLiteral(invalidReason(plan.type, plan))}`).join(' ')} END`;
-  const message =
-    typed.length === 0
-      ? 'NULL'
-      : `concat_ws('; ', ${typed
-          .map(
-            ({ plan, i }) =>
-              `CASE WHEN t.${flag(i)} THEN ${quoteLiteral(`column ${plan.name}: `)} || CAST(to_json(${trimmed(`r.${quoteIdentifier(rawColumn(i))}`)}) AS VARCHAR) || ${quoteLiteral(` ${invalidDescription(plan)}`)} END`,
-          )
-          .join(', ')})`;
-  const rawText = plans.map((_, i) => csvField(rawColumn(i))).join(` || ',' || `);
+export function createQuarantineTableSql(extraRejects?: string): string {
   return `CREATE TABLE quarantine AS
 SELECT q.line, q.raw, q.reason, q.message, f.name AS file FROM (
-  SELECT t.__file AS file_index, t.__line AS line, ${rawText} AS raw, ${reason} AS reason, ${message} AS message
-  FROM typed t JOIN raw r ON r.rowid = t.__rowid
-  WHERE t.__bad
+  SELECT __file AS file_index, __line AS line, __raw AS raw, __reason AS reason, __message AS message
+  FROM typed WHERE __bad
   UNION ALL${
     extraRejects === undefined
       ? ''
       : `
-  SELECT x.__file, x.__line, ${rawText}, x.reason, x.message
-  FROM ${extraRejects} x JOIN raw r ON r.rowid = x.__rowid
+  SELECT x.__file, x.__line, t.__raw, x.reason, x.message
+  FROM ${extraRejects} x JOIN typed t ON t.__rowid = x.__rowid
   UNION ALL`
   }
   SELECT __file, line, raw, 'unparseable_line', 'record could not be parsed: ' || message FROM rejects

@@ -259,22 +259,29 @@ function dateAggregates(v: string, i: number): string[] {
 }
 
 /**
- * Plans the columns of `table` (raw VARCHAR columns `rawColumns`, stored in file order) from its first
- * `sampleRows` rows, whose trimmed values stay in the temporary table `INFER_SAMPLE`. The rows are picked
- * by `rowid`, which DuckDB can skip to; a LIMIT would scan more of the table.
+ * Plans the columns of `relation` (raw VARCHAR columns `rawColumns`, in file order: a table, or the files'
+ * `read_csv`) from its first `sampleRows` rows, whose trimmed values stay in the temporary table
+ * `INFER_SAMPLE`.
  */
 export async function inferColumnPlans(
   connection: DuckDBConnection,
-  table: string,
+  relation: string,
   rawColumns: readonly string[],
   headers: readonly string[],
   names: readonly string[],
   sampleRows = DEFAULT_SAMPLE_ROWS,
 ): Promise<{ plans: ColumnPlan[]; stats: ColumnStats[] }> {
   const values = rawColumns.map((c, i) => `${trimmed(quoteIdentifier(c))} AS v${i}`);
-  await connection.run(
-    `CREATE OR REPLACE TEMP TABLE ${INFER_SAMPLE} AS SELECT ${values.join(', ')} FROM ${table} WHERE rowid < ${sampleRows}`,
-  );
+  // A LIMIT over a file read by several threads parses far past the rows it keeps; one thread stops there.
+  const [threads] = await queryRows(connection, "SELECT current_setting('threads') AS n");
+  await connection.run('SET threads = 1');
+  try {
+    await connection.run(
+      `CREATE OR REPLACE TEMP TABLE ${INFER_SAMPLE} AS SELECT ${values.join(', ')} FROM ${relation} LIMIT ${sampleRows}`,
+    );
+  } finally {
+    await connection.run(`SET threads = ${toCount(threads?.['n'])}`);
+  }
   const all = rawColumns.map((_, i) => ({ i, checks: ALL_CHECKS }));
   let needed = all;
   if (sampleRows > PREFIX_ROWS) {

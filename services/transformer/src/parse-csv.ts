@@ -1,6 +1,8 @@
 /**
- * UTF-8 CSV files -> the DuckDB table `raw` (every field VARCHAR, columns c0..cN, in file order) and
- * the table `rejects` (records DuckDB could not parse: wrong field count, bad quoting).
+ * UTF-8 CSV files -> DuckDB: every field read as text (columns c0..cN, in file order), and the table
+ * `rejects` for records DuckDB could not parse (wrong field count, bad quoting). The transformer types the
+ * rows while they are read (`readCsvRows` with its typing query: the text is never stored whole); the
+ * profiler keeps them as text in `raw` (`parseCsvFiles`).
  *
  * Parsing is explicit (by default `,` delimiter, `"` quote and escape, header on; the transformer passes
  * the sniffed or profiled dialect), and
@@ -11,11 +13,11 @@
  * or the file has blank lines (DuckDB counts them in its reject positions but yields no row for them, so
  * the lines of valid records after a blank line come out one too low per blank line before them).
  * Good records are numbered by their position in the file (DuckDB keeps insertion order, so `rowid` is
- * file order); the lines DuckDB rejected are interleaved with an ASOF join.
+ * file order); the lines DuckDB rejected are interleaved with an ASOF join (`numberRows`).
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { DataRejectedError, errorMessage } from '@etl/common/errors';
-import { quoteIdentifier, quoteLiteral } from '@etl/common/warehouse';
+import { quoteLiteral } from '@etl/common/warehouse';
 import { isOutOfMemory, queryRows, toCount } from './duckdb-session';
 
 export interface CsvInput {
@@ -42,29 +44,55 @@ export interface ParsedCsvFile {
   unparseable: number;
 }
 
-/** Column names in `raw`: positional, so a header can never collide with `rowid` or our own columns. */
+/** Raw column names: positional, so a header can never collide with `rowid` or our own columns. */
 export const rawColumn = (index: number): string => `c${index}`;
 
-/** Creates `raw`, `rejects` and the view `numbered` (raw + `__rowid`, `__line`). */
-export async function parseCsvFiles(
+/**
+ * `read_csv` of `paths` (one file, or several read in order) with every field as text in columns
+ * c0..cN. With `storeRejects`, malformed records land in DuckDB's reject tables; without it they are
+ * skipped (for a sample).
+ */
+export function csvRelation(
+  paths: string | readonly string[],
+  columnCount: number,
+  dialect: ParseDialect,
+  storeRejects: boolean,
+): string {
+  const columns = Array.from({ length: columnCount }, (_, i) => rawColumn(i));
+  const columnsStruct = `{${columns.map((c) => `${quoteLiteral(c)}: 'VARCHAR'`).join(', ')}}`;
+  const files = typeof paths === 'string' ? quoteLiteral(paths) : `[${paths.map(quoteLiteral).join(', ')}]`;
+  const errors = storeRejects ? 'store_rejects = true' : 'ignore_errors = true';
+  return `read_csv(${files}, auto_detect = false, header = ${dialect.header}, delim = ${quoteLiteral(dialect.delimiter)}, quote = ${quoteLiteral(dialect.quote)}, escape = ${quoteLiteral(dialect.quote)}, columns = ${columnsStruct}, ${errors}, max_line_size = 16777216)`;
+}
+
+/** What `readCsvRows` read: per file, and where the rows are stored. */
+export interface ReadCsvResult {
+  files: ParsedCsvFile[];
+  /** The rowid of each file's first row in the table. */
+  firstRowids: number[];
+}
+
+/**
+ * Reads every file into `table`, in file order, through `select` (given the file's `read_csv` relation and
+ * its index; it must yield a `__file` column), and creates `rejects` (`__file`, `line`, `raw`, `message`)
+ * from what DuckDB could not parse.
+ */
+export async function readCsvRows(
   connection: DuckDBConnection,
   files: readonly CsvInput[],
   columnCount: number,
-  dialect: ParseDialect = DEFAULT_PARSE_DIALECT,
-): Promise<ParsedCsvFile[]> {
-  const columns = Array.from({ length: columnCount }, (_, i) => rawColumn(i));
-  await connection.run(
-    `CREATE TABLE raw (${columns.map((c) => `${quoteIdentifier(c)} VARCHAR`).join(', ')}, __file INTEGER)`,
-  );
+  dialect: ParseDialect,
+  table: string,
+  select: (relation: string, fileIndex: number) => string,
+): Promise<ReadCsvResult> {
   await connection.run('CREATE TABLE rejects (__file INTEGER, line BIGINT, raw VARCHAR, message VARCHAR)');
-  const columnsStruct = `{${columns.map((c) => `${quoteLiteral(c)}: 'VARCHAR'`).join(', ')}}`;
   const parsed: ParsedCsvFile[] = [];
   const firstRowids: number[] = [];
   let total = 0;
   for (const [index, file] of files.entries()) {
-    const source = `read_csv(${quoteLiteral(file.path)}, auto_detect = false, header = ${dialect.header}, delim = ${quoteLiteral(dialect.delimiter)}, quote = ${quoteLiteral(dialect.quote)}, escape = ${quoteLiteral(dialect.quote)}, columns = ${columnsStruct}, store_rejects = true, max_line_size = 16777216)`;
+    const rows = select(csvRelation(file.path, columnCount, dialect, true), index);
     try {
-      await connection.run(`INSERT INTO raw SELECT *, ${index}::INTEGER FROM ${source}`);
+      await connection.run(index === 0 ? `CREATE TABLE ${table} AS ${rows}` : `INSERT INTO ${table} ${rows}`);
       // A record can carry several errors: keep one row per rejected line.
       await connection.run(`
         INSERT INTO rejects
@@ -83,7 +111,7 @@ export async function parseCsvFiles(
     }
     const [counts] = await queryRows(
       connection,
-      `SELECT (SELECT count(*) FROM raw WHERE __file = ${index}) AS rows, (SELECT count(*) FROM rejects WHERE __file = ${index}) AS unparseable`,
+      `SELECT (SELECT count(*) FROM ${table} WHERE __file = ${index}) AS rows, (SELECT count(*) FROM rejects WHERE __file = ${index}) AS unparseable`,
     );
     const result = { rows: toCount(counts?.['rows']), unparseable: toCount(counts?.['unparseable']) };
     if (result.rows === 0 && result.unparseable > 0) {
@@ -97,23 +125,52 @@ export async function parseCsvFiles(
     total += result.rows;
     parsed.push(result);
   }
-  await createNumberedView(connection, firstRowids, parsed, dialect.header ? 1 : 0);
-  return parsed;
+  return { files: parsed, firstRowids };
 }
 
-/** `numbered`: every raw row with `__rowid` (file order across files) and `__line` (see the header comment). */
-async function createNumberedView(
+/** `raw` (every field as text, and `__file`), `rejects` and the view `numbered` (raw + `__rowid`, `__line`). */
+export async function parseCsvFiles(
   connection: DuckDBConnection,
-  firstRowids: readonly number[],
-  parsed: readonly ParsedCsvFile[],
+  files: readonly CsvInput[],
+  columnCount: number,
+  dialect: ParseDialect = DEFAULT_PARSE_DIALECT,
+): Promise<ParsedCsvFile[]> {
+  const read = await readCsvRows(
+    connection,
+    files,
+    columnCount,
+    dialect,
+    'raw',
+    (relation, index) => `SELECT *, ${index}::INTEGER AS __file FROM ${relation}`,
+  );
+  await numberRows(connection, 'raw', 'numbered', read, dialect.header ? 1 : 0);
+  return read.files;
+}
+
+/** Where the numbered rows are stored, and the column that addresses a row there (for an UPDATE). */
+export interface NumberedRows {
+  table: string;
+  rowid: string;
+}
+
+/**
+ * `name`: every row of `table` with `__rowid` (file order across files) and `__line` (see the header
+ * comment). Without rejected lines a view over the table (its rowid is the order); with them, line
+ * numbers come from an ASOF join, which does not keep the order, so the rows are stored again, sorted.
+ */
+export async function numberRows(
+  connection: DuckDBConnection,
+  table: string,
+  name: string,
+  read: ReadCsvResult,
   headerLines = 1,
-): Promise<void> {
-  const ordinal = `(rowid - CASE __file ${firstRowids.map((first, i) => `WHEN ${i} THEN ${first}`).join(' ')} END + 1)`;
-  if (parsed.every((p) => p.unparseable === 0)) {
+): Promise<NumberedRows> {
+  const ordinal = `(rowid - CASE __file ${read.firstRowids.map((first, i) => `WHEN ${i} THEN ${first}`).join(' ')} END + 1)`;
+  if (read.files.every((p) => p.unparseable === 0)) {
     await connection.run(
-      `CREATE VIEW numbered AS SELECT *, rowid AS __rowid, ${ordinal} + ${headerLines} AS __line FROM raw`,
+      `CREATE VIEW ${name} AS SELECT *, rowid AS __rowid, ${ordinal} + ${headerLines} AS __line FROM ${table}`,
     );
-    return;
+    return { table, rowid: 'rowid' };
   }
   // Rejected line R_j (j-th in its file, 1-based) has R_j - h - j good records before it (h header lines), so
   // good record k sits after every rejected line with R_j - h - j < k: line = k + h + (the largest such j).
@@ -125,10 +182,13 @@ async function createNumberedView(
       FROM rejects)
     GROUP BY __file, threshold`);
   await connection.run(`
-    CREATE VIEW numbered AS
+    CREATE TABLE ${name} AS
     SELECT r.* EXCLUDE (__ordinal), r.__ordinal + ${headerLines} + coalesce(s.j, 0) AS __line
-    FROM (SELECT *, rowid AS __rowid, ${ordinal} AS __ordinal FROM raw) r
-    ASOF LEFT JOIN reject_steps s ON r.__file = s.__file AND r.__ordinal > s.threshold`);
+    FROM (SELECT *, rowid AS __rowid, ${ordinal} AS __ordinal FROM ${table}) r
+    ASOF LEFT JOIN reject_steps s ON r.__file = s.__file AND r.__ordinal > s.threshold
+    ORDER BY r.__rowid`);
+  await connection.run(`DROP TABLE ${table}`);
+  return { table: name, rowid: '__rowid' };
 }
 
 function firstLine(message: string): string {

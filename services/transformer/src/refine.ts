@@ -379,22 +379,20 @@ export function qualityChecks(options: {
 }
 
 /**
- * NFKC for the text columns that ask for it: the distinct non-ASCII raw values are normalised in
- * JavaScript (DuckDB has NFC only) into a value map per column, and the view `numbered_text` swaps them in.
- * Returns the view to type from (`numbered` when nothing needs it).
+ * NFKC for the text columns that ask for it: the distinct non-ASCII values of `relation` (the files'
+ * text) are normalised in JavaScript (DuckDB has NFC only) into a value map per column, the table
+ * `nfkc_<i>` (source, target), which the typing query joins (clean-sql.ts `typedRowsSql`).
  */
-export async function createNfkcView(
+export async function createNfkcMaps(
   connection: DuckDBConnection,
   indexes: readonly number[],
-): Promise<string> {
-  if (indexes.length === 0) return 'numbered';
-  const joins: string[] = [];
-  const replaces: string[] = [];
+  relation: string,
+): Promise<void> {
   for (const i of indexes) {
     const c = quoteIdentifier(rawColumn(i));
     const rows = await queryRows(
       connection,
-      `SELECT DISTINCT ${c} AS v FROM raw WHERE regexp_matches(${c}, '[^\\x00-\\x7F]')`,
+      `SELECT DISTINCT ${c} AS v FROM ${relation} WHERE regexp_matches(${c}, '[^\\x00-\\x7F]')`,
     );
     const pairs = rows
       .map((row) => String(row['v']))
@@ -407,11 +405,5 @@ export async function createNfkcView(
         `INSERT INTO nfkc_${i} VALUES ${chunk.map(([from, to]) => `(${quoteLiteral(from)}, ${quoteLiteral(to)})`).join(', ')}`,
       );
     }
-    joins.push(`LEFT JOIN nfkc_${i} m${i} ON m${i}.source = n.${c}`);
-    replaces.push(`coalesce(m${i}.target, n.${c}) AS ${c}`);
   }
-  await connection.run(
-    `CREATE VIEW numbered_text AS SELECT n.* REPLACE (${replaces.join(', ')}) FROM numbered n ${joins.join(' ')}`,
-  );
-  return 'numbered_text';
 }

@@ -379,4 +379,34 @@ describe('transform with a profile: dialect, separators and text', () => {
       { name: 'Caf\u00e9 Noir', code: 'file' },
     ]);
   });
+
+  test('NFKC over two files with a malformed record and a failed cast: file order, lines and raw text kept', async () => {
+    await writeProfile(
+      t,
+      'p',
+      [
+        'columns:',
+        '  - { name: n, type: integer }',
+        '  - { name: code, type: string, text: { unicode: NFKC } }',
+      ].join('\n'),
+    );
+    // Enough rows that the map's join runs on several threads; file b has a malformed line 3 and a bad
+    // integer on line 5.
+    const many = Array.from({ length: 3000 }, (_, i) => `${i},${i % 3 === 0 ? '\uff21' : 'x'}${i}`);
+    const { rows, rejects } = await run(
+      {
+        'a.csv': `n,code\n${many.join('\n')}\n`,
+        'b.csv': 'n,code\n9001,\ufb01\n9002,x,extra\n9003,b\nnine,\uff21\n9005,z\n',
+      },
+      { profile: 'p' },
+    );
+    expect(rows.map((r) => r['n'])).toEqual([...Array.from({ length: 3000 }, (_, i) => i), 9001, 9003, 9005]);
+    expect(rows[3]).toEqual({ n: 3, code: 'A3' });
+    expect(rows[3000]).toEqual({ n: 9001, code: 'fi' });
+    expect(rejects.map((r) => [r['file'], r['line'], r['reason']])).toEqual([
+      ['b.csv', 3, 'unparseable_line'],
+      ['b.csv', 5, 'invalid_bigint'],
+    ]);
+    expect(rejects[1]!['raw']).toBe('nine,\uff21');
+  });
 });

@@ -47,10 +47,10 @@ import { BatchCounts } from './batch-counts';
 import {
   createDuplicatesTableSql,
   createQuarantineTableSql,
-  createTypedTableSql,
   invalidCountsSql,
   markDuplicatesSql,
   stagedQuerySql,
+  typedRowsSql,
 } from './clean-sql';
 import { normalizeColumnNames } from './column-names';
 import { defaultProfilesDir } from './config';
@@ -64,12 +64,19 @@ import {
   inferColumnPlans,
   TYPE_THRESHOLD,
 } from './infer-types';
-import { type ParseDialect, type ParsedCsvFile, parseCsvFiles, rawColumn } from './parse-csv';
+import {
+  csvRelation,
+  numberRows,
+  type ParseDialect,
+  type ParsedCsvFile,
+  rawColumn,
+  readCsvRows,
+} from './parse-csv';
 import { type PreparedFile, prepareCsvFile } from './prepare-file';
 import { type LoadedProfile, loadProfile, mlOptions } from './profile';
 import { candidateKeys as findCandidateKeys } from './profiler';
 import { readCsvHeader, readCsvStart } from './read-header';
-import { createNfkcView, qualityChecks, type RefineResult, refineRows, stagedRowsSql } from './refine';
+import { createNfkcMaps, qualityChecks, type RefineResult, refineRows, stagedRowsSql } from './refine';
 import {
   type ColumnReport,
   type DialectReport,
@@ -223,27 +230,17 @@ export async function transform(input: TransformInput, deps: TransformDeps): Pro
     const timings: Partial<TransformTimings> = { prepare: clock.lap() };
 
     return await withDuckDb(deps.duckdb ?? {}, scratch, async (connection) => {
-      // 2. Parse: every field as text, malformed records kept aside.
+      // 2. Types, from the first rows of the files.
       const inputs = prepared.map((p, i) => ({ path: p.path, key: csvFiles[i]!.key }));
-      const parsed = await parseCsvFiles(connection, inputs, header.length, dialect);
-      await connection.run('CREATE TABLE files (__file INTEGER, name VARCHAR)');
-      await connection.run(
-        `INSERT INTO files VALUES ${csvFiles.map((f, i) => `(${i}, ${quoteLiteral(f.name)})`).join(', ')}`,
+      const allText = csvRelation(
+        inputs.map((f) => f.path),
+        header.length,
+        dialect,
+        false,
       );
-      const rowsIn = parsed.reduce((sum, p) => sum + p.rows + p.unparseable, 0);
-      if (rowsIn === 0) {
-        throw new DataRejectedError(
-          `run ${runId} has no data rows for table ${table}: ${csvFiles.map((f) => f.key).join(', ')} hold a header and nothing else`,
-          { runId, details: { files: csvFiles.map((f) => f.key) } },
-          'EMPTY_TABLE',
-        );
-      }
-      timings.parse = clock.lap();
-
-      // 3. Types.
       const rawColumns = header.map((_, i) => rawColumn(i));
       const sampleRows = deps.sampleRows ?? DEFAULT_SAMPLE_ROWS;
-      const inferred = await inferColumnPlans(connection, 'raw', rawColumns, header, names, sampleRows);
+      const inferred = await inferColumnPlans(connection, allText, rawColumns, header, names, sampleRows);
       const profiled: ProfiledColumns | undefined =
         loaded &&
         applyProfile(
@@ -260,10 +257,37 @@ export async function transform(input: TransformInput, deps: TransformDeps): Pro
       const candidateKeys = profile ? undefined : await findCandidateKeys(connection, plans);
       timings.infer = clock.lap();
 
+      // 3. Parse and type in one pass: the rows are typed as DuckDB reads them, malformed records kept aside.
+      await createNfkcMaps(connection, profiled?.nfkc ?? [], allText);
+      const read = await readCsvRows(
+        connection,
+        inputs,
+        header.length,
+        dialect,
+        'typed_rows',
+        (relation, i) =>
+          typedRowsSql(plans, relation, i, {
+            rawTextOfAll: profiled !== undefined,
+            nfkc: profiled?.nfkc ?? [],
+          }),
+      );
+      const parsed = read.files;
+      const typed = await numberRows(connection, 'typed_rows', 'typed', read, dialect.header ? 1 : 0);
+      await connection.run('CREATE TABLE files (__file INTEGER, name VARCHAR)');
+      await connection.run(
+        `INSERT INTO files VALUES ${csvFiles.map((f, i) => `(${i}, ${quoteLiteral(f.name)})`).join(', ')}`,
+      );
+      const rowsIn = parsed.reduce((sum, p) => sum + p.rows + p.unparseable, 0);
+      if (rowsIn === 0) {
+        throw new DataRejectedError(
+          `run ${runId} has no data rows for table ${table}: ${csvFiles.map((f) => f.key).join(', ')} hold a header and nothing else`,
+          { runId, details: { files: csvFiles.map((f) => f.key) } },
+          'EMPTY_TABLE',
+        );
+      }
+      timings.parse = clock.lap();
+
       // 4. Clean, quarantine, dedupe.
-      const sourceOrdered = parsed.every((p) => p.unparseable === 0) && !profiled?.nfkc.length;
-      const typedSource = await createNfkcView(connection, profiled?.nfkc ?? []);
-      await connection.run(createTypedTableSql(plans, sourceOrdered, typedSource));
       let refined: RefineResult | undefined;
       let rowsDuplicate: number;
       if (profiled && loaded) {
@@ -273,17 +297,17 @@ export async function transform(input: TransformInput, deps: TransformDeps): Pro
           profile: loaded.profile,
           profileFile: loaded.file,
         });
-        await connection.run(createQuarantineTableSql(plans, 'rejected'));
+        await connection.run(createQuarantineTableSql('rejected'));
         rowsDuplicate = refined.exactDropped ? refined.exactDuplicates : 0;
         await connection.run(
           `CREATE TABLE staged_rows AS ${stagedRowsSql({ plans, columns: profiled.columns, profile: loaded.profile, profileFile: loaded.file })}`,
         );
       } else {
         await connection.run(createDuplicatesTableSql(plans));
-        await connection.run(createQuarantineTableSql(plans));
+        await connection.run(createQuarantineTableSql());
         const [dupCount] = await queryRows(connection, 'SELECT count(*) AS n FROM duplicates');
         rowsDuplicate = toCount(dupCount?.['n']);
-        if (rowsDuplicate > 0) await connection.run(markDuplicatesSql());
+        if (rowsDuplicate > 0) await connection.run(markDuplicatesSql(typed));
       }
       timings.clean = clock.lap();
 
