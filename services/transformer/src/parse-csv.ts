@@ -102,12 +102,7 @@ export async function readCsvRows(
         WHERE s.file_path = ${quoteLiteral(file.path)}
         GROUP BY e.line`);
     } catch (error) {
-      if (isOutOfMemory(error)) throw error; // a resource limit, not a bad file: withDuckDb names it
-      throw new DataRejectedError(
-        `could not parse ${file.key} as CSV: ${firstLine(errorMessage(error).replaceAll(file.path, file.key))}`,
-        { cause: error, objectKey: file.key },
-        'UNPARSEABLE_FILE',
-      );
+      throw csvError(error, [file]);
     }
     const [counts] = await queryRows(
       connection,
@@ -189,6 +184,23 @@ export async function numberRows(
     ORDER BY r.__rowid`);
   await connection.run(`DROP TABLE ${table}`);
   return { table: name, rowid: '__rowid' };
+}
+
+/**
+ * DuckDB's error reading `files` as the 422 naming the file (the one its message names, else the first)
+ * by its object key; running out of memory is a resource limit, not a bad file, and stays as it is
+ * (withDuckDb names it).
+ */
+export function csvError(error: unknown, files: readonly CsvInput[]): unknown {
+  if (isOutOfMemory(error)) return error;
+  const message = errorMessage(error);
+  const file = files.find((f) => message.includes(f.path)) ?? files[0]!;
+  const text = files.reduce((m, f) => m.replaceAll(f.path, f.key), message);
+  return new DataRejectedError(
+    `could not parse ${file.key} as CSV: ${firstLine(text)}`,
+    { cause: error, objectKey: file.key },
+    'UNPARSEABLE_FILE',
+  );
 }
 
 function firstLine(message: string): string {

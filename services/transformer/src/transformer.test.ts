@@ -321,6 +321,25 @@ describe('transform: quality gate, idempotency, errors', () => {
     });
   });
 
+  test('a record DuckDB cannot even skip (a bare CR after the header): 422 naming the file, not a 500', async () => {
+    // Found by test/fuzz: the inference sample is read before the rows, and its error must name the file too.
+    await writeExtractedRun(t.store, 'r1', {
+      'a.csv': 'id,name,amount\n1,x,2\n',
+      'b.csv': 'id,name,amount\na\r',
+    });
+    await expect(transform({ runId: 'r1' }, t.deps)).rejects.toMatchObject({
+      status: 422,
+      code: 'UNPARSEABLE_FILE',
+      message: expect.stringContaining('could not parse runs/r1/raw/b.csv as CSV'),
+    });
+    await writeExtractedRun(t.store, 'r2', { 'a.csv': 'id,name,amount\na\r' });
+    await expect(transform({ runId: 'r2' }, t.deps)).rejects.toMatchObject({
+      status: 422,
+      code: 'UNPARSEABLE_FILE',
+      message: expect.stringContaining('could not parse runs/r2/raw/a.csv as CSV'),
+    });
+  });
+
   test('an empty file: 422', async () => {
     await writeExtractedRun(t.store, 'r1', { 'a.csv': '' });
     await expect(transform({ runId: 'r1' }, t.deps)).rejects.toMatchObject({

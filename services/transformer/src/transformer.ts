@@ -65,6 +65,7 @@ import {
   TYPE_THRESHOLD,
 } from './infer-types';
 import {
+  csvError,
   csvRelation,
   numberRows,
   type ParseDialect,
@@ -240,7 +241,16 @@ export async function transform(input: TransformInput, deps: TransformDeps): Pro
       );
       const rawColumns = header.map((_, i) => rawColumn(i));
       const sampleRows = deps.sampleRows ?? DEFAULT_SAMPLE_ROWS;
-      const inferred = await inferColumnPlans(connection, allText, rawColumns, header, names, sampleRows);
+      const inferred = await inferColumnPlans(
+        connection,
+        allText,
+        rawColumns,
+        header,
+        names,
+        sampleRows,
+      ).catch((error: unknown) => {
+        throw csvError(error, inputs);
+      });
       const profiled: ProfiledColumns | undefined =
         loaded &&
         applyProfile(
