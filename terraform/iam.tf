@@ -8,7 +8,7 @@ locals {
     extractor   = "Extractor (Cloud Run): Kaggle API -> raw blobs in the run-data bucket."
     transformer = "Transformer (Cloud Run): raw blobs -> cleaned Arrow IPC in the run-data bucket."
     loader      = "Loader (Cloud Run): Arrow IPC -> BigQuery, idempotent per run."
-    insights    = "Insights app (Cloud Run): reads BigQuery for dashboards and ML results."
+    insights    = "Insights app (Cloud Run): reads BigQuery for dashboards and ML results, and the run manifests."
     workflow    = "Cloud Workflows pipeline: calls the three stages, publishes alerts."
     scheduler   = "Cloud Scheduler: starts workflow executions."
     eventarc    = "Eventarc triggers: start workflow executions on uploads and run requests."
@@ -34,6 +34,14 @@ resource "google_storage_bucket_iam_member" "run_data_stage_users" {
   bucket = google_storage_bucket.run_data.name
   role   = "roles/storage.objectUser"
   member = google_service_account.sa[each.key].member
+}
+
+# The insights app reads the run manifests (runs/<runId>/manifest/*.json) for its run history and
+# freshness; it writes nothing.
+resource "google_storage_bucket_iam_member" "run_data_insights_reader" {
+  bucket = google_storage_bucket.run_data.name
+  role   = "roles/storage.objectViewer"
+  member = google_service_account.sa["insights"].member
 }
 
 # The extractor may read uploads (a gs:// source from the inbox), never write them.

@@ -259,6 +259,15 @@ resource "google_cloud_run_v2_service" "loader" {
         name  = "METRICS_ENABLED"
         value = var.loader_metrics_enabled ? "true" : "false"
       }
+      # Limits of the analyze stage's read queries (loads are not capped).
+      env {
+        name  = "BIGQUERY_MAX_BYTES_BILLED"
+        value = tostring(var.bigquery_query_limits.max_bytes_billed)
+      }
+      env {
+        name  = "BIGQUERY_QUERY_TIMEOUT_MS"
+        value = tostring(var.bigquery_query_limits.timeout_ms)
+      }
       # Tableau refresh (POST /v1/refresh): each setting only when its variable is set, so the loader's
       # defaults apply otherwise; the PAT secret from Secret Manager whenever a server is configured.
       dynamic "env" {
@@ -389,6 +398,14 @@ resource "google_cloud_run_v2_service" "insights" {
       env {
         name  = "BIGQUERY_DATASET"
         value = google_bigquery_dataset.warehouse.dataset_id
+      }
+      env {
+        name  = "BIGQUERY_MAX_BYTES_BILLED"
+        value = tostring(var.bigquery_query_limits.max_bytes_billed)
+      }
+      env {
+        name  = "BIGQUERY_QUERY_TIMEOUT_MS"
+        value = tostring(var.bigquery_query_limits.timeout_ms)
       }
 
       startup_probe {

@@ -239,6 +239,23 @@ variable "bigquery_readers" {
   }
 }
 
+variable "bigquery_query_limits" {
+  type = object({
+    max_bytes_billed = number
+    timeout_ms       = number
+  })
+  description = "Limits of every read query of the insights app and the analyze stage (BIGQUERY_MAX_BYTES_BILLED, BIGQUERY_QUERY_TIMEOUT_MS): bytes a query may bill (at least 10 MiB) and milliseconds it may run. Loads are not capped."
+  default = {
+    max_bytes_billed = 10737418240 # 10 GiB: at most about 0.06 USD per query on demand
+    timeout_ms       = 30000       # under the insights app's 60 s request timeout
+  }
+
+  validation {
+    condition     = var.bigquery_query_limits.max_bytes_billed >= 10485760 && var.bigquery_query_limits.timeout_ms >= 1000 && var.bigquery_query_limits.timeout_ms <= 21600000
+    error_message = "bigquery_query_limits: max_bytes_billed must be at least 10485760 (10 MiB), timeout_ms between 1000 and 21600000."
+  }
+}
+
 # --- schedule and pipeline arguments ------------------------------------------------------------
 
 variable "schedule" {

@@ -16,9 +16,8 @@ resource "google_workflows_workflow" "pipeline" {
     LOADER_URL      = google_cloud_run_v2_service.loader.uri
     ALERT_TOPIC     = google_pubsub_topic.alerts.id
     TABLEAU_REFRESH = var.tableau_refresh_enabled ? "true" : "false"
-    # The ML stage (loader POST /v1/analyze) runs DuckDB SQL only so far: off on Google Cloud until it
-    # has a BigQuery version (docs/deploy.md, "What runs where").
-    ML_INSIGHTS = "false"
+    # The ML stage (loader POST /v1/analyze) after each load: its SQL runs on BigQuery (docs/insights.md).
+    ML_INSIGHTS = "true"
   }
 
   depends_on = [

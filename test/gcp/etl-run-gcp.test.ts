@@ -3,7 +3,8 @@
  * ETL_MODE=gcp, and they reach the fake GCS and fake BigQuery servers (run here, in the test process)
  * through the official clients with GCS_API_ENDPOINT / BIGQUERY_API_ENDPOINT, as they would reach Google.
  * Nothing here touches DuckDB directly or uses `etl query` (which reads the embedded warehouse): rows are
- * counted with BigQuery queries sent to the fake.
+ * counted with BigQuery queries sent to the fake. The ML stage runs too (ML_INSIGHTS defaults on): its
+ * BigQuery SQL goes through the fake, which refuses DuckDB-only SQL.
  */
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,6 +16,14 @@ import { etl, parseJsonStdout } from '../e2e/cli';
 import { type FakeBigQuery, startFakeBigQuery } from '../fakes/bigquery';
 import { type FakeGcs, startFakeGcs } from '../fakes/gcs';
 
+const ML_TABLES = [
+  'ml_anomalies',
+  'ml_drivers',
+  'ml_forecast',
+  'ml_metrics',
+  'ml_segment_profiles',
+  'ml_segments',
+];
 const PROJECT = 'test';
 const BUCKET = 'etl-gcp-test';
 const DATASET = 'etl';
@@ -76,10 +85,14 @@ async function count(where = 'TRUE', table = 'sales'): Promise<number> {
   return Number(row?.n);
 }
 
-/** Job ids the fake has created, by kind, in creation order. */
+/** Job ids the fake has created, by kind, in creation order; the load stage's only, not the ML stage's. */
 function jobIds(kind: 'load' | 'query'): string[] {
   return [...bigquery.jobs.values()]
-    .filter((job) => (kind === 'load' ? job.configuration.load : job.configuration.query))
+    .filter((job) =>
+      kind === 'load'
+        ? job.configuration.load && !job.configuration.load.destinationTable?.tableId.startsWith('ml_')
+        : job.configuration.query && !job.configuration.query.query.includes('.ml_'),
+    )
     .map((job) => job.jobId);
 }
 
@@ -106,12 +119,25 @@ describe('etl run with ETL_MODE=gcp (services on the fake GCS and BigQuery)', ()
     expect(await count()).toBe(sales.rowsLoaded);
     expect(await count("_run_id = 'gcp-1' AND _source = 'sample/generated/sales'")).toBe(sales.rowsLoaded);
     expect(await count('TRUE', 'sales_rejects')).toBe(sales.rowsQuarantined);
-    expect(await bigquery.tables(DATASET)).toEqual(['sales', 'sales_rejects']); // stage tables dropped
+    // The ML stage wrote its tables for the dataset; the stage tables are dropped.
+    expect(await bigquery.tables(DATASET)).toEqual([...ML_TABLES, 'sales', 'sales_rejects']);
+    expect(await count("_run_id = 'gcp-1' AND metric = 'forecast_method'", 'ml_metrics')).toBe(1);
+    expect(await count("_source = 'sample/generated/sales'", 'ml_forecast')).toBeGreaterThan(12);
+    // Its read queries carried the bytes-billed cap and the timeout.
+    const reads = [...bigquery.jobs.values()].filter((job) =>
+      /\bFROM (sales|lines|margins)\b/.test(job.configuration.query?.query ?? ''),
+    );
+    expect(reads.length).toBeGreaterThanOrEqual(6);
+    for (const job of reads) {
+      expect(job.configuration.query?.maximumBytesBilled).toBe(String(10 * 1024 ** 3));
+      expect(job.configuration.jobTimeoutMs).toBe('30000');
+    }
     // Nothing went to the embedded adapters: the data dir holds only the services' logs.
     expect((await readdir(dataDir)).sort()).toEqual(['logs']);
 
     expect(objectNames()).toEqual([
       'datasets/sample/generated/sales/state.json',
+      'runs/gcp-1/manifest/analyze.json',
       'runs/gcp-1/manifest/extract.json',
       'runs/gcp-1/manifest/load.json',
       'runs/gcp-1/manifest/transform.json',
@@ -167,6 +193,9 @@ describe('etl run with ETL_MODE=gcp (services on the fake GCS and BigQuery)', ()
     expect(await count()).toBe(first.tables[0]!.rowsLoaded);
     expect(await count("_run_id = 'gcp-2'")).toBe(first.tables[0]!.rowsLoaded);
     expect(await count('TRUE', 'sales_rejects')).toBe(first.tables[0]!.rowsQuarantined);
-    expect(await bigquery.tables(DATASET)).toEqual(['sales', 'sales_rejects']);
+    expect(await bigquery.tables(DATASET)).toEqual([...ML_TABLES, 'sales', 'sales_rejects']);
+    // The new run's analysis replaced the first one's: one set of results for the dataset.
+    expect(await count("metric = 'forecast_method'", 'ml_metrics')).toBe(1);
+    expect(await count("_run_id = 'gcp-2'", 'ml_metrics')).toBe(await count('TRUE', 'ml_metrics'));
   });
 });

@@ -305,6 +305,25 @@ describe('Cloud Run services', () => {
     expect(new Set(names).size, 'no duplicate env in insights').toBe(names.length);
   });
 
+  it('loader and insights: every read query is capped by var.bigquery_query_limits', () => {
+    for (const service of ['loader', 'insights']) {
+      const env = Object.fromEntries(
+        staticEnvOf(resource('google_cloud_run_v2_service', service)).map((e) => [e['name'], e['value']]),
+      );
+      expect(env['BIGQUERY_MAX_BYTES_BILLED'], service).toBe(
+        tf('tostring(var.bigquery_query_limits.max_bytes_billed)'),
+      );
+      expect(env['BIGQUERY_QUERY_TIMEOUT_MS'], service).toBe(
+        tf('tostring(var.bigquery_query_limits.timeout_ms)'),
+      );
+    }
+    // The insights app reads the run manifests (run history, freshness) and nothing else of the bucket.
+    expect(resource('google_storage_bucket_iam_member', 'run_data_insights_reader')).toMatchObject({
+      role: 'roles/storage.objectViewer',
+      member: tf('google_service_account.sa["insights"].member'),
+    });
+  });
+
   it('loader: passes each Tableau setting only when its variable is set, the token from Secret Manager', () => {
     const loader = resource('google_cloud_run_v2_service', 'loader');
     const dynamic = Object.fromEntries(dynamicEnvOf(loader).map((d) => [String(d.content['name']), d]));
@@ -419,9 +438,9 @@ describe('workflow and triggers', () => {
     ).toEqual([]);
   });
 
-  it('turns the DuckDB-only ML stage off on Google Cloud', () => {
+  it('runs the ML stage on Google Cloud (its SQL is BigQuery-ready)', () => {
     const env = resource('google_workflows_workflow', 'pipeline')['user_env_vars'] as Body;
-    expect(env['ML_INSIGHTS']).toBe('false');
+    expect(env['ML_INSIGHTS']).toBe('true');
   });
 
   it('starts executions from Cloud Scheduler with an OAuth token and a JSON-string argument', () => {

@@ -97,8 +97,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunSumma
         TRANSFORMER_URL: services.urls.transformer,
         LOADER_URL: services.urls.loader,
         ALERT_TOPIC: 'projects/local/topics/etl-alerts',
-        // The ML stage's SQL is DuckDB's so far: it runs in local mode only.
-        ML_INSIGHTS: process.env.ML_INSIGHTS ?? (process.env.ETL_MODE === 'gcp' ? 'false' : 'true'),
+        ML_INSIGHTS: process.env.ML_INSIGHTS ?? 'true',
       },
       // Local alerting: a JSON line in <data-dir>/alerts.jsonl and a line on the console; with
       // PUBSUB_EMULATOR_HOST set, the alert goes to the Pub/Sub emulator instead.

@@ -1,6 +1,8 @@
 /**
  * Every query the insights app runs. SQL text is fixed here; user input only ever reaches it as bound
  * parameters (`$1..$n`), or as one of a few SQL fragments picked from a closed map by a zod enum value.
+ * The SQL is valid in DuckDB and BigQuery alike; the few forms that differ come from the warehouse's
+ * dialect (`warehouse.dialect`, see @etl/common/warehouse `dialect.ts`).
  *
  * Results are cached per warehouse version: the latest `_run_id` (and load time) of `sales` and of
  * `ml_metrics`. The version itself is re-read at most every `cacheSeconds`, so a new load or analyze
@@ -11,7 +13,7 @@
  */
 import { NotFoundError, UpstreamUnavailableError } from '@etl/common/errors';
 import { type BlobInfo, type BlobStore, getJson, parseKey } from '@etl/common/storage';
-import type { Row, Warehouse } from '@etl/common/warehouse';
+import { dateText, type Row, type Warehouse } from '@etl/common/warehouse';
 
 export interface Filters {
   source?: string | undefined;
@@ -31,11 +33,6 @@ export interface InsightsQueriesOptions {
   runLimit?: number;
 }
 
-const GRAIN_SQL: Record<Grain, string> = {
-  day: "date_trunc('day', order_date)",
-  week: "date_trunc('week', order_date)",
-  month: "date_trunc('month', order_date)",
-};
 const DIMENSION_SQL: Record<BreakdownDimension, string> = {
   region: 'region',
   category: 'category',
@@ -101,11 +98,7 @@ export class InsightsQueries {
       const src = await this.resolveSource(snapshot, source);
       if (!src)
         return { sources: [], source: null, regions: [], categories: [], minDate: null, maxDate: null };
-      const [range] = await this.query(
-        `SELECT strftime(min(order_date), '%Y-%m-%d') AS min_date, strftime(max(order_date), '%Y-%m-%d') AS max_date
-         FROM sales WHERE _source = $1`,
-        [src],
-      );
+      const range = await this.dateRange(src);
       const distinct = async (column: 'region' | 'category') =>
         (
           await this.query(
@@ -113,12 +106,14 @@ export class InsightsQueries {
             [src],
           )
         ).map((r) => String(r.v));
-      const sources = await this.query(
-        `SELECT _source AS id, count(*)::BIGINT AS rows, max(_loaded_at) AS loaded_at
-         FROM sales GROUP BY 1 ORDER BY loaded_at DESC`,
-      );
-      const minDate = range?.min_date as string | null;
-      const maxDate = range?.max_date as string | null;
+      // `rows` is a reserved word in BigQuery: the column is row_count, the field stays `rows`.
+      const sources = (
+        await this.query(
+          `SELECT _source AS id, count(*) AS row_count, max(_loaded_at) AS loaded_at
+           FROM sales GROUP BY 1 ORDER BY loaded_at DESC`,
+        )
+      ).map((r) => ({ id: r.id, rows: r.row_count, loaded_at: r.loaded_at }));
+      const { minDate, maxDate } = range;
       return {
         sources,
         source: src,
@@ -146,16 +141,16 @@ export class InsightsQueries {
       const where = this.conditions(scope.source, { ...filters, from: previous.from, to: range.to });
       const n = where.params.length;
       const params = [...where.params, range.from, previous.to];
-      const current = `order_date >= $${n + 1}::DATE`;
-      const before = `order_date <= $${n + 2}::DATE`;
+      const current = `order_date >= CAST($${n + 1} AS DATE)`;
+      const before = `order_date <= CAST($${n + 2} AS DATE)`;
       const [row] = await this.query(
         `SELECT
-           coalesce(sum(sales) FILTER (WHERE ${current}), 0) AS revenue,
-           count(DISTINCT order_id) FILTER (WHERE ${current}) AS orders,
-           coalesce(sum(profit) FILTER (WHERE ${current}), 0) AS profit,
-           coalesce(sum(sales) FILTER (WHERE ${before}), 0) AS prev_revenue,
-           count(DISTINCT order_id) FILTER (WHERE ${before}) AS prev_orders,
-           coalesce(sum(profit) FILTER (WHERE ${before}), 0) AS prev_profit
+           coalesce(sum(IF(${current}, sales, NULL)), 0) AS revenue,
+           count(DISTINCT IF(${current}, order_id, NULL)) AS orders,
+           coalesce(sum(IF(${current}, profit, NULL)), 0) AS profit,
+           coalesce(sum(IF(${before}, sales, NULL)), 0) AS prev_revenue,
+           count(DISTINCT IF(${before}, order_id, NULL)) AS prev_orders,
+           coalesce(sum(IF(${before}, profit, NULL)), 0) AS prev_profit
          FROM sales ${where.sql}`,
         params,
       );
@@ -203,8 +198,8 @@ export class InsightsQueries {
       if (!scope) return { grain, points: [] };
       const where = this.conditions(scope.source, { ...filters, ...scope.range });
       const points = await this.query(
-        `SELECT strftime(${GRAIN_SQL[grain]}, '%Y-%m-%d') AS period, sum(sales) AS revenue,
-                count(DISTINCT order_id)::BIGINT AS orders, sum(profit) AS profit
+        `SELECT ${dateText(this.warehouse.dialect.truncateDate('order_date', grain))} AS period,
+                sum(sales) AS revenue, count(DISTINCT order_id) AS orders, sum(profit) AS profit
          FROM sales ${where.sql} GROUP BY 1 ORDER BY 1`,
         where.params,
       );
@@ -219,7 +214,7 @@ export class InsightsQueries {
       const where = this.conditions(scope.source, { ...filters, ...scope.range });
       const groups = await this.query(
         `SELECT coalesce(${DIMENSION_SQL[by]}, '(missing)') AS key, sum(sales) AS revenue,
-                count(DISTINCT order_id)::BIGINT AS orders, sum(profit) AS profit,
+                count(DISTINCT order_id) AS orders, sum(profit) AS profit,
                 sum(profit) / nullif(sum(sales), 0) AS margin,
                 sum(sales) / nullif(sum(sum(sales)) OVER (), 0) AS share
          FROM sales ${where.sql} GROUP BY 1 ORDER BY revenue DESC`,
@@ -237,7 +232,7 @@ export class InsightsQueries {
       const { key, label } = TOP_SQL[kind];
       const items = await this.query(
         `SELECT ${key} AS id, any_value(${label}) AS name, sum(sales) AS revenue,
-                count(DISTINCT order_id)::BIGINT AS orders, sum(profit) AS profit
+                count(DISTINCT order_id) AS orders, sum(profit) AS profit
          FROM sales ${where.sql} GROUP BY 1 ORDER BY revenue DESC, id LIMIT $${where.params.length + 1}`,
         [...where.params, limit],
       );
@@ -276,9 +271,9 @@ export class InsightsQueries {
       const src = await this.mlSource(snapshot, source);
       if (!src) return { available: false };
       const points = await this.query(
-        `SELECT strftime(month, '%Y-%m') AS month, actual, fitted, forecast, lower, upper,
+        `SELECT substr(${dateText('month')}, 1, 7) AS month, actual, fitted, forecast, lower, upper,
                 holdout_forecast, holdout_lower, holdout_upper, holdout_naive
-         FROM ml_forecast WHERE _source = $1 ORDER BY month`,
+         FROM ml_forecast WHERE _source = $1 ORDER BY 1`,
         [src],
       );
       return { available: true, source: src, points, metrics: await this.metricsOf(src) };
@@ -309,13 +304,13 @@ export class InsightsQueries {
       const src = await this.mlSource(snapshot, source);
       if (!src) return { available: false };
       const points = await this.query(
-        `SELECT strftime(date, '%Y-%m-%d') AS date, revenue, baseline, score, is_anomaly
-         FROM ml_anomalies WHERE _source = $1 ORDER BY date`,
+        `SELECT ${dateText('date')} AS date, revenue, baseline, score, is_anomaly
+         FROM ml_anomalies WHERE _source = $1 ORDER BY 1`,
         [src],
       );
       const flagged = await this.query(
-        `SELECT strftime(date, '%Y-%m-%d') AS date, revenue, baseline, score, direction
-         FROM ml_anomalies WHERE _source = $1 AND is_anomaly ORDER BY abs(score) DESC, date LIMIT 20`,
+        `SELECT ${dateText('date')} AS date, revenue, baseline, score, direction
+         FROM ml_anomalies WHERE _source = $1 AND is_anomaly ORDER BY abs(score) DESC, 1 LIMIT 20`,
         [src],
       );
       const metrics = await this.metricsOf(src);
@@ -382,7 +377,7 @@ export class InsightsQueries {
   private async resolveSource(snapshot: Snapshot, source: string | undefined): Promise<string | undefined> {
     if (!snapshot.tables.has('sales')) return undefined;
     if (!source) return snapshot.sales?.source ?? undefined;
-    const [row] = await this.query('SELECT count(*)::BIGINT AS n FROM sales WHERE _source = $1', [source]);
+    const [row] = await this.query('SELECT count(*) AS n FROM sales WHERE _source = $1', [source]);
     if (!row || Number(row.n) === 0) throw new NotFoundError(`no rows of dataset ${source} in table sales`);
     return source;
   }
@@ -392,7 +387,7 @@ export class InsightsQueries {
     if (!snapshot.tables.has('ml_metrics')) return undefined;
     const src = await this.resolveSource(snapshot, source);
     if (!src) return undefined;
-    const [row] = await this.query('SELECT count(*)::BIGINT AS n FROM ml_metrics WHERE _source = $1', [src]);
+    const [row] = await this.query('SELECT count(*) AS n FROM ml_metrics WHERE _source = $1', [src]);
     return row && Number(row.n) > 0 ? src : undefined;
   }
 
@@ -404,23 +399,31 @@ export class InsightsQueries {
     const source = await this.resolveSource(snapshot, filters.source);
     if (!source) return undefined;
     if (filters.from && filters.to) return { source, range: { from: filters.from, to: filters.to } };
-    const [row] = await this.query(
-      `SELECT strftime(min(order_date), '%Y-%m-%d') AS min_date, strftime(max(order_date), '%Y-%m-%d') AS max_date
-       FROM sales WHERE _source = $1`,
-      [source],
-    );
-    const fallback =
-      row?.min_date && row.max_date ? defaultRange(String(row.min_date), String(row.max_date)) : undefined;
+    const { minDate, maxDate } = await this.dateRange(source);
+    const fallback = minDate && maxDate ? defaultRange(minDate, maxDate) : undefined;
     const from = filters.from ?? fallback?.from;
     const to = filters.to ?? fallback?.to;
     if (!from || !to) return undefined;
     return { source, range: { from, to } };
   }
 
+  /** First and last order date of a dataset, as YYYY-MM-DD (null when it has no dated rows). */
+  private async dateRange(source: string): Promise<{ minDate: string | null; maxDate: string | null }> {
+    const [row] = await this.query(
+      `SELECT ${dateText('min(order_date)')} AS min_date, ${dateText('max(order_date)')} AS max_date
+       FROM sales WHERE _source = $1`,
+      [source],
+    );
+    return {
+      minDate: (row?.min_date as string | null | undefined) ?? null,
+      maxDate: (row?.max_date as string | null | undefined) ?? null,
+    };
+  }
+
   private conditions(source: string, filters: Filters): Conditions {
     const where = new Conditions().add((p) => `_source = ${p}`, source);
-    if (filters.from) where.add((p) => `order_date >= ${p}::DATE`, filters.from);
-    if (filters.to) where.add((p) => `order_date <= ${p}::DATE`, filters.to);
+    if (filters.from) where.add((p) => `order_date >= CAST(${p} AS DATE)`, filters.from);
+    if (filters.to) where.add((p) => `order_date <= CAST(${p} AS DATE)`, filters.to);
     if (filters.region) where.add((p) => `region = ${p}`, filters.region);
     if (filters.category) where.add((p) => `category = ${p}`, filters.category);
     return where;
@@ -452,19 +455,19 @@ export class InsightsQueries {
     const tables = new Set(
       (
         await this.query(
-          "SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'main' AND table_name IN ('sales', 'ml_metrics')",
+          `SELECT table_name AS t FROM ${this.warehouse.dialect.tables} WHERE table_name IN ('sales', 'ml_metrics')`,
         )
       ).map((r) => String(r.t)),
     );
     const snapshot: Snapshot = { value: '', checkedAt: now, tables, sales: null, ml: null };
     if (tables.has('sales')) {
       const ml = tables.has('ml_metrics')
-        ? `, (SELECT arg_max(_run_id, _loaded_at) FROM ml_metrics) AS ml_run_id,
+        ? `, (SELECT max_by(_run_id, _loaded_at) FROM ml_metrics) AS ml_run_id,
              (SELECT max(_loaded_at) FROM ml_metrics) AS ml_analyzed_at`
         : '';
       const [row] = await this.query(
-        `SELECT arg_max(_run_id, _loaded_at) AS run_id, max(_loaded_at) AS loaded_at,
-                arg_max(_source, _loaded_at) AS source, count(*)::BIGINT AS rows${ml}
+        `SELECT max_by(_run_id, _loaded_at) AS run_id, max(_loaded_at) AS loaded_at,
+                max_by(_source, _loaded_at) AS source, count(*) AS row_count${ml}
          FROM sales`,
       );
       if (row?.run_id) {
@@ -472,7 +475,7 @@ export class InsightsQueries {
           runId: String(row.run_id),
           loadedAt: String(row.loaded_at),
           source: String(row.source),
-          rows: Number(row.rows),
+          rows: Number(row.row_count),
         };
       }
       if (row?.ml_run_id)

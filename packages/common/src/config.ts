@@ -4,6 +4,9 @@
  */
 import { z } from 'zod';
 
+/** Defaults of the BigQuery read-query limits, shared by the config schema and BigQueryWarehouse. */
+export const BIGQUERY_QUERY_LIMIT_DEFAULTS = { maxBytesBilled: 10 * 1024 ** 3, timeoutMs: 30_000 } as const;
+
 const baseConfigObject = z.object({
   ETL_MODE: z
     .enum(['local', 'gcp'])
@@ -51,6 +54,23 @@ const baseConfigObject = z.object({
     .regex(/^[A-Za-z0-9_]{1,1024}$/, 'expected a BigQuery dataset id (letters, digits, _)')
     .optional()
     .describe('gcp mode: BigQuery dataset the loader writes tables into.'),
+  BIGQUERY_MAX_BYTES_BILLED: z.coerce
+    .number()
+    .int()
+    .min(10 * 1024 * 1024)
+    .default(BIGQUERY_QUERY_LIMIT_DEFAULTS.maxBytesBilled)
+    .describe(
+      'gcp mode: most bytes one read query (insights app, analyze stage) may bill (maximumBytesBilled); a query over it is refused unbilled. Default 10 GiB; at least 10 MiB, BigQuery bills 10 MB per table read.',
+    ),
+  BIGQUERY_QUERY_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .max(6 * 3600 * 1000)
+    .default(BIGQUERY_QUERY_LIMIT_DEFAULTS.timeoutMs)
+    .describe(
+      'gcp mode: longest a read query may run (jobTimeoutMs) before BigQuery cancels it and the caller gets a 504.',
+    ),
   GCS_API_ENDPOINT: z
     .url()
     .optional()

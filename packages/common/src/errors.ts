@@ -95,6 +95,26 @@ export class UpstreamError extends PipelineError {
   }
 }
 
+/**
+ * 413: a warehouse query would bill more bytes than the configured cap (BigQuery `maximumBytesBilled`).
+ * BigQuery refuses it before running it (nothing is billed); the same query fails the same way.
+ */
+export class QueryBytesLimitError extends PipelineError {
+  constructor(message: string, options?: PipelineErrorOptions, code = 'QUERY_BYTES_LIMIT') {
+    super(code, 413, false, message, options);
+  }
+}
+
+/**
+ * 504: a warehouse query ran past the configured timeout (BigQuery `jobTimeoutMs`) and was cancelled.
+ * Retryable: a busy warehouse may answer in time later.
+ */
+export class QueryTimeoutError extends PipelineError {
+  constructor(message: string, options?: PipelineErrorOptions, code = 'QUERY_TIMEOUT') {
+    super(code, 504, true, message, options);
+  }
+}
+
 export interface ErrorBody {
   error: { code: string; message: string; retryable: boolean; details?: unknown };
 }

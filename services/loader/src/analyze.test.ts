@@ -4,13 +4,22 @@ import path from 'node:path';
 import { writeArrowTable } from '@etl/common/arrow';
 import type { ExtractResponse, LoadResponse } from '@etl/common/contracts';
 import { createSilentLogger } from '@etl/common/logging';
-import { getJson, LocalBlobStore, manifestKey, putJson } from '@etl/common/storage';
-import { DuckDbWarehouse } from '@etl/common/warehouse';
+import {
+  type BlobStore,
+  GcsBlobStore,
+  getJson,
+  LocalBlobStore,
+  manifestKey,
+  putJson,
+} from '@etl/common/storage';
+import { BigQueryWarehouse, DuckDbWarehouse, type Row, type Warehouse } from '@etl/common/warehouse';
 import { computeRfm, discountEffect } from '@etl/ml';
 import { DateDay, Float64, Table, Utf8, vectorFromArray } from 'apache-arrow';
 import request from 'supertest';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { type AnalyzeDeps, analyze } from './analyze';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { type FakeBigQuery, startFakeBigQuery } from '../../../test/fakes/bigquery';
+import { type FakeGcs, startFakeGcs } from '../../../test/fakes/gcs';
+import { type AnalyzeDeps, analyze, ML_TABLES } from './analyze';
 import { createLoaderApp } from './app';
 
 let dir: string;
@@ -79,7 +88,12 @@ function makeLines(months: number, customers = 30): Line[] {
 }
 
 /** What extract and load leave behind: the two manifests and the dataset's rows in `sales`. */
-async function loadRun(runId: string, lines: Line[], source = 'local/files/sales'): Promise<void> {
+async function loadRun(
+  runId: string,
+  lines: Line[],
+  source = 'local/files/sales',
+  target: { warehouse: Warehouse; store: BlobStore } = { warehouse, store },
+): Promise<void> {
   const column = <K extends keyof Line>(key: K) => lines.map((l) => l[key]);
   const table = new Table({
     order_id: vectorFromArray(column('order_id'), new Utf8()),
@@ -96,7 +110,7 @@ async function loadRun(runId: string, lines: Line[], source = 'local/files/sales
     discount: vectorFromArray(column('discount'), new Float64()),
     profit: vectorFromArray(column('profit'), new Float64()),
   });
-  await warehouse.load({
+  await target.warehouse.load({
     tables: [{ table: 'sales', arrow: writeArrowTable(table) }],
     source,
     runId,
@@ -112,14 +126,14 @@ async function loadRun(runId: string, lines: Line[], source = 'local/files/sales
   };
   const load: LoadResponse = {
     runId,
-    warehouse: 'duckdb',
+    warehouse: target.warehouse.kind,
     dataset: { id: source, version: `v-${runId}` },
     tables: [{ name: 'sales', rowsLoaded: lines.length, rowsReplaced: 0 }],
     loadedAt: '2026-01-01T00:00:00.000Z',
     manifestKey: manifestKey(runId, 'load'),
   };
-  await putJson(store, manifestKey(runId, 'extract'), extract);
-  await putJson(store, manifestKey(runId, 'load'), load);
+  await putJson(target.store, manifestKey(runId, 'extract'), extract);
+  await putJson(target.store, manifestKey(runId, 'load'), load);
 }
 
 async function metrics(): Promise<Record<string, number | string | null>> {
@@ -268,5 +282,110 @@ describe('POST /v1/analyze', () => {
   test('is listed in /openapi.json', async () => {
     const openapi = (await request(createLoaderApp(deps)).get('/openapi.json')).body;
     expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(['/v1/load', '/v1/analyze']));
+  });
+});
+
+/**
+ * The same stage on BigQuery (BigQueryWarehouse over the fake GCS and fake BigQuery, which run BigQuery SQL
+ * and refuse DuckDB's): the same data must give the same ml_* tables as on DuckDB.
+ */
+describe('analyze stage on BigQuery', () => {
+  let gcs: FakeGcs;
+  let bq: FakeBigQuery;
+  let bigquery: BigQueryWarehouse;
+  let gcsStore: GcsBlobStore;
+
+  beforeAll(async () => {
+    gcs = await startFakeGcs({ buckets: ['etl'] });
+    bq = await startFakeBigQuery({ gcs, projectId: 'test', datasets: ['sales'], pollsUntilDone: 0 });
+    gcsStore = new GcsBlobStore({ bucket: 'etl', projectId: 'test', apiEndpoint: gcs.url });
+    bigquery = new BigQueryWarehouse({
+      projectId: 'test',
+      dataset: 'sales',
+      apiEndpoint: bq.url,
+      store: gcsStore,
+      poll: { initialDelayMs: 2, maxDelayMs: 20 },
+    });
+  });
+  afterAll(async () => {
+    await bq?.close();
+    await gcs?.close();
+  });
+
+  /** Every ml_* table in a stable order, dates as text (the engines return DATE cells differently). */
+  const ML_QUERIES: Record<(typeof ML_TABLES)[number], string> = {
+    ml_forecast: `SELECT CAST(month AS STRING) AS month, actual, fitted, forecast, lower, upper, holdout_forecast,
+                         holdout_lower, holdout_upper, holdout_naive, method FROM ml_forecast ORDER BY 1`,
+    ml_segments: `SELECT customer_id, customer_name, recency_days, frequency, monetary, segment, segment_label
+                  FROM ml_segments ORDER BY customer_id`,
+    ml_segment_profiles: `SELECT segment, segment_label, customers, customer_share, mean_recency_days,
+                                 mean_frequency, mean_monetary, revenue_share FROM ml_segment_profiles ORDER BY segment`,
+    ml_anomalies: `SELECT CAST(date AS STRING) AS date, revenue, baseline, scale, score, is_anomaly, direction
+                   FROM ml_anomalies ORDER BY 1`,
+    ml_drivers: `SELECT dimension, key, lines, revenue, revenue_share, profit, profit_share, margin
+                 FROM ml_drivers ORDER BY dimension, key`,
+    ml_metrics: 'SELECT metric, value, note FROM ml_metrics ORDER BY metric',
+  };
+
+  /** Numbers equal to 9 significant digits: sums may add up in another order. */
+  const approximately = (rows: Row[]) =>
+    rows.map((row) =>
+      Object.fromEntries(
+        Object.entries(row).map(([k, v]) => [
+          k,
+          typeof v === 'number' && !Number.isInteger(v)
+            ? expect.closeTo(v, 9 - Math.ceil(Math.log10(Math.abs(v) + 1)))
+            : v,
+        ]),
+      ),
+    );
+
+  test('writes the same ml_* tables as on DuckDB, with every query job capped', async () => {
+    const lines = makeLines(40);
+    await loadRun('r1', lines);
+    await loadRun('r1', lines, 'local/files/sales', { warehouse: bigquery, store: gcsStore });
+    const onDuckDb = await analyze({ runId: 'r1' }, deps);
+    const onBigQuery = await analyze({ runId: 'r1' }, { ...deps, warehouse: bigquery, store: gcsStore });
+
+    expect(onBigQuery).toEqual({ ...onDuckDb, forecast: expect.anything(), segments: expect.anything() });
+    expect(onBigQuery.forecast).toEqual({
+      ...onDuckDb.forecast,
+      holdout: approximately([onDuckDb.forecast.holdout as unknown as Row])[0],
+    });
+    expect(onBigQuery.segments).toEqual({
+      ...onDuckDb.segments,
+      silhouette: expect.closeTo(onDuckDb.segments!.silhouette, 9),
+    });
+    expect(await bq.tables('sales')).toEqual([...ML_TABLES, 'sales'].sort());
+    for (const [table, sql] of Object.entries(ML_QUERIES)) {
+      const expected = await warehouse.query(sql);
+      expect(expected.length, table).toBeGreaterThan(0);
+      expect(await bigquery.query(sql), table).toEqual(approximately(expected));
+    }
+    const lineage =
+      'SELECT _source, _run_id, max(_loaded_at) AS at_time, count(*) AS n FROM ml_metrics GROUP BY 1, 2';
+    expect(await bigquery.query(lineage)).toEqual(await warehouse.query(lineage));
+
+    // The stage's read queries each carried the limits (the load's own jobs are not capped).
+    const reads = [...bq.jobs.values()].filter((j) => j.configuration.query?.query.includes('FROM sales'));
+    expect(reads.length).toBeGreaterThanOrEqual(6);
+    for (const job of reads) {
+      expect(job.configuration).toMatchObject({
+        query: { maximumBytesBilled: String(10 * 1024 ** 3) },
+        jobTimeoutMs: '30000',
+      });
+    }
+  });
+
+  test('a read over the bytes-billed cap fails the stage with 413 naming the cap, and writes nothing', async () => {
+    await loadRun('r2', makeLines(14), 'local/files/capped', { warehouse: bigquery, store: gcsStore });
+    bq.inject({ kind: 'bytesBilled', bytes: 20 * 1024 ** 3, query: 'customer_id' });
+    const failure = analyze({ runId: 'r2' }, { ...deps, warehouse: bigquery, store: gcsStore });
+    await expect(failure).rejects.toMatchObject({
+      status: 413,
+      code: 'QUERY_BYTES_LIMIT',
+      message: expect.stringContaining('BIGQUERY_MAX_BYTES_BILLED'),
+    });
+    expect(await gcsStore.exists(manifestKey('r2', 'analyze'))).toBe(false);
   });
 });

@@ -6,7 +6,8 @@
  * the same runId returns it without recomputing.
  *
  * Aggregation (monthly and daily revenue, RFM per customer, the driver cube, the discount/margin
- * regression) happens in SQL, so only small tables leave the warehouse; the models run in process.
+ * regression) happens in SQL, so only small tables leave the warehouse; the models run in process. The
+ * SQL runs on DuckDB and BigQuery alike: portable forms, plus `warehouse.dialect` where they differ.
  */
 import { writeArrowTable } from '@etl/common/arrow';
 import {
@@ -20,7 +21,7 @@ import {
 import { ConflictError, DataRejectedError, NotFoundError } from '@etl/common/errors';
 import type { Logger } from '@etl/common/logging';
 import { type BlobStore, getJson, manifestKey, putJson, readStageManifest } from '@etl/common/storage';
-import type { Row, TableLoad, Warehouse } from '@etl/common/warehouse';
+import { dateText, type Row, type TableLoad, type Warehouse } from '@etl/common/warehouse';
 import {
   ANOMALY_RULE,
   detectAnomalies,
@@ -68,10 +69,11 @@ export async function analyze(request: AnalyzeRequest, deps: AnalyzeDeps): Promi
   const source = extract.dataset.id;
   await assertSliceOwnedByRun(warehouse, source, runId);
   const started = Date.now();
+  const { dialect } = warehouse;
 
   const monthly = fillMonths(
     await warehouse.query(
-      `SELECT strftime(date_trunc('month', order_date), '%Y-%m-%d') AS month, sum(sales) AS revenue
+      `SELECT ${dateText(dialect.truncateDate('order_date', 'month'))} AS month, sum(sales) AS revenue
        FROM sales WHERE _source = $1 AND order_date IS NOT NULL AND sales IS NOT NULL GROUP BY 1 ORDER BY 1`,
       [source],
     ),
@@ -89,21 +91,23 @@ export async function analyze(request: AnalyzeRequest, deps: AnalyzeDeps): Promi
 
   const daily = fillDays(
     await warehouse.query(
-      `SELECT strftime(order_date, '%Y-%m-%d') AS day, sum(sales) AS revenue
+      `SELECT ${dateText('order_date')} AS day, sum(sales) AS revenue
        FROM sales WHERE _source = $1 AND order_date IS NOT NULL AND sales IS NOT NULL GROUP BY 1 ORDER BY 1`,
       [source],
     ),
   );
   const anomalies = detectAnomalies(daily.map((d) => d.revenue));
 
+  // Recency: days from the customer's last order to the day after the last order in the data.
   const rfm = await warehouse.query(
     `WITH lines AS (
        SELECT customer_id, customer_name, order_id, order_date, sales FROM sales
-       WHERE _source = $1 AND customer_id IS NOT NULL AND order_date IS NOT NULL AND sales IS NOT NULL)
+       WHERE _source = $1 AND customer_id IS NOT NULL AND order_date IS NOT NULL AND sales IS NOT NULL),
+     latest AS (SELECT max(order_date) AS last_day FROM lines)
      SELECT customer_id, any_value(customer_name) AS customer_name,
-            date_diff('day', max(order_date), (SELECT max(order_date) FROM lines) + 1)::INT AS recency_days,
-            count(DISTINCT order_id)::INT AS frequency, sum(sales) AS monetary
-     FROM lines GROUP BY customer_id ORDER BY customer_id`,
+            ${dialect.dayDiff('max(order_date)', 'max(last_day)')} + 1 AS recency_days,
+            count(DISTINCT order_id) AS frequency, sum(sales) AS monetary
+     FROM lines CROSS JOIN latest GROUP BY customer_id ORDER BY customer_id`,
     [source],
   );
   const rfmRows: RfmRow[] = rfm.map((r) => ({
@@ -118,8 +122,8 @@ export async function analyze(request: AnalyzeRequest, deps: AnalyzeDeps): Promi
     `SELECT category, region, segment,
             CASE WHEN coalesce(discount, 0) <= 0 THEN 0 WHEN discount <= 0.2 THEN 0.2
                  WHEN discount <= 0.4 THEN 0.4 ELSE 1 END AS band_discount,
-            count(*)::INT AS lines, sum(sales) AS sales, sum(coalesce(profit, 0)) AS profit
-     FROM sales WHERE _source = $1 AND sales IS NOT NULL GROUP BY ALL`,
+            count(*) AS lines, sum(sales) AS sales, sum(coalesce(profit, 0)) AS profit
+     FROM sales WHERE _source = $1 AND sales IS NOT NULL GROUP BY 1, 2, 3, 4`,
     [source],
   );
   const drivers = revenueDrivers(
@@ -137,10 +141,16 @@ export async function analyze(request: AnalyzeRequest, deps: AnalyzeDeps): Promi
     })),
     ['category', 'region', 'segment', 'discount'],
   );
+  // Least squares of line margin on discount: slope = cov(x, y) / var(x), intercept = mean(y) - slope
+  // mean(x) (BigQuery has no regr_slope).
   const [effect] = await warehouse.query(
-    `SELECT count(*)::INT AS lines, corr(discount, profit / sales) AS correlation,
-            regr_slope(profit / sales, discount) AS slope, regr_intercept(profit / sales, discount) AS intercept
-     FROM sales WHERE _source = $1 AND sales > 0 AND discount IS NOT NULL AND profit IS NOT NULL`,
+    `WITH margins AS (
+       SELECT discount AS x, profit / nullif(sales, 0) AS y FROM sales
+       WHERE _source = $1 AND sales > 0 AND discount IS NOT NULL AND profit IS NOT NULL),
+     fit AS (SELECT count(*) AS lines, corr(x, y) AS correlation,
+                    covar_pop(x, y) / nullif(var_pop(x), 0) AS slope, avg(x) AS mean_x, avg(y) AS mean_y
+             FROM margins)
+     SELECT lines, correlation, slope, mean_y - slope * mean_x AS intercept FROM fit`,
     [source],
   );
 
@@ -309,7 +319,7 @@ export async function analyze(request: AnalyzeRequest, deps: AnalyzeDeps): Promi
 /** The dataset's rows must still be the ones this run loaded; a later run owns them otherwise. */
 async function assertSliceOwnedByRun(warehouse: Warehouse, source: string, runId: string): Promise<void> {
   const runs = await warehouse.query(
-    'SELECT _run_id AS run_id, count(*)::INT AS n FROM sales WHERE _source = $1 GROUP BY 1 ORDER BY 1',
+    'SELECT _run_id AS run_id, count(*) AS n FROM sales WHERE _source = $1 GROUP BY 1 ORDER BY 1',
     [source],
   );
   if (runs.length === 0) {

@@ -4,15 +4,20 @@
  *   - load jobs read the staged Parquet from the fake GCS server's objects (`gs://bucket/key`) with
  *     DuckDB's `read_parquet`, into a table created from the job's explicit schema (WRITE_TRUNCATE,
  *     WRITE_APPEND, WRITE_EMPTY);
- *   - query jobs (jobs.insert) and jobs.query translate the few BigQuery-only bits of the SQL our adapter
- *     issues (backquoted `project.dataset.table` names, `@named` / `?` parameters) and run the whole
- *     script in one DuckDB connection, so `BEGIN TRANSACTION ... COMMIT TRANSACTION` is a real
- *     transaction; as in BigQuery, DDL on permanent tables inside a transaction is refused, and the result
- *     of the last SELECT is kept in an anonymous table for getQueryResults;
+ *   - query jobs (jobs.insert) and jobs.query translate BigQuery SQL into DuckDB's (`bigquery-sql.ts`:
+ *     names, parameters, literals, casts, DATE_TRUNC/DATE_DIFF/FORMAT_DATE, INFORMATION_SCHEMA.TABLES)
+ *     and refuse DuckDB-only SQL with BigQuery's 400 invalidQuery, so a dialect leak fails tests; the
+ *     whole script runs in one DuckDB connection, so `BEGIN TRANSACTION ... COMMIT TRANSACTION` is a
+ *     real transaction; as in BigQuery, DDL on permanent tables inside a transaction is refused, and the
+ *     result of the last SELECT is kept in an anonymous table for getQueryResults (which waits for a
+ *     running job, up to its `timeoutMs`, as BigQuery's does);
+ *   - a query job's `maximumBytesBilled` and `jobTimeoutMs` are enforced against what a fault says the
+ *     query bills or how long it takes (`bytesBilledLimitExceeded`, `timeout`), and recorded with the job;
  *   - jobs.get, getQueryResults, tables get/insert/patch/delete, datasets get; 409 on a duplicate job id.
  * Every request is recorded; faults can be injected: error statuses for the next N matching requests, a
- * request that is handled but whose response is lost (connection destroyed), and load jobs failing with
- * row errors. Cells are encoded as the client expects (TIMESTAMP as int64 microseconds).
+ * request that is handled but whose response is lost (connection destroyed), load jobs failing with row
+ * errors, and query jobs that bill so many bytes or run so long. Cells are encoded as the client expects
+ * (TIMESTAMP as int64 microseconds).
  *
  * DuckDB is reached through `DuckDbWarehouse` from @etl/common (the test package does not depend on
  * @duckdb/node-api itself); it opens the file per call, so calls are serialised here.
@@ -25,6 +30,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DuckDbWarehouse, quoteIdentifier, quoteLiteral } from '@etl/common/warehouse';
 import type { FakeGcs } from '../gcs/fake-gcs-server';
+import { ApiError, type QueryParameter, translate } from './bigquery-sql';
 
 export interface FakeBigQueryField {
   name: string;
@@ -56,7 +62,10 @@ export interface FakeBigQueryJob {
       queryParameters?: QueryParameter[];
       parameterMode?: string;
       defaultDataset?: { datasetId: string };
+      /** int64 as a string, as the API sends it. */
+      maximumBytesBilled?: string;
     };
+    jobTimeoutMs?: string;
   };
   state: 'RUNNING' | 'DONE';
   errors?: FakeJobError[];
@@ -65,6 +74,8 @@ export interface FakeBigQueryJob {
   outputRows?: number;
   result?: { schema: FakeBigQueryField[]; rows: Array<{ f: Array<{ v: unknown }> }> };
   created: Date;
+  /** Settles when the job is DONE. */
+  finished?: Promise<void>;
 }
 
 export interface FakeBigQueryRequest {
@@ -84,7 +95,17 @@ export type FakeBigQueryFault =
   /** The request is handled (a job gets created), then the connection is destroyed instead of answering. */
   | { kind: 'loseResponse'; method?: string; path?: RegExp | string; times?: number }
   /** The next load job(s) (into `table`, if given) fail with these row errors. */
-  | { kind: 'loadErrors'; errors: FakeJobError[]; table?: string; times?: number };
+  | { kind: 'loadErrors'; errors: FakeJobError[]; table?: string; times?: number }
+  /**
+   * The next query job(s) (whose SQL matches `query`, if given) bill `bytes`: over the job's
+   * maximumBytesBilled they fail with `bytesBilledLimitExceeded`, unbilled, as in BigQuery.
+   */
+  | { kind: 'bytesBilled'; bytes: number; query?: RegExp | string; times?: number }
+  /**
+   * The next query job(s) (matching `query`) take `ms` longer: past the job's jobTimeoutMs they are
+   * cancelled and fail with `timeout`.
+   */
+  | { kind: 'delay'; ms: number; query?: RegExp | string; times?: number };
 
 export interface FakeBigQueryOptions {
   /** The fake GCS server whose objects load jobs read. */
@@ -111,20 +132,15 @@ export interface FakeBigQuery {
   close(): Promise<void>;
 }
 
-interface QueryParameter {
-  name?: string;
-  parameterType: { type: string };
-  parameterValue: { value?: unknown };
-}
+/** BigQuery's smallest bill for a query that reads a table (10 MB). */
+const MIN_BYTES_BILLED = 10 * 1024 * 1024;
 
-class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly reason: string,
-  ) {
-    super(message);
-  }
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A failed query job as jobs.query and getQueryResults answer it: its first error, 404 for notFound. */
+function jobError(errors: FakeJobError[]): ApiError {
+  const first = errors[0]!;
+  return new ApiError(first.reason === 'notFound' ? 404 : 400, first.message, first.reason);
 }
 
 const DUCKDB_TYPES: Record<string, string> = {
@@ -195,83 +211,6 @@ function splitStatements(script: string): string[] {
   }
   if (current.trim()) statements.push(current.trim());
   return statements;
-}
-
-function literal(parameter: QueryParameter): string {
-  const value = parameter.parameterValue?.value;
-  if (value === null || value === undefined) return 'NULL';
-  const type = parameter.parameterType.type;
-  switch (type) {
-    case 'STRING':
-      return quoteLiteral(String(value));
-    case 'INT64':
-    case 'FLOAT64':
-    case 'NUMERIC':
-    case 'BIGNUMERIC':
-      if (!/^-?\d+(\.\d+)?(e-?\d+)?$/i.test(String(value)))
-        throw new ApiError(400, `invalid ${type} parameter value ${String(value)}`, 'invalidQuery');
-      return String(value);
-    case 'BOOL':
-      return String(value) === 'true' ? 'TRUE' : 'FALSE';
-    case 'TIMESTAMP':
-      return `CAST(${quoteLiteral(String(value))} AS TIMESTAMPTZ)`;
-    case 'DATE':
-      return `CAST(${quoteLiteral(String(value))} AS DATE)`;
-    case 'DATETIME':
-      return `CAST(${quoteLiteral(String(value))} AS TIMESTAMP)`;
-    default:
-      throw new ApiError(400, `the fake does not support ${type} parameters`, 'invalidQuery');
-  }
-}
-
-/** BigQuery SQL -> DuckDB SQL, for the statement shapes the adapter and the tests use. */
-function translate(statement: string, parameters: QueryParameter[], projectId: string): string {
-  const named = new Map(parameters.filter((p) => p.name).map((p) => [p.name!, p]));
-  const positional = parameters.filter((p) => !p.name);
-  let out = '';
-  let quote: string | undefined;
-  for (let i = 0; i < statement.length; i++) {
-    const c = statement[i]!;
-    if (quote) {
-      out += c;
-      if (c === '\\') out += statement[++i] ?? '';
-      else if (c === quote) quote = undefined;
-      continue;
-    }
-    if (c === "'" || c === '"') {
-      quote = c;
-      out += c;
-      continue;
-    }
-    if (c === '`') {
-      const end = statement.indexOf('`', i + 1);
-      if (end < 0) throw new ApiError(400, 'Syntax error: unclosed identifier quote', 'invalidQuery');
-      const parts = statement.slice(i + 1, end).split('.');
-      if (parts.length === 3) {
-        if (parts[0] !== projectId) throw new ApiError(404, `Not found: Project ${parts[0]}`, 'notFound');
-        parts.shift();
-      }
-      out += parts.map(quoteIdentifier).join('.');
-      i = end;
-      continue;
-    }
-    const m = c === '@' ? /^@([A-Za-z_][A-Za-z0-9_]*)/.exec(statement.slice(i)) : null;
-    if (m && !statement.slice(i).startsWith('@@')) {
-      const parameter = named.get(m[1]!);
-      if (!parameter) throw new ApiError(400, `Query parameter '${m[1]}' not found`, 'invalidQuery');
-      out += literal(parameter);
-      i += m[0].length - 1;
-      continue;
-    }
-    if (c === '?') {
-      const parameter = positional.shift();
-      if (!parameter) throw new ApiError(400, 'Not enough positional query parameters', 'invalidQuery');
-      out += literal(parameter);
-      continue;
-    }
-    out += c;
-  }
-  return out;
 }
 
 function matches(fault: { method?: string; path?: RegExp | string }, method: string, p: string): boolean {
@@ -442,11 +381,51 @@ export async function startFakeBigQuery(options: FakeBigQueryOptions): Promise<F
     }
   };
 
+  /** Takes the first query fault of `kind` whose pattern matches `sql`. */
+  const takeQueryFault = <K extends 'bytesBilled' | 'delay'>(kind: K, sql: string) => {
+    const fault = faults.find(
+      (f) =>
+        f.kind === kind &&
+        f.remaining > 0 &&
+        (f.query === undefined || (typeof f.query === 'string' ? sql.includes(f.query) : f.query.test(sql))),
+    );
+    if (fault) fault.remaining -= 1;
+    return fault as Extract<FakeBigQueryFault, { kind: K }> | undefined;
+  };
+
+  /**
+   * The job's limits against what the faults say it bills and how long it runs. BigQuery bills at least
+   * 10 MB for a query that reads a table, so a cap under that refuses every such query.
+   */
+  const enforceLimits = async (job: FakeBigQueryJob, sql: string) => {
+    const cap = job.configuration.query?.maximumBytesBilled;
+    const billed = Math.max(
+      takeQueryFault('bytesBilled', sql)?.bytes ?? 0,
+      /\bFROM\b/i.test(sql) ? MIN_BYTES_BILLED : 0,
+    );
+    if (cap !== undefined && billed > Number(cap)) {
+      throw new ApiError(
+        400,
+        `Query exceeded limit for bytes billed: ${cap}. ${billed} or higher required.`,
+        'bytesBilledLimitExceeded',
+      );
+    }
+    const delay = takeQueryFault('delay', sql)?.ms ?? 0;
+    const timeout =
+      job.configuration.jobTimeoutMs === undefined ? undefined : Number(job.configuration.jobTimeoutMs);
+    if (delay > 0) await sleep(timeout === undefined ? delay : Math.min(delay, timeout));
+    if (timeout !== undefined && delay > timeout) {
+      throw new ApiError(
+        400,
+        `Job ${projectId}:${job.location}.${job.jobId} timed out after ${timeout} ms (jobTimeoutMs) and was cancelled.`,
+        'timeout',
+      );
+    }
+  };
+
   /** Runs a query or script; returns the result of its last statement when that is a SELECT. */
-  const executeQuery = async (
-    jobId: string,
-    query: NonNullable<FakeBigQueryJob['configuration']['query']>,
-  ): Promise<FakeBigQueryJob['result']> => {
+  const executeQuery = async (job: FakeBigQueryJob): Promise<FakeBigQueryJob['result']> => {
+    const query = job.configuration.query!;
     const statements = splitStatements(query.query);
     let inTransaction = false;
     for (const s of statements) {
@@ -460,14 +439,15 @@ export async function startFakeBigQuery(options: FakeBigQueryOptions): Promise<F
         );
       }
     }
-    const parameters = query.queryParameters ?? [];
-    const translated = statements.map((s) => translate(s, parameters, projectId));
-    const last = translated.at(-1) ?? '';
-    const resultTable = `${quoteIdentifier('_results')}.${quoteIdentifier(`job_${jobId.replace(/[^A-Za-z0-9_]/g, '_')}`)}`;
-    const returnsRows = /^(SELECT|WITH)\b/i.test(last);
-    if (returnsRows) translated[translated.length - 1] = `CREATE OR REPLACE TABLE ${resultTable} AS ${last}`;
     const dataset = query.defaultDataset?.datasetId;
     if (dataset) requireDataset(dataset);
+    const context = { projectId, dataset, parameters: query.queryParameters ?? [] };
+    const translated = statements.map((s) => translate(s, context));
+    await enforceLimits(job, query.query);
+    const last = translated.at(-1) ?? '';
+    const resultTable = `${quoteIdentifier('_results')}.${quoteIdentifier(`job_${job.jobId.replace(/[^A-Za-z0-9_]/g, '_')}`)}`;
+    const returnsRows = /^\s*(SELECT|WITH)\b/i.test(last);
+    if (returnsRows) translated[translated.length - 1] = `CREATE OR REPLACE TABLE ${resultTable} AS ${last}`;
     const prologue = dataset ? `SET search_path = ${quoteLiteral(dataset)};\n` : '';
     try {
       await run(`${prologue}${translated.map((s) => `${s};`).join('\n')}\nSELECT 1`);
@@ -488,7 +468,7 @@ export async function startFakeBigQuery(options: FakeBigQueryOptions): Promise<F
   const execute = async (job: FakeBigQueryJob) => {
     try {
       if (job.configuration.load) await executeLoad(job);
-      else if (job.configuration.query) job.result = await executeQuery(job.jobId, job.configuration.query);
+      else if (job.configuration.query) job.result = await executeQuery(job);
       else throw new ApiError(400, 'the fake runs only load and query jobs', 'invalid');
     } catch (error) {
       const errors = (error as { errors?: FakeJobError[] }).errors;
@@ -551,7 +531,7 @@ export async function startFakeBigQuery(options: FakeBigQueryOptions): Promise<F
         created: new Date(),
       };
       jobs.set(jobId, job);
-      void execute(job);
+      job.finished = execute(job);
       return [200, jobResource(job)];
     }
     r = route('GET', /^\/jobs\/([^/]+)$/);
@@ -574,23 +554,37 @@ export async function startFakeBigQuery(options: FakeBigQueryOptions): Promise<F
             query: String(body.query),
             queryParameters: (body.queryParameters as QueryParameter[] | undefined) ?? [],
             ...(body.defaultDataset ? { defaultDataset: body.defaultDataset as { datasetId: string } } : {}),
+            ...(body.maximumBytesBilled ? { maximumBytesBilled: String(body.maximumBytesBilled) } : {}),
           },
+          ...(body.jobTimeoutMs ? { jobTimeoutMs: String(body.jobTimeoutMs) } : {}),
         },
         state: 'RUNNING',
         polls: 0,
         created: new Date(),
       };
       jobs.set(jobId, job);
-      job.result = await executeQuery(jobId, job.configuration.query!);
-      job.state = 'DONE';
+      job.finished = execute(job);
+      await job.finished;
+      if (job.errors) throw jobError(job.errors);
       return [200, { ...queryResponse(job, true), kind: 'bigquery#queryResponse' }];
     }
     r = route('GET', /^\/queries\/([^/]+)$/);
     if (r) {
       const job = jobs.get(r[0]!);
       if (!job) throw new ApiError(404, `Not found: Job ${projectId}:${r[0]!}`, 'notFound');
-      if (job.state === 'DONE' && job.errors)
-        throw new ApiError(400, job.errors[0]!.message, job.errors[0]!.reason);
+      // Like BigQuery: wait for a running job up to timeoutMs (default 10 s) before answering incomplete.
+      if (job.state !== 'DONE' && job.finished) {
+        const wait = Number(url.searchParams.get('timeoutMs') ?? 10_000);
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          job.finished,
+          new Promise((resolve) => {
+            timer = setTimeout(resolve, Number.isFinite(wait) ? wait : 10_000);
+          }),
+        ]);
+        clearTimeout(timer);
+      }
+      if (job.state === 'DONE' && job.errors) throw jobError(job.errors);
       return [200, queryResponse(job, job.state === 'DONE')];
     }
     r = route('GET', /^\/datasets\/([^/]+)$/);
@@ -688,7 +682,9 @@ export async function startFakeBigQuery(options: FakeBigQueryOptions): Promise<F
     try {
       const body = await readBody(req);
       if (Object.keys(body).length > 0) record.body = body;
-      const fault = faults.find((f) => f.kind !== 'loadErrors' && f.remaining > 0 && matches(f, method, p));
+      const fault = faults.find(
+        (f) => (f.kind === 'status' || f.kind === 'loseResponse') && f.remaining > 0 && matches(f, method, p),
+      );
       if (fault) fault.remaining -= 1;
       if (fault?.kind === 'status') {
         record.status = fault.status;

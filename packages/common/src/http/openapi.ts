@@ -11,6 +11,7 @@ const ERROR_STATUSES: Record<string, string> = {
   '424': 'A dependency refused the request, e.g. rejected credentials (terminal).',
   '429': 'Rate limited upstream (retry).',
   '503': 'A dependency is unavailable (retry).',
+  '504': 'A warehouse query ran past its timeout (retry).',
   '500': 'A bug.',
 };
 

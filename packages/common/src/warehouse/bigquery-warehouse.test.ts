@@ -18,7 +18,13 @@ import { type FakeBigQuery, startFakeBigQuery } from '../../../../test/fakes/big
 import { type FakeGcs, startFakeGcs } from '../../../../test/fakes/gcs/fake-gcs-server';
 import { writeArrowTable } from '../arrow';
 import { baseConfigSchema, parseConfig } from '../config';
-import { DataRejectedError, InvalidRequestError, PipelineError } from '../errors';
+import {
+  DataRejectedError,
+  InvalidRequestError,
+  PipelineError,
+  QueryBytesLimitError,
+  QueryTimeoutError,
+} from '../errors';
 import { GcsBlobStore } from '../storage/gcs-blob-store';
 import { arrowToBigQuerySchema } from './arrow-to-bigquery-schema';
 import { BigQueryWarehouse, dollarToNamed } from './bigquery-warehouse';
@@ -328,6 +334,60 @@ describe('BigQueryWarehouse (against the fake BigQuery and GCS servers)', () => 
     );
   });
 
+  test('every query job carries maximumBytesBilled and jobTimeoutMs (defaults: 10 GiB, 30 s)', async () => {
+    await warehouse.load(request(orders([1, 2, 3])));
+    await warehouse.query('SELECT COUNT(*) AS n FROM orders WHERE amount > $1', [1]);
+    const [job] = [...bq.jobs.values()].filter((j) => j.configuration.query?.query.includes('amount > @p1'));
+    expect(job?.configuration).toMatchObject({
+      query: { maximumBytesBilled: String(10 * 1024 ** 3) },
+      jobTimeoutMs: '30000',
+    });
+    // The load's own jobs are not capped: a cap there would fail a load half-way.
+    expect(scriptJobs()[0]?.configuration.query?.maximumBytesBilled).toBeUndefined();
+  });
+
+  test('a query over the bytes-billed cap is a 413 naming the cap and its variable', async () => {
+    const capped = new BigQueryWarehouse({
+      projectId: 'test-project',
+      dataset: 'sales',
+      apiEndpoint: bq.url,
+      store: new GcsBlobStore({ bucket: 'etl', projectId: 'test-project', apiEndpoint: gcs.url }),
+      queryLimits: { maxBytesBilled: 20 * 1024 * 1024 },
+    });
+    await warehouse.load(request(orders([1, 2, 3])));
+    bq.inject({ kind: 'bytesBilled', bytes: 3 * 1024 ** 3, query: 'FROM orders' });
+    const failure = capped.query('SELECT SUM(amount) AS total FROM orders');
+    await expect(failure).rejects.toBeInstanceOf(QueryBytesLimitError);
+    await expect(failure).rejects.toMatchObject({
+      status: 413,
+      code: 'QUERY_BYTES_LIMIT',
+      retryable: false,
+      message: expect.stringMatching(/more than the cap of 20971520 bytes \(BIGQUERY_MAX_BYTES_BILLED\)/),
+    });
+    // The same query under the cap (BigQuery's 10 MB minimum bill) runs.
+    expect(await capped.query('SELECT SUM(amount) AS total FROM orders')).toEqual([{ total: 6 }]);
+  });
+
+  test('a query past its timeout is cancelled by BigQuery: a 504 naming the timeout and its variable', async () => {
+    const quick = new BigQueryWarehouse({
+      projectId: 'test-project',
+      dataset: 'sales',
+      apiEndpoint: bq.url,
+      store: new GcsBlobStore({ bucket: 'etl', projectId: 'test-project', apiEndpoint: gcs.url }),
+      queryLimits: { timeoutMs: 1000 },
+    });
+    bq.inject({ kind: 'delay', ms: 5000 });
+    const started = Date.now();
+    const failure = quick.query('SELECT 1 AS one');
+    await expect(failure).rejects.toBeInstanceOf(QueryTimeoutError);
+    await expect(failure).rejects.toMatchObject({
+      status: 504,
+      code: 'QUERY_TIMEOUT',
+      message: expect.stringMatching(/ran longer than 1000 ms \(BIGQUERY_QUERY_TIMEOUT_MS\)/),
+    });
+    expect(Date.now() - started).toBeLessThan(4000); // cancelled at the timeout, not after the delay
+  });
+
   test('invalid table names and unmappable columns are rejected before anything is staged', async () => {
     await expect(
       warehouse.load(
@@ -381,11 +441,31 @@ describe('createWarehouse in gcp mode', () => {
       GCS_API_ENDPOINT: gcs.url,
       BIGQUERY_API_ENDPOINT: bq.url,
     });
-    const fromConfig = createWarehouse(config);
+    const fromConfig = createWarehouse({
+      ...config,
+      BIGQUERY_MAX_BYTES_BILLED: 50 * 1024 * 1024,
+      BIGQUERY_QUERY_TIMEOUT_MS: 12_000,
+    });
     expect(fromConfig).toBeInstanceOf(BigQueryWarehouse);
     expect(fromConfig.location).toBe('bigquery://test-project/sales');
+    expect(fromConfig.dialect.name).toBe('bigquery');
+    expect((fromConfig as BigQueryWarehouse).queryLimits).toEqual({
+      maxBytesBilled: 50 * 1024 * 1024,
+      timeoutMs: 12_000,
+    });
     expect(await fromConfig.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
     expect(bq.requests.at(-1)?.authorization).toMatch(/^Bearer /);
+  });
+
+  test('the query limits are config with defaults; a cap under 10 MiB is refused', () => {
+    const base = { ETL_MODE: 'gcp', GCP_PROJECT: 'p', ETL_BUCKET: 'etl', BIGQUERY_DATASET: 'd' };
+    expect(parseConfig(baseConfigSchema, base)).toMatchObject({
+      BIGQUERY_MAX_BYTES_BILLED: 10 * 1024 ** 3,
+      BIGQUERY_QUERY_TIMEOUT_MS: 30_000,
+    });
+    expect(() => parseConfig(baseConfigSchema, { ...base, BIGQUERY_MAX_BYTES_BILLED: '1000' })).toThrow(
+      /BIGQUERY_MAX_BYTES_BILLED/,
+    );
   });
 
   test('gcp mode without its settings fails at config time, naming them', () => {

@@ -13,10 +13,13 @@ import { createHash } from 'node:crypto';
 import { BigQuery, type BigQueryOptions, type Job, type JobMetadata } from '@google-cloud/bigquery';
 import { OAuth2Client } from 'google-auth-library';
 import { arrowToParquet, readArrowTable } from '../arrow';
+import { BIGQUERY_QUERY_LIMIT_DEFAULTS } from '../config';
 import {
   DataRejectedError,
   InvalidRequestError,
   NotFoundError,
+  QueryBytesLimitError,
+  QueryTimeoutError,
   RateLimitedError,
   UpstreamError,
   UpstreamUnavailableError,
@@ -24,6 +27,7 @@ import {
 import type { GcsBlobStore } from '../storage/gcs-blob-store';
 import { assertRunId, assertTableName } from '../storage/object-keys';
 import { arrowToBigQuerySchema, type BigQueryField, targetSchema } from './arrow-to-bigquery-schema';
+import { bigQueryDialect } from './dialect';
 import { toJsonSafeRow } from './json-safe-row';
 import type { LoadRequest, Row, TableLoad, TableLoadResult, Warehouse } from './warehouse';
 
@@ -56,7 +60,22 @@ export interface BigQueryWarehouseOptions {
   /** The client's own retries of 429/5xx/network errors (default 5 retries, waits capped at 32 s). */
   retry?: { maxRetries?: number; maxRetryDelayMs?: number };
   poll?: BigQueryPollOptions;
+  /** Limits of every `query()` job (not of loads); defaults: 10 GiB and 30 s. */
+  queryLimits?: BigQueryQueryLimits;
 }
+
+export interface BigQueryQueryLimits {
+  /** `maximumBytesBilled`: BigQuery refuses, unbilled, a query that would bill more (BIGQUERY_MAX_BYTES_BILLED). */
+  maxBytesBilled?: number;
+  /** `jobTimeoutMs`: BigQuery cancels a query still running after this long (BIGQUERY_QUERY_TIMEOUT_MS). */
+  timeoutMs?: number;
+}
+
+/**
+ * How much longer than jobTimeoutMs the client waits for a result before giving up itself: BigQuery
+ * cancels a job on a best-effort basis, so a result may still not arrive.
+ */
+const CLIENT_TIMEOUT_GRACE_MS = 5_000;
 
 /** How many fresh attempts (new job id suffix) a load may make after adopting a job that failed transiently. */
 const MAX_JOB_ATTEMPTS = 3;
@@ -121,8 +140,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class BigQueryWarehouse implements Warehouse {
   readonly kind = 'bigquery' as const;
+  readonly dialect = bigQueryDialect;
   readonly location: string;
   readonly bigquery: BigQuery;
+  readonly queryLimits: Required<BigQueryQueryLimits>;
   private readonly options: BigQueryWarehouseOptions;
 
   constructor(options: BigQueryWarehouseOptions) {
@@ -131,6 +152,10 @@ export class BigQueryWarehouse implements Warehouse {
     }
     this.options = options;
     this.location = `bigquery://${options.projectId}/${options.dataset}`;
+    this.queryLimits = {
+      maxBytesBilled: options.queryLimits?.maxBytesBilled ?? BIGQUERY_QUERY_LIMIT_DEFAULTS.maxBytesBilled,
+      timeoutMs: options.queryLimits?.timeoutMs ?? BIGQUERY_QUERY_LIMIT_DEFAULTS.timeoutMs,
+    };
     // google-auth-library is pinned at 10.5.0 in this package while @google-cloud/common resolves its own
     // ^10.6.2 copy: the same OAuth2Client class twice, so the types differ only in private members. The
     // client uses it structurally (getRequestHeaders/request); the fake-backed tests exercise this path.
@@ -235,7 +260,9 @@ export class BigQueryWarehouse implements Warehouse {
 
   /**
    * Runs read-only SQL with the dataset as default. `params` either bind `$1..$n` (as in DuckDB; they are
-   * sent as named parameters `@p1..@pn`) or are one object of named parameters for `@name`.
+   * sent as named parameters `@p1..@pn`) or are one object of named parameters for `@name`. Every query
+   * job carries the `queryLimits` (maximumBytesBilled, jobTimeoutMs); going over one is a
+   * QueryBytesLimitError (413) or QueryTimeoutError (504) naming the limit and its variable.
    */
   async query(sql: string, params: unknown[] = []): Promise<Row[]> {
     const named = params.length === 1 && isPlainObject(params[0]);
@@ -243,17 +270,25 @@ export class BigQueryWarehouse implements Warehouse {
     const values: Record<string, unknown> = named
       ? (params[0] as Record<string, unknown>)
       : Object.fromEntries(params.map((value, i) => [`p${i + 1}`, value]));
+    const { maxBytesBilled, timeoutMs } = this.queryLimits;
     try {
-      const [rows] = await this.bigquery.query({
-        query,
-        ...(Object.keys(values).length > 0 ? { params: values } : {}),
-        defaultDataset: { projectId: this.options.projectId, datasetId: this.options.dataset },
-        useLegacySql: false,
-        ...(this.options.location ? { location: this.options.location } : {}),
-      });
+      // jobTimeoutMs makes the client insert a job (jobs.insert + getQueryResults) instead of jobs.query;
+      // `timeoutMs` bounds its own wait for the result.
+      const [rows] = await this.bigquery.query(
+        {
+          query,
+          ...(Object.keys(values).length > 0 ? { params: values } : {}),
+          defaultDataset: { projectId: this.options.projectId, datasetId: this.options.dataset },
+          useLegacySql: false,
+          maximumBytesBilled: String(maxBytesBilled),
+          jobTimeoutMs: timeoutMs,
+          ...(this.options.location ? { location: this.options.location } : {}),
+        },
+        { timeoutMs: timeoutMs + CLIENT_TIMEOUT_GRACE_MS },
+      );
       return (rows as Row[]).map(toJsonSafeRow);
     } catch (error) {
-      throw this.mapError(error, `query on ${this.location}`);
+      throw this.mapQueryError(error);
     }
   }
 
@@ -428,6 +463,28 @@ export class BigQueryWarehouse implements Warehouse {
         this.options.store.delete(s.stagingKey),
       ]),
     );
+  }
+
+  /** A query over a limit names the limit and the variable that sets it; anything else as mapError. */
+  private mapQueryError(error: unknown): Error {
+    const message = messageOf(error);
+    const reasons = ((error as { errors?: JobError[] } | null)?.errors ?? []).map((e) => e.reason);
+    const { maxBytesBilled, timeoutMs } = this.queryLimits;
+    if (reasons.includes('bytesBilledLimitExceeded')) {
+      return new QueryBytesLimitError(
+        `BigQuery refused a query on ${this.location}: it would bill more than the cap of ${maxBytesBilled} bytes (BIGQUERY_MAX_BYTES_BILLED); nothing was billed. Narrow the query or raise the cap. BigQuery said: ${message}`,
+        { cause: error, details: { limit: 'BIGQUERY_MAX_BYTES_BILLED', maxBytesBilled } },
+      );
+    }
+    // `timeout` is the job's reason when jobTimeoutMs cancels it; the client's own wait ends with
+    // "The query did not complete before N ms".
+    if (reasons.includes('timeout') || /did not complete before|timed out/i.test(message)) {
+      return new QueryTimeoutError(
+        `a query on ${this.location} ran longer than ${timeoutMs} ms (BIGQUERY_QUERY_TIMEOUT_MS); BigQuery cancels it. Narrow the query or raise the timeout. BigQuery said: ${message}`,
+        { cause: error, details: { limit: 'BIGQUERY_QUERY_TIMEOUT_MS', timeoutMs } },
+      );
+    }
+    return this.mapError(error, `query on ${this.location}`);
   }
 
   private mapError(error: unknown, what: string): Error {

@@ -23,6 +23,8 @@ export function createWarehouse(
         | 'BIGQUERY_DATASET'
         | 'GCS_API_ENDPOINT'
         | 'BIGQUERY_API_ENDPOINT'
+        | 'BIGQUERY_MAX_BYTES_BILLED'
+        | 'BIGQUERY_QUERY_TIMEOUT_MS'
       >
     >,
   options: CreateWarehouseOptions = {},
@@ -45,6 +47,10 @@ export function createWarehouse(
         dataset: BIGQUERY_DATASET,
         ...(config.GCP_REGION ? { location: config.GCP_REGION } : {}),
         ...(config.BIGQUERY_API_ENDPOINT ? { apiEndpoint: config.BIGQUERY_API_ENDPOINT } : {}),
+        queryLimits: {
+          maxBytesBilled: config.BIGQUERY_MAX_BYTES_BILLED,
+          timeoutMs: config.BIGQUERY_QUERY_TIMEOUT_MS,
+        },
         store: new GcsBlobStore({
           bucket: ETL_BUCKET,
           projectId: GCP_PROJECT,

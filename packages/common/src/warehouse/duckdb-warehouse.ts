@@ -10,6 +10,7 @@ import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { arrowToParquetParts } from '../arrow';
 import { UpstreamUnavailableError } from '../errors';
 import { assertTableName } from '../storage/object-keys';
+import { duckDbDialect } from './dialect';
 import { toJsonSafeRow } from './json-safe-row';
 import { quoteIdentifier, quoteLiteral } from './sql';
 import type { LoadRequest, Row, TableLoadResult, Warehouse } from './warehouse';
@@ -52,6 +53,7 @@ async function takeTurn(file: string): Promise<() => void> {
 
 export class DuckDbWarehouse implements Warehouse {
   readonly kind = 'duckdb' as const;
+  readonly dialect = duckDbDialect;
   readonly location: string;
 
   constructor(private readonly options: DuckDbWarehouseOptions) {

@@ -1,6 +1,7 @@
 export * from './arrow-to-bigquery-schema';
 export * from './bigquery-warehouse';
 export * from './create-warehouse';
+export * from './dialect';
 export * from './duckdb-warehouse';
 export * from './sql';
 export * from './warehouse';

@@ -4,6 +4,8 @@
  * leaves the previous rows in place.
  */
 
+import type { SqlDialect } from './dialect';
+
 export type Row = Record<string, unknown>;
 
 /** Lineage columns added to every loaded row. `_source` is the slice key a re-load replaces. */
@@ -43,6 +45,8 @@ export interface Warehouse {
   readonly kind: 'duckdb' | 'bigquery';
   /** Human-readable location, for messages. */
   readonly location: string;
+  /** The SQL forms that differ between the engines (date truncation, day difference, table list). */
+  readonly dialect: SqlDialect;
   /** Replaces the slice `source` of every table, all tables in one transaction. */
   load(request: LoadRequest): Promise<TableLoadResult[]>;
   /** Runs read-only SQL; `params` bind to `$1..$n` (DuckDB) or `@name` (BigQuery). */

@@ -1,0 +1,309 @@
+/**
+ * The insights app on BigQuery, as on Cloud Run: its JSON API over a BigQueryWarehouse on the fake GCS and
+ * fake BigQuery (which run BigQuery SQL and refuse DuckDB's), compared with the same app over DuckDB for the
+ * same rows. The ML page's tables are written by the loader's analyze stage on each warehouse.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { writeArrowTable } from '@etl/common/arrow';
+import { createSilentLogger } from '@etl/common/logging';
+import { type BlobStore, GcsBlobStore, LocalBlobStore, manifestKey, putJson } from '@etl/common/storage';
+import { BigQueryWarehouse, DuckDbWarehouse, type Warehouse } from '@etl/common/warehouse';
+import { createInsightsApp } from '@etl/insights/app';
+import { createLoaderApp } from '@etl/loader/app';
+import { DateDay, Float64, Table, Utf8, vectorFromArray } from 'apache-arrow';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { type FakeBigQuery, startFakeBigQuery } from '../fakes/bigquery';
+import { type FakeGcs, startFakeGcs } from '../fakes/gcs';
+
+const PROJECT = 'test';
+const BUCKET = 'etl-insights';
+const DATASET = 'etl';
+const SOURCE = 'local/files/sales';
+const OTHER = 'sample/generated/sales';
+const DAY = 86_400_000;
+
+type Express = ReturnType<typeof createInsightsApp>;
+
+let gcs: FakeGcs;
+let bq: FakeBigQuery;
+let dir: string;
+let bigquery: BigQueryWarehouse;
+let gcsStore: GcsBlobStore;
+let duckdb: DuckDbWarehouse;
+let localStore: LocalBlobStore;
+let onBigQuery: Express;
+let onDuckDb: Express;
+
+/**
+ * 26 months of order lines (2022-01-03 .. 2024-02-29) from 12 customers in 3 regions, 2 categories, 3
+ * segments, 4 products; one or two orders a day, with a yearly cycle.
+ */
+function salesArrow(seed: number, from = Date.UTC(2022, 0, 3), to = Date.UTC(2024, 1, 29)): Uint8Array {
+  const rows: Array<Record<string, string | number | Date>> = [];
+  let n = 0;
+  for (let t = from; t <= to; t += DAY) {
+    const month = new Date(t).getUTCMonth();
+    for (let k = 0; k < 1 + (n % 2); k++) {
+      n++;
+      const customer = (n * 5 + seed) % 12;
+      const product = (n * 3) % 4;
+      const sales = 100 + 60 * Math.sin((2 * Math.PI * month) / 12) + ((n * 37 + seed) % 90);
+      const discount = [0, 0.1, 0.3, 0.5][n % 4]!;
+      rows.push({
+        order_id: `o${seed}-${Math.ceil(n / 2)}`,
+        order_date: new Date(t),
+        customer_id: `c${customer}`,
+        customer_name: `Customer ${customer}`,
+        segment: ['Consumer', 'Corporate', 'Home Office'][customer % 3]!,
+        region: ['East', 'West', 'Central'][n % 3]!,
+        product_id: `p${product}`,
+        product_name: ['Chair', 'Phone', 'Desk', 'Lamp'][product]!,
+        category: product % 2 === 0 ? 'Furniture' : 'Technology',
+        sales,
+        discount,
+        profit: sales * (0.25 - discount),
+      });
+    }
+  }
+  const column = (name: string) => rows.map((r) => r[name]!);
+  const text = (name: string) => vectorFromArray(column(name) as string[], new Utf8());
+  const float = (name: string) => vectorFromArray(column(name) as number[], new Float64());
+  return writeArrowTable(
+    new Table({
+      order_id: text('order_id'),
+      order_date: vectorFromArray(column('order_date') as Date[], new DateDay()),
+      customer_id: text('customer_id'),
+      customer_name: text('customer_name'),
+      segment: text('segment'),
+      region: text('region'),
+      product_id: text('product_id'),
+      product_name: text('product_name'),
+      category: text('category'),
+      sales: float('sales'),
+      discount: float('discount'),
+      profit: float('profit'),
+    }),
+  );
+}
+
+/** What extract and load leave for one run: the dataset's rows in `sales` and the two manifests. */
+async function loadRun(
+  target: { warehouse: Warehouse; store: BlobStore },
+  runId: string,
+  source: string,
+  arrow: Uint8Array,
+  loadedAt: string,
+): Promise<void> {
+  const [result] = await target.warehouse.load({
+    tables: [{ table: 'sales', arrow }],
+    source,
+    runId,
+    sourceVersion: `v-${runId}`,
+    loadedAt: new Date(loadedAt),
+  });
+  const dataset = { id: source, version: `v-${runId}` };
+  await putJson(target.store, manifestKey(runId, 'extract'), {
+    runId,
+    source: 'local:/data/sales.csv',
+    dataset: { ...dataset, previousVersion: null, changed: true },
+    files: [],
+    manifestKey: manifestKey(runId, 'extract'),
+  });
+  await putJson(target.store, manifestKey(runId, 'load'), {
+    runId,
+    warehouse: target.warehouse.kind,
+    dataset,
+    tables: [{ name: 'sales', rowsLoaded: result!.rowsLoaded, rowsReplaced: 0 }],
+    loadedAt,
+    manifestKey: manifestKey(runId, 'load'),
+  });
+}
+
+beforeAll(async () => {
+  gcs = await startFakeGcs({ buckets: [BUCKET] });
+  bq = await startFakeBigQuery({ gcs, projectId: PROJECT, datasets: [DATASET], pollsUntilDone: 0 });
+  gcsStore = new GcsBlobStore({ bucket: BUCKET, projectId: PROJECT, apiEndpoint: gcs.url });
+  bigquery = new BigQueryWarehouse({
+    projectId: PROJECT,
+    dataset: DATASET,
+    apiEndpoint: bq.url,
+    store: gcsStore,
+    poll: { initialDelayMs: 2, maxDelayMs: 20 },
+  });
+  dir = await mkdtemp(path.join(tmpdir(), 'insights-bigquery-'));
+  duckdb = new DuckDbWarehouse({ file: path.join(dir, 'warehouse.duckdb') });
+  localStore = new LocalBlobStore(path.join(dir, 'blobs'));
+
+  const now = () => new Date('2026-03-01T00:00:00Z');
+  for (const target of [
+    { warehouse: bigquery as Warehouse, store: gcsStore as BlobStore },
+    { warehouse: duckdb, store: localStore },
+  ]) {
+    await loadRun(
+      target,
+      'r0',
+      OTHER,
+      salesArrow(7, Date.UTC(2023, 0, 1), Date.UTC(2023, 2, 31)),
+      '2026-01-01T00:00:00Z',
+    );
+    await loadRun(target, 'r1', SOURCE, salesArrow(1), '2026-02-01T00:00:00Z');
+    const loader = createLoaderApp({ ...target, logger: createSilentLogger(), now, tableau: undefined });
+    const analyzed = await request(loader).post('/v1/analyze').send({ runId: 'r1' });
+    expect(analyzed.status, JSON.stringify(analyzed.body)).toBe(200);
+  }
+  onBigQuery = createInsightsApp({ warehouse: bigquery, store: gcsStore, logger: createSilentLogger() });
+  onDuckDb = createInsightsApp({ warehouse: duckdb, store: localStore, logger: createSilentLogger() });
+});
+afterAll(async () => {
+  await bq?.close();
+  await gcs?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+/** Non-integer numbers to 9 significant digits, deeply: the engines may add up in another order. */
+function approximately(value: unknown): unknown {
+  if (typeof value === 'number' && !Number.isInteger(value)) {
+    return expect.closeTo(value, 9 - Math.ceil(Math.log10(Math.abs(value) + 1)));
+  }
+  if (Array.isArray(value)) return value.map(approximately);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, approximately(v)]));
+  }
+  return value;
+}
+
+async function get(app: Express, url: string): Promise<Record<string, unknown>> {
+  const res = await request(app).get(url);
+  expect(res.status, `${url}: ${JSON.stringify(res.body)}`).toBe(200);
+  return res.body as Record<string, unknown>;
+}
+
+/** The same URL on both apps: the BigQuery answer, after checking it equals DuckDB's. */
+async function both(url: string): Promise<Record<string, unknown>> {
+  const [fromBigQuery, fromDuckDb] = await Promise.all([get(onBigQuery, url), get(onDuckDb, url)]);
+  expect(fromBigQuery, url).toEqual(approximately(fromDuckDb));
+  return fromBigQuery;
+}
+
+interface Kpi {
+  value: number;
+}
+
+describe('insights app on BigQuery (fake GCS + fake BigQuery)', () => {
+  test('KPIs equal the SQL totals of the range and agree with DuckDB', async () => {
+    const body = (await both('/api/kpis?from=2023-03-01&to=2023-08-31')) as Record<string, Kpi>;
+    const [totals] = await bigquery.query(
+      `SELECT sum(sales) AS revenue, count(DISTINCT order_id) AS orders, sum(profit) AS profit FROM sales
+       WHERE _source = $1 AND order_date BETWEEN CAST($2 AS DATE) AND CAST($3 AS DATE)`,
+      [SOURCE, '2023-03-01', '2023-08-31'],
+    );
+    expect(body.revenue!.value).toBeCloseTo(totals!.revenue as number, 6);
+    expect(body.orders!.value).toBe(totals!.orders);
+    expect(body.profitMargin!.value).toBeCloseTo(
+      (totals!.profit as number) / (totals!.revenue as number),
+      12,
+    );
+    expect(body.previousRange).toEqual({ from: '2022-08-29', to: '2023-02-28' }); // 184 days before
+  });
+
+  test('region and category filters narrow every figure, on BigQuery as on DuckDB', async () => {
+    const all = (await both('/api/kpis')) as Record<string, Kpi>;
+    const west = (await both('/api/kpis?region=West&category=Furniture')) as Record<string, Kpi>;
+    const range = all.range as unknown as { from: string; to: string };
+    expect(range).toEqual({ from: '2023-03-02', to: '2024-02-29' }); // the last 365 days of data
+    const [totals] = await bigquery.query(
+      `SELECT sum(sales) AS revenue FROM sales WHERE _source = $1 AND region = $2 AND category = $3
+       AND order_date >= CAST($4 AS DATE) AND order_date <= CAST($5 AS DATE)`,
+      [SOURCE, 'West', 'Furniture', range.from, range.to],
+    );
+    expect(west.revenue!.value).toBeCloseTo(totals!.revenue as number, 6);
+    expect(west.revenue!.value).toBeLessThan(all.revenue!.value / 3);
+    await both('/api/breakdown?by=segment&region=West');
+    await both('/api/top?kind=customers&limit=5&category=Technology');
+    await both('/api/filters');
+    // Another dataset by name; its rows are never mixed into the default one.
+    const other = (await both(`/api/kpis?source=${OTHER}`)) as Record<string, Kpi>;
+    expect(other.source).toBe(OTHER);
+  });
+
+  test('revenue by day, ISO week (Monday) and month agrees with DuckDB and adds up to the KPI', async () => {
+    const kpis = (await both('/api/kpis')) as Record<string, Kpi>;
+    for (const grain of ['day', 'week', 'month']) {
+      const body = await both(`/api/revenue?grain=${grain}`);
+      const points = body.points as Array<{ period: string; revenue: number }>;
+      expect(points.length).toBeGreaterThan(grain === 'month' ? 11 : 50);
+      const total = points.reduce((sum, p) => sum + p.revenue, 0);
+      // Day and week points lie inside the range; the first month and week may start before it.
+      if (grain === 'day') expect(total).toBeCloseTo(kpis.revenue!.value, 6);
+      for (const { period } of points) {
+        const date = new Date(`${period}T00:00:00Z`);
+        if (grain === 'week') expect(date.getUTCDay(), period).toBe(1);
+        if (grain === 'month') expect(date.getUTCDate(), period).toBe(1);
+      }
+    }
+  });
+
+  test("the ML page's data is served from the analyze stage's BigQuery tables", async () => {
+    const forecast = await both('/api/forecast');
+    expect(forecast).toMatchObject({ available: true, source: SOURCE });
+    const points = forecast.points as Array<{ month: string; forecast: number | null }>;
+    expect(points).toHaveLength(26 + 12);
+    expect(points[0]!.month).toBe('2022-01');
+    expect(points.at(-1)).toMatchObject({ month: '2025-02', forecast: expect.any(Number) });
+    expect(await both('/api/segments')).toMatchObject({ available: true });
+    const anomalies = await both('/api/anomalies');
+    expect((anomalies.points as unknown[]).length).toBe(788); // every day 2022-01-03 .. 2024-02-29
+    expect(await both('/api/drivers')).toMatchObject({ available: true });
+    const metrics = await both('/api/metrics');
+    expect(metrics).toMatchObject({ available: true, runId: 'r1', analyzedAt: '2026-03-01T00:00:00.000Z' });
+    const freshness = await get(onBigQuery, '/api/freshness');
+    expect(freshness.warehouse).toEqual((await get(onDuckDb, '/api/freshness')).warehouse);
+    expect(freshness.analysis).toEqual({ runId: 'r1', analyzedAt: '2026-03-01T00:00:00.000Z' });
+  });
+
+  test('every query of the app carries the bytes-billed cap and the timeout', async () => {
+    await both('/api/revenue?grain=week&region=Central');
+    const reads = [...bq.jobs.values()].filter((j) =>
+      /\bFROM (sales|ml_\w+|INFORMATION_SCHEMA)/.test(j.configuration.query?.query ?? ''),
+    );
+    expect(reads.length).toBeGreaterThan(5);
+    for (const job of reads) {
+      expect(job.configuration).toMatchObject({
+        query: { maximumBytesBilled: String(10 * 1024 ** 3) },
+        jobTimeoutMs: '30000',
+      });
+    }
+  });
+
+  test('a query over the bytes-billed cap or past the timeout is a clear JSON error, and is not cached', async () => {
+    const limited = new BigQueryWarehouse({
+      projectId: PROJECT,
+      dataset: DATASET,
+      apiEndpoint: bq.url,
+      store: gcsStore,
+      queryLimits: { maxBytesBilled: 100 * 1024 * 1024, timeoutMs: 1000 },
+    });
+    const app = createInsightsApp({ warehouse: limited, store: gcsStore, logger: createSilentLogger() });
+
+    bq.inject({ kind: 'bytesBilled', bytes: 5 * 1024 ** 3, query: 'prev_revenue' });
+    const tooBig = await request(app).get('/api/kpis?region=East');
+    expect(tooBig.status).toBe(413);
+    expect(tooBig.body.error).toMatchObject({ code: 'QUERY_BYTES_LIMIT', retryable: false });
+    expect(tooBig.body.error.message).toContain(
+      'more than the cap of 104857600 bytes (BIGQUERY_MAX_BYTES_BILLED)',
+    );
+    expect(JSON.stringify(tooBig.body)).not.toMatch(/\n\s+at /); // no stack
+
+    bq.inject({ kind: 'delay', ms: 5000, query: 'prev_revenue' });
+    const slow = await request(app).get('/api/kpis?region=East');
+    expect(slow.status).toBe(504);
+    expect(slow.body.error).toMatchObject({ code: 'QUERY_TIMEOUT', retryable: true });
+    expect(slow.body.error.message).toContain('ran longer than 1000 ms (BIGQUERY_QUERY_TIMEOUT_MS)');
+
+    // Failures are not cached: the same request answers once the warehouse does.
+    expect((await request(app).get('/api/kpis?region=East')).status).toBe(200);
+  });
+});
