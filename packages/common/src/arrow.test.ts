@@ -1,8 +1,11 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Field, Float64, Schema, Table, tableFromArrays, Utf8, vectorFromArray } from 'apache-arrow';
 import { describe, expect, test } from 'vitest';
 import {
-  arrowToParquet,
   arrowToParquetParts,
+  countArrowRows,
   isArrowFile,
   parquetToArrow,
   readArrowTable,
@@ -88,26 +91,70 @@ describe('Arrow IPC files', () => {
   });
 });
 
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of items) out.push(item);
+  return out;
+}
+
 describe('Parquet bridge', () => {
-  test('Arrow -> Parquet -> Arrow keeps the values', () => {
+  test('Arrow -> Parquet -> Arrow keeps the values', async () => {
     const table = tableFromArrays({ amount: Float64Array.from([1, 2, 3]) });
-    const parquet = arrowToParquet(writeArrowTable(table));
+    const [parquet] = (await collect(arrowToParquetParts(writeArrowTable(table)))) as [Uint8Array];
     expect(Buffer.from(parquet.subarray(0, 4)).toString()).toBe('PAR1');
     const back = parquetToArrow(parquet);
     expect(Array.from(back.getChild('amount')!.toArray() as Float64Array)).toEqual([1, 2, 3]);
   });
 
-  test('parts: whole record batches of about partRows rows, in order; an empty table gives its schema', () => {
+  test('parts: whole record batches of about partRows rows, in order; an empty table gives its schema', async () => {
     const one = tableFromArrays({ amount: Float64Array.from([1, 2, 3]) });
     const table = one.concat(tableFromArrays({ amount: Float64Array.from([4]) }), one);
-    const parts = [...arrowToParquetParts(writeArrowTable(table), 4)];
+    const parts = await collect(arrowToParquetParts(writeArrowTable(table), 4));
     expect(parts).toHaveLength(2);
     const values = parts.flatMap((p) =>
       Array.from(parquetToArrow(p).getChild('amount')!.toArray() as Float64Array),
     );
     expect(values).toEqual([1, 2, 3, 4, 1, 2, 3]);
-    const empty = [...arrowToParquetParts(writeArrowTable(one.slice(0, 0)))];
+    const empty = await collect(arrowToParquetParts(writeArrowTable(one.slice(0, 0))));
     expect(empty).toHaveLength(1);
     expect(parquetToArrow(empty[0]!).schema.fields.map((f) => f.name)).toEqual(['amount']);
+  });
+
+  test('a local Arrow file gives the same parts and row count as its bytes, read a batch at a time', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'arrow-file-'));
+    try {
+      const one = tableFromArrays({ amount: Float64Array.from([1, 2, 3]), n: Int32Array.from([7, 8, 9]) });
+      const bytes = writeArrowTable(one.concat(one, one));
+      const file = path.join(dir, 'staged.arrow');
+      await writeFile(file, bytes);
+      const fromFile = await collect(arrowToParquetParts({ path: file }, 4));
+      const fromBytes = await collect(arrowToParquetParts(bytes, 4));
+      expect(fromFile.map((p) => parquetToArrow(p).numRows)).toEqual([6, 3]);
+      expect(
+        fromFile.map((p) =>
+          parquetToArrow(p)
+            .toArray()
+            .map((r) => r.toJSON()),
+        ),
+      ).toEqual(
+        fromBytes.map((p) =>
+          parquetToArrow(p)
+            .toArray()
+            .map((r) => r.toJSON()),
+        ),
+      );
+      expect(await countArrowRows({ path: file })).toBe(9);
+      const empty = path.join(dir, 'empty.arrow');
+      await writeFile(empty, writeArrowTable(one.slice(0, 0)));
+      expect(await countArrowRows({ path: empty })).toBe(0);
+      expect(await collect(arrowToParquetParts({ path: empty }))).toHaveLength(1);
+      const notArrow = path.join(dir, 'x.arrow');
+      await writeFile(notArrow, 'id,name\n1,a\n');
+      await expect(countArrowRows({ path: notArrow }, 'runs/r1/staged/x.arrow')).rejects.toThrow(
+        /Arrow IPC file at runs\/r1\/staged\/x\.arrow/,
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -3,10 +3,12 @@
  * Parquet is how data enters a warehouse (DuckDB reads it natively, BigQuery load jobs require it), so the
  * two conversions live here, once.
  */
+import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import {
   type RecordBatch,
   RecordBatchFileWriter,
+  RecordBatchReader,
   type Schema,
   Table,
   tableFromIPC,
@@ -73,35 +75,96 @@ export function writeArrowBatchesStream(
   return stream;
 }
 
-/** Arrow (table or IPC bytes, file or stream) -> Parquet with zstd compression. */
-export function arrowToParquet(input: Table | Uint8Array): Uint8Array {
-  return tableToParquet(isTable(input) ? input : tableFromIPC(input));
-}
-
 /** Rows per Parquet part of `arrowToParquetParts`: one record batch of the transformer's files. */
 export const PARQUET_PART_ROWS = 131_072;
 
+/** An Arrow IPC file: its bytes, or a local file that is read one record batch at a time. */
+export type ArrowInput = Uint8Array | { path: string };
+
+/** The schema and the record batches of an Arrow IPC file (see `ArrowInput`); `name` is for messages. */
+export async function openArrow(
+  input: ArrowInput,
+  name = 'input',
+): Promise<{ schema: Schema; numRows?: number; batches: AsyncGenerator<RecordBatch> }> {
+  if (input instanceof Uint8Array) {
+    const table = readArrowTable(input, name);
+    return { schema: table.schema, numRows: table.numRows, batches: fromIterable(table.batches) };
+  }
+  const { file, reader } = await openArrowFile(input.path, name);
+  async function* batches(): AsyncGenerator<RecordBatch> {
+    try {
+      for await (const batch of reader) yield batch;
+    } finally {
+      await file.close().catch(() => {}); // the reader may have closed it already
+    }
+  }
+  return { schema: reader.schema, batches: batches() };
+}
+
+/** The schema of an Arrow IPC file, without reading its record batches. */
+export async function readArrowSchema(input: ArrowInput, name = 'input'): Promise<Schema> {
+  if (input instanceof Uint8Array) return readArrowTable(input, name).schema;
+  const { file, reader } = await openArrowFile(input.path, name);
+  await file.close().catch(() => {});
+  return reader.schema;
+}
+
+async function openArrowFile(path: string, name: string) {
+  const file = await open(path, 'r');
+  try {
+    const { buffer } = await file.read(Buffer.alloc(12), 0, 12, 0);
+    if (!isArrowFile(buffer)) {
+      throw new DataRejectedError(`expected an Arrow IPC file at ${name}, found no ARROW1 magic`);
+    }
+    const reader = await RecordBatchReader.from(file);
+    await reader.open();
+    return { file, reader };
+  } catch (error) {
+    await file.close().catch(() => {});
+    throw error;
+  }
+}
+
+async function* fromIterable<T>(items: Iterable<T>): AsyncGenerator<T> {
+  yield* items;
+}
+
+/** Rows of an Arrow IPC file (a local file is read a batch at a time). */
+export async function countArrowRows(input: ArrowInput, name?: string): Promise<number> {
+  const opened = await openArrow(input, name);
+  if (opened.numRows !== undefined) return opened.numRows;
+  let rows = 0;
+  for await (const batch of opened.batches) rows += batch.numRows;
+  return rows;
+}
+
 /**
- * Arrow IPC bytes -> Parquet files (zstd) of whole record batches, about `partRows` rows each, in row
+ * An Arrow IPC file -> Parquet files (zstd) of whole record batches, about `partRows` rows each, in row
  * order; a table without rows gives one part with its schema. parquet-wasm's heap grows to the largest
- * conversion it has done and never shrinks, and `arrowToParquet` holds an IPC stream copy of the whole
- * table besides: converting a part at a time bounds both by the part.
+ * conversion it has done and never shrinks, and the conversion holds an IPC stream copy of what it
+ * converts: converting a part at a time bounds both by the part, and a local file input is read
+ * only as far as the part being converted.
  */
-export function* arrowToParquetParts(input: Uint8Array, partRows = PARQUET_PART_ROWS): Generator<Uint8Array> {
-  const table = tableFromIPC(input);
+export async function* arrowToParquetParts(
+  input: ArrowInput,
+  partRows = PARQUET_PART_ROWS,
+): AsyncGenerator<Uint8Array> {
+  const { schema, batches } = await openArrow(input);
   let group: RecordBatch[] = [];
   let rows = 0;
-  for (const batch of table.batches) {
+  let parts = 0;
+  for await (const batch of batches) {
     if (batch.numRows === 0) continue;
     group.push(batch);
     rows += batch.numRows;
     if (rows >= partRows) {
-      yield tableToParquet(new Table(table.schema, group));
+      yield tableToParquet(new Table(schema, group));
+      parts++;
       group = [];
       rows = 0;
     }
   }
-  if (group.length > 0 || table.numRows === 0) yield tableToParquet(new Table(table.schema, group));
+  if (group.length > 0 || parts === 0) yield tableToParquet(new Table(schema, group));
 }
 
 function tableToParquet(table: Table): Uint8Array {
@@ -113,8 +176,4 @@ function tableToParquet(table: Table): Uint8Array {
 /** Parquet bytes -> Arrow table. */
 export function parquetToArrow(bytes: Uint8Array): Table {
   return tableFromIPC(parquet.readParquet(bytes).intoIPCStream());
-}
-
-function isTable(value: Table | Uint8Array): value is Table {
-  return !(value instanceof Uint8Array);
 }

@@ -3,7 +3,11 @@
  * warehouse in one transaction, replacing the rows the same dataset loaded before. Only then is the
  * dataset's state (last loaded version) written, and the manifest last: its presence means "done".
  */
-import { readArrowTable } from '@etl/common/arrow';
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { countArrowRows } from '@etl/common/arrow';
 import {
   type ExtractResponse,
   type LoadRequest,
@@ -17,6 +21,7 @@ import {
   type BlobStore,
   datasetLeaseKey,
   datasetStateKey,
+  downloadToFile,
   getJson,
   manifestKey,
   putJson,
@@ -85,6 +90,24 @@ async function loadLeased(
   transform: TransformResponse,
   logger: Logger,
 ): Promise<LoadResponse> {
+  // The staged files are copied to local scratch files, which the warehouse reads a record batch at a
+  // time: no staged table is ever held whole in memory.
+  const scratch = await mkdtemp(path.join(tmpdir(), 'etl-load-'));
+  try {
+    return await loadStaged(request, deps, extract, transform, logger, scratch);
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+async function loadStaged(
+  request: LoadRequest,
+  deps: LoaderDeps,
+  extract: ExtractResponse,
+  transform: TransformResponse,
+  logger: Logger,
+  scratch: string,
+): Promise<LoadResponse> {
   const { runId } = request;
   const { store, warehouse } = deps;
   const doneKey = manifestKey(runId, 'load');
@@ -94,7 +117,7 @@ async function loadLeased(
   for (const t of transform.tables) {
     tables.push({
       table: t.name,
-      arrow: await readStaged(store, t.stagedKey, t.rowsOut),
+      arrow: await readStaged(store, t.stagedKey, t.rowsOut, scratch),
       ...(t.partitionBy ? { partitionBy: t.partitionBy } : {}),
       ...(t.clusterBy ? { clusterBy: t.clusterBy } : {}),
     });
@@ -102,7 +125,7 @@ async function loadLeased(
     if (t.kind !== 'features') {
       tables.push({
         table: `${t.name}_rejects`,
-        arrow: await readStaged(store, t.quarantineKey, t.rowsQuarantined),
+        arrow: await readStaged(store, t.quarantineKey, t.rowsQuarantined, scratch),
       });
     }
   }
@@ -152,10 +175,18 @@ async function loadLeased(
   return response;
 }
 
-/** Reads a staged Arrow file and checks it holds the rows its manifest promised. */
-async function readStaged(store: BlobStore, key: string, expectedRows: number): Promise<Uint8Array> {
-  const bytes = await store.get(key);
-  const rows = readArrowTable(bytes, key).numRows;
+/** Copies a staged Arrow file to `scratch` and checks it holds the rows its manifest promised. */
+async function readStaged(
+  store: BlobStore,
+  key: string,
+  expectedRows: number,
+  scratch: string,
+): Promise<{ path: string }> {
+  const file = {
+    path: path.join(scratch, `${createHash('sha256').update(key).digest('hex').slice(0, 16)}.arrow`),
+  };
+  await downloadToFile(store, key, file.path);
+  const rows = await countArrowRows(file, key);
   if (rows !== expectedRows) {
     throw new DataRejectedError(
       `expected ${expectedRows} rows in ${key} as its manifest says, found ${rows}`,
@@ -164,5 +195,5 @@ async function readStaged(store: BlobStore, key: string, expectedRows: number): 
       },
     );
   }
-  return bytes;
+  return file;
 }

@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import {
   Bool,
   DateDay,
@@ -83,6 +86,39 @@ const scriptJobs = () =>
   [...bq.jobs.values()].filter((j) => j.configuration.query?.query.includes('BEGIN TRANSACTION'));
 
 describe('BigQueryWarehouse (against the fake BigQuery and GCS servers)', () => {
+  test('a local Arrow file is staged in Parquet parts, loaded by one job in row order, the parts dropped', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'bq-parts-'));
+    try {
+      const file = path.join(dir, 'orders.arrow');
+      const parts = [1, 2, 3].map(
+        (k) => new Table({ amount: vectorFromArray([k * 10, k * 10 + 1], new Float64()) }),
+      );
+      await writeFile(file, writeArrowTable(new Table(parts.flatMap((t) => t.batches))));
+      const small = new BigQueryWarehouse({
+        projectId: 'test-project',
+        dataset: 'sales',
+        apiEndpoint: bq.url,
+        store: new GcsBlobStore({ bucket: 'etl', projectId: 'test-project', apiEndpoint: gcs.url }),
+        partRows: 2,
+        poll: { initialDelayMs: 2, maxDelayMs: 10 },
+      });
+      const [result] = await small.load({
+        ...request(orders([])),
+        tables: [{ table: 'orders', arrow: { path: file } }],
+      });
+      expect(result).toEqual({ table: 'orders', rowsLoaded: 6, rowsReplaced: 0 });
+      const [load] = loadJobs();
+      expect(load?.configuration.load?.sourceUris).toEqual(
+        [0, 1, 2].map((i) => `gs://etl/staging/run-1/orders/part-0000${i}.parquet`),
+      );
+      const rows = await small.query('SELECT amount FROM orders ORDER BY amount');
+      expect(rows.map((r) => r['amount'])).toEqual([10, 11, 20, 21, 30, 31]);
+      expect([...gcs.objects.keys()].filter((k) => k.includes('staging/'))).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   test('a missing dataset is a typed error naming it, and nothing is loaded', async () => {
     const missing = new BigQueryWarehouse({
       projectId: 'test-project',
@@ -106,7 +142,7 @@ describe('BigQueryWarehouse (against the fake BigQuery and GCS servers)', () => 
     const [load] = loadJobs();
     expect(load?.jobId).toMatch(/^etl_load_run_1_orders_[0-9a-f]{12}$/);
     expect(load?.configuration.load).toMatchObject({
-      sourceUris: ['gs://etl/staging/run-1/orders.parquet'],
+      sourceUris: ['gs://etl/staging/run-1/orders/part-00000.parquet'],
       sourceFormat: 'PARQUET',
       writeDisposition: 'WRITE_TRUNCATE',
       destinationTable: { projectId: 'test-project', datasetId: 'sales', tableId: 'orders__stage_run_1' },

@@ -10,9 +10,11 @@
  * jobs.insert answers 409 and the existing job is adopted and awaited (jobs.get with backoff).
  */
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import { BigQuery, type BigQueryOptions, type Job, type JobMetadata } from '@google-cloud/bigquery';
 import { OAuth2Client } from 'google-auth-library';
-import { arrowToParquet, readArrowTable } from '../arrow';
+import { type ArrowInput, arrowToParquetParts, readArrowSchema } from '../arrow';
 import { BIGQUERY_QUERY_LIMIT_DEFAULTS } from '../config';
 import {
   DataRejectedError,
@@ -60,6 +62,8 @@ export interface BigQueryWarehouseOptions {
   /** The client's own retries of 429/5xx/network errors (default 5 retries, waits capped at 32 s). */
   retry?: { maxRetries?: number; maxRetryDelayMs?: number };
   poll?: BigQueryPollOptions;
+  /** Rows per Parquet part a load is staged in (`arrowToParquetParts`); for tests. */
+  partRows?: number;
   /** Limits of every `query()` job (not of loads); defaults: 10 GiB and 30 s. */
   queryLimits?: BigQueryQueryLimits;
 }
@@ -88,7 +92,7 @@ interface StagedTable {
   fields: BigQueryField[];
   layout: Pick<TableLoad, 'partitionBy' | 'clusterBy'>;
   stageTable: string;
-  stagingKey: string;
+  stagingKeys: string[];
   hash: string;
 }
 
@@ -108,6 +112,14 @@ export function fixedTokenAuthClient(token = 'emulator'): OAuth2Client {
 /** Job ids and table names allow letters, digits, `_` (and `-` for job ids): runIds may hold `.`. */
 function sanitize(value: string): string {
   return value.replace(/[^A-Za-z0-9_]/g, '_');
+}
+
+/** A short digest of a load's Arrow input (bytes, or a local file streamed through the hash). */
+async function arrowDigest(input: ArrowInput): Promise<string> {
+  if (input instanceof Uint8Array) return shortHash(input);
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(input.path), hash);
+  return shortHash(hash.digest());
 }
 
 function shortHash(...parts: Array<string | Uint8Array>): string {
@@ -187,22 +199,26 @@ export class BigQueryWarehouse implements Warehouse {
     if (names.size !== tables.length)
       throw new InvalidRequestError('a load request names the same table twice');
 
-    // 1. Arrow -> Parquet -> staging object, one per table.
+    // 1. Arrow -> Parquet staging objects, a part at a time (memory bounded by a part), per table.
     const staged: StagedTable[] = [];
     for (const t of tables) {
-      const arrow = readArrowTable(t.arrow, `${t.table} (load request)`);
-      const fields = arrowToBigQuerySchema(t.table, arrow.schema);
-      const stagingKey = `staging/${runId}/${t.table}.parquet`;
-      await this.options.store.put(stagingKey, arrowToParquet(arrow), {
-        contentType: 'application/vnd.apache.parquet',
-      });
+      const fields = arrowToBigQuerySchema(
+        t.table,
+        await readArrowSchema(t.arrow, `${t.table} (load request)`),
+      );
+      const stagingKeys: string[] = [];
+      for await (const part of arrowToParquetParts(t.arrow, this.options.partRows)) {
+        const key = `staging/${runId}/${t.table}/part-${String(stagingKeys.length).padStart(5, '0')}.parquet`;
+        await this.options.store.put(key, part, { contentType: 'application/vnd.apache.parquet' });
+        stagingKeys.push(key);
+      }
       staged.push({
         table: t.table,
         fields,
         layout: { partitionBy: t.partitionBy, clusterBy: t.clusterBy },
         stageTable: `${t.table}__stage_${sanitize(runId)}`,
-        stagingKey,
-        hash: shortHash(t.arrow),
+        stagingKeys,
+        hash: await arrowDigest(t.arrow),
       });
     }
 
@@ -299,7 +315,7 @@ export class BigQueryWarehouse implements Warehouse {
   private loadConfiguration(s: StagedTable): JobMetadata['configuration'] {
     return {
       load: {
-        sourceUris: [this.options.store.uri(s.stagingKey)],
+        sourceUris: s.stagingKeys.map((key) => this.options.store.uri(key)),
         sourceFormat: 'PARQUET',
         destinationTable: {
           projectId: this.options.projectId,
@@ -460,7 +476,7 @@ export class BigQueryWarehouse implements Warehouse {
     await Promise.allSettled(
       staged.flatMap((s) => [
         dataset.table(s.stageTable).delete({ ignoreNotFound: true }),
-        this.options.store.delete(s.stagingKey),
+        ...s.stagingKeys.map((key) => this.options.store.delete(key)),
       ]),
     );
   }

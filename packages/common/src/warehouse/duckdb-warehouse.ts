@@ -68,7 +68,7 @@ export class DuckDbWarehouse implements Warehouse {
       const files: string[][] = [];
       for (const [i, t] of tables.entries()) {
         const parts: string[] = [];
-        for (const part of arrowToParquetParts(t.arrow, this.options.partRows)) {
+        for await (const part of arrowToParquetParts(t.arrow, this.options.partRows)) {
           const file = path.join(scratch, `${i}-${parts.length}.parquet`);
           await writeFile(file, part);
           parts.push(file);

@@ -4,6 +4,7 @@
  * leaves the previous rows in place.
  */
 
+import type { ArrowInput } from '../arrow';
 import type { SqlDialect } from './dialect';
 
 export type Row = Record<string, unknown>;
@@ -14,8 +15,8 @@ export const LINEAGE_COLUMNS = ['_source', '_run_id', '_loaded_at', '_source_ver
 export interface TableLoad {
   /** Target table; validated with assertTableName. */
   table: string;
-  /** The rows, as an Arrow IPC file. */
-  arrow: Uint8Array;
+  /** The rows, as an Arrow IPC file: bytes, or a local file (read a record batch at a time). */
+  arrow: ArrowInput;
   /**
    * Layout of the table when the load creates it (from the dataset's profile): a DATE or TIMESTAMP column
    * to partition by day, and columns to cluster by. BigQuery applies them; DuckDB has no such layout. An
