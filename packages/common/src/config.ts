@@ -7,6 +7,13 @@ import { z } from 'zod';
 /** Defaults of the BigQuery read-query limits, shared by the config schema and BigQueryWarehouse. */
 export const BIGQUERY_QUERY_LIMIT_DEFAULTS = { maxBytesBilled: 10 * 1024 ** 3, timeoutMs: 30_000 } as const;
 
+/** A DuckDB memory size setting, e.g. 512MB or 2GB. */
+export function memorySize() {
+  return z
+    .string()
+    .regex(/^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, 'expected a size such as 512MB or 2GB');
+}
+
 const baseConfigObject = z.object({
   ETL_MODE: z
     .enum(['local', 'gcp'])
@@ -17,6 +24,11 @@ const baseConfigObject = z.object({
     .min(1)
     .default('.etl')
     .describe('Local mode: folder holding blobs/ and warehouse.duckdb.'),
+  WAREHOUSE_MEMORY_LIMIT: memorySize()
+    .default('1GB')
+    .describe(
+      "Local mode: DuckDB memory_limit of the warehouse file (loads, queries); a load beyond it spills to DuckDB's temp folder next to the file.",
+    ),
   HOST: z
     .string()
     .min(1)

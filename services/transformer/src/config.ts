@@ -2,10 +2,8 @@
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { baseConfigSchema } from '@etl/common/config';
+import { baseConfigSchema, memorySize } from '@etl/common/config';
 import { z } from 'zod';
-
-const SIZE = /^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i;
 
 /**
  * `<repo>/profiles`: the folder beside the workspace root found above this module (source tree or a
@@ -26,11 +24,11 @@ export const transformerConfigSchema = baseConfigSchema.extend({
     .max(256)
     .optional()
     .describe("DuckDB worker threads per request; unset uses DuckDB's default (the number of cores)."),
-  DUCKDB_MEMORY_LIMIT: z
-    .string()
-    .regex(/^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, 'expected a size such as 512MB or 2GB')
-    .default('2GB')
-    .describe('DuckDB memory_limit per request; beyond it DuckDB spills to TRANSFORM_TEMP_DIR.'),
+  DUCKDB_MEMORY_LIMIT: memorySize()
+    .default('1GB')
+    .describe(
+      'DuckDB memory_limit per request; beyond it DuckDB spills to TRANSFORM_TEMP_DIR (1GB keeps a 5M-row, 1 GB file under 1.5 GiB of process memory at the speed of 2GB; bench/RESULTS.md).',
+    ),
   TRANSFORM_SAMPLE_ROWS: z.coerce
     .number()
     .int()
@@ -42,9 +40,7 @@ export const transformerConfigSchema = baseConfigSchema.extend({
     .min(1)
     .default(tmpdir())
     .describe('Folder for per-request scratch files (downloaded and transcoded CSV, Parquet, DuckDB spill).'),
-  DUCKDB_MAX_TEMP_SIZE: z
-    .string()
-    .regex(SIZE, 'expected a size such as 10GB')
+  DUCKDB_MAX_TEMP_SIZE: memorySize()
     .optional()
     .describe(
       "DuckDB max_temp_directory_size: how much it may spill to disk; unset uses DuckDB's default (90% of free space).",

@@ -14,6 +14,7 @@ export interface CreateWarehouseOptions {
 /** The composition-root choice of adapter: called once, in a process's index.ts. */
 export function createWarehouse(
   config: Pick<BaseConfig, 'ETL_MODE' | 'ETL_DATA_DIR'> &
+    Partial<Pick<BaseConfig, 'WAREHOUSE_MEMORY_LIMIT'>> &
     Partial<
       Pick<
         BaseConfig,
@@ -33,7 +34,10 @@ export function createWarehouse(
     case 'local':
       return new DuckDbWarehouse({
         file: path.join(config.ETL_DATA_DIR, 'warehouse.duckdb'),
-        ...(options.readOnly ? { settings: { access_mode: 'READ_ONLY' } } : {}),
+        settings: {
+          ...(config.WAREHOUSE_MEMORY_LIMIT ? { memory_limit: config.WAREHOUSE_MEMORY_LIMIT } : {}),
+          ...(options.readOnly ? { access_mode: 'READ_ONLY' } : {}),
+        },
       });
     case 'gcp': {
       const { GCP_PROJECT, ETL_BUCKET, BIGQUERY_DATASET } = config;
