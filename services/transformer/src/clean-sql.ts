@@ -136,7 +136,8 @@ export interface TypedRowsOptions {
 /**
  * The typing query over one file's `read_csv` relation (`relation`, text columns c0..cN): per row
  * `__file`, the typed values `v<i>`, the flags `b<i>` of typed columns, `__bad` (any flag set), `__dup`
- * (false until `markDuplicatesSql`), and what the quarantine needs: `__raw` (the fields re-assembled as a
+ * (false until `markDuplicatesSql`), `__hash` of the values (duplicates are looked for among equal
+ * hashes only, computed here while the rows are typed in parallel), and what the quarantine needs: `__raw` (the fields re-assembled as a
  * CSV line; for failed rows only unless `rawTextOfAll`), `__reason` and `__message` (failed rows). Rows
  * come out in file order, so the table they are inserted into is numbered by its rowid (`numberRows`).
  */
@@ -182,6 +183,7 @@ export function typedRowsSql(
   const outputs = plans.flatMap((plan, i) => (isTyped(plan) ? [value(i), flag(i)] : [value(i)]));
   const rawText = raw.map(csvField).join(` || ',' || `);
   return `SELECT ${fileIndex}::INTEGER AS __file, ${outputs.join(', ')}, __bad, false AS __dup,
+  hash(${plans.map((_, i) => value(i)).join(', ')}) AS __hash,
   ${options.rawTextOfAll ? rawText : `CASE WHEN __bad THEN ${rawText} END`} AS __raw,
   CASE WHEN __bad THEN ${failureReason(plans)} END AS __reason,
   CASE WHEN __bad THEN ${failureMessage(plans)} END AS __message
@@ -220,12 +222,11 @@ function failureMessage(plans: readonly ColumnPlan[]): string {
 export function createDuplicatesTableSql(plans: readonly ColumnPlan[], where = 'NOT __bad'): string {
   const values = plans.map((_, i) => value(i)).join(', ');
   return `CREATE TABLE duplicates AS
-WITH clean AS NOT MATERIALIZED (SELECT __rowid, __line, __file, ${values}, hash(${values}) AS __hash FROM typed WHERE ${where}),
-repeated AS (SELECT __hash FROM clean GROUP BY __hash HAVING count(*) > 1)
+WITH repeated AS (SELECT __hash FROM typed WHERE ${where} GROUP BY __hash HAVING count(*) > 1)
 SELECT __rowid, __line, __file, __kept_line, __kept_file FROM (
   SELECT __rowid, __line, __file,
          row_number() OVER w AS __n, first_value(__line) OVER w AS __kept_line, first_value(__file) OVER w AS __kept_file
-  FROM clean WHERE __hash IN (SELECT __hash FROM repeated)
+  FROM typed WHERE ${where} AND __hash IN (SELECT __hash FROM repeated)
   WINDOW w AS (PARTITION BY ${values} ORDER BY __rowid))
 WHERE __n > 1`;
 }
