@@ -91,7 +91,7 @@ export class LocalBlobStore implements BlobStore {
   async getStream(key: string): Promise<Readable> {
     const file = this.filePath(key);
     if (!(await this.exists(key))) throw this.notFound(key);
-    return createReadStream(file);
+    return createReadStream(file, { highWaterMark: 1 << 20 });
   }
 
   async stat(key: string): Promise<BlobInfo | undefined> {
