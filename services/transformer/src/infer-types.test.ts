@@ -1,5 +1,7 @@
+import { tmpdir } from 'node:os';
 import { describe, expect, test } from 'vitest';
-import { type ColumnStats, chooseType, DATE_FORMATS, dateShape } from './infer-types';
+import { withDuckDb } from './duckdb-session';
+import { type ColumnStats, chooseType, DATE_FORMATS, dateShape, inferColumnPlans } from './infer-types';
 
 const stats = (overrides: Partial<ColumnStats>): ColumnStats => ({
   values: 100,
@@ -75,5 +77,33 @@ describe('chooseType', () => {
 
   test('date shapes', () => {
     expect(dateShape('%d.%m.%Y')).toBe('[0-9]{1,2}[.][0-9]{1,2}[.][0-9]{4}');
+  });
+});
+
+describe('inferColumnPlans over a sample', () => {
+  const plan = (rows: string[][], header: string[], sampleRows: number) =>
+    withDuckDb({ threads: 2 }, tmpdir(), async (connection) => {
+      const values = rows.map((r) => `(${r.map((v) => `'${v}'`).join(', ')})`).join(', ');
+      await connection.run(`CREATE TABLE t AS SELECT * FROM (VALUES ${values}) v(${header.join(', ')})`);
+      return inferColumnPlans(connection, 't', header, header, header, sampleRows);
+    });
+
+  test('the first-rows pass leaves out only types that cannot win; the choices equal full counts', async () => {
+    const rows = Array.from({ length: 12_000 }, (_, i) => [
+      // text for the first 6,000 rows, integers after: over 2% fail, VARCHAR either way
+      i < 6_000 ? `t${i}` : String(i),
+      // missing for the first 6,000 rows, integers after: the prefix rules nothing out
+      i < 6_000 ? 'NA' : String(i),
+      // integers, with 100 text values late: 99% integers, BIGINT
+      i % 120 === 7 && i > 6_000 ? 'x' : String(i),
+      // dates everywhere
+      `2024-01-${String((i % 28) + 1).padStart(2, '0')}`,
+    ]);
+    const header = ['late_numbers', 'missing_first', 'mostly_ints', 'day'];
+    const { plans, stats } = await plan(rows, header, 12_000);
+    expect(plans.map((p) => p.type)).toEqual(['VARCHAR', 'BIGINT', 'BIGINT', 'DATE']);
+    expect(stats[1]!.integers).toBe(6_000);
+    expect(stats[2]!.integers).toBe(11_950); // 50 text values late in the column
+    expect(stats[3]!.dates[0]).toBe(12_000);
   });
 });

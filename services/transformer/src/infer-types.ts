@@ -13,7 +13,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { quoteIdentifier, quoteLiteral } from '@etl/common/warehouse';
-import { queryRows, toCount } from './duckdb-session';
+import { type JsonRow, queryRows, toCount } from './duckdb-session';
 
 export type ColumnType = 'BIGINT' | 'DOUBLE' | 'DATE' | 'TIMESTAMP' | 'BOOLEAN' | 'VARCHAR';
 
@@ -198,7 +198,7 @@ export function trimmed(sql: string): string {
 
 export const inList = (values: readonly string[]): string => values.map(quoteLiteral).join(', ');
 
-const count = (name: string, condition: string): string => `count(*) FILTER (WHERE ${condition}) AS ${name}`;
+const filtered = (condition: string): string => `count(*) FILTER (WHERE ${condition})`;
 
 /** Any of the date formats' shapes; the per-format counts only run for columns where this is common. */
 const ANY_DATE_SHAPE = '[0-9]{1,4}[-/.][0-9]{1,2}[-/.][0-9]{1,4}';
@@ -228,11 +228,38 @@ export const INFER_SAMPLE = 'infer_sample';
 /** Rows of the first pass, which rules out the types a column cannot have (see `neededChecks`). */
 const PREFIX_ROWS = 5_000;
 
-function countChecks(columns: ReadonlyArray<{ i: number; checks: readonly Check[] }>): string {
-  const parts = columns.flatMap(({ i, checks }) =>
-    checks.map((check) => `count(*) FILTER (WHERE ${CHECKS[check](`v${i}`)}) AS s${i}_${check}`),
+/** Filtered counts as [expression, alias] pairs. */
+type Count = [string, string];
+
+function countChecks(columns: ReadonlyArray<{ i: number; checks: readonly Check[] }>): Count[] {
+  return columns.flatMap(({ i, checks }) =>
+    checks.map((check): Count => [filtered(CHECKS[check](`v${i}`)), `s${i}_${check}`]),
   );
-  return parts.length === 0 ? '0 AS none' : parts.join(',\n');
+}
+
+/**
+ * The counts over the first `rows` rows of the sample. The sample is one DuckDB row group, which one
+ * thread scans: split into `parts` rowid ranges (one per thread) and summed, the scan uses every core.
+ */
+async function sampleCounts(
+  connection: DuckDBConnection,
+  counts: readonly Count[],
+  rows: number,
+  parts: number,
+): Promise<JsonRow> {
+  if (counts.length === 0) return {};
+  const select = (where: string) =>
+    `SELECT ${counts.map(([sql, alias]) => `${sql} AS ${alias}`).join(',\n')} FROM ${INFER_SAMPLE} WHERE ${where}`;
+  const size = Math.ceil(rows / parts);
+  const ranges = Array.from(
+    { length: parts },
+    (_, k) => `rowid >= ${k * size} AND rowid < ${(k + 1) * size}`,
+  );
+  const [row = {}] = await queryRows(
+    connection,
+    `SELECT ${counts.map(([, alias]) => `sum(${alias}) AS ${alias}`).join(', ')} FROM (${ranges.map(select).join('\nUNION ALL\n')})`,
+  );
+  return row;
 }
 
 /**
@@ -242,10 +269,10 @@ function countChecks(columns: ReadonlyArray<{ i: number; checks: readonly Check[
  * choice is the same as with every count, and a text column skips every regular expression. The
  * counts left out are reported as 0.
  */
-function neededChecks(prefix: Record<string, unknown>, i: number, sampleRows: number): Check[] {
+function neededChecks(prefix: Record<string, unknown>, i: number, rows: number): Check[] {
   const n = (check: Check) => toCount(prefix[`s${i}_${check}`]);
   const candidates = n('values') - n('tokens');
-  const decided = candidates > (1 - TYPE_THRESHOLD) * sampleRows;
+  const decided = candidates > (1 - TYPE_THRESHOLD) * rows;
   const impossible = (checks: Check[]) => decided && checks.every((check) => n(check) === 0);
   return ALL_CHECKS.filter((check) => {
     if (NUMERIC_CHECKS.includes(check)) return !impossible(['integers', 'numbers', 'grouped']);
@@ -254,8 +281,10 @@ function neededChecks(prefix: Record<string, unknown>, i: number, sampleRows: nu
   });
 }
 
-function dateAggregates(v: string, i: number): string[] {
-  return DATE_FORMATS.map((format, f) => count(`s${i}_date${f}`, `${dateExpression(v, format)} IS NOT NULL`));
+function dateCounts(v: string, i: number): Count[] {
+  return DATE_FORMATS.map(
+    (format, f): Count => [filtered(`${dateExpression(v, format)} IS NOT NULL`), `s${i}_date${f}`],
+  );
 }
 
 /**
@@ -282,28 +311,27 @@ export async function inferColumnPlans(
   } finally {
     await connection.run(`SET threads = ${toCount(threads?.['n'])}`);
   }
+  const parts = toCount(threads?.['n']);
+  const [sampled] = await queryRows(connection, `SELECT count(*) AS n FROM ${INFER_SAMPLE}`);
+  const rows = toCount(sampled?.['n']);
   const all = rawColumns.map((_, i) => ({ i, checks: ALL_CHECKS }));
   let needed = all;
-  if (sampleRows > PREFIX_ROWS) {
-    const [prefix = {}] = await queryRows(
-      connection,
-      `SELECT ${countChecks(all)} FROM ${INFER_SAMPLE} WHERE rowid < ${PREFIX_ROWS}`,
-    );
-    needed = all.map(({ i }) => ({ i, checks: neededChecks(prefix, i, sampleRows) }));
+  if (rows > PREFIX_ROWS) {
+    const prefix = await sampleCounts(connection, countChecks(all), PREFIX_ROWS, 1);
+    needed = all.map(({ i }) => ({ i, checks: neededChecks(prefix, i, rows) }));
   }
-  const [base = {}] = await queryRows(connection, `SELECT ${countChecks(needed)} FROM ${INFER_SAMPLE}`);
+  const base = await sampleCounts(connection, countChecks(needed), rows, parts);
   // Second pass, over the same sample, only for columns that look like dates often enough.
   const dateish = rawColumns.flatMap((_, i) => {
     const candidates = toCount(base[`s${i}_values`]) - toCount(base[`s${i}_tokens`]);
     return candidates > 0 && toCount(base[`s${i}_dateish`]) >= TYPE_THRESHOLD * candidates ? [i] : [];
   });
-  const [dates = {}] =
-    dateish.length === 0
-      ? [{}]
-      : await queryRows(
-          connection,
-          `SELECT ${dateish.flatMap((i) => dateAggregates(`v${i}`, i)).join(',\n')} FROM ${INFER_SAMPLE}`,
-        );
+  const dates = await sampleCounts(
+    connection,
+    dateish.flatMap((i) => dateCounts(`v${i}`, i)),
+    rows,
+    parts,
+  );
   const stats = rawColumns.map(
     (_, i): ColumnStats => ({
       values: toCount(base[`s${i}_values`]),
