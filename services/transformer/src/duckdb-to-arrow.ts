@@ -26,24 +26,19 @@ import {
 } from 'apache-arrow';
 import {
   type ArrowBatches,
+  collectTable,
   queryToArrowBatches,
-  queryToArrowByVectors,
   UnsupportedColumnTypeError,
   type VectorsToArrowOptions,
 } from './duckdb-vectors';
 
+/** The query's rows as one table (see `queryToArrowStream` for the routes). */
 export async function queryToArrow(
   connection: DuckDBConnection,
   sql: string,
   parquetFile: string,
-  options: Pick<VectorsToArrowOptions, 'scanOnly'> = {},
 ): Promise<Table> {
-  try {
-    return await queryToArrowByVectors(connection, sql, options);
-  } catch (error) {
-    if (!(error instanceof UnsupportedColumnTypeError)) throw error;
-    return queryToArrowViaParquet(connection, sql, parquetFile);
-  }
+  return collectTable(await queryToArrowStream(connection, sql, parquetFile));
 }
 
 /** The query's rows as record batches produced while they are read (the Parquet route yields a table's). */

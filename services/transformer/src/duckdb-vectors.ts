@@ -491,7 +491,11 @@ export async function queryToArrowByVectors(
   sql: string,
   options: VectorsToArrowOptions = {},
 ): Promise<Table> {
-  const { schema, batches } = await queryToArrowBatches(connection, sql, options);
+  return collectTable(await queryToArrowBatches(connection, sql, options));
+}
+
+/** Streamed batches read to the end into one table (a table without rows keeps the schema). */
+export async function collectTable({ schema, batches }: ArrowBatches): Promise<Table> {
   const collected: RecordBatch[] = [];
   for await (const batch of batches) collected.push(batch);
   return collected.length === 0 ? new Table(schema) : new Table(schema, collected);
