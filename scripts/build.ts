@@ -12,8 +12,9 @@
  *       public/, node_modules/echarts/{package.json, dist/echarts.min.js}   (insights only)
  *       profiles/        the dataset profiles (transformer only)
  *
- * The Dockerfiles run the second form in their build stage and copy /deploy/<name> into the runtime
- * image; test/deploy/bundle.test.ts starts each folder with plain `node dist/index.js`.
+ * The Dockerfile (`--build-arg SERVICE=<name>`) runs the second form in its build stage and copies
+ * /deploy/<name> into the runtime image; test/deploy/bundle.test.ts starts each folder with plain
+ * `node dist/index.js`.
  */
 
 import { cp, mkdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';

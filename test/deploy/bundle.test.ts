@@ -1,5 +1,5 @@
 /**
- * The production artefacts as the Dockerfiles build them, without Docker: `scripts/build.ts --deploy`
+ * The production artefacts as the Dockerfile builds them, without Docker: `scripts/build.ts --deploy`
  * (the build stage's `pnpm build --deploy /deploy NAME`) assembles each image's /app folder in a temp
  * dir: the bundle, a package.json, and a node_modules holding real copies of exactly the packages the
  * bundle loads at run time, nothing linked back to the repository. Each folder is then started the way
@@ -19,17 +19,13 @@ import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { runWorkflowFile } from '@etl/workflow-runner';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { TARGETS } from '../../scripts/build';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 /** A Dockerfile's base-image argument as written in it (`${NODE_IMAGE}`). */
 const NODE_IMAGE_ARG = '$' + '{NODE_IMAGE}';
-const TARGETS = {
-  extractor: 'services/extractor',
-  transformer: 'services/transformer',
-  loader: 'services/loader',
-  insights: 'apps/insights',
-} as const;
-type Target = keyof typeof TARGETS;
+const SERVICE_ARG = '$' + '{SERVICE}';
+type Target = 'extractor' | 'transformer' | 'loader' | 'insights';
 
 /** What each image's /app holds at its top level, and the externals its package.json pins. */
 const EXPECTED: Record<Target, { entries: string[]; dependencies: string[] }> = {
@@ -132,28 +128,36 @@ async function symlinksUnder(dir: string): Promise<string[]> {
   return found;
 }
 
-describe('the Dockerfiles', () => {
-  for (const [target, dir] of Object.entries(TARGETS)) {
-    test(`${dir}/Dockerfile: frozen install, pnpm build --deploy, node:20-slim runtime as node, port 8080`, async () => {
-      const text = await readFile(path.join(ROOT, dir, 'Dockerfile'), 'utf8');
-      const lines = text.split('\n').filter((line) => line.trim() !== '' && !line.startsWith('#'));
-      expect(lines).toContain('ARG NODE_IMAGE=node:20-slim');
-      expect(lines).toContain(`FROM ${NODE_IMAGE_ARG} AS build`);
-      expect(lines).toContain('RUN pnpm install --frozen-lockfile --offline');
-      expect(lines).toContain(`RUN pnpm build --deploy /deploy ${target}`);
-      // The runtime stage: after the last FROM, only what the deploy folder holds.
-      const runtime = lines.slice(lines.lastIndexOf(`FROM ${NODE_IMAGE_ARG}`));
-      expect(runtime.length).toBeGreaterThan(1);
-      expect(runtime.filter((line) => /^(COPY|ADD)\b/.test(line))).toEqual([
-        `COPY --from=build /deploy/${target}/ /app/`,
-      ]);
-      expect(runtime).toContain('WORKDIR /app');
-      expect(runtime).toContain('USER node');
-      expect(runtime).toContain('EXPOSE 8080');
-      expect(runtime.at(-1)).toBe('CMD ["node", "dist/index.js"]');
-      expect(runtime.some((line) => line.startsWith('RUN'))).toBe(false);
-    });
-  }
+describe('the Dockerfile', () => {
+  test('frozen install, pnpm build --deploy of SERVICE, node:20-slim runtime as node, port 8080', async () => {
+    const text = await readFile(path.join(ROOT, 'Dockerfile'), 'utf8');
+    const lines = text.split('\n').filter((line) => line.trim() !== '' && !line.startsWith('#'));
+    expect(lines).toContain('ARG NODE_IMAGE=node:20-slim');
+    expect(lines).toContain(`FROM ${NODE_IMAGE_ARG} AS build`);
+    expect(lines).toContain('RUN pnpm install --frozen-lockfile --offline');
+    expect(lines).toContain('RUN pnpm build --deploy /deploy "$SERVICE"');
+    // The runtime stage: after the last FROM, only what the deploy folder holds.
+    const runtime = lines.slice(lines.lastIndexOf(`FROM ${NODE_IMAGE_ARG}`));
+    expect(runtime.length).toBeGreaterThan(1);
+    expect(runtime).toContain('ARG SERVICE');
+    expect(runtime.filter((line) => /^(COPY|ADD)\b/.test(line))).toEqual([
+      `COPY --from=build /deploy/${SERVICE_ARG}/ /app/`,
+    ]);
+    expect(runtime).toContain('WORKDIR /app');
+    expect(runtime).toContain('USER node');
+    expect(runtime).toContain('EXPOSE 8080');
+    expect(runtime.at(-1)).toBe('CMD ["node", "dist/index.js"]');
+    expect(runtime.some((line) => line.startsWith('RUN'))).toBe(false);
+  });
+
+  test('SERVICE is one of the build targets, in the Dockerfile and in cloudbuild.yaml', async () => {
+    expect(Object.keys(TARGETS).sort()).toEqual(Object.keys(EXPECTED).sort());
+    const dockerfile = await readFile(path.join(ROOT, 'Dockerfile'), 'utf8');
+    const cloudbuild = await readFile(path.join(ROOT, 'cloudbuild.yaml'), 'utf8');
+    expect(dockerfile).toContain(`SERVICE=${Object.keys(TARGETS).join('|')}`);
+    expect(cloudbuild).toContain(`${Object.keys(TARGETS).join('|')}) ;;`);
+    expect(cloudbuild).toContain(`docker build --build-arg SERVICE="${'$'}{_SERVICE}"`);
+  });
 
   test('.dockerignore keeps installed and built files, local state and Terraform state out of the context', async () => {
     const ignored = (await readFile(path.join(ROOT, '.dockerignore'), 'utf8')).split('\n');
