@@ -25,11 +25,11 @@
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DuckDbWarehouse, quoteIdentifier, quoteLiteral } from '@etl/common/warehouse';
 import type { FakeGcs } from '../gcs/fake-gcs-server';
+import { listen } from '../http';
 import { ApiError, type QueryParameter, translate } from './bigquery-sql';
 
 export interface FakeBigQueryField {
@@ -718,15 +718,10 @@ export async function startFakeBigQuery(options: FakeBigQueryOptions): Promise<F
       });
     }
   });
-  const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, resolve);
-  });
-  const { port } = server.address() as AddressInfo;
+  const url = await listen(server, options);
 
   return {
-    url: `http://${host}:${port}`,
+    url,
     projectId,
     requests,
     jobs,

@@ -11,7 +11,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen } from '../http';
 import { crc32c } from './crc32c';
 
 export interface FakeGcsObject {
@@ -506,15 +506,10 @@ export async function startFakeGcs(options: FakeGcsOptions): Promise<FakeGcs> {
       sendError(res, 500, String(error));
     }
   });
-  const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, resolve);
-  });
-  const { port } = server.address() as AddressInfo;
+  const url = await listen(server, options);
 
   return {
-    url: `http://${host}:${port}`,
+    url,
     requests,
     objects,
     inject(fault) {

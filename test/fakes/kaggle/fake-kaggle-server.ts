@@ -7,8 +7,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import yazl from 'yazl';
+import { listen, readBody } from '../http';
 
 export type FakeKaggleFiles = Record<string, Buffer | string>;
 
@@ -74,15 +74,6 @@ function buildZip(files: FakeKaggleFiles): Promise<Buffer> {
     zip.outputStream.on('data', (chunk: Buffer) => chunks.push(chunk));
     zip.outputStream.on('end', () => resolve(Buffer.concat(chunks)));
     zip.outputStream.on('error', reject);
-  });
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
   });
 }
 
@@ -300,14 +291,10 @@ export async function startFakeKaggle(options: FakeKaggleOptions): Promise<FakeK
     });
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const { port } = server.address() as AddressInfo;
+  const url = await listen(server);
 
   const fake: FakeKaggle = {
-    url: `http://127.0.0.1:${port}`,
+    url,
     requests,
     setVersion(ref, version, files) {
       const versions = history.get(ref);

@@ -14,8 +14,8 @@
  * "status"}}`. A request is applied all or nothing (the real API may write the valid series of a request
  * that also holds invalid ones). Faults: `inject({ status, times })`.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type ServerResponse } from 'node:http';
+import { listen, readBody } from '../http';
 
 export type MetricKind = 'GAUGE' | 'DELTA' | 'CUMULATIVE';
 export type ValueType = 'BOOL' | 'INT64' | 'DOUBLE' | 'STRING' | 'DISTRIBUTION';
@@ -108,15 +108,6 @@ class ApiError extends Error {
   ) {
     super(message);
   }
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -328,11 +319,10 @@ export async function startFakeMonitoring(options: FakeMonitoringOptions = {}): 
         });
       });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const url = await listen(server);
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     requests,
     series,
     descriptors,

@@ -17,7 +17,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen, readBody } from '../http';
 
 export interface FakeTableauContent {
   id: string;
@@ -101,15 +101,6 @@ class HttpError extends Error {
   ) {
     super(detail);
   }
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }
 
 function sendJson(res: ServerResponse, status: number, body?: unknown): void {
@@ -360,11 +351,10 @@ export async function startFakeTableau(options: FakeTableauOptions): Promise<Fak
         });
       });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const url = await listen(server);
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     siteId,
     requests,
     jobs,

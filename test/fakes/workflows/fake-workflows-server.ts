@@ -17,8 +17,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { type RunOptions, runWorkflowFile, WorkflowExecutionError } from '@etl/workflow-runner';
+import { listen } from '../http';
 
 export interface FakeExecution {
   name: string;
@@ -243,13 +243,9 @@ export async function startFakeWorkflows(options: FakeWorkflowsOptions): Promise
       send(res, status, { error: { code: status, message: (error as Error).message, status: grpcStatus } });
     }
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve);
-  });
-  const { port } = server.address() as AddressInfo;
+  const url = await listen(server, options);
   return {
-    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    url,
     parent,
     requests,
     executions,
