@@ -11,6 +11,8 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { DuckDbWarehouse } from '@etl/common/warehouse';
 import { type AlertRecord, runWorkflowFile, WorkflowExecutionError } from '@etl/workflow-runner';
+import type { TableSummary } from '../../apps/cli/src/run-pipeline';
+import { listeningUrl } from '../../apps/cli/src/services';
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
 export const WORKFLOW_FILE = path.join(REPO_ROOT, 'workflows/etl.workflows.yaml');
@@ -154,15 +156,6 @@ export class ServiceProcess {
   }
 }
 
-function listeningUrl(line: string): string | undefined {
-  try {
-    const record = JSON.parse(line) as { message?: unknown; url?: unknown };
-    return record.message === 'listening' && typeof record.url === 'string' ? record.url : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 export interface Stack {
   dataDir: string;
   services: Record<ServiceName, ServiceProcess>;
@@ -192,14 +185,6 @@ export async function startStack(
       await Promise.all(started.map((s) => s.stop()));
     },
   };
-}
-
-export interface TableSummary {
-  name: string;
-  rowsIn: number;
-  rowsLoaded: number;
-  rowsQuarantined: number;
-  rowsDuplicate: number;
 }
 
 export interface RunResult {

@@ -98,7 +98,8 @@ function startService(
   });
 }
 
-function listeningUrl(line: string): string | undefined {
+/** The URL a service's JSON log line `listening` announces, if the line is one. */
+export function listeningUrl(line: string): string | undefined {
   try {
     const record = JSON.parse(line) as { message?: unknown; url?: unknown };
     return record.message === 'listening' && typeof record.url === 'string' ? record.url : undefined;

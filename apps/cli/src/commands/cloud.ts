@@ -10,8 +10,9 @@ import { parseNumberFlag, UsageError } from '../args';
 import { parseCloudConfig } from '../cloud/cloud-config';
 import { Executions, type ExecutionView, type RunArgument } from '../cloud/executions';
 import { rerunArgument } from '../cloud/rerun';
+import type { RunSummary } from '../run-pipeline';
 import { isResumableStage, RESUMABLE_STAGES, removeManifestsFrom, stagesFrom } from '../run-state';
-import { stageOptions } from './run';
+import { stageOptions, tableLine } from './run';
 
 export const cloudUsage = `etl cloud run [--source sample|kaggle:OWNER/SLUG|gs://BUCKET/OBJECT] [--run-id ID] [--force]
         [--rows N] [--seed S] [--table NAME] [--max-reject-rate R] [--wait [--timeout SECONDS]] [--json]
@@ -235,27 +236,12 @@ function report(view: ExecutionView, json: boolean): number {
       : '';
   out.write(`execution ${view.id}: ${view.state}${took} (started ${view.startTime ?? '?'})\n`);
   if (view.currentSteps.length > 0) out.write(`  running ${view.currentSteps.join(', ')}\n`);
-  const result = view.result as {
-    runId?: string;
-    status?: string;
-    source?: string;
-    datasetVersion?: string | null;
-    tables?: Array<{
-      name: string;
-      rowsIn: number;
-      rowsLoaded: number;
-      rowsQuarantined: number;
-      rowsDuplicate: number;
-    }>;
-  } | null;
+  // The workflow's result: the summary `etl run` prints, without the CLI's own timing.
+  const result = view.result as Partial<RunSummary> | null;
   if (result && typeof result === 'object') {
     out.write(`run ${result.runId}: ${result.status} (source ${result.source})\n`);
     if (result.datasetVersion) out.write(`dataset version ${result.datasetVersion}\n`);
-    for (const t of result.tables ?? []) {
-      out.write(
-        `  ${t.name}: ${t.rowsIn} in, ${t.rowsLoaded} loaded, ${t.rowsQuarantined} quarantined, ${t.rowsDuplicate} duplicates\n`,
-      );
-    }
+    for (const t of result.tables ?? []) out.write(tableLine(t));
   }
   if (view.error) {
     const payload = view.error.payload as { message?: unknown; code?: unknown; tags?: unknown } | null;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadProfileFile } from '@etl/transformer/profile';
 import { parseNumberFlag, resolveDataDir, resolveFromCaller, UsageError } from '../args';
-import { type RunSummary, runPipeline } from '../run-pipeline';
+import { type RunSummary, runPipeline, type TableSummary } from '../run-pipeline';
 import { createRunStore, isResumableStage, RESUMABLE_STAGES, readExtractedInput } from '../run-state';
 
 export const runUsage = `etl run [--source sample|local:PATH|kaggle:OWNER/SLUG|gs://BUCKET/OBJECT] [--run-id ID] [--force]
@@ -137,12 +137,13 @@ export function printSummary(summary: RunSummary): void {
     `run ${summary.runId}: ${summary.status} in ${summary.durationMs} ms (source ${summary.source})\n`,
   );
   if (summary.datasetVersion) out.write(`dataset version ${summary.datasetVersion}\n`);
-  for (const t of summary.tables) {
-    out.write(
-      `  ${t.name}: ${t.rowsIn} in, ${t.rowsLoaded} loaded, ${t.rowsQuarantined} quarantined, ${t.rowsDuplicate} duplicates\n`,
-    );
-  }
+  for (const t of summary.tables) out.write(tableLine(t));
   if (summary.error) out.write(`error: ${JSON.stringify(summary.error)}\n`);
+}
+
+/** One table of a run summary, as `etl run` and `etl cloud status` print it. */
+export function tableLine(t: TableSummary): string {
+  return `  ${t.name}: ${t.rowsIn} in, ${t.rowsLoaded} loaded, ${t.rowsQuarantined} quarantined, ${t.rowsDuplicate} duplicates\n`;
 }
 
 /**
