@@ -11,6 +11,12 @@ import {
   watchFreshness,
 } from './common.js';
 
+/** Axis tooltip of the revenue charts; a gap in a series (no interval, no baseline) reads as a dash. */
+const MONEY_TOOLTIP = {
+  trigger: 'axis',
+  valueFormatter: (v) => (v === null || v === undefined ? '–' : format.money(v)),
+};
+
 const METHOD_NAMES = {
   'holt-winters': 'additive Holt-Winters (trend + 12-month season)',
   'seasonal-naive': 'seasonal naive (too little history for Holt-Winters)',
@@ -96,10 +102,7 @@ function renderForecast(f) {
     {
       aria: { enabled: true },
       color: palette,
-      tooltip: {
-        trigger: 'axis',
-        valueFormatter: (v) => (v === null || v === undefined ? '–' : format.money(v)),
-      },
+      tooltip: MONEY_TOOLTIP,
       legend: {
         top: 0,
         data: ['Actual', 'Fitted', 'Forecast', 'Holdout forecast', 'Seasonal naive (holdout)'],
@@ -221,10 +224,7 @@ function renderAnomalies(a) {
     {
       aria: { enabled: true },
       color: palette,
-      tooltip: {
-        trigger: 'axis',
-        valueFormatter: (v) => (v === null || v === undefined ? '–' : format.money(v)),
-      },
+      tooltip: MONEY_TOOLTIP,
       legend: { top: 0, data: ['Daily revenue', 'Baseline (28-day median)', 'Anomaly'] },
       grid: { left: 60, right: 16, top: 36, bottom: 50 },
       xAxis: { type: 'category', data: a.points.map((p) => p.date) },
