@@ -12,9 +12,11 @@
 #   transformer 4 CPU / 8 GiB, 1 request: DuckDB parses and casts in parallel on every core and wants
 #               the whole instance; one run at a time keeps DUCKDB_MEMORY_LIMIT honest. /tmp is memory
 #               on Cloud Run, so the memory limit also bounds scratch files and DuckDB spill.
-#   loader      1 CPU / 4 GiB, 1 request: converts Arrow IPC to Parquet in memory (peak 1.5 GiB at 1M rows
-#               in bench/RESULTS.md), then waits on BigQuery load jobs; loads of one dataset are serialised
-#               by its lease anyway (docs/reliability.md), so one request per instance costs nothing.
+#   loader      1 CPU / 4 GiB, 1 request: copies each staged Arrow file to /tmp (memory on Cloud Run) and
+#               converts it to Parquet a part at a time (process peak 0.8-0.9 GiB at 1M rows, 1.3 GiB at 5M
+#               in bench/RESULTS.md, plus the /tmp copy), then waits on BigQuery load jobs; loads of one
+#               dataset are serialised by its lease anyway (docs/reliability.md), so one request per
+#               instance costs nothing.
 #   insights    1 CPU / 1 GiB, 40 requests: interactive and short; BigQuery does the heavy lifting.
 #   Timeouts: 1800 s for the stages = the longest Workflows' http.post waits; 60 s for the app.
 #   cpu_idle: CPU is billed only during requests; startup_cpu_boost speeds cold starts.
