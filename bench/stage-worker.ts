@@ -41,7 +41,8 @@ async function runTransform(work: string, csv: string): Promise<StageResult> {
     runId: BENCH_RUN_ID,
     source: `local:${csv}`,
     dataset: { id: 'local/bench/sales', version: 'v1', previousVersion: null, changed: true },
-    files: [{ name, key, bytes: (await stat(csv)).size, sha256: hash.digest('hex') }],
+    files: [{ name, key, bytes: (await stat(csv)).size, sha256: hash.digest('hex'), format: 'delimited' }],
+    skippedFiles: [],
     manifestKey: manifestKey(BENCH_RUN_ID, 'extract'),
   };
   await putJson(store, manifest.manifestKey, manifest);
@@ -62,10 +63,11 @@ async function runTransform(work: string, csv: string): Promise<StageResult> {
   );
   const ms = performance.now() - started;
   const counts = response.tables[0]!;
-  const report = JSON.parse((await store.get(response.reportKey)).toString('utf8')) as Record<
-    string,
-    unknown
-  >;
+  const report = (
+    JSON.parse((await store.get(response.reportKey)).toString('utf8')) as {
+      tables: Record<string, unknown>[];
+    }
+  ).tables[0]!;
   return {
     stage: 'transform',
     ms,

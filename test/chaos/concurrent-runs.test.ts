@@ -24,13 +24,13 @@ afterAll(async () => {
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
-async function sliceFacts(source: string) {
+async function sliceFacts(source: string, table = 'sales') {
   const warehouse = localWarehouse(dataDir);
   const [row] = await warehouse.query(
-    `SELECT count(*) AS n, count(DISTINCT _run_id) AS runs, min(_run_id) AS run FROM sales WHERE _source = '${source}'`,
+    `SELECT count(*) AS n, count(DISTINCT _run_id) AS runs, min(_run_id) AS run FROM ${table} WHERE _source = '${source}'`,
   );
   const [distinct] = await warehouse.query(
-    `SELECT count(*) AS n FROM (SELECT DISTINCT * EXCLUDE (_loaded_at) FROM sales WHERE _source = '${source}')`,
+    `SELECT count(*) AS n FROM (SELECT DISTINCT * EXCLUDE (_loaded_at) FROM ${table} WHERE _source = '${source}')`,
   );
   return {
     rows: Number(row?.n),
@@ -96,10 +96,12 @@ describe('concurrent runs', () => {
     for (const [i, name] of files.entries()) {
       const result = results[i]!;
       expect(result.status, JSON.stringify(result.error)).toBe('succeeded');
+      // Each file is its own dataset, and its table is named from it.
       const sales = result.tables[0]!;
+      expect(sales.name).toBe(name);
       expect(sales.rowsIn).toBe(40_000);
       expect(sales.rowsLoaded + sales.rowsQuarantined + sales.rowsDuplicate).toBe(40_000);
-      expect(await sliceFacts(`local/files/${name}`)).toEqual({
+      expect(await sliceFacts(`local/files/${name}`, name)).toEqual({
         rows: sales.rowsLoaded,
         runs: 1,
         run: `par-${name}`,

@@ -110,6 +110,8 @@ describe('etl run (embedded: three services over HTTP, the workflow in the local
       ]);
       expect(result.code, result.stderr).toBe(0);
       const [table] = parseJsonStdout<Summary>(result).tables;
+      // Without a profile, the table is named from the file.
+      expect(table!.name).toBe('sample_superstore');
       expect(table!.rowsIn).toBe(9994);
       expect(table!.rowsLoaded + table!.rowsQuarantined + table!.rowsDuplicate).toBe(9994);
       const rows = await etl([
@@ -117,7 +119,7 @@ describe('etl run (embedded: three services over HTTP, the workflow in the local
         '--json',
         '--data-dir',
         dataDir,
-        "SELECT product_name, strftime(order_date, '%Y-%m-%d') AS d FROM sales WHERE _source = 'local/files/sample-superstore' AND row_id = 1",
+        "SELECT product_name, strftime(order_date, '%Y-%m-%d') AS d FROM sample_superstore WHERE _source = 'local/files/sample-superstore' AND row_id = 1",
       ]);
       expect(parseJsonStdout<Array<{ d: string }>>(rows)[0]!.d).toBe('2016-11-08');
       const curly = await etl([
@@ -125,7 +127,7 @@ describe('etl run (embedded: three services over HTTP, the workflow in the local
         '--json',
         '--data-dir',
         dataDir,
-        "SELECT count(*)::INT AS n FROM sales WHERE product_name LIKE '%”%'",
+        "SELECT count(*)::INT AS n FROM sample_superstore WHERE product_name LIKE '%”%'",
       ]);
       expect(parseJsonStdout<Array<{ n: number }>>(curly)[0]!.n).toBeGreaterThan(0);
     },

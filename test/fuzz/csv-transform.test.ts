@@ -46,7 +46,16 @@ async function stageRaw(bytes: Uint8Array, name = 'data.csv'): Promise<{ runId: 
     runId,
     source: 'local:/fuzz/data.csv',
     dataset: { id: 'local/fuzz/data', version: 'v1', previousVersion: null, changed: true },
-    files: [{ name, key, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') }],
+    files: [
+      {
+        name,
+        key,
+        bytes: bytes.length,
+        sha256: createHash('sha256').update(bytes).digest('hex'),
+        format: 'delimited',
+      },
+    ],
+    skippedFiles: [],
     manifestKey: manifestKey(runId, 'extract'),
   };
   await putJson(store, manifestKey(runId, 'extract'), manifest);

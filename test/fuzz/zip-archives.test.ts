@@ -182,9 +182,9 @@ describe('hostile zip archives: a 4xx or a clean extract, never a write outside 
         /compression ratio/,
       ],
       [
-        'nested zip only',
-        [{ name: 'inner.zip', data: craftZip([{ name: 'x.csv', data: CSV }]) }],
-        /no CSV files/,
+        'a nested zip holding no table file',
+        [{ name: 'inner.zip', data: craftZip([{ name: 'README.md', data: Buffer.from('# notes\n') }]) }],
+        /contains no table files/,
       ],
       ['a size that lies', [{ name: 'a.csv', data: CSV, declaredSize: 5 }], /./],
     ];

@@ -6,7 +6,7 @@
  * counted with BigQuery queries sent to the fake. The ML stage runs too (ML_INSIGHTS defaults on): its
  * BigQuery SQL goes through the fake, which refuses DuckDB-only SQL.
  */
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { GcsBlobStore } from '@etl/common/storage';
@@ -125,7 +125,7 @@ describe('etl run with ETL_MODE=gcp (services on the fake GCS and BigQuery)', ()
     expect(await count("_source = 'sample/generated/sales'", 'ml_forecast')).toBeGreaterThan(12);
     // Its read queries carried the bytes-billed cap and the timeout.
     const reads = [...bigquery.jobs.values()].filter((job) =>
-      /\bFROM (sales|lines|margins)\b/.test(job.configuration.query?.query ?? ''),
+      /\bFROM `?(sales|lines|margins)\b/.test(job.configuration.query?.query ?? ''),
     );
     expect(reads.length).toBeGreaterThanOrEqual(6);
     for (const job of reads) {
@@ -197,5 +197,32 @@ describe('etl run with ETL_MODE=gcp (services on the fake GCS and BigQuery)', ()
     // The new run's analysis replaced the first one's: one set of results for the dataset.
     expect(await count("metric = 'forecast_method'", 'ml_metrics')).toBe(1);
     expect(await count("_run_id = 'gcp-2'", 'ml_metrics')).toBe(await count('TRUE', 'ml_metrics'));
+  });
+
+  test('a dataset of several files: one BigQuery table each, one replace transaction, the README skipped', async () => {
+    const folder = path.join(dataDir, 'shop');
+    await mkdir(folder);
+    const orders = Array.from({ length: 120 }, (_, i) => `O-${i},2024-0${1 + (i % 9)}-1${i % 10},${i + 0.5}`);
+    await writeFile(path.join(folder, 'orders.csv'), `Order ID,Order Date,Amount\n${orders.join('\n')}\n`);
+    await writeFile(path.join(folder, 'stores.csv'), 'Store,City\n1,Lyon\n2,Nantes\n');
+    await writeFile(path.join(folder, 'README.md'), '# shop\n');
+    const result = await etl(
+      ['run', '--json', '--data-dir', dataDir, '--run-id', 'gcp-3', '--source', `local:${folder}`],
+      env,
+    );
+    expect(result.code, result.stderr).toBe(0);
+    const summary = parseJsonStdout<Summary & { skippedFiles: Array<{ name: string; reason: string }> }>(
+      result,
+    );
+    expect(summary.tables.map((t) => [t.name, t.rowsIn, t.rowsLoaded])).toEqual([
+      ['shop_orders', 120, 120],
+      ['shop_stores', 2, 2],
+    ]);
+    expect(summary.skippedFiles.map((f) => f.name)).toEqual(['README.md']);
+    expect(await count("_run_id = 'gcp-3'", 'shop_orders')).toBe(120);
+    expect(await count("_run_id = 'gcp-3'", 'shop_stores')).toBe(2);
+    // Both tables and their rejects: four load jobs, replaced together by one transaction.
+    expect(jobIds('load').filter((id) => id.startsWith('etl_load_gcp_3_'))).toHaveLength(4);
+    expect(jobIds('query').filter((id) => id.startsWith('etl_replace_gcp_3_'))).toHaveLength(1);
   });
 });

@@ -169,7 +169,8 @@ describe('names from files reach SQL validated or quoted', () => {
       ['sql-hostile', 'hostile.csv'],
     ] as const) {
       await extract({ runId, source: `local:${path.join(folder, file)}` }, { store, logger });
-      await transform({ runId }, { store, logger, tempDir: root, duckdb: { threads: 1 } });
+      // One table for both datasets: the hostile one must not touch the clean one's rows.
+      await transform({ runId, table: 'sales' }, { store, logger, tempDir: root, duckdb: { threads: 1 } });
       await load({ runId }, deps);
     }
     const tables = (await warehouse.query('SELECT table_name FROM information_schema.tables ORDER BY 1')).map(

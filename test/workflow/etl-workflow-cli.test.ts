@@ -89,12 +89,15 @@ describe('etl workflow run', () => {
       tables: [
         {
           name: 'sales',
+          files: ['sales.csv'],
           rowsIn: 1000,
           rowsLoaded: sales.rowsOut,
           rowsQuarantined: sales.rowsQuarantined,
           rowsDuplicate: sales.rowsDuplicate,
         },
       ],
+      skippedFiles: [{ name: 'README.md', reason: 'documentation' }],
+      analysis: { status: 'succeeded', skipped: [] },
     });
     expect(result.stdout.trimEnd().split('\n')).toHaveLength(1);
     // The 503 was retried after 2 ms (2 s / 1000 with --fast-retries).
@@ -124,6 +127,7 @@ describe('etl workflow run', () => {
       'main/copy_option',
       'main/copy_option',
       'main/copy_option',
+      'main/copy_option',
       'main/transform_options',
       ...stage,
       'main/call_transform',
@@ -133,6 +137,7 @@ describe('etl workflow run', () => {
       'main/mark_analyze',
       ...stage,
       'main/call_analyze',
+      'main/analysis_done',
       'main/analyze',
       'main/refresh_tableau',
       'main/pipeline',

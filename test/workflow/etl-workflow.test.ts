@@ -113,7 +113,9 @@ function callCounts(): Record<string, number> {
 
 const SOURCE = 'kaggle:acme/sales';
 
-function succeeded(runId: string, source = SOURCE) {
+const SKIPPED_FILES = [{ name: 'README.md', reason: 'documentation' }];
+
+function succeeded(runId: string, source = SOURCE, analysis: unknown = null) {
   const sales = tableCounts(runId, 'sales', 1000);
   return {
     runId,
@@ -123,12 +125,15 @@ function succeeded(runId: string, source = SOURCE) {
     tables: [
       {
         name: 'sales',
+        files: ['sales.csv'],
         rowsIn: 1000,
         rowsLoaded: sales.rowsOut,
         rowsQuarantined: sales.rowsQuarantined,
         rowsDuplicate: sales.rowsDuplicate,
       },
     ],
+    skippedFiles: SKIPPED_FILES,
+    analysis,
   };
 }
 
@@ -156,9 +161,25 @@ describe('etl.workflows.yaml: the happy path', () => {
       source: SOURCE,
       datasetVersion: '7',
       tables: [
-        { name: 'orders', rowsIn: 500, rowsLoaded: 485, rowsQuarantined: 10, rowsDuplicate: 5 },
-        { name: 'returns', rowsIn: 40, rowsLoaded: 40, rowsQuarantined: 0, rowsDuplicate: 0 },
+        {
+          name: 'orders',
+          files: ['orders.csv'],
+          rowsIn: 500,
+          rowsLoaded: 485,
+          rowsQuarantined: 10,
+          rowsDuplicate: 5,
+        },
+        {
+          name: 'returns',
+          files: ['returns.csv'],
+          rowsIn: 40,
+          rowsLoaded: 40,
+          rowsQuarantined: 0,
+          rowsDuplicate: 0,
+        },
       ],
+      skippedFiles: SKIPPED_FILES,
+      analysis: null,
     });
     expect(callCounts()).toEqual({ extract: 1, transform: 1, load: 1, refresh: 0 });
     expect(stub.bodies(EXTRACT)).toEqual([{ runId: 'run-1', source: SOURCE }]);
@@ -252,6 +273,7 @@ describe('etl.workflows.yaml: unchanged datasets', () => {
       source: SOURCE,
       datasetVersion: '7',
       tables: [],
+      skippedFiles: SKIPPED_FILES,
     });
     expect(callCounts()).toEqual({ extract: 1, transform: 0, load: 0, refresh: 0 });
     expect(alerts).toEqual([]);
@@ -555,20 +577,40 @@ describe('etl.workflows.yaml: ML stage', () => {
   test('on by default: posts {runId} to LOADER_URL/v1/analyze after the load', async () => {
     const { result } = await runEtl({ source: SOURCE, run_id: 'run-19' }, { env: { ML_INSIGHTS: 'true' } });
 
-    expect(result).toEqual(succeeded('run-19'));
+    expect(result).toEqual(succeeded('run-19', SOURCE, { status: 'succeeded', skipped: [] }));
     expect(stub.requests.map((request) => request.path)).toEqual([EXTRACT, TRANSFORM, LOAD, ANALYZE]);
     expect(stub.bodies(ANALYZE)).toEqual([{ runId: 'run-19' }]);
   });
 
-  test('a failed ML stage alerts on step "analyze" and fails the run', async () => {
+  test('an analysis that fails on the data (4xx) is reported, the run succeeds: the rows are loaded', async () => {
     stub.answer(ANALYZE, errorAnswer(409, 'CONFLICT', 'a later run replaced these rows'));
 
-    const { error, alerts } = await runEtl(
+    const { result, error, alerts } = await runEtl(
       { source: SOURCE, run_id: 'run-20' },
       { env: { ML_INSIGHTS: 'true' } },
     );
 
-    expect(error).toMatchObject({ tags: ['HttpError'], code: 409 });
+    expect(error).toBeUndefined();
+    expect(result).toEqual(
+      succeeded('run-20', SOURCE, {
+        status: 'failed',
+        code: 409,
+        reason: 'a later run replaced these rows',
+      }),
+    );
+    expect(alerts).toEqual([]);
+  });
+
+  test('an analysis that stays unavailable (503 after the retries) fails the run and alerts on "analyze"', async () => {
+    for (let i = 0; i < 6; i++)
+      stub.answer(ANALYZE, errorAnswer(503, 'UNAVAILABLE', 'warehouse unreachable'));
+
+    const { error, alerts } = await runEtl(
+      { source: SOURCE, run_id: 'run-21' },
+      { env: { ML_INSIGHTS: 'true' } },
+    );
+
+    expect(error).toMatchObject({ tags: ['HttpError'], code: 503 });
     expect(alerts.map((alert) => alert.attributes['step'])).toEqual(['analyze']);
   });
 });

@@ -39,6 +39,7 @@ export interface StubServices {
 
 export interface TableCounts {
   name: string;
+  files: string[];
   rowsIn: number;
   rowsOut: number;
   rowsQuarantined: number;
@@ -55,6 +56,7 @@ export function extractResponse(runId: string, source: string, dataset: Partial<
     source,
     dataset: { ...DATASET, ...dataset },
     files: [],
+    skippedFiles: [{ name: 'README.md', reason: 'documentation' }],
     manifestKey: `runs/${runId}/manifest/extract.json`,
   };
 }
@@ -64,6 +66,7 @@ export function tableCounts(runId: string, name: string, rowsIn: number): TableC
   const rowsDuplicate = Math.floor(rowsIn / 100);
   return {
     name,
+    files: [`${name}.csv`],
     rowsIn,
     rowsOut: rowsIn - rowsQuarantined - rowsDuplicate,
     rowsQuarantined,
@@ -80,6 +83,7 @@ export function transformResponse(runId: string, tables: TableCounts[], maxRejec
     runId,
     tables,
     quality: { passed: true, rejectRate: rowsIn === 0 ? 0 : rejected / rowsIn, maxRejectRate },
+    skippedFiles: [{ name: 'README.md', reason: 'documentation' }],
     reportKey: `runs/${runId}/reports/transform.json`,
     manifestKey: `runs/${runId}/manifest/transform.json`,
   };

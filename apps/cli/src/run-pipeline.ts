@@ -18,6 +18,8 @@ export const WORKFLOW_FILE = path.resolve(import.meta.dirname, '../../../workflo
 
 export interface TableSummary {
   name: string;
+  /** The dataset's files (workbook sheets as FILE#SHEET) whose rows form the table. */
+  files?: string[];
   rowsIn: number;
   rowsLoaded: number;
   rowsQuarantined: number;
@@ -30,6 +32,15 @@ export interface RunSummary {
   source: string;
   datasetVersion: string | null;
   tables: TableSummary[];
+  /** Files of the dataset that hold no table (README, images, empty files), with the reason. */
+  skippedFiles?: Array<{ name: string; reason: string }>;
+  /** The ML stage: null when it is off; `failed` (with the reason) leaves the run succeeded. */
+  analysis?: {
+    status: string;
+    reason?: string;
+    code?: number;
+    skipped?: Array<{ output: string; reason: string }>;
+  } | null;
   durationMs: number;
   /** The workflow's error map when the run failed. */
   error?: unknown;

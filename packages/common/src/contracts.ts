@@ -28,8 +28,9 @@ export const sourceSchema = z
     { message: 'expected "sample", "local:PATH", "kaggle:OWNER/SLUG" or "gs://BUCKET/OBJECT"' },
   )
   .describe(
-    'Where the data comes from: sample, local:PATH (a .csv, a .zip or a folder), kaggle:OWNER/SLUG or ' +
-      'gs://BUCKET/OBJECT (a .csv or .zip object in Cloud Storage, e.g. from an Eventarc upload event).',
+    'Where the data comes from: sample, local:PATH (a table file (.csv/.tsv/.txt, .json/.jsonl, .parquet, ' +
+      '.xlsx), a .gz of one, a .zip (zips inside it unpacked too) or a folder), kaggle:OWNER/SLUG or ' +
+      'gs://BUCKET/OBJECT (a table file, .gz or .zip object in Cloud Storage, e.g. from an Eventarc upload event).',
   );
 
 export const datasetSchema = z.object({
@@ -41,11 +42,28 @@ export const datasetSchema = z.object({
   changed: z.boolean().describe('Whether the version differs from the last successful load.'),
 });
 
+/** How a table file is read: delimited text (CSV, TSV, TXT, any delimiter), JSON or JSON lines, Parquet, Excel. */
+export const TABLE_FORMATS = ['delimited', 'json', 'parquet', 'xlsx'] as const;
+export type TableFormat = (typeof TABLE_FORMATS)[number];
+
 export const rawFileSchema = z.object({
-  name: z.string().describe('File name inside the run, e.g. orders.csv or data/orders.csv from a zip.'),
+  name: z
+    .string()
+    .describe(
+      'File name inside the run: orders.csv, data/orders.csv from a zip, train.csv.zip/train.csv from a zip inside one.',
+    ),
   key: z.string().describe('Object key of the raw bytes.'),
   bytes: z.number().int().nonnegative(),
   sha256: z.string(),
+  format: z
+    .enum(TABLE_FORMATS)
+    .default('delimited')
+    .describe('How the file is read: delimited text, json (JSON array or JSON lines), parquet or xlsx.'),
+});
+
+export const skippedFileSchema = z.object({
+  name: z.string().describe('The file, as named in the dataset (with the archives it came from).'),
+  reason: z.string().describe('Why it is not a table: not a data format, empty, header only, ...'),
 });
 
 export const extractRequestSchema = z
@@ -72,13 +90,27 @@ export const extractResponseSchema = z.object({
     .describe('Size and seed of the generated data, for source "sample".'),
   dataset: datasetSchema,
   files: z.array(rawFileSchema),
+  skippedFiles: z
+    .array(skippedFileSchema)
+    .default([])
+    .describe('Files of the dataset that hold no table (README, images, empty files), each with the reason.'),
   manifestKey: z.string(),
 });
 
 export const transformRequestSchema = z
   .object({
     runId: runIdSchema,
-    table: tableNameSchema.default('sales').describe('Name of the cleaned table.'),
+    table: tableNameSchema
+      .optional()
+      .describe(
+        'Name of the cleaned table of a one-table dataset (400 when the dataset has several). Without it, tables are named from their files (docs/datasets.md).',
+      ),
+    tables: z
+      .record(z.string().min(1).max(256), tableNameSchema)
+      .optional()
+      .describe(
+        'Table names for the files matching each glob (`*` and `?`, matched against the file name and its path), e.g. {"train*.csv": "weekly_sales"}.',
+      ),
     maxRejectRate: z
       .number()
       .min(0)
@@ -97,27 +129,6 @@ export const transformRequestSchema = z
       ),
   })
   .strict();
-
-export const tableCountsSchema = z.object({
-  name: tableNameSchema,
-  rowsIn: z.number().int().nonnegative(),
-  rowsOut: z.number().int().nonnegative(),
-  rowsQuarantined: z.number().int().nonnegative(),
-  rowsDuplicate: z.number().int().nonnegative(),
-  stagedKey: z.string(),
-  quarantineKey: z.string(),
-  kind: z
-    .enum(['cleaned', 'features'])
-    .optional()
-    .describe(
-      'cleaned: the table of the input rows; features: an ML feature table derived from it (no rejects of its own, its quarantine is empty). Absent means cleaned.',
-    ),
-  partitionBy: z
-    .string()
-    .optional()
-    .describe('Column the warehouse table should be partitioned by (a date).'),
-  clusterBy: z.array(z.string()).optional().describe('Columns the warehouse table should be clustered by.'),
-});
 
 export const qualityCheckSchema = z.object({
   name: z.string().describe('reject_rate, min_rows, a profile check name, or duplicates_<columns>.'),
@@ -143,10 +154,48 @@ export const qualitySchema = z.object({
     .describe('Every check of the profile, when the request named one.'),
 });
 
+export const tableCountsSchema = z.object({
+  name: tableNameSchema,
+  files: z
+    .array(z.string())
+    .optional()
+    .describe(
+      'The raw files (or workbook sheets, as FILE#SHEET) whose rows form the table; absent for feature tables.',
+    ),
+  naming: z
+    .string()
+    .optional()
+    .describe('How the name was fixed up when the file name alone was not a valid, unique table name.'),
+  rowsIn: z.number().int().nonnegative(),
+  rowsOut: z.number().int().nonnegative(),
+  rowsQuarantined: z.number().int().nonnegative(),
+  rowsDuplicate: z.number().int().nonnegative(),
+  stagedKey: z.string(),
+  quarantineKey: z.string(),
+  kind: z
+    .enum(['cleaned', 'features'])
+    .optional()
+    .describe(
+      'cleaned: the table of the input rows; features: an ML feature table derived from it (no rejects of its own, its quarantine is empty). Absent means cleaned.',
+    ),
+  partitionBy: z
+    .string()
+    .optional()
+    .describe('Column the warehouse table should be partitioned by (a date).'),
+  clusterBy: z.array(z.string()).optional().describe('Columns the warehouse table should be clustered by.'),
+  quality: qualitySchema.optional().describe("This table's quality gate; absent for feature tables."),
+});
+
 export const transformResponseSchema = z.object({
   runId: runIdSchema,
   tables: z.array(tableCountsSchema),
-  quality: qualitySchema,
+  quality: qualitySchema.describe(
+    'All tables together: passed when every table passed; rejectRate over all their input rows.',
+  ),
+  skippedFiles: z
+    .array(skippedFileSchema)
+    .default([])
+    .describe('Table files found to hold no table while reading them (e.g. an empty workbook sheet).'),
   profile: z.string().optional().describe('The profile the run was cleaned with, when one was named.'),
   reportKey: z.string(),
   manifestKey: z.string(),
@@ -219,6 +268,7 @@ export type RefreshRequest = z.infer<typeof refreshRequestSchema>;
 export type RefreshResponse = z.infer<typeof refreshResponseSchema>;
 export type RawFile = z.infer<typeof rawFileSchema>;
 export type Dataset = z.infer<typeof datasetSchema>;
+export type SkippedFile = z.infer<typeof skippedFileSchema>;
 
 /** One endpoint of a service, for validation and for its OpenAPI document. */
 export interface EndpointContract {
@@ -240,7 +290,8 @@ export const extractEndpoint: EndpointContract = {
 export const transformEndpoint: EndpointContract = {
   method: 'post',
   path: '/v1/transform',
-  summary: 'Clean the raw CSV files of a run into Arrow IPC tables, a quarantine and a report.',
+  summary:
+    'Clean the raw table files of a run into one Arrow IPC table each, their quarantines and a report.',
   request: transformRequestSchema,
   response: transformResponseSchema,
 };
@@ -265,30 +316,122 @@ export const refreshEndpoint: EndpointContract = {
 
 export const analyzeRequestSchema = z.object({ runId: runIdSchema }).strict();
 
+const analyzeColumnRoleSchema = z.object({
+  column: z.string().describe('The column, as named in the warehouse.'),
+  confidence: z
+    .number()
+    .min(0)
+    .max(1)
+    .describe('How sure the name makes the inference (1: an exact, specific name).'),
+  evidence: z.string().describe('Why: the name it matched, as what, and the type.'),
+});
+
+export const analyzeRolesSchema = z
+  .object({
+    event_time: analyzeColumnRoleSchema.optional(),
+    amount: z
+      .object({
+        column: z.string().nullable().describe('The column; null when the amount is derived.'),
+        derived: z
+          .literal('quantity * unit_price')
+          .optional()
+          .describe(
+            'Set when no column holds the amount and it is computed from the quantity and unit price roles.',
+          ),
+        confidence: z.number().min(0).max(1),
+        evidence: z.string(),
+      })
+      .optional(),
+    quantity: analyzeColumnRoleSchema.optional(),
+    unit_price: analyzeColumnRoleSchema.optional(),
+    order_id: analyzeColumnRoleSchema.optional(),
+    customer_id: analyzeColumnRoleSchema.optional(),
+    customer_name: analyzeColumnRoleSchema.optional(),
+    product_id: analyzeColumnRoleSchema.optional(),
+    product_name: analyzeColumnRoleSchema.optional(),
+    profit: analyzeColumnRoleSchema.optional(),
+    discount: analyzeColumnRoleSchema.optional(),
+    dimensions: z.array(analyzeColumnRoleSchema).describe('Columns to break revenue down by, best first.'),
+    notes: z.array(z.string()).describe('Columns named like a role their type rules out.'),
+  })
+  .describe('Column roles inferred from names and types (@etl/common/roles; docs/insights.md).');
+
+export const ANALYZE_OUTPUTS = ['forecast', 'anomalies', 'segments', 'drivers', 'discount_margin'] as const;
+export const ANALYZE_GRAINS = ['day', 'week', 'month'] as const;
+
 export const analyzeResponseSchema = z.object({
   runId: runIdSchema,
   dataset: z.object({ id: z.string(), version: z.string() }),
-  forecast: z.object({
-    method: z.enum(['holt-winters', 'seasonal-naive', 'naive']).describe('Model used; see docs/insights.md.'),
-    months: z.number().int().describe('Months of history the forecast is fitted on.'),
-    horizon: z.number().int(),
-    holdout: z
-      .object({
-        months: z.number().int(),
-        maeRatio: z.number().describe('MAE(Holt-Winters) / MAE(seasonal naive) on the held-out months.'),
-        mase: z.number(),
-        smape: z.number(),
-        maseNaive: z.number(),
-        smapeNaive: z.number(),
-      })
-      .nullable()
-      .describe('Out-of-sample check on the last 12 months; null with less than 36 months of data.'),
-  }),
+  status: z
+    .enum(['succeeded', 'partial', 'skipped'])
+    .describe(
+      'succeeded: every output computed; partial: some skipped (see `skipped`); skipped: no table of the ' +
+        'dataset has an event time and an amount, so nothing was computed.',
+    ),
+  table: z
+    .string()
+    .nullable()
+    .describe(
+      'The fact table analyzed: of the tables with an event time and an amount, the one with most rows.',
+    ),
+  roles: analyzeRolesSchema.nullable().describe("The fact table's roles; null without a fact table."),
+  skipped: z
+    .array(z.object({ output: z.enum(ANALYZE_OUTPUTS), reason: z.string() }))
+    .describe(
+      'Outputs that could not be computed, each with the reason (also rows skipped_<output> of ml_metrics).',
+    ),
+  forecast: z
+    .object({
+      grain: z
+        .enum(ANALYZE_GRAINS)
+        .describe('month with >= 24 months of data, else week with >= 16 weeks, else day.'),
+      method: z
+        .enum(['holt-winters', 'seasonal-naive', 'naive'])
+        .describe('Model used; see docs/insights.md.'),
+      months: z
+        .number()
+        .int()
+        .describe('Calendar months the history spans (first to last month with a date).'),
+      periods: z.number().int().describe('Points of history the forecast is fitted on, at the grain.'),
+      horizon: z.number().int().describe('Periods forecast, at the grain.'),
+      holdout: z
+        .object({
+          periods: z.number().int(),
+          months: z.number().int().nullable().describe('The held-out months (monthly grain), else null.'),
+          maeRatio: z.number().describe('MAE(Holt-Winters) / MAE(seasonal naive) on the held-out periods.'),
+          mase: z.number(),
+          smape: z.number(),
+          maseNaive: z.number(),
+          smapeNaive: z.number(),
+        })
+        .nullable()
+        .describe('Out-of-sample check on the last season; null when the history is under three seasons.'),
+    })
+    .nullable()
+    .describe('Revenue forecast; null when skipped.'),
   segments: z
     .object({ k: z.number().int(), silhouette: z.number(), customers: z.number().int() })
     .nullable()
-    .describe('Customer segmentation; null with fewer than 10 customers.'),
-  anomalies: z.object({ days: z.number().int(), flagged: z.number().int(), rule: z.string() }),
+    .describe('Customer segmentation; null when skipped (no customer column, or fewer than 10 customers).'),
+  anomalies: z
+    .object({
+      grain: z
+        .enum(ANALYZE_GRAINS)
+        .describe('day, or week / month when the dates themselves are that sparse.'),
+      days: z.number().int().describe('Days from the first to the last date.'),
+      points: z.number().int().describe('Points scored, at the grain.'),
+      flagged: z.number().int(),
+      rule: z.string(),
+    })
+    .nullable(),
+  drivers: z
+    .object({
+      dimensions: z
+        .array(z.string())
+        .describe('Columns broken down by (plus `discount` bands when present).'),
+      groups: z.number().int(),
+    })
+    .nullable(),
   tables: z.array(z.object({ name: z.string(), rowsLoaded: z.number().int().nonnegative() })),
   analyzedAt: z.string(),
   manifestKey: z.string(),
@@ -301,7 +444,8 @@ export const analyzeEndpoint: EndpointContract = {
   method: 'post',
   path: '/v1/analyze',
   summary:
-    "Forecast, segment customers and flag anomalies on a loaded run's dataset; writes the ml_* tables.",
+    "Forecast, segment customers and flag anomalies on a loaded run's dataset, on the columns found by " +
+    'their roles; writes the ml_* tables. What cannot be computed is skipped with a reason, not an error.',
   request: analyzeRequestSchema,
   response: analyzeResponseSchema,
 };

@@ -1,23 +1,11 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import path from 'node:path';
-import { createSilentLogger } from '@etl/common/logging';
 import request from 'supertest';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { createExtractorApp } from './app';
-import { createTempStore, listRawKeys, listRunKeys, type TempStore } from './testing/temp-store';
+import { listRawKeys, listRunKeys, useTempStore } from './testing/temp-store';
 
-let temp: TempStore;
+const temp = useTempStore();
 
-beforeEach(async () => {
-  temp = await createTempStore();
-  await mkdir(temp.scratch, { recursive: true });
-});
-
-afterEach(async () => {
-  await temp.cleanup();
-});
-
-const app = () => createExtractorApp({ store: temp.store, logger: createSilentLogger() });
+const app = () => createExtractorApp(temp.deps());
 
 describe('POST /v1/extract', () => {
   test('sample: 200 with the manifest, and the objects written', async () => {
@@ -49,8 +37,7 @@ describe('POST /v1/extract', () => {
   });
 
   test('local csv over HTTP, then the same call again returns the same manifest', async () => {
-    const file = path.join(temp.scratch, 'orders.csv');
-    await writeFile(file, 'a,b\n1,2\n');
+    const file = await temp.writeScratch('orders.csv', 'a,b\n1,2\n');
     const first = await request(app())
       .post('/v1/extract')
       .send({ runId: 'r1', source: `local:${file}` });
@@ -88,8 +75,7 @@ describe('POST /v1/extract', () => {
   });
 
   test('422 for a header-only file over HTTP', async () => {
-    const file = path.join(temp.scratch, 'header.csv');
-    await writeFile(file, 'a,b\r\n');
+    const file = await temp.writeScratch('header.csv', 'a,b\r\n');
     const response = await request(app())
       .post('/v1/extract')
       .send({ runId: 'r1', source: `local:${file}` });

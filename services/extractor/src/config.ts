@@ -45,18 +45,22 @@ export const extractorConfigSchema = baseConfigSchema
       .int()
       .positive()
       .default(4 * GIB)
-      .describe('Largest total uncompressed size of the CSV files taken from one archive, in bytes.'),
+      .describe(
+        'Largest total uncompressed size of one dataset, over every archive (nested zips included) and .gz file in it, in bytes.',
+      ),
     MAX_ZIP_RATIO: z.coerce
       .number()
       .positive()
       .default(200)
-      .describe('Largest uncompressed/compressed size ratio of a zip entry (decompression-bomb guard).'),
+      .describe(
+        'Largest uncompressed/compressed size ratio of a zip entry or .gz file (decompression-bomb guard).',
+      ),
     MAX_ZIP_ENTRIES: z.coerce
       .number()
       .int()
       .positive()
       .default(1000)
-      .describe('Largest number of entries in one archive.'),
+      .describe('Largest number of entries in one archive (each nested archive counted on its own).'),
   })
   .superRefine((config, context) => {
     if ((config.KAGGLE_USERNAME === undefined) !== (config.KAGGLE_KEY === undefined)) {

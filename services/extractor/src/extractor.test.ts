@@ -3,40 +3,17 @@ import { existsSync } from 'node:fs';
 import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createSilentLogger } from '@etl/common/logging';
 import { datasetStateKey, manifestKey, putJson } from '@etl/common/storage';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { computeContentVersion, type ExtractDeps, extract } from './extractor';
 import { craftZip } from './testing/craft-zip';
-import { createTempStore, listRawKeys, listRunKeys, type TempStore } from './testing/temp-store';
+import { listRawKeys, listRunKeys, useTempStore } from './testing/temp-store';
 import { buildZip } from './testing/yazl-zip';
 
 const CSV = 'order_id,sales\n1,10.50\n2,20.00\n';
 const sha256 = (data: Buffer | string): string => createHash('sha256').update(data).digest('hex');
 
-let temp: TempStore;
-
-beforeEach(async () => {
-  temp = await createTempStore();
-  await mkdir(temp.scratch, { recursive: true });
-});
-
-afterEach(async () => {
-  await temp.cleanup();
-});
-
-const deps = (extra: Partial<ExtractDeps> = {}): ExtractDeps => ({
-  store: temp.store,
-  logger: createSilentLogger(),
-  ...extra,
-});
-
-async function writeScratch(name: string, content: Buffer | string): Promise<string> {
-  const file = path.join(temp.scratch, name);
-  await mkdir(path.dirname(file), { recursive: true });
-  await writeFile(file, content);
-  return file;
-}
+const temp = useTempStore();
 
 async function readRaw(key: string): Promise<string> {
   return (await temp.store.get(key)).toString('utf8');
@@ -49,7 +26,7 @@ async function expectRejected(
   message: string | RegExp,
   extra: Partial<ExtractDeps> = {},
 ): Promise<void> {
-  const failure = await extract(request, deps(extra)).then(
+  const failure = await extract(request, temp.deps(extra)).then(
     () => undefined,
     (error: unknown) => error as { status: number; message: string },
   );
@@ -62,9 +39,18 @@ async function expectRejected(
 
 describe('sources', () => {
   test('sample: writes sales.csv, a content version that depends only on rows and seed, and the manifest', async () => {
-    const first = await extract({ runId: 'r1', source: 'sample', sample: { rows: 200, seed: 5 } }, deps());
-    const again = await extract({ runId: 'r2', source: 'sample', sample: { rows: 200, seed: 5 } }, deps());
-    const other = await extract({ runId: 'r3', source: 'sample', sample: { rows: 200, seed: 6 } }, deps());
+    const first = await extract(
+      { runId: 'r1', source: 'sample', sample: { rows: 200, seed: 5 } },
+      temp.deps(),
+    );
+    const again = await extract(
+      { runId: 'r2', source: 'sample', sample: { rows: 200, seed: 5 } },
+      temp.deps(),
+    );
+    const other = await extract(
+      { runId: 'r3', source: 'sample', sample: { rows: 200, seed: 6 } },
+      temp.deps(),
+    );
 
     expect(first.dataset).toEqual({
       id: 'sample/generated/sales',
@@ -86,8 +72,8 @@ describe('sources', () => {
   });
 
   test('local csv: one file named by its basename, dataset id from the slug of the name', async () => {
-    const file = await writeScratch('Orders 2024 (EU).csv', CSV);
-    const result = await extract({ runId: 'r1', source: `local:${file}` }, deps());
+    const file = await temp.writeScratch('Orders 2024 (EU).csv', CSV);
+    const result = await extract({ runId: 'r1', source: `local:${file}` }, temp.deps());
     expect(result.dataset.id).toBe('local/files/orders-2024-eu');
     expect(result.files).toEqual([
       {
@@ -95,20 +81,22 @@ describe('sources', () => {
         key: 'runs/r1/raw/Orders 2024 (EU).csv',
         bytes: CSV.length,
         sha256: sha256(CSV),
+        format: 'delimited',
       },
     ]);
+    expect(result.skippedFiles).toEqual([]);
     expect(await readRaw(result.files[0]!.key)).toBe(CSV);
   });
 
-  test('local zip: each CSV entry by its path inside the archive, sorted; other entries ignored', async () => {
+  test('local zip: each CSV entry by its path inside the archive, sorted; other entries listed as skipped', async () => {
     const zip = await buildZip({
       'data/b.csv': 'x,y\n3,4\n',
       'a.csv': CSV,
       'README.md': '# not data',
       '__MACOSX/data/._b.csv': 'junk',
     });
-    const file = await writeScratch('bundle.zip', zip);
-    const result = await extract({ runId: 'r1', source: `local:${file}` }, deps());
+    const file = await temp.writeScratch('bundle.zip', zip);
+    const result = await extract({ runId: 'r1', source: `local:${file}` }, temp.deps());
     expect(result.dataset.id).toBe('local/files/bundle');
     expect(result.files.map((f) => [f.name, f.key])).toEqual([
       ['a.csv', 'runs/r1/raw/a.csv'],
@@ -116,37 +104,45 @@ describe('sources', () => {
     ]);
     expect(await readRaw('runs/r1/raw/data/b.csv')).toBe('x,y\n3,4\n');
     expect(result.files[0]!.sha256).toBe(sha256(CSV));
+    expect(result.skippedFiles).toEqual([
+      { name: 'README.md', reason: 'documentation, not a table' },
+      { name: '__MACOSX/data/._b.csv', reason: 'macOS metadata' },
+    ]);
   });
 
-  test('local folder: CSV files found recursively, sorted by path; other files ignored', async () => {
-    await writeScratch('shop/b.csv', CSV);
-    await writeScratch('shop/2024/a.csv', 'x,y\n1,2\n');
-    await writeScratch('shop/notes.txt', 'hello');
-    const result = await extract({ runId: 'r1', source: `local:${path.join(temp.scratch, 'shop')}` }, deps());
+  test('local folder: CSV files found recursively, sorted by path; other files listed as skipped', async () => {
+    await temp.writeScratch('shop/b.csv', CSV);
+    await temp.writeScratch('shop/2024/a.csv', 'x,y\n1,2\n');
+    await temp.writeScratch('shop/notes.txt', 'hello');
+    const result = await extract(
+      { runId: 'r1', source: `local:${path.join(temp.scratch, 'shop')}` },
+      temp.deps(),
+    );
     expect(result.dataset.id).toBe('local/files/shop');
     expect(result.files.map((f) => f.name)).toEqual(['2024/a.csv', 'b.csv']);
+    expect(result.skippedFiles).toEqual([{ name: 'notes.txt', reason: 'documentation, not a table' }]);
   });
 
   test('relative local paths resolve against LOCAL_SOURCE_ROOT', async () => {
-    await writeScratch('in/orders.csv', CSV);
+    await temp.writeScratch('in/orders.csv', CSV);
     const result = await extract(
       { runId: 'r1', source: 'local:orders.csv' },
-      deps({ localRoot: path.join(temp.scratch, 'in') }),
+      temp.deps({ localRoot: path.join(temp.scratch, 'in') }),
     );
     expect(result.files.map((f) => f.name)).toEqual(['orders.csv']);
   });
 
   test('CRLF line endings and a BOM are fine', async () => {
-    const file = await writeScratch('crlf.csv', '\ufeffa,b\r\n1,2\r\n');
-    const result = await extract({ runId: 'r1', source: `local:${file}` }, deps());
+    const file = await temp.writeScratch('crlf.csv', '\ufeffa,b\r\n1,2\r\n');
+    const result = await extract({ runId: 'r1', source: `local:${file}` }, temp.deps());
     expect(result.files[0]!.bytes).toBe(Buffer.byteLength('\ufeffa,b\r\n1,2\r\n'));
   });
 });
 
 describe('change detection and idempotency', () => {
   test('unchanged content after a load reports changed: false; new content reports changed: true', async () => {
-    const file = await writeScratch('orders.csv', CSV);
-    const first = await extract({ runId: 'r1', source: `local:${file}` }, deps());
+    const file = await temp.writeScratch('orders.csv', CSV);
+    const first = await extract({ runId: 'r1', source: `local:${file}` }, temp.deps());
     // What the loader writes after a successful load.
     await putJson(temp.store, datasetStateKey('local', 'files', 'orders'), {
       version: first.dataset.version,
@@ -154,7 +150,7 @@ describe('change detection and idempotency', () => {
       loadedAt: '2025-01-01T00:00:00.000Z',
     });
 
-    const second = await extract({ runId: 'r2', source: `local:${file}` }, deps());
+    const second = await extract({ runId: 'r2', source: `local:${file}` }, temp.deps());
     expect(second.dataset).toEqual({
       ...first.dataset,
       previousVersion: first.dataset.version,
@@ -162,37 +158,37 @@ describe('change detection and idempotency', () => {
     });
 
     await writeFile(file, `${CSV}3,30.00\n`);
-    const third = await extract({ runId: 'r3', source: `local:${file}` }, deps());
+    const third = await extract({ runId: 'r3', source: `local:${file}` }, temp.deps());
     expect(third.dataset.changed).toBe(true);
     expect(third.dataset.previousVersion).toBe(first.dataset.version);
     expect(third.dataset.version).not.toBe(first.dataset.version);
   });
 
   test('an unreadable state file counts as "never loaded"', async () => {
-    const file = await writeScratch('orders.csv', CSV);
+    const file = await temp.writeScratch('orders.csv', CSV);
     await temp.store.put(datasetStateKey('local', 'files', 'orders'), '{not json');
-    const result = await extract({ runId: 'r1', source: `local:${file}` }, deps());
+    const result = await extract({ runId: 'r1', source: `local:${file}` }, temp.deps());
     expect(result.dataset).toMatchObject({ previousVersion: null, changed: true });
   });
 
   test('the same runId and source returns the stored manifest without reading the source again', async () => {
-    const file = await writeScratch('orders.csv', CSV);
-    const first = await extract({ runId: 'r1', source: `local:${file}` }, deps());
+    const file = await temp.writeScratch('orders.csv', CSV);
+    const first = await extract({ runId: 'r1', source: `local:${file}` }, temp.deps());
     await rm(file);
-    expect(await extract({ runId: 'r1', source: `local:${file}` }, deps())).toEqual(first);
+    expect(await extract({ runId: 'r1', source: `local:${file}` }, temp.deps())).toEqual(first);
   });
 
   test('the same runId with another source is a 409 naming the run and both sources', async () => {
-    const file = await writeScratch('orders.csv', CSV);
-    await extract({ runId: 'r1', source: `local:${file}` }, deps());
-    const failure = extract({ runId: 'r1', source: 'sample' }, deps());
+    const file = await temp.writeScratch('orders.csv', CSV);
+    await extract({ runId: 'r1', source: `local:${file}` }, temp.deps());
+    const failure = extract({ runId: 'r1', source: 'sample' }, temp.deps());
     await expect(failure).rejects.toMatchObject({ status: 409, code: 'CONFLICT' });
     await expect(failure).rejects.toThrow(/run r1 already extracted "local:.*orders\.csv".*"sample"/);
   });
 
   test('the same runId with other sample rows is a 409 naming both sizes', async () => {
-    await extract({ runId: 'r1', source: 'sample', sample: { rows: 50, seed: 1 } }, deps());
-    const failure = extract({ runId: 'r1', source: 'sample', sample: { rows: 60, seed: 1 } }, deps());
+    await extract({ runId: 'r1', source: 'sample', sample: { rows: 50, seed: 1 } }, temp.deps());
+    const failure = extract({ runId: 'r1', source: 'sample', sample: { rows: 60, seed: 1 } }, temp.deps());
     await expect(failure).rejects.toThrow(
       /already extracted "sample" \(50 rows, seed 1\).*"sample" \(60 rows, seed 1\)/,
     );
@@ -238,7 +234,7 @@ describe('rejections leave nothing under the run', () => {
 
   test('local path outside LOCAL_SOURCE_ROOT: 400, also through a symlink', async () => {
     const root = path.join(temp.scratch, 'root');
-    const outside = await writeScratch('outside.csv', CSV);
+    const outside = await temp.writeScratch('outside.csv', CSV);
     await mkdir(root, { recursive: true });
     await symlink(outside, path.join(root, 'link.csv'));
     await expectRejected({ runId: 'r1', source: `local:${outside}` }, 400, /outside LOCAL_SOURCE_ROOT/, {
@@ -252,26 +248,27 @@ describe('rejections leave nothing under the run', () => {
     });
   });
 
-  test('a folder without CSV files: 422 naming the folder', async () => {
-    await writeScratch('docs/readme.txt', 'hi');
+  test('a folder without table files: 422 NO_TABLE_FILES naming the folder and listing its files', async () => {
+    await temp.writeScratch('docs/readme.txt', 'hi');
+    await temp.writeScratch('docs/logo.png', 'x');
     await expectRejected(
       { runId: 'r1', source: `local:${path.join(temp.scratch, 'docs')}` },
       422,
-      /folder .*docs contains no CSV files/,
+      /folder .*docs contains no table files \(expected \.csv, .*\); found logo\.png: image, not a table; readme\.txt: documentation, not a table$/,
     );
   });
 
-  test('a zip without CSV files: 422 naming the archive', async () => {
-    const file = await writeScratch('docs.zip', await buildZip({ 'readme.txt': 'hi' }));
+  test('a zip without table files: 422 naming the archive', async () => {
+    const file = await temp.writeScratch('docs.zip', await buildZip({ 'readme.txt': 'hi' }));
     await expectRejected(
       { runId: 'r1', source: `local:${file}` },
       422,
-      /archive .*docs\.zip contains no CSV files/,
+      /archive .*docs\.zip contains no table files .*; found readme\.txt: documentation, not a table$/,
     );
   });
 
   test('an empty file: 422 naming the file', async () => {
-    const file = await writeScratch('empty.csv', '');
+    const file = await temp.writeScratch('empty.csv', '');
     await expectRejected({ runId: 'r1', source: `local:${file}` }, 422, /empty\.csv is empty \(0 bytes\)/);
   });
 
@@ -281,7 +278,7 @@ describe('rejections leave nothing under the run', () => {
     ['BOM + CRLF + blank lines', '\ufeffa,b\r\n\r\n  \r\n'],
     ['no final newline', 'a,b'],
   ])('a header-only file (%s): 422 naming the file', async (_case, content) => {
-    const file = await writeScratch('header.csv', content);
+    const file = await temp.writeScratch('header.csv', content);
     await expectRejected(
       { runId: 'r1', source: `local:${file}` },
       422,
@@ -290,7 +287,7 @@ describe('rejections leave nothing under the run', () => {
   });
 
   test('a blank file: 422', async () => {
-    const file = await writeScratch('blank.csv', '\ufeff\r\n \n');
+    const file = await temp.writeScratch('blank.csv', '\ufeff\r\n \n');
     await expectRejected(
       { runId: 'r1', source: `local:${file}` },
       422,
@@ -298,13 +295,16 @@ describe('rejections leave nothing under the run', () => {
     );
   });
 
-  test('one bad file in a folder: 422 naming it, and the good files are not written either', async () => {
-    await writeScratch('mixed/a.csv', CSV);
-    await writeScratch('mixed/b.csv', 'a,b\n');
+  test('one binary file named .csv in a folder: 422 naming it, and the good files are not written either', async () => {
+    await temp.writeScratch('mixed/a.csv', CSV);
+    await temp.writeScratch(
+      'mixed/b.csv',
+      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2]),
+    );
     await expectRejected(
       { runId: 'r1', source: `local:${path.join(temp.scratch, 'mixed')}` },
       422,
-      /b\.csv has a header but no data rows/,
+      /b\.csv is not CSV text: it starts like a PNG image/,
     );
   });
 
@@ -321,12 +321,12 @@ describe('rejections leave nothing under the run', () => {
     ],
     ['gzip', Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0]), /starts like a gzip file/],
   ])('a binary file named .csv (%s): 422', async (_case, content, message) => {
-    const file = await writeScratch('data.csv', content);
+    const file = await temp.writeScratch('data.csv', content);
     await expectRejected({ runId: 'r1', source: `local:${file}` }, 422, message);
   });
 
   test('a zip where a CSV was expected: 422', async () => {
-    const file = await writeScratch('data.csv', await buildZip({ 'a.csv': CSV }));
+    const file = await temp.writeScratch('data.csv', await buildZip({ 'a.csv': CSV }));
     await expectRejected(
       { runId: 'r1', source: `local:${file}` },
       422,
@@ -336,7 +336,7 @@ describe('rejections leave nothing under the run', () => {
 
   test('a truncated zip: 422 naming the archive', async () => {
     const zip = await buildZip({ 'a.csv': CSV.repeat(50), 'b.csv': CSV });
-    const file = await writeScratch('cut.zip', zip.subarray(0, Math.floor(zip.length / 2)));
+    const file = await temp.writeScratch('cut.zip', zip.subarray(0, Math.floor(zip.length / 2)));
     await expectRejected(
       { runId: 'r1', source: `local:${file}` },
       422,
@@ -347,7 +347,7 @@ describe('rejections leave nothing under the run', () => {
   test('a corrupt entry (bad deflate data): 422 naming the entry', async () => {
     const zip = craftZip([{ name: 'a.csv', data: CSV.repeat(20) }]);
     zip.fill(0xff, 30 + 'a.csv'.length, 30 + 'a.csv'.length + 10);
-    const file = await writeScratch('corrupt.zip', zip);
+    const file = await temp.writeScratch('corrupt.zip', zip);
     await expectRejected(
       { runId: 'r1', source: `local:${file}` },
       422,
@@ -366,7 +366,7 @@ describe('rejections leave nothing under the run', () => {
       { name: 'good.csv', data: CSV },
       { name, data: CSV },
     ]);
-    const file = await writeScratch('evil.zip', zip);
+    const file = await temp.writeScratch('evil.zip', zip);
     await expectRejected({ runId: 'r1', source: `local:${file}` }, 422, message);
   });
 
@@ -375,7 +375,7 @@ describe('rejections leave nothing under the run', () => {
       { 'good.csv': CSV, 'link.csv': '/etc/passwd' },
       { mode: { 'link.csv': 0o120777 } },
     );
-    const file = await writeScratch('links.zip', zip);
+    const file = await temp.writeScratch('links.zip', zip);
     await expectRejected(
       { runId: 'r1', source: `local:${file}` },
       422,
@@ -384,7 +384,7 @@ describe('rejections leave nothing under the run', () => {
   });
 
   test('a zip entry larger than MAX_UNZIPPED_BYTES: 422 naming the entry', async () => {
-    const file = await writeScratch('big.zip', await buildZip({ 'big.csv': CSV.repeat(100) }));
+    const file = await temp.writeScratch('big.zip', await buildZip({ 'big.csv': CSV.repeat(100) }));
     await expectRejected(
       { runId: 'r1', source: `local:${file}` },
       422,
@@ -396,7 +396,7 @@ describe('rejections leave nothing under the run', () => {
   });
 
   test('entries that together exceed MAX_UNZIPPED_BYTES: 422 naming the archive', async () => {
-    const file = await writeScratch(
+    const file = await temp.writeScratch(
       'many.zip',
       await buildZip({ 'a.csv': CSV.repeat(10), 'b.csv': CSV.repeat(10) }),
     );
@@ -412,7 +412,7 @@ describe('rejections leave nothing under the run', () => {
 
   test('a zip bomb (absurd compression ratio): 422 naming the entry', async () => {
     const bomb = Buffer.concat([Buffer.from('a,b\n'), Buffer.alloc(4 * 1024 * 1024, '0,0\n')]);
-    const file = await writeScratch('bomb.zip', craftZip([{ name: 'bomb.csv', data: bomb }]));
+    const file = await temp.writeScratch('bomb.zip', craftZip([{ name: 'bomb.csv', data: bomb }]));
     await expectRejected(
       { runId: 'r1', source: `local:${file}` },
       422,
@@ -422,7 +422,7 @@ describe('rejections leave nothing under the run', () => {
 
   test('too many entries: 422 naming the archive and the limit', async () => {
     const files = Object.fromEntries(Array.from({ length: 5 }, (_, i) => [`f${i}.csv`, CSV]));
-    const file = await writeScratch('crowd.zip', await buildZip(files));
+    const file = await temp.writeScratch('crowd.zip', await buildZip(files));
     await expectRejected(
       { runId: 'r1', source: `local:${file}` },
       422,
@@ -439,7 +439,7 @@ describe('rejections leave nothing under the run', () => {
       { name: 'a.csv', data: CSV },
       { name: 'b.csv', data: big, declaredSize: 100_000 },
     ]);
-    const file = await writeScratch('liar.zip', zip);
+    const file = await temp.writeScratch('liar.zip', zip);
     await expectRejected(
       { runId: 'r1', source: `local:${file}` },
       422,
@@ -449,7 +449,7 @@ describe('rejections leave nothing under the run', () => {
 
   test('a stored entry whose sizes disagree: 422 naming the archive', async () => {
     const zip = craftZip([{ name: 'a.csv', data: CSV, method: 'store', declaredSize: 5 }]);
-    const file = await writeScratch('stored.zip', zip);
+    const file = await temp.writeScratch('stored.zip', zip);
     await expectRejected(
       { runId: 'r1', source: `local:${file}` },
       422,
@@ -478,7 +478,7 @@ test.skipIf(!hasSuperstore)(
     ? 'the real Superstore CSV via local:'
     : `the real Superstore CSV via local: SKIPPED, ${SUPERSTORE} not present`,
   async () => {
-    const result = await extract({ runId: 'superstore', source: `local:${SUPERSTORE}` }, deps());
+    const result = await extract({ runId: 'superstore', source: `local:${SUPERSTORE}` }, temp.deps());
     expect(result.dataset.id).toBe('local/files/sample-superstore');
     expect(result.files).toEqual([
       {
@@ -486,6 +486,7 @@ test.skipIf(!hasSuperstore)(
         key: 'runs/superstore/raw/Sample - Superstore.csv',
         bytes: 2_287_806,
         sha256: '58fb59c63089e564d835e4aabe19d371757de1137a5bf1888243ae386c4b7a97',
+        format: 'delimited',
       },
     ]);
   },

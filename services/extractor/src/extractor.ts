@@ -1,6 +1,6 @@
 /**
- * The extract stage: fetch a dataset (generated sample, local file/folder/zip, or Kaggle) into
- * runs/<runId>/raw/, report its version and whether it changed since the last load, and store that
+ * The extract stage: fetch a dataset (generated sample, local file/folder/archive, Kaggle, or Cloud Storage)
+ * into runs/<runId>/raw/, report its version and whether it changed since the last load, and store that
  * report as the run's extract manifest. Its presence means "done": a repeated call returns it as is.
  */
 import { createHash } from 'node:crypto';
@@ -15,14 +15,14 @@ import type { Logger } from '@etl/common/logging';
 import { type BlobStore, manifestKey, putJson } from '@etl/common/storage';
 import { readDatasetState } from './dataset-state';
 import type { KaggleClient } from './kaggle-client';
-import { removeRawFiles } from './raw-files';
+import { removeRawFiles } from './files/raw-files';
 import { parseSourceRef, type SourceRef } from './source-ref';
 import { extractGcs, type GcsSourceOptions } from './sources/gcs';
 import { extractKaggle } from './sources/kaggle';
 import { extractLocal } from './sources/local';
 import { DEFAULT_SAMPLE, extractSample } from './sources/sample';
 import type { SourceContext, SourceResult } from './sources/source';
-import type { ZipLimits } from './unzip';
+import type { ZipLimits } from './files/unzip';
 
 export interface ExtractDeps {
   store: BlobStore;
@@ -155,6 +155,7 @@ export async function extract(request: ExtractRequest, deps: ExtractDeps): Promi
       changed: version !== previousVersion,
     },
     files: result.files,
+    skippedFiles: result.skippedFiles,
     manifestKey: key,
   } satisfies ExtractResponse);
   // Written last: the manifest marks the step done.
@@ -163,6 +164,7 @@ export async function extract(request: ExtractRequest, deps: ExtractDeps): Promi
     {
       dataset: response.dataset,
       files: response.files.length,
+      skippedFiles: response.skippedFiles.length,
       bytes: response.files.reduce((sum, f) => sum + f.bytes, 0),
     },
     'extract done',

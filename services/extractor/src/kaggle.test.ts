@@ -1,13 +1,18 @@
+import { writeFile } from 'node:fs/promises';
 import { Writable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
 import { createLogger, createSilentLogger } from '@etl/common/logging';
 import { datasetStateKey, putJson } from '@etl/common/storage';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { type FakeKaggle, startFakeKaggle } from '../../../test/fakes/kaggle';
 import { createExtractorApp } from './app';
-import { type ExtractDeps, extract } from './extractor';
+import { DEFAULT_ZIP_LIMITS, type ExtractDeps, extract } from './extractor';
 import { KaggleClient, type KaggleClientOptions } from './kaggle-client';
+import { extractKaggle } from './sources/kaggle';
+import { buildWalmartZip, WALMART_RAW_NAMES, WALMART_TABLES, walmartEntries } from './testing/datasets';
 import { createTempStore, listRawKeys, listRunKeys, type TempStore } from './testing/temp-store';
+import { buildZip } from './testing/yazl-zip';
 
 const TOKEN = 'kgat_s3cr3t-token-0123456789';
 const USERNAME = 'alice';
@@ -81,6 +86,7 @@ describe('kaggle source', () => {
       ['data/orders.csv', 'runs/k1/raw/data/orders.csv', ORDERS_V3.length],
       ['returns.csv', 'runs/k1/raw/returns.csv', RETURNS.length],
     ]);
+    expect(result.skippedFiles).toEqual([{ name: 'README.md', reason: 'documentation, not a table' }]);
     expect((await temp.store.get('runs/k1/raw/data/orders.csv')).toString()).toBe(ORDERS_V3);
 
     expect(fake.requests.map((r) => [r.method, r.auth, r.status])).toEqual([
@@ -97,6 +103,39 @@ describe('kaggle source', () => {
       datasetSlug: 'superstore',
       datasetVersionNumber: 3,
     });
+  });
+
+  test('a competition-style download with nested zips is unpacked level by level; README and images listed as skipped', async () => {
+    fake.setVersion(
+      'acme/walmart',
+      1,
+      await walmartEntries({
+        'README.md': '# Walmart',
+        'img/stores.png': Buffer.from([0x89, 0x50, 0x4e, 0x47]),
+      }),
+    );
+    const result = await extract({ runId: 'k1', source: 'kaggle:acme/walmart' }, deps(client()));
+    expect(result.dataset).toMatchObject({ id: 'kaggle/acme/walmart', version: '1' });
+    expect(result.files.map((f) => [f.name, f.format])).toEqual(
+      WALMART_RAW_NAMES.map((name) => [name, 'delimited']),
+    );
+    expect((await temp.store.get('runs/k1/raw/train.csv.zip/train.csv')).toString()).toBe(
+      WALMART_TABLES['train.csv.zip/train.csv'],
+    );
+    expect(result.skippedFiles).toEqual([
+      { name: 'README.md', reason: 'documentation, not a table' },
+      { name: 'img/stores.png', reason: 'image, not a table' },
+    ]);
+  });
+
+  test('a download with no table file: 422 NO_TABLE_FILES naming the Kaggle dataset and its files', async () => {
+    fake.setVersion('acme/docs', 1, { 'README.md': '# nothing here' });
+    const failure = extract({ runId: 'k1', source: 'kaggle:acme/docs' }, deps(client()));
+    await expect(failure).rejects.toMatchObject({ status: 422, code: 'NO_TABLE_FILES' });
+    await expect(failure).rejects.toThrow(
+      /^Kaggle dataset acme\/docs version 1 contains no table files .*; found README\.md: documentation, not a table$/,
+    );
+    await expectNothingWritten('k1');
   });
 
   test('basic auth (KAGGLE_USERNAME/KAGGLE_KEY)', async () => {
@@ -228,6 +267,44 @@ describe('kaggle source', () => {
     await expect(failure).rejects.toMatchObject({ status: 413, code: 'DOWNLOAD_TOO_LARGE' });
     await expect(failure).rejects.toThrow(/MAX_DOWNLOAD_BYTES/);
     await expectNothingWritten('k1');
+  });
+});
+
+describe('kaggle download classified by its name and bytes', () => {
+  /** A client whose download is `bytes`, named `fileName` (as Kaggle names a download by its storage URL). */
+  const downloading = (fileName: string, bytes: Buffer) => ({
+    getDataset: async () => {
+      throw new Error('the version is pinned in these tests');
+    },
+    downloadDataset: async (_dataset: unknown, file: string) => {
+      await writeFile(file, bytes);
+      return { bytes: bytes.length, fileName };
+    },
+  });
+  const context = () => ({
+    store: temp.store,
+    runId: 'k1',
+    logger: createSilentLogger(),
+    zipLimits: DEFAULT_ZIP_LIMITS,
+  });
+  const source = { owner: 'acme', slug: 'sales', version: 1 };
+
+  test('a zip whose name does not say so is still unpacked (its bytes do)', async () => {
+    const result = await extractKaggle(context(), source, downloading('download', await buildWalmartZip()));
+    expect(result.files.map((f) => f.name)).toEqual(WALMART_RAW_NAMES);
+  });
+
+  test('a single .xlsx starts like a zip but is stored as the workbook it is', async () => {
+    const workbook = await buildZip({ 'xl/workbook.xml': '<workbook/>' });
+    const result = await extractKaggle(context(), source, downloading('orders.xlsx', workbook));
+    expect(result.files.map((f) => [f.name, f.format, f.bytes])).toEqual([
+      ['orders.xlsx', 'xlsx', workbook.length],
+    ]);
+  });
+
+  test('a single .csv.gz is stored gunzipped under its name without .gz', async () => {
+    const result = await extractKaggle(context(), source, downloading('orders.csv.gz', gzipSync(ORDERS_V2)));
+    expect(result.files.map((f) => [f.name, f.bytes])).toEqual([['orders.csv', ORDERS_V2.length]]);
   });
 });
 

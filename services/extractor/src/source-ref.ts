@@ -3,6 +3,7 @@
  * `gs://BUCKET/OBJECT` (the object name verbatim, as an Eventarc finalize event carries it: not URL-encoded).
  */
 import { InvalidRequestError } from '@etl/common/errors';
+import { classifyFile } from './files/dataset-files';
 
 export type SourceRef =
   | { kind: 'sample' }
@@ -40,8 +41,8 @@ function objectProblem(object: string): string | undefined {
   if (Buffer.byteLength(object, 'utf8') > 1024) return 'object names hold at most 1024 bytes';
   if (CONTROL.test(object)) return 'the object name contains control characters';
   if (object.endsWith('/')) return 'names a folder, not an object';
-  if (!/\.(csv|zip)$/i.test(object)) return 'expected a .csv or .zip object';
-  return undefined;
+  const kind = classifyFile(object);
+  return kind.kind === 'skip' ? `the extractor does not read it: ${kind.reason}` : undefined;
 }
 
 function isKagglePart(value: string | undefined): value is string {
@@ -78,7 +79,7 @@ export function parseSourceRef(source: string): SourceRef {
     const problem = bucketProblem(bucket) ?? objectProblem(object);
     if (problem) {
       throw new InvalidRequestError(
-        `invalid source ${JSON.stringify(source)}: expected gs://BUCKET/OBJECT.csv or .zip (${problem})`,
+        `invalid source ${JSON.stringify(source)}: expected gs://BUCKET/OBJECT naming a table file, a .zip or a .gz (${problem})`,
       );
     }
     return { kind: 'gcs', bucket, object };

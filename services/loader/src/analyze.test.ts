@@ -14,7 +14,17 @@ import {
 } from '@etl/common/storage';
 import { BigQueryWarehouse, DuckDbWarehouse, type Row, type Warehouse } from '@etl/common/warehouse';
 import { computeRfm, discountEffect } from '@etl/ml';
-import { DateDay, Float64, Table, Utf8, vectorFromArray } from 'apache-arrow';
+import {
+  Bool,
+  type DataType,
+  DateDay,
+  Float64,
+  Int32,
+  Table,
+  TimestampMillisecond,
+  Utf8,
+  vectorFromArray,
+} from 'apache-arrow';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { type FakeBigQuery, startFakeBigQuery } from '../../../test/fakes/bigquery';
@@ -48,6 +58,18 @@ interface Line {
   sales: number;
   discount: number;
   profit: number;
+}
+
+/** An Arrow table of `rows` with one column per key of `types`, in that order, of that type. */
+function tableOf<R extends object>(rows: readonly R[], types: { [K in keyof R]: DataType }): Table {
+  const columns = Object.entries<DataType>(types).map(([name, type]) => [
+    name,
+    vectorFromArray(
+      rows.map((row) => row[name as keyof R]),
+      type,
+    ),
+  ]);
+  return new Table(Object.fromEntries(columns));
 }
 
 const SPIKE_DAY = '2023-06-15';
@@ -94,46 +116,22 @@ async function loadRun(
   source = 'local/files/sales',
   target: { warehouse: Warehouse; store: BlobStore } = { warehouse, store },
 ): Promise<void> {
-  const column = <K extends keyof Line>(key: K) => lines.map((l) => l[key]);
-  const table = new Table({
-    order_id: vectorFromArray(column('order_id'), new Utf8()),
-    order_date: vectorFromArray(
-      lines.map((l) => new Date(`${l.order_date}T00:00:00Z`)),
-      new DateDay(),
-    ),
-    customer_id: vectorFromArray(column('customer_id'), new Utf8()),
-    customer_name: vectorFromArray(column('customer_name'), new Utf8()),
-    segment: vectorFromArray(column('segment'), new Utf8()),
-    region: vectorFromArray(column('region'), new Utf8()),
-    category: vectorFromArray(column('category'), new Utf8()),
-    sales: vectorFromArray(column('sales'), new Float64()),
-    discount: vectorFromArray(column('discount'), new Float64()),
-    profit: vectorFromArray(column('profit'), new Float64()),
-  });
-  await target.warehouse.load({
-    tables: [{ table: 'sales', arrow: writeArrowTable(table) }],
-    source,
-    runId,
-    sourceVersion: `v-${runId}`,
-    loadedAt: new Date('2026-01-01T00:00:00Z'),
-  });
-  const extract: ExtractResponse = {
-    runId,
-    source: 'local:/data/sales.csv',
-    dataset: { id: source, version: `v-${runId}`, previousVersion: null, changed: true },
-    files: [],
-    manifestKey: manifestKey(runId, 'extract'),
-  };
-  const load: LoadResponse = {
-    runId,
-    warehouse: target.warehouse.kind,
-    dataset: { id: source, version: `v-${runId}` },
-    tables: [{ name: 'sales', rowsLoaded: lines.length, rowsReplaced: 0 }],
-    loadedAt: '2026-01-01T00:00:00.000Z',
-    manifestKey: manifestKey(runId, 'load'),
-  };
-  await putJson(target.store, manifestKey(runId, 'extract'), extract);
-  await putJson(target.store, manifestKey(runId, 'load'), load);
+  const sales = tableOf(
+    lines.map((l) => ({ ...l, order_date: new Date(`${l.order_date}T00:00:00Z`) })),
+    {
+      order_id: new Utf8(),
+      order_date: new DateDay(),
+      customer_id: new Utf8(),
+      customer_name: new Utf8(),
+      segment: new Utf8(),
+      region: new Utf8(),
+      category: new Utf8(),
+      sales: new Float64(),
+      discount: new Float64(),
+      profit: new Float64(),
+    },
+  );
+  await loadDataset(runId, { sales }, source, target);
 }
 
 async function metrics(): Promise<Record<string, number | string | null>> {
@@ -143,6 +141,175 @@ async function metrics(): Promise<Record<string, number | string | null>> {
   );
 }
 
+/** What extract and load leave behind for a dataset of several tables (one load, one transaction). */
+async function loadDataset(
+  runId: string,
+  tables: Record<string, Table>,
+  source: string,
+  target: { warehouse: Warehouse; store: BlobStore } = { warehouse, store },
+): Promise<void> {
+  const results = await target.warehouse.load({
+    tables: Object.entries(tables).map(([table, arrow]) => ({ table, arrow: writeArrowTable(arrow) })),
+    source,
+    runId,
+    sourceVersion: `v-${runId}`,
+    loadedAt: new Date('2026-01-01T00:00:00Z'),
+  });
+  const extract: ExtractResponse = {
+    runId,
+    source: 'kaggle:owner/dataset',
+    dataset: { id: source, version: `v-${runId}`, previousVersion: null, changed: true },
+    files: [],
+    skippedFiles: [],
+    manifestKey: manifestKey(runId, 'extract'),
+  };
+  const load: LoadResponse = {
+    runId,
+    warehouse: target.warehouse.kind,
+    dataset: { id: source, version: `v-${runId}` },
+    tables: results.map((r) => ({ name: r.table, rowsLoaded: r.rowsLoaded, rowsReplaced: 0 })),
+    loadedAt: '2026-01-01T00:00:00.000Z',
+    manifestKey: manifestKey(runId, 'load'),
+  };
+  await putJson(target.store, manifestKey(runId, 'extract'), extract);
+  await putJson(target.store, manifestKey(runId, 'load'), load);
+}
+
+interface RetailLine {
+  invoice_no: string;
+  stock_code: string;
+  description: string;
+  quantity: number;
+  invoice_date: Date;
+  unit_price: number;
+  customer_id: number | null;
+  country: string;
+}
+
+/**
+ * Online Retail's shape (2010-12-01 .. 2011-12-09, no Saturdays): three invoices a day of two lines from 15
+ * customers in 3 countries, every tenth invoice without a customer; every 25th invoice is cancelled the next
+ * day by a `C` invoice with its first line's quantity negated.
+ */
+function makeRetail(): RetailLine[] {
+  const lines: RetailLine[] = [];
+  const countries = ['United Kingdom', 'France', 'Germany'];
+  let n = 0;
+  for (let t = Date.UTC(2010, 11, 1); t <= Date.UTC(2011, 11, 9); t += DAY) {
+    if (new Date(t).getUTCDay() === 6) continue;
+    const month = new Date(t).getUTCMonth();
+    for (let k = 0; k < 3; k++) {
+      n++;
+      const customer = n % 10 === 0 ? null : 12_000 + ((n * 7) % 15);
+      const at = new Date(t + (9 + k) * 3_600_000);
+      const invoice = String(536_000 + n);
+      const base = {
+        invoice_no: invoice,
+        invoice_date: at,
+        customer_id: customer,
+        country: countries[(customer ?? n) % 3]!,
+      };
+      for (let j = 0; j < 2; j++) {
+        const item = (n + j) % 6;
+        lines.push({
+          ...base,
+          stock_code: `8512${item}`,
+          description: `ITEM ${item}`,
+          quantity: 1 + ((n * 5 + j) % 12),
+          unit_price: Math.round((1.5 + item + Math.sin((2 * Math.PI * month) / 12)) * 100) / 100,
+        });
+      }
+      if (n % 25 === 0) {
+        const first = lines.at(-2)!;
+        lines.push({
+          ...first,
+          invoice_no: `C${invoice}`,
+          invoice_date: new Date(at.getTime() + DAY),
+          quantity: -first.quantity,
+        });
+      }
+    }
+  }
+  return lines;
+}
+
+function retailTable(lines: RetailLine[]): Table {
+  return tableOf(lines, {
+    invoice_no: new Utf8(),
+    stock_code: new Utf8(),
+    description: new Utf8(),
+    quantity: new Int32(),
+    invoice_date: new TimestampMillisecond(),
+    unit_price: new Float64(),
+    customer_id: new Float64(),
+    country: new Utf8(),
+  });
+}
+
+/**
+ * Walmart's shape: weekly sales per store and department on Fridays 2010-02-05 .. 2012-10-26 (143 weeks),
+ * with a features table (dated, but no sales) and a stores table (no date), as the Kaggle dataset has.
+ */
+function makeWalmart(): Record<string, Table> {
+  const train: Array<{ store: number; dept: number; date: Date; weekly_sales: number; is_holiday: boolean }> =
+    [];
+  const features: Array<{ store: number; date: Date; temperature: number; fuel_price: number }> = [];
+  for (let w = 0; w < 143; w++) {
+    const t = Date.UTC(2010, 1, 5) + w * 7 * DAY;
+    const month = new Date(t).getUTCMonth();
+    const holiday = w % 52 === 42;
+    for (let store = 1; store <= 5; store++) {
+      features.push({
+        store,
+        date: new Date(t),
+        temperature: 40 + 30 * Math.sin(w / 8),
+        fuel_price: 2.5 + w / 100,
+      });
+      for (const dept of [1, 2, 7, 92]) {
+        const weekly_sales =
+          store * 1000 +
+          dept * 50 +
+          (month >= 10 ? 4000 : 0) +
+          ((w * 37 + store * 11 + dept) % 500) -
+          (dept === 7 && w === 60 ? 9000 : 0);
+        train.push({ store, dept, date: new Date(t), weekly_sales, is_holiday: holiday });
+      }
+    }
+  }
+  return {
+    walmart_train: tableOf(train, {
+      store: new Int32(),
+      dept: new Int32(),
+      date: new DateDay(),
+      weekly_sales: new Float64(),
+      is_holiday: new Bool(),
+    }),
+    walmart_features: tableOf(features, {
+      store: new Int32(),
+      date: new DateDay(),
+      temperature: new Float64(),
+      fuel_price: new Float64(),
+    }),
+    walmart_stores: tableOf(
+      [
+        { store: 1, type: 'A', size: 151_315 },
+        { store: 2, type: 'A', size: 202_307 },
+        { store: 3, type: 'B', size: 37_392 },
+        { store: 4, type: 'B', size: 205_863 },
+        { store: 5, type: 'C', size: 34_875 },
+      ],
+      { store: new Int32(), type: new Utf8(), size: new Int32() },
+    ),
+    walmart_train_rejects: tableOf(
+      [
+        { line: 7, reason: 'weekly_sales: not a number' },
+        { line: 9, reason: 'date: not a date' },
+      ],
+      { line: new Int32(), reason: new Utf8() },
+    ),
+  };
+}
+
 describe('analyze stage', () => {
   test('writes forecast, segments, anomalies, drivers and metrics for the run, then the manifest', async () => {
     const lines = makeLines(40);
@@ -150,8 +317,8 @@ describe('analyze stage', () => {
     const response = await analyze({ runId: 'r1' }, deps);
 
     expect(response.forecast).toMatchObject({ method: 'holt-winters', months: 40, horizon: 12 });
-    expect(response.forecast.holdout?.months).toBe(12);
-    expect(response.forecast.holdout!.maeRatio).toBeLessThan(1); // a clean yearly cycle: HW beats the baseline
+    expect(response.forecast!.holdout?.months).toBe(12);
+    expect(response.forecast!.holdout!.maeRatio).toBeLessThan(1); // a clean yearly cycle: HW beats the baseline
     expect(response.tables.map((t) => t.name)).toEqual([
       'ml_forecast',
       'ml_segments',
@@ -208,7 +375,7 @@ describe('analyze stage', () => {
 
     const m = await metrics();
     expect(m.forecast_method).toBe('holt-winters');
-    expect(m.holdout_mae_ratio).toBeCloseTo(response.forecast.holdout!.maeRatio, 9);
+    expect(m.holdout_mae_ratio).toBeCloseTo(response.forecast!.holdout!.maeRatio, 9);
     const effect = discountEffect(lines.map((l) => ({ groups: {}, ...l })))!;
     expect(m.discount_margin_slope as number).toBeCloseTo(effect.slope, 9);
     expect(m.discount_margin_correlation as number).toBeCloseTo(effect.correlation, 9);
@@ -227,13 +394,14 @@ describe('analyze stage', () => {
     expect(second).toEqual(first);
     const [row] = await warehouse.query('SELECT count(*)::INT AS n, max(_loaded_at) AS at FROM ml_forecast');
     expect(row).toEqual({ n: 42, at: '2026-02-01T00:00:00.000Z' });
-    expect(first.forecast.holdout).toBeNull(); // 30 months: Holt-Winters, but too short for a holdout year
+    expect(first.forecast!.holdout).toBeNull(); // 30 months: Holt-Winters, but too short for a holdout year
   });
 
   test('short histories fall back to seasonal naive; fewer than 10 customers skip segmentation', async () => {
     await loadRun('r1', makeLines(18, 6));
     const response = await analyze({ runId: 'r1' }, deps);
-    expect(response.forecast.method).toBe('seasonal-naive');
+    expect(response.forecast).toMatchObject({ grain: 'week', months: 18, horizon: 13 }); // under 24 months
+    expect(response.forecast!.method).toBe('seasonal-naive'); // over one year of weeks: same week last year
     expect(response.segments).toBeNull();
     expect(await warehouse.query('SELECT count(*)::INT AS n FROM ml_segments')).toEqual([{ n: 0 }]);
     expect((await metrics()).customers).toBe(6);
@@ -259,12 +427,178 @@ describe('analyze stage', () => {
   });
 });
 
+describe('analyze stage on any dataset: columns found by their roles', () => {
+  test('Online Retail: amount = quantity * unit_price, cancellations kept and netted, weekly forecast', async () => {
+    const lines = makeRetail();
+    await loadDataset('r1', { online_retail: retailTable(lines) }, 'kaggle/owner/online-retail');
+    const response = await analyze({ runId: 'r1' }, deps);
+
+    expect(response).toMatchObject({
+      status: 'partial',
+      table: 'online_retail',
+      skipped: [{ output: 'discount_margin', reason: 'no discount column and no profit column' }],
+    });
+    expect(response.roles).toMatchObject({
+      event_time: { column: 'invoice_date' },
+      amount: { column: null, derived: 'quantity * unit_price' },
+      order_id: { column: 'invoice_no' },
+      customer_id: { column: 'customer_id' },
+      product_id: { column: 'stock_code' },
+      dimensions: [{ column: 'country' }],
+    });
+    // 2010-12-01 .. 2011-12-09 spans 13 months: weekly, and over a year of weeks, seasonal naive.
+    expect(response.forecast).toMatchObject({
+      grain: 'week',
+      months: 13,
+      horizon: 13,
+      method: 'seasonal-naive',
+    });
+    const weeks = await warehouse.query(
+      'SELECT count(*)::INT AS n, count(DISTINCT isodow(month))::INT AS weekdays, min(isodow(month))::INT AS dow FROM ml_forecast',
+    );
+    expect(weeks).toEqual([{ n: response.forecast!.periods + 13, weekdays: 1, dow: 1 }]); // every period a Monday
+
+    // Every sum is net of the cancellations: daily revenue adds up to sum(quantity * unit_price) of all lines.
+    const cancellations = lines.filter((l) => l.quantity < 0);
+    const net = lines.reduce((sum, l) => sum + l.quantity * l.unit_price, 0);
+    expect(response.anomalies).toMatchObject({ grain: 'day' });
+    const [daily] = await warehouse.query('SELECT sum(revenue) AS revenue FROM ml_anomalies');
+    expect(daily!.revenue as number).toBeCloseTo(net, 6);
+    const m = await metrics();
+    expect(m.amount_negative_lines).toBe(cancellations.length);
+    expect(m.role_amount).toBeGreaterThan(0);
+    expect(m.skipped_discount_margin).toBe('no discount column and no profit column');
+
+    // RFM: monetary net of the customer's returns; cancellation invoices are not purchases.
+    const customer = cancellations[0]!.customer_id!;
+    const own = lines.filter((l) => l.customer_id === customer);
+    const [segment] = await warehouse.query(
+      'SELECT frequency, monetary FROM ml_segments WHERE customer_id = $1',
+      [String(customer)],
+    );
+    expect(segment!.monetary as number).toBeCloseTo(
+      own.reduce((sum, l) => sum + l.quantity * l.unit_price, 0),
+      6,
+    );
+    expect(segment!.frequency).toBe(new Set(own.filter((l) => l.quantity > 0).map((l) => l.invoice_no)).size);
+    expect(response.segments?.customers).toBe(15);
+
+    const drivers = await warehouse.query(
+      'SELECT dimension, key, lines, revenue, profit, margin FROM ml_drivers ORDER BY revenue DESC',
+    );
+    expect(drivers.map((d) => `${d.dimension}: ${d.key}`).sort()).toEqual([
+      'country: France',
+      'country: Germany',
+      'country: United Kingdom',
+    ]);
+    expect(drivers.reduce((sum, d) => sum + (d.lines as number), 0)).toBe(lines.length);
+    expect(drivers.reduce((sum, d) => sum + (d.revenue as number), 0)).toBeCloseTo(net, 6);
+    expect(drivers[0]).toMatchObject({ profit: null, margin: null }); // no profit column
+  });
+
+  test('Walmart: the sales table is the fact table; weekly dates, store and dept dimensions, no customers', async () => {
+    await loadDataset('r1', makeWalmart(), 'kaggle/walmart/recruiting');
+    const response = await analyze({ runId: 'r1' }, deps);
+
+    expect(response.table).toBe('walmart_train');
+    expect(response.status).toBe('partial');
+    expect(response.roles).toMatchObject({
+      event_time: { column: 'date' },
+      amount: { column: 'weekly_sales' },
+      dimensions: [{ column: 'dept' }, { column: 'store' }, { column: 'is_holiday' }],
+    });
+    expect(response.skipped.map((s) => s.output)).toEqual(['segments', 'discount_margin']);
+    expect(response.skipped[0]!.reason).toContain('no customer column');
+    expect(response.segments).toBeNull();
+    expect(await warehouse.query('SELECT count(*)::INT AS n FROM ml_segments')).toEqual([{ n: 0 }]);
+
+    // 2010-02 .. 2012-10 is 33 months: monthly Holt-Winters, too short for a holdout year.
+    expect(response.forecast).toMatchObject({
+      grain: 'month',
+      months: 33,
+      periods: 33,
+      method: 'holt-winters',
+    });
+    expect(response.forecast!.holdout).toBeNull();
+    // The dates are a week apart: anomalies are scored per week, not on six empty days out of seven.
+    expect(response.anomalies).toMatchObject({ grain: 'week', points: 143 });
+    const drop = await warehouse.query(
+      `SELECT strftime(date, '%Y-%m-%d') AS week, direction FROM ml_anomalies WHERE is_anomaly`,
+    );
+    expect(drop).toContainEqual({ week: '2011-03-28', direction: 'drop' }); // week 60, dept 7's dip
+
+    expect(response.drivers).toEqual({ dimensions: ['dept', 'store', 'is_holiday'], groups: 4 + 5 + 2 });
+    const byStore = await warehouse.query(
+      `SELECT key, lines FROM ml_drivers WHERE dimension = 'store' ORDER BY key`,
+    );
+    expect(byStore).toEqual([1, 2, 3, 4, 5].map((k) => ({ key: String(k), lines: 4 * 143 })));
+    const m = await metrics();
+    expect(m.fact_table).toBe(2860);
+    expect(m.skipped_segments).toContain('no customer column');
+  });
+
+  test('three months of data: a daily forecast with a weekly season', async () => {
+    await loadRun('r1', makeLines(3));
+    const response = await analyze({ runId: 'r1' }, deps);
+    expect(response.status).toBe('succeeded');
+    expect(response.forecast).toMatchObject({
+      grain: 'day',
+      months: 3,
+      periods: 90,
+      horizon: 28,
+      method: 'holt-winters',
+      holdout: { periods: 7, months: null },
+    });
+    expect(await warehouse.query('SELECT count(*)::INT AS n FROM ml_forecast')).toEqual([{ n: 90 + 28 }]);
+    expect((await metrics()).forecast_grain).toBe('day');
+  });
+
+  test('a table without a date column: 200, status skipped, every output with the reason', async () => {
+    const products = tableOf(
+      [
+        { product_name: 'Chair', category: 'Furniture', date: 'last week', sales: 120 },
+        { product_name: 'Desk', category: 'Furniture', date: 'n/a', sales: 340 },
+        { product_name: 'Lamp', category: 'Office', date: '2024', sales: 25 },
+      ],
+      { product_name: new Utf8(), category: new Utf8(), date: new Utf8(), sales: new Float64() },
+    );
+    await loadDataset('r1', { products }, 'local/files/products');
+    const res = await request(createLoaderApp(deps)).post('/v1/analyze').send({ runId: 'r1' });
+
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      status: 'skipped',
+      table: null,
+      roles: null,
+      forecast: null,
+      segments: null,
+    });
+    const reason =
+      'no table of dataset local/files/products has both an event time and an amount: products has no event time ' +
+      '(a DATE or TIMESTAMP column named like order_date, invoice_date or date); date is named like the event ' +
+      'time but is text (VARCHAR), not a DATE or TIMESTAMP';
+    expect(res.body.skipped).toEqual(
+      ['forecast', 'anomalies', 'segments', 'drivers', 'discount_margin'].map((output) => ({
+        output,
+        reason,
+      })),
+    );
+    expect((await metrics()).skipped_forecast).toBe(reason);
+    expect(await warehouse.query('SELECT count(*)::INT AS n FROM ml_forecast')).toEqual([{ n: 0 }]);
+  });
+});
+
 describe('POST /v1/analyze', () => {
   test('answers 200 with the analyze response', async () => {
     await loadRun('r1', makeLines(14));
     const res = await request(createLoaderApp(deps)).post('/v1/analyze').send({ runId: 'r1' });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ runId: 'r1', forecast: { method: 'seasonal-naive', months: 14 } });
+    expect(res.body).toMatchObject({
+      runId: 'r1',
+      status: 'succeeded',
+      table: 'sales',
+      forecast: { grain: 'week', method: 'seasonal-naive', months: 14 },
+    });
   });
 
   test('a run that was never loaded is 404 naming the manifest', async () => {
@@ -350,7 +684,7 @@ describe('analyze stage on BigQuery', () => {
     expect(onBigQuery).toEqual({ ...onDuckDb, forecast: expect.anything(), segments: expect.anything() });
     expect(onBigQuery.forecast).toEqual({
       ...onDuckDb.forecast,
-      holdout: approximately([onDuckDb.forecast.holdout as unknown as Row])[0],
+      holdout: approximately([onDuckDb.forecast!.holdout as unknown as Row])[0],
     });
     expect(onBigQuery.segments).toEqual({
       ...onDuckDb.segments,
@@ -367,7 +701,7 @@ describe('analyze stage on BigQuery', () => {
     expect(await bigquery.query(lineage)).toEqual(await warehouse.query(lineage));
 
     // The stage's read queries each carried the limits (the load's own jobs are not capped).
-    const reads = [...bq.jobs.values()].filter((j) => j.configuration.query?.query.includes('FROM sales'));
+    const reads = [...bq.jobs.values()].filter((j) => j.configuration.query?.query.includes('FROM `sales`'));
     expect(reads.length).toBeGreaterThanOrEqual(6);
     for (const job of reads) {
       expect(job.configuration).toMatchObject({
@@ -375,6 +709,34 @@ describe('analyze stage on BigQuery', () => {
         jobTimeoutMs: '30000',
       });
     }
+  });
+
+  test('Online Retail (derived amount, TIMESTAMP event time, numeric customer ids) gives the same ml_* tables', async () => {
+    const dataset = { online_retail: retailTable(makeRetail()) };
+    const source = 'kaggle/owner/online-retail';
+    await loadDataset('r3', dataset, source);
+    await loadDataset('r3', dataset, source, { warehouse: bigquery, store: gcsStore });
+    const onDuckDb = await analyze({ runId: 'r3' }, deps);
+    const onBigQuery = await analyze({ runId: 'r3' }, { ...deps, warehouse: bigquery, store: gcsStore });
+
+    expect(onDuckDb).toMatchObject({
+      status: 'partial',
+      table: 'online_retail',
+      forecast: { grain: 'week' },
+    });
+    expect(onBigQuery).toEqual({
+      ...onDuckDb,
+      segments: { ...onDuckDb.segments, silhouette: expect.closeTo(onDuckDb.segments!.silhouette, 9) },
+    });
+    for (const [table, sql] of Object.entries(ML_QUERIES)) {
+      const scoped = sql.replace(`FROM ${table}`, `FROM ${table} WHERE _source = '${source}'`);
+      const expected = await warehouse.query(scoped);
+      expect(await bigquery.query(scoped), table).toEqual(approximately(expected));
+    }
+    // Role columns reach BigQuery backquoted; information_schema is read as INFORMATION_SCHEMA.COLUMNS.
+    const sent = [...bq.jobs.values()].map((j) => j.configuration.query?.query ?? '');
+    expect(sent.some((q) => q.includes('INFORMATION_SCHEMA.COLUMNS'))).toBe(true);
+    expect(sent.some((q) => q.includes('(`quantity` * `unit_price`)'))).toBe(true);
   });
 
   test('a read over the bytes-billed cap fails the stage with 413 naming the cap, and writes nothing', async () => {

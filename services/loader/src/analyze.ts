@@ -1,16 +1,24 @@
 /**
- * The analyze stage (the ML step after load): reads the run's dataset slice of `sales` from the warehouse,
- * computes the monthly revenue forecast, customer segments, daily revenue anomalies and revenue drivers
- * with @etl/ml, and writes them as `ml_*` tables with `warehouse.load` under the same `_source`, so one
- * transaction replaces the dataset's previous results. The manifest is written last; calling again with
- * the same runId returns it without recomputing.
+ * The analyze stage (the ML step after load). It assumes no column name: it reads the run's tables from
+ * the load manifest (not `*_rejects`, `ml_*` or `*_features_*`), their columns from the warehouse's
+ * information schema, and infers each table's roles (@etl/common/roles: event time, amount, customer,
+ * order, dimensions, ...). The fact table is the one with an event time and an amount and the most rows of
+ * this dataset (`_source`). On it, it computes the revenue forecast (day, week or month by the data's span),
+ * daily revenue anomalies, customer segments and revenue drivers with @etl/ml, and writes them as `ml_*`
+ * tables with `warehouse.load` under the same `_source`, so one transaction replaces the dataset's previous
+ * results. The manifest is written last; calling again with the same runId returns it without recomputing.
  *
- * Aggregation (monthly and daily revenue, RFM per customer, the driver cube, the discount/margin
- * regression) happens in SQL, so only small tables leave the warehouse; the models run in process. The
- * SQL runs on DuckDB and BigQuery alike: portable forms, plus `warehouse.dialect` where they differ.
+ * What the data cannot support (no customer column, too short a history, no table with a date and an
+ * amount) is skipped with a reason, in the response and as `skipped_<output>` rows of `ml_metrics`, never
+ * an error: only the warehouse itself failing, or the run's rows being gone or replaced, raise.
+ *
+ * Aggregation happens in SQL, so only small tables leave the warehouse; the models run in process. The SQL
+ * runs on DuckDB and BigQuery alike (portable forms plus `warehouse.dialect`); column and table names come
+ * from the warehouse and reach SQL only through `dialect.identifier`, user text only as parameters.
  */
 import { writeArrowTable } from '@etl/common/arrow';
 import {
+  type ANALYZE_OUTPUTS,
   type AnalyzeRequest,
   type AnalyzeResponse,
   analyzeRequestSchema,
@@ -18,17 +26,21 @@ import {
   type ExtractResponse,
   type LoadResponse,
 } from '@etl/common/contracts';
-import { ConflictError, DataRejectedError, NotFoundError } from '@etl/common/errors';
+import { ConflictError, NotFoundError } from '@etl/common/errors';
 import type { Logger } from '@etl/common/logging';
+import { type ColumnInfo, columnKind, inferRoles, type Roles } from '@etl/common/roles';
 import { type BlobStore, getJson, manifestKey, putJson, readStageManifest } from '@etl/common/storage';
 import { dateText, type Row, type TableLoad, type Warehouse } from '@etl/common/warehouse';
 import {
   ANOMALY_RULE,
+  type AnomalyPoint,
+  type DriverGroup,
   detectAnomalies,
   discountBand,
   forecastSeries,
   type RfmRow,
   revenueDrivers,
+  type Segmentation,
   type SeriesForecast,
   segmentCustomers,
 } from '@etl/ml';
@@ -50,10 +62,27 @@ export interface AnalyzeDeps {
   now?: () => Date;
 }
 
-const PERIOD = 12;
-const HORIZON = 12;
+type Grain = 'day' | 'week' | 'month';
+type Output = (typeof ANALYZE_OUTPUTS)[number];
+type Metric = [name: string, value: number | null, note: string | null];
+
+/**
+ * The forecast grain is the coarsest one the data's span supports: `min` periods spanned (first to last
+ * date). `period` is the season length the models use; `horizon` the periods forecast.
+ */
+const GRAINS: Record<Grain, { min: number; period: number; horizon: number }> = {
+  month: { min: 24, period: 12, horizon: 12 },
+  week: { min: 16, period: 52, horizon: 13 },
+  day: { min: 28, period: 7, horizon: 28 },
+};
 const MIN_CUSTOMERS = 10;
+/** The anomaly rule scores a point once 14 earlier ones exist. */
+const MIN_ANOMALY_POINTS = 15;
+const MAX_DIMENSIONS = 3;
+const MAX_DIMENSION_VALUES = 500;
 const DAY_MS = 86_400_000;
+/** Discount band codes of the drivers query, as the discount each stands for (see discountBand). */
+const DISCOUNT_BANDS = [0, 0.2, 0.4, 1];
 
 export async function analyze(request: AnalyzeRequest, deps: AnalyzeDeps): Promise<AnalyzeResponse> {
   const { runId } = analyzeRequestSchema.parse(request);
@@ -65,162 +94,366 @@ export async function analyze(request: AnalyzeRequest, deps: AnalyzeDeps): Promi
     return analyzeResponseSchema.parse(await getJson(store, doneKey));
   }
   const extract = await readStageManifest<ExtractResponse>(store, runId, 'extract');
-  await readStageManifest<LoadResponse>(store, runId, 'load');
+  const load = await readStageManifest<LoadResponse>(store, runId, 'load');
   const source = extract.dataset.id;
-  await assertSliceOwnedByRun(warehouse, source, runId);
   const started = Date.now();
-  const { dialect } = warehouse;
 
-  const monthly = fillMonths(
-    await warehouse.query(
-      `SELECT ${dateText(dialect.truncateDate('order_date', 'month'))} AS month, sum(sales) AS revenue
-       FROM sales WHERE _source = $1 AND order_date IS NOT NULL AND sales IS NOT NULL GROUP BY 1 ORDER BY 1`,
-      [source],
-    ),
+  const profiles = await profileTables(warehouse, load, source, runId);
+  const fact = profiles
+    .filter((p) => p.roles.event_time && p.roles.amount)
+    .reduce<TableProfile | undefined>((best, p) => (best && best.rows >= p.rows ? best : p), undefined);
+
+  const result = fact
+    ? await analyzeFact(warehouse, source, fact)
+    : skipAll(noFactTableReason(source, profiles));
+
+  const analyzedAt = (deps.now ?? (() => new Date()))();
+  const results = await warehouse.load({
+    tables: result.tables,
+    source,
+    runId,
+    sourceVersion: extract.dataset.version,
+    loadedAt: analyzedAt,
+  });
+  const status = !fact ? 'skipped' : result.skipped.length > 0 ? 'partial' : 'succeeded';
+  logger.info(
+    { table: fact?.name ?? null, status, skipped: result.skipped, tables: results, ms: Date.now() - started },
+    'analyzed',
   );
-  if (monthly.length < 2) {
-    throw new DataRejectedError(
-      `expected sales of at least 2 months for dataset ${source} to forecast, found ${monthly.length}`,
+
+  const response: AnalyzeResponse = {
+    runId,
+    dataset: { id: source, version: extract.dataset.version },
+    status,
+    table: fact?.name ?? null,
+    roles: fact?.roles ?? null,
+    skipped: result.skipped,
+    forecast: result.forecast,
+    segments: result.segments,
+    anomalies: result.anomalies,
+    drivers: result.drivers,
+    tables: results.map((r) => ({ name: r.table, rowsLoaded: r.rowsLoaded })),
+    analyzedAt: analyzedAt.toISOString(),
+    manifestKey: doneKey,
+  };
+  await putJson(store, doneKey, response);
+  return response;
+}
+
+// ---- tables and roles ------------------------------------------------------------------------------
+
+interface TableProfile {
+  name: string;
+  columns: ColumnInfo[];
+  roles: Roles;
+  /** Rows of this dataset. */
+  rows: number;
+}
+
+/** Tables of the load that hold data rows: not quarantines, earlier ML results or derived feature tables. */
+function isDataTable(name: string): boolean {
+  return !name.endsWith('_rejects') && !name.startsWith('ml_') && !name.includes('_features_');
+}
+
+/**
+ * Columns, roles and rows of each data table of the load. The rows must still be this run's: a table of the
+ * manifest that is gone, or whose rows are gone, is a 404; rows of the dataset loaded by another run are a
+ * 409 (a later run replaced them: analyze that one).
+ */
+async function profileTables(
+  warehouse: Warehouse,
+  load: LoadResponse,
+  source: string,
+  runId: string,
+): Promise<TableProfile[]> {
+  const names = load.tables.map((t) => t.name).filter(isDataTable);
+  if (names.length === 0) return [];
+  const { dialect } = warehouse;
+  const columnRows = await warehouse.query(
+    `SELECT table_name, column_name, data_type FROM ${dialect.columns}
+     WHERE table_name IN (${names.map((_, i) => `$${i + 1}`).join(', ')}) ORDER BY table_name, ordinal_position`,
+    names,
+  );
+  const columns = new Map<string, ColumnInfo[]>(names.map((n) => [n, []]));
+  for (const r of columnRows) {
+    columns.get(String(r.table_name))?.push({ name: String(r.column_name), type: String(r.data_type) });
+  }
+  const missing = names.filter((n) => columns.get(n)!.length === 0);
+  if (missing.length > 0) {
+    throw new NotFoundError(
+      `expected the tables of the load manifest in the warehouse ${warehouse.location}, found none named ${missing.join(', ')}`,
       { runId },
     );
   }
+  const counts = await warehouse.query(
+    names
+      .map(
+        (n, i) =>
+          `SELECT ${i} AS t, _run_id AS run_id, count(*) AS n FROM ${dialect.identifier(n)} WHERE _source = $1 GROUP BY 2`,
+      )
+      .join(' UNION ALL '),
+    [source],
+  );
+  return names.map((name, i) => {
+    const runs = counts.filter((c) => Number(c.t) === i);
+    const others = runs.map((r) => String(r.run_id)).filter((owner) => owner !== runId);
+    if (others.length > 0) {
+      throw new ConflictError(
+        `expected the rows of dataset ${source} in table ${name} to be loaded by run ${runId}, found run ${others.sort().join(', ')}: analyze the latest run instead`,
+        { runId },
+      );
+    }
+    const rows = runs.reduce((sum, r) => sum + Number(r.n), 0);
+    const loaded = load.tables.find((t) => t.name === name)?.rowsLoaded ?? 0;
+    if (rows === 0 && loaded > 0) {
+      throw new NotFoundError(`expected ${loaded} rows of dataset ${source} in table ${name}, found none`, {
+        runId,
+      });
+    }
+    const tableColumns = columns.get(name)!;
+    return { name, columns: tableColumns, roles: inferRoles(tableColumns), rows };
+  });
+}
+
+function noFactTableReason(source: string, profiles: TableProfile[]): string {
+  if (profiles.length === 0) return `the load of dataset ${source} lists no data table to analyze`;
+  const why = profiles.map((p) => {
+    const lacks = [
+      p.roles.event_time
+        ? undefined
+        : 'no event time (a DATE or TIMESTAMP column named like order_date, invoice_date or date)',
+      p.roles.amount
+        ? undefined
+        : 'no amount (a numeric column named like sales, revenue or total, or a quantity and a unit price)',
+    ].filter(Boolean);
+    return `${p.name} has ${[...lacks, ...p.roles.notes].join('; ')}`;
+  });
+  return `no table of dataset ${source} has both an event time and an amount: ${why.join('. ')}`;
+}
+
+// ---- the outputs -------------------------------------------------------------------------------------
+
+interface Outputs {
+  tables: TableLoad[];
+  skipped: Array<{ output: Output; reason: string }>;
+  forecast: AnalyzeResponse['forecast'];
+  segments: AnalyzeResponse['segments'];
+  anomalies: AnalyzeResponse['anomalies'];
+  drivers: AnalyzeResponse['drivers'];
+}
+
+/** Every output skipped for one reason: the ml_* tables are still written (empty), replacing old results. */
+function skipAll(reason: string): Outputs {
+  const outputs: Output[] = ['forecast', 'anomalies', 'segments', 'drivers', 'discount_margin'];
+  const skipped = outputs.map((output) => ({ output, reason }));
+  return {
+    tables: mlTables({
+      forecast: [],
+      segmentation: undefined,
+      names: new Map(),
+      anomalies: [],
+      drivers: [],
+      metrics: [['fact_table', null, null], ...skipMetrics(skipped)],
+    }),
+    skipped,
+    forecast: null,
+    segments: null,
+    anomalies: null,
+    drivers: null,
+  };
+}
+
+const skipMetrics = (skipped: Outputs['skipped']): Metric[] =>
+  skipped.map((s): Metric => [`skipped_${s.output}`, null, s.reason]);
+
+/** The SQL pieces of the fact table, from its roles. */
+interface Fact {
+  warehouse: Warehouse;
+  source: string;
+  roles: Roles;
+  /** The quoted table name. */
+  table: string;
+  /** A quoted column of a role. */
+  column(role: 'event_time' | 'customer_id' | 'customer_name' | 'order_id' | 'profit' | 'discount'): string;
+  /** The amount: its column, or quantity * unit price. */
+  amount: string;
+  /** The day of the event time, as a DATE. */
+  day: string;
+}
+
+function factSql(warehouse: Warehouse, source: string, profile: TableProfile): Fact {
+  const { identifier } = warehouse.dialect;
+  const { roles } = profile;
+  const columnOf = (role: keyof Omit<Roles, 'dimensions' | 'notes' | 'amount'>): string => {
+    const match = roles[role];
+    if (!match) throw new Error(`no ${role} role in table ${profile.name}`);
+    return identifier(match.column);
+  };
+  const amount = roles.amount!;
+  const event = roles.event_time!;
+  const eventType = profile.columns.find((c) => c.name === event.column)?.type ?? 'DATE';
+  return {
+    warehouse,
+    source,
+    roles,
+    table: identifier(profile.name),
+    column: columnOf,
+    amount:
+      amount.column === null
+        ? `(${columnOf('quantity')} * ${columnOf('unit_price')})`
+        : identifier(amount.column),
+    day:
+      columnKind(eventType) === 'date'
+        ? identifier(event.column)
+        : `CAST(${identifier(event.column)} AS DATE)`,
+  };
+}
+
+async function analyzeFact(warehouse: Warehouse, source: string, profile: TableProfile): Promise<Outputs> {
+  const fact = factSql(warehouse, source, profile);
+  const { roles } = profile;
+  const skipped: Outputs['skipped'] = [];
+  const metrics: Metric[] = [['fact_table', profile.rows, profile.name], ...roleMetrics(roles)];
+
+  const [lines] = await warehouse.query(
+    `SELECT count(*) AS line_count, count(${fact.amount}) AS amount_lines, count(${fact.day}) AS dated_lines,
+            sum(IF(${fact.amount} < 0, 1, 0)) AS negative_lines, sum(IF(${fact.amount} < 0, ${fact.amount}, 0)) AS negative_amount
+     FROM ${fact.table} WHERE _source = $1`,
+    [source],
+  );
+  metrics.push(
+    ['lines', Number(lines?.line_count ?? 0), null],
+    ['lines_with_amount', Number(lines?.amount_lines ?? 0), null],
+    ['lines_with_event_time', Number(lines?.dated_lines ?? 0), null],
+    [
+      'amount_negative_lines',
+      Number(lines?.negative_lines ?? 0),
+      `cancellations and returns (negative amounts, ${numberOrNull(lines?.negative_amount) ?? 0} in all) are kept: every sum is net of them`,
+    ],
+  );
+
+  const dailyRows = await warehouse.query(
+    `SELECT ${dateText(fact.day)} AS day, sum(${fact.amount}) AS revenue
+     FROM ${fact.table} WHERE _source = $1 AND ${fact.day} IS NOT NULL AND ${fact.amount} IS NOT NULL
+     GROUP BY 1 ORDER BY 1`,
+    [source],
+  );
+  const daily = fillDays(dailyRows);
+  const gap = medianGap(dailyRows);
+
+  const forecast = computeForecast(daily, gap);
+  const anomalies = computeAnomalies(daily, gap);
+  const segments = await computeSegments(fact);
+  const drivers = await computeDrivers(fact);
+  for (const part of [forecast, anomalies, segments, drivers]) {
+    metrics.push(...part.metrics);
+    skipped.push(...part.skipped);
+  }
+  metrics.push(...skipMetrics(skipped));
+
+  return {
+    tables: mlTables({
+      forecast: forecast.rows,
+      segmentation: segments.segmentation,
+      names: segments.names,
+      anomalies: anomalies.points,
+      drivers: drivers.groups,
+      metrics,
+    }),
+    skipped,
+    forecast: forecast.response,
+    segments: segments.response,
+    anomalies: anomalies.response,
+    drivers: drivers.response,
+  };
+}
+
+function roleMetrics(roles: Roles): Metric[] {
+  const out: Metric[] = [];
+  for (const [role, match] of Object.entries(roles)) {
+    if (role === 'dimensions' || role === 'notes' || !match) continue;
+    const { column, confidence, evidence } = match as {
+      column: string | null;
+      confidence: number;
+      evidence: string;
+    };
+    out.push([`role_${role}`, confidence, `${column ?? 'derived'}: ${evidence}`]);
+  }
+  if (roles.dimensions.length > 0)
+    out.push(['role_dimensions', roles.dimensions.length, roles.dimensions.map((d) => d.column).join(', ')]);
+  return out;
+}
+
+interface Part {
+  metrics: Metric[];
+  skipped: Outputs['skipped'];
+}
+
+// ---- forecast ----------------------------------------------------------------------------------------
+
+interface Point {
+  /** Start of the day, week or month, as UTC epoch milliseconds. */
+  time: number;
+  value: number;
+}
+
+interface ForecastRow {
+  period: number;
+  actual: number | null;
+  fitted: number | null;
+  forecast: number | null;
+  lower: number | null;
+  upper: number | null;
+  holdoutForecast: number | null;
+  holdoutLower: number | null;
+  holdoutUpper: number | null;
+  holdoutNaive: number | null;
+  method: string;
+}
+
+function computeForecast(
+  daily: Point[],
+  gap: number,
+): Part & { rows: ForecastRow[]; response: AnalyzeResponse['forecast'] } {
+  const skip = (reason: string) => ({
+    metrics: [],
+    skipped: [{ output: 'forecast' as const, reason }],
+    rows: [],
+    response: null,
+  });
+  if (daily.length === 0) return skip('no rows have both an event time and an amount');
+  const first = daily[0]!.time;
+  const last = daily.at(-1)!.time;
+  const span = spanOf(first, last);
+  const grain = (['month', 'week', 'day'] as const).find((g) => span[g] >= GRAINS[g].min);
+  if (!grain) {
+    return skip(
+      `the dates span ${span.day} days (${isoDay(first)} .. ${isoDay(last)}): a forecast needs at least ${GRAINS.day.min} days (daily), ${GRAINS.week.min} weeks (weekly) or ${GRAINS.month.min} months (monthly)`,
+    );
+  }
+  const { period, horizon } = GRAINS[grain];
+  const { points: series, dropped } = toPeriods(daily, grain, gap);
   const forecast = forecastSeries(
-    monthly.map((m) => m.revenue),
-    { period: PERIOD, horizon: HORIZON },
+    series.map((p) => p.value),
+    { period, horizon },
   );
-
-  const daily = fillDays(
-    await warehouse.query(
-      `SELECT ${dateText('order_date')} AS day, sum(sales) AS revenue
-       FROM sales WHERE _source = $1 AND order_date IS NOT NULL AND sales IS NOT NULL GROUP BY 1 ORDER BY 1`,
-      [source],
-    ),
-  );
-  const anomalies = detectAnomalies(daily.map((d) => d.revenue));
-
-  // Recency: days from the customer's last order to the day after the last order in the data.
-  const rfm = await warehouse.query(
-    `WITH lines AS (
-       SELECT customer_id, customer_name, order_id, order_date, sales FROM sales
-       WHERE _source = $1 AND customer_id IS NOT NULL AND order_date IS NOT NULL AND sales IS NOT NULL),
-     latest AS (SELECT max(order_date) AS last_day FROM lines)
-     SELECT customer_id, any_value(customer_name) AS customer_name,
-            ${dialect.dayDiff('max(order_date)', 'max(last_day)')} + 1 AS recency_days,
-            count(DISTINCT order_id) AS frequency, sum(sales) AS monetary
-     FROM lines CROSS JOIN latest GROUP BY customer_id ORDER BY customer_id`,
-    [source],
-  );
-  const rfmRows: RfmRow[] = rfm.map((r) => ({
-    customerId: String(r.customer_id),
-    recencyDays: Number(r.recency_days),
-    frequency: Number(r.frequency),
-    monetary: Number(r.monetary),
-  }));
-  const segmentation = rfmRows.length >= MIN_CUSTOMERS ? segmentCustomers(rfmRows) : undefined;
-
-  const cube = await warehouse.query(
-    `SELECT category, region, segment,
-            CASE WHEN coalesce(discount, 0) <= 0 THEN 0 WHEN discount <= 0.2 THEN 0.2
-                 WHEN discount <= 0.4 THEN 0.4 ELSE 1 END AS band_discount,
-            count(*) AS lines, sum(sales) AS sales, sum(coalesce(profit, 0)) AS profit
-     FROM sales WHERE _source = $1 AND sales IS NOT NULL GROUP BY 1, 2, 3, 4`,
-    [source],
-  );
-  const drivers = revenueDrivers(
-    cube.map((r) => ({
-      groups: {
-        category: text(r.category),
-        region: text(r.region),
-        segment: text(r.segment),
-        discount: discountBand(Number(r.band_discount)),
-      },
-      sales: Number(r.sales),
-      profit: Number(r.profit),
-      discount: Number(r.band_discount),
-      count: Number(r.lines),
-    })),
-    ['category', 'region', 'segment', 'discount'],
-  );
-  // Least squares of line margin on discount: slope = cov(x, y) / var(x), intercept = mean(y) - slope
-  // mean(x) (BigQuery has no regr_slope).
-  const [effect] = await warehouse.query(
-    `WITH margins AS (
-       SELECT discount AS x, profit / nullif(sales, 0) AS y FROM sales
-       WHERE _source = $1 AND sales > 0 AND discount IS NOT NULL AND profit IS NOT NULL),
-     fit AS (SELECT count(*) AS lines, corr(x, y) AS correlation,
-                    covar_pop(x, y) / nullif(var_pop(x), 0) AS slope, avg(x) AS mean_x, avg(y) AS mean_y
-             FROM margins)
-     SELECT lines, correlation, slope, mean_y - slope * mean_x AS intercept FROM fit`,
-    [source],
-  );
-
-  const names = new Map(
-    rfm.map((r) => [String(r.customer_id), r.customer_name === null ? null : String(r.customer_name)]),
-  );
-  const tables: TableLoad[] = [
-    { table: 'ml_forecast', arrow: forecastTable(monthly, forecast) },
-    {
-      table: 'ml_segments',
-      arrow: arrowTable({
-        customer_id: [new Utf8(), segmentation?.customers.map((c) => c.customerId) ?? []],
-        customer_name: [
-          new Utf8(),
-          segmentation?.customers.map((c) => names.get(c.customerId) ?? null) ?? [],
-        ],
-        recency_days: [new Int32(), segmentation?.customers.map((c) => c.recencyDays) ?? []],
-        frequency: [new Int32(), segmentation?.customers.map((c) => c.frequency) ?? []],
-        monetary: [new Float64(), segmentation?.customers.map((c) => c.monetary) ?? []],
-        segment: [new Int32(), segmentation?.customers.map((c) => c.segment) ?? []],
-        segment_label: [new Utf8(), segmentation?.customers.map((c) => c.label) ?? []],
-      }),
-    },
-    {
-      table: 'ml_segment_profiles',
-      arrow: arrowTable({
-        segment: [new Int32(), segmentation?.profiles.map((p) => p.segment) ?? []],
-        segment_label: [new Utf8(), segmentation?.profiles.map((p) => p.label) ?? []],
-        customers: [new Int32(), segmentation?.profiles.map((p) => p.customers) ?? []],
-        customer_share: [new Float64(), segmentation?.profiles.map((p) => p.share) ?? []],
-        mean_recency_days: [new Float64(), segmentation?.profiles.map((p) => p.meanRecencyDays) ?? []],
-        mean_frequency: [new Float64(), segmentation?.profiles.map((p) => p.meanFrequency) ?? []],
-        mean_monetary: [new Float64(), segmentation?.profiles.map((p) => p.meanMonetary) ?? []],
-        revenue_share: [new Float64(), segmentation?.profiles.map((p) => p.revenueShare) ?? []],
-      }),
-    },
-    {
-      table: 'ml_anomalies',
-      arrow: arrowTable({
-        date: [new DateDay(), daily.map((d) => new Date(d.time))],
-        revenue: [new Float64(), anomalies.map((a) => a.value)],
-        baseline: [new Float64(), anomalies.map((a) => a.baseline)],
-        scale: [new Float64(), anomalies.map((a) => a.scale)],
-        score: [new Float64(), anomalies.map((a) => a.score)],
-        is_anomaly: [new Bool(), anomalies.map((a) => a.isAnomaly)],
-        direction: [new Utf8(), anomalies.map((a) => a.direction)],
-      }),
-    },
-    {
-      table: 'ml_drivers',
-      arrow: arrowTable({
-        dimension: [new Utf8(), drivers.map((d) => d.dimension)],
-        key: [new Utf8(), drivers.map((d) => d.key)],
-        lines: [new Int32(), drivers.map((d) => d.lines)],
-        revenue: [new Float64(), drivers.map((d) => d.revenue)],
-        revenue_share: [new Float64(), drivers.map((d) => d.revenueShare)],
-        profit: [new Float64(), drivers.map((d) => d.profit)],
-        profit_share: [new Float64(), drivers.map((d) => d.profitShare)],
-        margin: [new Float64(), drivers.map((d) => d.margin)],
-      }),
-    },
-  ];
-
-  const metrics: Array<[string, number | null, string | null]> = [
+  const range = `${isoDay(series[0]!.time)} .. ${isoDay(series.at(-1)!.time)}`;
+  const metrics: Metric[] = [
+    ['forecast_grain', null, grain],
     ['forecast_method', null, forecast.method],
-    ['forecast_months', monthly.length, `${monthly[0]!.month} .. ${monthly.at(-1)!.month}`],
-    ['forecast_horizon', HORIZON, null],
-    ['forecast_period', PERIOD, null],
+    ['forecast_months', span.month, range],
+    ['forecast_periods', series.length, `${grain}s, ${range}`],
+    ['forecast_horizon', horizon, `${grain}s`],
+    ['forecast_period', period, `season length in ${grain}s`],
     ['interval_level', forecast.forecast.level, null],
   ];
+  if (dropped.length > 0) {
+    metrics.push([
+      'forecast_partial_periods_dropped',
+      dropped.length,
+      `less than half covered by the data: ${dropped.join(', ')}`,
+    ]);
+  }
   if (forecast.params) {
     metrics.push(
       ['hw_alpha', forecast.params.alpha, null],
@@ -231,8 +464,10 @@ export async function analyze(request: AnalyzeRequest, deps: AnalyzeDeps): Promi
   }
   const holdout = forecast.holdout;
   if (holdout) {
+    const held = `${isoDay(series.at(-holdout.size)!.time)} .. ${isoDay(series.at(-1)!.time)}`;
+    metrics.push(['holdout_periods', holdout.size, `${grain}s, ${held}`]);
+    if (grain === 'month') metrics.push(['holdout_months', holdout.size, held]);
     metrics.push(
-      ['holdout_months', holdout.size, `${monthly.at(-holdout.size)!.month} .. ${monthly.at(-1)!.month}`],
       ['holdout_mae_model', holdout.maeModel, null],
       ['holdout_mae_naive', holdout.maeNaive, null],
       ['holdout_mae_ratio', holdout.maeRatio, 'MAE(Holt-Winters) / MAE(seasonal naive)'],
@@ -243,59 +478,20 @@ export async function analyze(request: AnalyzeRequest, deps: AnalyzeDeps): Promi
       ['holdout_interval_coverage', holdout.coverage, null],
     );
   }
-  metrics.push(['customers', rfmRows.length, null]);
-  if (segmentation) {
-    metrics.push(['segments_k', segmentation.k, 'chosen by the highest mean silhouette over k = 2..6']);
-    metrics.push(['segments_silhouette', segmentation.silhouette, null]);
-    for (const s of segmentation.silhouettes) metrics.push([`silhouette_k${s.k}`, s.silhouette, null]);
-  }
-  const flagged = anomalies.filter((a) => a.isAnomaly).length;
-  metrics.push(['anomaly_days', daily.length, null], ['anomaly_flagged', flagged, ANOMALY_RULE]);
-  if (effect && effect.lines !== 0 && effect.slope !== null) {
-    metrics.push(
-      ['discount_margin_lines', Number(effect.lines), null],
-      [
-        'discount_margin_correlation',
-        numberOrNull(effect.correlation),
-        'Pearson r of discount and line margin',
-      ],
-      [
-        'discount_margin_slope',
-        numberOrNull(effect.slope),
-        'margin change per unit of discount (least squares)',
-      ],
-      ['discount_margin_intercept', numberOrNull(effect.intercept), null],
-    );
-  }
-  tables.push({
-    table: 'ml_metrics',
-    arrow: arrowTable({
-      metric: [new Utf8(), metrics.map((m) => m[0])],
-      value: [new Float64(), metrics.map((m) => m[1])],
-      note: [new Utf8(), metrics.map((m) => m[2])],
-    }),
-  });
-
-  const analyzedAt = (deps.now ?? (() => new Date()))();
-  const results = await warehouse.load({
-    tables,
-    source,
-    runId,
-    sourceVersion: extract.dataset.version,
-    loadedAt: analyzedAt,
-  });
-  logger.info({ tables: results, ms: Date.now() - started, method: forecast.method }, 'analyzed');
-
-  const response: AnalyzeResponse = {
-    runId,
-    dataset: { id: source, version: extract.dataset.version },
-    forecast: {
+  return {
+    metrics,
+    skipped: [],
+    rows: forecastRows(series, forecast, grain),
+    response: {
+      grain,
       method: forecast.method,
-      months: monthly.length,
-      horizon: HORIZON,
+      months: span.month,
+      periods: series.length,
+      horizon,
       holdout: holdout
         ? {
-            months: holdout.size,
+            periods: holdout.size,
+            months: grain === 'month' ? holdout.size : null,
             maeRatio: holdout.maeRatio,
             mase: holdout.maseModel,
             smape: holdout.smapeModel,
@@ -304,126 +500,484 @@ export async function analyze(request: AnalyzeRequest, deps: AnalyzeDeps): Promi
           }
         : null,
     },
-    segments: segmentation
-      ? { k: segmentation.k, silhouette: segmentation.silhouette, customers: rfmRows.length }
-      : null,
-    anomalies: { days: daily.length, flagged, rule: ANOMALY_RULE },
-    tables: results.map((r) => ({ name: r.table, rowsLoaded: r.rowsLoaded })),
-    analyzedAt: analyzedAt.toISOString(),
-    manifestKey: doneKey,
   };
-  await putJson(store, doneKey, response);
-  return response;
 }
 
-/** The dataset's rows must still be the ones this run loaded; a later run owns them otherwise. */
-async function assertSliceOwnedByRun(warehouse: Warehouse, source: string, runId: string): Promise<void> {
-  const runs = await warehouse.query(
-    'SELECT _run_id AS run_id, count(*) AS n FROM sales WHERE _source = $1 GROUP BY 1 ORDER BY 1',
-    [source],
-  );
-  if (runs.length === 0) {
-    throw new NotFoundError(`expected rows of dataset ${source} in table sales, found none`, { runId });
-  }
-  const owners = runs.map((r) => String(r.run_id));
-  if (owners.length !== 1 || owners[0] !== runId) {
-    throw new ConflictError(
-      `expected the sales rows of dataset ${source} to be loaded by run ${runId}, found run ${owners.join(', ')}: analyze the latest run instead`,
-      { runId },
-    );
-  }
-}
-
-interface MonthValue {
-  month: string;
-  revenue: number;
-}
-
-/** Every month from the first to the last, months without sales as 0. */
-function fillMonths(rows: Row[]): MonthValue[] {
-  if (rows.length === 0) return [];
-  const byMonth = new Map(rows.map((r) => [String(r.month).slice(0, 7), Number(r.revenue)]));
-  const first = String(rows[0]!.month);
-  const last = String(rows.at(-1)!.month);
-  const out: MonthValue[] = [];
-  let year = Number(first.slice(0, 4));
-  let month = Number(first.slice(5, 7));
-  for (;;) {
-    const key = `${year}-${String(month).padStart(2, '0')}`;
-    out.push({ month: `${key}-01`, revenue: byMonth.get(key) ?? 0 });
-    if (key === last.slice(0, 7)) break;
-    month += 1;
-    if (month > 12) {
-      month = 1;
-      year += 1;
-    }
-  }
-  return out;
-}
-
-/** Every day from the first to the last, days without sales as 0. */
-function fillDays(rows: Row[]): Array<{ time: number; revenue: number }> {
-  if (rows.length === 0) return [];
-  const byDay = new Map(rows.map((r) => [Date.parse(`${String(r.day)}T00:00:00Z`), Number(r.revenue)]));
-  const first = Date.parse(`${String(rows[0]!.day)}T00:00:00Z`);
-  const last = Date.parse(`${String(rows.at(-1)!.day)}T00:00:00Z`);
-  const out: Array<{ time: number; revenue: number }> = [];
-  for (let time = first; time <= last; time += DAY_MS) out.push({ time, revenue: byDay.get(time) ?? 0 });
-  return out;
-}
-
-function addMonths(isoMonth: string, count: number): string {
-  const date = new Date(`${isoMonth}T00:00:00Z`);
-  date.setUTCMonth(date.getUTCMonth() + count);
-  return date.toISOString().slice(0, 10);
-}
-
-/** History rows (actual, fitted, holdout check) followed by the future months (forecast and interval). */
-function forecastTable(monthly: MonthValue[], forecast: SeriesForecast): Uint8Array {
-  const n = monthly.length;
+/** History rows (actual, fitted, holdout check) followed by the future periods (forecast and interval). */
+function forecastRows(series: Point[], forecast: SeriesForecast, grain: Grain): ForecastRow[] {
+  const n = series.length;
   const holdout = forecast.holdout;
   const holdoutStart = holdout ? n - holdout.size : n;
   const atHoldout = (values: number[] | undefined, i: number): number | null =>
     values && i >= holdoutStart ? (values[i - holdoutStart] ?? null) : null;
-  const rows = [
-    ...monthly.map((m, i) => ({
-      month: m.month,
-      actual: m.revenue as number | null,
+  const none = { holdoutForecast: null, holdoutLower: null, holdoutUpper: null, holdoutNaive: null };
+  return [
+    ...series.map((p, i) => ({
+      period: p.time,
+      actual: p.value,
       fitted: forecast.fitted[i] ?? null,
-      forecast: null as number | null,
-      lower: null as number | null,
-      upper: null as number | null,
+      forecast: null,
+      lower: null,
+      upper: null,
       holdoutForecast: atHoldout(holdout?.forecast, i),
       holdoutLower: atHoldout(holdout?.lower, i),
       holdoutUpper: atHoldout(holdout?.upper, i),
       holdoutNaive: atHoldout(holdout?.naive, i),
+      method: forecast.method,
     })),
     ...forecast.forecast.mean.map((mean, h) => ({
-      month: addMonths(monthly.at(-1)!.month, h + 1),
+      period: addPeriods(series.at(-1)!.time, grain, h + 1),
       actual: null,
       fitted: null,
       forecast: mean,
       lower: forecast.forecast.lower[h]!,
       upper: forecast.forecast.upper[h]!,
-      holdoutForecast: null,
-      holdoutLower: null,
-      holdoutUpper: null,
-      holdoutNaive: null,
+      ...none,
+      method: forecast.method,
     })),
   ];
-  return arrowTable({
-    month: [new DateDay(), rows.map((r) => new Date(`${r.month}T00:00:00Z`))],
-    actual: [new Float64(), rows.map((r) => r.actual)],
-    fitted: [new Float64(), rows.map((r) => r.fitted)],
-    forecast: [new Float64(), rows.map((r) => r.forecast)],
-    lower: [new Float64(), rows.map((r) => r.lower)],
-    upper: [new Float64(), rows.map((r) => r.upper)],
-    holdout_forecast: [new Float64(), rows.map((r) => r.holdoutForecast)],
-    holdout_lower: [new Float64(), rows.map((r) => r.holdoutLower)],
-    holdout_upper: [new Float64(), rows.map((r) => r.holdoutUpper)],
-    holdout_naive: [new Float64(), rows.map((r) => r.holdoutNaive)],
-    method: [new Utf8(), rows.map(() => forecast.method)],
+}
+
+// ---- anomalies ---------------------------------------------------------------------------------------
+
+function computeAnomalies(
+  daily: Point[],
+  gap: number,
+): Part & { points: Array<AnomalyPoint & { time: number }>; response: AnalyzeResponse['anomalies'] } {
+  const skip = (reason: string) => ({
+    metrics: [],
+    skipped: [{ output: 'anomalies' as const, reason }],
+    points: [],
+    response: null,
   });
+  if (daily.length === 0) return skip('no rows have both an event time and an amount');
+  // Dates only every week or month (Walmart's weekly sales): scoring the empty days between them would flag
+  // every date as a spike, so the series takes the data's own cadence.
+  const grain: Grain = gap >= 28 ? 'month' : gap >= 7 ? 'week' : 'day';
+  const { points: series } = toPeriods(daily, grain, gap);
+  if (series.length < MIN_ANOMALY_POINTS) {
+    return skip(
+      `only ${series.length} ${grain}s of data: the rule scores a ${grain} against the ${GRAINS_TEXT[grain]} before it and needs at least ${MIN_ANOMALY_POINTS}`,
+    );
+  }
+  const scored = detectAnomalies(series.map((p) => p.value)).map((a, i) => ({ ...a, time: series[i]!.time }));
+  const flagged = scored.filter((a) => a.isAnomaly).length;
+  const rule = grain === 'day' ? ANOMALY_RULE : ANOMALY_RULE.replaceAll('days', `${grain}s`);
+  const days = spanOf(daily[0]!.time, daily.at(-1)!.time).day;
+  const metrics: Metric[] = [
+    ['anomaly_grain', gap, grain === 'day' ? grain : `${grain}: the dates are ${gap} days apart (median)`],
+    ['anomaly_days', days, null],
+    ['anomaly_points', series.length, `${grain}s`],
+    ['anomaly_flagged', flagged, rule],
+  ];
+  return {
+    metrics,
+    skipped: [],
+    points: scored,
+    response: { grain, days, points: series.length, flagged, rule },
+  };
+}
+
+const GRAINS_TEXT: Record<Grain, string> = { day: '28 days', week: '28 weeks', month: '28 months' };
+
+/** The median number of days between consecutive dates that have rows (1 for daily data). */
+function medianGap(dailyRows: Row[]): number {
+  const times = dailyRows.map((r) => Date.parse(`${String(r.day)}T00:00:00Z`));
+  const gaps = times.slice(1).map((t, i) => Math.round((t - times[i]!) / DAY_MS));
+  if (gaps.length === 0) return 1;
+  gaps.sort((a, b) => a - b);
+  return gaps[Math.floor((gaps.length - 1) / 2)]!;
+}
+
+// ---- segments ----------------------------------------------------------------------------------------
+
+async function computeSegments(fact: Fact): Promise<
+  Part & {
+    segmentation: Segmentation | undefined;
+    names: Map<string, string | null>;
+    response: AnalyzeResponse['segments'];
+  }
+> {
+  const { roles, warehouse } = fact;
+  const skip = (reason: string, metrics: Metric[] = []) => ({
+    metrics,
+    skipped: [{ output: 'segments' as const, reason }],
+    segmentation: undefined,
+    names: new Map<string, string | null>(),
+    response: null,
+  });
+  if (!roles.customer_id) {
+    return skip('no customer column (a customer id, or a customer name): RFM segments are per customer');
+  }
+  const frequency = roles.order_id
+    ? `distinct orders (${roles.order_id.column})`
+    : 'distinct purchase days (no order id column)';
+  // Recency: days from the customer's last purchase to the day after the last date in the data. Frequency
+  // and recency count purchases (amount > 0); monetary is net of returns. Customers who only returned
+  // something in the data are left out.
+  const rfm = await warehouse.query(
+    `WITH lines AS (
+       SELECT ${fact.column('customer_id')} AS customer_id,
+              ${roles.customer_name ? fact.column('customer_name') : 'CAST(NULL AS STRING)'} AS customer_name,
+              ${fact.day} AS day, ${fact.amount} AS amount${roles.order_id ? `, ${fact.column('order_id')} AS order_key` : ''}
+       FROM ${fact.table}
+       WHERE _source = $1 AND ${fact.column('customer_id')} IS NOT NULL AND ${fact.day} IS NOT NULL
+         AND ${fact.amount} IS NOT NULL),
+     latest AS (SELECT max(day) AS last_day FROM lines)
+     SELECT customer_id, any_value(customer_name) AS customer_name,
+            ${warehouse.dialect.dayDiff('max(IF(amount > 0, day, NULL))', 'max(last_day)')} + 1 AS recency_days,
+            count(DISTINCT IF(amount > 0, ${roles.order_id ? 'order_key' : 'day'}, NULL)) AS frequency,
+            sum(amount) AS monetary
+     FROM lines CROSS JOIN latest GROUP BY customer_id
+     HAVING max(IF(amount > 0, day, NULL)) IS NOT NULL ORDER BY customer_id`,
+    [fact.source],
+  );
+  const rows: RfmRow[] = rfm.map((r) => ({
+    customerId: String(r.customer_id),
+    recencyDays: Number(r.recency_days),
+    frequency: Number(r.frequency),
+    monetary: Number(r.monetary),
+  }));
+  const metrics: Metric[] = [
+    ['customers', rows.length, `customers with a purchase; frequency = ${frequency}`],
+  ];
+  if (rows.length < MIN_CUSTOMERS) {
+    return skip(
+      `only ${rows.length} customers with a purchase: segmenting needs at least ${MIN_CUSTOMERS}`,
+      metrics,
+    );
+  }
+  const segmentation = segmentCustomers(rows);
+  metrics.push(
+    ['segments_k', segmentation.k, 'chosen by the highest mean silhouette over k = 2..6'],
+    ['segments_silhouette', segmentation.silhouette, null],
+  );
+  for (const s of segmentation.silhouettes) metrics.push([`silhouette_k${s.k}`, s.silhouette, null]);
+  return {
+    metrics,
+    skipped: [],
+    segmentation,
+    names: new Map(
+      rfm.map((r) => [String(r.customer_id), r.customer_name === null ? null : String(r.customer_name)]),
+    ),
+    response: { k: segmentation.k, silhouette: segmentation.silhouette, customers: rows.length },
+  };
+}
+
+// ---- drivers -----------------------------------------------------------------------------------------
+
+interface DriverRow extends Omit<DriverGroup, 'profit' | 'profitShare' | 'margin'> {
+  profit: number | null;
+  profitShare: number | null;
+  margin: number | null;
+}
+
+async function computeDrivers(
+  fact: Fact,
+): Promise<Part & { groups: DriverRow[]; response: AnalyzeResponse['drivers'] }> {
+  const { roles, warehouse, source } = fact;
+  const { identifier } = warehouse.dialect;
+  const metrics: Metric[] = [];
+  const skipped: Outputs['skipped'] = [];
+
+  // Up to MAX_DIMENSIONS dimensions, best first, each with 2..MAX_DIMENSION_VALUES values in the data.
+  const candidates = roles.dimensions;
+  const dimensions: string[] = [];
+  const left: string[] = [];
+  if (candidates.length > 0) {
+    const [distinct] = await warehouse.query(
+      `SELECT ${candidates.map((d, i) => `count(DISTINCT ${identifier(d.column)}) AS d${i}`).join(', ')}
+       FROM ${fact.table} WHERE _source = $1`,
+      [source],
+    );
+    candidates.forEach((d, i) => {
+      const values = Number(distinct?.[`d${i}`] ?? 0);
+      if (dimensions.length >= MAX_DIMENSIONS) return;
+      if (values >= 2 && values <= MAX_DIMENSION_VALUES) dimensions.push(d.column);
+      else left.push(`${d.column} (${values} values)`);
+    });
+  }
+  if (left.length > 0) {
+    metrics.push([
+      'drivers_dimensions_left_out',
+      left.length,
+      `need 2..${MAX_DIMENSION_VALUES} distinct values: ${left.join(', ')}`,
+    ]);
+  }
+  const discount = roles.discount ? fact.column('discount') : undefined;
+  const profit = roles.profit ? fact.column('profit') : undefined;
+
+  let groups: DriverRow[] = [];
+  if (dimensions.length === 0 && !discount) {
+    skipped.push({
+      output: 'drivers',
+      reason:
+        candidates.length === 0
+          ? 'no dimension column (category, region, country, store, segment, ...) and no discount'
+          : `no dimension with 2..${MAX_DIMENSION_VALUES} distinct values (${left.join(', ')}) and no discount`,
+    });
+  } else {
+    const measures = `count(*) AS line_count, sum(${fact.amount}) AS revenue, sum(${profit ? `coalesce(${profit}, 0)` : '0'}) AS profit`;
+    const where = `WHERE _source = $1 AND ${fact.amount} IS NOT NULL`;
+    const band = discount
+      ? `CAST(CASE WHEN coalesce(${discount}, 0) <= 0 THEN 0 WHEN ${discount} <= 0.2 THEN 1
+                   WHEN ${discount} <= 0.4 THEN 2 ELSE 3 END AS STRING)`
+      : undefined;
+    const keys = [
+      ...dimensions.map((d) => `coalesce(CAST(${identifier(d)} AS STRING), '(missing)')`),
+      ...(band ? [band] : []),
+    ];
+    const cube = await warehouse.query(
+      keys
+        .map(
+          (key, i) => `SELECT ${i} AS dim, ${key} AS key, ${measures} FROM ${fact.table} ${where} GROUP BY 2`,
+        )
+        .join(' UNION ALL '),
+      [source],
+    );
+    const names = [...dimensions, ...(band ? ['discount'] : [])];
+    groups = names.flatMap((name, i) => {
+      const lines = cube
+        .filter((r) => Number(r.dim) === i)
+        .map((r) => {
+          const key = String(r.key);
+          return {
+            groups: { [name]: name === 'discount' ? discountBand(DISCOUNT_BANDS[Number(key)]!) : key },
+            sales: Number(r.revenue),
+            profit: Number(r.profit),
+            discount: 0,
+            count: Number(r.line_count),
+          };
+        });
+      return revenueDrivers(lines, [name]).map((g) =>
+        profit ? g : { ...g, profit: null, profitShare: null, margin: null },
+      );
+    });
+    metrics.push(['drivers_dimensions', names.length, names.join(', ')]);
+  }
+
+  if (discount && profit) {
+    // Least squares of line margin on discount: slope = cov(x, y) / var(x), intercept = mean(y) - slope
+    // mean(x) (BigQuery has no regr_slope).
+    const [effect] = await warehouse.query(
+      `WITH margins AS (
+         SELECT ${discount} AS x, ${profit} / nullif(${fact.amount}, 0) AS y FROM ${fact.table}
+         WHERE _source = $1 AND ${fact.amount} > 0 AND ${discount} IS NOT NULL AND ${profit} IS NOT NULL),
+       fit AS (SELECT count(*) AS lines, corr(x, y) AS correlation,
+                      covar_pop(x, y) / nullif(var_pop(x), 0) AS slope, avg(x) AS mean_x, avg(y) AS mean_y
+               FROM margins)
+       SELECT lines, correlation, slope, mean_y - slope * mean_x AS intercept FROM fit`,
+      [source],
+    );
+    if (effect && Number(effect.lines) !== 0 && effect.slope !== null) {
+      metrics.push(
+        ['discount_margin_lines', Number(effect.lines), null],
+        [
+          'discount_margin_correlation',
+          numberOrNull(effect.correlation),
+          'Pearson r of discount and line margin',
+        ],
+        [
+          'discount_margin_slope',
+          numberOrNull(effect.slope),
+          'margin change per unit of discount (least squares)',
+        ],
+        ['discount_margin_intercept', numberOrNull(effect.intercept), null],
+      );
+    } else {
+      skipped.push({
+        output: 'discount_margin',
+        reason: 'the discounts do not vary over lines with a positive amount',
+      });
+    }
+  } else {
+    const lacking = [discount ? undefined : 'no discount column', profit ? undefined : 'no profit column'];
+    skipped.push({ output: 'discount_margin', reason: lacking.filter(Boolean).join(' and ') });
+  }
+
+  return {
+    metrics,
+    skipped,
+    groups,
+    response: skipped.some((s) => s.output === 'drivers')
+      ? null
+      : { dimensions: [...dimensions, ...(discount ? ['discount'] : [])], groups: groups.length },
+  };
+}
+
+// ---- series helpers ----------------------------------------------------------------------------------
+
+/** Every day from the first to the last, days without rows as 0. */
+function fillDays(rows: Row[]): Point[] {
+  if (rows.length === 0) return [];
+  const byDay = new Map(rows.map((r) => [Date.parse(`${String(r.day)}T00:00:00Z`), Number(r.revenue)]));
+  const first = Date.parse(`${String(rows[0]!.day)}T00:00:00Z`);
+  const last = Date.parse(`${String(rows.at(-1)!.day)}T00:00:00Z`);
+  const out: Point[] = [];
+  for (let time = first; time <= last; time += DAY_MS) out.push({ time, value: byDay.get(time) ?? 0 });
+  return out;
+}
+
+/** The first day of the day, ISO week (Monday) or month holding `time`. */
+function periodStart(time: number, grain: Grain): number {
+  const date = new Date(time);
+  if (grain === 'month') return Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1);
+  if (grain === 'week') return time - ((date.getUTCDay() + 6) % 7) * DAY_MS;
+  return time;
+}
+
+function addPeriods(start: number, grain: Grain, count: number): number {
+  if (grain === 'month') {
+    const date = new Date(start);
+    return Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + count, 1);
+  }
+  return start + count * (grain === 'week' ? 7 : 1) * DAY_MS;
+}
+
+/** Periods spanned from the first to the last day, counting both ends. */
+function spanOf(first: number, last: number): Record<Grain, number> {
+  const a = new Date(first);
+  const b = new Date(last);
+  return {
+    month: (b.getUTCFullYear() - a.getUTCFullYear()) * 12 + b.getUTCMonth() - a.getUTCMonth() + 1,
+    week: Math.round((periodStart(last, 'week') - periodStart(first, 'week')) / (7 * DAY_MS)) + 1,
+    day: Math.round((last - first) / DAY_MS) + 1,
+  };
+}
+
+/**
+ * The (zero-filled, contiguous) days summed per period. A first or last period the data covers less than
+ * half of (a dataset ending on the 9th of a month) would read as a collapse, so it is dropped, as long as
+ * more than two periods remain. With dates `gap` days apart (weekly sales), each date stands for the
+ * `gap` days up to it.
+ */
+function toPeriods(daily: Point[], grain: Grain, gap: number): { points: Point[]; dropped: string[] } {
+  if (grain === 'day' || daily.length === 0) return { points: daily, dropped: [] };
+  const sums = new Map<number, number>();
+  for (const d of daily) {
+    const start = periodStart(d.time, grain);
+    sums.set(start, (sums.get(start) ?? 0) + d.value);
+  }
+  const points = [...sums.entries()].map(([time, value]) => ({ time, value }));
+  const first = daily[0]!.time - (Math.max(gap, 1) - 1) * DAY_MS;
+  const last = daily.at(-1)!.time;
+  const dropped: string[] = [];
+  const coverage = (p: Point): { days: number; of: number } => {
+    const end = addPeriods(p.time, grain, 1) - DAY_MS;
+    return {
+      days: Math.round((Math.min(end, last) - Math.max(p.time, first)) / DAY_MS) + 1,
+      of: Math.round((end - p.time) / DAY_MS) + 1,
+    };
+  };
+  for (const edge of ['first', 'last'] as const) {
+    if (points.length <= 2) break;
+    const p = edge === 'first' ? points[0]! : points.at(-1)!;
+    const { days, of } = coverage(p);
+    if (days * 2 >= of) continue;
+    if (edge === 'first') points.shift();
+    else points.pop();
+    dropped.push(`${isoDay(p.time)} (${days} of ${of} days)`);
+  }
+  return { points, dropped };
+}
+
+function isoDay(time: number): string {
+  return new Date(time).toISOString().slice(0, 10);
+}
+
+// ---- the ml_* tables ---------------------------------------------------------------------------------
+
+interface MlData {
+  forecast: ForecastRow[];
+  segmentation: Segmentation | undefined;
+  names: Map<string, string | null>;
+  anomalies: Array<AnomalyPoint & { time: number }>;
+  drivers: DriverRow[];
+  metrics: Metric[];
+}
+
+/**
+ * The six ml_* tables; their columns are what apps/insights reads. `ml_forecast.month` is the first day of
+ * the period (a month, an ISO week or a day: `ml_metrics.forecast_grain`), `ml_anomalies.date` likewise.
+ */
+function mlTables(data: MlData): TableLoad[] {
+  const { forecast: f, segmentation: s, anomalies: a, drivers: d, metrics: m } = data;
+  return [
+    {
+      table: 'ml_forecast',
+      arrow: arrowTable({
+        month: [new DateDay(), f.map((r) => new Date(r.period))],
+        actual: [new Float64(), f.map((r) => r.actual)],
+        fitted: [new Float64(), f.map((r) => r.fitted)],
+        forecast: [new Float64(), f.map((r) => r.forecast)],
+        lower: [new Float64(), f.map((r) => r.lower)],
+        upper: [new Float64(), f.map((r) => r.upper)],
+        holdout_forecast: [new Float64(), f.map((r) => r.holdoutForecast)],
+        holdout_lower: [new Float64(), f.map((r) => r.holdoutLower)],
+        holdout_upper: [new Float64(), f.map((r) => r.holdoutUpper)],
+        holdout_naive: [new Float64(), f.map((r) => r.holdoutNaive)],
+        method: [new Utf8(), f.map((r) => r.method)],
+      }),
+    },
+    {
+      table: 'ml_segments',
+      arrow: arrowTable({
+        customer_id: [new Utf8(), s?.customers.map((c) => c.customerId) ?? []],
+        customer_name: [new Utf8(), s?.customers.map((c) => data.names.get(c.customerId) ?? null) ?? []],
+        recency_days: [new Int32(), s?.customers.map((c) => c.recencyDays) ?? []],
+        frequency: [new Int32(), s?.customers.map((c) => c.frequency) ?? []],
+        monetary: [new Float64(), s?.customers.map((c) => c.monetary) ?? []],
+        segment: [new Int32(), s?.customers.map((c) => c.segment) ?? []],
+        segment_label: [new Utf8(), s?.customers.map((c) => c.label) ?? []],
+      }),
+    },
+    {
+      table: 'ml_segment_profiles',
+      arrow: arrowTable({
+        segment: [new Int32(), s?.profiles.map((p) => p.segment) ?? []],
+        segment_label: [new Utf8(), s?.profiles.map((p) => p.label) ?? []],
+        customers: [new Int32(), s?.profiles.map((p) => p.customers) ?? []],
+        customer_share: [new Float64(), s?.profiles.map((p) => p.share) ?? []],
+        mean_recency_days: [new Float64(), s?.profiles.map((p) => p.meanRecencyDays) ?? []],
+        mean_frequency: [new Float64(), s?.profiles.map((p) => p.meanFrequency) ?? []],
+        mean_monetary: [new Float64(), s?.profiles.map((p) => p.meanMonetary) ?? []],
+        revenue_share: [new Float64(), s?.profiles.map((p) => p.revenueShare) ?? []],
+      }),
+    },
+    {
+      table: 'ml_anomalies',
+      arrow: arrowTable({
+        date: [new DateDay(), a.map((p) => new Date(p.time))],
+        revenue: [new Float64(), a.map((p) => p.value)],
+        baseline: [new Float64(), a.map((p) => p.baseline)],
+        scale: [new Float64(), a.map((p) => p.scale)],
+        score: [new Float64(), a.map((p) => p.score)],
+        is_anomaly: [new Bool(), a.map((p) => p.isAnomaly)],
+        direction: [new Utf8(), a.map((p) => p.direction)],
+      }),
+    },
+    {
+      table: 'ml_drivers',
+      arrow: arrowTable({
+        dimension: [new Utf8(), d.map((g) => g.dimension)],
+        key: [new Utf8(), d.map((g) => g.key)],
+        lines: [new Int32(), d.map((g) => g.lines)],
+        revenue: [new Float64(), d.map((g) => g.revenue)],
+        revenue_share: [new Float64(), d.map((g) => g.revenueShare)],
+        profit: [new Float64(), d.map((g) => g.profit)],
+        profit_share: [new Float64(), d.map((g) => g.profitShare)],
+        margin: [new Float64(), d.map((g) => g.margin)],
+      }),
+    },
+    {
+      table: 'ml_metrics',
+      arrow: arrowTable({
+        metric: [new Utf8(), m.map((r) => r[0])],
+        value: [new Float64(), m.map((r) => r[1])],
+        note: [new Utf8(), m.map((r) => r[2])],
+      }),
+    },
+  ];
 }
 
 /** An Arrow IPC file from typed columns; an empty column keeps its type, so empty tables have a schema. */
@@ -432,10 +986,6 @@ function arrowTable(columns: Record<string, [DataType, unknown[]]>): Uint8Array 
     Object.entries(columns).map(([name, [type, values]]) => [name, vectorFromArray(values as never[], type)]),
   );
   return writeArrowTable(new Table(vectors));
-}
-
-function text(value: unknown): string {
-  return value === null || value === undefined ? '(missing)' : String(value);
 }
 
 function numberOrNull(value: unknown): number | null {

@@ -46,6 +46,7 @@ async function stageRun(runId: string, amounts: number[]): Promise<void> {
     source: 'local:/data/sales.csv',
     dataset: { id: 'local/files/sales', version: 'v1', previousVersion: null, changed: true },
     files: [],
+    skippedFiles: [],
     manifestKey: manifestKey(runId, 'extract'),
   };
   await store.put(
@@ -72,6 +73,7 @@ async function stageRun(runId: string, amounts: number[]): Promise<void> {
       },
     ],
     quality: { passed: true, rejectRate: 0, maxRejectRate: 0.1 },
+    skippedFiles: [],
     reportKey: `runs/${runId}/reports/transform.json`,
     manifestKey: manifestKey(runId, 'transform'),
   };

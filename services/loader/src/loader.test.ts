@@ -50,6 +50,7 @@ async function stageRun(
     source: 'local:/data/sales.csv',
     dataset: { id: 'local/files/sales', version, previousVersion: null, changed: true },
     files: [],
+    skippedFiles: [],
     manifestKey: manifestKey(runId, 'extract'),
   };
   const staged = new Table({ amount: vectorFromArray(amounts, new Float64()) });
@@ -76,6 +77,7 @@ async function stageRun(
       },
     ],
     quality: { passed: true, rejectRate: 0, maxRejectRate: 0.1 },
+    skippedFiles: [],
     reportKey: `runs/${runId}/reports/transform.json`,
     manifestKey: manifestKey(runId, 'transform'),
   };

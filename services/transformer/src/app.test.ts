@@ -22,20 +22,23 @@ describe('POST /v1/transform', () => {
       runId: 'run-1',
       tables: [
         {
-          name: 'sales',
+          name: 'sales_orders',
+          files: ['orders.csv'],
           rowsIn: 2,
           rowsOut: 2,
           rowsQuarantined: 0,
           rowsDuplicate: 0,
-          stagedKey: 'runs/run-1/staged/sales.arrow',
-          quarantineKey: 'runs/run-1/quarantine/sales.arrow',
+          stagedKey: 'runs/run-1/staged/sales_orders.arrow',
+          quarantineKey: 'runs/run-1/quarantine/sales_orders.arrow',
+          quality: { passed: true, rejectRate: 0, maxRejectRate: 0.1 },
         },
       ],
       quality: { passed: true, rejectRate: 0, maxRejectRate: 0.1 },
+      skippedFiles: [],
       reportKey: 'runs/run-1/reports/transform.json',
       manifestKey: 'runs/run-1/manifest/transform.json',
     });
-    const staged = await readTable(t.store, 'runs/run-1/staged/sales.arrow');
+    const staged = await readTable(t.store, 'runs/run-1/staged/sales_orders.arrow');
     expect(staged.schema.fields.map((f) => `${f.name}:${f.type}`)).toEqual([
       'order_id:Utf8',
       'amount:Float64',
@@ -91,11 +94,11 @@ describe('POST /v1/transform', () => {
     });
   });
 
-  test('422 for files with different headers', async () => {
+  test('422 for files with different headers asked to form one table', async () => {
     await writeExtractedRun(t.store, 'run-1', { 'a.csv': 'a,b\n1,2\n', 'b.csv': 'a,c\n1,2\n' });
     const response = await request(createTransformerApp(t.deps))
       .post('/v1/transform')
-      .send({ runId: 'run-1' });
+      .send({ runId: 'run-1', table: 'sales' });
     expect(response.status).toBe(422);
     expect(response.body.error.code).toBe('HEADER_MISMATCH');
   });

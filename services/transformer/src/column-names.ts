@@ -5,18 +5,12 @@
  * and is still quoted wherever it reaches SQL.
  */
 
+import { snakeCase } from '@etl/common/names';
+
 const MAX_LENGTH = 63;
 
 export function toSnakeCase(header: string): string {
-  const base = header
-    .replaceAll('ß', 'ss')
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '') // accents: é -> e
-    .replace(/([a-z0-9])([A-Z])/g, '$1_$2') // camelCase -> camel_Case
-    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2') // HTTPCode -> HTTP_Code
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '_')
-    .replace(/^_+|_+$/g, '');
+  const base = snakeCase(header);
   const name = base === '' || /^[0-9]/.test(base) ? `col_${base}`.replace(/_+$/, '') : base;
   return name.slice(0, MAX_LENGTH).replace(/_+$/, '');
 }

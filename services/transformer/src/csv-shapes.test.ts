@@ -33,7 +33,7 @@ async function both(name: string, content: string | Buffer) {
   await writeExtractedRun(t.store, 'r1', { [name]: content });
   const response = await transform({ runId: 'r1', maxRejectRate: 0 }, t.deps);
   const staged = await readTable(t.store, response.tables[0]!.stagedKey);
-  const report = await getJson<TransformReport>(t.store, response.reportKey);
+  const report = (await getJson<TransformReport>(t.store, response.reportKey)).tables[0]!;
   const types = Object.fromEntries(report.columns.map((c) => [c.name, c.type]));
   const profileTypes = Object.fromEntries((profiled.profile.columns ?? []).map((c) => [c.name, c.type]));
   return { profiled, response, report, rows: rowsOf(staged), types, profileTypes };
@@ -167,7 +167,8 @@ describe('bounded resources', () => {
     await expect(transform({ runId: 'r1' }, { ...t.deps, maxInputBytes: 5 })).rejects.toMatchObject({
       status: 413,
       code: 'INPUT_TOO_LARGE',
-      message: 'run r1 has 9 bytes of CSV to transform (a.csv 9), above the limit MAX_INPUT_BYTES = 5 bytes',
+      message:
+        'run r1 has 9 bytes of table files to transform (a.csv 9), above the limit MAX_INPUT_BYTES = 5 bytes',
     });
   });
 

@@ -341,7 +341,7 @@ function buildProfile(
       quote: dialect.quote,
       header: dialect.header,
     },
-    table: options.table ?? 'sales',
+    ...(options.table ? { table: options.table } : {}),
     ...(key ? { primaryKey: key } : {}),
     missingTokens: tokens,
     columns,

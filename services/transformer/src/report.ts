@@ -1,5 +1,5 @@
 /** The transform report (`runs/<runId>/reports/transform.json`): what the on-call reads first. */
-import type { QualityCheck } from '@etl/common/contracts';
+import type { QualityCheck, SkippedFile, TableFormat } from '@etl/common/contracts';
 import type { TextEncoding } from './detect-encoding';
 import type { FeatureNotes } from './features';
 import type { ColumnType } from './infer-types';
@@ -12,8 +12,10 @@ export const LINE_NUMBERING =
   'unparseable_line; for invalid_<type> the parsed fields re-joined with commas, quoted as CSV where needed.';
 
 export interface FileReport {
+  /** The raw file (`FILE#SHEET` for a workbook sheet). */
   name: string;
   key: string;
+  format: TableFormat;
   bytes: number;
   encoding: TextEncoding;
   /** Records DuckDB parsed. */
@@ -86,9 +88,18 @@ export interface TransformTimings {
 export interface TransformReport {
   runId: string;
   stage: 'transform';
-  table: string;
   startedAt: string;
   finishedAt: string;
+  /** One report per table of the dataset, in the order of the response's tables. */
+  tables: TableReport[];
+  /** Files and sheets that hold no table, with the reason (the extractor's and the transformer's). */
+  skippedFiles: SkippedFile[];
+}
+
+export interface TableReport {
+  table: string;
+  /** How the name was fixed up, when the file name alone did not make a valid, unique one. */
+  naming?: string;
   counts: { rowsIn: number; rowsOut: number; rowsQuarantined: number; rowsDuplicate: number };
   quality: { passed: boolean; rejectRate: number; maxRejectRate: number; checks?: QualityCheck[] };
   outputs: { stagedKey: string; quarantineKey: string };

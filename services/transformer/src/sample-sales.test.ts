@@ -103,7 +103,7 @@ describe('sample-sales.csv with profiles/sample-sales.yaml', () => {
       { ...t.deps, profilesDir: defaultProfilesDir() },
     );
     const counts = response.tables[0]!;
-    const report = await getJson<TransformReport>(t.store, response.reportKey);
+    const report = (await getJson<TransformReport>(t.store, response.reportKey)).tables[0]!;
     expect(counts).toMatchObject({
       name: 'sales',
       rowsIn: expected.rowsIn,

@@ -47,7 +47,7 @@ async function runSuperstore(runId: string, profile: string | undefined, profile
   return {
     response,
     counts: main,
-    report: await getJson<TransformReport>(t.store, response.reportKey),
+    report: (await getJson<TransformReport>(t.store, response.reportKey)).tables[0]!,
     rows: rowsOf(await readTable(t.store, main.stagedKey)),
   };
 }

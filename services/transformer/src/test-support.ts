@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { readArrowTable } from '@etl/common/arrow';
-import type { ExtractResponse } from '@etl/common/contracts';
+import type { ExtractResponse, TableFormat } from '@etl/common/contracts';
 import { createSilentLogger } from '@etl/common/logging';
 import { LocalBlobStore, manifestKey, putJson, rawKey } from '@etl/common/storage';
 import type { Table } from 'apache-arrow';
@@ -52,17 +52,32 @@ export async function writeExtractedRun(
     const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : Buffer.from(content);
     const key = rawKey(runId, name);
     await store.put(key, bytes);
-    listed.push({ name, key, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') });
+    listed.push({
+      name,
+      key,
+      bytes: bytes.length,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      format: formatOf(name),
+    });
   }
   const manifest: ExtractResponse = {
     runId,
     source: 'local:/data/in',
     dataset: { id: 'local/test/sales', version: 'v1', previousVersion: null, changed: true },
     files: listed,
+    skippedFiles: [],
     manifestKey: manifestKey(runId, 'extract'),
   };
   await putJson(store, manifest.manifestKey, manifest);
   return manifest;
+}
+
+/** The format the extractor gives a file of this name. */
+function formatOf(name: string): TableFormat {
+  if (/\.(json|jsonl|ndjson)$/i.test(name)) return 'json';
+  if (/\.(parquet|pq)$/i.test(name)) return 'parquet';
+  if (/\.(xlsx|xlsm)$/i.test(name)) return 'xlsx';
+  return 'delimited';
 }
 
 export async function readTable(store: LocalBlobStore, key: string): Promise<Table> {

@@ -29,7 +29,7 @@ async function run(
   const response = await transform({ runId, ...request }, t.deps);
   const counts = response.tables[0]!;
   const staged = await readTable(t.store, counts.stagedKey);
-  const report = await getJson<TransformReport>(t.store, response.reportKey);
+  const report = (await getJson<TransformReport>(t.store, response.reportKey)).tables[0]!;
   return {
     response,
     counts,

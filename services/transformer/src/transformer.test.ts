@@ -2,9 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TransformResponse } from '@etl/common/contracts';
 import { DataRejectedError, NotFoundError } from '@etl/common/errors';
-import { getJson } from '@etl/common/storage';
+import { getJson, putJson } from '@etl/common/storage';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import type { TransformReport } from './report';
+import type { TableReport, TransformReport } from './report';
 import { createTestStore, readTable, rowsOf, type TestStore, writeExtractedRun } from './test-support';
 import { transform } from './transformer';
 
@@ -27,11 +27,11 @@ async function run(files: Record<string, string | Uint8Array>, maxRejectRate = 0
   const counts = response.tables[0]!;
   const staged = await readTable(t.store, counts.stagedKey);
   const quarantine = await readTable(t.store, counts.quarantineKey);
-  const report = await getJson<TransformReport>(t.store, response.reportKey);
+  const report = (await getJson<TransformReport>(t.store, response.reportKey)).tables[0]!;
   return { response, counts, staged, quarantine, report, rows: rowsOf(staged), rejects: rowsOf(quarantine) };
 }
 
-const typeOf = (report: TransformReport, name: string) => report.columns.find((c) => c.name === name);
+const typeOf = (report: TableReport, name: string) => report.columns.find((c) => c.name === name);
 const fieldTypes = (result: Awaited<ReturnType<typeof run>>) =>
   Object.fromEntries(result.staged.schema.fields.map((f) => [f.name, String(f.type)]));
 
@@ -212,13 +212,17 @@ describe('transform: bytes and encodings', () => {
     ]);
   });
 
-  test('several files with one header form one table', async () => {
-    const result = await run({ 'a.csv': 'id,v\n1,x\n2,y\n', 'b.csv': 'id,v\r\n3,z\r\n1,x\r\n' });
+  test('part files with one header form one table', async () => {
+    const result = await run({
+      'sales_2021_01.csv': 'id,v\n1,x\n2,y\n',
+      'sales_2021_02.csv': 'id,v\r\n3,z\r\n1,x\r\n',
+    });
+    expect(result.response.tables.map((t) => t.name)).toEqual(['sales']);
     expect(result.counts).toMatchObject({ rowsIn: 4, rowsOut: 3, rowsDuplicate: 1 });
     expect(result.report.duplicates.examples[0]).toEqual({
-      file: 'b.csv',
+      file: 'sales_2021_02.csv',
       line: 3,
-      keptFile: 'a.csv',
+      keptFile: 'sales_2021_01.csv',
       keptLine: 2,
     });
     expect(result.report.files.map((f) => f.rowsParsed)).toEqual([2, 2]);
@@ -235,7 +239,7 @@ describe('transform: quality gate, idempotency, errors', () => {
       code: 'QUALITY_GATE_FAILED',
       status: 422,
       message: expect.stringContaining(
-        'quality gate failed for run r1: 1.64% of 61 rows quarantined, above the limit of 1%',
+        'quality gate failed for run r1: table sales_a: 1.64% of 61 rows quarantined, above the limit of 1%',
       ),
       details: expect.objectContaining({
         passed: false,
@@ -244,8 +248,8 @@ describe('transform: quality gate, idempotency, errors', () => {
         rowsQuarantined: 1,
       }),
     });
-    expect(await t.store.exists('runs/r1/staged/sales.arrow')).toBe(true);
-    expect(await t.store.exists('runs/r1/quarantine/sales.arrow')).toBe(true);
+    expect(await t.store.exists('runs/r1/staged/sales_a.arrow')).toBe(true);
+    expect(await t.store.exists('runs/r1/quarantine/sales_a.arrow')).toBe(true);
     expect(await t.store.exists('runs/r1/reports/transform.json')).toBe(true);
     expect(await t.store.exists('runs/r1/manifest/transform.json')).toBe(false);
   });
@@ -262,15 +266,21 @@ describe('transform: quality gate, idempotency, errors', () => {
     await run({ 'a.csv': 'a\n1\n' });
     await expect(transform({ runId: 'r1', table: 'orders' }, t.deps)).rejects.toMatchObject({
       status: 409,
-      message: expect.stringContaining('already transformed into table sales, not orders'),
+      message: expect.stringContaining('already transformed into table sales_a, not orders'),
     });
   });
 
-  test('an extract manifest without CSV files: 422', async () => {
-    await writeExtractedRun(t.store, 'r1', { 'readme.txt': 'hello' });
+  test('an extract manifest without table files: 422 listing what was skipped', async () => {
+    const manifest = await writeExtractedRun(t.store, 'r1', {});
+    await putJson(t.store, manifest.manifestKey, {
+      ...manifest,
+      skippedFiles: [{ name: 'README.md', reason: 'documentation' }],
+    });
     await expect(transform({ runId: 'r1' }, t.deps)).rejects.toMatchObject({
       status: 422,
-      message: 'run r1 has no CSV file to transform: its extract manifest lists readme.txt',
+      code: 'NO_TABLE_FILES',
+      message:
+        'run r1 has no table file to transform: its extract manifest lists no files; skipped: README.md (documentation)',
     });
   });
 
@@ -301,9 +311,9 @@ describe('transform: quality gate, idempotency, errors', () => {
     });
   });
 
-  test('files with different headers: 422 naming both', async () => {
+  test('files with different headers asked to form one table: 422 naming both', async () => {
     await writeExtractedRun(t.store, 'r1', { 'a.csv': 'id,name\n1,x\n', 'b.csv': 'id,title\n2,y\n' });
-    await expect(transform({ runId: 'r1' }, t.deps)).rejects.toMatchObject({
+    await expect(transform({ runId: 'r1', table: 'sales' }, t.deps)).rejects.toMatchObject({
       status: 422,
       code: 'HEADER_MISMATCH',
       message: expect.stringMatching(

@@ -1,22 +1,27 @@
 /**
- * The transform stage: the raw CSV files of a run -> one cleaned, typed Arrow IPC table, a quarantine
- * table of every rejected row with its reason, a report, and the manifest (written last: its presence
- * means done). All row work happens in one in-memory DuckDB per request; JavaScript only moves bytes.
+ * The transform stage: the raw table files of a run -> one cleaned, typed Arrow IPC table per table of the
+ * dataset, a quarantine of every rejected row with its reason, one report, and the manifest (written last:
+ * its presence means done).
  *
- * Row accounting is exact and checked: rowsIn = rowsOut + rowsQuarantined + rowsDuplicate.
+ * Which files form which table, and the tables' names, come from the files (table-names.ts): one table per
+ * distinct file, parts of one table (same header, a part or date suffix) together; the request's `table`
+ * (or a profile's) makes the whole dataset one table, and `tables` names tables by file glob. Tables are
+ * cleaned one after another (transform-table.ts), each in its own DuckDB, so memory is bounded by the
+ * largest table, not the dataset. The quality gate holds per table: a table over its reject limit fails the
+ * request (422) after every table has been reported.
  *
  * Without a profile everything is inferred (dialect, header, types). With one (`profile` in the request, a
  * YAML file in PROFILES_DIR), the profile's types, formats, text rules, missing-value strategies, keys and
  * checks apply on top (refine.ts), and `ml` adds feature tables (features.ts) to the response.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { DuckDBConnection } from '@duckdb/node-api';
-import { writeArrowBatchesStream, writeArrowTable, writeArrowTableStream } from '@etl/common/arrow';
 import {
   type ExtractResponse,
   extractResponseSchema,
+  type SkippedFile,
+  type TableCounts,
   type TransformRequest,
   type TransformResponse,
   transformRequestSchema,
@@ -28,68 +33,20 @@ import {
   InvalidRequestError,
   NotFoundError,
   PayloadTooLargeError,
-  PipelineError,
 } from '@etl/common/errors';
 import type { Logger } from '@etl/common/logging';
-import {
-  type BlobStore,
-  getJson,
-  manifestKey,
-  putJson,
-  quarantineKey,
-  reportKey,
-  stagedKey,
-} from '@etl/common/storage';
-import { quoteLiteral } from '@etl/common/warehouse';
+import { type BlobStore, getJson, manifestKey, putJson, reportKey } from '@etl/common/storage';
 import type { z } from 'zod';
-import { applyProfile, type ProfiledColumns } from './apply-profile';
-import { BatchCounts } from './batch-counts';
-import {
-  createDuplicatesTableSql,
-  createQuarantineTableSql,
-  invalidCountsSql,
-  markDuplicatesSql,
-  stagedQuerySql,
-  typedRowsSql,
-} from './clean-sql';
-import { normalizeColumnNames } from './column-names';
 import { defaultProfilesDir } from './config';
-import { type DuckDbSettings, queryRows, toCount, withDuckDb } from './duckdb-session';
-import { queryToArrow, queryToArrowStream } from './duckdb-to-arrow';
-import { checkFeatureTables, featureTables } from './features';
-import {
-  type ColumnPlan,
-  DEFAULT_SAMPLE_ROWS,
-  INFER_SAMPLE,
-  inferColumnPlans,
-  TYPE_THRESHOLD,
-} from './infer-types';
-import {
-  csvError,
-  csvRelation,
-  numberRows,
-  type ParseDialect,
-  type ParsedCsvFile,
-  rawColumn,
-  readCsvRows,
-} from './parse-csv';
-import { type PreparedFile, prepareCsvFile } from './prepare-file';
-import { type LoadedProfile, loadProfile, mlOptions } from './profile';
-import { candidateKeys as findCandidateKeys } from './profiler';
-import { readCsvHeader, readCsvStart } from './read-header';
-import { createNfkcMaps, qualityChecks, type RefineResult, refineRows, stagedRowsSql } from './refine';
-import {
-  type ColumnReport,
-  type DialectReport,
-  type DuplicateExample,
-  type FeatureReport,
-  type FileReport,
-  formatPercent,
-  LINE_NUMBERING,
-  type TransformReport,
-  type TransformTimings,
-} from './report';
-import { SNIFF_BYTES, sniffDialect } from './sniff-csv';
+import type { DuckDbSettings } from './duckdb-session';
+import { DEFAULT_SAMPLE_ROWS } from './infer-types';
+import { loadProfile } from './profile';
+import { formatPercent, type TableReport, type TransformReport } from './report';
+import { prepareTableInputs, type TableInput } from './table-inputs';
+import { matchesGlob, type PlannedTable, planTables } from './table-names';
+import { stopwatch, type TableJob, transformTable } from './transform-table';
+
+export { MAX_COLUMNS } from './transform-table';
 
 export interface TransformDeps {
   store: BlobStore;
@@ -101,34 +58,11 @@ export interface TransformDeps {
   sampleRows?: number;
   /** Folder of the profiles a request can name; `<repo>/profiles` by default. */
   profilesDir?: string;
-  /** Largest total size of a run's raw CSV files (413 above it); no limit when unset. */
+  /** Largest total size of a run's raw table files (413 above it); no limit when unset. */
   maxInputBytes?: number;
 }
 
 export type TransformInput = z.input<typeof transformRequestSchema>;
-
-const DUPLICATE_EXAMPLES = 20;
-
-/**
- * Widest table accepted: BigQuery's 10,000 columns per table minus the 4 lineage columns. Found by the
- * CSV fuzz test: a 100,000-column line used to run DuckDB out of memory before answering.
- */
-export const MAX_COLUMNS = 10_000 - 4;
-
-/** Files of the extract manifest the transformer reads. */
-const isCsvFile = (name: string): boolean => name.toLowerCase().endsWith('.csv');
-
-/** A profile's `source.files` glob (`*`, `?`) against a raw file name (its base name, or the full path). */
-function matchesGlob(name: string, glob: string): boolean {
-  const pattern = new RegExp(
-    `^${glob
-      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-      .replaceAll('*', '[^/]*')
-      .replaceAll('?', '[^/]')}$`,
-    'i',
-  );
-  return pattern.test(name) || pattern.test(name.split('/').pop() ?? name);
-}
 
 export async function transform(input: TransformInput, deps: TransformDeps): Promise<TransformResponse> {
   const request = parseRequest(input);
@@ -137,24 +71,22 @@ export async function transform(input: TransformInput, deps: TransformDeps): Pro
     ? await loadProfile(request.profile, deps.profilesDir ?? defaultProfilesDir())
     : undefined;
   const profile = loaded?.profile;
-  // An explicit request value wins over the profile's, which wins over the default.
-  const table = input.table ?? profile?.table ?? request.table;
+  // An explicit request value wins over the profile's. Either makes the whole dataset one table.
+  const oneTable = request.table ?? profile?.table;
   const maxRejectRate = input.maxRejectRate ?? profile?.quality.maxRejectRate ?? request.maxRejectRate;
   const keys = {
     manifest: manifestKey(runId, 'transform'),
     report: reportKey(runId, 'transform'),
-    staged: stagedKey(runId, table),
-    quarantine: quarantineKey(runId, table),
     extract: manifestKey(runId, 'extract'),
   };
-  const logger = deps.logger.child({ runId, stage: 'transform', table });
+  const logger = deps.logger.child({ runId, stage: 'transform' });
 
   if (await deps.store.exists(keys.manifest)) {
     const done = transformResponseSchema.parse(await getJson(deps.store, keys.manifest));
     const names = done.tables.map((t) => t.name);
-    if (!names.includes(table)) {
+    if (oneTable !== undefined && !names.includes(oneTable)) {
       throw new ConflictError(
-        `run ${runId} was already transformed into table ${names.join(', ')}, not ${table}; see ${keys.manifest}`,
+        `run ${runId} was already transformed into table ${names.join(', ')}, not ${oneTable}; see ${keys.manifest}`,
         { runId, objectKey: keys.manifest },
       );
     }
@@ -170,335 +102,199 @@ export async function transform(input: TransformInput, deps: TransformDeps): Pro
 
   const extract = await readExtractManifest(deps.store, runId, keys.extract);
   const globs = profile?.source.files;
-  const csvFiles = extract.files.filter((file) =>
-    globs ? globs.some((glob) => matchesGlob(file.name, glob)) : isCsvFile(file.name),
-  );
-  if (csvFiles.length === 0) {
+  const tableFiles = globs
+    ? extract.files.filter((file) => globs.some((glob) => matchesGlob(file.name, glob)))
+    : extract.files;
+  if (tableFiles.length === 0) {
     const found = extract.files.map((f) => f.name).join(', ') || 'no files';
+    const skipped = extract.skippedFiles.map((f) => `${f.name} (${f.reason})`).join(', ');
     throw new DataRejectedError(
       globs
         ? `run ${runId} has no file matching ${globs.join(', ')} of profile ${loaded!.file}: its extract manifest lists ${found}`
-        : `run ${runId} has no CSV file to transform: its extract manifest lists ${found}`,
-      {
-        runId,
-        objectKey: keys.extract,
-      },
+        : `run ${runId} has no table file to transform: its extract manifest lists ${found}${skipped ? `; skipped: ${skipped}` : ''}`,
+      { runId, objectKey: keys.extract },
+      'NO_TABLE_FILES',
     );
   }
-  const inputBytes = csvFiles.reduce((sum, f) => sum + f.bytes, 0);
+  const inputBytes = tableFiles.reduce((sum, f) => sum + f.bytes, 0);
   if (deps.maxInputBytes !== undefined && inputBytes > deps.maxInputBytes) {
     throw new PayloadTooLargeError(
-      `run ${runId} has ${inputBytes} bytes of CSV to transform (${csvFiles.map((f) => `${f.name} ${f.bytes}`).join(', ')}), above the limit MAX_INPUT_BYTES = ${deps.maxInputBytes} bytes`,
+      `run ${runId} has ${inputBytes} bytes of table files to transform (${tableFiles.map((f) => `${f.name} ${f.bytes}`).join(', ')}), above the limit MAX_INPUT_BYTES = ${deps.maxInputBytes} bytes`,
       { runId, objectKey: keys.extract, details: { inputBytes, maxInputBytes: deps.maxInputBytes } },
       'INPUT_TOO_LARGE',
     );
   }
 
-  logger.info({ files: csvFiles.map((f) => f.key) }, 'transforming');
+  logger.info({ files: tableFiles.map((f) => f.key) }, 'transforming');
   const startedAt = new Date();
   const clock = stopwatch();
   const scratch = await mkdtemp(path.join(deps.tempDir ?? tmpdir(), 'etl-transform-'));
   try {
-    // 1. Bytes -> local UTF-8 files, and one shared header.
-    const prepared: PreparedFile[] = [];
-    let budget = deps.maxInputBytes;
-    for (const [index, file] of csvFiles.entries()) {
-      const options = {
-        encoding: profile?.source.encoding ?? 'auto',
-        ...(budget === undefined
-          ? {}
-          : { maxBytes: budget, limitName: 'MAX_INPUT_BYTES', limitBytes: deps.maxInputBytes }),
-      } as const;
-      const file_ = await prepareCsvFile(deps.store, file.key, scratch, index, options);
-      if (budget !== undefined) budget -= file_.bytes;
-      prepared.push(file_);
-    }
-    const dialect = await chooseDialect(prepared, csvFiles, loaded);
-    const fileHeader = await readSharedHeader(prepared, csvFiles, dialect);
-    if (fileHeader.length > MAX_COLUMNS) {
-      throw new DataRejectedError(
-        `raw file ${csvFiles[0]!.key} has ${fileHeader.length} columns, more than the limit of ${MAX_COLUMNS} (a BigQuery table holds at most 10,000 columns, 4 of them lineage)`,
-        {
-          runId,
-          objectKey: csvFiles[0]!.key,
-          details: { columns: fileHeader.length, maxColumns: MAX_COLUMNS },
-        },
-        'TOO_MANY_COLUMNS',
-      );
-    }
-    const header = dialect.header ? fileHeader : fileHeader.map((_, i) => `column_${i + 1}`);
-    const names = normalizeColumnNames(header);
-    const timings: Partial<TransformTimings> = { prepare: clock.lap() };
-
-    return await withDuckDb(deps.duckdb ?? {}, scratch, async (connection) => {
-      // 2. Types, from the first rows of the files.
-      const inputs = prepared.map((p, i) => ({ path: p.path, key: csvFiles[i]!.key }));
-      const allText = csvRelation(
-        inputs.map((f) => f.path),
-        header.length,
-        dialect,
-        false,
-      );
-      const rawColumns = header.map((_, i) => rawColumn(i));
-      const sampleRows = deps.sampleRows ?? DEFAULT_SAMPLE_ROWS;
-      const inferred = await inferColumnPlans(
-        connection,
-        allText,
-        rawColumns,
-        header,
-        names,
-        sampleRows,
-      ).catch((error: unknown) => {
-        throw csvError(error, inputs);
-      });
-      const profiled: ProfiledColumns | undefined =
-        loaded &&
-        applyProfile(
-          inferred.plans,
-          inferred.stats,
-          loaded.profile,
-          loaded.file,
-          csvFiles.map((f) => f.key),
-        );
-      const plans = profiled?.plans ?? inferred.plans;
-      const ml = profile && mlOptions(profile);
-      if (ml && profiled) checkFeatureTables(table, ml, profiled.roles, plans, loaded!.file);
-      // Without a profile: candidate keys for the report (a profile states its own).
-      const candidateKeys = profile ? undefined : await findCandidateKeys(connection, plans);
-      timings.infer = clock.lap();
-
-      // 3. Parse and type in one pass: the rows are typed as DuckDB reads them, malformed records kept aside.
-      await createNfkcMaps(connection, profiled?.nfkc ?? [], allText);
-      const read = await readCsvRows(
-        connection,
-        inputs,
-        header.length,
-        dialect,
-        'typed_rows',
-        (relation, i) =>
-          typedRowsSql(plans, relation, i, {
-            rawTextOfAll: profiled !== undefined,
-            nfkc: profiled?.nfkc ?? [],
-          }),
-      );
-      const parsed = read.files;
-      const typed = await numberRows(connection, 'typed_rows', 'typed', read, dialect.header ? 1 : 0);
-      await connection.run('CREATE TABLE files (__file INTEGER, name VARCHAR)');
-      await connection.run(
-        `INSERT INTO files VALUES ${csvFiles.map((f, i) => `(${i}, ${quoteLiteral(f.name)})`).join(', ')}`,
-      );
-      const rowsIn = parsed.reduce((sum, p) => sum + p.rows + p.unparseable, 0);
-      if (rowsIn === 0) {
-        throw new DataRejectedError(
-          `run ${runId} has no data rows for table ${table}: ${csvFiles.map((f) => f.key).join(', ')} hold a header and nothing else`,
-          { runId, details: { files: csvFiles.map((f) => f.key) } },
-          'EMPTY_TABLE',
-        );
-      }
-      timings.parse = clock.lap();
-
-      // 4. Clean, quarantine, dedupe.
-      let refined: RefineResult | undefined;
-      let rowsDuplicate: number;
-      if (profiled && loaded) {
-        refined = await refineRows(connection, {
-          plans,
-          columns: profiled.columns,
-          profile: loaded.profile,
-          profileFile: loaded.file,
-        });
-        await connection.run(createQuarantineTableSql('rejected'));
-        rowsDuplicate = refined.exactDropped ? refined.exactDuplicates : 0;
-        await connection.run(
-          `CREATE TABLE staged_rows AS ${stagedRowsSql({ plans, columns: profiled.columns, profile: loaded.profile, profileFile: loaded.file })}`,
-        );
-      } else {
-        await connection.run(createDuplicatesTableSql(plans));
-        await connection.run(createQuarantineTableSql());
-        const [dupCount] = await queryRows(connection, 'SELECT count(*) AS n FROM duplicates');
-        rowsDuplicate = toCount(dupCount?.['n']);
-        if (rowsDuplicate > 0) await connection.run(markDuplicatesSql(typed));
-      }
-      timings.clean = clock.lap();
-
-      // 5. Outputs.
-      await connection.run(`DROP TABLE IF EXISTS ${INFER_SAMPLE}`);
-      const stagedSql = refined ? 'SELECT * FROM staged_rows' : stagedQuerySql(plans);
-      const quarantine = await queryToArrow(
-        connection,
-        'SELECT line, raw, reason, message, file FROM quarantine',
-        path.join(scratch, 'quarantine.parquet'),
-      );
-      const [out] = await queryRows(connection, `SELECT count(*) AS n FROM (${stagedSql})`);
-      const rowsOut = toCount(out?.['n']);
-      const rowsQuarantined = quarantine.numRows;
-      const counts = { rowsIn, rowsOut, rowsQuarantined, rowsDuplicate };
-      const accountingFailed = (written: number) =>
-        new PipelineError(
-          'ROW_ACCOUNTING_FAILED',
-          500,
-          false,
-          `row accounting failed for run ${runId}, table ${table}: ${rowsIn} rows in, but ${written} out + ${rowsQuarantined} quarantined + ${rowsDuplicate} duplicates = ${written + rowsQuarantined + rowsDuplicate}`,
-          { runId, details: { ...counts, rowsOut: written } },
-        );
-      if (rowsIn !== rowsOut + rowsQuarantined + rowsDuplicate) throw accountingFailed(rowsOut);
-      const staged = await queryToArrowStream(connection, stagedSql, path.join(scratch, 'staged.parquet'), {
-        scanOnly: true,
-      });
-      const stagedCounts = new BatchCounts(staged.schema);
-      await deps.store.put(
-        keys.staged,
-        writeArrowBatchesStream(staged.schema, stagedCounts.count(staged.batches)),
-        { contentType: 'application/vnd.apache.arrow.file' },
-      );
-      // No report or manifest names the file until this holds: a mismatch leaves nothing a loader reads.
-      if (stagedCounts.rows !== rowsOut) throw accountingFailed(stagedCounts.rows);
-      await deps.store.put(keys.quarantine, writeArrowTableStream(quarantine), {
-        contentType: 'application/vnd.apache.arrow.file',
-      });
-      timings.write = clock.lap();
-
-      // 6. Feature tables (profile `ml`), each with an empty quarantine so that every table the response
-      // lists has both objects.
-      const features: FeatureReport[] = [];
-      const featureNotes =
-        ml && profiled
-          ? await featureTables(connection, table, ml, profiled.roles, plans, profiled.columns)
-          : undefined;
-      if (featureNotes) {
-        const emptyQuarantine = writeArrowTable(
-          await queryToArrow(
-            connection,
-            'SELECT line, raw, reason, message, file FROM quarantine WHERE false',
-            path.join(scratch, 'empty.parquet'),
-          ),
-        );
-        for (const feature of featureNotes.tables) {
-          const arrow = await queryToArrow(
-            connection,
-            feature.sql,
-            path.join(scratch, `${feature.name}.parquet`),
-          );
-          const featureKeys = {
-            staged: stagedKey(runId, feature.name),
-            quarantine: quarantineKey(runId, feature.name),
-          };
-          await deps.store.put(featureKeys.staged, writeArrowTableStream(arrow), {
-            contentType: 'application/vnd.apache.arrow.file',
-          });
-          await deps.store.put(featureKeys.quarantine, emptyQuarantine, {
-            contentType: 'application/vnd.apache.arrow.file',
-          });
-          features.push({
-            name: feature.name,
-            kind: feature.kind,
-            rows: arrow.numRows,
-            columns: arrow.schema.fields.map((f) => f.name),
-            stagedKey: featureKeys.staged,
-            quarantineKey: featureKeys.quarantine,
-          });
-        }
-        timings.features = clock.lap();
-      }
-
-      const rejectRate = rowsQuarantined / rowsIn;
-      const checks =
-        profile && refined
-          ? qualityChecks({ profile, rowsIn, rowsOut, rejectRate, maxRejectRate, refined })
-          : undefined;
-      const quality = {
-        passed:
-          rejectRate <= maxRejectRate && !(checks ?? []).some((c) => c.severity === 'error' && !c.passed),
-        rejectRate,
-        maxRejectRate,
-        ...(checks ? { checks } : {}),
-      };
-      const report: TransformReport = {
-        runId,
-        stage: 'transform',
-        table,
-        startedAt: startedAt.toISOString(),
-        finishedAt: new Date().toISOString(),
-        counts,
-        quality,
-        outputs: { stagedKey: keys.staged, quarantineKey: keys.quarantine },
-        profile: loaded
-          ? { name: loaded.name, file: loaded.file, absentColumns: profiled?.absent ?? [] }
-          : null,
-        dialect: dialectReport(dialect),
-        files: fileReports(csvFiles, prepared, parsed),
-        columns: await columnReports(connection, plans, stagedCounts, profiled),
-        reasons: await reasonCounts(connection),
-        duplicates: {
-          count: refined ? refined.exactDuplicates : rowsDuplicate,
-          dropped: refined ? refined.exactDropped : true,
-          examples: await duplicateExamples(connection),
-          ...(refined ? { keys: refined.keyDuplicates } : {}),
-        },
-        ...(candidateKeys ? { candidateKeys } : {}),
-        ...(featureNotes ? { features, featureNotes: featureNotes.notes } : {}),
-        inference: { sampleRows, threshold: TYPE_THRESHOLD },
-        lineNumbering: LINE_NUMBERING,
-        timingsMs: { ...(timings as TransformTimings), total: clock.total() },
-      };
-      await putJson(deps.store, keys.report, report);
-      logger.info({ ...counts, rejectRate, timingsMs: report.timingsMs }, 'transformed');
-
-      if (!quality.passed) {
-        const failed = (checks ?? []).filter(
-          (c) => c.severity === 'error' && !c.passed && c.name !== 'reject_rate',
-        );
-        const why = [
-          ...(rejectRate > maxRejectRate
-            ? [
-                `${formatPercent(rejectRate)} of ${rowsIn} rows quarantined, above the limit of ${formatPercent(maxRejectRate)}`,
-              ]
-            : []),
-          ...failed.map((c) => `check ${c.name} measured ${c.value}, limit ${c.threshold}`),
-        ];
-        throw new DataRejectedError(
-          `quality gate failed for run ${runId}: ${why.join('; ')}; see ${keys.quarantine} and ${keys.report}`,
-          { runId, objectKey: keys.quarantine, details: { ...quality, ...counts, reasons: report.reasons } },
-          'QUALITY_GATE_FAILED',
-        );
-      }
-      const layout = {
-        ...(profile?.warehouse?.partitionBy ? { partitionBy: profile.warehouse.partitionBy } : {}),
-        ...(profile?.warehouse?.clusterBy ? { clusterBy: profile.warehouse.clusterBy } : {}),
-      };
-      const response: TransformResponse = {
-        runId,
-        tables: [
-          {
-            name: table,
-            ...counts,
-            stagedKey: keys.staged,
-            quarantineKey: keys.quarantine,
-            ...(profile ? { kind: 'cleaned' as const } : {}),
-            ...layout,
-          },
-          ...features.map((f) => ({
-            name: f.name,
-            rowsIn: f.rows,
-            rowsOut: f.rows,
-            rowsQuarantined: 0,
-            rowsDuplicate: 0,
-            stagedKey: f.stagedKey,
-            quarantineKey: f.quarantineKey,
-            kind: 'features' as const,
-          })),
-        ],
-        quality,
-        ...(loaded ? { profile: loaded.name } : {}),
-        reportKey: keys.report,
-        manifestKey: keys.manifest,
-      };
-      await putJson(deps.store, keys.manifest, response);
-      return response;
+    const duckdb = deps.duckdb ?? {};
+    const prepared = await prepareTableInputs(tableFiles, {
+      store: deps.store,
+      scratch,
+      duckdb,
+      ...(profile ? { source: profile.source } : {}),
+      ...(deps.maxInputBytes === undefined ? {} : { maxInputBytes: deps.maxInputBytes }),
     });
+    const skippedFiles: SkippedFile[] = [...extract.skippedFiles, ...prepared.skipped];
+    if (prepared.inputs.length === 0) {
+      throw new DataRejectedError(
+        `run ${runId} has no table with rows: ${skippedFiles.map((f) => `${f.name} (${f.reason})`).join(', ')}`,
+        { runId, objectKey: keys.extract, details: { skippedFiles } },
+        'NO_TABLE_FILES',
+      );
+    }
+    const jobs = planJobs(prepared.inputs, request, oneTable, extract.dataset.id, runId);
+    logger.info(
+      { tables: jobs.map((j) => ({ name: j.name, files: j.inputs.map((i) => i.name) })) },
+      'tables planned',
+    );
+
+    const tables: TableCounts[] = [];
+    const reports: TableReport[] = [];
+    for (const [index, job] of jobs.entries()) {
+      const tableScratch = path.join(scratch, `table-${index}`);
+      await mkdir(tableScratch);
+      const outcome = await transformTable(job, {
+        runId,
+        store: deps.store,
+        logger,
+        scratch: tableScratch,
+        duckdb,
+        sampleRows: deps.sampleRows ?? DEFAULT_SAMPLE_ROWS,
+        maxRejectRate,
+        ...(loaded ? { loaded } : {}),
+      });
+      // The table's local files are done with: free the scratch space before the next table.
+      await rm(tableScratch, { recursive: true, force: true });
+      for (const input of job.inputs) await rm(input.path, { force: true });
+      tables.push(...outcome.tables);
+      reports.push(outcome.report);
+    }
+
+    const cleaned = tables.filter((t) => t.kind !== 'features');
+    const rowsIn = cleaned.reduce((sum, t) => sum + t.rowsIn, 0);
+    const rowsQuarantined = cleaned.reduce((sum, t) => sum + t.rowsQuarantined, 0);
+    const quality = {
+      passed: reports.every((r) => r.quality.passed),
+      rejectRate: rowsIn === 0 ? 0 : rowsQuarantined / rowsIn,
+      maxRejectRate,
+      // One table's checks stay at the top too: the shape a one-table run always had.
+      ...(reports.length === 1 && reports[0]!.quality.checks ? { checks: reports[0]!.quality.checks } : {}),
+    };
+    const report: TransformReport = {
+      runId,
+      stage: 'transform',
+      startedAt: startedAt.toISOString(),
+      finishedAt: new Date().toISOString(),
+      tables: reports,
+      skippedFiles,
+    };
+    await putJson(deps.store, keys.report, report);
+    logger.info(
+      {
+        tables: cleaned.length,
+        rowsIn,
+        rowsQuarantined,
+        skippedFiles: skippedFiles.length,
+        ms: clock.total(),
+      },
+      'transformed',
+    );
+
+    const failed = reports.filter((r) => !r.quality.passed);
+    if (failed.length > 0) throw qualityGateFailed(runId, failed, keys.report);
+    const response: TransformResponse = {
+      runId,
+      tables,
+      quality,
+      skippedFiles,
+      ...(loaded ? { profile: loaded.name } : {}),
+      reportKey: keys.report,
+      manifestKey: keys.manifest,
+    };
+    await putJson(deps.store, keys.manifest, response);
+    return response;
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
+}
+
+/** Which inputs form which table: one named table (request `table` or the profile's), or by file. */
+function planJobs(
+  inputs: readonly TableInput[],
+  request: TransformRequest,
+  oneTable: string | undefined,
+  datasetId: string,
+  runId: string,
+): TableJob[] {
+  if (oneTable !== undefined || request.profile !== undefined) {
+    // A profile describes one table: without a name of its own it is named from its first file.
+    const name = oneTable ?? planTables(inputs.slice(0, 1), datasetName(datasetId))[0]!.name;
+    checkSameShape(
+      inputs,
+      `table ${name}`,
+      'without a table name (request `table`) or a profile, each file is a table of its own',
+    );
+    return [{ name, inputs }];
+  }
+  const globs = Object.entries(request.tables ?? {});
+  const explicit = (input: TableInput) => globs.find(([glob]) => matchesGlob(input.file.name, glob))?.[1];
+  const planned: PlannedTable<TableInput>[] = planTables(inputs, datasetName(datasetId), explicit);
+  for (const table of planned)
+    checkSameShape(table.members, `table ${table.name}`, 'give the files different names in `tables`');
+  if (planned.length === 0) throw new InvalidRequestError(`run ${runId} has no table to transform`);
+  return planned.map((t) => ({ name: t.name, inputs: t.members, ...(t.naming ? { naming: t.naming } : {}) }));
+}
+
+/** The slug of a dataset id `<kind>/<owner>/<slug>`: what its tables are prefixed with. */
+const datasetName = (datasetId: string): string => datasetId.split('/').pop() ?? '';
+
+/** Files that must form one table must share a header and dialect. */
+function checkSameShape(inputs: readonly TableInput[], what: string, hint: string): void {
+  const first = inputs[0]!;
+  const other = inputs.find((input) => input.shape !== first.shape);
+  if (!other) return;
+  throw new DataRejectedError(
+    `files ${first.key} and ${other.key} have different headers, so they cannot form one ${what}: ${first.key} has [${first.header.join(', ')}], ${other.key} has [${other.header.join(', ')}]; ${hint}`,
+    { objectKey: other.key, details: { files: { [first.key]: first.header, [other.key]: other.header } } },
+    'HEADER_MISMATCH',
+  );
+}
+
+function qualityGateFailed(runId: string, failed: readonly TableReport[], report: string): DataRejectedError {
+  const why = failed.map((r) => {
+    const { rowsIn, rowsQuarantined } = r.counts;
+    const q = r.quality;
+    const reasons = [
+      ...(q.rejectRate > q.maxRejectRate
+        ? [
+            `${formatPercent(q.rejectRate)} of ${rowsIn} rows quarantined, above the limit of ${formatPercent(q.maxRejectRate)}`,
+          ]
+        : []),
+      ...(q.checks ?? [])
+        .filter((c) => c.severity === 'error' && !c.passed && c.name !== 'reject_rate')
+        .map((c) => `check ${c.name} measured ${c.value}, limit ${c.threshold}`),
+    ];
+    return { table: r.table, text: `table ${r.table}: ${reasons.join('; ')}`, rowsQuarantined };
+  });
+  const first = failed[0]!;
+  return new DataRejectedError(
+    `quality gate failed for run ${runId}: ${why.map((w) => w.text).join('; ')}; see ${failed.map((r) => r.outputs.quarantineKey).join(', ')} and ${report}`,
+    {
+      runId,
+      objectKey: first.outputs.quarantineKey,
+      details: {
+        ...first.quality,
+        ...first.counts,
+        reasons: first.reasons,
+        tables: failed.map((r) => ({ table: r.table, ...r.quality, ...r.counts, reasons: r.reasons })),
+      },
+    },
+    'QUALITY_GATE_FAILED',
+  );
 }
 
 function parseRequest(input: TransformInput): TransformRequest {
@@ -523,152 +319,4 @@ async function readExtractManifest(store: BlobStore, runId: string, key: string)
     });
   }
   return result.data;
-}
-
-/**
- * The dialect of the files: the profile's `source`, else sniffed from the start of the first file (the
- * files form one table, so they share it).
- */
-async function chooseDialect(
-  prepared: readonly PreparedFile[],
-  files: ExtractResponse['files'],
-  loaded: LoadedProfile | undefined,
-): Promise<ParseDialect & { sniffed: boolean; lineEnding?: string }> {
-  const source = loaded?.profile.source;
-  if (source?.delimiter !== undefined)
-    return { delimiter: source.delimiter, quote: source.quote, header: source.header, sniffed: false };
-  const start = await readCsvStart(prepared[0]!.path, SNIFF_BYTES);
-  if (start === undefined) {
-    throw new DataRejectedError(
-      `raw file ${files[0]!.key} is empty: expected a CSV header line`,
-      { objectKey: files[0]!.key },
-      'EMPTY_FILE',
-    );
-  }
-  const sniffed = sniffDialect(start, prepared[0]!.bytes <= SNIFF_BYTES);
-  return {
-    delimiter: sniffed.delimiter,
-    quote: source?.quote ?? sniffed.quote,
-    header: source ? source.header : sniffed.header,
-    sniffed: true,
-    lineEnding: sniffed.lineEnding,
-  };
-}
-
-function dialectReport(dialect: ParseDialect & { sniffed: boolean; lineEnding?: string }): DialectReport {
-  return {
-    delimiter: dialect.delimiter,
-    quote: dialect.quote,
-    header: dialect.header,
-    sniffed: dialect.sniffed,
-    ...(dialect.lineEnding ? { lineEnding: dialect.lineEnding } : {}),
-  };
-}
-
-/** The header of the first file; every other file must have the same one (names compared trimmed). */
-async function readSharedHeader(
-  prepared: readonly PreparedFile[],
-  files: ExtractResponse['files'],
-  dialect: ParseDialect,
-): Promise<string[]> {
-  let first: { header: string[]; key: string } | undefined;
-  for (const [i, p] of prepared.entries()) {
-    const key = files[i]!.key;
-    const header = await readCsvHeader(p.path, dialect);
-    if (header === undefined) {
-      throw new DataRejectedError(
-        `raw file ${key} is empty: expected a CSV header line`,
-        { objectKey: key },
-        'EMPTY_FILE',
-      );
-    }
-    const trimmedHeader = header.map((name) => name.trim());
-    if (!first) first = { header: trimmedHeader, key };
-    else if (trimmedHeader.join('\u0000') !== first.header.join('\u0000')) {
-      throw new DataRejectedError(
-        `files ${first.key} and ${key} have different headers, so they cannot form one table: ${first.key} has [${first.header.join(', ')}], ${key} has [${trimmedHeader.join(', ')}]`,
-        { objectKey: key, details: { files: { [first.key]: first.header, [key]: trimmedHeader } } },
-        'HEADER_MISMATCH',
-      );
-    }
-  }
-  return first!.header;
-}
-
-function fileReports(
-  files: ExtractResponse['files'],
-  prepared: readonly PreparedFile[],
-  parsed: readonly ParsedCsvFile[],
-): FileReport[] {
-  return files.map((file, i) => ({
-    name: file.name,
-    key: file.key,
-    bytes: prepared[i]!.bytes,
-    encoding: prepared[i]!.encoding,
-    rowsParsed: parsed[i]!.rows,
-    rowsUnparseable: parsed[i]!.unparseable,
-  }));
-}
-
-async function columnReports(
-  connection: DuckDBConnection,
-  plans: readonly ColumnPlan[],
-  staged: BatchCounts,
-  profiled: ProfiledColumns | undefined,
-): Promise<ColumnReport[]> {
-  const [invalid = {}] = await queryRows(connection, invalidCountsSql(plans));
-  return plans.map((plan, i) => {
-    const column = profiled?.columns[i];
-    return {
-      name: plan.name,
-      source: plan.source,
-      type: plan.type,
-      format: plan.format ?? null,
-      ambiguous: plan.ambiguous,
-      ...(plan.candidates ? { candidates: plan.candidates } : {}),
-      missingTokens: plan.missingTokens,
-      ...(plan.thousands ? { thousands: plan.thousands } : {}),
-      nulls: staged.nulls[i] ?? 0,
-      invalid: toCount(invalid[`n${i}`]),
-      ...(typeof column?.missing === 'object' ? { imputed: staged.trueCount(`${plan.name}_imputed`) } : {}),
-      ...(column?.outliers ? { outliers: staged.trueCount(`${plan.name}_outlier`) } : {}),
-    };
-  });
-}
-
-async function reasonCounts(connection: DuckDBConnection): Promise<Record<string, number>> {
-  const rows = await queryRows(
-    connection,
-    'SELECT reason, count(*) AS n FROM quarantine GROUP BY reason ORDER BY reason',
-  );
-  return Object.fromEntries(rows.map((row) => [String(row['reason']), toCount(row['n'])]));
-}
-
-async function duplicateExamples(connection: DuckDBConnection): Promise<DuplicateExample[]> {
-  const rows = await queryRows(
-    connection,
-    `SELECT f.name AS file, d.__line AS line, k.name AS kept_file, d.__kept_line AS kept_line
-     FROM duplicates d JOIN files f ON f.__file = d.__file JOIN files k ON k.__file = d.__kept_file
-     ORDER BY d.__rowid LIMIT ${DUPLICATE_EXAMPLES}`,
-  );
-  return rows.map((row) => ({
-    file: String(row['file']),
-    line: toCount(row['line']),
-    keptFile: String(row['kept_file']),
-    keptLine: toCount(row['kept_line']),
-  }));
-}
-
-function stopwatch(): { lap(): number; total(): number } {
-  const start = performance.now();
-  let last = start;
-  return {
-    lap() {
-      const now = performance.now();
-      const ms = Math.round(now - last);
-      last = now;
-      return ms;
-    },
-    total: () => Math.round(performance.now() - start),
-  };
 }

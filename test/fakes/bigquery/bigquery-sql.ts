@@ -6,7 +6,8 @@
  * Translated: backquoted `project.dataset.table` names, `@named` and `?` parameters (inlined as literals),
  * string literals ('...' and "...", with BigQuery's backslash escapes), decimal literals as FLOAT64, CAST/SAFE_CAST to BigQuery type
  * names, DATE_TRUNC(d, DAY|WEEK[(<day>)]|ISOWEEK|MONTH|QUARTER|YEAR), DATE_DIFF(a, b, part),
- * FORMAT_DATE(fmt, d), SAFE_DIVIDE(a, b) and INFORMATION_SCHEMA.TABLES of a dataset.
+ * FORMAT_DATE(fmt, d), SAFE_DIVIDE(a, b), and INFORMATION_SCHEMA.TABLES and INFORMATION_SCHEMA.COLUMNS of a
+ * dataset (COLUMNS with BigQuery's type names: INT64, FLOAT64, NUMERIC, STRING, BOOL, DATE, TIMESTAMP, ...).
  * Refused: `::` casts, `$1` placeholders, `FILTER (WHERE ...)`, DuckDB-only functions (strftime,
  * arg_max, regr_slope, ...), date_trunc('part', d) / date_diff('part', a, b), type names BigQuery does
  * not know (VARCHAR, DOUBLE, ...), double-quoted strings where an identifier belongs (in BigQuery "x" is a
@@ -87,6 +88,24 @@ const TYPES: Record<string, string> = {
   TIMESTAMP: 'TIMESTAMPTZ',
   TIME: 'TIME',
 };
+
+/** The INFORMATION_SCHEMA views the fake serves. */
+const VIEWS = ['TABLES', 'COLUMNS'] as const;
+type View = (typeof VIEWS)[number];
+const isView = (name: string | undefined): name is View => VIEWS.includes(name as View);
+
+/** DuckDB's `data_type` as BigQuery's INFORMATION_SCHEMA.COLUMNS spells it (the types the fake creates). */
+const BIGQUERY_DATA_TYPE = `CASE
+  WHEN data_type IN ('BIGINT', 'INTEGER', 'SMALLINT', 'TINYINT', 'HUGEINT') THEN 'INT64'
+  WHEN data_type IN ('DOUBLE', 'FLOAT', 'REAL') THEN 'FLOAT64'
+  WHEN data_type = 'DECIMAL(38,18)' THEN 'BIGNUMERIC'
+  WHEN data_type LIKE 'DECIMAL%' THEN 'NUMERIC'
+  WHEN data_type = 'VARCHAR' THEN 'STRING'
+  WHEN data_type = 'BOOLEAN' THEN 'BOOL'
+  WHEN data_type = 'BLOB' THEN 'BYTES'
+  WHEN data_type = 'TIMESTAMP WITH TIME ZONE' THEN 'TIMESTAMP'
+  WHEN data_type = 'TIMESTAMP' THEN 'DATETIME'
+  ELSE data_type END`;
 
 const WEEKDAYS = ['SUNDAY', 'MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY'];
 
@@ -398,51 +417,58 @@ class Translator {
   }
 
   /**
-   * `[project.][dataset.]INFORMATION_SCHEMA.TABLES` starting at token i (backquoted whole or in parts), as
-   * a DuckDB relation over the dataset's schema.
+   * `[project.][dataset.]INFORMATION_SCHEMA.TABLES` (or `.COLUMNS`) starting at token i (backquoted whole
+   * or in parts), as a DuckDB relation over the dataset's schema.
    */
   private informationSchema(i: number, end: number): { sql: string; last: number } | undefined {
     const t = this.tokens[i]!;
     if (t.kind === 'quoted') {
       const parts = t.name.split('.');
       const upper = parts.map((part) => part.toUpperCase());
-      if (upper.at(-2) === 'INFORMATION_SCHEMA' && upper.at(-1) === 'TABLES') {
-        return { sql: this.tablesRelation(parts.at(-3), t), last: i };
+      const view = upper.at(-1);
+      if (upper.at(-2) === 'INFORMATION_SCHEMA' && isView(view)) {
+        return { sql: this.viewRelation(view, parts.at(-3), t), last: i };
       }
-      const last = this.informationSchemaAfter(i, end);
-      return last === undefined ? undefined : { sql: this.tablesRelation(parts.at(-1), t), last };
+      const after = this.informationSchemaAfter(i, end);
+      return after && { sql: this.viewRelation(after.view, parts.at(-1), t), last: after.last };
     }
     if (t.kind !== 'word') return undefined;
     if (t.text.toUpperCase() === 'INFORMATION_SCHEMA') {
       const dot = this.next(i + 1, end);
       const table = dot < 0 ? -1 : this.next(dot + 1, end);
-      if (!this.isPunct(dot, '.') || !this.isWord(table, 'TABLES')) return undefined;
-      return { sql: this.tablesRelation(undefined, t), last: table };
+      if (!this.isPunct(dot, '.') || !this.isWord(table, ...VIEWS)) return undefined;
+      const view = this.tokens[table]!.text.toUpperCase() as View;
+      return { sql: this.viewRelation(view, undefined, t), last: table };
     }
-    const last = this.informationSchemaAfter(i, end);
-    return last === undefined ? undefined : { sql: this.tablesRelation(t.text, t), last };
+    const after = this.informationSchemaAfter(i, end);
+    return after && { sql: this.viewRelation(after.view, t.text, t), last: after.last };
   }
 
-  /** The index of TABLES when `.INFORMATION_SCHEMA.TABLES` follows token i. */
-  private informationSchemaAfter(i: number, end: number): number | undefined {
+  /** The view and the index of its name when `.INFORMATION_SCHEMA.TABLES` (or `.COLUMNS`) follows token i. */
+  private informationSchemaAfter(i: number, end: number): { view: View; last: number } | undefined {
     let j = i;
-    for (const expected of ['.', 'INFORMATION_SCHEMA', '.', 'TABLES']) {
+    for (const expected of ['.', 'INFORMATION_SCHEMA', '.']) {
       j = this.next(j + 1, end);
       if (j < 0) return undefined;
       const ok = expected === '.' ? this.isPunct(j, '.') : this.isWord(j, expected);
       if (!ok) return undefined;
     }
-    return j;
+    j = this.next(j + 1, end);
+    if (!this.isWord(j, ...VIEWS)) return undefined;
+    return { view: this.tokens[j]!.text.toUpperCase() as View, last: j };
   }
 
-  private tablesRelation(dataset: string | undefined, at: Token): string {
+  private viewRelation(view: View, dataset: string | undefined, at: Token): string {
     const schema = dataset ?? this.context.dataset;
     if (!schema) {
       throw invalid(
-        `Table name "INFORMATION_SCHEMA.TABLES" missing dataset while no default dataset is set in the request. ${this.at(at)}`,
+        `Table name "INFORMATION_SCHEMA.${view}" missing dataset while no default dataset is set in the request. ${this.at(at)}`,
       );
     }
-    return `(SELECT table_catalog, table_schema, table_name, table_type FROM information_schema.tables WHERE table_schema = ${quoteLiteral(schema)})`;
+    if (view === 'TABLES') {
+      return `(SELECT table_catalog, table_schema, table_name, table_type FROM information_schema.tables WHERE table_schema = ${quoteLiteral(schema)})`;
+    }
+    return `(SELECT table_catalog, table_schema, table_name, column_name, ordinal_position, is_nullable, ${BIGQUERY_DATA_TYPE} AS data_type FROM information_schema.columns WHERE table_schema = ${quoteLiteral(schema)})`;
   }
 
   /** A word: a function call to translate or refuse, a reserved alias, or itself. */

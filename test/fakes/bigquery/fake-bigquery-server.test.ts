@@ -172,6 +172,38 @@ describe('BigQuery SQL in the fake: translated to DuckDB', () => {
     });
     expect(none.json.error.message).toMatch(/missing dataset while no default dataset is set/);
   });
+
+  test("INFORMATION_SCHEMA.COLUMNS lists a table's columns with BigQuery's type names", async () => {
+    await call('POST', '/datasets/d/tables', {
+      tableReference: { tableId: 'sales' },
+      schema: {
+        fields: [
+          { name: 'order_date', type: 'DATE' },
+          { name: 'sales', type: 'FLOAT' },
+          { name: 'store', type: 'INTEGER' },
+          { name: 'region', type: 'STRING' },
+          { name: 'is_holiday', type: 'BOOLEAN' },
+          { name: 'at_time', type: 'TIMESTAMP' },
+          { name: 'price', type: 'NUMERIC' },
+        ],
+      },
+    });
+    const sql = `SELECT column_name, data_type FROM INFORMATION_SCHEMA.COLUMNS
+                 WHERE table_name = 'sales' ORDER BY ordinal_position`;
+    const expected = [
+      ['order_date', 'DATE'],
+      ['sales', 'FLOAT64'],
+      ['store', 'INT64'],
+      ['region', 'STRING'],
+      ['is_holiday', 'BOOL'],
+      ['at_time', 'TIMESTAMP'],
+      ['price', 'NUMERIC'],
+    ];
+    expect((await query(sql)).rows).toEqual(expected);
+    expect((await query(sql.replace('INFORMATION_SCHEMA', '`p.d`.INFORMATION_SCHEMA'))).rows).toEqual(
+      expected,
+    );
+  });
 });
 
 describe('DuckDB-only SQL is refused with 400 invalidQuery, as BigQuery refuses it', () => {

@@ -5,7 +5,7 @@
  *     DuckDB's `read_parquet`, into a table created from the job's explicit schema (WRITE_TRUNCATE,
  *     WRITE_APPEND, WRITE_EMPTY);
  *   - query jobs (jobs.insert) and jobs.query translate BigQuery SQL into DuckDB's (`bigquery-sql.ts`:
- *     names, parameters, literals, casts, DATE_TRUNC/DATE_DIFF/FORMAT_DATE, INFORMATION_SCHEMA.TABLES)
+ *     names, parameters, literals, casts, DATE_TRUNC/DATE_DIFF/FORMAT_DATE, INFORMATION_SCHEMA.TABLES and .COLUMNS)
  *     and refuse DuckDB-only SQL with BigQuery's 400 invalidQuery, so a dialect leak fails tests; the
  *     whole script runs in one DuckDB connection, so `BEGIN TRANSACTION ... COMMIT TRANSACTION` is a
  *     real transaction; as in BigQuery, DDL on permanent tables inside a transaction is refused, and the

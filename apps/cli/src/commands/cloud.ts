@@ -15,7 +15,7 @@ import { isResumableStage, RESUMABLE_STAGES, removeManifestsFrom, stagesFrom } f
 import { stageOptions, tableLine } from './run';
 
 export const cloudUsage = `etl cloud run [--source sample|kaggle:OWNER/SLUG|gs://BUCKET/OBJECT] [--run-id ID] [--force]
-        [--rows N] [--seed S] [--table NAME] [--max-reject-rate R] [--wait [--timeout SECONDS]] [--json]
+        [--rows N] [--seed S] [--table NAME] [--tables GLOB=NAME,...] [--max-reject-rate R] [--wait [--timeout SECONDS]] [--json]
   etl cloud rerun EXECUTION [--from extract|transform|load] [--wait [--timeout SECONDS]] [--json]
   etl cloud status [EXECUTION] [--json]     (the latest execution when omitted)
   etl cloud logs EXECUTION [--json]`;
@@ -63,6 +63,7 @@ async function runInCloud(executions: Executions, argv: string[]): Promise<numbe
       rows: { type: 'string' },
       seed: { type: 'string' },
       table: { type: 'string' },
+      tables: { type: 'string' },
       'max-reject-rate': { type: 'string' },
       wait: { type: 'boolean', default: false },
       timeout: { type: 'string' },

@@ -7,7 +7,7 @@ import { type RunSummary, runPipeline, type TableSummary } from '../run-pipeline
 import { createRunStore, isResumableStage, RESUMABLE_STAGES, readExtractedInput } from '../run-state';
 
 export const runUsage = `etl run [--source sample|local:PATH|kaggle:OWNER/SLUG|gs://BUCKET/OBJECT] [--run-id ID] [--force]
-        [--rows N] [--seed S] [--table NAME] [--max-reject-rate R] [--profile NAME|FILE]
+        [--rows N] [--seed S] [--table NAME] [--tables GLOB=NAME,...] [--max-reject-rate R] [--profile NAME|FILE]
         [--resume RUN_ID [--from extract|transform|load]] [--data-dir DIR] [--json]`;
 
 /** `local:` paths are relative to where the user typed the command; the services run elsewhere. */
@@ -26,6 +26,7 @@ export const RUN_FLAGS = {
   rows: { type: 'string' },
   seed: { type: 'string' },
   table: { type: 'string' },
+  tables: { type: 'string' },
   'max-reject-rate': { type: 'string' },
   profile: { type: 'string' },
   'data-dir': { type: 'string' },
@@ -38,16 +39,18 @@ type RunFlagValues = {
   rows?: string | undefined;
   seed?: string | undefined;
   table?: string | undefined;
+  tables?: string | undefined;
   'max-reject-rate'?: string | undefined;
   profile?: string | undefined;
 };
 
 /** The workflow's `options` from the stage flags (table, quality gate, sample size), for etl run and etl cloud run. */
 export function stageOptions(
-  values: Pick<RunFlagValues, 'table' | 'max-reject-rate' | 'rows' | 'seed'>,
+  values: Pick<RunFlagValues, 'table' | 'tables' | 'max-reject-rate' | 'rows' | 'seed'>,
 ): Record<string, unknown> {
   const options: Record<string, unknown> = {};
   if (values.table) options.table = values.table;
+  if (values.tables) options.tables = parseTablesFlag(values.tables);
   if (values['max-reject-rate'] !== undefined)
     options.maxRejectRate = parseNumberFlag(values['max-reject-rate'], '--max-reject-rate');
   if (values.rows !== undefined || values.seed !== undefined) {
@@ -57,6 +60,22 @@ export function stageOptions(
     };
   }
   return options;
+}
+
+/** `--tables "train*.csv=weekly_sales,stores.csv=stores"` -> the transformer's `tables` mapping. */
+export function parseTablesFlag(value: string): Record<string, string> {
+  const tables: Record<string, string> = {};
+  for (const pair of value.split(',')) {
+    const at = pair.lastIndexOf('=');
+    const glob = pair.slice(0, at).trim();
+    const name = pair.slice(at + 1).trim();
+    if (at <= 0 || !/^[a-z][a-z0-9_]{0,62}$/.test(name))
+      throw new UsageError(
+        `--tables expects GLOB=NAME pairs separated by commas, NAME a table name (lower-case letters, digits, _), got ${JSON.stringify(pair)}`,
+      );
+    tables[glob] = name;
+  }
+  return tables;
 }
 
 /** The stage options and service environment the run flags ask for. */
@@ -138,12 +157,25 @@ export function printSummary(summary: RunSummary): void {
   );
   if (summary.datasetVersion) out.write(`dataset version ${summary.datasetVersion}\n`);
   for (const t of summary.tables) out.write(tableLine(t));
+  for (const f of summary.skippedFiles ?? []) out.write(`  skipped ${f.name}: ${f.reason}\n`);
+  if (summary.analysis) out.write(analysisLine(summary.analysis));
   if (summary.error) out.write(`error: ${JSON.stringify(summary.error)}\n`);
 }
 
 /** One table of a run summary, as `etl run` and `etl cloud status` print it. */
 export function tableLine(t: TableSummary): string {
-  return `  ${t.name}: ${t.rowsIn} in, ${t.rowsLoaded} loaded, ${t.rowsQuarantined} quarantined, ${t.rowsDuplicate} duplicates\n`;
+  const files = t.files ?? [];
+  const from =
+    files.length === 0
+      ? ''
+      : ` (from ${files.slice(0, 3).join(', ')}${files.length > 3 ? ` and ${files.length - 3} more` : ''})`;
+  return `  ${t.name}: ${t.rowsIn} in, ${t.rowsLoaded} loaded, ${t.rowsQuarantined} quarantined, ${t.rowsDuplicate} duplicates${from}\n`;
+}
+
+function analysisLine(analysis: NonNullable<RunSummary['analysis']>): string {
+  const skipped = (analysis.skipped ?? []).map((s) => `${s.output} skipped: ${s.reason}`);
+  const details = [analysis.reason, ...skipped].filter(Boolean).join('; ');
+  return `analysis: ${analysis.status}${details ? ` (${details})` : ''}\n`;
 }
 
 /**

@@ -34,7 +34,7 @@ describe('etl watch', () => {
       expect(cli.summaries[0]).toMatchObject({
         status: 'succeeded',
         source: `local:${path.join(inbox, 'january.csv')}`,
-        tables: [{ name: 'sales', rowsIn: 120 }],
+        tables: [{ name: 'january', rowsIn: 120 }],
       });
 
       // The same bytes under another name: remembered by content, not run again.
@@ -48,7 +48,7 @@ describe('etl watch', () => {
       await cli.until(() => cli.summaries.length === 2, 'the second run');
       expect(cli.summaries[1]).toMatchObject({
         status: 'succeeded',
-        tables: [{ name: 'sales', rowsIn: 80 }],
+        tables: [{ name: 'february', rowsIn: 80 }],
       });
     } finally {
       expect(await cli.stop()).toBe(0);
@@ -68,7 +68,8 @@ describe('etl watch', () => {
     ]);
     const rows = await query(
       dataDir,
-      'SELECT _run_id AS run, count(*) AS n FROM sales GROUP BY ALL ORDER BY n DESC',
+      `SELECT _run_id AS run, count(*) AS n
+       FROM (SELECT _run_id FROM january UNION ALL SELECT _run_id FROM february) GROUP BY ALL ORDER BY n DESC`,
     );
     expect(rows.map((r) => r.run)).toEqual(runIds);
     expect(rows.map((r) => Number(r.n))).toEqual(cli.summaries.map((s) => s.tables[0]!.rowsLoaded));

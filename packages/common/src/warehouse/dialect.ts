@@ -6,11 +6,14 @@
  *   - conditional aggregates: `sum(IF(cond, x, NULL))`, `count(DISTINCT IF(cond, id, NULL))` (no `FILTER`);
  *   - a date as 'YYYY-MM-DD': `dateText(x)`; division: `a / nullif(b, 0)`; `max_by`, `any_value`, `corr`,
  *     `covar_pop`, `var_pop` (not `arg_max`, `regr_slope`);
- *   - `GROUP BY 1, 2`, unquoted lowercase identifiers (in BigQuery "x" is a STRING literal), and aliases
- *     that are not BigQuery reserved words (`rows`, `range`, `at` are);
+ *   - `GROUP BY 1, 2`, unquoted lowercase identifiers for fixed names (in BigQuery "x" is a STRING
+ *     literal), `dialect.identifier(name)` for names found in data (a column picked by its role), and
+ *     aliases that are not BigQuery reserved words (`rows`, `range`, `at` are);
  *   - parameters as `$1..$n`: BigQueryWarehouse sends them as `@p1..@pn`.
  * test/fakes/bigquery runs BigQuery SQL in DuckDB and rejects the DuckDB-only forms, so a leak fails tests.
  */
+
+import { quoteBigQueryIdentifier, quoteIdentifier } from './sql';
 
 export type DateGrain = 'day' | 'week' | 'month';
 
@@ -25,6 +28,13 @@ export interface SqlDialect {
   dayDiff(start: string, end: string): string;
   /** A relation with a `table_name` column: the tables of the warehouse's own schema or dataset. */
   readonly tables: string;
+  /**
+   * A relation with `table_name`, `column_name`, `data_type` and `ordinal_position`: the columns of the
+   * warehouse's own tables, types in the engine's spelling (DuckDB `DOUBLE`, BigQuery `FLOAT64`).
+   */
+  readonly columns: string;
+  /** A quoted identifier: `"name"` in DuckDB, `` `name` `` in BigQuery. */
+  identifier(name: string): string;
 }
 
 export const duckDbDialect: SqlDialect = {
@@ -33,6 +43,9 @@ export const duckDbDialect: SqlDialect = {
   truncateDate: (date, grain) => `CAST(date_trunc('${grain}', ${date}) AS DATE)`,
   dayDiff: (start, end) => `date_diff('day', ${start}, ${end})`,
   tables: "(SELECT table_name FROM information_schema.tables WHERE table_schema = 'main')",
+  columns:
+    "(SELECT table_name, column_name, data_type, ordinal_position FROM information_schema.columns WHERE table_schema = 'main')",
+  identifier: quoteIdentifier,
 };
 
 const BIGQUERY_PART: Record<DateGrain, string> = { day: 'DAY', week: 'ISOWEEK', month: 'MONTH' };
@@ -43,6 +56,8 @@ export const bigQueryDialect: SqlDialect = {
   dayDiff: (start, end) => `DATE_DIFF(${end}, ${start}, DAY)`,
   // Resolved against the query's default dataset, which BigQueryWarehouse always sets.
   tables: 'INFORMATION_SCHEMA.TABLES',
+  columns: 'INFORMATION_SCHEMA.COLUMNS',
+  identifier: quoteBigQueryIdentifier,
 };
 
 /** A DATE as 'YYYY-MM-DD' text; the same in both engines. */

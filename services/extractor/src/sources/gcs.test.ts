@@ -2,6 +2,7 @@
  * The gs://BUCKET/OBJECT source through the extract stage, against the fake GCS server: the official
  * client with an apiEndpoint, as the extractor runs with GCS_API_ENDPOINT.
  */
+import { gzipSync } from 'node:zlib';
 import { createSilentLogger } from '@etl/common/logging';
 import { GcsBlobStore } from '@etl/common/storage';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
@@ -9,6 +10,7 @@ import { type FakeGcs, startFakeGcs } from '../../../../test/fakes/gcs';
 import { type ExtractDeps, extract } from '../extractor';
 import { parseSourceRef } from '../source-ref';
 import { createTempStore, listRunKeys, type TempStore } from '../testing/temp-store';
+import { buildWalmartZip, WALMART_RAW_NAMES, WALMART_TABLES } from '../testing/datasets';
 import { buildZip } from '../testing/yazl-zip';
 
 const CSV = 'order_id,sales\n1,10.50\n2,20.00\n';
@@ -81,6 +83,34 @@ describe('gs:// source', () => {
     expect(response.files.map((f) => f.name).sort()).toEqual(['orders.csv', 'sub/items.csv']);
   });
 
+  test('a .zip object with nested zips: unpacked level by level, names under the nested zip', async () => {
+    await inbox.put('kaggle/walmart.zip', await buildWalmartZip({ 'README.md': '# Walmart' }));
+    const response = await extract({ runId: 'g-7', source: 'gs://inbox/kaggle/walmart.zip' }, deps());
+    expect(response.dataset.id).toBe('gcs/inbox/walmart');
+    expect(response.files.map((f) => f.name)).toEqual(WALMART_RAW_NAMES);
+    expect((await temp.store.get('runs/g-7/raw/features.csv.zip/features.csv')).toString()).toBe(
+      WALMART_TABLES['features.csv.zip/features.csv'],
+    );
+    expect(response.skippedFiles).toEqual([{ name: 'README.md', reason: 'documentation, not a table' }]);
+  });
+
+  test('a .csv.gz object is stored gunzipped; a .parquet object as parquet', async () => {
+    await inbox.put('drops/Daily Sales.csv.gz', gzipSync(CSV));
+    const gz = await extract({ runId: 'g-8', source: 'gs://inbox/drops/Daily Sales.csv.gz' }, deps());
+    expect(gz.dataset.id).toBe('gcs/inbox/daily-sales');
+    expect(gz.files.map((f) => [f.name, f.bytes, f.format])).toEqual([
+      ['Daily Sales.csv', CSV.length, 'delimited'],
+    ]);
+    expect((await temp.store.get('runs/g-8/raw/Daily Sales.csv')).toString()).toBe(CSV);
+
+    await inbox.put(
+      'drops/orders.parquet',
+      Buffer.concat([Buffer.from('PAR1'), Buffer.alloc(8), Buffer.from('PAR1')]),
+    );
+    const parquet = await extract({ runId: 'g-9', source: 'gs://inbox/drops/orders.parquet' }, deps());
+    expect(parquet.files.map((f) => [f.name, f.format])).toEqual([['orders.parquet', 'parquet']]);
+  });
+
   test('errors name the object: missing object, missing bucket, access denied, too large; nothing is written', async () => {
     await expect(extract({ runId: 'g-5', source: 'gs://inbox/nope.csv' }, deps())).rejects.toMatchObject({
       status: 404,
@@ -145,14 +175,15 @@ describe('parseSourceRef: gs://', () => {
     ['gs://a..b/a.csv', /dot-separated parts/],
     ['gs://goog-inbox/a.csv', /reserved/],
     ['gs://192.168.0.1/a.csv', /reserved/],
-    ['gs://inbox/a.parquet', /expected a .csv or .zip object/],
+    ['gs://inbox/a.xls', /does not read it: Excel 97-2003 workbook/],
+    ['gs://inbox/drops/logo.png', /does not read it: image, not a table/],
     ['gs://inbox/drops/', /names a folder/],
     ['gs://inbox/a\nb.csv', /control characters/],
     [`gs://inbox/${'x'.repeat(1025)}.csv`, /at most 1024 bytes/],
   ])('case %# is refused: %s', (source, reason) => {
     expect(() => parseSourceRef(source)).toThrow(reason);
     expect(() => parseSourceRef(source)).toThrow(
-      /^invalid source .*: expected gs:\/\/BUCKET\/OBJECT\.csv or \.zip/,
+      /^invalid source .*: expected gs:\/\/BUCKET\/OBJECT naming a table file, a \.zip or a \.gz/,
     );
   });
 });

@@ -1,23 +1,18 @@
 /**
- * The `gs://BUCKET/OBJECT` source: one `.csv` or `.zip` object in Cloud Storage (typically the file whose
- * upload fired an Eventarc "object finalized" event). The object's generation is the dataset version:
- * the metadata is read first, then exactly that generation is copied, so an overwrite in between cannot
- * mix two uploads into one version. A `.csv` is copied into runs/<runId>/raw/ as it streams; a `.zip` is
- * downloaded to a temporary file and its CSV entries unpacked as for a local archive. Dataset id:
- * `gcs/<bucket>/<slug of the object's base name>`.
+ * The `gs://BUCKET/OBJECT` source: one object in Cloud Storage (typically the file whose upload fired an
+ * Eventarc "object finalized" event): a table file, a .gz of one, or a zip holding a dataset. The object's
+ * generation is the dataset version: the metadata is read first, then exactly that generation is copied,
+ * so an overwrite in between cannot mix two uploads into one version. A table file is copied into
+ * runs/<runId>/raw/ as it streams; a zip is downloaded to a temporary file and unpacked as a local archive
+ * is (see sources/dataset.ts). Dataset id: `gcs/<bucket>/<slug of the object's base name>`.
  *
  * The client is `@google-cloud/storage` as configured by @etl/common (`GcsBlobStore`'s client: the
  * retry policy, GCS_API_ENDPOINT for emulators and the test fake, Application Default Credentials
  * otherwise). The extractor's service account needs `roles/storage.objectViewer` on the inbox bucket.
  */
-import { createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
-import { PassThrough, type Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { PassThrough, type Readable } from 'node:stream';
 import {
-  DataRejectedError,
   errorMessage,
   isPipelineError,
   NotFoundError,
@@ -27,8 +22,7 @@ import {
   UpstreamUnavailableError,
 } from '@etl/common/errors';
 import { GcsBlobStore } from '@etl/common/storage';
-import { writeRawFiles } from '../raw-files';
-import { openCsvArchive } from '../unzip';
+import { extractDataset } from './dataset';
 import { slugifyName } from './local';
 import type { SourceContext, SourceResult } from './source';
 
@@ -129,56 +123,19 @@ export async function extractGcs(
 
   // Backslashes are legal in object names but not in raw file names.
   const base = path.posix.basename(object).replaceAll('\\', '_');
-  const dataset = {
-    kind: 'gcs',
-    owner: bucket,
-    slug: slugifyName(base.replace(/\.(csv|zip)$/i, '')),
-  } as const;
+  const dataset = { kind: 'gcs', owner: bucket, slug: slugifyName(base) } as const;
   context.logger.info({ source: uri, generation, bytes: size }, 'reading Cloud Storage object');
 
-  if (/\.csv$/i.test(object)) {
-    const files = await writeRawFiles(context.store, context.runId, [
-      {
-        name: base,
-        label: `Cloud Storage object ${at}`,
-        open: openObject,
-        ...(limit === undefined
-          ? {}
-          : { maxBytes: limit, tooLarge: (bytes: number) => tooLarge(uri, bytes, limit) }),
-      },
-    ]);
-    return { dataset, version: generation, files };
-  }
-
-  const folder = await mkdtemp(path.join(os.tmpdir(), 'etl-gcs-'));
-  try {
-    const zip = path.join(folder, 'object.zip');
-    let received = 0;
-    const count = new Transform({
-      transform(chunk: Buffer, _encoding, done) {
-        received += chunk.length;
-        if (limit !== undefined && received > limit) done(tooLarge(uri, received, limit));
-        else done(null, chunk);
-      },
-    });
-    try {
-      await pipeline(await openObject(), count, createWriteStream(zip));
-    } catch (error) {
-      throw isPipelineError(error)
-        ? error
-        : new DataRejectedError(`could not download ${at}: ${errorMessage(error)}`, { cause: error });
-    }
-    const archive = await openCsvArchive(zip, `Cloud Storage object ${at}`, context.zipLimits);
-    try {
-      return {
-        dataset,
-        version: generation,
-        files: await writeRawFiles(context.store, context.runId, archive.inputs),
-      };
-    } finally {
-      archive.close();
-    }
-  } finally {
-    await rm(folder, { recursive: true, force: true });
-  }
+  const result = await extractDataset(context, {
+    label: `Cloud Storage object ${at}`,
+    file: {
+      name: base,
+      label: `Cloud Storage object ${at}`,
+      open: openObject,
+      ...(limit === undefined
+        ? {}
+        : { maxBytes: limit, tooLarge: (bytes: number) => tooLarge(uri, bytes, limit) }),
+    },
+  });
+  return { dataset, version: generation, ...result };
 }

@@ -1,14 +1,15 @@
 /**
  * The `kaggle:OWNER/SLUG[/VERSION]` source: pin the version (asked for, or the current one), download
- * that version's zip to a temporary folder, and unpack its CSV files as for a local archive.
+ * that version's zip to a temporary folder, and unpack it as a local archive is (nested zips, .gz, every
+ * table format; see sources/dataset.ts).
  */
 import { createReadStream } from 'node:fs';
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { type KaggleClient, nameKaggleDataset } from '../kaggle-client';
-import { writeRawFiles } from '../raw-files';
-import { openCsvArchive } from '../unzip';
+import { classifyFile } from '../files/dataset-files';
+import { extractDataset } from './dataset';
 import type { SourceContext, SourceResult } from './source';
 
 export interface KaggleSource {
@@ -32,7 +33,7 @@ async function startsLikeZip(file: string): Promise<boolean> {
 export async function extractKaggle(
   context: SourceContext,
   source: KaggleSource,
-  client: KaggleClient,
+  client: Pick<KaggleClient, 'getDataset' | 'downloadDataset'>,
 ): Promise<SourceResult> {
   const { owner, slug } = source;
   // Pinning the number before downloading keeps the reported version and the bytes in step.
@@ -42,31 +43,25 @@ export async function extractKaggle(
   try {
     const zip = path.join(folder, `${slug}.zip`);
     const download = await client.downloadDataset(dataset, zip);
-    context.logger.info(
-      { dataset: nameKaggleDataset(dataset), bytes: download.bytes },
-      'downloaded Kaggle dataset',
-    );
-    const label = `${slug}.zip of Kaggle dataset ${nameKaggleDataset(dataset)}`;
-    let files: SourceResult['files'];
-    if (await startsLikeZip(zip)) {
-      const archive = await openCsvArchive(zip, label, context.zipLimits);
-      try {
-        files = await writeRawFiles(context.store, context.runId, archive.inputs);
-      } finally {
-        archive.close();
-      }
-    } else {
-      // A single-file download arrives as the file itself, named by the storage URL.
-      const name = path.posix.basename(download.fileName) || `${slug}.csv`;
-      files = await writeRawFiles(context.store, context.runId, [
-        {
-          name,
-          label: `${name} of Kaggle dataset ${nameKaggleDataset(dataset)}`,
-          open: async () => createReadStream(zip),
-        },
-      ]);
-    }
-    return { dataset: { kind: 'kaggle', owner, slug }, version: String(version), files };
+    const named = nameKaggleDataset(dataset);
+    context.logger.info({ dataset: named, bytes: download.bytes }, 'downloaded Kaggle dataset');
+    // A single-file dataset arrives as the file itself, named by the storage URL. An .xlsx starts like a
+    // zip too, but it is a table, not the dataset's archive.
+    const fileName = path.posix.basename(download.fileName) || `${slug}.zip`;
+    const kind = classifyFile(fileName);
+    const isWorkbook = kind.kind === 'table' && kind.format === 'xlsx';
+    const isArchive = !isWorkbook && (await startsLikeZip(zip));
+    const name = isArchive ? `${slug}.zip` : fileName;
+    const result = await extractDataset(context, {
+      label: `Kaggle dataset ${named}`,
+      file: {
+        name,
+        label: `${isArchive ? 'archive ' : ''}${name} of Kaggle dataset ${named}`,
+        path: zip,
+        open: async () => createReadStream(zip),
+      },
+    });
+    return { dataset: { kind: 'kaggle', owner, slug }, version: String(version), ...result };
   } finally {
     await rm(folder, { recursive: true, force: true });
   }

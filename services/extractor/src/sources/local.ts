@@ -1,13 +1,16 @@
 /**
- * The `local:PATH` source: one CSV file, a zip of CSV files, or a folder of CSV files (searched
- * recursively, sorted by path). With a root configured, the path (symlinks resolved) must stay inside it.
+ * The `local:PATH` source: one file (a table file, a .gz of one, or a zip holding a dataset), or a folder
+ * searched recursively, every file in it taken as the dataset publishes it (see sources/dataset.ts). With a
+ * root configured, the path (symlinks resolved) must stay inside it.
  */
 import { createReadStream, type Dirent } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { DataRejectedError, InvalidRequestError, NotFoundError } from '@etl/common/errors';
-import { type RawInput, writeRawFiles } from '../raw-files';
-import { isCsvName, openCsvArchive } from '../unzip';
+import type { SkippedFile } from '@etl/common/contracts';
+import { InvalidRequestError, NotFoundError } from '@etl/common/errors';
+import { classifyFile, stripDataExtensions } from '../files/dataset-files';
+import type { DatasetFile } from '../files/raw-files';
+import { extractDataset } from './dataset';
 import type { SourceContext, SourceResult } from './source';
 
 export interface LocalSourceOptions {
@@ -20,9 +23,9 @@ function isInside(root: string, target: string): boolean {
   return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
 }
 
-/** A dataset slug from a file or folder name: `Sample - Superstore.csv` -> `sample-superstore`. */
+/** A dataset slug from a file or folder name: `Sample - Superstore.csv` -> `sample-superstore`, `Sales.csv.gz` -> `sales`. */
 export function slugifyName(name: string): string {
-  const slug = name
+  const slug = stripDataExtensions(name)
     .normalize('NFKD')
     .replace(/[\u0300-\u036f]/g, '')
     .toLowerCase()
@@ -57,18 +60,34 @@ async function resolveLocalPath(requested: string, root: string | undefined): Pr
   return target;
 }
 
-function fileInput(file: string, name: string): RawInput {
-  return { name, label: `local file ${file}`, open: async () => createReadStream(file) };
+/** A local file as a dataset file; a zip is named `archive PATH` in messages, as its entries are. */
+function localFile(file: string, name: string): DatasetFile {
+  const label = classifyFile(name).kind === 'zip' ? `archive ${file}` : `local file ${file}`;
+  return { name, label, path: file, open: async () => createReadStream(file) };
 }
 
-/** Regular CSV files under `folder`, as paths relative to it with `/`; symlinks are not followed. */
-async function listCsvFiles(folder: string, prefix = ''): Promise<string[]> {
+/**
+ * Every file under `folder`, named by its path relative to it with `/`, table or not (so that what is not a
+ * table is listed with its reason). Symbolic links are not followed, and are listed as skipped.
+ */
+async function listFolder(
+  folder: string,
+  prefix = '',
+): Promise<{ files: DatasetFile[]; skipped: SkippedFile[] }> {
   const entries: Dirent[] = await readdir(path.join(folder, prefix), { withFileTypes: true });
-  const found: string[] = [];
+  const found: { files: DatasetFile[]; skipped: SkippedFile[] } = { files: [], skipped: [] };
   for (const entry of entries) {
-    const relative = prefix ? `${prefix}/${entry.name}` : entry.name;
-    if (entry.isDirectory()) found.push(...(await listCsvFiles(folder, relative)));
-    else if (entry.isFile() && isCsvName(relative)) found.push(relative);
+    const name = prefix ? `${prefix}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) {
+      const inner = await listFolder(folder, name);
+      found.files.push(...inner.files);
+      found.skipped.push(...inner.skipped);
+    } else if (entry.isFile()) {
+      found.files.push(localFile(path.join(folder, ...name.split('/')), name));
+    } else {
+      const reason = entry.isSymbolicLink() ? 'symbolic link, not followed' : 'not a regular file';
+      found.skipped.push({ name, reason });
+    }
   }
   return found;
 }
@@ -80,27 +99,18 @@ export async function extractLocal(
 ): Promise<SourceResult> {
   const target = await resolveLocalPath(requested, options.root);
   const info = await stat(target);
-  const slug = slugifyName(path.basename(target).replace(/\.(csv|zip)$/i, ''));
-  const dataset = { kind: 'local', owner: 'files', slug } as const;
-  const { store, runId } = context;
+  const dataset = { kind: 'local', owner: 'files', slug: slugifyName(path.basename(target)) } as const;
 
   if (info.isDirectory()) {
-    const names = (await listCsvFiles(target)).sort();
-    if (names.length === 0)
-      throw new DataRejectedError(`folder ${target} contains no CSV files`, {}, 'NO_CSV_FILES');
-    const inputs = names.map((name) => fileInput(path.join(target, ...name.split('/')), name));
-    return { dataset, files: await writeRawFiles(store, runId, inputs) };
+    const { files, skipped } = await listFolder(target);
+    return {
+      dataset,
+      ...(await extractDataset(context, { label: `folder ${target}`, folder: files, skipped })),
+    };
   }
   if (!info.isFile()) {
     throw new InvalidRequestError(`local path ${target} is neither a file nor a folder`, {}, 'NOT_A_FILE');
   }
-  if (/\.zip$/i.test(target)) {
-    const archive = await openCsvArchive(target, target, context.zipLimits);
-    try {
-      return { dataset, files: await writeRawFiles(store, runId, archive.inputs) };
-    } finally {
-      archive.close();
-    }
-  }
-  return { dataset, files: await writeRawFiles(store, runId, [fileInput(target, path.basename(target))]) };
+  const file = localFile(target, path.basename(target));
+  return { dataset, ...(await extractDataset(context, { label: file.label, file })) };
 }

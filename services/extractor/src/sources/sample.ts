@@ -1,6 +1,6 @@
 /** The `sample` source: a generated sales CSV, deterministic for a given row count and seed. */
 import { generateSalesCsv } from '@etl/sample-data';
-import { writeRawFiles } from '../raw-files';
+import { writeRawFiles } from '../files/raw-files';
 import type { SourceContext, SourceResult } from './source';
 
 export interface SampleOptions {
@@ -15,8 +15,9 @@ export async function extractSample(context: SourceContext, sample: SampleOption
     {
       name: 'sales.csv',
       label: `generated sample sales.csv (${sample.rows} rows, seed ${sample.seed})`,
+      format: 'delimited',
       open: async () => generateSalesCsv(sample),
     },
   ]);
-  return { dataset: { kind: 'sample', owner: 'generated', slug: 'sales' }, files };
+  return { dataset: { kind: 'sample', owner: 'generated', slug: 'sales' }, files, skippedFiles: [] };
 }

@@ -65,6 +65,7 @@ async function stageRun(runId: string, amounts: number[], rejects: string[]): Pr
     source: 'kaggle:owner/superstore',
     dataset: { id: SOURCE, version: '3', previousVersion: null, changed: true },
     files: [],
+    skippedFiles: [],
     manifestKey: manifestKey(runId, 'extract'),
   };
   await store.put(
@@ -89,6 +90,7 @@ async function stageRun(runId: string, amounts: number[], rejects: string[]): Pr
       },
     ],
     quality: { passed: true, rejectRate: 0, maxRejectRate: 0.5 },
+    skippedFiles: [],
     reportKey: `runs/${runId}/reports/transform.json`,
     manifestKey: manifestKey(runId, 'transform'),
   };

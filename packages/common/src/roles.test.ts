@@ -1,0 +1,311 @@
+import { describe, expect, test } from 'vitest';
+import { snakeCase } from './names';
+import { type ColumnInfo, columnKind, inferRoles, type Roles } from './roles';
+
+/** Columns as `name:TYPE` (DuckDB types unless said otherwise). */
+const columns = (...specs: string[]): ColumnInfo[] =>
+  specs.map((s) => {
+    const [name, type] = s.split(':') as [string, string];
+    return { name, type };
+  });
+
+/** Role -> column (null for a derived amount), and the dimension columns in order. */
+function picked(roles: Roles): Record<string, string | null | string[]> {
+  const out: Record<string, string | null | string[]> = {};
+  for (const [role, value] of Object.entries(roles)) {
+    if (role === 'dimensions' || role === 'notes') continue;
+    out[role] = (value as { column: string | null }).column;
+  }
+  out.dimensions = roles.dimensions.map((d) => d.column);
+  return out;
+}
+
+const LINEAGE = ['_source:VARCHAR', '_run_id:VARCHAR', '_loaded_at:TIMESTAMP WITH TIME ZONE'];
+
+describe('inferRoles: the roles a person would pick', () => {
+  test('Online Retail: the amount is derived as quantity * unit_price, cancellations netted', () => {
+    const roles = inferRoles(
+      columns(
+        'invoice_no:VARCHAR',
+        'stock_code:VARCHAR',
+        'description:VARCHAR',
+        'quantity:BIGINT',
+        'invoice_date:TIMESTAMP',
+        'unit_price:DOUBLE',
+        'customer_id:DOUBLE',
+        'country:VARCHAR',
+        ...LINEAGE,
+      ),
+    );
+    expect(picked(roles)).toEqual({
+      event_time: 'invoice_date',
+      amount: null,
+      quantity: 'quantity',
+      unit_price: 'unit_price',
+      order_id: 'invoice_no',
+      customer_id: 'customer_id',
+      product_id: 'stock_code',
+      product_name: 'description',
+      dimensions: ['country'],
+    });
+    expect(roles.amount).toMatchObject({ derived: 'quantity * unit_price', column: null });
+    expect(roles.amount!.evidence).toContain('quantity * unit_price');
+    expect(roles.amount!.evidence).toContain('net');
+  });
+
+  test('Walmart: weekly_sales, store and dept (integers) and is_holiday as dimensions, no customers', () => {
+    const roles = inferRoles(
+      columns(
+        'store:BIGINT',
+        'dept:BIGINT',
+        'date:DATE',
+        'weekly_sales:DOUBLE',
+        'is_holiday:BOOLEAN',
+        ...LINEAGE,
+      ),
+    );
+    expect(picked(roles)).toEqual({
+      event_time: 'date',
+      amount: 'weekly_sales',
+      dimensions: ['dept', 'store', 'is_holiday'],
+    });
+  });
+
+  test('Sample Sales Data: compact names, sales over priceeach * quantityordered, the name as customer', () => {
+    const roles = inferRoles(
+      columns(
+        'ordernumber:BIGINT',
+        'quantityordered:BIGINT',
+        'priceeach:DOUBLE',
+        'orderlinenumber:BIGINT',
+        'sales:DOUBLE',
+        'orderdate:TIMESTAMP',
+        'status:VARCHAR',
+        'qtr_id:BIGINT',
+        'month_id:BIGINT',
+        'year_id:BIGINT',
+        'productline:VARCHAR',
+        'msrp:BIGINT',
+        'productcode:VARCHAR',
+        'customername:VARCHAR',
+        'phone:VARCHAR',
+        'city:VARCHAR',
+        'state:VARCHAR',
+        'postalcode:VARCHAR',
+        'country:VARCHAR',
+        'territory:VARCHAR',
+        'contactlastname:VARCHAR',
+        'dealsize:VARCHAR',
+      ),
+    );
+    expect(picked(roles)).toMatchObject({
+      event_time: 'orderdate',
+      amount: 'sales',
+      quantity: 'quantityordered',
+      unit_price: 'priceeach',
+      order_id: 'ordernumber',
+      customer_id: 'customername',
+      customer_name: 'customername',
+      product_id: 'productcode',
+    });
+    expect(roles.dimensions.slice(0, 3).map((d) => d.column)).toEqual([
+      'productline',
+      'territory',
+      'dealsize',
+    ]);
+    expect(roles.customer_id!.evidence).toContain('no customer id column');
+  });
+
+  test('Supermarket sales: total, invoice_id, product_line / branch / customer_type first', () => {
+    const roles = inferRoles(
+      columns(
+        'invoice_id:VARCHAR',
+        'branch:VARCHAR',
+        'city:VARCHAR',
+        'customer_type:VARCHAR',
+        'gender:VARCHAR',
+        'product_line:VARCHAR',
+        'unit_price:DOUBLE',
+        'quantity:BIGINT',
+        'tax_5:DOUBLE',
+        'total:DOUBLE',
+        'date:DATE',
+        'time:VARCHAR',
+        'payment:VARCHAR',
+        'cogs:DOUBLE',
+        'gross_margin_percentage:DOUBLE',
+        'gross_income:DOUBLE',
+        'rating:DOUBLE',
+      ),
+    );
+    expect(picked(roles)).toEqual({
+      event_time: 'date',
+      amount: 'total',
+      quantity: 'quantity',
+      unit_price: 'unit_price',
+      order_id: 'invoice_id',
+      profit: 'gross_income',
+      dimensions: ['product_line', 'branch', 'customer_type', 'payment', 'city', 'gender'],
+    });
+  });
+
+  test('Retail Sales Dataset: total_amount, not price_per_unit; BigQuery type names', () => {
+    const roles = inferRoles(
+      columns(
+        'transaction_id:INT64',
+        'date:DATE',
+        'customer_id:STRING',
+        'gender:STRING',
+        'age:INT64',
+        'product_category:STRING',
+        'quantity:INT64',
+        'price_per_unit:FLOAT64',
+        'total_amount:FLOAT64',
+      ),
+    );
+    expect(picked(roles)).toEqual({
+      event_time: 'date',
+      amount: 'total_amount',
+      quantity: 'quantity',
+      unit_price: 'price_per_unit',
+      order_id: 'transaction_id',
+      customer_id: 'customer_id',
+      dimensions: ['product_category', 'gender'],
+    });
+  });
+
+  test('Superstore: every role, order_date over ship_date, identifiers never amounts', () => {
+    const roles = inferRoles(
+      columns(
+        'row_id:BIGINT',
+        'order_id:VARCHAR',
+        'order_date:DATE',
+        'ship_date:DATE',
+        'ship_mode:VARCHAR',
+        'customer_id:VARCHAR',
+        'customer_name:VARCHAR',
+        'segment:VARCHAR',
+        'country:VARCHAR',
+        'city:VARCHAR',
+        'state:VARCHAR',
+        'postal_code:BIGINT',
+        'region:VARCHAR',
+        'product_id:VARCHAR',
+        'category:VARCHAR',
+        'sub_category:VARCHAR',
+        'product_name:VARCHAR',
+        'sales:DOUBLE',
+        'quantity:BIGINT',
+        'discount:DOUBLE',
+        'profit:DOUBLE',
+        ...LINEAGE,
+      ),
+    );
+    expect(picked(roles)).toEqual({
+      event_time: 'order_date',
+      amount: 'sales',
+      quantity: 'quantity',
+      order_id: 'order_id',
+      customer_id: 'customer_id',
+      customer_name: 'customer_name',
+      product_id: 'product_id',
+      product_name: 'product_name',
+      profit: 'profit',
+      discount: 'discount',
+      dimensions: ['category', 'region', 'segment', 'ship_mode', 'sub_category', 'country', 'state', 'city'],
+    });
+    expect(roles.event_time).toMatchObject({ confidence: 0.95 });
+    expect(roles.event_time!.evidence).toBe(
+      'name order_date is an order, invoice, transaction or purchase date; a DATE',
+    );
+  });
+});
+
+describe('inferRoles: names, types and fallbacks', () => {
+  test('raw header spellings match after snake-casing', () => {
+    expect(snakeCase('InvoiceDate')).toBe('invoice_date');
+    expect(snakeCase('CustomerID')).toBe('customer_id');
+    expect(snakeCase('Sub-Category')).toBe('sub_category');
+    const roles = inferRoles(
+      columns('Order Date:DATE', 'InvoiceNo:VARCHAR', 'UnitPrice:DOUBLE', 'Qty:INTEGER'),
+    );
+    expect(picked(roles)).toMatchObject({
+      event_time: 'Order Date',
+      order_id: 'InvoiceNo',
+      unit_price: 'UnitPrice',
+      quantity: 'Qty',
+      amount: null,
+    });
+  });
+
+  test('a date-named text column is no event time, and says why', () => {
+    const roles = inferRoles(columns('order_date:VARCHAR', 'sales:DOUBLE'));
+    expect(roles.event_time).toBeUndefined();
+    expect(roles.notes).toEqual([
+      'order_date is named like the event time but is text (VARCHAR), not a DATE or TIMESTAMP',
+    ]);
+  });
+
+  test('identifier-like and non-money numbers are never amounts; a price alone is a weak amount', () => {
+    expect(inferRoles(columns('sales_id:BIGINT', 'sales_count:BIGINT', 'fecha:DATE')).amount).toBeUndefined();
+    const roles = inferRoles(columns('fecha:DATE', 'price:DOUBLE', 'net_sales_usd:DOUBLE'));
+    expect(roles.event_time?.column).toBe('fecha');
+    expect(roles.amount).toMatchObject({ column: 'net_sales_usd', confidence: 0.7 });
+    expect(inferRoles(columns('fecha:DATE', 'price:DOUBLE')).amount).toMatchObject({
+      column: 'price',
+      confidence: 0.4,
+    });
+    // Walmart's features.csv: a fuel price is no sales amount.
+    const features = inferRoles(
+      columns('store:BIGINT', 'date:DATE', 'temperature:DOUBLE', 'fuel_price:DOUBLE'),
+    );
+    expect(features.amount).toBeUndefined();
+  });
+
+  test("transformer flags and scaled copies (sales_z, sales_imputed) are not roles; a DATE's other dates are not", () => {
+    const roles = inferRoles(
+      columns(
+        'ship_date:DATE',
+        'sales:DOUBLE',
+        'sales_z:DOUBLE',
+        'sales_imputed:BOOLEAN',
+        'created_at:TIMESTAMP',
+      ),
+    );
+    expect(roles.event_time?.column).toBe('created_at');
+    expect(roles.amount?.column).toBe('sales');
+    expect(roles.dimensions).toEqual([]);
+  });
+
+  test('column kinds from both engines', () => {
+    expect(
+      [
+        'DATE',
+        'TIMESTAMP WITH TIME ZONE',
+        'DATETIME',
+        'INT64',
+        'HUGEINT',
+        'DECIMAL(18,3)',
+        'NUMERIC',
+        'FLOAT64',
+        'STRING',
+        'VARCHAR',
+        'BOOL',
+        'BLOB',
+      ].map(columnKind),
+    ).toEqual([
+      'date',
+      'timestamp',
+      'timestamp',
+      'integer',
+      'integer',
+      'number',
+      'number',
+      'number',
+      'text',
+      'text',
+      'boolean',
+      'other',
+    ]);
+  });
+});

@@ -1,0 +1,587 @@
+/**
+ * Column roles of a loaded table, inferred from its column names and types: which column is the event time,
+ * the amount, the customer, the order, the product, and which columns are dimensions to break revenue
+ * down by. The analyze stage reads these instead of assuming a column is called `order_date` or `sales`.
+ *
+ * Pure: names and warehouse types in, roles out (no data is read). A name is compared after snake-casing
+ * it as the transformer does (`InvoiceDate` -> `invoice_date`) and in its compact form without
+ * underscores (`invoicedate`, `orderdate`), so `Order Date`, `order_date`, `ORDERDATE` and `OrderDate` all
+ * match. Every role also needs a type: a DATE or TIMESTAMP for the event time; a number for the amount,
+ * quantity, unit price, profit and discount; text, an integer or a boolean for a dimension.
+ * Identifier-like columns (`*_id`, `*_no`, `*_number`, `*_code`, ...) are never amounts.
+ *
+ * When no column is an amount (sales, revenue, total, ...) but a quantity and a unit price are, the
+ * amount is derived as quantity * unit price and says so (`derived`). Negative amounts and quantities
+ * (cancellations, returns) are data, not errors: they stay, so every sum over the amount is net of them.
+ *
+ * Types are accepted in both engines' spellings: DuckDB (`VARCHAR`, `DOUBLE`, `BIGINT`, `DECIMAL(18,3)`,
+ * `TIMESTAMP WITH TIME ZONE`) and BigQuery (`STRING`, `FLOAT64`, `INT64`, `NUMERIC`, `DATETIME`).
+ */
+import { snakeCase } from './names';
+
+export const ROLE_NAMES = [
+  'event_time',
+  'amount',
+  'quantity',
+  'unit_price',
+  'order_id',
+  'customer_id',
+  'customer_name',
+  'product_id',
+  'product_name',
+  'profit',
+  'discount',
+] as const;
+export type RoleName = (typeof ROLE_NAMES)[number];
+
+export interface ColumnInfo {
+  name: string;
+  /** The warehouse type, as information_schema reports it. */
+  type: string;
+}
+
+export type ColumnKind = 'date' | 'timestamp' | 'integer' | 'number' | 'text' | 'boolean' | 'other';
+
+/** One column holding a role. */
+export interface ColumnRole {
+  column: string;
+  /** 0..1: how sure the name makes us (an exact, specific name is near 1; a fallback is lower). */
+  confidence: number;
+  /** Why: the name it matched, as what, and the type. */
+  evidence: string;
+}
+
+/** An amount computed from two other roles, when no column holds it. */
+export interface DerivedAmount {
+  column: null;
+  derived: 'quantity * unit_price';
+  confidence: number;
+  evidence: string;
+}
+
+export type AmountRole = ColumnRole | DerivedAmount;
+
+export interface Roles {
+  event_time?: ColumnRole;
+  amount?: AmountRole;
+  quantity?: ColumnRole;
+  unit_price?: ColumnRole;
+  order_id?: ColumnRole;
+  customer_id?: ColumnRole;
+  customer_name?: ColumnRole;
+  product_id?: ColumnRole;
+  product_name?: ColumnRole;
+  profit?: ColumnRole;
+  discount?: ColumnRole;
+  /**
+   * Columns to break revenue down by, best first: the best of each family (product, place, customer,
+   * other) before the second best of any, so the first few cover different questions.
+   */
+  dimensions: ColumnRole[];
+  /** Columns whose name suggests a role their type rules out, e.g. an `order_date` loaded as text. */
+  notes: string[];
+}
+
+/** The warehouse type as a kind; both engines' spellings. */
+export function columnKind(type: string): ColumnKind {
+  const t = type.trim().toUpperCase();
+  if (t === 'DATE') return 'date';
+  if (t.startsWith('TIMESTAMP') || t === 'DATETIME') return 'timestamp';
+  if (/^(U?BIGINT|U?INTEGER|U?SMALLINT|U?TINYINT|U?HUGEINT|INT\d*|BYTEINT)$/.test(t)) return 'integer';
+  if (/^(DOUBLE|FLOAT\d*|REAL|DECIMAL|NUMERIC|BIGNUMERIC|BIGDECIMAL)\b/.test(t)) return 'number';
+  if (/^(VARCHAR|STRING|TEXT|CHAR)\b/.test(t)) return 'text';
+  if (t === 'BOOLEAN' || t === 'BOOL') return 'boolean';
+  return 'other';
+}
+
+type Kinds = readonly ColumnKind[];
+const TIME: Kinds = ['date', 'timestamp'];
+const NUMERIC: Kinds = ['integer', 'number'];
+const KEY: Kinds = ['text', 'integer', 'number'];
+const TEXT: Kinds = ['text'];
+const DIMENSION: Kinds = ['text', 'integer', 'boolean'];
+
+/** Compact names (no underscores) with their confidence and what they are, best first. */
+type NameRule = readonly [compact: string, confidence: number, what: string];
+
+interface RoleRule {
+  kinds: Kinds;
+  names: readonly NameRule[];
+  /** A looser match on the snake-case words, for names not in the list. */
+  fallback?: (words: readonly string[]) => NameRule | undefined;
+  /** Never match identifier-like names (amounts). */
+  notIdentifier?: boolean;
+}
+
+const rules = (confidence: number, what: string, ...compacts: string[]): NameRule[] =>
+  compacts.map((c) => [c, confidence, what] as const);
+
+const ORDER_DATE = 'an order, invoice, transaction or purchase date';
+const PLAIN_DATE = 'a plain date';
+const AMOUNT = 'a sales, revenue or total amount';
+
+/** Dates that are not when the sale happened. */
+const OTHER_DATES = new Set([
+  'ship',
+  'shipped',
+  'shipping',
+  'delivery',
+  'delivered',
+  'due',
+  'birth',
+  'dob',
+  'updated',
+  'modified',
+  'expiry',
+  'expiration',
+  'expires',
+  'signup',
+  'registration',
+  'registered',
+  'join',
+  'joined',
+  'start',
+  'end',
+  'return',
+  'refund',
+  'cancel',
+  'cancelled',
+  'canceled',
+  'loaded',
+]);
+
+/** Words that make a number something other than an amount of money. */
+const NOT_AMOUNT = new Set([
+  'count',
+  'qty',
+  'quantity',
+  'units',
+  'tax',
+  'cost',
+  'cogs',
+  'discount',
+  'profit',
+  'margin',
+  'rate',
+  'pct',
+  'percent',
+  'percentage',
+  'rank',
+  'share',
+  'growth',
+  'target',
+  'forecast',
+  'budget',
+  'avg',
+  'mean',
+]);
+
+const ID_WORDS = new Set([
+  'id',
+  'no',
+  'nr',
+  'num',
+  'number',
+  'code',
+  'key',
+  'sku',
+  'zip',
+  'zipcode',
+  'phone',
+]);
+
+const ROLE_RULES: Record<RoleName, RoleRule> = {
+  event_time: {
+    kinds: TIME,
+    names: [
+      ...rules(
+        0.95,
+        ORDER_DATE,
+        'orderdate',
+        'invoicedate',
+        'transactiondate',
+        'purchasedate',
+        'saledate',
+        'salesdate',
+        'orderdatetime',
+        'invoicedatetime',
+        'transactiondatetime',
+        'purchasedatetime',
+        'ordertimestamp',
+        'invoicetimestamp',
+        'transactiontimestamp',
+        'purchasetimestamp',
+        'ordertime',
+        'transactiontime',
+        'purchasetime',
+        'orderedat',
+        'purchasedat',
+        'soldat',
+        'fechaventa',
+        'fechapedido',
+      ),
+      ...rules(0.85, PLAIN_DATE, 'date', 'fecha', 'datetime', 'timestamp', 'day', 'week', 'weekdate'),
+    ],
+    fallback: (words) => {
+      if (words.some((w) => OTHER_DATES.has(w))) return undefined;
+      const last = words.at(-1);
+      if (words.includes('date') || words.includes('fecha') || last === 'at' || last === 'timestamp')
+        return ['', 0.5, 'a date'];
+      return undefined;
+    },
+  },
+  amount: {
+    kinds: NUMERIC,
+    notIdentifier: true,
+    names: [
+      ...rules(
+        0.95,
+        AMOUNT,
+        'sales',
+        'revenue',
+        'totalamount',
+        'weeklysales',
+        'linetotal',
+        'salesamount',
+        'totalsales',
+        'totalrevenue',
+        'netsales',
+        'saleamount',
+        'salesvalue',
+        'ordertotal',
+        'ordervalue',
+        'transactionamount',
+        'purchaseamount',
+      ),
+      ...rules(
+        0.9,
+        AMOUNT,
+        'amount',
+        'totalprice',
+        'lineamount',
+        'netamount',
+        'grosssales',
+        'ventas',
+        'importe',
+      ),
+      ...rules(0.85, AMOUNT, 'total', 'monto', 'totalspent', 'spend', 'subtotal'),
+    ],
+    fallback: (words) =>
+      words.some((w) => w === 'sales' || w === 'revenue' || w === 'amount') &&
+      !words.some((w) => NOT_AMOUNT.has(w))
+        ? ['', 0.7, 'an amount (its name mentions sales, revenue or amount)']
+        : undefined,
+  },
+  quantity: {
+    kinds: NUMERIC,
+    notIdentifier: true,
+    names: [
+      ...rules(
+        0.95,
+        'a quantity',
+        'quantity',
+        'qty',
+        'quantityordered',
+        'orderquantity',
+        'quantitysold',
+        'unitssold',
+        'unitsordered',
+        'cantidad',
+      ),
+      ...rules(0.8, 'a quantity', 'units', 'itemcount', 'numberofitems', 'pieces'),
+    ],
+    fallback: (words) =>
+      words.includes('quantity') || words.includes('qty') ? ['', 0.7, 'a quantity'] : undefined,
+  },
+  unit_price: {
+    kinds: NUMERIC,
+    notIdentifier: true,
+    names: [
+      ...rules(0.95, 'a unit price', 'unitprice', 'priceeach', 'priceperunit', 'preciounitario'),
+      ...rules(0.85, 'a price', 'price', 'itemprice', 'sellingprice', 'saleprice', 'salesprice', 'precio'),
+      ...rules(0.5, 'a list price', 'listprice', 'msrp'),
+    ],
+    fallback: (words) =>
+      words.includes('price') && !words.includes('total') ? ['', 0.6, 'a price'] : undefined,
+  },
+  order_id: {
+    kinds: KEY,
+    names: [
+      ...rules(
+        0.95,
+        'an order, invoice or transaction id',
+        'orderid',
+        'ordernumber',
+        'orderno',
+        'ordernr',
+        'invoiceno',
+        'invoiceid',
+        'invoicenumber',
+        'invoice',
+        'transactionid',
+        'transactionno',
+        'transactionnumber',
+        'receiptid',
+        'receiptno',
+        'receiptnumber',
+        'billno',
+        'billid',
+        'basketid',
+        'ticketid',
+        'salesorderid',
+      ),
+    ],
+  },
+  customer_id: {
+    kinds: KEY,
+    names: [
+      ...rules(
+        0.95,
+        'a customer id',
+        'customerid',
+        'customerno',
+        'customernumber',
+        'customercode',
+        'custid',
+        'clientid',
+        'clientno',
+        'buyerid',
+        'memberid',
+        'accountid',
+      ),
+      ...rules(0.7, 'a user id', 'userid'),
+    ],
+  },
+  customer_name: {
+    kinds: TEXT,
+    names: [
+      ...rules(0.9, 'a customer name', 'customername', 'clientname', 'buyername', 'customer', 'client'),
+      ...rules(0.6, 'a contact name', 'contactname'),
+    ],
+  },
+  product_id: {
+    kinds: KEY,
+    names: [
+      ...rules(
+        0.95,
+        'a product id or stock code',
+        'productid',
+        'productcode',
+        'productno',
+        'stockcode',
+        'sku',
+        'itemid',
+        'itemcode',
+        'itemno',
+        'articleid',
+        'asin',
+      ),
+    ],
+  },
+  product_name: {
+    kinds: TEXT,
+    names: [
+      ...rules(0.9, 'a product name', 'productname', 'itemname', 'product', 'item', 'productdescription'),
+      ...rules(0.8, 'a product description', 'description', 'itemdescription', 'articlename'),
+    ],
+  },
+  profit: {
+    kinds: NUMERIC,
+    notIdentifier: true,
+    names: [
+      ...rules(0.95, 'a profit', 'profit', 'grossprofit', 'netprofit', 'profitamount'),
+      ...rules(0.6, 'a gross income (profit)', 'grossincome'),
+    ],
+  },
+  discount: {
+    kinds: NUMERIC,
+    notIdentifier: true,
+    names: [
+      ...rules(0.95, 'a discount rate', 'discount', 'discountrate', 'discountpct', 'discountpercent'),
+      ...rules(0.8, 'a discount rate', 'discountpercentage'),
+    ],
+  },
+};
+
+type Family = 'product' | 'place' | 'customer' | 'other';
+const FAMILIES: readonly Family[] = ['product', 'place', 'customer', 'other'];
+
+const DIMENSION_NAMES: ReadonlyArray<readonly [compact: string, confidence: number, family: Family]> = [
+  ['category', 0.9, 'product'],
+  ['productcategory', 0.9, 'product'],
+  ['productline', 0.9, 'product'],
+  ['department', 0.85, 'product'],
+  ['dept', 0.85, 'product'],
+  ['subcategory', 0.8, 'product'],
+  ['productfamily', 0.8, 'product'],
+  ['productgroup', 0.8, 'product'],
+  ['producttype', 0.8, 'product'],
+  ['itemtype', 0.75, 'product'],
+  ['brand', 0.7, 'product'],
+  ['region', 0.9, 'place'],
+  ['store', 0.85, 'place'],
+  ['branch', 0.85, 'place'],
+  ['territory', 0.9, 'place'],
+  ['country', 0.85, 'place'],
+  ['market', 0.8, 'place'],
+  ['state', 0.8, 'place'],
+  ['province', 0.8, 'place'],
+  ['city', 0.75, 'place'],
+  ['storetype', 0.7, 'place'],
+  ['segment', 0.9, 'customer'],
+  ['customersegment', 0.9, 'customer'],
+  ['customertype', 0.85, 'customer'],
+  ['channel', 0.85, 'customer'],
+  ['saleschannel', 0.85, 'customer'],
+  ['dealsize', 0.7, 'customer'],
+  ['membership', 0.7, 'customer'],
+  ['gender', 0.6, 'customer'],
+  ['payment', 0.75, 'other'],
+  ['paymentmethod', 0.75, 'other'],
+  ['paymenttype', 0.75, 'other'],
+  ['shipmode', 0.7, 'other'],
+  ['isholiday', 0.6, 'other'],
+  ['holiday', 0.6, 'other'],
+  ['status', 0.5, 'other'],
+];
+
+/** Suffixes the transformer adds next to a cleaned column (flags, scaled copies): never roles. */
+const DERIVED_SUFFIXES = ['_imputed', '_outlier', '_z', '_mm'];
+
+interface Candidate {
+  column: string;
+  kind: ColumnKind;
+  type: string;
+  words: string[];
+  compact: string;
+}
+
+function isIdentifierLike(c: Candidate): boolean {
+  return (
+    ID_WORDS.has(c.words.at(-1) ?? '') ||
+    /^(order|invoice|customer|cust|client|user|product|item|transaction|store|row|record|stock)(id|no|nr|num|number|code|key)$/.test(
+      c.compact,
+    )
+  );
+}
+
+const KIND_TEXT: Record<ColumnKind, string> = {
+  date: 'a DATE',
+  timestamp: 'a TIMESTAMP',
+  integer: 'an integer',
+  number: 'a number',
+  text: 'text',
+  boolean: 'a boolean',
+  other: 'of another type',
+};
+
+const ROLE_TEXT: Record<RoleName, string> = {
+  event_time: 'the event time',
+  amount: 'the amount',
+  quantity: 'the quantity',
+  unit_price: 'the unit price',
+  order_id: 'the order id',
+  customer_id: 'the customer id',
+  customer_name: 'the customer name',
+  product_id: 'the product id',
+  product_name: 'the product name',
+  profit: 'the profit',
+  discount: 'the discount',
+};
+
+const EXPECTED_TEXT = (kinds: Kinds): string =>
+  kinds === TIME ? 'a DATE or TIMESTAMP' : kinds === NUMERIC ? 'a number' : kinds === TEXT ? 'text' : 'a key';
+
+/** Roles of a table from its columns (see the module comment). Lineage columns (`_source`, ...) are ignored. */
+export function inferRoles(columns: ReadonlyArray<ColumnInfo>): Roles {
+  const names = new Set(columns.map((c) => c.name));
+  const candidates: Candidate[] = columns
+    .filter((c) => !c.name.startsWith('_'))
+    .filter((c) => !DERIVED_SUFFIXES.some((s) => c.name.endsWith(s) && names.has(c.name.slice(0, -s.length))))
+    .map((c) => {
+      const snake = snakeCase(c.name);
+      return {
+        column: c.name,
+        kind: columnKind(c.type),
+        type: c.type,
+        words: snake.split('_').filter(Boolean),
+        compact: snake.replaceAll('_', ''),
+      };
+    });
+  const roles: Roles = { dimensions: [], notes: [] };
+  const used = new Set<string>();
+
+  for (const role of ROLE_NAMES) {
+    const rule = ROLE_RULES[role];
+    let best: { candidate: Candidate; rule: NameRule } | undefined;
+    for (const c of candidates) {
+      if (used.has(c.column)) continue;
+      const match = rule.names.find(([compact]) => compact === c.compact) ?? rule.fallback?.(c.words);
+      if (!match) continue;
+      if (rule.notIdentifier && isIdentifierLike(c)) continue;
+      if (!rule.kinds.includes(c.kind)) {
+        if (match[1] >= 0.85)
+          roles.notes.push(
+            `${c.column} is named like ${ROLE_TEXT[role]} but is ${KIND_TEXT[c.kind]} (${c.type}), not ${EXPECTED_TEXT(rule.kinds)}`,
+          );
+        continue;
+      }
+      if (!best || match[1] > best.rule[1]) best = { candidate: c, rule: match };
+    }
+    if (!best) continue;
+    const { candidate, rule: match } = best;
+    const exact = match[0] !== '';
+    roles[role] = {
+      column: candidate.column,
+      confidence: match[1],
+      evidence: `${exact ? 'name' : 'name words of'} ${candidate.column} ${exact ? 'is' : 'suggest'} ${match[2]}; ${KIND_TEXT[candidate.kind]}`,
+    };
+    used.add(candidate.column);
+  }
+
+  // No customer id: a customer name still tells customers apart (Sample Sales Data has only names).
+  if (!roles.customer_id && roles.customer_name) {
+    roles.customer_id = {
+      column: roles.customer_name.column,
+      confidence: 0.6,
+      evidence: `no customer id column; the customer name ${roles.customer_name.column} identifies the customer`,
+    };
+  }
+
+  const net = 'negative values (returns, cancellations) are kept, so sums are net of them';
+  if (!roles.amount && roles.quantity && roles.unit_price) {
+    roles.amount = {
+      column: null,
+      derived: 'quantity * unit_price',
+      confidence: 0.8,
+      evidence: `no sales, revenue or total column: derived as ${roles.quantity.column} * ${roles.unit_price.column}; ${net}`,
+    };
+  } else if (!roles.amount && roles.unit_price && roles.unit_price.confidence >= 0.85) {
+    // Only a column named as a price (price, unit_price), not any number whose name mentions one (fuel_price).
+    roles.amount = {
+      column: roles.unit_price.column,
+      confidence: 0.4,
+      evidence: `no sales, revenue or total column and no quantity: the price ${roles.unit_price.column} stands for the amount; ${net}`,
+    };
+  } else if (roles.amount) {
+    roles.amount.evidence += `; ${net}`;
+  }
+
+  const dimensions = new Map<Family, ColumnRole[]>(FAMILIES.map((f) => [f, []]));
+  for (const c of candidates) {
+    if (used.has(c.column)) continue;
+    const match = DIMENSION_NAMES.find(([compact]) => compact === c.compact);
+    if (!match) continue;
+    if (!DIMENSION.includes(c.kind)) continue;
+    dimensions.get(match[2])!.push({
+      column: c.column,
+      confidence: match[1],
+      evidence: `name ${c.column} is a ${match[2]} dimension; ${KIND_TEXT[c.kind]}`,
+    });
+  }
+  const ranked = FAMILIES.map((f) => dimensions.get(f)!.sort((a, b) => b.confidence - a.confidence));
+  for (let i = 0; ranked.some((list) => i < list.length); i++) {
+    for (const list of ranked) if (list[i]) roles.dimensions.push(list[i]!);
+  }
+  return roles;
+}

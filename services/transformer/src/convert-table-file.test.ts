@@ -1,0 +1,562 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { crc32 } from 'node:zlib';
+import { isPipelineError } from '@etl/common/errors';
+import { quoteLiteral } from '@etl/common/warehouse';
+import ExcelJS from 'exceljs';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { convertWithDuckDb, convertXlsx, dateText, FORMULA_ERROR_TEXT } from './convert-table-file';
+import { withDuckDb } from './duckdb-session';
+
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'convert-table-file-'));
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const utc = (...parts: [number, number, number, number?, number?, number?, number?]): Date =>
+  new Date(Date.UTC(...parts));
+
+/** A fresh folder under the test's temp dir. */
+async function folder(name: string): Promise<string> {
+  return mkdtemp(path.join(dir, `${name}-`));
+}
+
+async function expectRejection(promise: Promise<unknown>, status: number, code: string, text: string) {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(isPipelineError(error), String(error)).toBe(true);
+  if (!isPipelineError(error)) return;
+  expect({ status: error.status, code: error.code }).toEqual({ status, code });
+  expect(error.message).toContain(text);
+}
+
+/**
+ * Two sheets with data (different headers), one empty, one header only. "Orders, 2024": two leading empty
+ * rows (one present in the XML with a height), header on row 3, an absent empty row 5 and a present empty
+ * row 7 between data rows, a ragged row 6 (one cell beyond the header), a trailing empty row 10.
+ */
+async function writeBook(file: string): Promise<void> {
+  const book = new ExcelJS.Workbook();
+  const orders = book.addWorksheet('Orders, 2024');
+  orders.getRow(2).height = 20;
+  orders.getRow(3).values = [
+    'id',
+    'order_date',
+    'shipped_at',
+    'amount',
+    'total',
+    'note',
+    'link',
+    'paid',
+    'check',
+    'comment',
+  ];
+  orders.getRow(4).values = [
+    1,
+    utc(2024, 0, 15),
+    utc(2024, 0, 15, 13, 45, 30),
+    12.5,
+    { formula: 'D4*2', result: 25 },
+    { richText: [{ text: 'Très ', font: { bold: true } }, { text: 'bien' }] },
+    { text: 'Example, Inc.', hyperlink: 'https://example.com/?a=1,2' },
+    true,
+    { error: '#N/A' },
+    'Zoë says "hi",\nthen leaves',
+  ];
+  orders.getCell('B4').numFmt = 'yyyy-mm-dd';
+  orders.getRow(6).values = [
+    2,
+    utc(2024, 1, 29),
+    utc(2024, 1, 29, 8, 5, 9, 250),
+    0.1 + 0.2,
+    { formula: 'D6-D6', result: 0 },
+    '',
+    null,
+    false,
+    { error: '#DIV/0!' },
+    '東京',
+    'extra',
+  ];
+  orders.getCell('B6').numFmt = 'yyyy-mm-dd hh:mm:ss';
+  orders.getRow(7).height = 20;
+  orders.getRow(8).values = [
+    3,
+    { formula: 'B4+1', result: utc(2024, 0, 16) },
+    { formula: 'NOW()' },
+    1e-7,
+    { sharedFormula: 'E4', result: 6 },
+    { formula: '1/0', result: { error: '#DIV/0!' } },
+    { formula: 'A8>0', result: true },
+    { formula: '"x"&A8', result: 'x3' },
+    'a_x000D_\nb',
+  ];
+  orders.getCell('B8').numFmt = 'yyyy-mm-dd';
+  orders.getRow(10).height = 20;
+
+  const returns = book.addWorksheet('Returns');
+  returns.getCell('B1').value = 'sku';
+  returns.getCell('C1').value = 'window';
+  returns.getCell('D1').value = 'qty';
+  returns.getRow(2).values = [null, 'A-1', 0.5, 2];
+  returns.getRow(3).values = [null, 'B-2', 0.75];
+  returns.getCell('C2').numFmt = 'hh:mm';
+  returns.getCell('C3').numFmt = 'hh:mm:ss';
+
+  book.addWorksheet('Empty');
+  book.addWorksheet('Header only').addRow(['a', 'b']);
+  await book.xlsx.writeFile(file);
+}
+
+const ORDERS_CSV = [
+  'id,order_date,shipped_at,amount,total,note,link,paid,check,comment,',
+  '1,2024-01-15,2024-01-15 13:45:30,12.5,25,Très bien,"Example, Inc.",true,#N/A,"Zoë says ""hi"",\nthen leaves",',
+  '2,2024-02-29 00:00:00,2024-02-29 08:05:09.250,0.30000000000000004,0,,,false,#DIV/0!,東京,extra',
+  `3,2024-01-16,,1e-7,6,${FORMULA_ERROR_TEXT},1,x3,"a\r\nb",,`,
+  '',
+].join('\n');
+
+const RETURNS_CSV = ['sku,window,qty', 'A-1,12:00:00,2', 'B-2,18:00:00,', ''].join('\n');
+
+describe('convertXlsx', () => {
+  let book: string;
+
+  beforeAll(async () => {
+    book = path.join(dir, 'book.xlsx');
+    await writeBook(book);
+  });
+
+  test('one CSV per worksheet, empty and header-only sheets skipped with their reason', async () => {
+    const out = path.join(await folder('xlsx'), 'sheets-0'); // created by the conversion
+    const result = await convertXlsx(book, out, 'raw file runs/r1/raw/book.xlsx');
+    expect(result).toEqual({
+      sheets: [
+        {
+          sheet: 'Orders, 2024',
+          path: path.join(out, 'book.sheet-1.csv'),
+          rows: 3,
+          columns: 11,
+          emptyRows: 2,
+        },
+        { sheet: 'Returns', path: path.join(out, 'book.sheet-2.csv'), rows: 2, columns: 3, emptyRows: 0 },
+      ],
+      skipped: [
+        { sheet: 'Empty', reason: 'empty sheet' },
+        { sheet: 'Header only', reason: 'header only, no data rows' },
+      ],
+    });
+    expect(await readFile(path.join(out, 'book.sheet-1.csv'), 'utf8')).toBe(ORDERS_CSV);
+    expect(await readFile(path.join(out, 'book.sheet-2.csv'), 'utf8')).toBe(RETURNS_CSV);
+    // Nothing else: no part files, no files for skipped sheets.
+    expect((await readdir(out)).sort()).toEqual(['book.sheet-1.csv', 'book.sheet-2.csv']);
+  });
+
+  test('output names come from the input file name, made safe, never from sheet names', async () => {
+    const odd = path.join(dir, 'my book (v2) ü.xlsx');
+    await writeFile(odd, await readFile(book));
+    const out = await folder('names');
+    const result = await convertXlsx(odd, out, 'odd');
+    expect(result.sheets.map((s) => path.basename(s.path))).toEqual([
+      'my_book__v2___.sheet-1.csv',
+      'my_book__v2___.sheet-2.csv',
+    ]);
+  });
+
+  test('a 1904-date-system workbook keeps its dates, formula results included', async () => {
+    const book1904 = new ExcelJS.Workbook();
+    book1904.properties.date1904 = true;
+    const sheet = book1904.addWorksheet('S');
+    sheet.addRow(['day', 'next']);
+    sheet.addRow([utc(2024, 5, 1), { formula: 'A2+1', result: utc(2024, 5, 2) }]);
+    sheet.getCell('A2').numFmt = 'yyyy-mm-dd';
+    sheet.getCell('B2').numFmt = 'yyyy-mm-dd';
+    const file = path.join(dir, 'dates-1904.xlsx');
+    await book1904.xlsx.writeFile(file);
+    const out = await folder('1904');
+    const [converted] = (await convertXlsx(file, out, 'dates-1904.xlsx')).sheets;
+    expect(await readFile(converted!.path, 'utf8')).toBe('day,next\n2024-06-01,2024-06-02\n');
+  });
+
+  test('padding and quoting hold across the 1 MiB read chunks of the reshaping pass', async () => {
+    const file = path.join(dir, 'big.xlsx');
+    const writer = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: file, useSharedStrings: true });
+    const sheet = writer.addWorksheet('Big');
+    sheet.addRow(['n', 'text', 'even']).commit();
+    const expected = ['n,text,even'];
+    for (let n = 1; n <= 30_000; n++) {
+      const text = `row ${n}, "quoted"\nsecond line`;
+      sheet.addRow(n % 2 === 0 ? [n, text, 'yes'] : [n, text]).commit();
+      expected.push(`${n},"row ${n}, ""quoted""\nsecond line",${n % 2 === 0 ? 'yes' : ''}`);
+    }
+    sheet.commit();
+    await writer.commit();
+    const out = await folder('big');
+    const result = await convertXlsx(file, out, 'big.xlsx');
+    expect(result.sheets).toMatchObject([{ rows: 30_000, columns: 3, emptyRows: 0 }]);
+    expect(await readFile(result.sheets[0]!.path, 'utf8')).toBe(`${expected.join('\n')}\n`);
+  });
+
+  test('more CSV than maxBytes -> 413 INPUT_TOO_LARGE naming the file, nothing left behind', async () => {
+    const out = await folder('limit');
+    await expectRejection(
+      convertXlsx(book, out, 'raw file runs/r1/raw/book.xlsx', { maxBytes: 300 }),
+      413,
+      'INPUT_TOO_LARGE',
+      'raw file runs/r1/raw/book.xlsx converts to more CSV than allowed: expected at most 300 bytes',
+    );
+    expect(await readdir(out)).toEqual([]);
+    // Exactly the size of both CSVs passes.
+    const size = Buffer.byteLength(ORDERS_CSV) + Buffer.byteLength(RETURNS_CSV);
+    await expect(
+      convertXlsx(book, await folder('limit-ok'), 'book.xlsx', { maxBytes: size }),
+    ).resolves.toBeDefined();
+    await expectRejection(
+      convertXlsx(book, await folder('limit-1'), 'book.xlsx', { maxBytes: size - 1 }),
+      413,
+      'INPUT_TOO_LARGE',
+      'book.xlsx',
+    );
+  });
+
+  test('a corrupt workbook -> 422 UNREADABLE_FILE naming the file', async () => {
+    const corrupt = path.join(dir, 'corrupt.xlsx');
+    await writeFile(corrupt, Buffer.concat([Buffer.from('PK\x03\x04'), randomBytes(4096)]));
+    await expectRejection(
+      convertXlsx(corrupt, await folder('corrupt'), 'raw file runs/r1/raw/corrupt.xlsx'),
+      422,
+      'UNREADABLE_FILE',
+      'raw file runs/r1/raw/corrupt.xlsx is not a readable xlsx file: ',
+    );
+    const text = path.join(dir, 'text.xlsx');
+    await writeFile(text, 'a,b\n1,2\n');
+    await expectRejection(
+      convertXlsx(text, await folder('text'), 'text.xlsx'),
+      422,
+      'UNREADABLE_FILE',
+      'text.xlsx',
+    );
+  });
+
+  // Regression: exceljs pipes its input stream without forwarding the stream's errors (the process died
+  // of an unhandled 'error' event, or the read waited forever).
+  test('a missing input file rejects with its read error', async () => {
+    await expect(
+      convertXlsx(path.join(dir, 'missing.xlsx'), await folder('missing'), 'missing'),
+    ).rejects.toThrow('ENOENT');
+  });
+
+  test('a zip without worksheets -> 422 UNREADABLE_FILE', async () => {
+    const zip = await readFile(book);
+    const file = path.join(dir, 'no-sheets.xlsx');
+    await writeFile(file, reorderZip(zip, { drop: (name) => name.startsWith('xl/worksheets/') }));
+    await expectRejection(
+      convertXlsx(file, await folder('no-sheets'), 'no-sheets.xlsx'),
+      422,
+      'UNREADABLE_FILE',
+      'no worksheets',
+    );
+  });
+
+  test('a malformed worksheet -> 422 UNREADABLE_FILE naming the worksheet', async () => {
+    const file = path.join(dir, 'malformed.xlsx');
+    const xml = '<worksheet><sheetData><row r="1"><c r="A1"><v>1</v></c></row></worksheet>';
+    await writeFile(file, reorderZip(await readFile(book), { replace: { 'xl/worksheets/sheet2.xml': xml } }));
+    await expectRejection(
+      convertXlsx(file, await folder('malformed'), 'raw file malformed.xlsx'),
+      422,
+      'UNREADABLE_FILE',
+      'raw file malformed.xlsx is not a readable xlsx file: worksheet Returns: ',
+    );
+  });
+
+  // Regression: exceljs 4.4.0 streams a worksheet as soon as the shared strings and the workbook's
+  // relationships are known; stored before xl/styles.xml its dates arrive as serial numbers, stored before
+  // xl/workbook.xml it throws "Cannot read properties of undefined (reading 'sheets')".
+  test('zip parts stored in an order exceljs streams badly still give dates and sheet names', async () => {
+    const zip = await readFile(book);
+    const stylesLast = path.join(dir, 'styles-last.xlsx');
+    await writeFile(
+      stylesLast,
+      reorderZip(zip, {
+        first: [
+          '[Content_Types].xml',
+          '_rels/.rels',
+          'xl/_rels/workbook.xml.rels',
+          'xl/workbook.xml',
+          'xl/sharedStrings.xml',
+        ],
+        last: ['xl/styles.xml'],
+      }),
+    );
+    expect(await firstDataRowWithExcelJs(stylesLast)).toEqual([1, 45306, 45306.57326388889]); // the bug
+    const out = await folder('styles-last');
+    const result = await convertXlsx(stylesLast, out, 'styles-last.xlsx');
+    expect(result.sheets.map((s) => s.sheet)).toEqual(['Orders, 2024', 'Returns']);
+    expect(await readFile(result.sheets[0]!.path, 'utf8')).toBe(ORDERS_CSV);
+    expect(await readFile(result.sheets[1]!.path, 'utf8')).toBe(RETURNS_CSV);
+
+    const workbookLast = path.join(dir, 'workbook-last.xlsx');
+    await writeFile(
+      workbookLast,
+      reorderZip(zip, {
+        first: ['[Content_Types].xml', '_rels/.rels', 'xl/_rels/workbook.xml.rels', 'xl/sharedStrings.xml'],
+        last: ['xl/styles.xml', 'xl/workbook.xml'],
+      }),
+    );
+    await expect(firstDataRowWithExcelJs(workbookLast)).rejects.toThrow("reading 'sheets'"); // the bug
+    const again = await convertXlsx(workbookLast, await folder('workbook-last'), 'workbook-last.xlsx');
+    expect(again.sheets.map((s) => s.sheet)).toEqual(['Orders, 2024', 'Returns']);
+    expect(again.skipped.map((s) => s.sheet)).toEqual(['Empty', 'Header only']);
+    expect(await readFile(again.sheets[0]!.path, 'utf8')).toBe(ORDERS_CSV);
+  });
+});
+
+describe('dateText', () => {
+  test('date-only, date-time, milliseconds, time-only', () => {
+    expect(dateText(utc(2024, 0, 15), 'yyyy-mm-dd')).toBe('2024-01-15');
+    expect(dateText(utc(2024, 0, 15), 'dd/mm/yyyy hh:mm')).toBe('2024-01-15 00:00:00');
+    expect(dateText(utc(2024, 0, 15, 9, 5), 'mm-dd-yy')).toBe('2024-01-15 09:05:00');
+    expect(dateText(utc(2024, 0, 15, 9, 5, 1, 7), 'yyyy-mm-dd')).toBe('2024-01-15 09:05:01.007');
+    expect(dateText(utc(1899, 11, 30, 18), 'h:mm AM/PM')).toBe('18:00:00');
+    expect(dateText(utc(1904, 0, 1, 6), '[h]:mm', true)).toBe('06:00:00');
+    // A duration beyond a day keeps its day.
+    expect(dateText(utc(1899, 11, 31, 6), '[h]:mm')).toBe('1899-12-31 06:00:00');
+    expect(dateText(new Date(Number.NaN), 'yyyy-mm-dd')).toBe('Invalid Date');
+  });
+});
+
+describe('convertWithDuckDb', () => {
+  test('parquet: dates, timestamps, decimals, lists, structs, maps, blobs and NULLs as text', async () => {
+    const out = await folder('parquet');
+    const parquet = path.join(out, 'sales.parquet');
+    const csv = path.join(out, 'sales.csv');
+    const result = await withDuckDb({ threads: 1 }, out, async (connection) => {
+      await connection.run(
+        `COPY (
+           SELECT * FROM (VALUES
+             (1, DATE '2024-01-15', TIMESTAMP '2024-01-15 13:45:30', TIMESTAMPTZ '2024-01-15 13:45:30+02',
+              12.50::DECIMAL(10, 2), ['a', 'b,c'], {'city': 'Zürich', 'zip': 8001}, MAP {'k': 1},
+              '\\xAB\\x01'::BLOB, 0.1::DOUBLE, 'say "hi",' || chr(10) || 'bye', true, ''),
+             (2, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)
+           ) t(id, d, ts, tstz, amount, tags, info, m, b, f, note, flag, blank)
+         ) TO ${quoteLiteral(parquet)} (FORMAT parquet)`,
+      );
+      return convertWithDuckDb(connection, parquet, 'parquet', csv, 'runs/r1/raw/sales.parquet');
+    });
+    expect(result).toEqual({ rows: 2, columns: 13 });
+    expect(await readFile(csv, 'utf8')).toBe(
+      [
+        'id,d,ts,tstz,amount,tags,info,m,b,f,note,flag,blank',
+        '1,2024-01-15,2024-01-15 13:45:30,2024-01-15 11:45:30Z,12.50,"[""a"",""b,c""]","{""city"":""Zürich"",""zip"":8001}","{""k"":1}",ab01,0.1,"say ""hi"",\nbye",true,""',
+        '2,,,,,,,,,,,,',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  const RECORDS = [
+    { id: 1, customer: { name: 'Zoë', tags: ['vip'] }, amount: 12.5, note: 'a, "b"' },
+    { id: 2, amount: 7, when: '2024-01-15' },
+    { id: 3, customer: null, amount: null, note: 'line\nbreak' },
+  ];
+  const RECORDS_CSV = [
+    'id,customer,amount,note,when',
+    '1,"{""name"":""Zoë"",""tags"":[""vip""]}",12.5,"a, ""b""",',
+    '2,,7.0,,2024-01-15',
+    '3,,,"line\nbreak",',
+    '',
+  ].join('\n');
+
+  test.each([
+    ['a JSON array of objects', 'records.json', JSON.stringify(RECORDS, null, 2)],
+    ['JSON lines', 'records.jsonl', `${RECORDS.map((r) => JSON.stringify(r)).join('\n')}\n`],
+  ])('%s: nested objects as JSON text, missing keys as empty fields', async (_, name, content) => {
+    const out = await folder('json');
+    const file = path.join(out, name);
+    await writeFile(file, content);
+    const csv = path.join(out, 'records.csv');
+    const result = await withDuckDb({ threads: 1 }, out, (connection) =>
+      convertWithDuckDb(connection, file, 'json', csv, name),
+    );
+    expect(result).toEqual({ rows: 3, columns: 5 });
+    expect(await readFile(csv, 'utf8')).toBe(RECORDS_CSV);
+  });
+
+  test('a key holding numbers, text and objects: strings unquoted, the rest as JSON text', async () => {
+    const out = await folder('mixed');
+    const file = path.join(out, 'mixed.jsonl');
+    await writeFile(file, '{"code":1}\n{"code":"A7"}\n{"code":{"x":1}}\n{"other":true}\n');
+    const csv = path.join(out, 'mixed.csv');
+    const result = await withDuckDb({ threads: 1 }, out, (connection) =>
+      convertWithDuckDb(connection, file, 'json', csv, 'mixed.jsonl'),
+    );
+    expect(result).toEqual({ rows: 4, columns: 2 });
+    expect(await readFile(csv, 'utf8')).toBe('code,other\n1,\nA7,\n"{""x"":1}",\n,true\n');
+  });
+
+  test('an empty JSON array gives 0 rows', async () => {
+    const out = await folder('empty');
+    const file = path.join(out, 'empty.json');
+    await writeFile(file, '[]');
+    const result = await withDuckDb({ threads: 1 }, out, (connection) =>
+      convertWithDuckDb(connection, file, 'json', path.join(out, 'empty.csv'), 'empty.json'),
+    );
+    expect(result.rows).toBe(0);
+  });
+
+  test('a file DuckDB cannot read -> 422 UNREADABLE_FILE with the first line of its message', async () => {
+    const out = await folder('bad');
+    const json = path.join(out, 'bad.json');
+    await writeFile(json, '{"a": 1}\n{"a":\n');
+    const parquet = path.join(out, 'bad.parquet');
+    await writeFile(parquet, 'not parquet at all');
+    await withDuckDb({ threads: 1 }, out, async (connection) => {
+      await expectRejection(
+        convertWithDuckDb(connection, json, 'json', path.join(out, 'bad-json.csv'), 'runs/r1/raw/bad.json'),
+        422,
+        'UNREADABLE_FILE',
+        'runs/r1/raw/bad.json is not a readable json file: Invalid Input Error: Malformed JSON',
+      );
+      await expectRejection(
+        convertWithDuckDb(
+          connection,
+          parquet,
+          'parquet',
+          path.join(out, 'bad.csv'),
+          'runs/r1/raw/bad.parquet',
+        ),
+        422,
+        'UNREADABLE_FILE',
+        'runs/r1/raw/bad.parquet is not a readable parquet file: Invalid Input Error: No magic bytes',
+      );
+    });
+  });
+});
+
+/** The first data row (row 4 of "Orders, 2024"), read by exceljs alone: A..C. */
+async function firstDataRowWithExcelJs(file: string): Promise<unknown[]> {
+  const reader = new ExcelJS.stream.xlsx.WorkbookReader(file, {
+    worksheets: 'emit',
+    sharedStrings: 'cache',
+    styles: 'cache',
+    hyperlinks: 'ignore',
+    entries: 'emit',
+  });
+  for await (const sheet of reader) {
+    for await (const row of sheet) {
+      if (row.number === 4) return [1, 2, 3].map((col) => row.getCell(col).value);
+    }
+  }
+  return [];
+}
+
+/**
+ * The same zip with its entries stored in another order (`first`, then the rest as they were, then
+ * `last`), minus `drop`. Stored data is copied as is; sizes and CRCs come from the central directory, so
+ * the local headers need no data descriptor.
+ */
+function reorderZip(
+  zip: Buffer,
+  order: {
+    first?: string[];
+    last?: string[];
+    drop?: (name: string) => boolean;
+    /** New content for entries, stored uncompressed. */
+    replace?: Record<string, string>;
+  },
+): Buffer {
+  const end = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  const count = zip.readUInt16LE(end + 10);
+  interface Entry {
+    name: string;
+    method: number;
+    time: number;
+    date: number;
+    crc: number;
+    size: number;
+    data: Buffer;
+  }
+  const entries: Entry[] = [];
+  for (let at = zip.readUInt32LE(end + 16), i = 0; i < count; i++) {
+    const nameLength = zip.readUInt16LE(at + 28);
+    const local = zip.readUInt32LE(at + 42);
+    const compressed = zip.readUInt32LE(at + 20);
+    const dataAt = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
+    entries.push({
+      name: zip.toString('utf8', at + 46, at + 46 + nameLength),
+      method: zip.readUInt16LE(at + 10),
+      time: zip.readUInt16LE(at + 12),
+      date: zip.readUInt16LE(at + 14),
+      crc: zip.readUInt32LE(at + 16),
+      size: zip.readUInt32LE(at + 24),
+      data: zip.subarray(dataAt, dataAt + compressed),
+    });
+    at += 46 + nameLength + zip.readUInt16LE(at + 30) + zip.readUInt16LE(at + 32);
+  }
+  const first = order.first ?? [];
+  const last = order.last ?? [];
+  const rank = (name: string): number =>
+    first.includes(name)
+      ? first.indexOf(name) - first.length
+      : last.includes(name)
+        ? 1 + last.indexOf(name)
+        : 0;
+  const sorted = entries
+    .filter((entry) => !order.drop?.(entry.name))
+    .map((entry) => {
+      const content = order.replace?.[entry.name];
+      if (content === undefined) return entry;
+      const data = Buffer.from(content, 'utf8');
+      return { ...entry, method: 0, crc: crc32(data), size: data.length, data };
+    })
+    .map((entry, index) => ({ entry, index }))
+    .sort((a, b) => rank(a.entry.name) - rank(b.entry.name) || a.index - b.index)
+    .map(({ entry }) => entry);
+  const locals: Buffer[] = [];
+  const centrals: Buffer[] = [];
+  let offset = 0;
+  for (const entry of sorted) {
+    const name = Buffer.from(entry.name, 'utf8');
+    const header = Buffer.alloc(30);
+    header.writeUInt32LE(0x04034b50, 0);
+    header.writeUInt16LE(20, 4);
+    header.writeUInt16LE(entry.method, 8);
+    header.writeUInt16LE(entry.time, 10);
+    header.writeUInt16LE(entry.date, 12);
+    header.writeUInt32LE(entry.crc, 14);
+    header.writeUInt32LE(entry.data.length, 18);
+    header.writeUInt32LE(entry.size, 22);
+    header.writeUInt16LE(name.length, 26);
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt16LE(20, 4);
+    central.writeUInt16LE(20, 6);
+    central.writeUInt16LE(entry.method, 10);
+    central.writeUInt16LE(entry.time, 12);
+    central.writeUInt16LE(entry.date, 14);
+    central.writeUInt32LE(entry.crc, 16);
+    central.writeUInt32LE(entry.data.length, 20);
+    central.writeUInt32LE(entry.size, 24);
+    central.writeUInt16LE(name.length, 28);
+    central.writeUInt32LE(offset, 42);
+    locals.push(header, name, entry.data);
+    centrals.push(central, name);
+    offset += header.length + name.length + entry.data.length;
+  }
+  const directory = Buffer.concat(centrals);
+  const eocd = Buffer.alloc(22);
+  eocd.writeUInt32LE(0x06054b50, 0);
+  eocd.writeUInt16LE(sorted.length, 8);
+  eocd.writeUInt16LE(sorted.length, 10);
+  eocd.writeUInt32LE(directory.length, 12);
+  eocd.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, directory, eocd]);
+}

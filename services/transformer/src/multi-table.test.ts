@@ -1,0 +1,184 @@
+/** A dataset of several files and formats: one table per file, named from it, each with its own gate. */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { getJson, putJson } from '@etl/common/storage';
+import ExcelJS from 'exceljs';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import type { TransformReport } from './report';
+import { createTestStore, readTable, rowsOf, type TestStore, writeExtractedRun } from './test-support';
+import { transform } from './transformer';
+
+let t: TestStore;
+beforeEach(async () => {
+  t = await createTestStore();
+});
+afterEach(async () => {
+  await t.cleanup();
+});
+
+const counts = (response: Awaited<ReturnType<typeof transform>>) =>
+  Object.fromEntries(
+    response.tables.map((table) => [
+      table.name,
+      {
+        files: table.files,
+        rowsIn: table.rowsIn,
+        rowsOut: table.rowsOut,
+        rowsQuarantined: table.rowsQuarantined,
+      },
+    ]),
+  );
+
+async function bytesOf(write: (file: string) => Promise<void>, name: string): Promise<Buffer> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'multi-table-'));
+  try {
+    const file = path.join(dir, name);
+    await write(file);
+    return await readFile(file);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function duckdbCopy(sql: string, name: string): Promise<Buffer> {
+  return bytesOf(async (file) => {
+    const instance = await DuckDBInstance.create(':memory:');
+    const connection = await instance.connect();
+    try {
+      await connection.run(`COPY (${sql}) TO '${file}' (FORMAT parquet)`);
+    } finally {
+      connection.closeSync();
+      instance.closeSync();
+    }
+  }, name);
+}
+
+describe('a dataset of several tables', () => {
+  test('differently-headed files: one table each, named <dataset>_<file>, exact counts', async () => {
+    // 60 stores; Sales of the last one is not a number (quarantined: 59 of 60 values parse, the column stays numeric).
+    const train = Array.from({ length: 60 }, (_, i) => `${i + 1},2015-07-31,${i === 59 ? 'x' : 5000 + i}`);
+    await writeExtractedRun(t.store, 'r1', {
+      'train.csv': `"Store","Date","Sales"\n${train.join('\n')}\n`,
+      'store.csv': 'Store,StoreType\n1,c\n2,a\n',
+    });
+    const response = await transform({ runId: 'r1' }, t.deps);
+    expect(counts(response)).toEqual({
+      sales_store: { files: ['store.csv'], rowsIn: 2, rowsOut: 2, rowsQuarantined: 0 },
+      sales_train: { files: ['train.csv'], rowsIn: 60, rowsOut: 59, rowsQuarantined: 1 },
+    });
+    expect(response.quality).toMatchObject({ passed: true, rejectRate: 1 / 62 });
+    const trainTable = response.tables.find((table) => table.name === 'sales_train')!;
+    expect(trainTable.quality).toMatchObject({ passed: true, rejectRate: 1 / 60 });
+    expect(rowsOf(await readTable(t.store, trainTable.stagedKey)).slice(0, 2)).toEqual([
+      { store: 1, date: '2015-07-31', sales: 5000 },
+      { store: 2, date: '2015-07-31', sales: 5001 },
+    ]);
+    expect(rowsOf(await readTable(t.store, trainTable.quarantineKey))).toMatchObject([
+      { line: 61, reason: 'invalid_bigint' },
+    ]);
+    const report = await getJson<TransformReport>(t.store, response.reportKey);
+    expect(report.tables.map((table) => [table.table, table.counts.rowsIn])).toEqual([
+      ['sales_store', 2],
+      ['sales_train', 60],
+    ]);
+  });
+
+  test('the quality gate holds per table and names the table that failed', async () => {
+    const numbers = (bad: number) =>
+      `n\n${Array.from({ length: 60 }, (_, i) => (i < bad ? 'x' : String(i))).join('\n')}\n`;
+    await writeExtractedRun(t.store, 'r1', { 'good.csv': numbers(0), 'bad.csv': numbers(1) });
+    await expect(transform({ runId: 'r1', maxRejectRate: 0.01 }, t.deps)).rejects.toMatchObject({
+      status: 422,
+      code: 'QUALITY_GATE_FAILED',
+      message: expect.stringContaining('table sales_bad: 1.67% of 60 rows quarantined'),
+      details: expect.objectContaining({
+        tables: [expect.objectContaining({ table: 'sales_bad', rowsIn: 60, rowsQuarantined: 1 })],
+      }),
+    });
+    // Every table was reported before the gate answered; nothing marks the run done.
+    const report = await getJson<TransformReport>(t.store, 'runs/r1/reports/transform.json');
+    expect(report.tables.map((table) => [table.table, table.quality.passed])).toEqual([
+      ['sales_bad', false],
+      ['sales_good', true],
+    ]);
+    expect(await t.store.exists('runs/r1/manifest/transform.json')).toBe(false);
+  });
+
+  test('a table name makes the dataset one table; a tables mapping names tables by file', async () => {
+    await writeExtractedRun(t.store, 'r1', { 'jan.csv': 'id\n1\n2\n', 'feb.csv': 'id\n3\n' });
+    const one = await transform({ runId: 'r1', table: 'orders' }, t.deps);
+    expect(counts(one)).toEqual({
+      orders: { files: ['jan.csv', 'feb.csv'], rowsIn: 3, rowsOut: 3, rowsQuarantined: 0 },
+    });
+    await writeExtractedRun(t.store, 'r2', { 'train.csv': 'a\n1\n', 'stores.csv': 'b\n2\n' });
+    const named = await transform({ runId: 'r2', tables: { 'train*': 'weekly_sales' } }, t.deps);
+    expect(named.tables.map((table) => table.name)).toEqual(['sales_stores', 'weekly_sales']);
+  });
+
+  test('Parquet, JSON lines and a two-sheet workbook are tables like any CSV', async () => {
+    const parquet = await duckdbCopy(
+      "SELECT * FROM (VALUES (DATE '2013-01-01', NULL::DOUBLE), (DATE '2013-01-02', 93.14)) v(date, dcoilwtico)",
+      'oil.parquet',
+    );
+    const jsonl = [
+      '{"order_id": "A1", "amount": 10.5, "meta": {"channel": "web"}}',
+      '{"order_id": "A2", "amount": 3}',
+      '',
+    ].join('\n');
+    const workbook = new ExcelJS.Workbook();
+    const invoices = workbook.addWorksheet('Invoices');
+    invoices.addRow(['InvoiceNo', 'Quantity', 'InvoiceDate']);
+    invoices.addRow(['536365', 6, new Date(Date.UTC(2010, 11, 1, 8, 26))]);
+    invoices.addRow(['C536379', -1, new Date(Date.UTC(2010, 11, 1, 9, 41))]);
+    const countries = workbook.addWorksheet('Countries');
+    countries.addRow(['Country', 'Region']);
+    countries.addRow(['France', 'Europe']);
+    workbook.addWorksheet('Empty');
+    const xlsx = Buffer.from(await workbook.xlsx.writeBuffer());
+    const manifest = await writeExtractedRun(t.store, 'r1', {
+      'oil.parquet': parquet,
+      'orders.jsonl': jsonl,
+      'Online Retail.xlsx': xlsx,
+    });
+    await putJson(t.store, manifest.manifestKey, {
+      ...manifest,
+      skippedFiles: [{ name: 'README.md', reason: 'documentation' }],
+    });
+    const response = await transform({ runId: 'r1' }, t.deps);
+    expect(counts(response)).toEqual({
+      sales_oil: { files: ['oil.parquet'], rowsIn: 2, rowsOut: 2, rowsQuarantined: 0 },
+      sales_online_retail_countries: {
+        files: ['Online Retail.xlsx#Countries'],
+        rowsIn: 1,
+        rowsOut: 1,
+        rowsQuarantined: 0,
+      },
+      sales_online_retail_invoices: {
+        files: ['Online Retail.xlsx#Invoices'],
+        rowsIn: 2,
+        rowsOut: 2,
+        rowsQuarantined: 0,
+      },
+      sales_orders: { files: ['orders.jsonl'], rowsIn: 2, rowsOut: 2, rowsQuarantined: 0 },
+    });
+    expect(response.skippedFiles).toEqual([
+      { name: 'README.md', reason: 'documentation' },
+      { name: 'Online Retail.xlsx#Empty', reason: expect.stringMatching(/empty/) },
+    ]);
+    const byName = Object.fromEntries(response.tables.map((table) => [table.name, table]));
+    expect(rowsOf(await readTable(t.store, byName['sales_online_retail_invoices']!.stagedKey))).toEqual([
+      { invoice_no: '536365', quantity: 6, invoice_date: Date.UTC(2010, 11, 1, 8, 26) },
+      { invoice_no: 'C536379', quantity: -1, invoice_date: Date.UTC(2010, 11, 1, 9, 41) },
+    ]);
+    expect(rowsOf(await readTable(t.store, byName['sales_orders']!.stagedKey))).toEqual([
+      { order_id: 'A1', amount: 10.5, meta: '{"channel":"web"}' },
+      { order_id: 'A2', amount: 3, meta: null },
+    ]);
+    expect(rowsOf(await readTable(t.store, byName['sales_oil']!.stagedKey))).toEqual([
+      { date: '2013-01-01', dcoilwtico: null },
+      { date: '2013-01-02', dcoilwtico: 93.14 },
+    ]);
+  });
+});

@@ -1,0 +1,174 @@
+/**
+ * A run's raw table files -> local UTF-8 CSV files, each with its dialect and header: what the cleaning
+ * reads. Delimited text is transcoded as it streams from the store; Parquet and JSON are written out as
+ * CSV by DuckDB and every sheet of a workbook as its own CSV (convert-table-file.ts), so one cleaning path
+ * serves every format and every type is inferred the same way.
+ */
+import path from 'node:path';
+import type { RawFile, SkippedFile } from '@etl/common/contracts';
+import { DataRejectedError } from '@etl/common/errors';
+import { type BlobStore, downloadToFile } from '@etl/common/storage';
+import { convertWithDuckDb, convertXlsx } from './convert-table-file';
+import type { TextEncoding } from './detect-encoding';
+import { type DuckDbSettings, withDuckDb } from './duckdb-session';
+import type { ParseDialect } from './parse-csv';
+import { prepareCsvFile } from './prepare-file';
+import type { Profile } from './profile';
+import { readCsvHeader, readCsvStart } from './read-header';
+import { SNIFF_BYTES, sniffDialect } from './sniff-csv';
+import { fileStem, sheetStem, type TableMember } from './table-names';
+
+export type InputDialect = ParseDialect & { sniffed: boolean; lineEnding?: string };
+
+export interface TableInput extends TableMember {
+  file: RawFile;
+  /** Object key of the raw file, for messages; `KEY#sheet` for a sheet. */
+  key: string;
+  /** The local UTF-8 CSV. */
+  path: string;
+  encoding: TextEncoding;
+  /** Bytes read from the store. */
+  bytes: number;
+  dialect: InputDialect;
+  /** Header names, trimmed (the column names when the dialect has no header). */
+  header: string[];
+  /** Time spent making the local CSV, ms (a workbook's: on its first sheet). */
+  ms: number;
+}
+
+export interface PrepareTableInputsOptions {
+  store: BlobStore;
+  scratch: string;
+  duckdb: DuckDbSettings;
+  /** The profile's `source` section, when the request named a profile. */
+  source?: Profile['source'];
+  /** MAX_INPUT_BYTES: the most bytes of CSV all files may make; no limit when unset. */
+  maxInputBytes?: number;
+}
+
+/** CSV written by our converters: RFC 4180 with a header. */
+const CONVERTED: InputDialect = { delimiter: ',', quote: '"', header: true, sniffed: false };
+
+export async function prepareTableInputs(
+  files: readonly RawFile[],
+  options: PrepareTableInputsOptions,
+): Promise<{ inputs: TableInput[]; skipped: SkippedFile[] }> {
+  const inputs: TableInput[] = [];
+  const skipped: SkippedFile[] = [];
+  let budget = options.maxInputBytes;
+  const limit = () =>
+    budget === undefined
+      ? {}
+      : { maxBytes: budget, limitName: 'MAX_INPUT_BYTES', limitBytes: options.maxInputBytes };
+  for (const [index, file] of files.entries()) {
+    const started = performance.now();
+    const elapsed = () => Math.round(performance.now() - started);
+    if (file.format === 'delimited') {
+      const prepared = await prepareCsvFile(options.store, file.key, options.scratch, index, {
+        encoding: options.source?.encoding ?? 'auto',
+        ...limit(),
+      });
+      if (budget !== undefined) budget -= prepared.bytes;
+      const dialect = await chooseDialect(prepared.path, prepared.bytes, file.key, options.source);
+      const header = await readHeader(prepared.path, dialect, file.key);
+      inputs.push({
+        file,
+        key: file.key,
+        name: file.name,
+        stem: fileStem(file.name),
+        shape: shapeOf(header, dialect),
+        path: prepared.path,
+        encoding: prepared.encoding,
+        bytes: prepared.bytes,
+        dialect,
+        header,
+        ms: elapsed(),
+      });
+      continue;
+    }
+    const downloaded = path.join(options.scratch, `raw-${index}.${file.format}`);
+    await downloadToFile(options.store, file.key, downloaded);
+    if (budget !== undefined) budget -= file.bytes;
+    const converted = async (name: string, key: string, stem: string, csv: string): Promise<TableInput> => {
+      const header = await readHeader(csv, CONVERTED, key);
+      return {
+        file,
+        key,
+        name,
+        stem,
+        shape: shapeOf(header, CONVERTED),
+        path: csv,
+        encoding: 'utf-8',
+        bytes: file.bytes,
+        dialect: CONVERTED,
+        header,
+        ms: elapsed(),
+      };
+    };
+    if (file.format === 'xlsx') {
+      const workbook = await convertXlsx(
+        downloaded,
+        path.join(options.scratch, `sheets-${index}`),
+        `raw file ${file.key}`,
+        budget === undefined ? {} : { maxBytes: budget },
+      );
+      for (const { sheet, reason } of workbook.skipped)
+        skipped.push({ name: `${file.name}#${sheet}`, reason });
+      for (const sheet of workbook.sheets) {
+        const stem = sheetStem(file.name, sheet.sheet, workbook.sheets.length);
+        inputs.push(
+          await converted(`${file.name}#${sheet.sheet}`, `${file.key}#${sheet.sheet}`, stem, sheet.path),
+        );
+      }
+      continue;
+    }
+    const csv = path.join(options.scratch, `converted-${index}.csv`);
+    const format = file.format;
+    const { rows } = await withDuckDb(options.duckdb, options.scratch, (connection) =>
+      convertWithDuckDb(connection, downloaded, format, csv, `raw file ${file.key}`),
+    );
+    if (rows === 0) skipped.push({ name: file.name, reason: `no rows (an empty ${format} file)` });
+    else inputs.push(await converted(file.name, file.key, fileStem(file.name), csv));
+  }
+  return { inputs, skipped };
+}
+
+/** Parts of one table must agree on the header (names compared trimmed), or its width, and the way it is read. */
+function shapeOf(header: readonly string[], dialect: ParseDialect): string {
+  const columns = dialect.header ? header : [`${header.length} columns`];
+  return [dialect.delimiter, dialect.quote, String(dialect.header), ...columns].join('\u0000');
+}
+
+/** The profile's dialect, else the one sniffed from the start of the file. */
+async function chooseDialect(
+  file: string,
+  bytes: number,
+  key: string,
+  source: Profile['source'] | undefined,
+): Promise<InputDialect> {
+  if (source?.delimiter !== undefined)
+    return { delimiter: source.delimiter, quote: source.quote, header: source.header, sniffed: false };
+  const start = await readCsvStart(file, SNIFF_BYTES);
+  if (start === undefined) throw emptyFile(key);
+  const sniffed = sniffDialect(start, bytes <= SNIFF_BYTES);
+  return {
+    delimiter: sniffed.delimiter,
+    quote: source?.quote ?? sniffed.quote,
+    header: source ? source.header : sniffed.header,
+    sniffed: true,
+    lineEnding: sniffed.lineEnding,
+  };
+}
+
+async function readHeader(file: string, dialect: ParseDialect, key: string): Promise<string[]> {
+  const header = await readCsvHeader(file, dialect);
+  if (header === undefined) throw emptyFile(key);
+  return header.map((name) => name.trim());
+}
+
+const emptyFile = (key: string) =>
+  new DataRejectedError(
+    `raw file ${key} is empty: expected a CSV header line`,
+    { objectKey: key },
+    'EMPTY_FILE',
+  );

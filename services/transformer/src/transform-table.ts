@@ -1,0 +1,414 @@
+/**
+ * One table of a dataset: its local CSV files -> a cleaned, typed Arrow IPC file, a quarantine of every
+ * rejected row with its reason, feature tables (profile `ml`) and the table's report. All row work happens
+ * in one in-memory DuckDB, opened for this table only, so a dataset's tables are never in memory together.
+ *
+ * Row accounting is exact and checked: rowsIn = rowsOut + rowsQuarantined + rowsDuplicate.
+ */
+import path from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { writeArrowBatchesStream, writeArrowTable, writeArrowTableStream } from '@etl/common/arrow';
+import type { QualityCheck, TableCounts } from '@etl/common/contracts';
+import { DataRejectedError, PipelineError } from '@etl/common/errors';
+import type { Logger } from '@etl/common/logging';
+import { type BlobStore, quarantineKey, stagedKey } from '@etl/common/storage';
+import { quoteLiteral } from '@etl/common/warehouse';
+import { applyProfile, type ProfiledColumns } from './apply-profile';
+import { BatchCounts } from './batch-counts';
+import {
+  createDuplicatesTableSql,
+  createQuarantineTableSql,
+  invalidCountsSql,
+  markDuplicatesSql,
+  stagedQuerySql,
+  typedRowsSql,
+} from './clean-sql';
+import { normalizeColumnNames } from './column-names';
+import { type DuckDbSettings, queryRows, toCount, withDuckDb } from './duckdb-session';
+import { queryToArrow, queryToArrowStream } from './duckdb-to-arrow';
+import { checkFeatureTables, featureTables } from './features';
+import { type ColumnPlan, INFER_SAMPLE, inferColumnPlans, TYPE_THRESHOLD } from './infer-types';
+import { csvError, csvRelation, numberRows, type ParsedCsvFile, rawColumn, readCsvRows } from './parse-csv';
+import { type LoadedProfile, mlOptions } from './profile';
+import { candidateKeys as findCandidateKeys } from './profiler';
+import { createNfkcMaps, qualityChecks, type RefineResult, refineRows, stagedRowsSql } from './refine';
+import {
+  type ColumnReport,
+  type DialectReport,
+  type DuplicateExample,
+  type FeatureReport,
+  type FileReport,
+  LINE_NUMBERING,
+  type TableReport,
+  type TransformTimings,
+} from './report';
+import type { InputDialect, TableInput } from './table-inputs';
+
+const DUPLICATE_EXAMPLES = 20;
+
+/**
+ * Widest table accepted: BigQuery's 10,000 columns per table minus the 4 lineage columns. Found by the
+ * CSV fuzz test: a 100,000-column line used to run DuckDB out of memory before answering.
+ */
+export const MAX_COLUMNS = 10_000 - 4;
+
+export interface TableJob {
+  name: string;
+  /** Its files (or sheets), in order; they share one dialect and header. */
+  inputs: readonly TableInput[];
+  naming?: string;
+}
+
+export interface TableContext {
+  runId: string;
+  store: BlobStore;
+  logger: Logger;
+  /** Scratch folder of the request. */
+  scratch: string;
+  duckdb: DuckDbSettings;
+  sampleRows: number;
+  maxRejectRate: number;
+  loaded?: LoadedProfile;
+}
+
+export interface TableOutcome {
+  /** The cleaned table, then its feature tables. */
+  tables: TableCounts[];
+  report: TableReport;
+  quality: { passed: boolean; rejectRate: number; maxRejectRate: number; checks?: QualityCheck[] };
+}
+
+export async function transformTable(job: TableJob, context: TableContext): Promise<TableOutcome> {
+  const { runId, store, loaded, maxRejectRate } = context;
+  const table = job.name;
+  const profile = loaded?.profile;
+  const first = job.inputs[0]!;
+  const dialect = first.dialect;
+  const keys = { staged: stagedKey(runId, table), quarantine: quarantineKey(runId, table) };
+  const fileKeys = job.inputs.map((input) => input.key);
+  const logger = context.logger.child({ table });
+  const clock = stopwatch();
+
+  const fileHeader = first.header;
+  if (fileHeader.length > MAX_COLUMNS) {
+    throw new DataRejectedError(
+      `raw file ${first.key} has ${fileHeader.length} columns, more than the limit of ${MAX_COLUMNS} (a BigQuery table holds at most 10,000 columns, 4 of them lineage)`,
+      { runId, objectKey: first.key, details: { columns: fileHeader.length, maxColumns: MAX_COLUMNS } },
+      'TOO_MANY_COLUMNS',
+    );
+  }
+  const header = dialect.header ? fileHeader : fileHeader.map((_, i) => `column_${i + 1}`);
+  const names = normalizeColumnNames(header);
+  const timings: Partial<TransformTimings> = { prepare: job.inputs.reduce((sum, i) => sum + i.ms, 0) };
+
+  return withDuckDb(context.duckdb, context.scratch, async (connection) => {
+    // 1. Types, from the first rows of the files.
+    const inputs = job.inputs.map((input) => ({ path: input.path, key: input.key }));
+    const allText = csvRelation(
+      inputs.map((f) => f.path),
+      header.length,
+      dialect,
+      false,
+    );
+    const rawColumns = header.map((_, i) => rawColumn(i));
+    const inferred = await inferColumnPlans(
+      connection,
+      allText,
+      rawColumns,
+      header,
+      names,
+      context.sampleRows,
+    ).catch((error: unknown) => {
+      throw csvError(error, inputs);
+    });
+    const profiled: ProfiledColumns | undefined =
+      loaded && applyProfile(inferred.plans, inferred.stats, loaded.profile, loaded.file, fileKeys);
+    const plans = profiled?.plans ?? inferred.plans;
+    const ml = profile && mlOptions(profile);
+    if (ml && profiled) checkFeatureTables(table, ml, profiled.roles, plans, loaded!.file);
+    // Without a profile: candidate keys for the report (a profile states its own).
+    const candidateKeys = profile ? undefined : await findCandidateKeys(connection, plans);
+    timings.infer = clock.lap();
+
+    // 2. Parse and type in one pass: the rows are typed as DuckDB reads them, malformed records kept aside.
+    await createNfkcMaps(connection, profiled?.nfkc ?? [], allText);
+    const read = await readCsvRows(connection, inputs, header.length, dialect, 'typed_rows', (relation, i) =>
+      typedRowsSql(plans, relation, i, {
+        rawTextOfAll: profiled !== undefined,
+        nfkc: profiled?.nfkc ?? [],
+      }),
+    );
+    const parsed = read.files;
+    const typed = await numberRows(connection, 'typed_rows', 'typed', read, dialect.header ? 1 : 0);
+    await connection.run('CREATE TABLE files (__file INTEGER, name VARCHAR)');
+    await connection.run(
+      `INSERT INTO files VALUES ${job.inputs.map((f, i) => `(${i}, ${quoteLiteral(f.name)})`).join(', ')}`,
+    );
+    const rowsIn = parsed.reduce((sum, p) => sum + p.rows + p.unparseable, 0);
+    if (rowsIn === 0) {
+      throw new DataRejectedError(
+        `run ${runId} has no data rows for table ${table}: ${fileKeys.join(', ')} hold a header and nothing else`,
+        { runId, details: { files: fileKeys } },
+        'EMPTY_TABLE',
+      );
+    }
+    timings.parse = clock.lap();
+
+    // 3. Clean, quarantine, dedupe.
+    let refined: RefineResult | undefined;
+    let rowsDuplicate: number;
+    if (profiled && loaded) {
+      refined = await refineRows(connection, {
+        plans,
+        columns: profiled.columns,
+        profile: loaded.profile,
+        profileFile: loaded.file,
+      });
+      await connection.run(createQuarantineTableSql('rejected'));
+      rowsDuplicate = refined.exactDropped ? refined.exactDuplicates : 0;
+      await connection.run(
+        `CREATE TABLE staged_rows AS ${stagedRowsSql({ plans, columns: profiled.columns, profile: loaded.profile, profileFile: loaded.file })}`,
+      );
+    } else {
+      await connection.run(createDuplicatesTableSql(plans));
+      await connection.run(createQuarantineTableSql());
+      const [dupCount] = await queryRows(connection, 'SELECT count(*) AS n FROM duplicates');
+      rowsDuplicate = toCount(dupCount?.['n']);
+      if (rowsDuplicate > 0) await connection.run(markDuplicatesSql(typed));
+    }
+    timings.clean = clock.lap();
+
+    // 4. Outputs.
+    await connection.run(`DROP TABLE IF EXISTS ${INFER_SAMPLE}`);
+    const stagedSql = refined ? 'SELECT * FROM staged_rows' : stagedQuerySql(plans);
+    const quarantine = await queryToArrow(
+      connection,
+      'SELECT line, raw, reason, message, file FROM quarantine',
+      path.join(context.scratch, 'quarantine.parquet'),
+    );
+    const [out] = await queryRows(connection, `SELECT count(*) AS n FROM (${stagedSql})`);
+    const rowsOut = toCount(out?.['n']);
+    const rowsQuarantined = quarantine.numRows;
+    const counts = { rowsIn, rowsOut, rowsQuarantined, rowsDuplicate };
+    const accountingFailed = (written: number) =>
+      new PipelineError(
+        'ROW_ACCOUNTING_FAILED',
+        500,
+        false,
+        `row accounting failed for run ${runId}, table ${table}: ${rowsIn} rows in, but ${written} out + ${rowsQuarantined} quarantined + ${rowsDuplicate} duplicates = ${written + rowsQuarantined + rowsDuplicate}`,
+        { runId, details: { ...counts, rowsOut: written } },
+      );
+    if (rowsIn !== rowsOut + rowsQuarantined + rowsDuplicate) throw accountingFailed(rowsOut);
+    const staged = await queryToArrowStream(
+      connection,
+      stagedSql,
+      path.join(context.scratch, 'staged.parquet'),
+      { scanOnly: true },
+    );
+    const stagedCounts = new BatchCounts(staged.schema);
+    await store.put(keys.staged, writeArrowBatchesStream(staged.schema, stagedCounts.count(staged.batches)), {
+      contentType: 'application/vnd.apache.arrow.file',
+    });
+    // No report or manifest names the file until this holds: a mismatch leaves nothing a loader reads.
+    if (stagedCounts.rows !== rowsOut) throw accountingFailed(stagedCounts.rows);
+    await store.put(keys.quarantine, writeArrowTableStream(quarantine), {
+      contentType: 'application/vnd.apache.arrow.file',
+    });
+    timings.write = clock.lap();
+
+    // 5. Feature tables (profile `ml`), each with an empty quarantine so that every table the response
+    // lists has both objects.
+    const features: FeatureReport[] = [];
+    const featureNotes =
+      ml && profiled
+        ? await featureTables(connection, table, ml, profiled.roles, plans, profiled.columns)
+        : undefined;
+    if (featureNotes) {
+      const emptyQuarantine = writeArrowTable(
+        await queryToArrow(
+          connection,
+          'SELECT line, raw, reason, message, file FROM quarantine WHERE false',
+          path.join(context.scratch, 'empty.parquet'),
+        ),
+      );
+      for (const feature of featureNotes.tables) {
+        const arrow = await queryToArrow(
+          connection,
+          feature.sql,
+          path.join(context.scratch, `${feature.name}.parquet`),
+        );
+        const featureKeys = {
+          staged: stagedKey(runId, feature.name),
+          quarantine: quarantineKey(runId, feature.name),
+        };
+        await store.put(featureKeys.staged, writeArrowTableStream(arrow), {
+          contentType: 'application/vnd.apache.arrow.file',
+        });
+        await store.put(featureKeys.quarantine, emptyQuarantine, {
+          contentType: 'application/vnd.apache.arrow.file',
+        });
+        features.push({
+          name: feature.name,
+          kind: feature.kind,
+          rows: arrow.numRows,
+          columns: arrow.schema.fields.map((f) => f.name),
+          stagedKey: featureKeys.staged,
+          quarantineKey: featureKeys.quarantine,
+        });
+      }
+      timings.features = clock.lap();
+    }
+
+    const rejectRate = rowsQuarantined / rowsIn;
+    const checks =
+      profile && refined
+        ? qualityChecks({ profile, rowsIn, rowsOut, rejectRate, maxRejectRate, refined })
+        : undefined;
+    const quality = {
+      passed: rejectRate <= maxRejectRate && !(checks ?? []).some((c) => c.severity === 'error' && !c.passed),
+      rejectRate,
+      maxRejectRate,
+      ...(checks ? { checks } : {}),
+    };
+    const report: TableReport = {
+      table,
+      ...(job.naming ? { naming: job.naming } : {}),
+      counts,
+      quality,
+      outputs: { stagedKey: keys.staged, quarantineKey: keys.quarantine },
+      profile: loaded
+        ? { name: loaded.name, file: loaded.file, absentColumns: profiled?.absent ?? [] }
+        : null,
+      dialect: dialectReport(dialect),
+      files: fileReports(job.inputs, parsed),
+      columns: await columnReports(connection, plans, stagedCounts, profiled),
+      reasons: await reasonCounts(connection),
+      duplicates: {
+        count: refined ? refined.exactDuplicates : rowsDuplicate,
+        dropped: refined ? refined.exactDropped : true,
+        examples: await duplicateExamples(connection),
+        ...(refined ? { keys: refined.keyDuplicates } : {}),
+      },
+      ...(candidateKeys ? { candidateKeys } : {}),
+      ...(featureNotes ? { features, featureNotes: featureNotes.notes } : {}),
+      inference: { sampleRows: context.sampleRows, threshold: TYPE_THRESHOLD },
+      lineNumbering: LINE_NUMBERING,
+      timingsMs: { ...(timings as TransformTimings), total: clock.total() },
+    };
+    logger.info({ ...counts, rejectRate, timingsMs: report.timingsMs }, 'transformed table');
+
+    const layout = {
+      ...(profile?.warehouse?.partitionBy ? { partitionBy: profile.warehouse.partitionBy } : {}),
+      ...(profile?.warehouse?.clusterBy ? { clusterBy: profile.warehouse.clusterBy } : {}),
+    };
+    const tables: TableCounts[] = [
+      {
+        name: table,
+        files: job.inputs.map((input) => input.name),
+        ...(job.naming ? { naming: job.naming } : {}),
+        ...counts,
+        stagedKey: keys.staged,
+        quarantineKey: keys.quarantine,
+        ...(profile ? { kind: 'cleaned' as const } : {}),
+        ...layout,
+        quality,
+      },
+      ...features.map((f) => ({
+        name: f.name,
+        rowsIn: f.rows,
+        rowsOut: f.rows,
+        rowsQuarantined: 0,
+        rowsDuplicate: 0,
+        stagedKey: f.stagedKey,
+        quarantineKey: f.quarantineKey,
+        kind: 'features' as const,
+      })),
+    ];
+    return { tables, report, quality };
+  });
+}
+
+function dialectReport(dialect: InputDialect): DialectReport {
+  return {
+    delimiter: dialect.delimiter,
+    quote: dialect.quote,
+    header: dialect.header,
+    sniffed: dialect.sniffed,
+    ...(dialect.lineEnding ? { lineEnding: dialect.lineEnding } : {}),
+  };
+}
+
+function fileReports(inputs: readonly TableInput[], parsed: readonly ParsedCsvFile[]): FileReport[] {
+  return inputs.map((input, i) => ({
+    name: input.name,
+    key: input.key,
+    format: input.file.format,
+    bytes: input.bytes,
+    encoding: input.encoding,
+    rowsParsed: parsed[i]!.rows,
+    rowsUnparseable: parsed[i]!.unparseable,
+  }));
+}
+
+async function columnReports(
+  connection: DuckDBConnection,
+  plans: readonly ColumnPlan[],
+  staged: BatchCounts,
+  profiled: ProfiledColumns | undefined,
+): Promise<ColumnReport[]> {
+  const [invalid = {}] = await queryRows(connection, invalidCountsSql(plans));
+  return plans.map((plan, i) => {
+    const column = profiled?.columns[i];
+    return {
+      name: plan.name,
+      source: plan.source,
+      type: plan.type,
+      format: plan.format ?? null,
+      ambiguous: plan.ambiguous,
+      ...(plan.candidates ? { candidates: plan.candidates } : {}),
+      missingTokens: plan.missingTokens,
+      ...(plan.thousands ? { thousands: plan.thousands } : {}),
+      nulls: staged.nulls[i] ?? 0,
+      invalid: toCount(invalid[`n${i}`]),
+      ...(typeof column?.missing === 'object' ? { imputed: staged.trueCount(`${plan.name}_imputed`) } : {}),
+      ...(column?.outliers ? { outliers: staged.trueCount(`${plan.name}_outlier`) } : {}),
+    };
+  });
+}
+
+async function reasonCounts(connection: DuckDBConnection): Promise<Record<string, number>> {
+  const rows = await queryRows(
+    connection,
+    'SELECT reason, count(*) AS n FROM quarantine GROUP BY reason ORDER BY reason',
+  );
+  return Object.fromEntries(rows.map((row) => [String(row['reason']), toCount(row['n'])]));
+}
+
+async function duplicateExamples(connection: DuckDBConnection): Promise<DuplicateExample[]> {
+  const rows = await queryRows(
+    connection,
+    `SELECT f.name AS file, d.__line AS line, k.name AS kept_file, d.__kept_line AS kept_line
+     FROM duplicates d JOIN files f ON f.__file = d.__file JOIN files k ON k.__file = d.__kept_file
+     ORDER BY d.__rowid LIMIT ${DUPLICATE_EXAMPLES}`,
+  );
+  return rows.map((row) => ({
+    file: String(row['file']),
+    line: toCount(row['line']),
+    keptFile: String(row['kept_file']),
+    keptLine: toCount(row['kept_line']),
+  }));
+}
+
+export function stopwatch(): { lap(): number; total(): number } {
+  const start = performance.now();
+  let last = start;
+  return {
+    lap() {
+      const now = performance.now();
+      const ms = Math.round(now - last);
+      last = now;
+      return ms;
+    },
+    total: () => Math.round(performance.now() - start),
+  };
+}
