@@ -87,6 +87,29 @@ describe('etl run (embedded: three services over HTTP, the workflow in the local
     expect(await count('sales')).toBe(before);
   });
 
+  test('etl query reads: DROP, DELETE and ATTACH are refused without --write, the rows stay', async () => {
+    const before = await count('sales');
+    for (const sql of [
+      'DROP TABLE sales',
+      'DELETE FROM sales',
+      `ATTACH '${path.join(dataDir, 'x.duckdb')}' AS x`,
+    ]) {
+      const result = await etl(['query', '--data-dir', dataDir, sql]);
+      expect(result.code, sql).not.toBe(0);
+      expect(result.stderr, sql).toContain('read-only; pass --write');
+    }
+    expect(await count('sales')).toBe(before);
+    const write = await etl([
+      'query',
+      '--write',
+      '--data-dir',
+      dataDir,
+      'CREATE TABLE notes AS SELECT 1 AS n',
+    ]);
+    expect(write.code, write.stderr).toBe(0);
+    expect(await count('notes')).toBe(1);
+  });
+
   test('a failing stage ends as failed, exits non-zero and records an alert', async () => {
     const result = await etl(['run', '--json', '--source', 'local:/no/such/file.csv', '--data-dir', dataDir]);
     expect(result.code).toBe(1);

@@ -225,7 +225,9 @@ function ordersSql(
     } else {
       const name = uniqueName(`${e.column}_code`, taken);
       const cases = e.values.map((v, code) => `WHEN ${quoteLiteral(v)} THEN ${code}`).join(' ');
-      aggregates.push(`CAST(min(CASE ${c} ${cases} END) AS BIGINT) AS ${q(name)}`);
+      // No values at all (every row rejected): a CASE without a WHEN is not SQL.
+      const code = cases ? `CASE ${c} ${cases} END` : 'NULL';
+      aggregates.push(`CAST(min(${code}) AS BIGINT) AS ${q(name)}`);
     }
   }
   const zscores = ['sales', ...(roles.quantity ? ['basket_size'] : [])].map(

@@ -10,6 +10,7 @@ import {
   writeExtractedRun,
   writeProfile,
 } from './test-support';
+import { defaultProfilesDir } from './config';
 import { type TransformInput, transform } from './transformer';
 
 let t: TestStore;
@@ -408,5 +409,26 @@ describe('transform with a profile: dialect, separators and text', () => {
       ['b.csv', 5, 'invalid_bigint'],
     ]);
     expect(rejects[1]!['raw']).toBe('nine,\uff21');
+  });
+});
+
+describe('the shipped superstore profile', () => {
+  test('every row rejected (Sales not a number): 422 with the report written, not a 500 from the ML features', async () => {
+    const header =
+      'Row ID,Order ID,Order Date,Ship Date,Ship Mode,Customer ID,Customer Name,Segment,Country,City,State,Postal Code,Region,Product ID,Category,Sub-Category,Product Name,Sales,Quantity,Discount,Profit';
+    const rows = [1, 2, 3].map(
+      (i) =>
+        `${i},CA-2016-15215${i},11/8/2016,11/11/2016,Second Class,CG-12520,Claire Gute,Consumer,United States,Henderson,Kentucky,42420,South,FUR-BO-1000179${i},Furniture,Bookcases,Bookcase ${i},lots,2,0,41.9136`,
+    );
+    await writeExtractedRun(t.store, 'r1', {
+      'Sample - Superstore.csv': `${header}\r\n${rows.join('\r\n')}\r\n`,
+    });
+    const error = await transform(
+      { runId: 'r1', profile: 'superstore' },
+      { ...t.deps, profilesDir: defaultProfilesDir() },
+    ).catch((e: unknown) => e);
+    expect(error).toMatchObject({ status: 422, code: 'QUALITY_GATE_FAILED' });
+    const report = await getJson<TransformReport>(t.store, 'runs/r1/reports/transform.json');
+    expect(report.tables[0]).toMatchObject({ table: 'sales', counts: { rowsIn: 3, rowsQuarantined: 3 } });
   });
 });

@@ -1,22 +1,40 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DuckDbWarehouse, type Row } from '@etl/common/warehouse';
 import { resolveDataDir, UsageError } from '../args';
 
-export const queryUsage = 'etl query [--json] [--data-dir DIR] "SQL"';
+export const queryUsage = 'etl query [--json] [--write] [--data-dir DIR] "SQL"';
+
+const READ_ONLY = /read-only mode|read only mode/i;
 
 export async function queryCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
-    options: { json: { type: 'boolean', default: false }, 'data-dir': { type: 'string' } },
+    options: {
+      json: { type: 'boolean', default: false },
+      write: { type: 'boolean', default: false },
+      'data-dir': { type: 'string' },
+    },
     strict: true,
     allowPositionals: true,
   });
   if (positionals.length !== 1) throw new UsageError(`expected one SQL statement\nusage: ${queryUsage}`);
+  const file = path.join(resolveDataDir(values['data-dir']), 'warehouse.duckdb');
+  // For reading: a stray DROP or DELETE must not lose loaded rows that the next run (unchanged version,
+  // skipped) would not bring back. --write opens it for changes.
+  if (!values.write && !existsSync(file)) throw new UsageError(`no warehouse at ${file}: run etl run first`);
   const warehouse = new DuckDbWarehouse({
-    file: path.join(resolveDataDir(values['data-dir']), 'warehouse.duckdb'),
+    file,
+    ...(values.write ? {} : { settings: { access_mode: 'READ_ONLY' } }),
   });
-  const rows = await warehouse.query(positionals[0]!);
+  const rows = await warehouse.query(positionals[0]!).catch((error: unknown) => {
+    if (!values.write && READ_ONLY.test(String(error)))
+      throw new UsageError(
+        `etl query opens the warehouse read-only; pass --write to change it (${String(error)})`,
+      );
+    throw error;
+  });
   process.stdout.write(values.json ? `${JSON.stringify(rows)}\n` : formatTable(rows));
   return 0;
 }
