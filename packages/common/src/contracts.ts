@@ -18,19 +18,23 @@ export const tableNameSchema = z
   .regex(TABLE_PATTERN, 'expected lower-case letters, digits and _ starting with a letter')
   .describe('Warehouse table name.');
 
-/** `sample`, `local:PATH`, `kaggle:OWNER/SLUG[/VERSION]` or `gs://BUCKET/OBJECT`. */
+/** `sample`, `local:PATH`, `kaggle:OWNER/SLUG[/VERSION]`, `gs://BUCKET/OBJECT` or `gs://BUCKET/PREFIX/`. */
 export const sourceSchema = z
   .string()
   .min(1)
   .max(4096)
   .refine(
     (s) => s === 'sample' || s.startsWith('local:') || s.startsWith('kaggle:') || s.startsWith('gs://'),
-    { message: 'expected "sample", "local:PATH", "kaggle:OWNER/SLUG" or "gs://BUCKET/OBJECT"' },
+    {
+      message:
+        'expected "sample", "local:PATH", "kaggle:OWNER/SLUG", "gs://BUCKET/OBJECT" or "gs://BUCKET/PREFIX/"',
+    },
   )
   .describe(
     'Where the data comes from: sample, local:PATH (a table file (.csv/.tsv/.txt, .json/.jsonl, .parquet, ' +
-      '.xlsx), a .gz of one, a .zip (zips inside it unpacked too) or a folder), kaggle:OWNER/SLUG or ' +
-      'gs://BUCKET/OBJECT (a table file, .gz or .zip object in Cloud Storage, e.g. from an Eventarc upload event).',
+      '.xlsx), a .gz of one, a .zip (zips inside it unpacked too) or a folder), kaggle:OWNER/SLUG, ' +
+      'gs://BUCKET/OBJECT (a table file, .gz or .zip object in Cloud Storage, e.g. from an Eventarc upload event) ' +
+      'or gs://BUCKET/PREFIX/ (every object under the prefix, as a folder).',
   );
 
 export const datasetSchema = z.object({

@@ -1,6 +1,7 @@
 /**
- * Parses the request's `source` string: `sample`, `local:PATH`, `kaggle:OWNER/SLUG[/VERSION]` or
- * `gs://BUCKET/OBJECT` (the object name verbatim, as an Eventarc finalize event carries it: not URL-encoded).
+ * Parses the request's `source` string: `sample`, `local:PATH`, `kaggle:OWNER/SLUG[/VERSION]`,
+ * `gs://BUCKET/OBJECT` (the object name verbatim, as an Eventarc finalize event carries it: not URL-encoded)
+ * or `gs://BUCKET/PREFIX/` (ending in `/`: every object under the prefix, as a folder).
  */
 import { InvalidRequestError } from '@etl/common/errors';
 import { classifyFile } from './files/dataset-files';
@@ -9,7 +10,8 @@ export type SourceRef =
   | { kind: 'sample' }
   | { kind: 'local'; path: string }
   | { kind: 'kaggle'; owner: string; slug: string; version: number | undefined }
-  | { kind: 'gcs'; bucket: string; object: string };
+  | { kind: 'gcs'; bucket: string; object: string }
+  | { kind: 'gcs'; bucket: string; prefix: string };
 
 // Strict on purpose: the parts end up in URLs and object keys, so no URLs, slashes or `..` get through.
 const KAGGLE_PART = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
@@ -35,12 +37,17 @@ function bucketProblem(bucket: string): string | undefined {
   return undefined;
 }
 
-/** Why an object name is invalid (or not a file the extractor takes), or undefined. */
+/** Why an object name or a prefix (ending in `/`) is invalid (or not a file the extractor takes), or undefined. */
 function objectProblem(object: string): string | undefined {
   if (object === '' || object === '.' || object === '..') return 'the object name is empty';
   if (Buffer.byteLength(object, 'utf8') > 1024) return 'object names hold at most 1024 bytes';
   if (CONTROL.test(object)) return 'the object name contains control characters';
-  if (object.endsWith('/')) return 'names a folder, not an object';
+  if (object.endsWith('/')) {
+    // The prefix's last segment names the dataset; an empty one (`a//`, `/a/`) would name nothing.
+    return object.slice(0, -1).split('/').includes('')
+      ? 'a prefix has no empty segments (no leading or doubled /)'
+      : undefined;
+  }
   const kind = classifyFile(object);
   return kind.kind === 'skip' ? `the extractor does not read it: ${kind.reason}` : undefined;
 }
@@ -79,12 +86,12 @@ export function parseSourceRef(source: string): SourceRef {
     const problem = bucketProblem(bucket) ?? objectProblem(object);
     if (problem) {
       throw new InvalidRequestError(
-        `invalid source ${JSON.stringify(source)}: expected gs://BUCKET/OBJECT naming a table file, a .zip or a .gz (${problem})`,
+        `invalid source ${JSON.stringify(source)}: expected gs://BUCKET/OBJECT naming a table file, a .zip or a .gz, or gs://BUCKET/PREFIX/ (${problem})`,
       );
     }
-    return { kind: 'gcs', bucket, object };
+    return object.endsWith('/') ? { kind: 'gcs', bucket, prefix: object } : { kind: 'gcs', bucket, object };
   }
   throw new InvalidRequestError(
-    `unknown source scheme in ${JSON.stringify(source)}: expected "sample", "local:PATH", "kaggle:OWNER/SLUG" or "gs://BUCKET/OBJECT"`,
+    `unknown source scheme in ${JSON.stringify(source)}: expected "sample", "local:PATH", "kaggle:OWNER/SLUG", "gs://BUCKET/OBJECT" or "gs://BUCKET/PREFIX/"`,
   );
 }

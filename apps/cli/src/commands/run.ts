@@ -6,7 +6,7 @@ import { parseNumberFlag, resolveDataDir, resolveFromCaller, UsageError } from '
 import { type RunSummary, runPipeline, type TableSummary } from '../run-pipeline';
 import { createRunStore, isResumableStage, RESUMABLE_STAGES, readExtractedInput } from '../run-state';
 
-export const runUsage = `etl run [--source sample|local:PATH|kaggle:OWNER/SLUG|gs://BUCKET/OBJECT] [--run-id ID] [--force]
+export const runUsage = `etl run [--source sample|local:PATH|kaggle:OWNER/SLUG|gs://BUCKET/OBJECT|gs://BUCKET/PREFIX/] [--run-id ID] [--force]
         [--rows N] [--seed S] [--table NAME] [--tables GLOB=NAME,...] [--max-reject-rate R] [--profile NAME|FILE]
         [--resume RUN_ID [--from extract|transform|load]] [--data-dir DIR] [--json]`;
 

@@ -6,10 +6,17 @@
  * runs/<runId>/raw/ as it streams; a zip is downloaded to a temporary file and unpacked as a local archive
  * is (see sources/dataset.ts). Dataset id: `gcs/<bucket>/<slug of the object's base name>`.
  *
+ * The `gs://BUCKET/PREFIX/` source: every object under the prefix, read as a local folder is (names relative
+ * to the prefix: `gs://b/shop/sub/x.csv` -> `sub/x.csv`). Folder placeholders (names ending in `/`, empty)
+ * are passed over. The listing pins each object's generation, every read asks for exactly that one, and
+ * the version is the sha256 of the sorted `name generation` lines: a new upload of any object is a new
+ * version. Dataset id: `gcs/<bucket>/<slug of the prefix's last segment>`.
+ *
  * The client is `@google-cloud/storage` as configured by @etl/common (`GcsBlobStore`'s client: the
  * retry policy, GCS_API_ENDPOINT for emulators and the test fake, Application Default Credentials
  * otherwise). The extractor's service account needs `roles/storage.objectViewer` on the inbox bucket.
  */
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import {
@@ -22,23 +29,22 @@ import {
   UpstreamUnavailableError,
 } from '@etl/common/errors';
 import { GcsBlobStore } from '@etl/common/storage';
+import type { DatasetFile } from '../files/raw-files';
 import { extractDataset } from './dataset';
 import { slugifyName } from './local';
 import type { SourceContext, SourceResult } from './source';
 
 type Storage = GcsBlobStore['storage'];
 
-export interface GcsSource {
-  bucket: string;
-  object: string;
-}
+/** One object, or every object under a prefix (ending in `/`). */
+export type GcsSource = { bucket: string; object: string } | { bucket: string; prefix: string };
 
 export interface GcsSourceOptions {
   /** GCP_PROJECT. */
   projectId?: string;
   /** GCS_API_ENDPOINT: an emulator or the test fake; unset = Google with Application Default Credentials. */
   apiEndpoint?: string;
-  /** MAX_DOWNLOAD_BYTES: a larger object is refused before a byte is read. */
+  /** MAX_DOWNLOAD_BYTES: a larger object (or prefix, all objects together) is refused before a byte is read. */
   maxObjectBytes?: number;
   /** A ready client (tests); by default one is built from the options above. */
   storage?: Storage;
@@ -81,13 +87,145 @@ function tooLarge(uri: string, bytes: number, limit: number): PipelineError {
   );
 }
 
+/** Backslashes are legal in object names but not in raw file names. */
+function rawName(name: string): string {
+  return name.replaceAll('\\', '_');
+}
+
+function parseGeneration(value: unknown, uri: string): string {
+  const generation = String(value ?? '');
+  if (!/^\d+$/.test(generation)) {
+    throw new UpstreamError(`source ${uri}: Cloud Storage reported no generation for the object`);
+  }
+  return generation;
+}
+
+/**
+ * The object `name` at exactly `generation`, as a dataset file; client errors become PipelineErrors naming
+ * `gs://bucket/name#generation`.
+ */
+function objectFile(
+  storage: Storage,
+  bucket: string,
+  object: { name: string; generation: string; rawName: string },
+  limit: number | undefined,
+): DatasetFile {
+  const uri = `gs://${bucket}/${object.name}`;
+  const at = `${uri}#${object.generation}`;
+  const file = storage.bucket(bucket).file(object.name, { generation: Number(object.generation) });
+  return {
+    name: object.rawName,
+    label: `Cloud Storage object ${at}`,
+    open: async (): Promise<Readable> => {
+      const out = new PassThrough();
+      const input = file.createReadStream({ validation: 'crc32c' });
+      input.once('error', (error) => out.destroy(gcsError(error, at, bucket)));
+      input.pipe(out);
+      return out;
+    },
+    ...(limit === undefined
+      ? {}
+      : { maxBytes: limit, tooLarge: (bytes: number) => tooLarge(uri, bytes, limit) }),
+  };
+}
+
+async function extractObject(
+  context: SourceContext,
+  storage: Storage,
+  bucket: string,
+  object: string,
+  limit: number | undefined,
+): Promise<SourceResult> {
+  const uri = `gs://${bucket}/${object}`;
+  let metadata: { generation?: string | number; size?: string | number };
+  try {
+    [metadata] = await storage.bucket(bucket).file(object).getMetadata();
+  } catch (error) {
+    throw gcsError(error, uri, bucket);
+  }
+  const generation = parseGeneration(metadata.generation, uri);
+  const size = Number(metadata.size ?? 0);
+  if (limit !== undefined && size > limit) throw tooLarge(uri, size, limit);
+
+  const base = rawName(path.posix.basename(object));
+  const dataset = { kind: 'gcs', owner: bucket, slug: slugifyName(base) } as const;
+  context.logger.info({ source: uri, generation, bytes: size }, 'reading Cloud Storage object');
+  const file = objectFile(storage, bucket, { name: object, generation, rawName: base }, limit);
+  const result = await extractDataset(context, { label: file.label, file });
+  return { dataset, version: generation, ...result };
+}
+
+/** A listed object: its name and the generation every read of it asks for. */
+interface ListedObject {
+  name: string;
+  generation: string;
+  size: number;
+}
+
+/** Every object under `prefix` but folder placeholders (a name ending in `/` holding nothing). */
+async function listPrefix(storage: Storage, bucket: string, prefix: string): Promise<ListedObject[]> {
+  const uri = `gs://${bucket}/${prefix}`;
+  const files = await storage
+    .bucket(bucket)
+    .getFiles({ prefix, autoPaginate: true })
+    .then(([found]) => found)
+    .catch((error: unknown) => {
+      throw gcsError(error, uri, bucket);
+    });
+  const listed: ListedObject[] = [];
+  for (const file of files) {
+    const size = Number(file.metadata.size ?? 0);
+    if (file.name.endsWith('/') && size === 0) continue;
+    const generation = parseGeneration(file.metadata.generation, `gs://${bucket}/${file.name}`);
+    listed.push({ name: file.name, generation, size });
+  }
+  return listed;
+}
+
+/** sha256 over the sorted `name generation` lines: the same objects at the same generations, the same version. */
+function computePrefixVersion(objects: readonly { name: string; generation: string }[]): string {
+  const lines = objects
+    .map((object) => `${object.name} ${object.generation}\n`)
+    .sort()
+    .join('');
+  return createHash('sha256').update(lines).digest('hex');
+}
+
+async function extractPrefix(
+  context: SourceContext,
+  storage: Storage,
+  bucket: string,
+  prefix: string,
+  limit: number | undefined,
+): Promise<SourceResult> {
+  const uri = `gs://${bucket}/${prefix}`;
+  const objects = await listPrefix(storage, bucket, prefix);
+  if (objects.length === 0) {
+    throw new NotFoundError(`source ${uri} not found: no objects under that prefix`, {}, 'SOURCE_NOT_FOUND');
+  }
+  const bytes = objects.reduce((sum, object) => sum + object.size, 0);
+  if (limit !== undefined && bytes > limit) throw tooLarge(uri, bytes, limit);
+
+  const version = computePrefixVersion(objects);
+  const folder = path.posix.basename(prefix);
+  const dataset = { kind: 'gcs', owner: bucket, slug: slugifyName(folder) } as const;
+  context.logger.info(
+    { source: uri, objects: objects.length, bytes, version },
+    'reading Cloud Storage prefix',
+  );
+  const files = objects.map((object) =>
+    objectFile(storage, bucket, { ...object, rawName: rawName(object.name.slice(prefix.length)) }, limit),
+  );
+  const result = await extractDataset(context, { label: `Cloud Storage prefix ${uri}`, folder: files });
+  return { dataset, version, ...result };
+}
+
 export async function extractGcs(
   context: SourceContext,
   source: GcsSource,
   options: GcsSourceOptions = {},
 ): Promise<SourceResult> {
-  const { bucket, object } = source;
-  const uri = `gs://${bucket}/${object}`;
+  const { bucket } = source;
   const storage =
     options.storage ??
     new GcsBlobStore({
@@ -95,47 +233,8 @@ export async function extractGcs(
       ...(options.projectId ? { projectId: options.projectId } : {}),
       ...(options.apiEndpoint ? { apiEndpoint: options.apiEndpoint } : {}),
     }).storage;
-
-  let metadata: { generation?: string | number; size?: string | number };
-  try {
-    [metadata] = await storage.bucket(bucket).file(object).getMetadata();
-  } catch (error) {
-    throw gcsError(error, uri, bucket);
-  }
-  const generation = String(metadata.generation ?? '');
-  if (!/^\d+$/.test(generation)) {
-    throw new UpstreamError(`source ${uri}: Cloud Storage reported no generation for the object`);
-  }
-  const size = Number(metadata.size ?? 0);
   const limit = options.maxObjectBytes;
-  if (limit !== undefined && size > limit) throw tooLarge(uri, size, limit);
-  const at = `${uri}#${generation}`;
-  const file = storage.bucket(bucket).file(object, { generation: Number(generation) });
-
-  /** The pinned generation's bytes; client errors become PipelineErrors naming the object. */
-  const openObject = async (): Promise<Readable> => {
-    const out = new PassThrough();
-    const input = file.createReadStream({ validation: 'crc32c' });
-    input.once('error', (error) => out.destroy(gcsError(error, at, bucket)));
-    input.pipe(out);
-    return out;
-  };
-
-  // Backslashes are legal in object names but not in raw file names.
-  const base = path.posix.basename(object).replaceAll('\\', '_');
-  const dataset = { kind: 'gcs', owner: bucket, slug: slugifyName(base) } as const;
-  context.logger.info({ source: uri, generation, bytes: size }, 'reading Cloud Storage object');
-
-  const result = await extractDataset(context, {
-    label: `Cloud Storage object ${at}`,
-    file: {
-      name: base,
-      label: `Cloud Storage object ${at}`,
-      open: openObject,
-      ...(limit === undefined
-        ? {}
-        : { maxBytes: limit, tooLarge: (bytes: number) => tooLarge(uri, bytes, limit) }),
-    },
-  });
-  return { dataset, version: generation, ...result };
+  return 'prefix' in source
+    ? extractPrefix(context, storage, bucket, source.prefix, limit)
+    : extractObject(context, storage, bucket, source.object, limit);
 }
