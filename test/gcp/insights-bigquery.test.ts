@@ -1,7 +1,10 @@
 /**
  * The insights app on BigQuery, as on Cloud Run: its JSON API over a BigQueryWarehouse on the fake GCS and
  * fake BigQuery (which run BigQuery SQL and refuse DuckDB's), compared with the same app over DuckDB for the
- * same rows. The ML page's tables are written by the loader's analyze stage on each warehouse.
+ * same rows. The ML page's tables are written by the loader's analyze stage on each warehouse. Besides the
+ * Superstore-shaped `sales`, the warehouse holds a Walmart-shaped dataset (`walmart_train` among three tables,
+ * integer and boolean dimensions, no orders; analyzed too) and an Online Retail one (derived amount, TIMESTAMP
+ * invoice dates, customers and products), whose SQL is built from their column roles.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,6 +20,14 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type FakeBigQuery, startFakeBigQuery } from '../fakes/bigquery';
 import { type FakeGcs, startFakeGcs } from '../fakes/gcs';
+import {
+  loadDataset,
+  RETAIL,
+  retailTables,
+  WALMART,
+  walmartLines,
+  walmartTables,
+} from '../insights/datasets';
 
 const PROJECT = 'test';
 const BUCKET = 'etl-insights';
@@ -137,7 +148,6 @@ beforeAll(async () => {
   duckdb = new DuckDbWarehouse({ file: path.join(dir, 'warehouse.duckdb') });
   localStore = new LocalBlobStore(path.join(dir, 'blobs'));
 
-  const now = () => new Date('2026-03-01T00:00:00Z');
   for (const target of [
     { warehouse: bigquery as Warehouse, store: gcsStore as BlobStore },
     { warehouse: duckdb, store: localStore },
@@ -150,9 +160,32 @@ beforeAll(async () => {
       '2026-01-01T00:00:00Z',
     );
     await loadRun(target, 'r1', SOURCE, salesArrow(1), '2026-02-01T00:00:00Z');
-    const loader = createLoaderApp({ ...target, logger: createSilentLogger(), now, tableau: undefined });
-    const analyzed = await request(loader).post('/v1/analyze').send({ runId: 'r1' });
-    expect(analyzed.status, JSON.stringify(analyzed.body)).toBe(200);
+    await loadDataset(target, {
+      runId: 'rw',
+      source: WALMART,
+      tables: walmartTables(),
+      loadedAt: '2025-12-02T00:00:00Z',
+    });
+    await loadDataset(target, {
+      runId: 'rr',
+      source: RETAIL,
+      tables: retailTables(),
+      loadedAt: '2025-12-01T00:00:00Z',
+    });
+    // Walmart analyzed before r1, so the latest analysis stays r1's.
+    for (const [runId, at] of [
+      ['rw', '2026-02-15T00:00:00Z'],
+      ['r1', '2026-03-01T00:00:00Z'],
+    ] as const) {
+      const loader = createLoaderApp({
+        ...target,
+        logger: createSilentLogger(),
+        now: () => new Date(at),
+        tableau: undefined,
+      });
+      const analyzed = await request(loader).post('/v1/analyze').send({ runId });
+      expect(analyzed.status, JSON.stringify(analyzed.body)).toBe(200);
+    }
   }
   onBigQuery = createInsightsApp({ warehouse: bigquery, store: gcsStore, logger: createSilentLogger() });
   onDuckDb = createInsightsApp({ warehouse: duckdb, store: localStore, logger: createSilentLogger() });
@@ -264,11 +297,70 @@ describe('insights app on BigQuery (fake GCS + fake BigQuery)', () => {
     expect(freshness.analysis).toEqual({ runId: 'r1', analyzedAt: '2026-03-01T00:00:00.000Z' });
   });
 
+  test('a Walmart-shaped dataset: the same datasets, filters, KPIs, series, breakdowns and ML results', async () => {
+    const datasets = await both('/api/datasets');
+    expect((datasets.datasets as Array<{ id: string }>).map((d) => d.id)).toEqual([
+      SOURCE,
+      OTHER,
+      WALMART,
+      RETAIL,
+    ]);
+    const source = `source=${encodeURIComponent(WALMART)}`;
+    const filters = await both(`/api/filters?${source}`);
+    expect(filters).toMatchObject({
+      table: 'walmart_train',
+      roles: { event_time: 'date', amount: 'weekly_sales', order_id: null },
+      grains: ['week', 'month'],
+      defaultGrain: 'month',
+    });
+    expect((filters.dimensions as Array<{ name: string }>).map((d) => d.name)).toEqual([
+      'dept',
+      'store',
+      'is_holiday',
+    ]);
+    const kpis = (await both(`/api/kpis?${source}`)) as Record<string, Kpi>;
+    expect(kpis.orders!.value).toBe(walmartLines().length); // rows: there is no order id
+    expect(kpis).not.toHaveProperty('profitMargin');
+    await both(`/api/kpis?${source}&store=2&is_holiday=false&from=2011-03-01&to=2011-09-30`);
+    for (const grain of ['week', 'month']) await both(`/api/revenue?${source}&grain=${grain}&dept=5`);
+    for (const by of ['dept', 'store', 'is_holiday']) await both(`/api/breakdown?${source}&by=${by}`);
+    expect(await both(`/api/top?${source}&kind=customers`)).toMatchObject({ available: false });
+    const forecast = await both(`/api/forecast?${source}`);
+    expect(forecast).toMatchObject({ available: true, source: WALMART, grain: 'week' });
+    expect((forecast.points as Array<{ month: string }>)[0]!.month).toBe('2011-01-03'); // the Monday of its week
+    await both(`/api/anomalies?${source}`);
+    expect(await both(`/api/drivers?${source}`)).toMatchObject({ available: true });
+    expect(await both(`/api/segments?${source}`)).toMatchObject({ available: true, profiles: [] });
+    const bad = await request(onBigQuery).get(`/api/breakdown?${source}&by=region`);
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toContain('region');
+  });
+
+  test('an Online Retail-shaped dataset: derived amount, TIMESTAMP dates, top customers and products', async () => {
+    const source = `source=${encodeURIComponent(RETAIL)}`;
+    expect(await both(`/api/filters?${source}`)).toMatchObject({
+      roles: { amount: 'quantity * unit_price', event_time: 'invoice_date' },
+      dimensions: [{ name: 'country' }],
+    });
+    const kpis = (await both(`/api/kpis?${source}&from=2011-02-01&to=2011-02-28`)) as Record<string, Kpi>;
+    expect(kpis.units!.value).toBeGreaterThan(0);
+    await both(`/api/revenue?${source}&grain=day&country=France`);
+    await both(`/api/breakdown?${source}&by=country`);
+    expect(await both(`/api/top?${source}&kind=customers&limit=5`)).toMatchObject({ available: true });
+    expect(await both(`/api/top?${source}&kind=products`)).toMatchObject({
+      available: true,
+      column: 'stock_code',
+    });
+    expect(await both(`/api/forecast?${source}`)).toEqual({ available: false, source: RETAIL });
+  });
+
   test('every query of the app carries the bytes-billed cap and the timeout', async () => {
     await both('/api/revenue?grain=week&region=Central');
-    const reads = [...bq.jobs.values()].filter((j) =>
-      /\bFROM (sales|ml_\w+|INFORMATION_SCHEMA)/.test(j.configuration.query?.query ?? ''),
-    );
+    // Reads (the app's and the analyze stage's), not the loader's replace transactions.
+    const reads = [...bq.jobs.values()].filter((j) => {
+      const sql = j.configuration.query?.query ?? '';
+      return /\bFROM (`?\w+`?|INFORMATION_SCHEMA)/.test(sql) && !/^\s*BEGIN TRANSACTION/.test(sql);
+    });
     expect(reads.length).toBeGreaterThan(5);
     for (const job of reads) {
       expect(job.configuration).toMatchObject({

@@ -1,9 +1,10 @@
 /**
- * The insights app in a real browser: a warehouse built by the real CLI (`etl run`), the analyze stage
- * called over HTTP on the loader app, the insights app on a loopback port, headless Chromium.
- * Screenshots go to test-artifacts/ (gitignored).
+ * The insights app in a real browser: a warehouse built by the real CLI (`etl run`) from three differently
+ * shaped datasets (a Supermarket-sales-like file, a Walmart-like `walmart_train.csv`, and the generated sample,
+ * loaded last so it is the default), the analyze stage called over HTTP on the loader app, the insights app on
+ * a loopback port, headless Chromium. Screenshots go to test-artifacts/ (gitignored).
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type RunningServer, startServer } from '@etl/common/http';
@@ -17,6 +18,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { etl, parseJsonStdout, REPO_ROOT } from '../e2e/cli';
 import { type Browser, hasChromium, launchChromium, type Page } from './chromium';
+import { supermarketCsv, supermarketLines, walmartLines, walmartTrainCsv } from './datasets';
 
 const ARTIFACTS = path.join(REPO_ROOT, 'test-artifacts');
 const chromium = hasChromium();
@@ -26,10 +28,24 @@ let warehouse: DuckDbWarehouse;
 let server: RunningServer;
 let browser: Browser;
 let runId: string;
+/** The generated sample's dataset id (`_source`). */
+let sampleSource: string;
+
+const SUPERMARKET = 'local/files/supermarket-sales';
+const WALMART = 'local/files/walmart-train';
 
 beforeAll(async () => {
   if (!chromium) return;
   dataDir = await mkdtemp(path.join(tmpdir(), 'insights-browser-'));
+  for (const [file, csv] of [
+    ['supermarket_sales.csv', supermarketCsv()],
+    ['walmart_train.csv', walmartTrainCsv()],
+  ] as const) {
+    const csvPath = path.join(dataDir, file);
+    await writeFile(csvPath, csv);
+    const loaded = await etl(['run', '--json', '--source', `local:${csvPath}`, '--data-dir', dataDir]);
+    expect(loaded.code, loaded.stderr).toBe(0);
+  }
   const result = await etl(['run', '--json', '--rows', '3000', '--data-dir', dataDir]);
   expect(result.code, result.stderr).toBe(0);
   runId = parseJsonStdout<{ runId: string }>(result).runId;
@@ -46,7 +62,9 @@ beforeAll(async () => {
   server = await startServer(app, '127.0.0.1', 0);
   browser = await launchChromium();
   await mkdir(ARTIFACTS, { recursive: true });
-});
+  const [sample] = await warehouse.query('SELECT any_value(_source) AS source FROM sales');
+  sampleSource = String(sample!.source);
+}, 240_000);
 
 afterAll(async () => {
   await browser?.close();
@@ -99,6 +117,24 @@ const seriesSum = (page: Page, chartId: string, seriesName: string) =>
     [chartId, seriesName],
   );
 
+/** Painted pixels of the canvas an ECharts chart draws in: more than a few means something was drawn. */
+const canvasInk = (page: Page, chartId: string) =>
+  page.evaluate((id) => {
+    const canvas = document.querySelector<HTMLCanvasElement>(`[id="${id}"] canvas`);
+    if (!canvas) return 0;
+    const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
+    let painted = 0;
+    for (let i = 3; i < data.length; i += 4) if (data[i]! > 0) painted++;
+    return painted;
+  }, chartId);
+
+/** Selects an option and waits for the page to redraw. */
+async function choose(page: Page, selector: string, value: string): Promise<void> {
+  const before = await page.evaluate(() => Number(document.body.dataset.refreshes));
+  await page.selectOption(selector, value);
+  await waitReady(page, before);
+}
+
 async function sqlTotals(from: string, to: string, region?: string) {
   const [row] = await warehouse.query(
     `SELECT sum(sales) AS revenue, count(DISTINCT order_id)::INT AS orders, sum(profit) / sum(sales) AS margin
@@ -133,16 +169,15 @@ describe.skipIf(!chromium)(
       expect(await page.textContent('#freshness')).toContain(runId);
       await page.screenshot({ path: path.join(ARTIFACTS, 'insights-monitoring.png'), fullPage: true });
 
-      const before = await page.evaluate(() => Number(document.body.dataset.refreshes));
-      await page.selectOption('#filter-region', 'West');
-      await waitReady(page, before);
+      expect(await page.inputValue('#filter-source')).toBe(sampleSource); // the newest dataset
+      await choose(page, 'select[data-dimension="region"]', 'West');
       const west = await sqlTotals(from, to, 'West');
       expect(west.revenue).toBeLessThan(all.revenue);
       expect(await tileValue(page, 'kpi-revenue')).toBeCloseTo(west.revenue, 6);
       expect(await tileValue(page, 'kpi-orders')).toBe(west.orders);
       expect((await seriesSum(page, 'chart-revenue', 'Revenue')).sum).toBeCloseTo(west.revenue, 4);
-      expect((await seriesSum(page, 'chart-region', 'Revenue')).points).toBe(1);
-      expect((await seriesSum(page, 'chart-category', 'Revenue')).sum).toBeCloseTo(west.revenue, 4);
+      expect((await seriesSum(page, 'chart-by-region', 'Revenue')).points).toBe(1);
+      expect((await seriesSum(page, 'chart-by-category', 'Revenue')).sum).toBeCloseTo(west.revenue, 4);
       expect(page.url()).toContain('region=West');
 
       const months = (await seriesSum(page, 'chart-revenue', 'Revenue')).points;
@@ -170,14 +205,16 @@ describe.skipIf(!chromium)(
     test('ML insights: forecast with intervals, holdout metrics, segments, anomalies and drivers render', async () => {
       const { page, errors, foreign } = await openPage('/ml');
       const metrics = Object.fromEntries(
-        (await warehouse.query('SELECT metric, value FROM ml_metrics')).map((r) => [
-          r.metric,
-          r.value as number,
-        ]),
+        (
+          await warehouse.query('SELECT metric, value FROM ml_metrics WHERE _source = $1', [sampleSource])
+        ).map((r) => [r.metric, r.value as number]),
       );
       const forecast = await seriesSum(page, 'chart-forecast', 'Forecast');
       expect(forecast.points).toBe(12);
-      const [future] = await warehouse.query('SELECT sum(forecast) AS total FROM ml_forecast');
+      const [future] = await warehouse.query(
+        'SELECT sum(forecast) AS total FROM ml_forecast WHERE _source = $1',
+        [sampleSource],
+      );
       expect(forecast.sum).toBeCloseTo(future!.total as number, 4);
       expect((await seriesSum(page, 'chart-forecast', '95% interval')).points).toBe(12);
       expect((await seriesSum(page, 'chart-forecast', 'Actual')).points).toBe(metrics.forecast_months);
@@ -197,6 +234,100 @@ describe.skipIf(!chromium)(
       expect((await seriesSum(page, 'chart-anomalies', 'Anomaly')).points).toBe(metrics.anomaly_flagged);
       expect(await page.textContent('#drivers-note')).toContain('correlate');
       await page.screenshot({ path: path.join(ARTIFACTS, 'insights-ml.png'), fullPage: true });
+      expect(errors).toEqual([]);
+      expect(foreign).toEqual([]);
+      await page.close();
+    });
+
+    test('any dataset: the selector switches between differently shaped datasets; tiles, filters and charts follow', async () => {
+      const { page, errors, foreign } = await openPage('/');
+      const options = await page.$$eval('#filter-source option', (os) =>
+        os.map((o) => (o as HTMLOptionElement).value),
+      );
+      expect(options).toEqual([sampleSource, WALMART, SUPERMARKET]); // newest first
+
+      // Supermarket sales: invoices and units, four dimensions; no profit, products or customers.
+      await choose(page, '#filter-source', SUPERMARKET);
+      expect(page.url()).toContain(`source=${encodeURIComponent(SUPERMARKET)}`);
+      const range = [await page.inputValue('#filter-from'), await page.inputValue('#filter-to')];
+      expect(range).toEqual(['2019-01-01', '2019-03-30']); // all of it: under 365 days
+      const lines = supermarketLines();
+      const revenue = lines.reduce((sum, l) => sum + l.total, 0);
+      const units = lines.reduce((sum, l) => sum + l.quantity, 0);
+      expect(await tileValue(page, 'kpi-revenue')).toBeCloseTo(revenue, 6);
+      expect(await tileValue(page, 'kpi-orders')).toBe(new Set(lines.map((l) => l.invoice_id)).size);
+      expect(await page.textContent('#kpi-orders .label')).toBe('Orders');
+      expect(await tileValue(page, 'kpi-units')).toBe(units);
+      expect(await page.isHidden('#kpi-margin')).toBe(true);
+      expect(await page.isHidden('[aria-label="Top lists"]')).toBe(true);
+      const dimensions = await page.$$eval('#breakdowns [data-dimension]', (els) =>
+        els.map((e) => (e as HTMLElement).dataset.dimension),
+      );
+      expect(dimensions).toEqual(['product_line', 'branch', 'customer_type', 'payment']);
+      for (const id of ['chart-revenue', ...dimensions.map((d) => `chart-by-${d}`)]) {
+        expect(await canvasInk(page, id), id).toBeGreaterThan(1000);
+      }
+      expect(await page.getAttribute('[data-grain="week"]', 'aria-pressed')).toBe('true'); // 13 weeks
+      expect((await seriesSum(page, 'chart-revenue', 'Revenue')).sum).toBeCloseTo(revenue, 4);
+      await page.screenshot({ path: path.join(ARTIFACTS, 'insights-supermarket.png'), fullPage: true });
+
+      await choose(page, 'select[data-dimension="branch"]', 'B');
+      const branchB = lines.filter((l) => l.branch === 'B').reduce((sum, l) => sum + l.total, 0);
+      expect(await tileValue(page, 'kpi-revenue')).toBeCloseTo(branchB, 6);
+      expect((await seriesSum(page, 'chart-by-product_line', 'Revenue')).sum).toBeCloseTo(branchB, 4);
+
+      // Walmart: weekly sales per store and department; no order id (rows are counted), no units, no margin.
+      await choose(page, '#filter-source', WALMART);
+      expect(page.url()).not.toContain('branch=');
+      const weeks = walmartLines();
+      expect([await page.inputValue('#filter-from'), await page.inputValue('#filter-to')]).toEqual([
+        '2011-01-07',
+        '2011-12-16',
+      ]);
+      expect(await tileValue(page, 'kpi-revenue')).toBeCloseTo(
+        weeks.reduce((sum, l) => sum + l.weekly_sales, 0),
+        6,
+      );
+      expect(await page.textContent('#kpi-orders .label')).toBe('Rows');
+      expect(await tileValue(page, 'kpi-orders')).toBe(weeks.length);
+      expect(await page.isHidden('#kpi-units')).toBe(true);
+      expect(await page.isHidden('#kpi-margin')).toBe(true);
+      expect(await page.isHidden('[data-grain="day"]')).toBe(true); // weekly dates
+      const walmartDimensions = await page.$$eval('#breakdowns [data-dimension]', (els) =>
+        els.map((e) => (e as HTMLElement).dataset.dimension),
+      );
+      expect(walmartDimensions).toEqual(['dept', 'store', 'is_holiday']);
+      for (const id of ['chart-revenue', ...walmartDimensions.map((d) => `chart-by-${d}`)]) {
+        expect(await canvasInk(page, id), id).toBeGreaterThan(1000);
+      }
+      await choose(page, 'select[data-dimension="store"]', '2');
+      expect(await tileValue(page, 'kpi-orders')).toBe(weeks.filter((l) => l.store === 2).length);
+      await page.screenshot({ path: path.join(ARTIFACTS, 'insights-walmart.png'), fullPage: true });
+
+      expect(errors).toEqual([]);
+      expect(foreign).toEqual([]);
+      await page.close();
+    });
+
+    test('ML insights for a non-sales dataset: a weekly forecast, anomalies and drivers; segments say why not', async () => {
+      const { page, errors, foreign } = await openPage(`/ml?source=${encodeURIComponent(WALMART)}`);
+      expect(await page.inputValue('#filter-source')).toBe(WALMART);
+      expect(await page.textContent('#forecast-title')).toBe('Weekly revenue forecast');
+      const [horizon] = await warehouse.query(
+        "SELECT value FROM ml_metrics WHERE _source = $1 AND metric = 'forecast_horizon'",
+        [WALMART],
+      );
+      expect((await seriesSum(page, 'chart-forecast', 'Forecast')).points).toBe(horizon!.value);
+      for (const id of ['chart-forecast', 'chart-anomalies', 'chart-drivers-share']) {
+        expect(await canvasInk(page, id), id).toBeGreaterThan(1000);
+      }
+      expect(await page.textContent('#segments-note')).toContain('no customer column');
+      expect(await page.isHidden('#card-segment-profiles')).toBe(true);
+      await page.screenshot({ path: path.join(ARTIFACTS, 'insights-ml-walmart.png'), fullPage: true });
+
+      await choose(page, '#filter-source', SUPERMARKET);
+      expect(await page.textContent('#forecast-title')).toBe('Daily revenue forecast'); // three months of data
+      expect(await canvasInk(page, 'chart-forecast')).toBeGreaterThan(1000);
       expect(errors).toEqual([]);
       expect(foreign).toEqual([]);
       await page.close();

@@ -59,6 +59,27 @@ export function setPageState(state) {
     document.body.dataset.refreshes = String(Number(document.body.dataset.refreshes ?? 0) + 1);
 }
 
+/** A column name for people: `product_line` -> `Product line`. */
+export function dimensionLabel(name) {
+  const words = String(name).replace(/_/g, ' ').trim();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+/**
+ * Fills the dataset selector: every loaded dataset, newest first, as `/api/filters` (`sources`) and
+ * `/api/datasets` list them; one without a fact table says so.
+ */
+export function fillDatasetSelect(select, datasets, current) {
+  select.length = 0;
+  for (const d of datasets) {
+    const what = d.table
+      ? `${d.table}, ${format.integer(d.rows)} rows`
+      : 'no table with a date and an amount';
+    select.add(new Option(`${d.id} (${what})`, d.id));
+  }
+  select.value = current ?? '';
+}
+
 export function escapeHtml(value) {
   return String(value ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

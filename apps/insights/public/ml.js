@@ -1,7 +1,12 @@
-/* The ML insights page: forecast with intervals and holdout accuracy, segments, anomalies, drivers. */
+/*
+ * The ML insights page for one dataset (the selector; default: the newest): forecast with intervals and holdout
+ * accuracy at the grain the analyze stage chose (month, week or day), segments, anomalies, drivers. An output the
+ * stage skipped for this dataset (no customers, no discount, too short a history) shows its reason.
+ */
 import {
   chartFor,
   escapeHtml,
+  fillDatasetSelect,
   format,
   getJson,
   palette,
@@ -17,31 +22,55 @@ const MONEY_TOOLTIP = {
   valueFormatter: (v) => (v === null || v === undefined ? '–' : format.money(v)),
 };
 
-const METHOD_NAMES = {
-  'holt-winters': 'additive Holt-Winters (trend + 12-month season)',
-  'seasonal-naive': 'seasonal naive (too little history for Holt-Winters)',
-  naive: 'naive (too little history for a seasonal model)',
+/** Words for the analyze stage's grains (`ml_metrics.forecast_grain`, `anomaly_grain`). */
+const GRAIN_WORDS = {
+  month: { adjective: 'Monthly', unit: 'month', units: 'months' },
+  week: { adjective: 'Weekly', unit: 'week', units: 'weeks' },
+  day: { adjective: 'Daily', unit: 'day', units: 'days' },
 };
+
+function methodName(method, grain, season) {
+  const words = GRAIN_WORDS[grain] ?? GRAIN_WORDS.month;
+  const names = {
+    'holt-winters': `additive Holt-Winters (trend + ${season ?? ''}-${words.unit} season)`,
+    'seasonal-naive': 'seasonal naive (too little history for Holt-Winters)',
+    naive: 'naive (too little history for a seasonal model)',
+  };
+  return names[method] ?? method;
+}
+
+const state = { source: undefined };
+
+function sourceQuery() {
+  return state.source ? `?${new URLSearchParams({ source: state.source })}` : '';
+}
 
 function metric(metrics, name) {
   return metrics[name]?.value ?? null;
 }
 
-function renderAccuracy(metrics) {
+/** The note of a `skipped_<output>` metric: why the analyze stage left an output out for this dataset. */
+function skipped(metrics, output) {
+  return metrics?.[`skipped_${output}`]?.note ?? null;
+}
+
+function renderAccuracy(metrics, grain) {
+  const words = GRAIN_WORDS[grain] ?? GRAIN_WORDS.month;
   const ratio = metric(metrics, 'holdout_mae_ratio');
   if (ratio === null) {
+    const why = skipped(metrics, 'forecast') ? 'no forecast' : 'too short a history for a holdout';
     for (const id of ['metric-ratio', 'metric-mase', 'metric-smape', 'metric-coverage']) {
       setTile(id, {
         label: id,
         value: null,
         valueText: 'n/a',
-        delta: 'needs 36 months of data',
-        description: 'No holdout evaluation: it needs 36 months of data.',
+        delta: why,
+        description: `No holdout evaluation: ${why}.`,
       });
     }
     return;
   }
-  const months = metrics.holdout_months?.note ?? '';
+  const months = metrics.holdout_periods?.note ?? metrics.holdout_months?.note ?? '';
   setTile('metric-ratio', {
     label: 'MAE ratio',
     value: ratio,
@@ -76,24 +105,33 @@ function renderAccuracy(metrics) {
     label: 'Coverage',
     value: coverage,
     valueText: format.percent(coverage, 0),
-    delta: `of ${format.integer(metric(metrics, 'holdout_months'))} held-out months inside the band`,
-    description: `${format.percent(coverage, 0)} of the held-out months fell inside the 95% prediction interval.`,
+    delta: `of ${format.integer(metric(metrics, 'holdout_periods') ?? metric(metrics, 'holdout_months'))} held-out ${words.units} inside the band`,
+    description: `${format.percent(coverage, 0)} of the held-out ${words.units} fell inside the 95% prediction interval.`,
   });
 }
 
 function renderForecast(f) {
   const m = f.metrics;
+  const words = GRAIN_WORDS[f.grain] ?? GRAIN_WORDS.month;
+  document.getElementById('forecast-title').textContent = `${words.adjective} revenue forecast`;
+  const reason = skipped(m, 'forecast');
+  if (reason) {
+    document.getElementById('forecast-note').textContent = `No forecast for this dataset: ${reason}.`;
+    chartFor('chart-forecast').clear();
+    return;
+  }
   const method = m.forecast_method?.note ?? 'unknown';
   const params =
     metric(m, 'hw_alpha') === null
       ? ''
       : ` Smoothing α = ${format.number(metric(m, 'hw_alpha'), 3)}, β = ${format.number(metric(m, 'hw_beta'), 3)}, γ = ${format.number(metric(m, 'hw_gamma'), 3)}, fitted by minimising one-step squared error.`;
+  const held = metric(m, 'holdout_periods') ?? metric(m, 'holdout_months');
   const holdout =
     metric(m, 'holdout_mae_ratio') === null
       ? ''
-      : ` The dotted line is the forecast made without the last 12 months (${m.holdout_months?.note}), compared with seasonal naive.`;
+      : ` The dotted line is the forecast made without the last ${held} ${words.units} (${(m.holdout_periods ?? m.holdout_months)?.note}), compared with seasonal naive.`;
   document.getElementById('forecast-note').textContent =
-    `${METHOD_NAMES[method] ?? method}, fitted on ${m.forecast_months?.note ?? ''}; shaded: 95% prediction interval.${params}${holdout}`;
+    `${methodName(method, f.grain, metric(m, 'forecast_period'))}, fitted on ${format.integer(metric(m, 'forecast_periods') ?? metric(m, 'forecast_months'))} ${words.units} (${m.forecast_months?.note ?? ''}); shaded: 95% prediction interval.${params}${holdout}`;
   const months = f.points.map((p) => p.month);
   const lower = f.points.map((p) => p.lower);
   const band = f.points.map((p) => (p.upper === null ? null : p.upper - p.lower));
@@ -116,6 +154,8 @@ function renderForecast(f) {
           type: 'line',
           data: lower,
           stack: 'band',
+          // Lower bounds can be negative: stack on the value itself, not per sign.
+          stackStrategy: 'all',
           lineStyle: { opacity: 0 },
           symbol: 'none',
           tooltip: { show: false },
@@ -125,6 +165,8 @@ function renderForecast(f) {
           type: 'line',
           data: band,
           stack: 'band',
+          // Lower bounds can be negative: stack on the value itself, not per sign.
+          stackStrategy: 'all',
           lineStyle: { opacity: 0 },
           symbol: 'none',
           areaStyle: { color: 'rgba(232,131,58,0.2)' },
@@ -177,12 +219,21 @@ function renderForecast(f) {
     .getElementById('chart-forecast')
     .setAttribute(
       'aria-label',
-      `Monthly revenue ${months[0]} to ${months.at(-1)}; forecast for ${future.length} months totals ${format.money(future.reduce((s, p) => s + p.forecast, 0))}.`,
+      `${words.adjective} revenue ${months[0]} to ${months.at(-1)}; forecast for ${future.length} ${words.units} totals ${format.money(future.reduce((s, p) => s + p.forecast, 0))}.`,
     );
 }
 
 function renderSegments(s) {
   const m = s.metrics;
+  const reason = skipped(m, 'segments');
+  const none = Boolean(reason) || s.profiles.length === 0;
+  document.getElementById('chart-segments').hidden = none;
+  document.getElementById('card-segment-profiles').hidden = none;
+  if (none) {
+    document.getElementById('segments-note').textContent =
+      `No segments for this dataset: ${reason ?? 'none'}.`;
+    return;
+  }
   document.getElementById('segments-note').textContent =
     `${format.integer(metric(m, 'customers'))} customers clustered on standardised recency, log frequency and log revenue; ` +
     `k = ${format.integer(metric(m, 'segments_k'))} chosen by the best mean silhouette (${format.number(metric(m, 'segments_silhouette'), 2)}) over k = 2..6.`;
@@ -216,30 +267,45 @@ function renderSegments(s) {
 }
 
 function renderAnomalies(a) {
+  const reason = skipped(a.metrics, 'anomalies');
+  const grain = String(a.metrics.anomaly_grain?.note ?? 'day').split(':')[0];
+  const words = GRAIN_WORDS[grain] ?? GRAIN_WORDS.day;
+  document.getElementById('anomalies-title').textContent = `${words.adjective} revenue anomalies`;
+  document.getElementById('anomalies-period').textContent =
+    words.unit.charAt(0).toUpperCase() + words.unit.slice(1);
+  document.getElementById('anomalies-baseline').textContent =
+    `Baseline (median of the 28 ${words.units} before)`;
+  if (reason) {
+    document.getElementById('anomalies-rule').textContent = `No anomaly scores for this dataset: ${reason}.`;
+    chartFor('chart-anomalies').clear();
+    document.querySelector('#anomalies tbody').innerHTML = '';
+    return;
+  }
   const flaggedCount = metric(a.metrics, 'anomaly_flagged');
+  const points = metric(a.metrics, 'anomaly_points') ?? metric(a.metrics, 'anomaly_days');
   document.getElementById('anomalies-rule').textContent =
-    `Rule: a day is flagged when ${a.rule ?? ''}. ${format.integer(flaggedCount)} of ${format.integer(metric(a.metrics, 'anomaly_days'))} days flagged; the table lists the strongest.`;
+    `Rule: a ${words.unit} is flagged when ${a.rule ?? ''}. ${format.integer(flaggedCount)} of ${format.integer(points)} ${words.units} flagged; the table lists the strongest.`;
   const chart = chartFor('chart-anomalies');
   chart.setOption(
     {
       aria: { enabled: true },
       color: palette,
       tooltip: MONEY_TOOLTIP,
-      legend: { top: 0, data: ['Daily revenue', 'Baseline (28-day median)', 'Anomaly'] },
+      legend: { top: 0, data: [`${words.adjective} revenue`, 'Baseline (28-point median)', 'Anomaly'] },
       grid: { left: 60, right: 16, top: 36, bottom: 50 },
       xAxis: { type: 'category', data: a.points.map((p) => p.date) },
       yAxis: { type: 'value', axisLabel: { formatter: (v) => format.compact(v) } },
       dataZoom: [{ type: 'inside' }, { type: 'slider', height: 16, bottom: 6 }],
       series: [
         {
-          name: 'Daily revenue',
+          name: `${words.adjective} revenue`,
           type: 'line',
           data: a.points.map((p) => p.revenue),
           symbol: 'none',
           lineStyle: { width: 1 },
         },
         {
-          name: 'Baseline (28-day median)',
+          name: 'Baseline (28-point median)',
           type: 'line',
           data: a.points.map((p) => p.baseline),
           symbol: 'none',
@@ -257,6 +323,7 @@ function renderAnomalies(a) {
     },
     true,
   );
+  document.getElementById('anomalies').hidden = a.flagged.length === 0;
   document.querySelector('#anomalies tbody').innerHTML = a.flagged
     .slice(0, 10)
     .map(
@@ -269,7 +336,7 @@ function renderAnomalies(a) {
     .getElementById('chart-anomalies')
     .setAttribute(
       'aria-label',
-      `Daily revenue over ${a.points.length} days with ${flaggedCount} anomalous days marked.`,
+      `${words.adjective} revenue over ${a.points.length} ${words.units} with ${flaggedCount} anomalous ${words.units} marked.`,
     );
 }
 
@@ -277,9 +344,11 @@ function renderDrivers(d) {
   const m = d.metrics;
   const r = metric(m, 'discount_margin_correlation');
   const slope = metric(m, 'discount_margin_slope');
+  const hasProfit = d.groups.some((g) => g.profit_share !== null);
+  const left = [skipped(m, 'drivers'), skipped(m, 'discount_margin')].filter(Boolean);
   document.getElementById('drivers-note').textContent =
     r === null
-      ? 'Share of revenue and profit by group.'
+      ? `Share of revenue${hasProfit ? ' and profit' : ''} by group (${m.drivers_dimensions?.note ?? 'no dimension'}).${left.length ? ` Left out: ${left.join('; ')}.` : ''}`
       : `Across ${format.integer(metric(m, 'discount_margin_lines'))} order lines, discount and line margin correlate at r = ${format.number(r, 2)}; ` +
         `each 10 points of discount go with ${format.number(slope * 10, 1)} points of margin (least squares; an association, not a causal effect).`;
   const groups = d.groups.filter((g) => g.dimension !== 'discount');
@@ -289,13 +358,15 @@ function renderDrivers(d) {
       aria: { enabled: true },
       color: palette,
       tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' }, valueFormatter: (v) => format.percent(v) },
-      legend: { top: 0, data: ['Revenue share', 'Profit share'] },
+      legend: { top: 0, data: hasProfit ? ['Revenue share', 'Profit share'] : ['Revenue share'] },
       grid: { left: 150, right: 16, top: 28, bottom: 24 },
       xAxis: { type: 'value', axisLabel: { formatter: (v) => format.percent(v, 0) } },
       yAxis: { type: 'category', data: [...labels].reverse() },
       series: [
         { name: 'Revenue share', type: 'bar', data: [...groups].reverse().map((g) => g.revenue_share) },
-        { name: 'Profit share', type: 'bar', data: [...groups].reverse().map((g) => g.profit_share) },
+        ...(hasProfit
+          ? [{ name: 'Profit share', type: 'bar', data: [...groups].reverse().map((g) => g.profit_share) }]
+          : []),
       ],
     },
     true,
@@ -303,6 +374,11 @@ function renderDrivers(d) {
   const bands = ['none', '1-20%', '21-40%', 'over 40%'];
   const byBand = new Map(d.groups.filter((g) => g.dimension === 'discount').map((g) => [g.key, g]));
   const present = bands.filter((b) => byBand.has(b));
+  const noMargin = present.length === 0 || !hasProfit;
+  document.getElementById('chart-drivers-margin').hidden = noMargin;
+  // Without the margin chart, the share chart takes the whole row.
+  document.getElementById('chart-drivers-share').classList.toggle('wide', noMargin);
+  if (noMargin) return;
   chartFor('chart-drivers-margin').setOption(
     {
       aria: { enabled: true },
@@ -318,25 +394,35 @@ function renderDrivers(d) {
   );
 }
 
+/** The dataset selector: every loaded dataset, the one in the URL or else the default selected. */
+async function loadDatasets() {
+  const { datasets, default: fallback } = await getJson('/api/datasets');
+  const wanted = new URL(window.location.href).searchParams.get('source');
+  state.source = datasets.some((d) => d.id === wanted) ? wanted : (fallback ?? undefined);
+  fillDatasetSelect(document.getElementById('filter-source'), datasets, state.source);
+}
+
 async function refresh() {
   setPageState('loading');
   try {
+    const q = sourceQuery();
     const [forecast, segments, anomalies, drivers] = await Promise.all([
-      getJson('/api/forecast'),
-      getJson('/api/segments'),
-      getJson('/api/anomalies'),
-      getJson('/api/drivers'),
+      getJson(`/api/forecast${q}`),
+      getJson(`/api/segments${q}`),
+      getJson(`/api/anomalies${q}`),
+      getJson(`/api/drivers${q}`),
     ]);
+    document.querySelector('main').classList.toggle('unavailable', !forecast.available);
     if (!forecast.available) {
       showMessage(
-        'No ML results yet: the analyze stage has not run for the latest dataset (POST /v1/analyze on the loader).',
+        `No ML results for dataset ${forecast.source ?? ''} yet: the analyze stage has not run for it (POST /v1/analyze on the loader).`,
       );
       setPageState('ready');
       return;
     }
-    renderAccuracy(forecast.metrics);
+    renderAccuracy(forecast.metrics, forecast.grain);
     renderForecast(forecast);
-    if (segments.available && segments.profiles.length) renderSegments(segments);
+    renderSegments(segments);
     renderAnomalies(anomalies);
     renderDrivers(drivers);
     showMessage('');
@@ -347,14 +433,26 @@ async function refresh() {
   }
 }
 
-window.addEventListener('DOMContentLoaded', () => {
-  watchFreshness(async (f) => {
+async function start() {
+  await watchFreshness(async (f) => {
+    await loadDatasets();
     await refresh();
     showMessage(`Updated: run ${f.warehouse?.runId ?? f.latestRun?.runId ?? ''} landed.`);
-  })
-    .then(refresh)
-    .catch((error) => {
-      showMessage(error.message);
-      setPageState('error');
-    });
+  });
+  await loadDatasets();
+  document.getElementById('filter-source').addEventListener('change', (event) => {
+    state.source = event.target.value;
+    const url = new URL(window.location.href);
+    url.search = sourceQuery();
+    window.history.replaceState(null, '', url);
+    refresh();
+  });
+  await refresh();
+}
+
+window.addEventListener('DOMContentLoaded', () => {
+  start().catch((error) => {
+    showMessage(error.message);
+    setPageState('error');
+  });
 });

@@ -1,7 +1,14 @@
-/* The sales monitoring page: KPI tiles, revenue over time, breakdowns, top lists, run history. */
+/*
+ * The sales monitoring page, for any dataset: a dataset selector, KPI tiles, revenue over time, a breakdown per
+ * dimension, top lists and run history. What it shows follows the dataset's column roles (/api/filters): the
+ * dimensions become filters and breakdown charts, units and margin tiles appear only when the dataset has a
+ * quantity or a profit, the top lists only when it has products or customers.
+ */
 import {
   chartFor,
+  dimensionLabel,
   escapeHtml,
+  fillDatasetSelect,
   format,
   getJson,
   palette,
@@ -11,51 +18,113 @@ import {
   watchFreshness,
 } from './common.js';
 
-const state = { grain: 'month', filters: {} };
+/** Breakdown charts show this many values; the rest add up to one "Other" bar. */
+const BREAKDOWN_BARS = 12;
+
+const state = { grain: 'month', filters: {}, meta: undefined, defaults: undefined };
 
 function query(extra = {}) {
   const params = new URLSearchParams();
-  for (const [k, v] of Object.entries({ ...state.filters, ...extra })) if (v) params.set(k, v);
+  const { dimensions = {}, ...fixed } = state.filters;
+  for (const [k, v] of Object.entries({ ...fixed, ...dimensions, ...extra })) if (v) params.set(k, v);
   const text = params.toString();
   return text ? `?${text}` : '';
 }
 
 function readFilters() {
   const value = (id) => document.getElementById(id).value || undefined;
+  const dimensions = {};
+  for (const select of document.querySelectorAll('#filter-dimensions select')) {
+    if (select.value) dimensions[select.dataset.dimension] = select.value;
+  }
   state.filters = {
+    source: value('filter-source'),
     from: value('filter-from'),
     to: value('filter-to'),
-    region: value('filter-region'),
-    category: value('filter-category'),
+    dimensions,
   };
   const url = new URL(window.location.href);
-  url.search = query();
+  url.search = query({ grain: state.grain });
   window.history.replaceState(null, '', url);
 }
 
+/** Fills the filter bar for a dataset (the one in the URL, else the default) from /api/filters. */
 async function loadFilters() {
-  const f = await getJson('/api/filters');
-  const fill = (id, values) => {
-    const select = document.getElementById(id);
-    const keep = select.value;
-    select.length = 1;
-    for (const v of values) select.add(new Option(v, v));
-    select.value = values.includes(keep) ? keep : '';
-  };
-  fill('filter-region', f.regions);
-  fill('filter-category', f.categories);
+  const url = new URL(window.location.href).searchParams;
+  const source = url.get('source');
+  const f = await getJson(`/api/filters${source ? `?${new URLSearchParams({ source })}` : ''}`);
+  state.meta = f;
+  fillDatasetSelect(document.getElementById('filter-source'), f.sources, f.source);
+
+  const container = document.getElementById('filter-dimensions');
+  container.innerHTML = '';
+  for (const [i, d] of f.dimensions.entries()) {
+    const label = document.createElement('label');
+    label.append(`${dimensionLabel(d.name)} `);
+    const select = document.createElement('select');
+    select.id = `filter-dimension-${i}`;
+    select.name = d.name;
+    select.dataset.dimension = d.name;
+    select.add(new Option('All', ''));
+    for (const v of d.values) select.add(new Option(v, v));
+    const wanted = url.get(d.name);
+    select.value = wanted && d.values.includes(wanted) ? wanted : '';
+    label.append(select);
+    container.append(label);
+  }
+
   for (const id of ['filter-from', 'filter-to']) {
     const input = document.getElementById(id);
     input.min = f.minDate ?? '';
     input.max = f.maxDate ?? '';
   }
-  const url = new URL(window.location.href).searchParams;
   document.getElementById('filter-from').value = url.get('from') ?? f.defaultRange?.from ?? '';
   document.getElementById('filter-to').value = url.get('to') ?? f.defaultRange?.to ?? '';
-  if (url.get('region')) document.getElementById('filter-region').value = url.get('region');
-  if (url.get('category')) document.getElementById('filter-category').value = url.get('category');
   state.defaults = f.defaultRange;
+
+  const grains = f.grains ?? [];
+  const wantedGrain = url.get('grain');
+  state.grain = grains.includes(wantedGrain) ? wantedGrain : (f.defaultGrain ?? 'month');
+  for (const b of document.querySelectorAll('[data-grain]')) {
+    b.hidden = !grains.includes(b.dataset.grain);
+    b.setAttribute('aria-pressed', String(b.dataset.grain === state.grain));
+  }
+
+  renderDatasetNote(f);
+  buildBreakdownCards(f.dimensions.map((d) => d.name));
   return f;
+}
+
+/** One line under the filters: the fact table and which columns the figures come from. */
+function renderDatasetNote(f) {
+  const note = document.getElementById('dataset-note');
+  if (!f.table) {
+    note.textContent = '';
+    return;
+  }
+  const r = f.roles;
+  const parts = [
+    `Table ${f.table}`,
+    `revenue = ${r.amount}`,
+    `date = ${r.event_time}`,
+    r.order_id ? `orders = distinct ${r.order_id}` : 'no order id: rows are counted',
+    r.quantity ? `units = ${r.quantity}` : undefined,
+    r.profit ? `profit = ${r.profit}` : 'no profit column',
+  ].filter(Boolean);
+  note.textContent = parts.join(' · ');
+}
+
+function buildBreakdownCards(names) {
+  const section = document.getElementById('breakdowns');
+  for (const el of section.querySelectorAll('.chart')) window.echarts.getInstanceByDom(el)?.dispose();
+  section.innerHTML = names
+    .map(
+      (name) =>
+        `<div class="card" data-dimension="${escapeHtml(name)}"><h2>By ${escapeHtml(dimensionLabel(name).toLowerCase())}</h2>` +
+        `<div class="chart small" id="chart-by-${escapeHtml(name)}" role="img" aria-label="Revenue by ${escapeHtml(name)}"></div></div>`,
+    )
+    .join('');
+  section.hidden = names.length === 0;
 }
 
 function deltaText(metric, previousRange, kind) {
@@ -75,14 +144,26 @@ function deltaText(metric, previousRange, kind) {
 }
 
 function renderKpis(k) {
+  const rows = k.columns && !k.columns.orders;
   const tiles = [
     ['kpi-revenue', 'Revenue', k.revenue, format.money, 'relative'],
-    ['kpi-orders', 'Orders', k.orders, format.integer, 'relative'],
-    ['kpi-aov', 'Average order value', k.averageOrderValue, format.money2, 'relative'],
+    ['kpi-orders', rows ? 'Rows' : 'Orders', k.orders, format.integer, 'relative'],
+    [
+      'kpi-aov',
+      rows ? 'Average per row' : 'Average order value',
+      k.averageOrderValue,
+      format.money2,
+      'relative',
+    ],
+    ['kpi-units', 'Units', k.units, format.integer, 'relative'],
     ['kpi-margin', 'Profit margin', k.profitMargin, (v) => format.percent(v, 1), 'points'],
   ];
   for (const [id, label, metric, fmt, kind] of tiles) {
-    const d = deltaText(metric, k.previousRange, kind);
+    const tile = document.getElementById(id);
+    tile.hidden = !metric;
+    if (!metric) continue;
+    tile.querySelector('.label').textContent = label;
+    const d = k.previousRange ? deltaText(metric, k.previousRange, kind) : { text: '' };
     const valueText = fmt(metric.value);
     setTile(id, {
       label,
@@ -98,25 +179,29 @@ function renderKpis(k) {
 function renderRevenue(r) {
   const chart = chartFor('chart-revenue');
   const total = r.points.reduce((s, p) => s + p.revenue, 0);
+  const hasProfit = r.points.some((p) => p.profit !== undefined);
+  const series = [
+    {
+      name: 'Revenue',
+      type: r.grain === 'day' ? 'line' : 'bar',
+      data: r.points.map((p) => p.revenue),
+      showSymbol: false,
+    },
+  ];
+  if (hasProfit) {
+    series.push({ name: 'Profit', type: 'line', data: r.points.map((p) => p.profit), showSymbol: false });
+  }
   chart.setOption(
     {
       aria: { enabled: true },
       color: palette,
-      tooltip: { trigger: 'axis' },
+      tooltip: { trigger: 'axis', valueFormatter: (v) => format.money(v) },
       grid: { left: 60, right: 16, top: 24, bottom: 40 },
-      legend: { data: ['Revenue', 'Profit'], top: 0 },
+      legend: { data: series.map((s) => s.name), top: 0 },
       xAxis: { type: 'category', data: r.points.map((p) => p.period) },
       yAxis: { type: 'value', axisLabel: { formatter: (v) => format.compact(v) } },
       dataZoom: r.points.length > 120 ? [{ type: 'inside' }, { type: 'slider', height: 16, bottom: 4 }] : [],
-      series: [
-        {
-          name: 'Revenue',
-          type: r.grain === 'day' ? 'line' : 'bar',
-          data: r.points.map((p) => p.revenue),
-          showSymbol: false,
-        },
-        { name: 'Profit', type: 'line', data: r.points.map((p) => p.profit), showSymbol: false },
-      ],
+      series,
     },
     true,
   );
@@ -128,9 +213,20 @@ function renderRevenue(r) {
     );
 }
 
-function renderBreakdown(id, b) {
+function renderBreakdown(b) {
+  const id = `chart-by-${b.by}`;
+  if (!document.getElementById(id)) return;
   const chart = chartFor(id);
-  const groups = [...b.groups].reverse();
+  const shown = b.groups.slice(0, BREAKDOWN_BARS);
+  const rest = b.groups.slice(BREAKDOWN_BARS);
+  if (rest.length > 0) {
+    shown.push({
+      key: `Other (${rest.length})`,
+      revenue: rest.reduce((s, g) => s + g.revenue, 0),
+      share: rest.reduce((s, g) => s + (g.share ?? 0), 0),
+    });
+  }
+  const groups = [...shown].reverse();
   chart.setOption(
     {
       aria: { enabled: true },
@@ -140,28 +236,45 @@ function renderBreakdown(id, b) {
         axisPointer: { type: 'shadow' },
         valueFormatter: (v) => format.money(v),
       },
-      grid: { left: 90, right: 16, top: 8, bottom: 24 },
-      xAxis: { type: 'value', axisLabel: { formatter: (v) => format.compact(v) } },
-      yAxis: { type: 'category', data: groups.map((g) => g.key) },
+      grid: { left: 110, right: 16, top: 8, bottom: 24 },
+      xAxis: {
+        type: 'value',
+        splitNumber: 3,
+        axisLabel: { formatter: (v) => format.compact(v), hideOverlap: true },
+      },
+      yAxis: {
+        type: 'category',
+        data: groups.map((g) => g.key),
+        axisLabel: { width: 100, overflow: 'truncate' },
+      },
       series: [{ name: 'Revenue', type: 'bar', data: groups.map((g) => g.revenue) }],
     },
     true,
   );
-  const text = b.groups
+  const text = shown
     .map((g) => `${g.key} ${format.money(g.revenue)} (${format.percent(g.share)})`)
     .join(', ');
   document.getElementById(id).setAttribute('aria-label', `Revenue by ${b.by}: ${text}`);
 }
 
-function renderTop(id, t) {
-  const body = document.querySelector(`#${id} tbody`);
-  body.innerHTML = t.items
+function renderTop(kind, t) {
+  const card = document.getElementById(`card-top-${kind}`);
+  card.hidden = !t.available;
+  if (!t.available) return;
+  const hasProfit = t.items.some((i) => i.profit !== undefined);
+  const countLabel = state.meta?.roles?.order_id ? 'Orders' : 'Rows';
+  const what = kind === 'products' ? 'Product' : 'Customer';
+  document.querySelector(`#top-${kind} thead`).innerHTML =
+    `<tr><th>${what}</th><th class="num">Revenue</th><th class="num">${countLabel}</th>` +
+    `${hasProfit ? '<th class="num">Profit</th>' : ''}</tr>`;
+  document.querySelector(`#top-${kind} tbody`).innerHTML = t.items
     .map(
       (i) =>
         `<tr><td title="${escapeHtml(i.id)}">${escapeHtml(i.name ?? i.id)}</td><td class="num">${format.money(i.revenue)}</td>` +
-        `<td class="num">${format.integer(i.orders)}</td><td class="num">${format.money(i.profit)}</td></tr>`,
+        `<td class="num">${format.integer(i.orders)}</td>${hasProfit ? `<td class="num">${format.money(i.profit)}</td>` : ''}</tr>`,
     )
     .join('');
+  document.getElementById(`top-${kind}-note`).textContent = t.column ? `by ${t.column}` : '';
 }
 
 function renderRuns(r) {
@@ -184,29 +297,48 @@ async function refreshRevenue() {
 async function refresh() {
   setPageState('loading');
   try {
-    const [kpis, region, category, segment, products, customers, runs] = await Promise.all([
+    const runs = getJson('/api/runs');
+    if (!state.meta?.table) {
+      renderRuns(await runs);
+      renderKpis({ revenue: null, orders: null, averageOrderValue: null });
+      chartFor('chart-revenue').clear();
+      document.querySelector('[aria-label="Top lists"]').hidden = true;
+      showMessage(state.meta?.reason ?? 'No dataset to show.');
+      setPageState('ready');
+      return;
+    }
+    const dimensions = state.meta.dimensions.map((d) => d.name);
+    const [kpis, products, customers, ...rest] = await Promise.all([
       getJson(`/api/kpis${query()}`),
-      getJson(`/api/breakdown${query({ by: 'region' })}`),
-      getJson(`/api/breakdown${query({ by: 'category' })}`),
-      getJson(`/api/breakdown${query({ by: 'segment' })}`),
       getJson(`/api/top${query({ kind: 'products' })}`),
       getJson(`/api/top${query({ kind: 'customers' })}`),
-      getJson('/api/runs'),
+      runs,
       refreshRevenue(),
+      ...dimensions.map((by) => getJson(`/api/breakdown${query({ by })}`)),
     ]);
+    const [runList, , ...breakdowns] = rest;
     renderKpis(kpis);
-    renderBreakdown('chart-region', region);
-    renderBreakdown('chart-category', category);
-    renderBreakdown('chart-segment', segment);
-    renderTop('top-products', products);
-    renderTop('top-customers', customers);
-    renderRuns(runs);
+    for (const b of breakdowns) renderBreakdown(b);
+    renderTop('products', products);
+    renderTop('customers', customers);
+    document.querySelector('[aria-label="Top lists"]').hidden = !products.available && !customers.available;
+    renderRuns(runList);
     showMessage('');
     setPageState('ready');
   } catch (error) {
     showMessage(error.message);
     setPageState('error');
   }
+}
+
+/** A new dataset: forget the previous one's dates, dimension filters and grain, then redraw. */
+async function switchDataset(source) {
+  const url = new URL(window.location.href);
+  url.search = new URLSearchParams({ source }).toString();
+  window.history.replaceState(null, '', url);
+  await loadFilters();
+  readFilters();
+  await refresh();
 }
 
 let started = false;
@@ -230,15 +362,18 @@ async function start() {
   started = true;
   await loadFilters();
   readFilters();
-  document.getElementById('filters').addEventListener('change', () => {
+  document.getElementById('filters').addEventListener('change', (event) => {
+    if (event.target.id === 'filter-source') {
+      switchDataset(event.target.value);
+      return;
+    }
     readFilters();
     refresh();
   });
   document.getElementById('filter-reset').addEventListener('click', () => {
     document.getElementById('filter-from').value = state.defaults?.from ?? '';
     document.getElementById('filter-to').value = state.defaults?.to ?? '';
-    document.getElementById('filter-region').value = '';
-    document.getElementById('filter-category').value = '';
+    for (const select of document.querySelectorAll('#filter-dimensions select')) select.value = '';
     readFilters();
     refresh();
   });
@@ -247,6 +382,7 @@ async function start() {
       state.grain = button.dataset.grain;
       for (const b of document.querySelectorAll('[data-grain]'))
         b.setAttribute('aria-pressed', String(b === button));
+      readFilters();
       setPageState('loading');
       await refreshRevenue();
       setPageState('ready');

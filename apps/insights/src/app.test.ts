@@ -186,11 +186,13 @@ describe('monitoring series', () => {
       '2024-01-08',
       '2024-01-15',
     ]);
-    const month = (await request(app()).get('/api/revenue')).body;
+    const month = (await request(app()).get('/api/revenue?grain=month')).body;
     expect(month).toMatchObject({
       grain: 'month',
       points: [{ period: '2024-01-01', revenue: 1050, orders: 4 }],
     });
+    // Without a grain: the dataset's default, here days (16 days of data, a date every 5 days).
+    expect((await request(app()).get('/api/revenue')).body).toMatchObject({ grain: 'day' });
   });
 
   test('/api/breakdown shares add up to 1', async () => {
@@ -200,7 +202,8 @@ describe('monitoring series', () => {
       { key: 'East', revenue: 250, orders: 2, profit: -5, margin: -5 / 250, share: 250 / 1050 },
     ]);
     const segments = (await request(app()).get('/api/breakdown?by=segment&region=West')).body.groups;
-    expect(segments.map((g: { key: string }) => g.key)).toEqual(['Home Office', 'Consumer']);
+    // 400 each: equal revenue is ordered by key.
+    expect(segments.map((g: { key: string }) => g.key)).toEqual(['Consumer', 'Home Office']);
   });
 
   test('/api/top products and customers', async () => {
@@ -213,15 +216,23 @@ describe('monitoring series', () => {
     expect(customers).toEqual([{ id: 'c1', name: 'Ann', revenue: 800, orders: 2, profit: 150 }]);
   });
 
-  test('/api/filters lists regions, categories, the date range and the datasets', async () => {
+  test('/api/filters lists the dimensions with their values by revenue, the dates, grains and datasets', async () => {
     const body = (await request(app()).get('/api/filters')).body;
     expect(body).toMatchObject({
       source: SOURCE,
-      regions: ['East', 'West'],
-      categories: ['Furniture', 'Technology'],
+      table: 'sales',
+      roles: { event_time: 'order_date', amount: 'sales', order_id: 'order_id', profit: 'profit' },
+      // Best of each family first (category, region, segment); values by revenue, highest first.
+      dimensions: [
+        { name: 'category', values: ['Technology', 'Furniture'] },
+        { name: 'region', values: ['West', 'East'] },
+        { name: 'segment', values: ['Consumer', 'Home Office', 'Corporate'] },
+      ],
       minDate: '2024-01-05',
       maxDate: '2024-01-20',
       defaultRange: { from: '2024-01-05', to: '2024-01-20' },
+      grains: ['day', 'week'],
+      defaultGrain: 'day',
     });
     expect(body.sources.map((s: { id: string }) => s.id)).toEqual([SOURCE, 'sample/generated/sales']);
   });
@@ -244,10 +255,10 @@ describe('runs and freshness', () => {
       loadedAt: '2026-01-02T00:00:00.000Z',
       runId: 'r1',
       source: SOURCE,
-      rows: 6,
+      rows: 5, // the dataset's rows in its fact table
     });
     expect(body.analysis).toBeNull();
-    expect(body.version).toContain('sales:r1@');
+    expect(body.version).toContain('data:r1@');
   });
 
   test('/api/runs lists every run with its status, newest first', async () => {
@@ -270,7 +281,7 @@ describe('ML endpoints', () => {
     for (const name of ['forecast', 'segments', 'anomalies', 'drivers', 'metrics']) {
       const res = await request(app()).get(`/api/${name}`);
       expect(res.status).toBe(200);
-      expect(res.body).toEqual({ available: false });
+      expect(res.body).toEqual({ available: false, source: SOURCE });
     }
   });
 });
@@ -283,7 +294,7 @@ describe('caching per run', () => {
     // Within the cache interval, the version is not re-read: still the r1 figures.
     expect((await request(cachedApp).get('/api/kpis')).body.revenue.value).toBe(1050);
     // /api/freshness always re-reads the version (the pages poll it), which drops the stale results.
-    expect((await request(cachedApp).get('/api/freshness')).body.version).toContain('sales:r2@');
+    expect((await request(cachedApp).get('/api/freshness')).body.version).toContain('data:r2@');
     expect((await request(cachedApp).get('/api/kpis')).body.revenue.value).toBe(400);
   });
 });

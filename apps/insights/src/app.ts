@@ -12,7 +12,7 @@ import type { BlobStore } from '@etl/common/storage';
 import type { Warehouse } from '@etl/common/warehouse';
 import express, { type Express, type Request, type RequestHandler } from 'express';
 import { z } from 'zod';
-import { InsightsQueries } from './insights-queries';
+import { type Filters, InsightsQueries } from './insights-queries';
 
 export interface InsightsDeps {
   warehouse: Warehouse;
@@ -49,22 +49,37 @@ const sourceField = z
   .optional()
   .describe('Dataset id (`_source`); default: the one loaded last.');
 
+/**
+ * The monitoring filters: `source`, `from`, `to`, and any other parameter is a dimension filter
+ * (`?region=West`, `?product_line=Health%20and%20beauty`) whose name the queries check against the dataset's
+ * dimensions (400 naming it otherwise). Its value is only ever a bound parameter.
+ */
 export const filtersSchema = z
   .object({
     source: sourceField,
-    from: isoDate.optional().describe('First order date included.'),
-    to: isoDate.optional().describe('Last order date included.'),
-    region: z.string().min(1).max(200).optional(),
-    category: z.string().min(1).max(200).optional(),
+    from: isoDate.optional().describe('First day of the event time included.'),
+    to: isoDate.optional().describe('Last day of the event time included.'),
   })
-  .strict()
+  .catchall(z.string().min(1).max(200).describe('A dimension of the dataset and the value it must have.'))
   .refine((f) => !f.from || !f.to || f.from <= f.to, {
     message: 'from must not be after to',
     path: ['from'],
-  });
+  })
+  .transform(({ source, from, to, ...dimensions }): Filters => ({ source, from, to, dimensions }));
 
-const revenueSchema = z.object({ grain: z.enum(['day', 'week', 'month']).default('month') }).strict();
-const breakdownSchema = z.object({ by: z.enum(['region', 'category', 'segment']) }).strict();
+const revenueSchema = z
+  .object({
+    grain: z
+      .enum(['day', 'week', 'month'])
+      .optional()
+      .describe("Default: the dataset's own (`defaultGrain` of /api/filters)."),
+  })
+  .strict();
+const breakdownSchema = z
+  .object({
+    by: z.string().min(1).max(300).describe('A dimension of the dataset (`dimensions` of /api/filters).'),
+  })
+  .strict();
 const topSchema = z
   .object({
     kind: z.enum(['products', 'customers']),
@@ -93,7 +108,7 @@ export function parseQuery<S extends z.ZodType>(schema: S, query: unknown): z.in
 function parseWithFilters<S extends z.ZodObject>(
   extra: S,
   query: Request['query'],
-): z.infer<S> & { filters: z.infer<typeof filtersSchema> } {
+): z.infer<S> & { filters: Filters } {
   const extraKeys = new Set(Object.keys(extra.shape));
   const own: Record<string, unknown> = {};
   const rest: Record<string, unknown> = {};
@@ -136,6 +151,13 @@ export function createInsightsApp(deps: InsightsDeps, options: InsightsAppOption
         getJson(async (req) => {
           parseQuery(noParamsSchema, req.query);
           return { pollSeconds, warehouse: deps.warehouse.kind };
+        }),
+      );
+      app.get(
+        '/api/datasets',
+        getJson(async (req) => {
+          parseQuery(noParamsSchema, req.query);
+          return queries.datasets();
         }),
       );
       app.get(

@@ -27,8 +27,14 @@ import {
   type LoadResponse,
 } from '@etl/common/contracts';
 import { ConflictError, NotFoundError } from '@etl/common/errors';
+import {
+  chooseFactTable,
+  factSql as factExpressions,
+  isDataTable,
+  noFactTableReason,
+} from '@etl/common/fact-table';
 import type { Logger } from '@etl/common/logging';
-import { type ColumnInfo, columnKind, inferRoles, type Roles } from '@etl/common/roles';
+import { type ColumnInfo, inferRoles, type Roles } from '@etl/common/roles';
 import { type BlobStore, getJson, manifestKey, putJson, readStageManifest } from '@etl/common/storage';
 import { dateText, type Row, type TableLoad, type Warehouse } from '@etl/common/warehouse';
 import {
@@ -99,9 +105,7 @@ export async function analyze(request: AnalyzeRequest, deps: AnalyzeDeps): Promi
   const started = Date.now();
 
   const profiles = await profileTables(warehouse, load, source, runId);
-  const fact = profiles
-    .filter((p) => p.roles.event_time && p.roles.amount)
-    .reduce<TableProfile | undefined>((best, p) => (best && best.rows >= p.rows ? best : p), undefined);
+  const fact = chooseFactTable(profiles);
 
   const result = fact
     ? await analyzeFact(warehouse, source, fact)
@@ -148,11 +152,6 @@ interface TableProfile {
   roles: Roles;
   /** Rows of this dataset. */
   rows: number;
-}
-
-/** Tables of the load that hold data rows: not quarantines, earlier ML results or derived feature tables. */
-function isDataTable(name: string): boolean {
-  return !name.endsWith('_rejects') && !name.startsWith('ml_') && !name.includes('_features_');
 }
 
 /**
@@ -215,22 +214,6 @@ async function profileTables(
   });
 }
 
-function noFactTableReason(source: string, profiles: TableProfile[]): string {
-  if (profiles.length === 0) return `the load of dataset ${source} lists no data table to analyze`;
-  const why = profiles.map((p) => {
-    const lacks = [
-      p.roles.event_time
-        ? undefined
-        : 'no event time (a DATE or TIMESTAMP column named like order_date, invoice_date or date)',
-      p.roles.amount
-        ? undefined
-        : 'no amount (a numeric column named like sales, revenue or total, or a quantity and a unit price)',
-    ].filter(Boolean);
-    return `${p.name} has ${[...lacks, ...p.roles.notes].join('; ')}`;
-  });
-  return `no table of dataset ${source} has both an event time and an amount: ${why.join('. ')}`;
-}
-
 // ---- the outputs -------------------------------------------------------------------------------------
 
 interface Outputs {
@@ -282,31 +265,7 @@ interface Fact {
 }
 
 function factSql(warehouse: Warehouse, source: string, profile: TableProfile): Fact {
-  const { identifier } = warehouse.dialect;
-  const { roles } = profile;
-  const columnOf = (role: keyof Omit<Roles, 'dimensions' | 'notes' | 'amount'>): string => {
-    const match = roles[role];
-    if (!match) throw new Error(`no ${role} role in table ${profile.name}`);
-    return identifier(match.column);
-  };
-  const amount = roles.amount!;
-  const event = roles.event_time!;
-  const eventType = profile.columns.find((c) => c.name === event.column)?.type ?? 'DATE';
-  return {
-    warehouse,
-    source,
-    roles,
-    table: identifier(profile.name),
-    column: columnOf,
-    amount:
-      amount.column === null
-        ? `(${columnOf('quantity')} * ${columnOf('unit_price')})`
-        : identifier(amount.column),
-    day:
-      columnKind(eventType) === 'date'
-        ? identifier(event.column)
-        : `CAST(${identifier(event.column)} AS DATE)`,
-  };
+  return { warehouse, source, roles: profile.roles, ...factExpressions(warehouse.dialect, profile) };
 }
 
 async function analyzeFact(warehouse: Warehouse, source: string, profile: TableProfile): Promise<Outputs> {

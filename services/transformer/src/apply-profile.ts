@@ -6,7 +6,7 @@
  */
 import { DataRejectedError, InvalidRequestError } from '@etl/common/errors';
 import { parseCheckRule } from './checks';
-import { type ColumnPlan, type ColumnStats, DATE_FORMATS } from './infer-types';
+import { type ColumnPlan, type ColumnStats, DATE_FORMATS, TIMESTAMP_FORMATS } from './infer-types';
 import {
   addedColumnNames,
   type ColumnProfile,
@@ -65,14 +65,14 @@ export function applyProfile(
   const nfkc: number[] = [];
   const ambiguous = (plan: ColumnPlan, name: string): DataRejectedError =>
     new DataRejectedError(
-      `column ${name} reads as a date in more than one format (${(plan.candidates ?? [plan.format]).join(' and ')}); profile ${profileFile} must say which: set its format`,
+      `column ${name} reads as a ${plan.type === 'TIMESTAMP' ? 'date-time' : 'date'} in more than one format (${(plan.candidates ?? [plan.format]).join(' and ')}); profile ${profileFile} must say which: set its format`,
       { details: { profile: profileFile, column: name, candidates: plan.candidates ?? [] } },
       'AMBIGUOUS_DATE_FORMAT',
     );
   const plans = inferred.map((plan, i): ColumnPlan => {
     const column = columns[i];
     if (!column) {
-      if (plan.type === 'DATE' && plan.ambiguous) throw ambiguous(plan, plan.name);
+      if (isDated(plan) && plan.ambiguous) throw ambiguous(plan, plan.name);
       return plan;
     }
     const type = column.type === undefined ? plan.type : PROFILE_TYPES[column.type];
@@ -88,7 +88,16 @@ export function applyProfile(
       if (column.format !== undefined) out.format = column.format;
       else if (plan.type === 'DATE' && plan.ambiguous) throw ambiguous(plan, column.name);
       else out.format = plan.type === 'DATE' ? plan.format : bestDateFormat(stats[i]);
-    } else if (type === 'TIMESTAMP' && column.format !== undefined) out.format = column.format;
+    } else if (type === 'TIMESTAMP') {
+      // No format: the inferred one (`12/1/2010 8:26`), or none for ISO date-times.
+      if (column.format !== undefined) out.format = column.format;
+      else if (plan.type === 'TIMESTAMP' && plan.ambiguous) throw ambiguous(plan, column.name);
+      else {
+        const format = plan.type === 'TIMESTAMP' ? plan.format : bestTimestampFormat(stats[i]);
+        if (format !== undefined) out.format = format;
+      }
+    }
+    if (column.type === undefined && plan.reason !== undefined) out.reason = plan.reason;
     const tokens = column.missingTokens ?? (type === 'VARCHAR' ? undefined : profile.missingTokens);
     if (tokens !== undefined) out.tokens = tokens;
     const thousands = column.thousands ?? (sameType ? plan.thousands : undefined);
@@ -138,6 +147,15 @@ function bestDateFormat(stats: ColumnStats | undefined): string {
   const best = Math.max(...stats.dates);
   return best > 0 ? DATE_FORMATS[stats.dates.indexOf(best)]! : '%Y-%m-%d';
 }
+
+/** The non-ISO date-time format that parsed the most sampled values, unless ISO parsed as many. */
+function bestTimestampFormat(stats: ColumnStats | undefined): string | undefined {
+  const counts = stats?.timestampFormats ?? [];
+  const best = Math.max(0, ...counts);
+  return best > 0 && best > (stats?.timestamps ?? 0) ? TIMESTAMP_FORMATS[counts.indexOf(best)] : undefined;
+}
+
+const isDated = (plan: ColumnPlan): boolean => plan.type === 'DATE' || plan.type === 'TIMESTAMP';
 
 function checkReferences(
   plans: readonly ColumnPlan[],

@@ -53,7 +53,7 @@ export function castExpression(plan: CastPlan, t: string): string {
     case 'DATE':
       return `CAST(${dateExpression(t, plan.format ?? '%Y-%m-%d')} AS DATE)`;
     case 'TIMESTAMP':
-      if (plan.format !== undefined) return `try_strptime(${t}, ${quoteLiteral(plan.format)})`;
+      if (plan.format !== undefined) return dateExpression(t, plan.format);
       return guardedCast(t, TIMESTAMP_PATTERN, 'TIMESTAMP');
     case 'BOOLEAN':
       return `CASE WHEN lower(${t}) IN (${inList(TRUE_TOKENS)}) THEN true WHEN lower(${t}) IN (${inList(FALSE_TOKENS)}) THEN false END`;

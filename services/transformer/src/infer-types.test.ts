@@ -1,7 +1,17 @@
 import { tmpdir } from 'node:os';
 import { describe, expect, test } from 'vitest';
 import { withDuckDb } from './duckdb-session';
-import { type ColumnStats, chooseType, DATE_FORMATS, dateShape, inferColumnPlans } from './infer-types';
+import {
+  type ColumnStats,
+  chooseType,
+  DATE_FORMATS,
+  dateShape,
+  formatShape,
+  type IdentifierStats,
+  inferColumnPlans,
+  isIdentifierName,
+  TIMESTAMP_FORMATS,
+} from './infer-types';
 
 const stats = (overrides: Partial<ColumnStats>): ColumnStats => ({
   values: 100,
@@ -78,6 +88,167 @@ describe('chooseType', () => {
   test('date shapes', () => {
     expect(dateShape('%d.%m.%Y')).toBe('[0-9]{1,2}[.][0-9]{1,2}[.][0-9]{4}');
   });
+
+  test('date-time shapes; a format with a directive the shapes do not know has none (cast unguarded)', () => {
+    expect(formatShape('%m/%d/%Y %H:%M')).toBe('[0-9]{1,2}/[0-9]{1,2}/[0-9]{4} [0-9]{1,2}:[0-9]{2}');
+    expect(formatShape('%m-%d-%y %I:%M:%S %p')).toBe(
+      '[0-9]{1,2}-[0-9]{1,2}-[0-9]{2} [0-9]{1,2}:[0-9]{2}:[0-9]{2} [AaPp][Mm]',
+    );
+    expect(formatShape('%d %b %Y')).toBeUndefined();
+    expect(formatShape('%Y-%m-%dT%H:%M:%S.%f')).toBeUndefined();
+  });
+});
+
+describe('chooseType: non-ISO timestamps', () => {
+  const timestamps = (counts: Record<string, number>) =>
+    TIMESTAMP_FORMATS.map((format) => counts[format] ?? 0);
+
+  test('the format parsing most values, as for dates: 12/13/2010 8:26 is %m/%d/%Y %H:%M', () => {
+    expect(
+      chooseType(stats({ timestampFormats: timestamps({ '%m/%d/%Y %H:%M': 100, '%d/%m/%Y %H:%M': 40 }) })),
+    ).toEqual({ type: 'TIMESTAMP', format: '%m/%d/%Y %H:%M', ambiguous: false, missingTokens: true });
+    expect(
+      chooseType(
+        stats({ timestampFormats: timestamps({ '%d/%m/%Y %H:%M:%S': 99, '%m/%d/%Y %H:%M:%S': 60 }) }),
+      ),
+    ).toMatchObject({ type: 'TIMESTAMP', format: '%d/%m/%Y %H:%M:%S', ambiguous: false });
+    expect(chooseType(stats({ timestampFormats: timestamps({ '%m/%d/%Y %I:%M %p': 100 }) }))).toMatchObject({
+      format: '%m/%d/%Y %I:%M %p',
+    });
+  });
+
+  test('M/D/Y wins a tie with D/M/Y and the column is ambiguous, with its candidates', () => {
+    expect(
+      chooseType(stats({ timestampFormats: timestamps({ '%m/%d/%Y %H:%M': 100, '%d/%m/%Y %H:%M': 100 }) })),
+    ).toEqual({
+      type: 'TIMESTAMP',
+      format: '%m/%d/%Y %H:%M',
+      ambiguous: true,
+      candidates: ['%m/%d/%Y %H:%M', '%d/%m/%Y %H:%M'],
+      missingTokens: true,
+    });
+  });
+
+  test('ISO date-times keep the plain cast (no format); below 98% the column is text', () => {
+    expect(
+      chooseType(stats({ timestamps: 100, timestampFormats: timestamps({ '%Y-%m-%d %H:%M:%S': 100 }) })),
+    ).toEqual({ type: 'TIMESTAMP', ambiguous: false, missingTokens: true });
+    expect(chooseType(stats({ timestampFormats: timestamps({ '%m/%d/%Y %H:%M': 97 }) })).type).toBe(
+      'VARCHAR',
+    );
+  });
+});
+
+describe('chooseType: identifiers', () => {
+  const codes = (overrides: Partial<IdentifierStats>): IdentifierStats => ({
+    codes: 100,
+    distinct: 100,
+    width: 6,
+    sameWidth: 100,
+    ...overrides,
+  });
+
+  test('integers whose other values are a letter prefix on a number (InvoiceNo C536379) are text, with the reason', () => {
+    const invoiceNo = stats({
+      values: 1000,
+      integers: 983,
+      numbers: 983,
+      prefixed: 17,
+      identifier: codes({ codes: 983, distinct: 60, prefixExample: 'C536379' }),
+    });
+    expect(chooseType(invoiceNo, 'invoice_no')).toEqual({
+      type: 'VARCHAR',
+      ambiguous: false,
+      missingTokens: false,
+      reason: 'identifier: 17 of 1,000 sampled values are a letter prefix on a number, e.g. C536379',
+    });
+    // The rule needs no name: the prefix alone says identifier.
+    expect(chooseType(invoiceNo, 'ref').type).toBe('VARCHAR');
+  });
+
+  test('a prefix does not make an identifier of signed numbers, or of a column whose bad values are something else', () => {
+    const quantity = stats({
+      values: 1000,
+      integers: 990,
+      numbers: 990,
+      prefixed: 2,
+      identifier: codes({ codes: 900, distinct: 40, width: 1, sameWidth: 600 }),
+    });
+    expect(chooseType(quantity, 'quantity')).toMatchObject({ type: 'BIGINT' });
+    const typos = stats({
+      values: 1000,
+      integers: 990,
+      numbers: 990,
+      prefixed: 2,
+      identifier: codes({ codes: 990, distinct: 40, width: 2, sameWidth: 600 }),
+    });
+    expect(chooseType(typos, 'sales').type).toBe('BIGINT');
+  });
+
+  test('a name that says identifier, many distinct values of one width: CustomerID 17850.0 is text', () => {
+    const customerId = stats({
+      values: 1000,
+      missingTokens: 0,
+      numbers: 1000,
+      identifier: codes({ codes: 1000, distinct: 420, width: 5, sameWidth: 1000, example: '17850.0' }),
+    });
+    expect(chooseType(customerId, 'customer_id')).toEqual({
+      type: 'VARCHAR',
+      ambiguous: false,
+      missingTokens: false,
+      reason:
+        'identifier: named like one (customer_id) and its 420 distinct sampled values are 5-digit codes, e.g. 17850.0',
+    });
+    // The same values under another name are numbers.
+    expect(chooseType(customerId, 'unit_price').type).toBe('DOUBLE');
+  });
+
+  test('identifier names with small, mixed-width or few values stay numbers (Row ID, shop_id, store_nbr)', () => {
+    const ints = (identifier: Partial<IdentifierStats>) =>
+      stats({ values: 10_000, integers: 10_000, numbers: 10_000, identifier: codes(identifier) });
+    // Row ID 1..9994: 90% of 4 digits
+    expect(
+      chooseType(ints({ codes: 10_000, distinct: 9994, width: 4, sameWidth: 9000 }), 'row_id').type,
+    ).toBe('BIGINT');
+    // shop_id 0..59
+    expect(chooseType(ints({ codes: 10_000, distinct: 60, width: 2, sameWidth: 8300 }), 'shop_id').type).toBe(
+      'BIGINT',
+    );
+    // 5 store numbers 1001..1005 over 10,000 rows: a dimension
+    expect(
+      chooseType(ints({ codes: 10_000, distinct: 5, width: 4, sameWidth: 10_000 }), 'store_nbr').type,
+    ).toBe('BIGINT');
+    // User_ID 1000001..1006040
+    expect(
+      chooseType(ints({ codes: 10_000, distinct: 5891, width: 7, sameWidth: 10_000 }), 'user_id').type,
+    ).toBe('VARCHAR');
+  });
+
+  test('identifier names', () => {
+    const yes = [
+      'invoice_no',
+      'customer_id',
+      'id',
+      'store_nbr',
+      'postal_code',
+      'postalcode',
+      'ordernumber',
+      'stock_code',
+    ];
+    const no = [
+      'quantity',
+      'store',
+      'dept',
+      'item_cnt_day',
+      'paid',
+      'valid',
+      'casino',
+      'date_block_num',
+      'number_of_items',
+    ];
+    expect(yes.filter((name) => !isIdentifierName(name))).toEqual([]);
+    expect(no.filter(isIdentifierName)).toEqual([]);
+  });
 });
 
 describe('inferColumnPlans over a sample', () => {
@@ -105,5 +276,91 @@ describe('inferColumnPlans over a sample', () => {
     expect(stats[1]!.integers).toBe(6_000);
     expect(stats[2]!.integers).toBe(11_950); // 50 text values late in the column
     expect(stats[3]!.dates[0]).toBe(12_000);
+  });
+
+  test('non-ISO date-times get a format per column; identifiers are text with a reason; numbers stay numbers', async () => {
+    const pad = (n: number) => String(n).padStart(2, '0');
+    const rows = Array.from({ length: 300 }, (_, i) => {
+      const day = (i % 28) + 1;
+      const hour = i % 24;
+      return [
+        // Online Retail InvoiceDate: M/D/YYYY H:MM, days past 12 rule out D/M
+        `12/${day}/2010 ${hour}:${pad(i % 60)}`,
+        // Sample Sales Data ORDERDATE: every time 0:00, still a timestamp
+        `2/${day}/2003 0:00`,
+        // D/M/YYYY HH:MM:SS
+        `${pad(day)}/01/2011 ${pad(hour)}:${pad(i % 60)}:${pad(i % 7)}`,
+        // both orders fit: ambiguous
+        `${(i % 12) + 1}/${(i % 11) + 1}/2010 8:26`,
+        // 12-hour clock
+        `12/${day}/2010 ${(i % 12) + 1}:05 ${i % 2 ? 'PM' : 'AM'}`,
+        // ISO: no format, as before
+        `2017-10-${pad(day)} 10:56:33`,
+        // InvoiceNo: cancellations are C-prefixed
+        i % 40 === 3 ? `C${536_365 + i}` : String(536_365 + i),
+        // CustomerID 17850.0, some missing
+        i % 10 === 0 ? 'NA' : `${12_346 + ((i * 37) % 5000)}.0`,
+        // Quantity: small, signed
+        String(i % 40 === 3 ? -(i % 5) - 1 : (i % 12) + 1),
+        // Store 1..45
+        String((i % 45) + 1),
+      ];
+    });
+    const header = [
+      'invoice_date',
+      'order_date',
+      'sold_at',
+      'either',
+      'clock',
+      'iso',
+      'invoice_no',
+      'customer_id',
+      'quantity',
+      'store',
+    ];
+    const { plans } = await plan(rows, header, 1_000);
+    const byName = Object.fromEntries(plans.map((p) => [p.name, p]));
+    expect(byName['invoice_date']).toMatchObject({
+      type: 'TIMESTAMP',
+      format: '%m/%d/%Y %H:%M',
+      ambiguous: false,
+    });
+    expect(byName['order_date']).toMatchObject({
+      type: 'TIMESTAMP',
+      format: '%m/%d/%Y %H:%M',
+      ambiguous: false,
+    });
+    expect(byName['sold_at']).toMatchObject({
+      type: 'TIMESTAMP',
+      format: '%d/%m/%Y %H:%M:%S',
+      ambiguous: false,
+    });
+    expect(byName['either']).toMatchObject({
+      type: 'TIMESTAMP',
+      format: '%m/%d/%Y %H:%M',
+      ambiguous: true,
+      candidates: ['%m/%d/%Y %H:%M', '%d/%m/%Y %H:%M'],
+    });
+    expect(byName['clock']).toMatchObject({ type: 'TIMESTAMP', format: '%m/%d/%Y %I:%M %p' });
+    expect(byName['iso']).toEqual({
+      source: 'iso',
+      name: 'iso',
+      type: 'TIMESTAMP',
+      ambiguous: false,
+      missingTokens: true,
+    });
+    expect(byName['invoice_no']).toMatchObject({
+      type: 'VARCHAR',
+      reason: 'identifier: 8 of 300 sampled values are a letter prefix on a number, e.g. C536368',
+    });
+    expect(byName['customer_id']).toMatchObject({
+      type: 'VARCHAR',
+      reason: expect.stringMatching(
+        /^identifier: named like one \(customer_id\) and its \d+ distinct sampled values are 5-digit codes, e\.g\. 1\d{4}\.0$/,
+      ),
+    });
+    expect(byName['quantity']).toMatchObject({ type: 'BIGINT' });
+    expect(byName['quantity']!.reason).toBeUndefined();
+    expect(byName['store']).toMatchObject({ type: 'BIGINT' });
   });
 });

@@ -6,10 +6,22 @@
  * BIGINT (plain integers, and no value with a leading zero: `05408` is an identifier, so VARCHAR),
  * DOUBLE (plain decimals, same leading-zero rule), DATE (the candidate format that parses the most
  * values; M/D/Y before D/M/Y when both parse everything, and the column is marked ambiguous), TIMESTAMP
- * (ISO date-times), BOOLEAN (true/false/yes/no), else VARCHAR. The missing tokens (NA, N/A, null, None,
- * -) are left out of the count, and become NULL, only when the column is typed; a text column keeps them.
- * Numbers with `,` thousands separators (`1,234.50`, only possible inside quotes in a comma-delimited file)
- * count as numbers, and the plan records the separator.
+ * (ISO date-times without a format; else a date in one of the DATE_FORMATS orders, a space and a time
+ * `H:MM`, `H:MM:SS`, optionally with AM/PM: `12/1/2010 8:26`, chosen and marked ambiguous as dates are),
+ * BOOLEAN (true/false/yes/no), else VARCHAR. The missing tokens (NA, N/A, null, None, -) are left out of
+ * the count, and become NULL, only when the column is typed; a text column keeps them. Numbers with `,`
+ * thousands separators (`1,234.50`, only possible inside quotes in a comma-delimited file) count as
+ * numbers, and the plan records the separator.
+ *
+ * Identifiers stay text even when their values look numeric, and the plan says why (`reason`):
+ * - unsigned integers among which letter-prefixed numbers (`C536379` among `536365`) explain the other
+ *   values: Online Retail's cancelled invoices would otherwise be quarantined as bad integers (the rule
+ *   also names the reason when the prefixed values are over 2% and the column is text anyway);
+ * - a column named like an identifier (last word `id`, `no`, `nbr`, or ending in `code`, `number`:
+ *   `InvoiceNo`, `customer_id`, `POSTALCODE`) whose values are unsigned integers (`17850.0` counts) of
+ *   one width of at least 4 digits (98% of them) with many distinct values (100, or a tenth of them in a
+ *   small sample). Small dimension numbers (`Store` 1..45, `shop_id` 0..59) and sequential ids of mixed
+ *   widths (`Row ID` 1..9994) stay integers.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { quoteIdentifier, quoteLiteral } from '@etl/common/warehouse';
@@ -27,21 +39,65 @@ export const DATE_FORMATS = [
   '%d-%m-%Y',
 ] as const;
 
+/** The time parts a timestamp format may end with, after a date in a DATE_FORMATS order and a space. */
+export const TIME_FORMATS = ['%H:%M', '%H:%M:%S', '%I:%M %p', '%I:%M:%S %p'] as const;
+
 /**
- * The shape each date format accepts (4-digit years). `try_strptime` is ~5x slower on text that is not a
- * date than on dates, so it only runs behind this cheap RE2 match.
+ * Every date order with every time part: `%m/%d/%Y %H:%M` (`12/1/2010 8:26`), ... Date order first, so
+ * a tie picks M/D/Y before D/M/Y as for dates. ISO values (`2017-10-02 10:56:33`) are counted here too,
+ * but a column of them keeps the plain ISO cast (TIMESTAMP_PATTERN, no format).
  */
-export function dateShape(format: string): string {
-  return format
-    .replaceAll('%Y', '[0-9]{4}')
-    .replaceAll('%m', '[0-9]{1,2}')
-    .replaceAll('%d', '[0-9]{1,2}')
-    .replaceAll('.', '[.]');
+export const TIMESTAMP_FORMATS: readonly string[] = DATE_FORMATS.flatMap((date) =>
+  TIME_FORMATS.map((time) => `${date} ${time}`),
+);
+
+/** RE2 shape of each strptime directive the shapes know (`%H` and `%m` take 1 or 2 digits, as strptime). */
+const DIRECTIVE_SHAPES: Record<string, string> = {
+  Y: '[0-9]{4}',
+  y: '[0-9]{2}',
+  m: '[0-9]{1,2}',
+  d: '[0-9]{1,2}',
+  H: '[0-9]{1,2}',
+  I: '[0-9]{1,2}',
+  M: '[0-9]{2}',
+  S: '[0-9]{2}',
+  p: '[AaPp][Mm]',
+  '%': '%',
+};
+
+/**
+ * The RE2 shape of the text a strptime format accepts, or undefined when the format uses a directive
+ * the shapes do not know (`%b`, `%f`, `%z`: a profile's format is then cast unguarded).
+ * `try_strptime` is ~5x slower on text that is not a date than on dates, so it only runs behind this
+ * cheap match.
+ */
+export function formatShape(format: string): string | undefined {
+  let shape = '';
+  for (let i = 0; i < format.length; i++) {
+    const c = format[i]!;
+    if (c === '%') {
+      const directive = DIRECTIVE_SHAPES[format[i + 1] ?? ''];
+      if (directive === undefined) return undefined;
+      shape += directive;
+      i++;
+    } else if (c === '.') shape += '[.]';
+    else shape += /[\\^$*+?()[\]{}|]/.test(c) ? `\\${c}` : c;
+  }
+  return shape;
 }
 
-/** `try_strptime` guarded by the format's shape: NULL unless `t` is a date in `format`. */
+/** The shape of a date format (4-digit years): `%d.%m.%Y` -> `[0-9]{1,2}[.][0-9]{1,2}[.][0-9]{4}`. */
+export function dateShape(format: string): string {
+  return formatShape(format) ?? '.*';
+}
+
+/** `try_strptime` guarded by the format's shape: NULL unless `t` is a date (or date-time) in `format`. */
 export function dateExpression(t: string, format: string): string {
-  return `CASE WHEN regexp_full_match(${t}, ${quoteLiteral(dateShape(format))}) THEN try_strptime(${t}, ${quoteLiteral(format)}) END`;
+  const parse = `try_strptime(${t}, ${quoteLiteral(format)})`;
+  const shape = formatShape(format);
+  return shape === undefined
+    ? parse
+    : `CASE WHEN regexp_full_match(${t}, ${quoteLiteral(shape)}) THEN ${parse} END`;
 }
 
 /** `TRY_CAST` guarded by a pattern: NULL unless `t` matches it and casts. */
@@ -91,12 +147,14 @@ export interface ColumnPlan {
   /** snake_case identifier in the staged table. */
   name: string;
   type: ColumnType;
-  /** strptime format, for DATE. */
+  /** strptime format, for DATE, and for a TIMESTAMP that is not ISO (`%m/%d/%Y %H:%M`). */
   format?: string;
-  /** Another date format parses the same values (e.g. both M/D/Y and D/M/Y). */
+  /** Another date (or date-time) format parses the same values (e.g. both M/D/Y and D/M/Y). */
   ambiguous: boolean;
-  /** With `ambiguous`: every date format that parses as many values. */
+  /** With `ambiguous`: every format that parses as many values. */
   candidates?: string[];
+  /** Why the values' look was overruled (an identifier kept as text), for the column report. */
+  reason?: string;
   /** Whether NA, N/A, null, None, - mean NULL in this column. */
   missingTokens: boolean;
   /** Values read as missing (compared lower-case); overrides `missingTokens` when set (a profile). */
@@ -130,12 +188,34 @@ export interface ColumnStats {
   numbers: number;
   /** Parsed values per DATE_FORMATS entry. */
   dates: number[];
+  /** ISO date-times (TIMESTAMP_PATTERN). */
   timestamps: number;
+  /** Parsed values per TIMESTAMP_FORMATS entry (counted for columns of date-time shape, not ISO). */
+  timestampFormats?: number[];
   booleans: number;
   /** Numbers with `,` thousands groups, e.g. 1,234.50 (not counted in `numbers`). */
   grouped?: number;
   /** Of those, integers (1,234). */
   groupedIntegers?: number;
+  /** Values that are a letter prefix on a number of 3+ digits (`C536379`, `P00285442`). */
+  prefixed?: number;
+  /** Evidence for the identifier rules, gathered for numeric columns that may be identifiers. */
+  identifier?: IdentifierStats;
+}
+
+/** A numeric-looking column's values as codes: unsigned integers (`17850`, `17850.0`) and prefixed ones. */
+export interface IdentifierStats {
+  /** One of the letter-prefixed values (`C536379`). */
+  prefixExample?: string;
+  /** Unsigned integers, written with or without a `.0` fraction. */
+  codes: number;
+  /** Distinct values among them. */
+  distinct: number;
+  /** The commonest number of digits before any fraction, and how many codes have it. */
+  width: number;
+  sameWidth: number;
+  /** One of the codes. */
+  example?: string;
 }
 
 export interface TypeChoice {
@@ -144,11 +224,87 @@ export interface TypeChoice {
   ambiguous: boolean;
   missingTokens: boolean;
   thousands?: string;
-  /** Every date format that parses as many values as the chosen one (an ambiguous column has 2+). */
+  /** Every format that parses as many values as the chosen one (an ambiguous column has 2+). */
   candidates?: string[];
+  /** Why a numeric-looking column is text. */
+  reason?: string;
 }
 
-export function chooseType(stats: ColumnStats): TypeChoice {
+/** Last words of a column name that say identifier (`invoice_no`, `customer_id`, `store_nbr`). */
+const IDENTIFIER_WORDS = ['id', 'no', 'nbr'];
+/** Endings that say identifier in any last word (`postal_code`, `postalcode`, `ordernumber`). */
+const IDENTIFIER_ENDINGS = ['code', 'number', 'nbr'];
+
+/** Whether a snake_case column name says identifier. */
+export function isIdentifierName(name: string): boolean {
+  const last = name.split('_').at(-1) ?? '';
+  return IDENTIFIER_WORDS.includes(last) || IDENTIFIER_ENDINGS.some((end) => last.endsWith(end));
+}
+
+/** Fewest digits of a code the name rule keeps as text: shorter numbers are counts and small dimensions. */
+const MIN_CODE_WIDTH = 4;
+/** Distinct codes the name rule needs (or a tenth of the codes, in a sample smaller than 1,000). */
+const MIN_CODE_DISTINCT = 100;
+
+const formatCount = (n: number): string => n.toLocaleString('en-US');
+
+/**
+ * Whether letter-prefixed codes (`C536379`) sit among a column's integers and explain its other values:
+ * most of the values that are not integers, for a column the integers alone would make BIGINT; else
+ * every value but the 2% the threshold allows is one or the other, and the integers are the most.
+ */
+function hasPrefixedCodes(stats: ColumnStats, type: ColumnType): boolean {
+  const candidates = stats.values - stats.missingTokens;
+  const prefixed = stats.prefixed ?? 0;
+  if (prefixed === 0 || stats.integers < prefixed) return false;
+  return type === 'BIGINT'
+    ? 2 * prefixed >= candidates - stats.integers
+    : stats.integers + prefixed >= TYPE_THRESHOLD * candidates;
+}
+
+/**
+ * Why a column whose values look numeric (`type`: what the values alone make it) is an identifier, or
+ * undefined when it is not one. Pure over the sampled counts, so the rules read (and test) without SQL;
+ * see the module comment.
+ */
+export function identifierReason(stats: ColumnStats, name: string, type: ColumnType): string | undefined {
+  const ids = stats.identifier;
+  if (!ids) return undefined;
+  const candidates = stats.values - stats.missingTokens;
+  // The integers are unsigned (a quantity has signs), and prefixed codes explain the rest.
+  if (ids.codes >= stats.integers && hasPrefixedCodes(stats, type)) {
+    const example = ids.prefixExample === undefined ? '' : `, e.g. ${ids.prefixExample}`;
+    return `identifier: ${formatCount(stats.prefixed ?? 0)} of ${formatCount(candidates)} sampled values are a letter prefix on a number${example}`;
+  }
+  if ((type !== 'BIGINT' && type !== 'DOUBLE') || !isIdentifierName(name)) return undefined;
+  const codes = ids.codes >= TYPE_THRESHOLD * candidates;
+  const fixedWidth = ids.width >= MIN_CODE_WIDTH && ids.sameWidth >= TYPE_THRESHOLD * ids.codes;
+  const many = ids.distinct >= Math.min(MIN_CODE_DISTINCT, 0.1 * ids.codes);
+  if (!codes || !fixedWidth || !many) return undefined;
+  const example = ids.example === undefined ? '' : `, e.g. ${ids.example}`;
+  return `identifier: named like one (${name}) and its ${formatCount(ids.distinct)} distinct sampled values are ${ids.width}-digit codes${example}`;
+}
+
+/** Whether the identifier rules need the evidence of `identifierStats` for this column. */
+function mayBeIdentifier(stats: ColumnStats, name: string): boolean {
+  const type = chooseValueType(stats).type;
+  if (hasPrefixedCodes(stats, type)) return true;
+  return (type === 'BIGINT' || type === 'DOUBLE') && isIdentifierName(name);
+}
+
+/**
+ * The type of a column from its sampled counts; `name` (snake_case) and `stats.identifier` let the
+ * identifier rules keep numeric-looking codes as text, with the reason.
+ */
+export function chooseType(stats: ColumnStats, name = ''): TypeChoice {
+  const choice = chooseValueType(stats);
+  if (choice.type !== 'BIGINT' && choice.type !== 'DOUBLE' && choice.type !== 'VARCHAR') return choice;
+  const reason = identifierReason(stats, name, choice.type);
+  return reason === undefined ? choice : { type: 'VARCHAR', ambiguous: false, missingTokens: false, reason };
+}
+
+/** The type the values alone say, before the identifier rules. */
+function chooseValueType(stats: ColumnStats): TypeChoice {
   const candidates = stats.values - stats.missingTokens;
   const text: TypeChoice = { type: 'VARCHAR', ambiguous: false, missingTokens: false };
   if (candidates <= 0) return text;
@@ -176,6 +332,15 @@ export function chooseType(stats: ColumnStats): TypeChoice {
     };
   }
   if (enough(stats.timestamps)) return typed('TIMESTAMP');
+  const formats = stats.timestampFormats ?? [];
+  const bestTimestamp = Math.max(0, ...formats);
+  if (bestTimestamp > 0 && enough(bestTimestamp)) {
+    const ties = TIMESTAMP_FORMATS.filter((_, i) => formats[i] === bestTimestamp);
+    return {
+      ...typed('TIMESTAMP', ties[0], ties.length > 1),
+      ...(ties.length > 1 ? { candidates: ties } : {}),
+    };
+  }
   if (enough(stats.booleans)) return typed('BOOLEAN');
   return text;
 }
@@ -202,6 +367,12 @@ const filtered = (condition: string): string => `count(*) FILTER (WHERE ${condit
 
 /** Any of the date formats' shapes; the per-format counts only run for columns where this is common. */
 const ANY_DATE_SHAPE = '[0-9]{1,4}[-/.][0-9]{1,2}[-/.][0-9]{1,4}';
+/** Any of the timestamp formats' shapes, likewise. */
+const ANY_TIMESTAMP_SHAPE = `${ANY_DATE_SHAPE} [0-9]{1,2}:[0-9]{2}(:[0-9]{2})?( [AaPp][Mm])?`;
+/** A letter prefix on a number: `C536379` (a cancelled invoice), `P00285442` (a product). */
+export const PREFIXED_CODE_PATTERN = '[A-Za-z]{1,3}[0-9]{3,}';
+/** An unsigned integer, also written with a zero fraction (`17850.0`): a code, for the identifier rules. */
+const CODE_PATTERN = '[0-9]+([.]0+)?';
 
 /** Regular expressions guard the casts: RE2 rejects text faster than a failing TRY_CAST or strptime. */
 const CHECKS = {
@@ -212,15 +383,18 @@ const CHECKS = {
   numbers: (v: string) => `${guardedCast(v, NUMBER_PATTERN, 'DOUBLE')} IS NOT NULL`,
   dateish: (v: string) => `regexp_full_match(${v}, ${quoteLiteral(ANY_DATE_SHAPE)})`,
   timestamps: (v: string) => `${guardedCast(v, TIMESTAMP_PATTERN, 'TIMESTAMP')} IS NOT NULL`,
+  timestampish: (v: string) => `regexp_full_match(${v}, ${quoteLiteral(ANY_TIMESTAMP_SHAPE)})`,
   booleans: (v: string) => `lower(${v}) IN (${inList([...TRUE_TOKENS, ...FALSE_TOKENS])})`,
   grouped: (v: string) =>
     `${v} LIKE '%,%' AND regexp_full_match(${v}, ${quoteLiteral(GROUPED_NUMBER_PATTERN)})`,
   groupedInts: (v: string) =>
     `${v} LIKE '%,%' AND regexp_full_match(${v}, ${quoteLiteral(GROUPED_INTEGER_PATTERN)})`,
+  prefixed: (v: string) => `regexp_full_match(${v}, ${quoteLiteral(PREFIXED_CODE_PATTERN)})`,
 };
 type Check = keyof typeof CHECKS;
 const ALL_CHECKS = Object.keys(CHECKS) as Check[];
-const NUMERIC_CHECKS: Check[] = ['integers', 'zeros', 'numbers', 'grouped', 'groupedInts'];
+const NUMERIC_CHECKS: Check[] = ['integers', 'zeros', 'numbers', 'grouped', 'groupedInts', 'prefixed'];
+const SHAPE_CHECKS: Check[] = ['dateish', 'timestamps', 'timestampish'];
 
 /** The temporary table of trimmed sample values (`v0..vN`) that inference leaves for the candidate keys. */
 export const INFER_SAMPLE = 'infer_sample';
@@ -276,7 +450,7 @@ function neededChecks(prefix: Record<string, unknown>, i: number, rows: number):
   const impossible = (checks: Check[]) => decided && checks.every((check) => n(check) === 0);
   return ALL_CHECKS.filter((check) => {
     if (NUMERIC_CHECKS.includes(check)) return !impossible(['integers', 'numbers', 'grouped']);
-    if (check === 'dateish' || check === 'timestamps') return !impossible([check]);
+    if (SHAPE_CHECKS.includes(check)) return !impossible([check]);
     return true;
   });
 }
@@ -285,6 +459,54 @@ function dateCounts(v: string, i: number): Count[] {
   return DATE_FORMATS.map(
     (format, f): Count => [filtered(`${dateExpression(v, format)} IS NOT NULL`), `s${i}_date${f}`],
   );
+}
+
+function timestampCounts(v: string, i: number): Count[] {
+  return TIMESTAMP_FORMATS.map(
+    (format, f): Count => [filtered(`${dateExpression(v, format)} IS NOT NULL`), `s${i}_ts${f}`],
+  );
+}
+
+/**
+ * The identifier evidence of columns `columns` of the sample: their unsigned integers grouped by width
+ * (distinct values of different widths differ, so the per-width distinct counts add up), and one
+ * letter-prefixed value.
+ */
+async function identifierStats(
+  connection: DuckDBConnection,
+  columns: readonly number[],
+): Promise<Map<number, IdentifierStats>> {
+  const out = new Map<number, IdentifierStats>();
+  if (columns.length === 0) return out;
+  const code = quoteLiteral(CODE_PATTERN);
+  const prefixed = quoteLiteral(PREFIXED_CODE_PATTERN);
+  const rows = await queryRows(
+    connection,
+    columns
+      .map(
+        (i) => `SELECT ${i} AS i, length(split_part(v${i}, '.', 1)) AS width, count(*) AS n,
+  count(DISTINCT v${i}) AS d, min(v${i}) AS example, NULL AS prefixed
+FROM ${INFER_SAMPLE} WHERE regexp_full_match(v${i}, ${code}) GROUP BY width
+UNION ALL
+SELECT ${i}, NULL, 0, 0, NULL, min(v${i}) FROM ${INFER_SAMPLE} WHERE regexp_full_match(v${i}, ${prefixed})`,
+      )
+      .join('\nUNION ALL\n'),
+  );
+  for (const i of columns) out.set(i, { codes: 0, distinct: 0, width: 0, sameWidth: 0 });
+  for (const row of rows) {
+    const stats = out.get(toCount(row['i']))!;
+    if (row['prefixed'] != null) stats.prefixExample = String(row['prefixed']);
+    if (row['width'] == null) continue;
+    const n = toCount(row['n']);
+    stats.codes += n;
+    stats.distinct += toCount(row['d']);
+    if (n > stats.sameWidth) {
+      stats.width = toCount(row['width']);
+      stats.sameWidth = n;
+      stats.example = String(row['example']);
+    }
+  }
+  return out;
 }
 
 /**
@@ -321,14 +543,21 @@ export async function inferColumnPlans(
     needed = all.map(({ i }) => ({ i, checks: neededChecks(prefix, i, rows) }));
   }
   const base = await sampleCounts(connection, countChecks(needed), rows, parts);
-  // Second pass, over the same sample, only for columns that look like dates often enough.
-  const dateish = rawColumns.flatMap((_, i) => {
+  // Second pass, over the same sample, only for columns that look like dates (or non-ISO date-times)
+  // often enough.
+  const often = (i: number, check: Check): boolean => {
     const candidates = toCount(base[`s${i}_values`]) - toCount(base[`s${i}_tokens`]);
-    return candidates > 0 && toCount(base[`s${i}_dateish`]) >= TYPE_THRESHOLD * candidates ? [i] : [];
-  });
+    return candidates > 0 && toCount(base[`s${i}_${check}`]) >= TYPE_THRESHOLD * candidates;
+  };
+  const indexes = rawColumns.map((_, i) => i);
+  const dateish = indexes.filter((i) => often(i, 'dateish'));
+  const timestampish = indexes.filter((i) => often(i, 'timestampish') && !often(i, 'timestamps'));
   const dates = await sampleCounts(
     connection,
-    dateish.flatMap((i) => dateCounts(`v${i}`, i)),
+    [
+      ...dateish.flatMap((i) => dateCounts(`v${i}`, i)),
+      ...timestampish.flatMap((i) => timestampCounts(`v${i}`, i)),
+    ],
     rows,
     parts,
   );
@@ -341,11 +570,22 @@ export async function inferColumnPlans(
       numbers: toCount(base[`s${i}_numbers`]),
       dates: DATE_FORMATS.map((_, f) => toCount(dates[`s${i}_date${f}`])),
       timestamps: toCount(base[`s${i}_timestamps`]),
+      timestampFormats: TIMESTAMP_FORMATS.map((_, f) => toCount(dates[`s${i}_ts${f}`])),
       booleans: toCount(base[`s${i}_booleans`]),
       grouped: toCount(base[`s${i}_grouped`]),
       groupedIntegers: toCount(base[`s${i}_groupedInts`]),
+      prefixed: toCount(base[`s${i}_prefixed`]),
     }),
   );
-  const plans = stats.map((s, i) => ({ source: headers[i] ?? '', name: names[i]!, ...chooseType(s) }));
+  // Third pass, for columns that may be identifiers: letter-prefixed codes seen, or a numeric column whose
+  // name says identifier.
+  const maybeIdentifiers = indexes.filter((i) => mayBeIdentifier(stats[i]!, names[i]!));
+  for (const [i, identifier] of await identifierStats(connection, maybeIdentifiers))
+    stats[i] = { ...stats[i]!, identifier };
+  const plans = stats.map((s, i) => ({
+    source: headers[i] ?? '',
+    name: names[i]!,
+    ...chooseType(s, names[i]!),
+  }));
   return { plans, stats };
 }

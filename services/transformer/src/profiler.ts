@@ -296,7 +296,7 @@ function buildProfile(
   const columns = plans.map((plan, i): ColumnProfile => {
     const f = findings.columns[i]!;
     const column: ColumnProfile = { name: plan.name, source: plan.source, type: profileTypeOf(plan.type) };
-    if (plan.type === 'DATE') {
+    if (plan.type === 'DATE' || (plan.type === 'TIMESTAMP' && plan.format !== undefined)) {
       if (plan.ambiguous) {
         column.ambiguous = true;
         column.candidates = plan.candidates ?? [plan.format ?? '%m/%d/%Y'];

@@ -29,12 +29,17 @@ export interface ColumnReport {
   /** Header text in the file. */
   source: string;
   type: ColumnType;
-  /** strptime format of a DATE column. */
+  /** strptime format of a DATE column, or of a TIMESTAMP column that is not ISO (`%m/%d/%Y %H:%M`). */
   format: string | null;
-  /** Another candidate date format parsed the same values. */
+  /** Another candidate date (or date-time) format parsed the same values. */
   ambiguous: boolean;
   /** With `ambiguous`: the formats that fit. */
   candidates?: string[];
+  /**
+   * Why inference overruled the values' look, e.g. `identifier: 1,712 of 100,000 sampled values are a
+   * letter prefix on a number, e.g. C536379` for a mostly-numeric column kept as text.
+   */
+  reason?: string;
   /** Thousands separator read in numbers. */
   thousands?: string;
   /** Whether NA, N/A, null, None, - were read as missing. */

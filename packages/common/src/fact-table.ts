@@ -1,0 +1,93 @@
+/**
+ * A dataset's fact table (its sales lines) and the SQL that reads it, from column roles (`./roles`). The analyze
+ * stage and the insights app both call these, so the ML results and the monitoring page always describe the same
+ * table, read the same way.
+ *
+ * The fact table is, of the dataset's tables with an event time and an amount, the one with the most rows of the
+ * dataset (`_source`). Its name and role columns reach SQL only through `dialect.identifier`.
+ */
+import { type ColumnInfo, columnKind, type Roles } from './roles';
+import type { SqlDialect } from './warehouse/dialect';
+
+/** Tables holding a dataset's rows: not quarantines (`*_rejects`), ML results (`ml_*`) or feature tables (`*_features_*`). */
+export function isDataTable(name: string): boolean {
+  return !name.endsWith('_rejects') && !name.startsWith('ml_') && !name.includes('_features_');
+}
+
+export interface FactCandidate {
+  roles: Roles;
+  /** Rows of the dataset in the table. */
+  rows: number;
+}
+
+/** The fact table: of the tables with an event time and an amount, the one with the most rows (first on a tie). */
+export function chooseFactTable<T extends FactCandidate>(tables: readonly T[]): T | undefined {
+  return tables
+    .filter((t) => t.roles.event_time && t.roles.amount)
+    .reduce<T | undefined>((best, t) => (best && best.rows >= t.rows ? best : t), undefined);
+}
+
+/** Why no table of a dataset is a fact table, table by table (what each lacks, and the roles' notes). */
+export function noFactTableReason(
+  source: string,
+  tables: ReadonlyArray<{ name: string; roles: Roles }>,
+): string {
+  if (tables.length === 0) return `the load of dataset ${source} lists no data table to analyze`;
+  const why = tables.map((t) => {
+    const lacks = [
+      t.roles.event_time
+        ? undefined
+        : 'no event time (a DATE or TIMESTAMP column named like order_date, invoice_date or date)',
+      t.roles.amount
+        ? undefined
+        : 'no amount (a numeric column named like sales, revenue or total, or a quantity and a unit price)',
+    ].filter(Boolean);
+    return `${t.name} has ${[...lacks, ...t.roles.notes].join('; ')}`;
+  });
+  return `no table of dataset ${source} has both an event time and an amount: ${why.join('. ')}`;
+}
+
+/** A role held by one column (every role but the amount, which may be derived, and the lists). */
+export type ColumnRoleName = Exclude<keyof Roles, 'amount' | 'dimensions' | 'notes'>;
+
+/** SQL expressions over a fact table, quoted for the warehouse's dialect. */
+export interface FactSql {
+  /** The quoted table name. */
+  table: string;
+  /** The amount: its column, or `(quantity * unit_price)` when derived. */
+  amount: string;
+  /** The day of the event time, as a DATE (a TIMESTAMP is cast). */
+  day: string;
+  /** The quoted column of a role; throws when the table has no such role (check `roles` first). */
+  column(role: ColumnRoleName): string;
+}
+
+/** The SQL pieces of a table that has an event time and an amount (see `chooseFactTable`). */
+export function factSql(
+  dialect: SqlDialect,
+  table: { name: string; columns: readonly ColumnInfo[]; roles: Roles },
+): FactSql {
+  const { identifier } = dialect;
+  const { roles } = table;
+  const column = (role: ColumnRoleName): string => {
+    const match = roles[role];
+    if (!match) throw new Error(`no ${role} role in table ${table.name}`);
+    return identifier(match.column);
+  };
+  const amount = roles.amount;
+  const event = roles.event_time;
+  if (!amount || !event) throw new Error(`table ${table.name} has no event time and amount roles`);
+  const eventType = table.columns.find((c) => c.name === event.column)?.type ?? 'DATE';
+  return {
+    table: identifier(table.name),
+    column,
+    amount:
+      amount.column === null
+        ? `(${column('quantity')} * ${column('unit_price')})`
+        : identifier(amount.column),
+    day:
+      columnKind(eventType) === 'date'
+        ? identifier(event.column)
+        : `CAST(${identifier(event.column)} AS DATE)`,
+  };
+}
