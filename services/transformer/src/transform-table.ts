@@ -3,7 +3,8 @@
  * rejected row with its reason, feature tables (profile `ml`) and the table's report. All row work happens
  * in one in-memory DuckDB, opened for this table only, so a dataset's tables are never in memory together.
  *
- * Row accounting is exact and checked: rowsIn = rowsOut + rowsQuarantined + rowsDuplicate.
+ * Row accounting is exact and checked: rowsIn = rowsOut + rowsQuarantined + rowsDuplicate, and rowsIn is the
+ * number of records in the files, counted apart from DuckDB.
  */
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -24,11 +25,20 @@ import {
   typedRowsSql,
 } from './clean-sql';
 import { normalizeColumnNames } from './column-names';
+import { countCsvRecords } from './count-records';
 import { type DuckDbSettings, queryRows, toCount, withDuckDb } from './duckdb-session';
 import { queryToArrow, queryToArrowStream } from './duckdb-to-arrow';
 import { checkFeatureTables, featureTables } from './features';
 import { type ColumnPlan, INFER_SAMPLE, inferColumnPlans, TYPE_THRESHOLD } from './infer-types';
-import { csvError, csvRelation, numberRows, type ParsedCsvFile, rawColumn, readCsvRows } from './parse-csv';
+import {
+  csvError,
+  csvRelation,
+  numberRows,
+  type ParseDialect,
+  type ParsedCsvFile,
+  rawColumn,
+  readCsvRows,
+} from './parse-csv';
 import { type LoadedProfile, mlOptions } from './profile';
 import { candidateKeys as findCandidateKeys } from './profiler';
 import { createNfkcMaps, qualityChecks, type RefineResult, refineRows, stagedRowsSql } from './refine';
@@ -139,6 +149,7 @@ export async function transformTable(job: TableJob, context: TableContext): Prom
       }),
     );
     const parsed = read.files;
+    await checkRecordCounts(job.inputs, parsed, dialect, header.length, runId);
     const typed = await numberRows(connection, 'typed_rows', 'typed', read, dialect.header ? 1 : 0);
     await connection.run('CREATE TABLE files (__file INTEGER, name VARCHAR)');
     await connection.run(
@@ -328,6 +339,38 @@ export async function transformTable(job: TableJob, context: TableContext): Prom
   });
 }
 
+/**
+ * Each file's records, counted without DuckDB (count-records.ts), against what DuckDB read of it (rows +
+ * unparseable). DuckDB's counts cover only the records it saw: one it could not read at all (a field past its
+ * read buffer) would otherwise vanish without a word. Parsing is deterministic, so a mismatch is terminal.
+ */
+async function checkRecordCounts(
+  inputs: readonly TableInput[],
+  parsed: readonly ParsedCsvFile[],
+  dialect: ParseDialect,
+  columns: number,
+  runId: string,
+): Promise<void> {
+  const counted = await Promise.all(inputs.map((input) => countCsvRecords(input.path, dialect, { columns })));
+  for (const [i, input] of inputs.entries()) {
+    const { records } = counted[i]!;
+    const { rows, unparseable } = parsed[i]!;
+    const read = rows + unparseable;
+    if (read === records) continue;
+    const cause =
+      read < records
+        ? `${countOf(records - read, 'record')} DuckDB could not read at all would be lost, likely a field larger than its limits or a header it misread (a quoted line break unlike the file's line endings)`
+        : `DuckDB made ${countOf(read - records, 'row')} more than the file holds, likely recovering from broken quoting or mixed line endings`;
+    throw new DataRejectedError(
+      `raw file ${input.key} has ${countOf(records, 'record')}, but DuckDB read ${read} (${rows} parsed + ${unparseable} unparseable): ${cause}`,
+      { runId, objectKey: input.key, details: { file: input.key, records, read } },
+      'RECORD_COUNT_MISMATCH',
+    );
+  }
+}
+
+const countOf = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
 function dialectReport(dialect: InputDialect): DialectReport {
   return {
     delimiter: dialect.delimiter,
@@ -366,6 +409,7 @@ async function columnReports(
       format: plan.format ?? null,
       ambiguous: plan.ambiguous,
       ...(plan.candidates ? { candidates: plan.candidates } : {}),
+      ...(plan.reason ? { reason: plan.reason } : {}),
       missingTokens: plan.missingTokens,
       ...(plan.thousands ? { thousands: plan.thousands } : {}),
       nulls: staged.nulls[i] ?? 0,
