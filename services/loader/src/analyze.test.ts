@@ -20,7 +20,7 @@ import {
   DateDay,
   Float64,
   Int32,
-  Table,
+  type Table,
   TimestampMillisecond,
   Utf8,
   vectorFromArray,
@@ -29,6 +29,7 @@ import request from 'supertest';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { type FakeBigQuery, startFakeBigQuery } from '../../../test/fakes/bigquery';
 import { type FakeGcs, startFakeGcs } from '../../../test/fakes/gcs';
+import { type RetailLine, tableOf } from '../../../test/insights/datasets';
 import { type AnalyzeDeps, analyze, ML_TABLES } from './analyze';
 import { createLoaderApp } from './app';
 
@@ -58,18 +59,6 @@ interface Line {
   sales: number;
   discount: number;
   profit: number;
-}
-
-/** An Arrow table of `rows` with one column per key of `types`, in that order, of that type. */
-function tableOf<R extends object>(rows: readonly R[], types: { [K in keyof R]: DataType }): Table {
-  const columns = Object.entries<DataType>(types).map(([name, type]) => [
-    name,
-    vectorFromArray(
-      rows.map((row) => row[name as keyof R]),
-      type,
-    ),
-  ]);
-  return new Table(Object.fromEntries(columns));
 }
 
 const SPIKE_DAY = '2023-06-15';
@@ -173,17 +162,6 @@ async function loadDataset(
   };
   await putJson(target.store, manifestKey(runId, 'extract'), extract);
   await putJson(target.store, manifestKey(runId, 'load'), load);
-}
-
-interface RetailLine {
-  invoice_no: string;
-  stock_code: string;
-  description: string;
-  quantity: number;
-  invoice_date: Date;
-  unit_price: number;
-  customer_id: number | null;
-  country: string;
 }
 
 /**
