@@ -14,17 +14,7 @@ import {
 } from '@etl/common/storage';
 import { BigQueryWarehouse, DuckDbWarehouse, type Row, type Warehouse } from '@etl/common/warehouse';
 import { computeRfm, discountEffect } from '@etl/ml';
-import {
-  Bool,
-  type DataType,
-  DateDay,
-  Float64,
-  Int32,
-  type Table,
-  TimestampMillisecond,
-  Utf8,
-  vectorFromArray,
-} from 'apache-arrow';
+import { Bool, DateDay, Float64, Int32, type Table, TimestampMillisecond, Utf8 } from 'apache-arrow';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { type FakeBigQuery, startFakeBigQuery } from '../../../test/fakes/bigquery';

@@ -97,12 +97,18 @@ export function applyProfile(
         if (format !== undefined) out.format = format;
       }
     }
-    if (column.type === undefined && plan.reason !== undefined) out.reason = plan.reason;
+    // A profile that states the number separators settles how the numbers read.
+    const separators = column.thousands !== undefined || column.decimal !== undefined;
+    if (column.type === undefined && plan.reason !== undefined && !separators) out.reason = plan.reason;
     const tokens = column.missingTokens ?? (type === 'VARCHAR' ? undefined : profile.missingTokens);
     if (tokens !== undefined) out.tokens = tokens;
-    const thousands = column.thousands ?? (sameType ? plan.thousands : undefined);
+    // The inferred decimal comma unless the profile says how numbers read; the inferred thousands
+    // separator unless the profile's or the decimal mark is that character.
+    const decimal = column.decimal ?? (sameType && column.thousands === undefined ? plan.decimal : undefined);
+    if (decimal !== undefined) out.decimal = decimal;
+    const thousands =
+      column.thousands ?? (sameType && plan.thousands !== (decimal ?? '.') ? plan.thousands : undefined);
     if (thousands !== undefined) out.thousands = thousands;
-    if (column.decimal !== undefined) out.decimal = column.decimal;
     if (column.pad !== undefined) out.pad = column.pad;
     if (column.pattern !== undefined) out.pattern = column.pattern;
     return out;

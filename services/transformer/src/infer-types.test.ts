@@ -75,6 +75,69 @@ describe('chooseType', () => {
     expect(chooseType(stats({ numbers: 50, grouped: 40 })).type).toBe('VARCHAR');
   });
 
+  test('decimal commas (2,50), when the delimiter is not a comma: DOUBLE with decimal "," and the thousands seen', () => {
+    const comma = (none: number, dot = none, space = none) => ({ decimalComma: { none, dot, space } });
+    expect(chooseType(stats({ ...comma(100), decimalCommaProofs: 90 }))).toEqual({
+      type: 'DOUBLE',
+      decimal: ',',
+      ambiguous: false,
+      missingTokens: true,
+    });
+    // -1.234,56 among 2,50; 1 234,56 among 0,5
+    expect(chooseType(stats({ ...comma(90, 100), decimalCommaProofs: 100 }))).toMatchObject({
+      type: 'DOUBLE',
+      decimal: ',',
+      thousands: '.',
+    });
+    expect(chooseType(stats({ ...comma(97, 97, 100), decimalCommaProofs: 100 }))).toMatchObject({
+      decimal: ',',
+      thousands: ' ',
+    });
+    // The usual threshold, and integers still BIGINT.
+    expect(chooseType(stats({ ...comma(97), decimalCommaProofs: 97 })).type).toBe('VARCHAR');
+    expect(chooseType(stats({ integers: 99, numbers: 99, ...comma(100), decimalCommaProofs: 1 })).type).toBe(
+      'BIGINT',
+    );
+    // Not counted (a comma-delimited file): no decimal comma.
+    expect(chooseType(stats({ numbers: 0 })).type).toBe('VARCHAR');
+  });
+
+  test('1,234 alone is ambiguous: what the other values prove decides, else a thousands comma with a reason', () => {
+    const comma = (n: number) => ({ decimalComma: { none: n, dot: n, space: n } });
+    // 1,234 and 1,5: the decimal comma is proven.
+    expect(
+      chooseType(
+        stats({
+          ...comma(100),
+          decimalCommaProofs: 10,
+          grouped: 90,
+          groupedIntegers: 90,
+          ambiguousCommas: 90,
+        }),
+      ),
+    ).toMatchObject({ type: 'DOUBLE', decimal: ',' });
+    // 1,234 and 1,234,567: the thousands comma is proven.
+    const thousands = chooseType(
+      stats({ ...comma(90), integers: 0, grouped: 100, groupedIntegers: 100, ambiguousCommas: 90 }),
+    );
+    expect(thousands).toMatchObject({ type: 'BIGINT', thousands: ',' });
+    expect(thousands.reason).toBeUndefined();
+    expect(thousands.decimal).toBeUndefined();
+    // Only 1,234: as before (BIGINT, thousands ","), and the reason says it was a guess.
+    expect(
+      chooseType(stats({ ...comma(100), grouped: 100, groupedIntegers: 100, ambiguousCommas: 100 })),
+    ).toEqual({
+      type: 'BIGINT',
+      thousands: ',',
+      ambiguous: false,
+      missingTokens: true,
+      reason:
+        'ambiguous: 100 sampled values like 1,234 read with "," as a thousands separator or as a decimal mark, and no value proves which; read as thousands (a profile\'s decimal: "," reads them as decimals)',
+    });
+    // A comma-delimited file: no decimal-comma counts, no reason.
+    expect(chooseType(stats({ grouped: 100, groupedIntegers: 100 })).reason).toBeUndefined();
+  });
+
   test('an ambiguous date column lists its candidate formats', () => {
     const dates = DATE_FORMATS.map((f) => (f === '%m/%d/%Y' || f === '%d/%m/%Y' ? 100 : 0));
     expect(chooseType(stats({ dates })).candidates).toEqual(['%m/%d/%Y', '%d/%m/%Y']);
@@ -252,11 +315,11 @@ describe('chooseType: identifiers', () => {
 });
 
 describe('inferColumnPlans over a sample', () => {
-  const plan = (rows: string[][], header: string[], sampleRows: number) =>
+  const plan = (rows: string[][], header: string[], sampleRows: number, delimiter = ',') =>
     withDuckDb({ threads: 2 }, tmpdir(), async (connection) => {
       const values = rows.map((r) => `(${r.map((v) => `'${v}'`).join(', ')})`).join(', ');
       await connection.run(`CREATE TABLE t AS SELECT * FROM (VALUES ${values}) v(${header.join(', ')})`);
-      return inferColumnPlans(connection, 't', header, header, header, sampleRows);
+      return inferColumnPlans(connection, 't', header, header, header, { sampleRows, delimiter });
     });
 
   test('the first-rows pass leaves out only types that cannot win; the choices equal full counts', async () => {
@@ -362,5 +425,67 @@ describe('inferColumnPlans over a sample', () => {
     expect(byName['quantity']).toMatchObject({ type: 'BIGINT' });
     expect(byName['quantity']!.reason).toBeUndefined();
     expect(byName['store']).toMatchObject({ type: 'BIGINT' });
+  });
+
+  test('decimal commas in a ;-delimited file; a comma-delimited file infers as before', async () => {
+    const rows = Array.from({ length: 200 }, (_, i) => [
+      // Precio: 2,50 with a few -1.234,56 and missing values
+      i % 50 === 7 ? '-1.234,56' : i % 50 === 9 ? '' : `${i % 9},${String(i % 100).padStart(2, '0')}`,
+      // 1 234,56 with space thousands among 0,5
+      i % 2 ? `${(i % 9) + 1} 234,56` : '0,5',
+      // only 1,234: a guess, thousands as before
+      `${(i % 9) + 1},${String(i).padStart(3, '0')}`,
+      // 1,234 proven decimal by 1,5
+      i % 10 === 0 ? '1,5' : `${(i % 9) + 1},${String(i).padStart(3, '0')}`,
+      // 1,234 proven thousands by 1,234,567
+      i % 10 === 0 ? '1,234,567' : `${(i % 9) + 1},${String(i).padStart(3, '0')}`,
+      // dot decimals stay dot decimals
+      `${i}.25`,
+      // integers stay integers
+      String(i),
+    ]);
+    const header = ['precio', 'spaced', 'guess', 'decimals', 'thousands', 'dotted', 'units'];
+    const semicolon = await plan(rows, header, 1_000, ';');
+    const byName = Object.fromEntries(semicolon.plans.map((p) => [p.name, p]));
+    expect(byName['precio']).toEqual({
+      source: 'precio',
+      name: 'precio',
+      type: 'DOUBLE',
+      thousands: '.',
+      decimal: ',',
+      ambiguous: false,
+      missingTokens: true,
+    });
+    expect(byName['spaced']).toMatchObject({ type: 'DOUBLE', thousands: ' ', decimal: ',' });
+    expect(byName['guess']).toMatchObject({
+      type: 'BIGINT',
+      thousands: ',',
+      reason: expect.stringMatching(/^ambiguous: 200 sampled values like 1,234 /),
+    });
+    expect(byName['guess']!.decimal).toBeUndefined();
+    expect(byName['decimals']).toMatchObject({ type: 'DOUBLE', decimal: ',' });
+    expect(byName['decimals']!.thousands).toBeUndefined();
+    expect(byName['thousands']).toMatchObject({ type: 'BIGINT', thousands: ',' });
+    expect(byName['thousands']!.reason).toBeUndefined();
+    expect(byName['dotted']).toEqual({
+      source: 'dotted',
+      name: 'dotted',
+      type: 'DOUBLE',
+      ambiguous: false,
+      missingTokens: true,
+    });
+    expect(byName['units']!.type).toBe('BIGINT');
+
+    const comma = await plan(rows, header, 1_000, ',');
+    expect(comma.plans.map((p) => [p.type, p.thousands, p.decimal, p.reason])).toEqual([
+      ['VARCHAR', undefined, undefined, undefined],
+      ['VARCHAR', undefined, undefined, undefined],
+      ['BIGINT', ',', undefined, undefined],
+      ['VARCHAR', undefined, undefined, undefined],
+      ['BIGINT', ',', undefined, undefined],
+      ['DOUBLE', undefined, undefined, undefined],
+      ['BIGINT', undefined, undefined, undefined],
+    ]);
+    expect(comma.stats[0]!.decimalComma).toBeUndefined();
   });
 });

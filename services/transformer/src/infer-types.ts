@@ -13,6 +13,14 @@
  * thousands separators (`1,234.50`, only possible inside quotes in a comma-delimited file) count as
  * numbers, and the plan records the separator.
  *
+ * Decimal commas, in a file whose delimiter is not `,` (`;`, tab, `|`): a column is DOUBLE with decimal
+ * `,` (and thousands `.` or space when values have them: `-1.234,56`, `1 234,56`) when 98% of its values
+ * read so and some value proves the comma is a decimal mark (`2,50`, `0,5`, `1.234,56`: anything a
+ * thousands comma cannot read) more often than others prove it a thousands separator (`1,234,567`,
+ * `1,234.50`). Integers still make BIGINT first. A column of values like `1,234` only proves neither: it
+ * keeps the thousands reading of a comma-delimited file, and the plan's `reason` says it was a guess.
+ * Comma-delimited files never try a decimal comma.
+ *
  * Identifiers stay text even when their values look numeric, and the plan says why (`reason`):
  * - unsigned integers among which letter-prefixed numbers (`C536379` among `536365`) explain the other
  *   values: Online Retail's cancelled invoices would otherwise be quarantined as bad integers (the rule
@@ -139,6 +147,10 @@ export function groupedNumberPattern(sep: string | undefined, dec: string): stri
 /** Values with at least one `,` group: the evidence for a thousands separator. */
 const GROUPED_NUMBER_PATTERN = '[+-]?[0-9]{1,3}(,[0-9]{3})+([.][0-9]*)?';
 const GROUPED_INTEGER_PATTERN = '[+-]?[0-9]{1,3}(,[0-9]{3})+';
+/** A number with a decimal comma and digits after it, with or without `.` or space thousands groups. */
+const DECIMAL_COMMA_PATTERN = '[+-]?([0-9]{1,3}([.][0-9]{3})+|[0-9]{1,3}( [0-9]{3})+|[0-9]*),[0-9]+';
+/** `1,234`: one comma and 3 digits after it, read alike with a thousands comma and a decimal comma. */
+const AMBIGUOUS_COMMA_PATTERN = '[+-]?[0-9]{1,3},[0-9]{3}';
 
 /** How one source column becomes one typed column. */
 export interface ColumnPlan {
@@ -161,7 +173,7 @@ export interface ColumnPlan {
   tokens?: readonly string[];
   /** Thousands separator of a BIGINT or DOUBLE column (`1,234.50`). */
   thousands?: string;
-  /** Decimal mark of a DOUBLE column; `.` when unset. */
+  /** Decimal mark of a DOUBLE column (`,` read in `2,50`); `.` when unset. */
   decimal?: string;
   /** Zero-pad all-digit text to this width (ZIP codes). */
   pad?: number;
@@ -197,10 +209,26 @@ export interface ColumnStats {
   grouped?: number;
   /** Of those, integers (1,234). */
   groupedIntegers?: number;
+  /**
+   * Values read with a decimal comma (`2,50`, and integers), per thousands separator: none, `.`
+   * (`1.234,56`), space (`1 234,56`). Counted only when the delimiter is not `,`, as are the next two.
+   */
+  decimalComma?: DecimalCommaCounts;
+  /** Values only a decimal comma reads (`2,50`, `1.234,56`, `1234,567`): the proof of one. */
+  decimalCommaProofs?: number;
+  /** Values like `1,234`, read alike with a thousands comma and a decimal comma (also in `grouped`). */
+  ambiguousCommas?: number;
   /** Values that are a letter prefix on a number of 3+ digits (`C536379`, `P00285442`). */
   prefixed?: number;
   /** Evidence for the identifier rules, gathered for numeric columns that may be identifiers. */
   identifier?: IdentifierStats;
+}
+
+/** Values that read as numbers with a decimal comma, per thousands separator. */
+export interface DecimalCommaCounts {
+  none: number;
+  dot: number;
+  space: number;
 }
 
 /** A numeric-looking column's values as codes: unsigned integers (`17850`, `17850.0`) and prefixed ones. */
@@ -224,9 +252,11 @@ export interface TypeChoice {
   ambiguous: boolean;
   missingTokens: boolean;
   thousands?: string;
+  /** `,` for numbers with a decimal comma (`2,50`). */
+  decimal?: string;
   /** Every format that parses as many values as the chosen one (an ambiguous column has 2+). */
   candidates?: string[];
-  /** Why a numeric-looking column is text. */
+  /** Why a numeric-looking column is text, or why its numbers read the way they do (`1,234`). */
   reason?: string;
 }
 
@@ -316,11 +346,17 @@ function chooseValueType(stats: ColumnStats): TypeChoice {
     missingTokens: true,
   });
   if (stats.leadingZeros === 0 && enough(stats.integers)) return typed('BIGINT');
+  const decimalComma = stats.leadingZeros === 0 ? decimalCommaThousands(stats, enough) : undefined;
+  if (decimalComma !== undefined)
+    return { ...typed('DOUBLE'), ...(decimalComma === '' ? {} : { thousands: decimalComma }), decimal: ',' };
   if (stats.leadingZeros === 0 && enough(stats.numbers)) return typed('DOUBLE');
   const grouped = stats.grouped ?? 0;
   if (stats.leadingZeros === 0 && grouped > 0) {
-    if (enough(stats.integers + (stats.groupedIntegers ?? 0))) return { ...typed('BIGINT'), thousands: ',' };
-    if (enough(stats.numbers + grouped)) return { ...typed('DOUBLE'), thousands: ',' };
+    const guess = thousandsCommaGuess(stats);
+    const reason = guess === undefined ? {} : { reason: guess };
+    if (enough(stats.integers + (stats.groupedIntegers ?? 0)))
+      return { ...typed('BIGINT'), thousands: ',', ...reason };
+    if (enough(stats.numbers + grouped)) return { ...typed('DOUBLE'), thousands: ',', ...reason };
   }
   const best = Math.max(...stats.dates);
   if (best > 0 && enough(best)) {
@@ -343,6 +379,39 @@ function chooseValueType(stats: ColumnStats): TypeChoice {
   }
   if (enough(stats.booleans)) return typed('BOOLEAN');
   return text;
+}
+
+/**
+ * The thousands separator of a column read with a decimal comma (`''` for none), or undefined when its
+ * values do not prove a decimal comma or too few read so. A separator is taken only when it reads more
+ * values than none does (`1.234,56` among `2,50`).
+ */
+function decimalCommaThousands(
+  stats: ColumnStats,
+  enough: (count: number) => boolean,
+): '' | '.' | ' ' | undefined {
+  const counts = stats.decimalComma;
+  const proofs = stats.decimalCommaProofs ?? 0;
+  if (counts === undefined || proofs === 0 || proofs <= thousandsCommaProofs(stats)) return undefined;
+  const separator = counts.dot >= counts.space ? '.' : ' ';
+  const grouped = Math.max(counts.dot, counts.space);
+  if (grouped > counts.none && enough(grouped)) return separator;
+  return enough(counts.none) ? '' : undefined;
+}
+
+/** Values only a thousands comma reads (`1,234,567`, `1,234.50`). */
+const thousandsCommaProofs = (stats: ColumnStats): number =>
+  (stats.grouped ?? 0) - (stats.ambiguousCommas ?? 0);
+
+/**
+ * The report's word on a thousands comma that was a guess: in a file where a decimal comma was possible,
+ * every grouped value was like `1,234` and no value proved either reading.
+ */
+function thousandsCommaGuess(stats: ColumnStats): string | undefined {
+  if (stats.decimalComma === undefined || (stats.decimalCommaProofs ?? 0) > 0) return undefined;
+  const ambiguous = stats.ambiguousCommas ?? 0;
+  if (ambiguous === 0 || thousandsCommaProofs(stats) > 0) return undefined;
+  return `ambiguous: ${formatCount(ambiguous)} sampled values like 1,234 read with "," as a thousands separator or as a decimal mark, and no value proves which; read as thousands (a profile's decimal: "," reads them as decimals)`;
 }
 
 const BLANKS = [' ', '\t', '\r', '\n'];
@@ -390,10 +459,37 @@ const CHECKS = {
   groupedInts: (v: string) =>
     `${v} LIKE '%,%' AND regexp_full_match(${v}, ${quoteLiteral(GROUPED_INTEGER_PATTERN)})`,
   prefixed: (v: string) => `regexp_full_match(${v}, ${quoteLiteral(PREFIXED_CODE_PATTERN)})`,
+  commaNumbers: (v: string) =>
+    `regexp_full_match(${v}, ${quoteLiteral(groupedNumberPattern(undefined, ','))})`,
+  commaNumbersDot: (v: string) => `regexp_full_match(${v}, ${quoteLiteral(groupedNumberPattern('.', ','))})`,
+  commaNumbersSpace: (v: string) =>
+    `regexp_full_match(${v}, ${quoteLiteral(groupedNumberPattern(' ', ','))})`,
+  commaProofs: (v: string) =>
+    `${v} LIKE '%,%' AND regexp_full_match(${v}, ${quoteLiteral(DECIMAL_COMMA_PATTERN)}) AND NOT regexp_full_match(${v}, ${quoteLiteral(AMBIGUOUS_COMMA_PATTERN)})`,
+  ambiguousCommas: (v: string) =>
+    `${v} LIKE '%,%' AND regexp_full_match(${v}, ${quoteLiteral(AMBIGUOUS_COMMA_PATTERN)})`,
 };
 type Check = keyof typeof CHECKS;
 const ALL_CHECKS = Object.keys(CHECKS) as Check[];
-const NUMERIC_CHECKS: Check[] = ['integers', 'zeros', 'numbers', 'grouped', 'groupedInts', 'prefixed'];
+/** The decimal-comma counts, left out for a comma-delimited file. */
+const DECIMAL_COMMA_CHECKS: Check[] = [
+  'commaNumbers',
+  'commaNumbersDot',
+  'commaNumbersSpace',
+  'commaProofs',
+  'ambiguousCommas',
+];
+const NUMERIC_CHECKS: Check[] = [
+  'integers',
+  'zeros',
+  'numbers',
+  'grouped',
+  'groupedInts',
+  'prefixed',
+  ...DECIMAL_COMMA_CHECKS,
+];
+/** Whether some value of a column reads as a number: else every numeric check can be left out. */
+const NUMBER_CHECKS: Check[] = ['integers', 'numbers', 'grouped', 'commaNumbersDot', 'commaNumbersSpace'];
 const SHAPE_CHECKS: Check[] = ['dateish', 'timestamps', 'timestampish'];
 
 /** The temporary table of trimmed sample values (`v0..vN`) that inference leaves for the candidate keys. */
@@ -443,13 +539,18 @@ async function sampleCounts(
  * choice is the same as with every count, and a text column skips every regular expression. The
  * counts left out are reported as 0.
  */
-function neededChecks(prefix: Record<string, unknown>, i: number, rows: number): Check[] {
+function neededChecks(
+  prefix: Record<string, unknown>,
+  i: number,
+  rows: number,
+  checks: readonly Check[],
+): Check[] {
   const n = (check: Check) => toCount(prefix[`s${i}_${check}`]);
   const candidates = n('values') - n('tokens');
   const decided = candidates > (1 - TYPE_THRESHOLD) * rows;
   const impossible = (checks: Check[]) => decided && checks.every((check) => n(check) === 0);
-  return ALL_CHECKS.filter((check) => {
-    if (NUMERIC_CHECKS.includes(check)) return !impossible(['integers', 'numbers', 'grouped']);
+  return checks.filter((check) => {
+    if (NUMERIC_CHECKS.includes(check)) return !impossible(NUMBER_CHECKS);
     if (SHAPE_CHECKS.includes(check)) return !impossible([check]);
     return true;
   });
@@ -509,6 +610,16 @@ SELECT ${i}, NULL, 0, 0, NULL, min(v${i}) FROM ${INFER_SAMPLE} WHERE regexp_full
   return out;
 }
 
+export interface InferOptions {
+  /** Rows sampled from the start (DEFAULT_SAMPLE_ROWS). */
+  sampleRows?: number;
+  /**
+   * The files' delimiter (`,` when unset). Any other leaves the comma free to be a decimal mark (`2,50`),
+   * so only then is a decimal comma tried.
+   */
+  delimiter?: string;
+}
+
 /**
  * Plans the columns of `relation` (raw VARCHAR columns `rawColumns`, in file order: a table, or the files'
  * `read_csv`) from its first `sampleRows` rows, whose trimmed values stay in the temporary table
@@ -520,8 +631,11 @@ export async function inferColumnPlans(
   rawColumns: readonly string[],
   headers: readonly string[],
   names: readonly string[],
-  sampleRows = DEFAULT_SAMPLE_ROWS,
+  options: InferOptions = {},
 ): Promise<{ plans: ColumnPlan[]; stats: ColumnStats[] }> {
+  const sampleRows = options.sampleRows ?? DEFAULT_SAMPLE_ROWS;
+  const decimalComma = (options.delimiter ?? ',') !== ',';
+  const checks = decimalComma ? ALL_CHECKS : ALL_CHECKS.filter((c) => !DECIMAL_COMMA_CHECKS.includes(c));
   const values = rawColumns.map((c, i) => `${trimmed(quoteIdentifier(c))} AS v${i}`);
   // A LIMIT over a file read by several threads parses far past the rows it keeps; one thread stops there.
   const [threads] = await queryRows(connection, "SELECT current_setting('threads') AS n");
@@ -536,11 +650,11 @@ export async function inferColumnPlans(
   const parts = toCount(threads?.['n']);
   const [sampled] = await queryRows(connection, `SELECT count(*) AS n FROM ${INFER_SAMPLE}`);
   const rows = toCount(sampled?.['n']);
-  const all = rawColumns.map((_, i) => ({ i, checks: ALL_CHECKS }));
+  const all = rawColumns.map((_, i) => ({ i, checks }));
   let needed = all;
   if (rows > PREFIX_ROWS) {
     const prefix = await sampleCounts(connection, countChecks(all), PREFIX_ROWS, 1);
-    needed = all.map(({ i }) => ({ i, checks: neededChecks(prefix, i, rows) }));
+    needed = all.map(({ i }) => ({ i, checks: neededChecks(prefix, i, rows, checks) }));
   }
   const base = await sampleCounts(connection, countChecks(needed), rows, parts);
   // Second pass, over the same sample, only for columns that look like dates (or non-ISO date-times)
@@ -561,6 +675,7 @@ export async function inferColumnPlans(
     rows,
     parts,
   );
+  const count = (i: number, check: Check): number => toCount(base[`s${i}_${check}`]);
   const stats = rawColumns.map(
     (_, i): ColumnStats => ({
       values: toCount(base[`s${i}_values`]),
@@ -575,6 +690,17 @@ export async function inferColumnPlans(
       grouped: toCount(base[`s${i}_grouped`]),
       groupedIntegers: toCount(base[`s${i}_groupedInts`]),
       prefixed: toCount(base[`s${i}_prefixed`]),
+      ...(decimalComma
+        ? {
+            decimalComma: {
+              none: count(i, 'commaNumbers'),
+              dot: count(i, 'commaNumbersDot'),
+              space: count(i, 'commaNumbersSpace'),
+            },
+            decimalCommaProofs: count(i, 'commaProofs'),
+            ambiguousCommas: count(i, 'ambiguousCommas'),
+          }
+        : {}),
     }),
   );
   // Third pass, for columns that may be identifiers: letter-prefixed codes seen, or a numeric column whose

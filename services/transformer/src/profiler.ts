@@ -265,7 +265,7 @@ export async function profileCsvFiles(
         header.map((_, i) => rawColumn(i)),
         header,
         names,
-        sampleRows,
+        { sampleRows, delimiter: dialect.delimiter },
       );
       const findings = await measureColumns(connection, plans, sampleRows);
       const encodings = prepared.map((p) => p.encoding);
@@ -303,6 +303,7 @@ function buildProfile(
       } else column.format = plan.format!;
     }
     if (plan.thousands !== undefined) column.thousands = plan.thousands as ColumnProfile['thousands'];
+    if (plan.decimal !== undefined) column.decimal = plan.decimal as ColumnProfile['decimal'];
     // All-digit codes with a leading zero somewhere and one digit missing elsewhere: ZIP-like, pad them.
     const d = f.digits;
     if (

@@ -37,11 +37,14 @@ export interface ColumnReport {
   candidates?: string[];
   /**
    * Why inference overruled the values' look, e.g. `identifier: 1,712 of 100,000 sampled values are a
-   * letter prefix on a number, e.g. C536379` for a mostly-numeric column kept as text.
+   * letter prefix on a number, e.g. C536379` for a mostly-numeric column kept as text; or that its reading
+   * was a guess (`ambiguous: ... values like 1,234 ...`, read with a thousands comma).
    */
   reason?: string;
   /** Thousands separator read in numbers. */
   thousands?: string;
+  /** Decimal mark read in numbers, when not `.` by default: `,` for `2,50` (inferred or the profile's). */
+  decimal?: string;
   /** Whether NA, N/A, null, None, - were read as missing. */
   missingTokens: boolean;
   /** NULLs in the staged rows. */

@@ -121,14 +121,10 @@ export async function transformTable(job: TableJob, context: TableContext): Prom
       false,
     );
     const rawColumns = header.map((_, i) => rawColumn(i));
-    const inferred = await inferColumnPlans(
-      connection,
-      allText,
-      rawColumns,
-      header,
-      names,
-      context.sampleRows,
-    ).catch((error: unknown) => {
+    const inferred = await inferColumnPlans(connection, allText, rawColumns, header, names, {
+      sampleRows: context.sampleRows,
+      delimiter: dialect.delimiter,
+    }).catch((error: unknown) => {
       throw csvError(error, inputs);
     });
     const profiled: ProfiledColumns | undefined =
@@ -412,6 +408,7 @@ async function columnReports(
       ...(plan.reason ? { reason: plan.reason } : {}),
       missingTokens: plan.missingTokens,
       ...(plan.thousands ? { thousands: plan.thousands } : {}),
+      ...(plan.decimal ? { decimal: plan.decimal } : {}),
       nulls: staged.nulls[i] ?? 0,
       invalid: toCount(invalid[`n${i}`]),
       ...(typeof column?.missing === 'object' ? { imputed: staged.trueCount(`${plan.name}_imputed`) } : {}),

@@ -83,6 +83,35 @@ describe('transform: types and cleaning', () => {
     expect(result.rows.map((r) => r['d'])).toEqual(['2020-12-25', '2020-04-03']);
   });
 
+  test('a ;-delimited export reads decimal commas (2,50, -1.234,56) as numbers, without a profile', async () => {
+    const csv = [
+      'Fecha;Tienda;Producto;Unidades;Precio',
+      '01/02/2023;Madrid;Café;3;2,50',
+      '15/02/2023;Sevilla;Té;1;1,75',
+      '20/02/2023;Bilbao;Café;2;-1.234,56',
+      '21/02/2023;Madrid;Té;4;',
+    ].join('\n');
+    const result = await run({ 'ventas.csv': `${csv}\n` });
+    expect(result.report.dialect.delimiter).toBe(';');
+    expect(result.counts).toMatchObject({ rowsIn: 4, rowsOut: 4, rowsQuarantined: 0 });
+    expect(fieldTypes(result)).toMatchObject({ fecha: 'Date32<DAY>', unidades: 'Int64', precio: 'Float64' });
+    expect(result.rows.map((r) => r['precio'])).toEqual([2.5, 1.75, -1234.56, null]);
+    expect(result.rows[0]).toEqual({
+      fecha: '2023-02-01',
+      tienda: 'Madrid',
+      producto: 'Café',
+      unidades: 3,
+      precio: 2.5,
+    });
+    expect(typeOf(result.report, 'precio')).toMatchObject({
+      type: 'DOUBLE',
+      decimal: ',',
+      thousands: '.',
+      nulls: 1,
+      invalid: 0,
+    });
+  });
+
   test('"NA" is missing in a numeric column but a value in a text column', async () => {
     const csv = 'amount,grade,note\n1.5,A,x\nNA,NA,\nn/a,B,-\n-,NA,y\n2,C,NULL\n';
     const result = await run({ 'a.csv': csv });
