@@ -1,7 +1,7 @@
 /**
  * A service that hangs past the call timeout, and a response lost after the work was done. The real
  * workflow's call timeout is 1800 s; these tests run a COPY of workflows/etl.workflows.yaml whose
- * `timeout: 1800` is replaced by `timeout: 2` (nothing else changes), so that a hang costs 2 s. A TCP
+ * `timeout: 1800` is replaced by `timeout: 4` (nothing else changes), so that a hang costs 4 s. A TCP
  * proxy in front of one service either swallows the request (accepts, never forwards, never answers:
  * a hung process) or forwards it and drops the answer (the work is done, the response is lost).
  */
@@ -21,6 +21,12 @@ import {
   WORKFLOW_FILE,
 } from './harness';
 
+/**
+ * The copy's call timeout. A fresh transformer answers the small sample here in about 1.5 s on a 2-core
+ * machine (type inference alone is ~1 s): 2 s left too little room when the machine is busy.
+ */
+const CALL_TIMEOUT_S = 4;
+
 let dataDir: string;
 let stack: Stack;
 let shortTimeoutWorkflow: string;
@@ -32,7 +38,7 @@ beforeAll(async () => {
   const occurrences = yaml.match(/timeout: 1800\b/g) ?? [];
   expect(occurrences, 'the workflow has one call timeout of 1800 s').toHaveLength(1);
   shortTimeoutWorkflow = path.join(dataDir, 'etl-timeout-2s.workflows.yaml');
-  await writeFile(shortTimeoutWorkflow, yaml.replace(/timeout: 1800\b/, 'timeout: 2'));
+  await writeFile(shortTimeoutWorkflow, yaml.replace(/timeout: 1800\b/, `timeout: ${CALL_TIMEOUT_S}`));
   stack = await startStack(dataDir);
 });
 afterAll(async () => {
@@ -58,8 +64,8 @@ async function expectLoadedOnce(runId: string, table: { rowsLoaded: number }, so
   expect(facts.runIds).toContain(runId);
 }
 
-describe('a hung service and a lost response (workflow copy with a 2 s call timeout)', () => {
-  test('the transformer hangs on the first call: TimeoutError after 2 s, retried, the run completes', async () => {
+describe('a hung service and a lost response (workflow copy with a 4 s call timeout)', () => {
+  test('the transformer hangs on the first call: TimeoutError after the call timeout, retried, the run completes', async () => {
     const { proxy, urls } = await through('transformer', ['blackhole']);
     const started = Date.now();
     const result = await runEtl({
@@ -71,7 +77,7 @@ describe('a hung service and a lost response (workflow copy with a 2 s call time
     });
     expect(result.status, JSON.stringify(result.error)).toBe('succeeded');
     expect(proxy.connections).toEqual(['blackhole', 'forward']);
-    expect(Date.now() - started).toBeGreaterThan(2_000);
+    expect(Date.now() - started).toBeGreaterThan(CALL_TIMEOUT_S * 1000);
     const sales = result.tables[0]!;
     expect(sales.rowsIn).toBe(5000);
     expect(sales.rowsLoaded + sales.rowsQuarantined + sales.rowsDuplicate).toBe(5000);
