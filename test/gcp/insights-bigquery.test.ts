@@ -9,9 +9,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { writeArrowTable } from '@etl/common/arrow';
 import { createSilentLogger } from '@etl/common/logging';
-import { type BlobStore, GcsBlobStore, LocalBlobStore, manifestKey, putJson } from '@etl/common/storage';
+import { type BlobStore, GcsBlobStore, LocalBlobStore } from '@etl/common/storage';
 import { BigQueryWarehouse, DuckDbWarehouse, type Warehouse } from '@etl/common/warehouse';
 import { createInsightsApp } from '@etl/insights/app';
 import { createLoaderApp } from '@etl/loader/app';
@@ -52,7 +51,7 @@ let onDuckDb: Express;
  * 26 months of order lines (2022-01-03 .. 2024-02-29) from 12 customers in 3 regions, 2 categories, 3
  * segments, 4 products; one or two orders a day, with a yearly cycle.
  */
-function salesArrow(seed: number, from = Date.UTC(2022, 0, 3), to = Date.UTC(2024, 1, 29)): Uint8Array {
+function salesTable(seed: number, from = Date.UTC(2022, 0, 3), to = Date.UTC(2024, 1, 29)): Table {
   const rows: Array<Record<string, string | number | Date>> = [];
   let n = 0;
   for (let t = from; t <= to; t += DAY) {
@@ -82,54 +81,19 @@ function salesArrow(seed: number, from = Date.UTC(2022, 0, 3), to = Date.UTC(202
   const column = (name: string) => rows.map((r) => r[name]!);
   const text = (name: string) => vectorFromArray(column(name) as string[], new Utf8());
   const float = (name: string) => vectorFromArray(column(name) as number[], new Float64());
-  return writeArrowTable(
-    new Table({
-      order_id: text('order_id'),
-      order_date: vectorFromArray(column('order_date') as Date[], new DateDay()),
-      customer_id: text('customer_id'),
-      customer_name: text('customer_name'),
-      segment: text('segment'),
-      region: text('region'),
-      product_id: text('product_id'),
-      product_name: text('product_name'),
-      category: text('category'),
-      sales: float('sales'),
-      discount: float('discount'),
-      profit: float('profit'),
-    }),
-  );
-}
-
-/** What extract and load leave for one run: the dataset's rows in `sales` and the two manifests. */
-async function loadRun(
-  target: { warehouse: Warehouse; store: BlobStore },
-  runId: string,
-  source: string,
-  arrow: Uint8Array,
-  loadedAt: string,
-): Promise<void> {
-  const [result] = await target.warehouse.load({
-    tables: [{ table: 'sales', arrow }],
-    source,
-    runId,
-    sourceVersion: `v-${runId}`,
-    loadedAt: new Date(loadedAt),
-  });
-  const dataset = { id: source, version: `v-${runId}` };
-  await putJson(target.store, manifestKey(runId, 'extract'), {
-    runId,
-    source: 'local:/data/sales.csv',
-    dataset: { ...dataset, previousVersion: null, changed: true },
-    files: [],
-    manifestKey: manifestKey(runId, 'extract'),
-  });
-  await putJson(target.store, manifestKey(runId, 'load'), {
-    runId,
-    warehouse: target.warehouse.kind,
-    dataset,
-    tables: [{ name: 'sales', rowsLoaded: result!.rowsLoaded, rowsReplaced: 0 }],
-    loadedAt,
-    manifestKey: manifestKey(runId, 'load'),
+  return new Table({
+    order_id: text('order_id'),
+    order_date: vectorFromArray(column('order_date') as Date[], new DateDay()),
+    customer_id: text('customer_id'),
+    customer_name: text('customer_name'),
+    segment: text('segment'),
+    region: text('region'),
+    product_id: text('product_id'),
+    product_name: text('product_name'),
+    category: text('category'),
+    sales: float('sales'),
+    discount: float('discount'),
+    profit: float('profit'),
   });
 }
 
@@ -152,14 +116,18 @@ beforeAll(async () => {
     { warehouse: bigquery as Warehouse, store: gcsStore as BlobStore },
     { warehouse: duckdb, store: localStore },
   ]) {
-    await loadRun(
-      target,
-      'r0',
-      OTHER,
-      salesArrow(7, Date.UTC(2023, 0, 1), Date.UTC(2023, 2, 31)),
-      '2026-01-01T00:00:00Z',
-    );
-    await loadRun(target, 'r1', SOURCE, salesArrow(1), '2026-02-01T00:00:00Z');
+    await loadDataset(target, {
+      runId: 'r0',
+      source: OTHER,
+      tables: { sales: salesTable(7, Date.UTC(2023, 0, 1), Date.UTC(2023, 2, 31)) },
+      loadedAt: '2026-01-01T00:00:00Z',
+    });
+    await loadDataset(target, {
+      runId: 'r1',
+      source: SOURCE,
+      tables: { sales: salesTable(1) },
+      loadedAt: '2026-02-01T00:00:00Z',
+    });
     await loadDataset(target, {
       runId: 'rw',
       source: WALMART,

@@ -12,7 +12,7 @@
  * loads over the lineage columns of every data table (and of `ml_metrics`).
  */
 import { createHash } from 'node:crypto';
-import { chooseFactTable, isDataTable, noFactTableReason } from '@etl/common/fact-table';
+import { chooseFactTable, isDataTable, noFactTableReason, readTableColumns } from '@etl/common/fact-table';
 import { type ColumnInfo, inferRoles, ROLE_NAMES, type RoleName, type Roles } from '@etl/common/roles';
 import type { Row, SqlDialect } from '@etl/common/warehouse';
 
@@ -62,16 +62,7 @@ const LINEAGE = ['_source', '_run_id', '_loaded_at'] as const;
 
 /** Reads the catalog (two queries, see the module comment). */
 export async function readCatalog(dialect: SqlDialect, query: Query): Promise<Catalog> {
-  const columnRows = await query(
-    `SELECT table_name, column_name, data_type FROM ${dialect.columns} ORDER BY table_name, ordinal_position`,
-  );
-  const columns = new Map<string, ColumnInfo[]>();
-  for (const r of columnRows) {
-    const name = String(r.table_name);
-    const list = columns.get(name) ?? [];
-    list.push({ name: String(r.column_name), type: String(r.data_type) });
-    columns.set(name, list);
-  }
+  const columns = await readTableColumns(dialect, query);
   const hasLineage = (cols: ColumnInfo[]) => LINEAGE.every((l) => cols.some((c) => c.name === l));
   const tables: TableInfo[] = [...columns.entries()]
     .filter(([name, cols]) => isDataTable(name) && hasLineage(cols))
@@ -155,7 +146,7 @@ export async function readCatalog(dialect: SqlDialect, query: Query): Promise<Ca
     .map((g) => JSON.stringify([g.t, g.source, g.row_count, g.loaded_at, g.run_id]))
     .sort();
   const digest = createHash('sha256')
-    .update(JSON.stringify([columnRows, counts]))
+    .update(JSON.stringify([[...columns.entries()], counts]))
     .digest('hex')
     .slice(0, 12);
   const version = [

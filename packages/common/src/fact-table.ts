@@ -9,6 +9,30 @@
 import { type ColumnInfo, columnKind, type Roles } from './roles';
 import type { SqlDialect } from './warehouse/dialect';
 
+type Query = (sql: string, params?: unknown[]) => Promise<Record<string, unknown>[]>;
+
+/** The warehouse's columns per table, in column order: of every table, or only of `tables`. */
+export async function readTableColumns(
+  dialect: SqlDialect,
+  query: Query,
+  tables?: readonly string[],
+): Promise<Map<string, ColumnInfo[]>> {
+  const where =
+    tables === undefined ? '' : `WHERE table_name IN (${tables.map((_, i) => `$${i + 1}`).join(', ')})`;
+  const rows = await query(
+    `SELECT table_name, column_name, data_type FROM ${dialect.columns} ${where} ORDER BY table_name, ordinal_position`,
+    tables === undefined ? [] : [...tables],
+  );
+  const columns = new Map<string, ColumnInfo[]>();
+  for (const r of rows) {
+    const name = String(r['table_name']);
+    const list = columns.get(name) ?? [];
+    list.push({ name: String(r['column_name']), type: String(r['data_type']) });
+    columns.set(name, list);
+  }
+  return columns;
+}
+
 /** Tables holding a dataset's rows: not quarantines (`*_rejects`), ML results (`ml_*`) or feature tables (`*_features_*`). */
 export function isDataTable(name: string): boolean {
   return !name.endsWith('_rejects') && !name.startsWith('ml_') && !name.includes('_features_');

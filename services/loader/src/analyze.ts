@@ -32,6 +32,7 @@ import {
   factSql as factExpressions,
   isDataTable,
   noFactTableReason,
+  readTableColumns,
 } from '@etl/common/fact-table';
 import type { Logger } from '@etl/common/logging';
 import { type ColumnInfo, inferRoles, type Roles } from '@etl/common/roles';
@@ -168,16 +169,8 @@ async function profileTables(
   const names = load.tables.map((t) => t.name).filter(isDataTable);
   if (names.length === 0) return [];
   const { dialect } = warehouse;
-  const columnRows = await warehouse.query(
-    `SELECT table_name, column_name, data_type FROM ${dialect.columns}
-     WHERE table_name IN (${names.map((_, i) => `$${i + 1}`).join(', ')}) ORDER BY table_name, ordinal_position`,
-    names,
-  );
-  const columns = new Map<string, ColumnInfo[]>(names.map((n) => [n, []]));
-  for (const r of columnRows) {
-    columns.get(String(r.table_name))?.push({ name: String(r.column_name), type: String(r.data_type) });
-  }
-  const missing = names.filter((n) => columns.get(n)!.length === 0);
+  const columns = await readTableColumns(dialect, (sql, params) => warehouse.query(sql, params), names);
+  const missing = names.filter((n) => !columns.has(n));
   if (missing.length > 0) {
     throw new NotFoundError(
       `expected the tables of the load manifest in the warehouse ${warehouse.location}, found none named ${missing.join(', ')}`,
