@@ -4,6 +4,7 @@
  * CSV by DuckDB and every sheet of a workbook as its own CSV (convert-table-file.ts), so one cleaning path
  * serves every format and every type is inferred the same way.
  */
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { RawFile, SkippedFile } from '@etl/common/contracts';
 import { DataRejectedError } from '@etl/common/errors';
@@ -32,7 +33,7 @@ export interface TableInput extends TableMember {
   dialect: InputDialect;
   /** Header names, trimmed (the column names when the dialect has no header). */
   header: string[];
-  /** Time spent making the local CSV, ms (a workbook's: on its first sheet). */
+  /** Time spent making the local CSV, ms (a workbook's on its first sheet, 0 on the others). */
   ms: number;
 }
 
@@ -89,7 +90,13 @@ export async function prepareTableInputs(
     const downloaded = path.join(options.scratch, `raw-${index}.${file.format}`);
     await downloadToFile(options.store, file.key, downloaded);
     if (budget !== undefined) budget -= file.bytes;
-    const converted = async (name: string, key: string, stem: string, csv: string): Promise<TableInput> => {
+    const converted = async (
+      name: string,
+      key: string,
+      stem: string,
+      csv: string,
+      ms: number,
+    ): Promise<TableInput> => {
       const header = await readHeader(csv, CONVERTED, key);
       return {
         file,
@@ -102,7 +109,7 @@ export async function prepareTableInputs(
         bytes: file.bytes,
         dialect: CONVERTED,
         header,
-        ms: elapsed(),
+        ms,
       };
     };
     if (file.format === 'xlsx') {
@@ -112,13 +119,15 @@ export async function prepareTableInputs(
         `raw file ${file.key}`,
         budget === undefined ? {} : { maxBytes: budget },
       );
+      await rm(downloaded, { force: true });
+      const ms = elapsed();
       for (const { sheet, reason } of workbook.skipped)
         skipped.push({ name: `${file.name}#${sheet}`, reason });
-      for (const sheet of workbook.sheets) {
+      for (const [i, sheet] of workbook.sheets.entries()) {
         const stem = sheetStem(file.name, sheet.sheet, workbook.sheets.length);
-        inputs.push(
-          await converted(`${file.name}#${sheet.sheet}`, `${file.key}#${sheet.sheet}`, stem, sheet.path),
-        );
+        const name = `${file.name}#${sheet.sheet}`;
+        // The workbook's time is counted once, on its first sheet.
+        inputs.push(await converted(name, `${file.key}#${sheet.sheet}`, stem, sheet.path, i === 0 ? ms : 0));
       }
       continue;
     }
@@ -127,8 +136,9 @@ export async function prepareTableInputs(
     const { rows } = await withDuckDb(options.duckdb, options.scratch, (connection) =>
       convertWithDuckDb(connection, downloaded, format, csv, `raw file ${file.key}`),
     );
+    await rm(downloaded, { force: true });
     if (rows === 0) skipped.push({ name: file.name, reason: `no rows (an empty ${format} file)` });
-    else inputs.push(await converted(file.name, file.key, fileStem(file.name), csv));
+    else inputs.push(await converted(file.name, file.key, fileStem(file.name), csv, elapsed()));
   }
   return { inputs, skipped };
 }

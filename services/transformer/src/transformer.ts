@@ -146,7 +146,7 @@ export async function transform(input: TransformInput, deps: TransformDeps): Pro
         'NO_TABLE_FILES',
       );
     }
-    const jobs = planJobs(prepared.inputs, request, oneTable, extract.dataset.id, runId);
+    const jobs = planJobs(prepared.inputs, request, oneTable, extract.dataset.id);
     logger.info(
       { tables: jobs.map((j) => ({ name: j.name, files: j.inputs.map((i) => i.name) })) },
       'tables planned',
@@ -228,7 +228,6 @@ function planJobs(
   request: TransformRequest,
   oneTable: string | undefined,
   datasetId: string,
-  runId: string,
 ): TableJob[] {
   if (oneTable !== undefined || request.profile !== undefined) {
     // A profile describes one table: without a name of its own it is named from its first file.
@@ -245,7 +244,6 @@ function planJobs(
   const planned: PlannedTable<TableInput>[] = planTables(inputs, datasetName(datasetId), explicit);
   for (const table of planned)
     checkSameShape(table.members, `table ${table.name}`, 'give the files different names in `tables`');
-  if (planned.length === 0) throw new InvalidRequestError(`run ${runId} has no table to transform`);
   return planned.map((t) => ({ name: t.name, inputs: t.members, ...(t.naming ? { naming: t.naming } : {}) }));
 }
 
