@@ -11,9 +11,9 @@ import path from 'node:path';
 import { createSilentLogger } from '@etl/common/logging';
 import { LocalBlobStore } from '@etl/common/storage';
 import { DuckDbWarehouse } from '@etl/common/warehouse';
+import { createInsightsApp } from '@etl/insights/app';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createInsightsApp } from '@etl/insights/app';
 import {
   loadDataset,
   productsTables,

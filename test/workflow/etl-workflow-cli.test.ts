@@ -94,6 +94,8 @@ describe('etl workflow run', () => {
           rowsLoaded: sales.rowsOut,
           rowsQuarantined: sales.rowsQuarantined,
           rowsDuplicate: sales.rowsDuplicate,
+          rowsReplaced: 0,
+          schemaChanges: [],
         },
       ],
       skippedFiles: [{ name: 'README.md', reason: 'documentation' }],
@@ -124,6 +126,7 @@ describe('etl workflow run', () => {
       'main/skip_unchanged',
       'main/transform',
       // One per transformer option the workflow forwards: table, maxRejectRate, profile.
+      'main/copy_option',
       'main/copy_option',
       'main/copy_option',
       'main/copy_option',

@@ -130,6 +130,8 @@ function succeeded(runId: string, source = SOURCE, analysis: unknown = null) {
         rowsLoaded: sales.rowsOut,
         rowsQuarantined: sales.rowsQuarantined,
         rowsDuplicate: sales.rowsDuplicate,
+        rowsReplaced: 0,
+        schemaChanges: [],
       },
     ],
     skippedFiles: SKIPPED_FILES,
@@ -168,6 +170,8 @@ describe('etl.workflows.yaml: the happy path', () => {
           rowsLoaded: 485,
           rowsQuarantined: 10,
           rowsDuplicate: 5,
+          rowsReplaced: 0,
+          schemaChanges: [],
         },
         {
           name: 'returns',
@@ -176,6 +180,8 @@ describe('etl.workflows.yaml: the happy path', () => {
           rowsLoaded: 40,
           rowsQuarantined: 0,
           rowsDuplicate: 0,
+          rowsReplaced: 0,
+          schemaChanges: [],
         },
       ],
       skippedFiles: SKIPPED_FILES,
@@ -184,7 +190,7 @@ describe('etl.workflows.yaml: the happy path', () => {
     expect(callCounts()).toEqual({ extract: 1, transform: 1, load: 1, refresh: 0 });
     expect(stub.bodies(EXTRACT)).toEqual([{ runId: 'run-1', source: SOURCE }]);
     expect(stub.bodies(TRANSFORM)).toEqual([{ runId: 'run-1' }]);
-    expect(stub.bodies(LOAD)).toEqual([{ runId: 'run-1' }]);
+    expect(stub.bodies(LOAD)).toEqual([{ runId: 'run-1', allowShrink: false }]);
     expect(stub.requests.every((request) => request.method === 'POST')).toBe(true);
     expect(stub.requests[0]!.headers['content-type']).toBe('application/json; charset=utf-8');
     expect(alerts).toEqual([]);
@@ -197,7 +203,7 @@ describe('etl.workflows.yaml: the happy path', () => {
     expect(result).toEqual(succeeded(EXECUTION_ID, 'sample'));
     expect(stub.bodies(EXTRACT)).toEqual([{ runId: EXECUTION_ID, source: 'sample' }]);
     expect(stub.bodies(TRANSFORM)).toEqual([{ runId: EXECUTION_ID }]);
-    expect(stub.bodies(LOAD)).toEqual([{ runId: EXECUTION_ID }]);
+    expect(stub.bodies(LOAD)).toEqual([{ runId: EXECUTION_ID, allowShrink: false }]);
   });
 
   test('an Eventarc GCS "object finalized" event extracts gs://BUCKET/NAME', async () => {
@@ -256,7 +262,7 @@ describe('etl.workflows.yaml: the happy path', () => {
       { runId: 'run-2', source: 'sample', sample: { rows: 500, seed: 7 } },
     ]);
     expect(stub.bodies(TRANSFORM)).toEqual([{ runId: 'run-2', table: 'orders', maxRejectRate: 0.05 }]);
-    expect(stub.bodies(LOAD)).toEqual([{ runId: 'run-2' }]);
+    expect(stub.bodies(LOAD)).toEqual([{ runId: 'run-2', allowShrink: false }]);
     expect(result).toMatchObject({ status: 'succeeded', tables: [{ name: 'orders', rowsIn: 1000 }] });
   });
 });

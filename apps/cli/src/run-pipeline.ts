@@ -2,9 +2,11 @@
  * One pipeline run in embedded mode: start the services, execute workflows/etl.workflows.yaml in the local
  * runner against them, stop the services. The summary is the workflow's own return value.
  */
+
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
+import type { SchemaChange } from '@etl/common/contracts';
 import {
   type AlertRecord,
   runWorkflowFile,
@@ -24,6 +26,10 @@ export interface TableSummary {
   rowsLoaded: number;
   rowsQuarantined: number;
   rowsDuplicate: number;
+  /** Rows of the dataset's previous version this load replaced. */
+  rowsReplaced?: number;
+  /** How the table differs from the schema it was last loaded with (docs/contracts.md). */
+  schemaChanges?: SchemaChange[];
 }
 
 export interface RunSummary {

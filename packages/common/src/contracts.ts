@@ -44,6 +44,12 @@ export const datasetSchema = z.object({
     .describe("Kaggle's version number, or the sha256 of the content for local and sample data."),
   previousVersion: z.string().nullable().describe('Version of the last successful load, null if none.'),
   changed: z.boolean().describe('Whether the version differs from the last successful load.'),
+  location: z
+    .string()
+    .optional()
+    .describe(
+      "A local dataset's resolved path: what tells two files of the same name apart (docs/datasets.md).",
+    ),
 });
 
 /** How a table file is read: delimited text (CSV, TSV, TXT, any delimiter), JSON or JSON lines, Parquet, Excel. */
@@ -101,6 +107,44 @@ export const extractResponseSchema = z.object({
   manifestKey: z.string(),
 });
 
+/**
+ * What a run does with a column whose values no longer fit the type the dataset's table was loaded with
+ * (docs/contracts.md). Every mode but `freeze` adds new columns and keeps missing ones as NULL.
+ */
+export const CONTRACT_MODES = ['discard_row', 'discard_value', 'evolve', 'freeze'] as const;
+export type ContractMode = (typeof CONTRACT_MODES)[number];
+export const DEFAULT_CONTRACT_MODE: ContractMode = 'discard_row';
+
+export const SCHEMA_CHANGE_KINDS = [
+  'added',
+  'missing',
+  'renamed',
+  'widened',
+  'type_changed',
+  'format_changed',
+  'variant',
+] as const;
+
+export const schemaChangeSchema = z.object({
+  change: z
+    .enum(SCHEMA_CHANGE_KINDS)
+    .describe(
+      'added/missing: a column new in or absent from this version; renamed: a missing column and an added one with mostly the same values; widened: a type that holds the old one (BIGINT -> DOUBLE, DATE -> TIMESTAMP); type_changed: values that no longer fit the loaded type; format_changed: a date format the new values prove; variant: values of a new type kept in <column>__v2.',
+    ),
+  column: z.string(),
+  from: z.string().optional().describe('The loaded type, format or (renamed) column name.'),
+  to: z.string().optional().describe('The type, format or column name of this version.'),
+  rows: z
+    .number()
+    .int()
+    .nonnegative()
+    .optional()
+    .describe('type_changed: rows rejected (discard_row) or values set to NULL (discard_value).'),
+  refused: z.boolean().optional().describe('True when the contract (freeze) refused the change.'),
+  message: z.string(),
+});
+export type SchemaChange = z.infer<typeof schemaChangeSchema>;
+
 export const transformRequestSchema = z
   .object({
     runId: runIdSchema,
@@ -114,6 +158,12 @@ export const transformRequestSchema = z
       .optional()
       .describe(
         'Table names for the files matching each glob (`*` and `?`, matched against the file name and its path), e.g. {"train*.csv": "weekly_sales"}.',
+      ),
+    contract: z
+      .enum(CONTRACT_MODES)
+      .optional()
+      .describe(
+        "Schema contract against the schema the dataset was last loaded with (docs/contracts.md); the profile's, else discard_row.",
       ),
     maxRejectRate: z
       .number()
@@ -188,6 +238,12 @@ export const tableCountsSchema = z.object({
     .describe('Column the warehouse table should be partitioned by (a date).'),
   clusterBy: z.array(z.string()).optional().describe('Columns the warehouse table should be clustered by.'),
   quality: qualitySchema.optional().describe("This table's quality gate; absent for feature tables."),
+  schemaChanges: z
+    .array(schemaChangeSchema)
+    .optional()
+    .describe(
+      'How this version differs from the schema the table was last loaded with; absent on a first load.',
+    ),
 });
 
 export const transformResponseSchema = z.object({
@@ -205,7 +261,17 @@ export const transformResponseSchema = z.object({
   manifestKey: z.string(),
 });
 
-export const loadRequestSchema = z.object({ runId: runIdSchema }).strict();
+export const loadRequestSchema = z
+  .object({
+    runId: runIdSchema,
+    allowShrink: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Replace a table's loaded rows even when the new version has fewer than LOAD_MIN_VOLUME_RATIO of them (422 VOLUME_DROP otherwise).",
+      ),
+  })
+  .strict();
 
 export const loadResponseSchema = z.object({
   runId: runIdSchema,
@@ -267,6 +333,7 @@ export type TransformResponse = z.infer<typeof transformResponseSchema>;
 export type TableCounts = z.infer<typeof tableCountsSchema>;
 export type QualityCheck = z.infer<typeof qualityCheckSchema>;
 export type LoadRequest = z.infer<typeof loadRequestSchema>;
+export type LoadRequestInput = z.input<typeof loadRequestSchema>;
 export type LoadResponse = z.infer<typeof loadResponseSchema>;
 export type RefreshRequest = z.infer<typeof refreshRequestSchema>;
 export type RefreshResponse = z.infer<typeof refreshResponseSchema>;

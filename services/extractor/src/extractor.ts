@@ -13,16 +13,16 @@ import {
 import { ConflictError, errorMessage, InvalidRequestError } from '@etl/common/errors';
 import type { Logger } from '@etl/common/logging';
 import { type BlobStore, manifestKey, putJson } from '@etl/common/storage';
-import { readDatasetState } from './dataset-state';
-import type { KaggleClient } from './kaggle-client';
 import { removeRawFiles } from './files/raw-files';
+import type { ZipLimits } from './files/unzip';
+import type { KaggleClient } from './kaggle-client';
+import { datasetIdOf, identifyDataset } from './local-identity';
 import { parseSourceRef, type SourceRef } from './source-ref';
 import { extractGcs, type GcsSourceOptions } from './sources/gcs';
 import { extractKaggle } from './sources/kaggle';
 import { extractLocal } from './sources/local';
 import { DEFAULT_SAMPLE, extractSample } from './sources/sample';
 import type { SourceContext, SourceResult } from './sources/source';
-import type { ZipLimits } from './files/unzip';
 
 export interface ExtractDeps {
   store: BlobStore;
@@ -142,17 +142,22 @@ export async function extract(request: ExtractRequest, deps: ExtractDeps): Promi
   }
 
   const version = result.version ?? computeContentVersion(result.files);
-  const state = await readDatasetState(store, result.dataset, logger);
-  const previousVersion = state?.version ?? null;
+  const { dataset, state } = await identifyDataset(store, result.dataset, logger);
+  const datasetId = datasetIdOf(dataset);
+  // A first load that never committed leaves a pending state without a version.
+  const previousVersion = state?.version || null;
+  // A pending load may have committed another version: never "unchanged" until the loader says so.
+  const changed = version !== previousVersion || state?.pending !== undefined;
   const response = extractResponseSchema.parse({
     runId,
     source,
     ...(sample ? { sample: { rows: sample.rows, seed: sample.seed } } : {}),
     dataset: {
-      id: `${result.dataset.kind}/${result.dataset.owner}/${result.dataset.slug}`,
+      id: datasetId,
       version,
       previousVersion,
-      changed: version !== previousVersion,
+      changed,
+      ...(dataset.location ? { location: dataset.location } : {}),
     },
     files: result.files,
     skippedFiles: result.skippedFiles,

@@ -48,6 +48,15 @@ export const loaderConfigSchema = baseConfigSchema
         'How long POST /v1/refresh waits for the Tableau job; past it the call answers 503 (retried, and the ' +
           'retry follows the same job).',
       ),
+    LOAD_MIN_VOLUME_RATIO: z.coerce
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.5)
+      .describe(
+        'Volume check: a new version with fewer rows than this share of the rows it replaces is refused ' +
+          '(422 VOLUME_DROP) unless the load request says allowShrink; 0 turns the check off.',
+      ),
     METRICS_ENABLED: z
       .enum(['true', 'false'])
       .optional()

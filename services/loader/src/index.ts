@@ -21,7 +21,14 @@ logger.info(
   'loader adapters',
 );
 const app = createLoaderApp(
-  { store: createBlobStore(config), warehouse, logger, metrics, tableau },
+  {
+    store: createBlobStore(config),
+    warehouse,
+    logger,
+    metrics,
+    tableau,
+    minVolumeRatio: config.LOAD_MIN_VOLUME_RATIO,
+  },
   { bodyLimit: config.BODY_LIMIT, projectId: config.GCP_PROJECT },
 );
 await runService({ app, host: config.HOST, port: config.PORT, logger, onShutdown: () => warehouse.close() });

@@ -126,7 +126,8 @@ describe('the dataset load lease', () => {
 
   test('a failed load releases the lease, so a retry can proceed', async () => {
     await stageRun('r1', [1, 2, 3]);
-    const broken: Warehouse = { ...deps.warehouse, load: () => Promise.reject(new Error('disk full')) };
+    const broken: Warehouse = Object.create(deps.warehouse);
+    broken.load = () => Promise.reject(new Error('disk full'));
     await expect(load({ runId: 'r1' }, { ...deps, warehouse: broken })).rejects.toThrow(/disk full/);
     expect(await store.exists(LEASE)).toBe(false);
   });

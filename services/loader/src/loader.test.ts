@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { writeArrowTable } from '@etl/common/arrow';
 import type { ExtractResponse, TransformResponse } from '@etl/common/contracts';
+import type { DatasetState, RecordedTable } from '@etl/common/dataset-state';
 import { createSilentLogger } from '@etl/common/logging';
 import {
   datasetStateKey,
@@ -12,13 +13,14 @@ import {
   putJson,
   quarantineKey,
   stagedKey,
+  stagedSchemaKey,
 } from '@etl/common/storage';
 import { DuckDbWarehouse } from '@etl/common/warehouse';
 import { Float64, Int64, Table, Utf8, vectorFromArray } from 'apache-arrow';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { createLoaderApp } from './app';
-import { type DatasetState, type LoaderDeps, load } from './loader';
+import { type LoaderDeps, load } from './loader';
 
 let dir: string;
 let deps: LoaderDeps;
@@ -37,6 +39,8 @@ beforeEach(async () => {
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
+
+const SALES_SCHEMA: RecordedTable = { columns: [{ name: 'amount', type: 'DOUBLE', nullable: false }] };
 
 /** Writes what the extract and transform stages leave behind for a run. */
 async function stageRun(
@@ -62,6 +66,7 @@ async function stageRun(
     reason: vectorFromArray(rejects, new Utf8()),
   });
   await store.put(stagedKey(runId, 'sales'), writeArrowTable(staged));
+  await putJson(store, stagedSchemaKey(runId, 'sales'), SALES_SCHEMA);
   await store.put(quarantineKey(runId, 'sales'), writeArrowTable(quarantine));
   const transform: TransformResponse = {
     runId,
@@ -100,7 +105,12 @@ describe('load stage', () => {
       { reason: 'invalid_double', _source: 'local/files/sales' },
     ]);
     const state = await getJson<DatasetState>(store, datasetStateKey('local', 'files', 'sales'));
-    expect(state).toEqual({ version: 'v1', runId: 'r1', loadedAt: '2026-01-01T00:00:00.000Z' });
+    expect(state).toEqual({
+      version: 'v1',
+      runId: 'r1',
+      loadedAt: '2026-01-01T00:00:00.000Z',
+      tables: { sales: SALES_SCHEMA },
+    });
     expect(await getJson(store, manifestKey('r1', 'load'))).toEqual(response);
   });
 
@@ -134,6 +144,71 @@ describe('load stage', () => {
     );
     expect(await store.exists(manifestKey('r1', 'load'))).toBe(false);
     await expect(deps.warehouse.query('SELECT count(*) FROM sales')).rejects.toThrow(/sales/);
+  });
+});
+
+describe('volume check', () => {
+  test('a version with fewer than half the loaded rows is 422 VOLUME_DROP and nothing is replaced', async () => {
+    await stageRun('r1', [1, 2, 3, 4, 5]);
+    await load({ runId: 'r1' }, deps);
+    await stageRun('r2', [9, 9], [], 'v2');
+    const res = await request(createLoaderApp(deps)).post('/v1/load').send({ runId: 'r2' });
+    expect(res.status).toBe(422);
+    expect(res.body.error.code).toBe('VOLUME_DROP');
+    expect(res.body.error.message).toContain(
+      'table sales would replace 5 loaded rows of local/files/sales with 2, fewer than 50% of them',
+    );
+    expect(await deps.warehouse.query('SELECT count(*)::INT AS n, max(_run_id) AS run FROM sales')).toEqual([
+      { n: 5, run: 'r1' },
+    ]);
+    const state = await getJson<DatasetState>(store, datasetStateKey('local', 'files', 'sales'));
+    expect(state).toMatchObject({ version: 'v1', runId: 'r1' });
+    expect(state.pending).toBeUndefined();
+  });
+
+  test('allowShrink replaces them, and the response says how many rows were replaced', async () => {
+    await stageRun('r1', [1, 2, 3, 4, 5]);
+    await load({ runId: 'r1' }, deps);
+    await stageRun('r2', [9, 9], [], 'v2');
+    const response = await load({ runId: 'r2', allowShrink: true }, deps);
+    expect(response.tables[0]).toEqual({ name: 'sales', rowsLoaded: 2, rowsReplaced: 5 });
+  });
+
+  test('the ratio is configurable and 0 turns the check off', async () => {
+    await stageRun('r1', [1, 2, 3, 4, 5]);
+    await load({ runId: 'r1' }, deps);
+    await stageRun('r2', [9], [], 'v2');
+    await expect(load({ runId: 'r2' }, { ...deps, minVolumeRatio: 0.1 })).resolves.toBeDefined();
+    await stageRun('r3', [1], [], 'v3');
+    await expect(load({ runId: 'r3' }, { ...deps, minVolumeRatio: 0 })).resolves.toBeDefined();
+  });
+});
+
+describe('dataset state', () => {
+  test('a loader that dies between its commit and the state write leaves the load pending', async () => {
+    await stageRun('r1', [1, 2, 3]);
+    await load({ runId: 'r1' }, deps);
+    await stageRun('r2', [4, 5, 6], [], 'v2');
+    // The state write after the commit fails, as a kill at that moment would leave it.
+    const failing = Object.create(store) as LocalBlobStore;
+    let puts = 0;
+    failing.put = (key, body, options) => {
+      if (key === datasetStateKey('local', 'files', 'sales') && ++puts === 2)
+        return Promise.reject(new Error('killed'));
+      return store.put(key, body, options);
+    };
+    await expect(load({ runId: 'r2' }, { ...deps, store: failing })).rejects.toThrow('killed');
+    expect(await deps.warehouse.query('SELECT max(_run_id) AS run FROM sales')).toEqual([{ run: 'r2' }]);
+    const state = await getJson<DatasetState>(store, datasetStateKey('local', 'files', 'sales'));
+    expect(state).toMatchObject({ version: 'v1', pending: { version: 'v2', runId: 'r2' } });
+  });
+
+  test('the state records the schema each table was loaded with', async () => {
+    await stageRun('r1', [1, 2, 3]);
+    await load({ runId: 'r1' }, deps);
+    const state = await getJson<DatasetState>(store, datasetStateKey('local', 'files', 'sales'));
+    expect(state.tables).toEqual({ sales: SALES_SCHEMA });
+    expect(state.pending).toBeUndefined();
   });
 });
 

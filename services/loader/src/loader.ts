@@ -10,27 +10,34 @@ import path from 'node:path';
 import { countArrowRows } from '@etl/common/arrow';
 import {
   type ExtractResponse,
-  type LoadRequest,
+  type LoadRequestInput,
   type LoadResponse,
   loadResponseSchema,
   type TransformResponse,
 } from '@etl/common/contracts';
+import {
+  type RecordedTable,
+  readDatasetState,
+  recordedTableSchema,
+  writeDatasetState,
+} from '@etl/common/dataset-state';
 import { DataRejectedError } from '@etl/common/errors';
 import type { Logger } from '@etl/common/logging';
 import {
   type BlobStore,
   datasetLeaseKey,
-  datasetStateKey,
   downloadToFile,
   getJson,
   manifestKey,
   putJson,
   readStageManifest,
   reportKey,
+  stagedSchemaKey,
 } from '@etl/common/storage';
 import type { TableLoad, Warehouse } from '@etl/common/warehouse';
 import { acquireLease, releaseLease } from './lease';
 import { type MetricsSink, recordLoadMetrics } from './metrics/load-metrics';
+import { checkVolume } from './volume-check';
 
 export interface LoaderDeps {
   store: BlobStore;
@@ -41,16 +48,13 @@ export interface LoaderDeps {
   metrics?: MetricsSink;
   /** Lifetime of the dataset's load lease (default: 30 min, the workflow's call timeout). */
   leaseTtlMs?: number;
+  /** The volume check's smallest share of loaded rows a new version may have (default 0.5; 0 = off). */
+  minVolumeRatio?: number;
 }
 
-/** What the extractor reads back to decide whether a dataset changed. */
-export interface DatasetState {
-  version: string;
-  runId: string;
-  loadedAt: string;
-}
+export const DEFAULT_MIN_VOLUME_RATIO = 0.5;
 
-export async function load(request: LoadRequest, deps: LoaderDeps): Promise<LoadResponse> {
+export async function load(request: LoadRequestInput, deps: LoaderDeps): Promise<LoadResponse> {
   const { runId } = request;
   const { store } = deps;
   const logger = deps.logger.child({ runId, stage: 'load' });
@@ -84,7 +88,7 @@ export async function load(request: LoadRequest, deps: LoaderDeps): Promise<Load
 }
 
 async function loadLeased(
-  request: LoadRequest,
+  request: LoadRequestInput,
   deps: LoaderDeps,
   extract: ExtractResponse,
   transform: TransformResponse,
@@ -101,7 +105,7 @@ async function loadLeased(
 }
 
 async function loadStaged(
-  request: LoadRequest,
+  request: LoadRequestInput,
   deps: LoaderDeps,
   extract: ExtractResponse,
   transform: TransformResponse,
@@ -112,6 +116,16 @@ async function loadStaged(
   const { store, warehouse } = deps;
   const doneKey = manifestKey(runId, 'load');
   const started = Date.now();
+
+  const datasetId = extract.dataset.id;
+  const cleaned = transform.tables.filter((t) => t.kind !== 'features');
+  await checkVolume({
+    warehouse,
+    source: datasetId,
+    tables: cleaned.map((t) => ({ name: t.name, rows: t.rowsOut })),
+    minRatio: request.allowShrink ? 0 : (deps.minVolumeRatio ?? DEFAULT_MIN_VOLUME_RATIO),
+    runId,
+  });
 
   const tables: TableLoad[] = [];
   for (const t of transform.tables) {
@@ -130,6 +144,23 @@ async function loadStaged(
     }
   }
   const loadedAt = (deps.now ?? (() => new Date()))();
+  // Marked before the commit: a loader killed between the commit and the state below leaves the mark, and
+  // the next run loads again instead of skipping as unchanged.
+  const previous = await readDatasetState(store, datasetId, logger);
+  const pending = { version: extract.dataset.version, runId, startedAt: loadedAt.toISOString() };
+  await writeDatasetState(
+    store,
+    datasetId,
+    previous
+      ? { ...previous, pending }
+      : {
+          version: '',
+          runId,
+          loadedAt: loadedAt.toISOString(),
+          ...(extract.dataset.location ? { location: extract.dataset.location } : {}),
+          pending,
+        },
+  );
   const results = await warehouse.load({
     tables,
     source: extract.dataset.id,
@@ -139,9 +170,20 @@ async function loadStaged(
   });
   logger.info({ tables: results, ms: Date.now() - started }, 'loaded');
 
-  const [kind, owner, slug] = extract.dataset.id.split('/') as [string, string, string];
-  const state: DatasetState = { version: extract.dataset.version, runId, loadedAt: loadedAt.toISOString() };
-  await putJson(store, datasetStateKey(kind, owner, slug), state);
+  // A run staged before schemas were written has none: its tables keep the schema recorded before.
+  const schemas: Array<[string, RecordedTable]> = [];
+  for (const t of cleaned) {
+    const key = stagedSchemaKey(runId, t.name);
+    if (await store.exists(key)) schemas.push([t.name, recordedTableSchema.parse(await getJson(store, key))]);
+  }
+  await writeDatasetState(store, datasetId, {
+    version: extract.dataset.version,
+    runId,
+    loadedAt: loadedAt.toISOString(),
+    ...(extract.dataset.location ? { location: extract.dataset.location } : {}),
+    // A table this version lacks keeps its schema: its rows stay in the warehouse.
+    tables: { ...previous?.tables, ...Object.fromEntries(schemas) },
+  });
 
   const response: LoadResponse = {
     runId,

@@ -62,7 +62,8 @@ export function castExpression(plan: CastPlan, t: string): string {
   }
 }
 
-export function invalidReason(type: ColumnType, plan?: Pick<ColumnPlan, 'pattern'>): string {
+export function invalidReason(type: ColumnType, plan?: Pick<ColumnPlan, 'pattern' | 'contract'>): string {
+  if (plan?.contract) return 'type_changed';
   if (type === 'VARCHAR' && plan?.pattern !== undefined) return 'invalid_pattern';
   return `invalid_${type.toLowerCase()}`;
 }
@@ -94,8 +95,12 @@ export function invalidDescription(
   }
 }
 
-/** Whether rows can fail this column (a cast, or a text pattern), so it has a flag `b<i>`. */
+/** Whether values can fail this column (a cast, or a text pattern), so it has a flag `b<i>`. */
 const isTyped = (plan: ColumnPlan): boolean => plan.type !== 'VARCHAR' || plan.pattern !== undefined;
+
+/** Whether a failed value rejects its row; under the contract's discard_value it only becomes NULL. */
+const rejectsRow = (plan: ColumnPlan): boolean =>
+  isTyped(plan) && plan.contract?.onMismatch !== 'discard_value';
 
 /** The tokens read as missing in this column, lower-case. */
 export function missingTokensOf(plan: ColumnPlan): string[] {
@@ -122,7 +127,7 @@ function padSql(plan: ColumnPlan, t: string): string {
 }
 
 function anyFlag(plans: readonly ColumnPlan[]): string {
-  const flags = plans.flatMap((plan, i) => (isTyped(plan) ? [flag(i)] : []));
+  const flags = plans.flatMap((plan, i) => (rejectsRow(plan) ? [flag(i)] : []));
   return flags.length === 0 ? 'false' : flags.join(' OR ');
 }
 
@@ -195,21 +200,21 @@ FROM (
           SELECT ${keys}, ${level1.join(', ')} FROM ${source})))))${nfkc.size ? '\nORDER BY __order' : ''}`;
 }
 
-/** `invalid_<type>` of the first failing column. */
+/** `invalid_<type>` (or `type_changed`) of the first failing column. */
 function failureReason(plans: readonly ColumnPlan[]): string {
-  const typed = plans.flatMap((plan, i) => (isTyped(plan) ? [{ plan, i }] : []));
+  const typed = plans.flatMap((plan, i) => (rejectsRow(plan) ? [{ plan, i }] : []));
   if (typed.length === 0) return 'NULL';
   return `CASE ${typed.map(({ plan, i }) => `WHEN ${flag(i)} THEN ${quoteLiteral(invalidReason(plan.type, plan))}`).join(' ')} END`;
 }
 
 /** Every failing column with its trimmed raw value, e.g. `column sales: "abc" is not a number`. */
 function failureMessage(plans: readonly ColumnPlan[]): string {
-  const typed = plans.flatMap((plan, i) => (isTyped(plan) ? [{ plan, i }] : []));
+  const typed = plans.flatMap((plan, i) => (rejectsRow(plan) ? [{ plan, i }] : []));
   if (typed.length === 0) return 'NULL';
   return `concat_ws('; ', ${typed
     .map(
       ({ plan, i }) =>
-        `CASE WHEN ${flag(i)} THEN ${quoteLiteral(`column ${plan.name}: `)} || CAST(to_json(${trimmed(quoteIdentifier(rawColumn(i)))}) AS VARCHAR) || ${quoteLiteral(` ${invalidDescription(plan)}`)} END`,
+        `CASE WHEN ${flag(i)} THEN ${quoteLiteral(`column ${plan.name}: `)} || CAST(to_json(${trimmed(quoteIdentifier(rawColumn(i)))}) AS VARCHAR) || ${quoteLiteral(` ${invalidDescription(plan)}${plan.contract ? ', the type the table was loaded with' : ''}`)} END`,
     )
     .join(', ')})`;
 }

@@ -32,10 +32,11 @@
  *   widths (`Row ID` 1..9994) stay integers.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
+import type { ColumnType } from '@etl/common/dataset-state';
 import { quoteIdentifier, quoteLiteral } from '@etl/common/warehouse';
 import { type JsonRow, queryRows, toCount } from './duckdb-session';
 
-export type ColumnType = 'BIGINT' | 'DOUBLE' | 'DATE' | 'TIMESTAMP' | 'BOOLEAN' | 'VARCHAR';
+export type { ColumnType };
 
 export const DATE_FORMATS = [
   '%Y-%m-%d',
@@ -181,6 +182,12 @@ export interface ColumnPlan {
   pattern?: string;
   /** Text normalisation applied before anything else (text columns). */
   text?: PlanTextRule;
+  /**
+   * Set by the schema contract when the column is read with the type it was loaded with although its
+   * values now look otherwise: a failing value rejects its row as `type_changed` (discard_row) or becomes
+   * NULL (discard_value).
+   */
+  contract?: { loadedType: ColumnType; onMismatch: 'discard_row' | 'discard_value' };
 }
 
 /** Text normalisation of a plan (see profile.ts `text`); NFKC is applied before parsing, by a value map. */
@@ -378,7 +385,32 @@ function chooseValueType(stats: ColumnStats): TypeChoice {
     };
   }
   if (enough(stats.booleans)) return typed('BOOLEAN');
-  return text;
+  return demotedText(stats, candidates) ?? text;
+}
+
+/** Share of the values a type must read for a text column to say what it nearly was. */
+const DEMOTED_SHARE = 0.5;
+
+/**
+ * Text, with the reason, for a column most of whose values read as one type but too few for it: the
+ * report says so, as a later version of the dataset will be held to it (schema-contract.ts).
+ */
+function demotedText(stats: ColumnStats, candidates: number): TypeChoice | undefined {
+  const bestDate = Math.max(0, ...stats.dates);
+  const options: Array<[string, number]> = [
+    ['integers', stats.integers],
+    ['numbers', stats.numbers + (stats.grouped ?? 0)],
+    [`dates (${DATE_FORMATS[stats.dates.indexOf(bestDate)] ?? ''})`, bestDate],
+    ['date-times', Math.max(stats.timestamps, ...(stats.timestampFormats ?? []))],
+  ];
+  const [what, count] = options.reduce((best, o) => (o[1] > best[1] ? o : best));
+  if (count < DEMOTED_SHARE * candidates || stats.leadingZeros > 0) return undefined;
+  return {
+    type: 'VARCHAR',
+    ambiguous: false,
+    missingTokens: false,
+    reason: `${formatCount(count)} of ${formatCount(candidates)} sampled values read as ${what}, fewer than the ${TYPE_THRESHOLD * 100}% a type needs: kept as text`,
+  };
 }
 
 /**
@@ -658,14 +690,16 @@ export async function inferColumnPlans(
   }
   const base = await sampleCounts(connection, countChecks(needed), rows, parts);
   // Second pass, over the same sample, only for columns that look like dates (or non-ISO date-times)
-  // often enough.
-  const often = (i: number, check: Check): boolean => {
+  // often enough to be typed so, or to say they nearly were (demotedText).
+  const often = (i: number, check: Check, share = DEMOTED_SHARE): boolean => {
     const candidates = toCount(base[`s${i}_values`]) - toCount(base[`s${i}_tokens`]);
-    return candidates > 0 && toCount(base[`s${i}_${check}`]) >= TYPE_THRESHOLD * candidates;
+    return candidates > 0 && toCount(base[`s${i}_${check}`]) >= share * candidates;
   };
   const indexes = rawColumns.map((_, i) => i);
   const dateish = indexes.filter((i) => often(i, 'dateish'));
-  const timestampish = indexes.filter((i) => often(i, 'timestampish') && !often(i, 'timestamps'));
+  const timestampish = indexes.filter(
+    (i) => often(i, 'timestampish') && !often(i, 'timestamps', TYPE_THRESHOLD),
+  );
   const dates = await sampleCounts(
     connection,
     [

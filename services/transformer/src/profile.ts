@@ -9,6 +9,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { CONTRACT_MODES } from '@etl/common/contracts';
 import { InvalidRequestError, NotFoundError } from '@etl/common/errors';
 import { isNode, LineCounter, parseDocument, stringify } from 'yaml';
 import { z } from 'zod';
@@ -186,6 +187,12 @@ export const profileSchema = z
       .strict()
       .default({ encoding: 'auto', quote: '"', header: true }),
     table: identifier.optional().describe('Target table name; the request `table` wins when given.'),
+    contract: z
+      .enum(CONTRACT_MODES)
+      .optional()
+      .describe(
+        'Schema contract with the last loaded version (docs/contracts.md); the request `contract` wins when given.',
+      ),
     primaryKey: z
       .array(identifier)
       .min(1)

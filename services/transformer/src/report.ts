@@ -1,5 +1,5 @@
 /** The transform report (`runs/<runId>/reports/transform.json`): what the on-call reads first. */
-import type { QualityCheck, SkippedFile, TableFormat } from '@etl/common/contracts';
+import type { QualityCheck, SchemaChange, SkippedFile, TableFormat } from '@etl/common/contracts';
 import type { TextEncoding } from './detect-encoding';
 import type { FeatureNotes } from './features';
 import type { ColumnType } from './infer-types';
@@ -116,6 +116,8 @@ export interface TableReport {
   dialect: DialectReport;
   files: FileReport[];
   columns: ColumnReport[];
+  /** How the table differs from the schema the dataset loaded it with (absent on a first load). */
+  schemaChanges?: SchemaChange[];
   /** Quarantined rows per reason code. */
   reasons: Record<string, number>;
   duplicates: {

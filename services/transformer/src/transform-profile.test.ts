@@ -1,6 +1,7 @@
 /** The transform stage with a profile: every reject reason, imputation, flags, keys, checks, the gate. */
 import { getJson } from '@etl/common/storage';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { defaultProfilesDir } from './config';
 import type { TransformReport } from './report';
 import {
   createTestStore,
@@ -10,7 +11,6 @@ import {
   writeExtractedRun,
   writeProfile,
 } from './test-support';
-import { defaultProfilesDir } from './config';
 import { type TransformInput, transform } from './transformer';
 
 let t: TestStore;

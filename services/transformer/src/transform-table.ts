@@ -9,10 +9,11 @@
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { writeArrowBatchesStream, writeArrowTable, writeArrowTableStream } from '@etl/common/arrow';
-import type { QualityCheck, TableCounts } from '@etl/common/contracts';
+import type { ContractMode, QualityCheck, SchemaChange, TableCounts } from '@etl/common/contracts';
+import type { RecordedColumn, RecordedTable } from '@etl/common/dataset-state';
 import { DataRejectedError, PipelineError } from '@etl/common/errors';
 import type { Logger } from '@etl/common/logging';
-import { type BlobStore, quarantineKey, stagedKey } from '@etl/common/storage';
+import { type BlobStore, putJson, quarantineKey, stagedKey, stagedSchemaKey } from '@etl/common/storage';
 import { quoteLiteral } from '@etl/common/warehouse';
 import { applyProfile, type ProfiledColumns } from './apply-profile';
 import { BatchCounts } from './batch-counts';
@@ -52,7 +53,9 @@ import {
   type TableReport,
   type TransformTimings,
 } from './report';
+import { applyContract } from './schema-contract';
 import type { InputDialect, TableInput } from './table-inputs';
+import { valueSketches } from './value-sketch';
 
 const DUPLICATE_EXAMPLES = 20;
 
@@ -79,6 +82,8 @@ export interface TableContext {
   sampleRows: number;
   maxRejectRate: number;
   loaded?: LoadedProfile;
+  /** The schema contract, and the table as the dataset last loaded it (none on a first load). */
+  contract: { mode: ContractMode; previous?: RecordedTable; previousVersion?: string };
 }
 
 export interface TableOutcome {
@@ -129,7 +134,14 @@ export async function transformTable(job: TableJob, context: TableContext): Prom
     });
     const profiled: ProfiledColumns | undefined =
       loaded && applyProfile(inferred.plans, inferred.stats, loaded.profile, loaded.file, fileKeys);
-    const plans = profiled?.plans ?? inferred.plans;
+    const sketches = await valueSketches(connection, INFER_SAMPLE, header.length);
+    const { plans, changes } = applyContract({
+      table,
+      plans: profiled?.plans ?? inferred.plans,
+      sketches,
+      ...context.contract,
+    });
+    for (const change of changes) logger.warn({ schemaChange: change }, change.message);
     const ml = profile && mlOptions(profile);
     if (ml && profiled) checkFeatureTables(table, ml, profiled.roles, plans, loaded!.file);
     // Without a profile: candidate keys for the report (a profile states its own).
@@ -221,6 +233,11 @@ export async function transformTable(job: TableJob, context: TableContext): Prom
     await store.put(keys.quarantine, writeArrowTableStream(quarantine), {
       contentType: 'application/vnd.apache.arrow.file',
     });
+    const columns = await columnReports(connection, plans, stagedCounts, profiled);
+    const schemaChanges = changes.map((change) => withRowCount(change, columns));
+    await putJson(store, stagedSchemaKey(runId, table), {
+      columns: recordedColumns(plans, columns, sketches, context.contract.previous),
+    } satisfies RecordedTable);
     timings.write = clock.lap();
 
     // 5. Feature tables (profile `ml`), each with an empty quarantine so that every table the response
@@ -288,7 +305,8 @@ export async function transformTable(job: TableJob, context: TableContext): Prom
         : null,
       dialect: dialectReport(dialect),
       files: fileReports(job.inputs, parsed),
-      columns: await columnReports(connection, plans, stagedCounts, profiled),
+      columns,
+      ...(context.contract.previous ? { schemaChanges } : {}),
       reasons: await reasonCounts(connection),
       duplicates: {
         count: refined ? refined.exactDuplicates : rowsDuplicate,
@@ -319,6 +337,7 @@ export async function transformTable(job: TableJob, context: TableContext): Prom
         ...(profile ? { kind: 'cleaned' as const } : {}),
         ...layout,
         quality,
+        ...(context.contract.previous ? { schemaChanges } : {}),
       },
       ...features.map((f) => ({
         name: f.name,
@@ -363,6 +382,37 @@ async function checkRecordCounts(
       'RECORD_COUNT_MISMATCH',
     );
   }
+}
+
+/** A type_changed change with the rows it rejected (or values it set to NULL), counted by the cleaning. */
+function withRowCount(change: SchemaChange, columns: readonly ColumnReport[]): SchemaChange {
+  if (change.change !== 'type_changed') return change;
+  return { ...change, rows: columns.find((c) => c.name === change.column)?.invalid ?? 0 };
+}
+
+/**
+ * The table's schema for the dataset state: this version's columns, then the loaded columns it lacks
+ * (the warehouse table keeps them, so the next version is held to them too).
+ */
+function recordedColumns(
+  plans: readonly ColumnPlan[],
+  columns: readonly ColumnReport[],
+  sketches: ReadonlyArray<readonly string[]>,
+  previous: RecordedTable | undefined,
+): RecordedColumn[] {
+  const current = plans.map(
+    (plan, i): RecordedColumn => ({
+      name: plan.name,
+      type: plan.type,
+      ...(plan.format === undefined ? {} : { format: plan.format }),
+      ...(plan.thousands === undefined ? {} : { thousands: plan.thousands }),
+      ...(plan.decimal === undefined ? {} : { decimal: plan.decimal }),
+      nullable: (columns[i]?.nulls ?? 0) > 0,
+      sketch: [...(sketches[i] ?? [])],
+    }),
+  );
+  const names = new Set(current.map((c) => c.name));
+  return [...current, ...(previous?.columns ?? []).filter((c) => !names.has(c.name))];
 }
 
 const countOf = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;

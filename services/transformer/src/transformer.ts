@@ -18,6 +18,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
+  DEFAULT_CONTRACT_MODE,
   type ExtractResponse,
   extractResponseSchema,
   type SkippedFile,
@@ -27,6 +28,7 @@ import {
   transformRequestSchema,
   transformResponseSchema,
 } from '@etl/common/contracts';
+import { readDatasetState } from '@etl/common/dataset-state';
 import {
   ConflictError,
   DataRejectedError,
@@ -152,9 +154,12 @@ export async function transform(input: TransformInput, deps: TransformDeps): Pro
       'tables planned',
     );
 
+    const state = await readDatasetState(deps.store, extract.dataset.id, logger);
+    const mode = request.contract ?? profile?.contract ?? DEFAULT_CONTRACT_MODE;
     const tables: TableCounts[] = [];
     const reports: TableReport[] = [];
     for (const [index, job] of jobs.entries()) {
+      const previous = state?.tables?.[job.name];
       const tableScratch = path.join(scratch, `table-${index}`);
       await mkdir(tableScratch);
       const outcome = await transformTable(job, {
@@ -166,6 +171,7 @@ export async function transform(input: TransformInput, deps: TransformDeps): Pro
         sampleRows: deps.sampleRows ?? DEFAULT_SAMPLE_ROWS,
         maxRejectRate,
         ...(loaded ? { loaded } : {}),
+        contract: previous ? { mode, previous, previousVersion: state!.version } : { mode },
       });
       // The table's local files are done with: free the scratch space before the next table.
       await rm(tableScratch, { recursive: true, force: true });
@@ -276,6 +282,14 @@ function qualityGateFailed(runId: string, failed: readonly TableReport[], report
         .filter((c) => c.severity === 'error' && !c.passed && c.name !== 'reject_rate')
         .map((c) => `check ${c.name} measured ${c.value}, limit ${c.threshold}`),
     ];
+    const columns = r.columns
+      .filter((c) => c.invalid > 0)
+      .sort((a, b) => b.invalid - a.invalid)
+      .map(
+        (c) =>
+          `${c.name} (${c.invalid} values not ${c.type}${r.schemaChanges?.some((s) => s.change === 'type_changed' && s.column === c.name) ? ', the type it was loaded with' : ''})`,
+      );
+    if (columns.length > 0) reasons.push(`columns that failed: ${columns.join(', ')}`);
     return { table: r.table, text: `table ${r.table}: ${reasons.join('; ')}`, rowsQuarantined };
   });
   const first = failed[0]!;

@@ -5,7 +5,7 @@
  *
  * Translated: backquoted `project.dataset.table` names, `@named` and `?` parameters (inlined as literals),
  * string literals ('...' and "...", with BigQuery's backslash escapes), decimal literals as FLOAT64, CAST/SAFE_CAST to BigQuery type
- * names, DATE_TRUNC(d, DAY|WEEK[(<day>)]|ISOWEEK|MONTH|QUARTER|YEAR), DATE_DIFF(a, b, part),
+ * names (and in ALTER COLUMN ... SET DATA TYPE), DATE_TRUNC(d, DAY|WEEK[(<day>)]|ISOWEEK|MONTH|QUARTER|YEAR), DATE_DIFF(a, b, part),
  * FORMAT_DATE(fmt, d), SAFE_DIVIDE(a, b), and INFORMATION_SCHEMA.TABLES and INFORMATION_SCHEMA.COLUMNS of a
  * dataset (COLUMNS with BigQuery's type names: INT64, FLOAT64, NUMERIC, STRING, BOOL, DATE, TIMESTAMP, ...).
  * Refused: `::` casts, `$1` placeholders, `FILTER (WHERE ...)`, DuckDB-only functions (strftime,
@@ -251,6 +251,15 @@ function literal(parameter: QueryParameter): string {
 
 /** Translates one BigQuery statement into DuckDB SQL (see the module comment). */
 export function translate(statement: string, context: TranslateContext): string {
+  // ALTER COLUMN ... SET DATA TYPE: the one DDL form whose type name is not inside a CAST.
+  const alter = /^(ALTER\s+TABLE\s+.+\s+ALTER\s+COLUMN\s+.+\s+SET\s+DATA\s+TYPE\s+)(\w+)$/is.exec(
+    statement.trim(),
+  );
+  if (alter) {
+    const type = TYPES[alter[2]!.toUpperCase()];
+    if (!type) throw invalid(`Type not found: ${alter[2]}`);
+    return `${new Translator(alter[1]!, context).run()}${type}`;
+  }
   return new Translator(statement, context).run();
 }
 

@@ -15,7 +15,8 @@ import { isResumableStage, RESUMABLE_STAGES, removeManifestsFrom, stagesFrom } f
 import { stageOptions, tableLine } from './run';
 
 export const cloudUsage = `etl cloud run [--source sample|kaggle:OWNER/SLUG|gs://BUCKET/OBJECT] [--run-id ID] [--force]
-        [--rows N] [--seed S] [--table NAME] [--tables GLOB=NAME,...] [--max-reject-rate R] [--wait [--timeout SECONDS]] [--json]
+        [--rows N] [--seed S] [--table NAME] [--tables GLOB=NAME,...] [--max-reject-rate R]
+        [--contract MODE] [--allow-shrink] [--wait [--timeout SECONDS]] [--json]
   etl cloud rerun EXECUTION [--from extract|transform|load] [--wait [--timeout SECONDS]] [--json]
   etl cloud status [EXECUTION] [--json]     (the latest execution when omitted)
   etl cloud logs EXECUTION [--json]`;
@@ -65,6 +66,8 @@ async function runInCloud(executions: Executions, argv: string[]): Promise<numbe
       table: { type: 'string' },
       tables: { type: 'string' },
       'max-reject-rate': { type: 'string' },
+      contract: { type: 'string' },
+      'allow-shrink': { type: 'boolean', default: false },
       wait: { type: 'boolean', default: false },
       timeout: { type: 'string' },
       json: { type: 'boolean', default: false },

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { CONTRACT_MODES } from '@etl/common/contracts';
 import { loadProfileFile } from '@etl/transformer/profile';
 import { parseNumberFlag, resolveDataDir, resolveFromCaller, UsageError } from '../args';
 import { type RunSummary, runPipeline, type TableSummary } from '../run-pipeline';
@@ -8,6 +9,7 @@ import { createRunStore, isResumableStage, RESUMABLE_STAGES, readExtractedInput 
 
 export const runUsage = `etl run [--source sample|local:PATH|kaggle:OWNER/SLUG|gs://BUCKET/OBJECT|gs://BUCKET/PREFIX/] [--run-id ID] [--force]
         [--rows N] [--seed S] [--table NAME] [--tables GLOB=NAME,...] [--max-reject-rate R] [--profile NAME|FILE]
+        [--contract discard_row|discard_value|evolve|freeze] [--allow-shrink]
         [--resume RUN_ID [--from extract|transform|load]] [--data-dir DIR] [--json]`;
 
 /** `local:` paths are relative to where the user typed the command; the services run elsewhere. */
@@ -28,6 +30,8 @@ export const RUN_FLAGS = {
   table: { type: 'string' },
   tables: { type: 'string' },
   'max-reject-rate': { type: 'string' },
+  contract: { type: 'string' },
+  'allow-shrink': { type: 'boolean', default: false },
   profile: { type: 'string' },
   'data-dir': { type: 'string' },
   json: { type: 'boolean', default: false },
@@ -41,14 +45,27 @@ type RunFlagValues = {
   table?: string | undefined;
   tables?: string | undefined;
   'max-reject-rate'?: string | undefined;
+  contract?: string | undefined;
+  'allow-shrink'?: boolean | undefined;
   profile?: string | undefined;
 };
 
 /** The workflow's `options` from the stage flags (table, quality gate, sample size), for etl run and etl cloud run. */
 export function stageOptions(
-  values: Pick<RunFlagValues, 'table' | 'tables' | 'max-reject-rate' | 'rows' | 'seed'>,
+  values: Pick<
+    RunFlagValues,
+    'table' | 'tables' | 'max-reject-rate' | 'rows' | 'seed' | 'contract' | 'allow-shrink'
+  >,
 ): Record<string, unknown> {
   const options: Record<string, unknown> = {};
+  if (values.contract !== undefined) {
+    if (!(CONTRACT_MODES as readonly string[]).includes(values.contract))
+      throw new UsageError(
+        `--contract expects one of ${CONTRACT_MODES.join(', ')}, got ${JSON.stringify(values.contract)}`,
+      );
+    options.contract = values.contract;
+  }
+  if (values['allow-shrink']) options.allowShrink = true;
   if (values.table) options.table = values.table;
   if (values.tables) options.tables = parseTablesFlag(values.tables);
   if (values['max-reject-rate'] !== undefined)
@@ -169,7 +186,9 @@ export function tableLine(t: TableSummary): string {
     files.length === 0
       ? ''
       : ` (from ${files.slice(0, 3).join(', ')}${files.length > 3 ? ` and ${files.length - 3} more` : ''})`;
-  return `  ${t.name}: ${t.rowsIn} in, ${t.rowsLoaded} loaded, ${t.rowsQuarantined} quarantined, ${t.rowsDuplicate} duplicates${from}\n`;
+  const replaced = t.rowsReplaced ? `, ${t.rowsReplaced} replaced` : '';
+  const changes = (t.schemaChanges ?? []).map((c) => `    schema: ${c.message}\n`).join('');
+  return `  ${t.name}: ${t.rowsIn} in, ${t.rowsLoaded} loaded, ${t.rowsQuarantined} quarantined, ${t.rowsDuplicate} duplicates${replaced}${from}\n${changes}`;
 }
 
 function analysisLine(analysis: NonNullable<RunSummary['analysis']>): string {

@@ -14,6 +14,7 @@ import { normalizeSource, printSummary, RUN_FLAGS, runSettings } from './run';
 
 export const scheduleUsage = `etl schedule --cron "MIN HOUR DAY MONTH WEEKDAY" [--utc] [--run-now] [--max-runs N]
         [run flags: --source S --force --rows N --seed S --table NAME --max-reject-rate R --profile P
+        --contract MODE --allow-shrink
         --data-dir DIR --json]`;
 
 export async function scheduleCommand(argv: string[]): Promise<number> {

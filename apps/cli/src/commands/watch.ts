@@ -16,6 +16,7 @@ import { watchFolder } from '../triggers/folder-watcher';
 import { printSummary, RUN_FLAGS, runSettings } from './run';
 
 export const watchUsage = `etl watch DIR [--interval MS] [run flags: --force --table NAME --max-reject-rate R
+        --contract MODE --allow-shrink
         --profile P --data-dir DIR --json]`;
 
 export async function watchCommand(argv: string[]): Promise<number> {

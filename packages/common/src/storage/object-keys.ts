@@ -4,6 +4,7 @@
  *
  *   runs/<runId>/raw/<file>
  *   runs/<runId>/staged/<table>.arrow
+ *   runs/<runId>/staged/<table>.schema.json
  *   runs/<runId>/quarantine/<table>.arrow
  *   runs/<runId>/reports/<stage>.json
  *   runs/<runId>/manifest/<stage>.json
@@ -78,6 +79,9 @@ export const rawKey = (runId: string, file: string): string =>
   `${rawPrefix(runId)}${assertRawFileName(file)}`;
 export const stagedKey = (runId: string, table: string): string =>
   `${runPrefix(runId)}staged/${assertTableName(table)}.arrow`;
+/** The schema a staged table was cleaned to (types, formats, value sketches), for the dataset state. */
+export const stagedSchemaKey = (runId: string, table: string): string =>
+  `${runPrefix(runId)}staged/${assertTableName(table)}.schema.json`;
 export const quarantineKey = (runId: string, table: string): string =>
   `${runPrefix(runId)}quarantine/${assertTableName(table)}.arrow`;
 export const reportKey = (runId: string, stage: Stage): string => `${runPrefix(runId)}reports/${stage}.json`;

@@ -313,6 +313,40 @@ describe('BigQueryWarehouse (against the fake BigQuery and GCS servers)', () => 
     ]);
   });
 
+  test('an INT64 column receiving fractions is widened to FLOAT64 before the replace, never rounded', async () => {
+    const quantities = (values: bigint[] | number[], type: Int64 | Float64) =>
+      writeArrowTable(new Table({ quantity: vectorFromArray(values, type) }));
+    await warehouse.load(request(quantities([1n, 2n], new Int64())));
+    await warehouse.load(request(quantities([2.5, 5.5], new Float64()), { runId: 'run-2' }));
+    expect(await warehouse.query('SELECT quantity FROM orders ORDER BY quantity')).toEqual([
+      { quantity: 2.5 },
+      { quantity: 5.5 },
+    ]);
+    const [column] = await warehouse.query(
+      "SELECT data_type FROM INFORMATION_SCHEMA.COLUMNS WHERE table_name = 'orders' AND column_name = 'quantity'",
+    );
+    expect(column).toEqual({ data_type: 'FLOAT64' });
+  });
+
+  test('a type change that would be lossy is refused before any object is staged or job runs', async () => {
+    const days = writeArrowTable(
+      new Table({ amount: vectorFromArray([new Date('2024-01-02T00:00:00Z')], new DateDay()) }),
+    );
+    await warehouse.load(request(days));
+    const jobsBefore = bq.jobs.size;
+    const load = warehouse.load(request(orders([1.5]), { runId: 'run-2' }));
+    await expect(load).rejects.toMatchObject({
+      status: 422,
+      code: 'SCHEMA_CHANGED',
+      message: expect.stringMatching(/column amount is DATE in the warehouse, the load's values are FLOAT/),
+    });
+    expect(bq.jobs.size).toBe(jobsBefore);
+    expect([...gcs.objects.keys()].filter((k) => k.includes('staging/run-2'))).toEqual([]);
+    expect(await warehouse.query('SELECT count(*) AS n, max(_run_id) AS run FROM orders')).toEqual([
+      { n: 1, run: 'run-1' },
+    ]);
+  });
+
   test('every mapped Arrow type round-trips through a load', async () => {
     const table = new Table({
       id: vectorFromArray([1n, 2n], new Int64()),

@@ -29,6 +29,7 @@ import {
 import type { GcsBlobStore } from '../storage/gcs-blob-store';
 import { assertRunId, assertTableName } from '../storage/object-keys';
 import { arrowToBigQuerySchema, type BigQueryField, targetSchema } from './arrow-to-bigquery-schema';
+import { planWidening, type Widening } from './column-compat';
 import { bigQueryDialect } from './dialect';
 import { toJsonSafeRow } from './json-safe-row';
 import type { LoadRequest, Row, TableLoad, TableLoadResult, Warehouse } from './warehouse';
@@ -90,6 +91,8 @@ const TRANSIENT_REASONS = new Set(['backendError', 'internalError', 'rateLimitEx
 interface StagedTable {
   table: string;
   fields: BigQueryField[];
+  /** Columns of the target table widened to the staged type before the replace. */
+  widen: Widening[];
   layout: Pick<TableLoad, 'partitionBy' | 'clusterBy'>;
   stageTable: string;
   stagingKeys: string[];
@@ -199,13 +202,24 @@ export class BigQueryWarehouse implements Warehouse {
     if (names.size !== tables.length)
       throw new InvalidRequestError('a load request names the same table twice');
 
-    // 1. Arrow -> Parquet staging objects, a part at a time (memory bounded by a part), per table.
-    const staged: StagedTable[] = [];
+    // 1. Every table can take its columns (or is widened in step 3): checked before any object or job.
+    const planned: Array<{ t: (typeof tables)[number]; fields: BigQueryField[]; widen: Widening[] }> = [];
     for (const t of tables) {
       const fields = arrowToBigQuerySchema(
         t.table,
         await readArrowSchema(t.arrow, `${t.table} (load request)`),
       );
+      const existing = await this.existingFields(t.table);
+      // BigQuery widens in place only INT64 -> FLOAT64 (ALTER COLUMN SET DATA TYPE), not DATE -> TIMESTAMP.
+      const widen = existing
+        ? planWidening(t.table, existing, fields, (from, to) => from === 'integer' && to === 'float')
+        : [];
+      planned.push({ t, fields, widen });
+    }
+
+    // 2. Arrow -> Parquet staging objects, a part at a time (memory bounded by a part), per table.
+    const staged: StagedTable[] = [];
+    for (const { t, fields, widen } of planned) {
       const stagingKeys: string[] = [];
       for await (const part of arrowToParquetParts(t.arrow, this.options.partRows)) {
         const key = `staging/${runId}/${t.table}/part-${String(stagingKeys.length).padStart(5, '0')}.parquet`;
@@ -215,6 +229,7 @@ export class BigQueryWarehouse implements Warehouse {
       staged.push({
         table: t.table,
         fields,
+        widen,
         layout: { partitionBy: t.partitionBy, clusterBy: t.clusterBy },
         stageTable: `${t.table}__stage_${sanitize(runId)}`,
         stagingKeys,
@@ -222,17 +237,21 @@ export class BigQueryWarehouse implements Warehouse {
       });
     }
 
-    // 2. One load job per table into its stage table; the jobs run in parallel.
+    // 3. One load job per table into its stage table; the jobs run in parallel.
     await Promise.all(
       staged.map((s) =>
         this.runJob(`etl_load_${sanitize(runId)}_${s.table}_${s.hash}`, s.table, this.loadConfiguration(s)),
       ),
     );
 
-    // 3. Target tables exist with every column (outside the transaction: BigQuery allows no DDL in one).
-    for (const s of staged) await this.ensureTargetTable(s.table, targetSchema(s.fields), s.layout);
+    // 4. Target tables exist with every column, widened where planned (outside the transaction: BigQuery
+    // allows no DDL in one).
+    for (const s of staged) {
+      await this.ensureTargetTable(s.table, targetSchema(s.fields), s.layout);
+      for (const w of s.widen) await this.widenColumn(s.table, w, runId);
+    }
 
-    // 4. One transaction replaces the slice in every table.
+    // 5. One transaction replaces the slice in every table.
     const replaceJobId = `etl_replace_${sanitize(runId)}_${shortHash(request.source, request.sourceVersion, ...staged.map((s) => `${s.table}:${s.hash}`))}`;
     const job = await this.runJob(replaceJobId, staged.map((s) => s.table).join(', '), {
       query: {
@@ -263,7 +282,7 @@ export class BigQueryWarehouse implements Warehouse {
       ]),
     );
 
-    // 5. Only after success: drop the stage tables and objects. A failed load keeps them, so a retry can
+    // 6. Only after success: drop the stage tables and objects. A failed load keeps them, so a retry can
     // adopt the finished load jobs and still find their output.
     await this.dropStaging(staged);
 
@@ -365,17 +384,7 @@ export class BigQueryWarehouse implements Warehouse {
   ): Promise<void> {
     const handle = this.bigquery.dataset(this.options.dataset).table(table);
     try {
-      let existing: BigQueryField[] | undefined;
-      try {
-        const [metadata] = await handle.getMetadata();
-        existing = (metadata.schema?.fields ?? []) as BigQueryField[];
-      } catch (error) {
-        if (
-          httpStatus(error) !== 404 ||
-          (/dataset/i.test(messageOf(error)) && !/table/i.test(messageOf(error)))
-        )
-          throw error;
-      }
+      let existing = await this.existingFields(table);
       if (!existing) {
         try {
           await handle.create({
@@ -386,8 +395,7 @@ export class BigQueryWarehouse implements Warehouse {
           return;
         } catch (error) {
           if (httpStatus(error) !== 409) throw error;
-          const [metadata] = await handle.getMetadata();
-          existing = (metadata.schema?.fields ?? []) as BigQueryField[];
+          existing = (await this.existingFields(table)) ?? [];
         }
       }
       const have = new Set(existing.map((f) => f.name.toLowerCase()));
@@ -396,6 +404,37 @@ export class BigQueryWarehouse implements Warehouse {
     } catch (error) {
       throw this.mapError(error, `preparing table ${this.ref(table)}`);
     }
+  }
+
+  /** The columns of `table`, or undefined when it does not exist. */
+  private async existingFields(table: string): Promise<BigQueryField[] | undefined> {
+    try {
+      const [metadata] = await this.bigquery.dataset(this.options.dataset).table(table).getMetadata();
+      return (metadata.schema?.fields ?? []) as BigQueryField[];
+    } catch (error) {
+      // A missing dataset is an error; only a missing table means "not yet created".
+      if (
+        httpStatus(error) === 404 &&
+        !(/dataset/i.test(messageOf(error)) && !/table/i.test(messageOf(error)))
+      )
+        return undefined;
+      throw this.mapError(error, `reading the schema of ${this.ref(table)}`);
+    }
+  }
+
+  /** ALTER COLUMN ... SET DATA TYPE, as a job with a deterministic id (a retry adopts it). */
+  private async widenColumn(table: string, widening: Widening, runId: string): Promise<void> {
+    await this.runJob(
+      `etl_widen_${sanitize(runId)}_${table}_${shortHash(widening.column, widening.to)}`,
+      `widening ${table}.${widening.column} from ${widening.from} to ${widening.to}`,
+      {
+        query: {
+          // Table schemas use the legacy type names (FLOAT); DDL takes the standard ones (FLOAT64).
+          query: `ALTER TABLE ${this.ref(table)} ALTER COLUMN \`${widening.column}\` SET DATA TYPE ${widening.to === 'FLOAT' ? 'FLOAT64' : widening.to}`,
+          useLegacySql: false,
+        },
+      },
+    );
   }
 
   /**

@@ -1,10 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Float64, Table, Utf8, type Vector, vectorFromArray } from 'apache-arrow';
+import { DateDay, Float64, Int64, Table, Utf8, type Vector, vectorFromArray } from 'apache-arrow';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { writeArrowTable } from '../arrow';
-import { InvalidRequestError } from '../errors';
+import { DataRejectedError, InvalidRequestError } from '../errors';
 import { DuckDbWarehouse } from './duckdb-warehouse';
 import type { LoadRequest } from './warehouse';
 
@@ -102,6 +102,37 @@ describe('DuckDbWarehouse', () => {
     expect(await warehouse.query('SELECT amount, note FROM orders ORDER BY amount')).toEqual([
       { amount: 1, note: null },
       { amount: 2, note: 'hi' },
+    ]);
+  });
+
+  test('a whole-number column receiving fractions is widened, never rounded', async () => {
+    const quantities = (values: bigint[] | number[], type: Int64 | Float64) =>
+      writeArrowTable(new Table({ quantity: vectorFromArray(values, type) }));
+    await warehouse.load(request(quantities([1n, 2n], new Int64())));
+    await warehouse.load(request(quantities([2.5, 5.5], new Float64()), { runId: 'run-2' }));
+    expect(await warehouse.query('SELECT quantity FROM orders ORDER BY quantity')).toEqual([
+      { quantity: 2.5 },
+      { quantity: 5.5 },
+    ]);
+    const [column] = await warehouse.query(
+      "SELECT data_type FROM information_schema.columns WHERE table_name = 'orders' AND column_name = 'quantity'",
+    );
+    expect(column).toEqual({ data_type: 'DOUBLE' });
+  });
+
+  test('values that would need a lossy cast are refused with SCHEMA_CHANGED before anything is written', async () => {
+    const days = writeArrowTable(
+      new Table({ amount: vectorFromArray([new Date('2024-01-02T00:00:00Z')], new DateDay()) }),
+    );
+    await warehouse.load(request(days));
+    const load = warehouse.load(request(orders([1.5]), { runId: 'run-2' }));
+    await expect(load).rejects.toThrow(DataRejectedError);
+    await expect(load).rejects.toMatchObject({
+      code: 'SCHEMA_CHANGED',
+      message: expect.stringMatching(/column amount is DATE in the warehouse, the load's values are DOUBLE/),
+    });
+    expect(await warehouse.query('SELECT count(*)::INT AS n, max(_run_id) AS run FROM orders')).toEqual([
+      { n: 1, run: 'run-1' },
     ]);
   });
 

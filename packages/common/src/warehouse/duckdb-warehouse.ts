@@ -10,6 +10,7 @@ import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { arrowToParquetParts } from '../arrow';
 import { UpstreamUnavailableError } from '../errors';
 import { assertTableName } from '../storage/object-keys';
+import { planWidening } from './column-compat';
 import { duckDbDialect } from './dialect';
 import { toJsonSafeRow } from './json-safe-row';
 import { quoteIdentifier, quoteLiteral } from './sql';
@@ -158,7 +159,7 @@ async function replaceSlice(
     `CREATE TABLE IF NOT EXISTS ${target} AS SELECT *, ${lineage} FROM ${source} LIMIT 0`,
     params,
   );
-  await addMissingColumns(connection, table, source);
+  await alignColumns(connection, table, source);
   const deleted = await connection.runAndReadAll(`DELETE FROM ${target} WHERE _source = $1`, [
     request.source,
   ]);
@@ -169,23 +170,33 @@ async function replaceSlice(
   return { table, rowsLoaded: changedRows(inserted.getRows()), rowsReplaced: changedRows(deleted.getRows()) };
 }
 
-/** A column that is new in this load is added (nullable), so older rows read NULL for it. */
-async function addMissingColumns(connection: DuckDBConnection, table: string, source: string): Promise<void> {
-  const existing = new Set(
-    (
-      await connection.runAndReadAll(
-        'SELECT column_name FROM information_schema.columns WHERE table_name = $1',
-        [table],
-      )
+/**
+ * The table takes the load's columns: a column widened where the load's type holds the table's (and refused
+ * where it would be a lossy cast, planWidening), a column new in this load added (nullable), so older rows
+ * read NULL for it.
+ */
+async function alignColumns(connection: DuckDBConnection, table: string, source: string): Promise<void> {
+  const existing = (
+    await connection.runAndReadAll(
+      "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'main' AND table_name = $1",
+      [table],
     )
-      .getRows()
-      .map((row) => String(row[0])),
-  );
-  const incoming = (await connection.runAndReadAll(`DESCRIBE SELECT * FROM ${source}`)).getRows();
-  for (const [name, type] of incoming) {
-    if (!existing.has(String(name))) {
+  )
+    .getRows()
+    .map(([name, type]) => ({ name: String(name), type: String(type) }));
+  const incoming = (await connection.runAndReadAll(`DESCRIBE SELECT * FROM ${source}`))
+    .getRows()
+    .map(([name, type]) => ({ name: String(name), type: String(type) }));
+  for (const w of planWidening(table, existing, incoming)) {
+    await connection.run(
+      `ALTER TABLE ${quoteIdentifier(table)} ALTER COLUMN ${quoteIdentifier(w.column)} SET DATA TYPE ${w.to}`,
+    );
+  }
+  const names = new Set(existing.map((c) => c.name));
+  for (const { name, type } of incoming) {
+    if (!names.has(name)) {
       await connection.run(
-        `ALTER TABLE ${quoteIdentifier(table)} ADD COLUMN ${quoteIdentifier(String(name))} ${type}`,
+        `ALTER TABLE ${quoteIdentifier(table)} ADD COLUMN ${quoteIdentifier(name)} ${type}`,
       );
     }
   }

@@ -10,8 +10,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } fr
 import { type FakeGcs, startFakeGcs } from '../../../../test/fakes/gcs';
 import { type ExtractDeps, extract } from '../extractor';
 import { parseSourceRef } from '../source-ref';
-import { createTempStore, listRunKeys, type TempStore } from '../testing/temp-store';
 import { buildWalmartZip, WALMART_RAW_NAMES, WALMART_TABLES } from '../testing/datasets';
+import { createTempStore, listRunKeys, type TempStore } from '../testing/temp-store';
 import { buildZip } from '../testing/yazl-zip';
 
 const CSV = 'order_id,sales\n1,10.50\n2,20.00\n';

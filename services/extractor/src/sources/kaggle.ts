@@ -7,8 +7,8 @@ import { createReadStream } from 'node:fs';
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { type KaggleClient, nameKaggleDataset } from '../kaggle-client';
 import { classifyFile } from '../files/dataset-files';
+import { type KaggleClient, nameKaggleDataset } from '../kaggle-client';
 import { extractDataset } from './dataset';
 import type { SourceContext, SourceResult } from './source';
 

@@ -23,6 +23,9 @@ function isInside(root: string, target: string): boolean {
   return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
 }
 
+/** Owner segment of a local dataset id, `local/files/<slug>`, unless another path holds that id (local-identity.ts). */
+export const LOCAL_OWNER = 'files';
+
 /** A dataset slug from a file or folder name: `Sample - Superstore.csv` -> `sample-superstore`, `Sales.csv.gz` -> `sales`. */
 export function slugifyName(name: string): string {
   const slug = stripDataExtensions(name)
@@ -99,7 +102,12 @@ export async function extractLocal(
 ): Promise<SourceResult> {
   const target = await resolveLocalPath(requested, options.root);
   const info = await stat(target);
-  const dataset = { kind: 'local', owner: 'files', slug: slugifyName(path.basename(target)) } as const;
+  const dataset = {
+    kind: 'local',
+    owner: LOCAL_OWNER,
+    slug: slugifyName(path.basename(target)),
+    location: await realpath(target),
+  } as const;
 
   if (info.isDirectory()) {
     const { files, skipped } = await listFolder(target);

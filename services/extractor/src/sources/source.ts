@@ -9,6 +9,8 @@ export interface DatasetRef {
   kind: 'sample' | 'local' | 'kaggle' | 'gcs';
   owner: string;
   slug: string;
+  /** A local dataset's resolved path: two files of one name in different folders are different datasets. */
+  location?: string;
 }
 
 export interface SourceResult {
