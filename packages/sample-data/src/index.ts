@@ -10,3 +10,4 @@ export {
   type SalesCsvOptions,
   writeSalesCsv,
 } from './sales-csv';
+export { createRandom, type Random } from './prng';
