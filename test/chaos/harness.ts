@@ -63,13 +63,20 @@ export class ServiceProcess {
     readonly port: number,
     private readonly env: Record<string, string>,
     readonly logFile: string,
+    private readonly wrap: readonly string[] = [],
   ) {
     this.log = createWriteStream(logFile, { flags: 'a' });
   }
 
   static async start(
     name: ServiceName,
-    options: { dataDir: string; port?: number; env?: Record<string, string> },
+    options: {
+      dataDir: string;
+      port?: number;
+      env?: Record<string, string>;
+      /** A command the service runs under, e.g. `unshare ... sh -c '...; exec "$@"' sh`. */
+      wrap?: readonly string[];
+    },
   ): Promise<ServiceProcess> {
     const logDir = path.join(options.dataDir, 'logs');
     mkdirSync(logDir, { recursive: true });
@@ -78,6 +85,7 @@ export class ServiceProcess {
       options.port ?? (await freePort()),
       { ...options.env, ETL_DATA_DIR: options.dataDir },
       path.join(logDir, `${name}.log`),
+      options.wrap,
     );
     await service.spawn();
     return service;
@@ -121,7 +129,8 @@ export class ServiceProcess {
 
   private spawn(): Promise<void> {
     const entry = path.join(REPO_ROOT, 'services', this.name, 'src', 'index.ts');
-    const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+    const command = [...this.wrap, process.execPath, '--import', 'tsx', entry];
+    const child = spawn(command[0]!, command.slice(1), {
       cwd: REPO_ROOT,
       env: { ...process.env, ...this.env, PORT: String(this.port) },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -115,6 +115,94 @@ export class QueryTimeoutError extends PipelineError {
   }
 }
 
+/**
+ * 507: a disk this service writes to is full (ENOSPC, a quota, a file-size limit). Final for the caller:
+ * the same request fails the same way until someone frees space or grows the disk (docs/runbook.md).
+ */
+export class InsufficientStorageError extends PipelineError {
+  constructor(message: string, options?: PipelineErrorOptions, code = 'INSUFFICIENT_STORAGE') {
+    super(code, 507, false, message, options);
+  }
+}
+
+/** Connection-level failures a new attempt may not meet: the peer reset, refused, timed out, or was not found. */
+const TRANSIENT_NETWORK_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'UND_ERR_SOCKET',
+  'ERR_STREAM_PREMATURE_CLOSE',
+]);
+
+function errorCode(error: unknown): unknown {
+  return (error as { code?: unknown } | null)?.code;
+}
+
+/** A dropped, refused or timed-out connection (by its errno code or the words Node and gaxios use). */
+export function isTransientNetworkError(error: unknown): boolean {
+  const code = errorCode(error);
+  return (
+    (typeof code === 'string' && TRANSIENT_NETWORK_CODES.has(code)) ||
+    /socket hang up|connection closure|ECONNRESET|ETIMEDOUT|ECONNREFUSED|premature close|other side closed/i.test(
+      errorMessage(error),
+    )
+  );
+}
+
+const DISK_FULL_CODES = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);
+
+/** A write refused because the disk (or a quota, or the file-size limit) is full: by errno code or message. */
+export function isDiskFullError(error: unknown): boolean {
+  const code = errorCode(error);
+  return (
+    (typeof code === 'string' && DISK_FULL_CODES.has(code)) ||
+    /No space left on device|Disk quota exceeded|File too large/i.test(errorMessage(error))
+  );
+}
+
+/** The file a disk-full error names: Node's `path`, or DuckDB's `Could not write file "X"`. */
+function diskFullPath(error: unknown): string | undefined {
+  const nodePath = (error as { path?: unknown } | null)?.path;
+  if (typeof nodePath === 'string') return nodePath;
+  return /file "([^"]+)"/.exec(errorMessage(error))?.[1];
+}
+
+export interface DiskFullContext {
+  /** What was being written, e.g. `object runs/r1/raw/sales.csv`; defaults to the path. */
+  what?: string;
+  /** The path written when the error does not name it. */
+  path?: string;
+  /** Bytes the write needed in all, when known. */
+  neededBytes?: number;
+  /** Bytes written before the disk filled (a stream of unknown length needs more than this). */
+  writtenBytes?: number;
+  /** Bytes free on that filesystem, when known. */
+  freeBytes?: number;
+}
+
+/** 507 naming the path and, when known, the space needed and free. */
+export function diskFullError(error: unknown, context: DiskFullContext = {}): InsufficientStorageError {
+  const file = context.path ?? diskFullPath(error) ?? 'an unnamed file';
+  const figures = [
+    context.neededBytes === undefined ? undefined : `it needs ${context.neededBytes} bytes`,
+    context.writtenBytes === undefined
+      ? undefined
+      : `it needs more than the ${context.writtenBytes} bytes written before the disk filled`,
+    context.freeBytes === undefined ? undefined : `${context.freeBytes} bytes are free there`,
+  ].filter((part) => part !== undefined);
+  return new InsufficientStorageError(
+    `no space left on the disk writing ${context.what ? `${context.what} at ` : ''}${file}${figures.length ? ` (${figures.join('; ')})` : ''}: ${errorMessage(error)}; free space or grow the disk (docs/runbook.md, "Disk full"), then retry the run`,
+    { cause: error, details: { path: file, ...context } },
+  );
+}
+
 export interface ErrorBody {
   error: { code: string; message: string; retryable: boolean; details?: unknown };
 }
@@ -123,8 +211,12 @@ export function isPipelineError(value: unknown): value is PipelineError {
   return value instanceof PipelineError;
 }
 
-/** The one error shape every service answers with. Unknown errors become a bare 500: no stack, no internals. */
-export function toErrorBody(error: unknown): { status: number; body: ErrorBody } {
+/**
+ * The one error shape every service answers with. A full disk anywhere is a 507 naming the path; any other
+ * unknown error becomes a bare 500: no stack, no internals.
+ */
+export function toErrorBody(rawError: unknown): { status: number; body: ErrorBody } {
+  const error = !isPipelineError(rawError) && isDiskFullError(rawError) ? diskFullError(rawError) : rawError;
   if (isPipelineError(error)) {
     const body: ErrorBody = {
       error: { code: error.code, message: error.message, retryable: error.retryable },

@@ -1,4 +1,5 @@
 export { formatCsvField, formatCsvRow } from './csv';
+export { createRandom, type Random } from './prng';
 export {
   BAD_DATES,
   BAD_NUMBERS,

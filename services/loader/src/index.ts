@@ -10,7 +10,7 @@ import { createTableauRefresh } from './tableau';
 
 const config = loadConfig(loaderConfigSchema);
 const logger = createLogger({ name: 'loader', level: config.LOG_LEVEL });
-const warehouse = createWarehouse(config);
+const warehouse = createWarehouse(config, { logger });
 const metrics = createMetricsSink(config);
 const tableau = createTableauRefresh(config);
 logger.info(

@@ -14,8 +14,9 @@
  *   - a query job's `maximumBytesBilled` and `jobTimeoutMs` are enforced against what a fault says the
  *     query bills or how long it takes (`bytesBilledLimitExceeded`, `timeout`), and recorded with the job;
  *   - jobs.get, getQueryResults, tables get/insert/patch/delete, datasets get; 409 on a duplicate job id.
- * Every request is recorded; faults can be injected: error statuses for the next N matching requests, a
- * request that is handled but whose response is lost (connection destroyed), load jobs failing with row
+ * Every request is recorded; faults can be injected: error statuses for the next N matching requests (or
+ * each one with a probability, seeded), a request that is handled but whose response is lost (connection
+ * destroyed), load jobs failing with row
  * errors, and query jobs that bill so many bytes or run so long. Cells are encoded as the client expects
  * (TIMESTAMP as int64 microseconds).
  *
@@ -29,6 +30,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DuckDbWarehouse, quoteIdentifier, quoteLiteral } from '@etl/common/warehouse';
 import type { FakeGcs } from '../gcs/fake-gcs-server';
+import { type ArmedFault, armFault, loseResponse, type RequestFaultMatch, takeRequestFault } from '../faults';
 import { listen } from '../http';
 import { ApiError, type QueryParameter, translate } from './bigquery-sql';
 
@@ -90,10 +92,11 @@ export interface FakeBigQueryRequest {
   authorization?: string;
 }
 
+/** `status` and `loseResponse` match requests as RequestFaultMatch says (`times`, `probability`, `seed`). */
 export type FakeBigQueryFault =
-  | { kind: 'status'; status: number; method?: string; path?: RegExp | string; times?: number }
+  | ({ kind: 'status'; status: number } & RequestFaultMatch)
   /** The request is handled (a job gets created), then the connection is destroyed instead of answering. */
-  | { kind: 'loseResponse'; method?: string; path?: RegExp | string; times?: number }
+  | ({ kind: 'loseResponse' } & RequestFaultMatch)
   /** The next load job(s) (into `table`, if given) fail with these row errors. */
   | { kind: 'loadErrors'; errors: FakeJobError[]; table?: string; times?: number }
   /**
@@ -213,12 +216,6 @@ function splitStatements(script: string): string[] {
   return statements;
 }
 
-function matches(fault: { method?: string; path?: RegExp | string }, method: string, p: string): boolean {
-  if (fault.method && fault.method.toUpperCase() !== method) return false;
-  if (fault.path === undefined) return true;
-  return typeof fault.path === 'string' ? p.includes(fault.path) : fault.path.test(p);
-}
-
 function classify(method: string, pathname: string): string {
   const rest = pathname.replace(/^\/bigquery\/v2\/projects\/[^/]+/, '');
   if (rest === '/jobs') return method === 'POST' ? 'jobs.insert' : 'jobs.list';
@@ -243,7 +240,7 @@ export async function startFakeBigQuery(options: FakeBigQueryOptions): Promise<F
   const pollsUntilDone = options.pollsUntilDone ?? 1;
   const jobs = new Map<string, FakeBigQueryJob>();
   const requests: FakeBigQueryRequest[] = [];
-  const faults: Array<FakeBigQueryFault & { remaining: number }> = [];
+  const faults: ArmedFault<FakeBigQueryFault>[] = [];
   const scratch = await mkdtemp(path.join(tmpdir(), 'fake-bigquery-'));
   const engine = new DuckDbWarehouse({ file: path.join(scratch, 'fake.duckdb') });
 
@@ -679,13 +676,16 @@ export async function startFakeBigQuery(options: FakeBigQueryOptions): Promise<F
     const record: FakeBigQueryRequest = { method, path: p, kind: classify(method, url.pathname), status: 0 };
     if (req.headers.authorization) record.authorization = req.headers.authorization;
     requests.push(record);
+    let lost = false;
     try {
       const body = await readBody(req);
       if (Object.keys(body).length > 0) record.body = body;
-      const fault = faults.find(
-        (f) => (f.kind === 'status' || f.kind === 'loseResponse') && f.remaining > 0 && matches(f, method, p),
+      const fault = takeRequestFault(
+        faults,
+        method,
+        p,
+        (f) => f.kind === 'status' || f.kind === 'loseResponse',
       );
-      if (fault) fault.remaining -= 1;
       if (fault?.kind === 'status') {
         record.status = fault.status;
         return send(res, fault.status, {
@@ -701,6 +701,10 @@ export async function startFakeBigQuery(options: FakeBigQueryOptions): Promise<F
           },
         });
       }
+      if (fault?.kind === 'loseResponse') {
+        lost = true;
+        loseResponse(res);
+      }
       const [status, payload] = await handle(method, url, body);
       if (fault?.kind === 'loseResponse') {
         req.socket.destroy();
@@ -712,7 +716,7 @@ export async function startFakeBigQuery(options: FakeBigQueryOptions): Promise<F
       const status = error instanceof ApiError ? error.status : 500;
       const reason = error instanceof ApiError ? error.reason : 'internalError';
       const message = error instanceof Error ? error.message : String(error);
-      record.status = status;
+      record.status = lost ? 0 : status;
       send(res, status, {
         error: { code: status, message, errors: [{ reason, message, domain: 'global' }], status: reason },
       });
@@ -726,7 +730,7 @@ export async function startFakeBigQuery(options: FakeBigQueryOptions): Promise<F
     requests,
     jobs,
     inject(fault) {
-      faults.push({ ...fault, remaining: fault.times ?? 1 });
+      faults.push(armFault(fault));
     },
     sql: (sql) => run(sql),
     async tables(dataset) {

@@ -6,11 +6,13 @@
  * exists, as without object versioning) with `ifGenerationMatch` / `ifGenerationNotMatch`
  * preconditions (412), checksums computed from the bytes (a client-sent crc32c or md5 that does not match
  * is refused with 400), 404 for a missing bucket or object as GCS words them, and injectable faults: the
- * next N requests matching a method/path answer an error status, or have their connection destroyed
- * after part of the request body arrived.
+ * next N requests matching a method/path (or each one with a probability, seeded) answer an error status,
+ * have their connection destroyed after part of the request body arrived, or are handled and their
+ * response lost.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { type ArmedFault, armFault, loseResponse, type RequestFaultMatch, takeRequestFault } from '../faults';
 import { listen } from '../http';
 import { crc32c } from './crc32c';
 
@@ -26,17 +28,19 @@ export interface FakeGcsObject {
   metadata?: Record<string, string>;
 }
 
-export interface FakeGcsFault {
-  /** HTTP method to match; any when absent. */
-  method?: string;
-  /** Matched against the path and query string (`/upload/storage/v1/b/b/o?uploadType=...`); a string matches as a substring. */
-  path?: RegExp | string;
-  /** How many matching requests the fault applies to (default 1). */
-  times?: number;
+/**
+ * `path` is matched against the path and query string (`/upload/storage/v1/b/b/o?uploadType=...`); see
+ * RequestFaultMatch for `times`, `probability` and `seed`.
+ */
+export interface FakeGcsFault extends RequestFaultMatch {
   /** Answer with this status and a GCS-shaped JSON error (429, 403, 500, 503, ...). */
   status?: number;
   /** Destroy the connection once this many bytes of the request body have arrived (0: before any). */
   destroyAfterBytes?: number;
+  /** Handle the request (an upload completes, a delete happens), then destroy the connection instead of answering. */
+  loseResponse?: boolean;
+  /** Runs just before the matched request is handled (e.g. overwrites an object between a listing and a read). */
+  beforeHandle?: () => void;
 }
 
 export interface FakeGcsRequest {
@@ -152,12 +156,6 @@ function resource(o: FakeGcsObject): Record<string, unknown> {
   };
 }
 
-function matches(fault: FakeGcsFault, method: string, path: string): boolean {
-  if (fault.method && fault.method.toUpperCase() !== method) return false;
-  if (fault.path === undefined) return true;
-  return typeof fault.path === 'string' ? path.includes(fault.path) : fault.path.test(path);
-}
-
 /** Reads the request body; with `destroyAfter`, destroys the socket once that many bytes arrived. */
 function readBody(req: IncomingMessage, destroyAfter?: number): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
@@ -222,7 +220,7 @@ export async function startFakeGcs(options: FakeGcsOptions): Promise<FakeGcs> {
   const objects = new Map<string, FakeGcsObject>();
   const sessions = new Map<string, UploadSession>();
   const requests: FakeGcsRequest[] = [];
-  const faults: Array<FakeGcsFault & { remaining: number }> = [];
+  const faults: ArmedFault<FakeGcsFault>[] = [];
   const pageSize = options.listPageSize ?? 1000;
   let generation = 1_700_000_000_000_000;
 
@@ -485,8 +483,9 @@ export async function startFakeGcs(options: FakeGcsOptions): Promise<FakeGcs> {
     const path = `${url.pathname}${url.search}`;
     const record: FakeGcsRequest = { method, path, kind: classify(method, url), bodyBytes: 0, status: 0 };
     requests.push(record);
-    const fault = faults.find((f) => f.remaining > 0 && matches(f, method, path));
-    if (fault) fault.remaining -= 1;
+    const fault = takeRequestFault(faults, method, path);
+    if (fault?.loseResponse) loseResponse(res);
+    fault?.beforeHandle?.();
     try {
       const body = await readBody(req, fault?.destroyAfterBytes);
       if (body === undefined) return; // connection destroyed by a fault
@@ -496,7 +495,7 @@ export async function startFakeGcs(options: FakeGcsOptions): Promise<FakeGcs> {
         return sendError(res, fault.status, `injected fault: ${fault.status}`);
       }
       await handle(req, res, url, body, record);
-      record.status = res.statusCode;
+      record.status = fault?.loseResponse ? 0 : res.statusCode;
     } catch (error) {
       if (error instanceof HttpError) {
         record.status = error.status;
@@ -513,7 +512,7 @@ export async function startFakeGcs(options: FakeGcsOptions): Promise<FakeGcs> {
     requests,
     objects,
     inject(fault) {
-      faults.push({ ...fault, remaining: fault.times ?? 1 });
+      faults.push(armFault(fault));
     },
     read(bucket, name) {
       return objects.get(`${bucket}/${name}`)?.data;

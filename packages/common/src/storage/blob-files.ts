@@ -10,8 +10,9 @@ export async function downloadToFile(store: BlobStore, key: string, file: string
   await pipeline(await store.getStream(key), createWriteStream(file));
 }
 
+/** The store may read the file more than once: an upload interrupted half-way starts again from its first byte. */
 export function uploadFile(store: BlobStore, key: string, file: string): Promise<BlobInfo> {
-  return store.put(key, createReadStream(file));
+  return store.put(key, async () => createReadStream(file));
 }
 
 export async function getJson<T = unknown>(store: BlobStore, key: string): Promise<T> {

@@ -10,6 +10,13 @@ export interface BlobInfo {
   updated: Date;
 }
 
+/**
+ * What `put` stores. A function opens the body afresh on each call: a source the caller still holds (a
+ * file, a download it can repeat), so an upload that fails half-way is restarted from the first byte. A
+ * plain stream can be read once: an upload of it that fails half-way fails the put (retryable).
+ */
+export type BlobBody = Uint8Array | string | Readable | (() => Promise<Readable>);
+
 export interface PutOptions {
   /** Fail with ConflictError when the key already exists (a lease, a first-writer-wins marker). */
   ifAbsent?: boolean;
@@ -20,7 +27,7 @@ export interface BlobStore {
   /** Human-readable location for messages and references, e.g. `file:///abs/.etl/blobs` or `gs://bucket`. */
   readonly location: string;
   /** Writes atomically: readers see the old object or the new one, never a partial one. */
-  put(key: string, body: Uint8Array | string | Readable, options?: PutOptions): Promise<BlobInfo>;
+  put(key: string, body: BlobBody, options?: PutOptions): Promise<BlobInfo>;
   /** Throws NotFoundError naming the key when it does not exist. */
   get(key: string): Promise<Buffer>;
   getStream(key: string): Promise<Readable>;

@@ -3,19 +3,27 @@
  * or the new one), `ifAbsent` is the precondition `ifGenerationMatch: 0`, and every transfer is checked
  * with CRC32C. Transient failures (429, 5xx, dropped connections) are retried by the client itself, with
  * exponential backoff: our keys are deterministic, so every call is safe to repeat (IdempotencyStrategy
- * RetryAlways). What is still failing after that is mapped to a typed PipelineError naming the object.
+ * RetryAlways). The client cannot resume an upload whose session lost bytes it already streamed ("The
+ * offset is lower than the number of bytes written ... Initiate a new upload"): a body we still hold (bytes,
+ * or a function that reopens the source) is then uploaded again from its first byte in a new session, up
+ * to `maxRetries` times. What is still failing after that is mapped to a typed PipelineError naming the
+ * object: transient -> 503, final -> 4xx, and an unrecognised client error -> 503 (only our own bugs,
+ * TypeError and the like, stay 500).
  */
 import { Readable } from 'node:stream';
 import { type File, IdempotencyStrategy, Storage, type StorageOptions } from '@google-cloud/storage';
 import {
   ConflictError,
+  errorMessage,
   InvalidRequestError,
+  isPipelineError,
+  isTransientNetworkError,
   NotFoundError,
   RateLimitedError,
   UpstreamError,
   UpstreamUnavailableError,
 } from '../errors';
-import type { BlobInfo, BlobStore, PutOptions } from './blob-store';
+import type { BlobBody, BlobInfo, BlobStore, PutOptions } from './blob-store';
 
 export interface GcsRetryOptions {
   /** Retries after the first attempt (default 5). */
@@ -81,31 +89,37 @@ function assertKey(key: string): string {
   return key;
 }
 
-/** The HTTP status of a client error (ApiError.code), or undefined for network errors. */
+/**
+ * The HTTP status of a client error (ApiError.code, a gaxios error's response status, or the `status: N`
+ * the resumable upload writes into its "Retry limit exceeded" message), or undefined for network errors.
+ */
 function httpStatus(error: unknown): number | undefined {
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === 'number') return code;
   if (typeof code === 'string' && /^\d{3}$/.test(code)) return Number(code);
-  return undefined;
+  const response = (error as { response?: { status?: unknown } } | null)?.response?.status;
+  if (typeof response === 'number') return response;
+  const retried = /^Retry (?:total time )?limit exceeded.*?status: (\d{3})/.exec(errorMessage(error))?.[1];
+  return retried === undefined ? undefined : Number(retried);
 }
 
-function apiMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+/** The resumable upload's own give-ups: its session lost bytes it cannot resend, or its retries ran out. */
+function isInterruptedUpload(error: unknown): boolean {
+  return /offset is lower than the number of bytes written|Initiate a new upload|^Retry (total time )?limit exceeded/i.test(
+    errorMessage(error),
+  );
 }
+
+/** Errors of our own code (a bug), which must stay 500s rather than pass for an unavailable dependency. */
+function isProgrammingError(error: unknown): boolean {
+  return error instanceof TypeError || error instanceof ReferenceError || error instanceof SyntaxError;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** GCS answers 404 "The specified bucket does not exist." for any call into a missing bucket. */
 function isMissingBucket(error: unknown): boolean {
-  return httpStatus(error) === 404 && /bucket does not exist/i.test(apiMessage(error));
-}
-
-const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND']);
-
-function isNetworkError(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return (
-    (typeof code === 'string' && NETWORK_CODES.has(code)) ||
-    /socket hang up|connection closure/i.test(apiMessage(error))
-  );
+  return httpStatus(error) === 404 && /bucket does not exist/i.test(errorMessage(error));
 }
 
 function isNotFound(error: unknown): boolean {
@@ -117,6 +131,8 @@ export class GcsBlobStore implements BlobStore {
   readonly bucketName: string;
   readonly storage: Storage;
   private readonly resumableThreshold: number;
+  /** Uploads of a body we hold, started again from the first byte after an interrupted one. */
+  private readonly maxUploadRestarts: number;
 
   constructor(options: GcsBlobStoreOptions) {
     if (!/^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$/.test(options.bucket)) {
@@ -126,6 +142,7 @@ export class GcsBlobStore implements BlobStore {
     this.location = `gs://${options.bucket}`;
     this.storage = options.storage ?? new Storage(gcsStorageOptions(options));
     this.resumableThreshold = options.resumableThresholdBytes ?? DEFAULT_RESUMABLE_THRESHOLD;
+    this.maxUploadRestarts = options.retry?.maxRetries ?? 5;
   }
 
   uri(key: string): string {
@@ -139,31 +156,48 @@ export class GcsBlobStore implements BlobStore {
       .file(assertKey(key), generation === undefined ? {} : { generation });
   }
 
-  async put(key: string, body: Uint8Array | string | Readable, options: PutOptions = {}): Promise<BlobInfo> {
+  async put(key: string, body: BlobBody, options: PutOptions = {}): Promise<BlobInfo> {
     const file = this.file(key);
-    const data =
-      body instanceof Readable ? body : typeof body === 'string' ? Buffer.from(body) : toBuffer(body);
-    const contentType = options.contentType ?? 'application/octet-stream';
-    try {
-      await file.save(data, {
-        resumable: data instanceof Readable || data.length > this.resumableThreshold,
-        contentType,
-        metadata: { contentType },
-        // The client computes CRC32C while sending and compares it with the server's; on a mismatch it
-        // deletes the object and fails (FILE_NO_UPLOAD).
-        validation: 'crc32c',
-        ...(options.ifAbsent ? { preconditionOpts: { ifGenerationMatch: 0 } } : {}),
-      });
-    } catch (error) {
-      if (options.ifAbsent && httpStatus(error) === 412) {
-        throw new ConflictError(`object ${key} already exists at ${this.uri(key)}`, {
-          objectKey: key,
-          cause: error,
-        });
+    const bytes =
+      typeof body === 'string' ? Buffer.from(body) : body instanceof Uint8Array ? toBuffer(body) : undefined;
+    // A body read once (a plain stream) cannot be uploaded again.
+    const restarts = body instanceof Readable ? 0 : this.maxUploadRestarts;
+    for (let attempt = 0; ; attempt++) {
+      const data = bytes ?? (typeof body === 'function' ? await body() : (body as Readable));
+      // The source's own failure is the caller's to report, not Cloud Storage's.
+      let sourceError: unknown;
+      if (data instanceof Readable) data.once('error', (error) => (sourceError ??= error));
+      try {
+        await this.save(file, data, options);
+        return toBlobInfo(key, file.metadata);
+      } catch (error) {
+        if (data instanceof Readable) data.destroy();
+        if (sourceError !== undefined) throw sourceError;
+        if (options.ifAbsent && httpStatus(error) === 412) {
+          throw new ConflictError(`object ${key} already exists at ${this.uri(key)}`, {
+            objectKey: key,
+            cause: error,
+          });
+        }
+        const mapped = this.mapError(error, 'write', key);
+        if (!isPipelineError(mapped) || !mapped.retryable || attempt >= restarts) throw mapped;
+        // A new upload session, from the first byte: the failed one is abandoned (never finalized, never visible).
+        await sleep(Math.min(1000, 50 * 2 ** attempt));
       }
-      throw this.mapError(error, 'write', key);
     }
-    return toBlobInfo(key, file.metadata);
+  }
+
+  private async save(file: File, data: Buffer | Readable, options: PutOptions): Promise<void> {
+    const contentType = options.contentType ?? 'application/octet-stream';
+    await file.save(data, {
+      resumable: data instanceof Readable || data.length > this.resumableThreshold,
+      contentType,
+      metadata: { contentType },
+      // The client computes CRC32C while sending and compares it with the server's; on a mismatch it
+      // deletes the object and fails (FILE_NO_UPLOAD).
+      validation: 'crc32c',
+      ...(options.ifAbsent ? { preconditionOpts: { ifGenerationMatch: 0 } } : {}),
+    });
   }
 
   async get(key: string): Promise<Buffer> {
@@ -235,14 +269,16 @@ export class GcsBlobStore implements BlobStore {
   /**
    * What is left after the client's own retries, as a typed error naming the object:
    * 404 -> NotFoundError (the bucket or the object), 401/403 -> UpstreamError code PERMISSION_DENIED
-   * (502, terminal: our credentials, not the caller's request), 429 -> RateLimitedError, 5xx and
-   * network errors -> UpstreamUnavailableError (503, retryable), anything else -> UpstreamError.
+   * (424, terminal: our credentials, not the caller's request), 429 -> RateLimitedError, 5xx, 408,
+   * network errors, interrupted uploads and checksum mismatches (bytes damaged in transit) ->
+   * UpstreamUnavailableError (503, retryable), another 4xx -> UpstreamError; an unrecognised error without a status -> 503, a programming error as is (500).
    */
   private mapError(
     error: unknown,
     operation: 'read' | 'write' | 'stat' | 'list' | 'delete',
     key: string,
   ): Error {
+    if (isPipelineError(error)) return error;
     const status = httpStatus(error);
     const target = operation === 'list' ? `${this.location}/${key}*` : `${this.location}/${key}`;
     const context = { objectKey: key, cause: error };
@@ -256,29 +292,33 @@ export class GcsBlobStore implements BlobStore {
     if (status === 404) return new NotFoundError(`object ${key} not found at ${target}`, context);
     if (status === 401 || status === 403) {
       return new UpstreamError(
-        `Cloud Storage denied ${operation} of ${target} (${status}): ${apiMessage(error)}; check the service account's roles on ${this.location}`,
+        `Cloud Storage denied ${operation} of ${target} (${status}): ${errorMessage(error)}; check the service account's roles on ${this.location}`,
         context,
         'PERMISSION_DENIED',
       );
     }
     if (status === 429) {
       return new RateLimitedError(
-        `Cloud Storage rate-limited ${operation} of ${target} after retries: ${apiMessage(error)}`,
+        `Cloud Storage rate-limited ${operation} of ${target} after retries: ${errorMessage(error)}`,
         context,
       );
     }
-    if (
-      (status === undefined && isNetworkError(error)) ||
-      (status !== undefined && (status >= 500 || status === 408))
-    ) {
+    if (status === undefined && isProgrammingError(error)) return error as Error;
+    if (status === undefined || status >= 500 || status === 408) {
+      const why = isInterruptedUpload(error)
+        ? 'the upload was interrupted and could not be resumed'
+        : (error as { code?: unknown }).code === 'FILE_NO_UPLOAD'
+          ? 'the bytes stored did not match their checksum'
+          : isTransientNetworkError(error)
+            ? 'the connection failed'
+            : 'Cloud Storage is unavailable';
       return new UpstreamUnavailableError(
-        `Cloud Storage ${operation} of ${target} failed after retries: ${apiMessage(error)}`,
+        `Cloud Storage ${operation} of ${target} failed after retries (${why}): ${errorMessage(error)}`,
         context,
       );
     }
-    if (status === undefined) return error instanceof Error ? error : new Error(String(error));
     return new UpstreamError(
-      `Cloud Storage ${operation} of ${target} failed (${status}): ${apiMessage(error)}`,
+      `Cloud Storage ${operation} of ${target} failed (${status}): ${errorMessage(error)}`,
       context,
     );
   }

@@ -3,14 +3,14 @@
  * on POSIX), so a crash mid-write never leaves a partial object under its final key.
  */
 import { randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { link, mkdir, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { link, mkdir, readdir, readFile, rename, rm, stat, statfs, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
-import { ConflictError, InvalidRequestError, NotFoundError } from '../errors';
-import type { BlobInfo, BlobStore, PutOptions } from './blob-store';
+import { ConflictError, diskFullError, InvalidRequestError, isDiskFullError, NotFoundError } from '../errors';
+import type { BlobBody, BlobInfo, BlobStore, PutOptions } from './blob-store';
 
 const TEMP_MARK = '.tmp-';
 
@@ -49,16 +49,20 @@ export class LocalBlobStore implements BlobStore {
     return this.filePath(key);
   }
 
-  async put(key: string, body: Uint8Array | string | Readable, options: PutOptions = {}): Promise<BlobInfo> {
+  async put(key: string, body: BlobBody, options: PutOptions = {}): Promise<BlobInfo> {
     const target = this.filePath(key);
-    await mkdir(path.dirname(target), { recursive: true });
     const temp = path.join(path.dirname(target), `${TEMP_MARK}${randomUUID()}`);
+    let output: WriteStream | undefined;
     try {
+      await mkdir(path.dirname(target), { recursive: true });
       const source =
-        body instanceof Readable
-          ? body
-          : Readable.from([typeof body === 'string' ? Buffer.from(body) : body]);
-      await pipeline(source, createWriteStream(temp));
+        typeof body === 'function'
+          ? await body()
+          : body instanceof Readable
+            ? body
+            : Readable.from([typeof body === 'string' ? Buffer.from(body) : body]);
+      output = createWriteStream(temp);
+      await pipeline(source, output);
       if (options.ifAbsent) {
         // link() fails when the target exists: an atomic create-if-absent.
         try {
@@ -74,6 +78,8 @@ export class LocalBlobStore implements BlobStore {
       }
     } catch (error) {
       await rm(temp, { force: true });
+      if (isDiskFullError(error))
+        throw await this.diskFull(error, key, target, body, output?.bytesWritten ?? 0);
       throw error;
     }
     return (await this.stat(key))!;
@@ -138,6 +144,27 @@ export class LocalBlobStore implements BlobStore {
 
   async delete(key: string): Promise<void> {
     await rm(this.filePath(key), { force: true });
+  }
+
+  /** 507 naming the object, its file, the bytes it needed (at least those written when streamed) and the free space. */
+  private async diskFull(error: unknown, key: string, target: string, body: BlobBody, written: number) {
+    const known =
+      typeof body === 'string'
+        ? Buffer.byteLength(body)
+        : body instanceof Uint8Array
+          ? body.length
+          : undefined;
+    const free = await statfs(this.root).then(
+      (info) => info.bavail * info.bsize,
+      () => undefined,
+    );
+    return diskFullError(error, {
+      what: `object ${key}`,
+      path: target,
+      ...(known === undefined ? {} : { neededBytes: known }),
+      ...(free === undefined ? {} : { freeBytes: free }),
+      ...(known === undefined && written > 0 ? { writtenBytes: written } : {}),
+    });
   }
 
   private notFound(key: string): NotFoundError {

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { BaseConfig } from '../config';
 import { InvalidRequestError } from '../errors';
+import type { Logger } from '../logging';
 import { GcsBlobStore } from '../storage/gcs-blob-store';
 import { BigQueryWarehouse } from './bigquery-warehouse';
 import { DuckDbWarehouse } from './duckdb-warehouse';
@@ -9,6 +10,8 @@ import type { Warehouse } from './warehouse';
 export interface CreateWarehouseOptions {
   /** For readers such as the insights app: the local DuckDB file is opened read-only. */
   readOnly?: boolean;
+  /** Where the DuckDB warehouse reports recovering from an unreadable write-ahead log. */
+  logger?: Logger;
 }
 
 /** The composition-root choice of adapter: called once, in a process's index.ts. */
@@ -38,6 +41,7 @@ export function createWarehouse(
           ...(config.WAREHOUSE_MEMORY_LIMIT ? { memory_limit: config.WAREHOUSE_MEMORY_LIMIT } : {}),
           ...(options.readOnly ? { access_mode: 'READ_ONLY' } : {}),
         },
+        ...(options.logger ? { logger: options.logger } : {}),
       });
     case 'gcp': {
       const { GCP_PROJECT, ETL_BUCKET, BIGQUERY_DATASET } = config;

@@ -1,10 +1,12 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, open, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { DateDay, Float64, Int64, Table, Utf8, type Vector, vectorFromArray } from 'apache-arrow';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { writeArrowTable } from '../arrow';
 import { DataRejectedError, InvalidRequestError } from '../errors';
+import { createLogger } from '../logging';
 import { DuckDbWarehouse } from './duckdb-warehouse';
 import type { LoadRequest } from './warehouse';
 
@@ -142,5 +144,52 @@ describe('DuckDbWarehouse', () => {
         request(orders([1]), { tables: [{ table: 'orders"; DROP TABLE x; --', arrow: orders([1]) }] }),
       ),
     ).rejects.toThrow(InvalidRequestError);
+  });
+});
+
+describe('a write-ahead log DuckDB cannot replay', () => {
+  test('regression: every open failed ("Failure while replaying WAL", 500 on every load); now the WAL is moved aside with a warning and the warehouse reopens at its last checkpoint', async () => {
+    const file = path.join(dir, 'warehouse.duckdb');
+    await warehouse.load(request(orders([1, 2, 3])));
+    // Rows committed to the WAL only (no checkpoint at close), as when a checkpoint cannot write on a full disk.
+    const instance = await DuckDBInstance.create(file);
+    const connection = await instance.connect();
+    await connection.run('PRAGMA disable_checkpoint_on_shutdown');
+    await connection.run("INSERT INTO orders (amount, _source) SELECT range, 'wal-only' FROM range(20000)");
+    connection.closeSync();
+    instance.closeSync();
+    // The log is damaged in the middle (a torn write); DuckDB's checksums refuse it.
+    const wal = `${file}.wal`;
+    const { size } = await stat(wal);
+    const handle = await open(wal, 'r+');
+    await handle.write(Buffer.alloc(64, 0xff), 0, 64, Math.floor(size / 2));
+    await handle.close();
+
+    const lines: string[] = [];
+    const logger = createLogger({
+      name: 'test',
+      level: 'warn',
+      destination: { write: (line: string) => lines.push(line) },
+    });
+    const recovering = new DuckDbWarehouse({ file, logger });
+    const rows = await recovering.query(
+      'SELECT count(*) AS n, count(*) FILTER (WHERE _source = $1) AS wal FROM orders',
+      ['wal-only'],
+    );
+    expect(rows).toEqual([{ n: 3, wal: 0 }]);
+    const aside = (await readdir(dir)).filter((name) => name.startsWith('warehouse.duckdb.wal.unreadable-'));
+    expect(aside).toHaveLength(1);
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({
+      severity: 'WARNING',
+      wal,
+      movedTo: path.join(dir, aside[0]!),
+    });
+    expect(lines[0]).toMatch(
+      /could not be replayed; moved it to .* and reopened the database at its last checkpoint/,
+    );
+    // Loads work again.
+    await recovering.load(request(orders([4, 5]), { runId: 'run-2' }));
+    expect(await recovering.query('SELECT count(*) AS n FROM orders')).toEqual([{ n: 2 }]);
   });
 });

@@ -2,13 +2,20 @@
  * Warehouse on a DuckDB file. The file is opened for each operation and closed after it, so other
  * processes (`etl query`, the insights app) can use it between loads; a lock held by another process is
  * retried briefly, then reported as 503 (retryable).
+ *
+ * A full disk is a 507 naming the file DuckDB could not write and the space free there. A write-ahead log
+ * DuckDB cannot replay (torn or corrupt, e.g. after the disk filled) made every later open fail ("Failure
+ * while replaying WAL", then 500s on every load); now it is moved aside as `<file>.wal.unreadable-<time>`
+ * with a warning naming both files, and the database reopens at its last checkpoint. A database DuckDB
+ * invalidated during an operation is a retryable 503: the next operation opens it afresh.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm, statfs, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { arrowToParquetParts } from '../arrow';
-import { UpstreamUnavailableError } from '../errors';
+import { diskFullError, isDiskFullError, isPipelineError, UpstreamUnavailableError } from '../errors';
+import type { Logger } from '../logging';
 import { assertTableName } from '../storage/object-keys';
 import { planWidening } from './column-compat';
 import { duckDbDialect } from './dialect';
@@ -25,9 +32,13 @@ export interface DuckDbWarehouseOptions {
   settings?: Record<string, string>;
   /** Rows per Parquet part a load is converted into (`arrowToParquetParts`); for tests. */
   partRows?: number;
+  /** Where the recovery of an unreadable write-ahead log is reported. */
+  logger?: Logger;
 }
 
 const LOCK_ERROR = /Could not set lock|Conflicting lock/i;
+const UNREADABLE_WAL = /Failure while replaying WAL|Corrupt WAL/i;
+const INVALIDATED = /database has been invalidated/i;
 
 /**
  * Operations on one file in this process take turns. Two DuckDB instances of the same file in one
@@ -110,19 +121,65 @@ export class DuckDbWarehouse implements Warehouse {
     const done = await takeTurn(this.location);
     try {
       return await this.openAndRun(work);
+    } catch (error) {
+      throw await this.mapError(error);
     } finally {
       done();
     }
+  }
+
+  /** A full disk -> 507 naming the file and the free space; an invalidated database -> 503. */
+  private get readOnly(): boolean {
+    return this.options.settings?.access_mode?.toUpperCase() === 'READ_ONLY';
+  }
+
+  private async mapError(error: unknown): Promise<unknown> {
+    if (isPipelineError(error)) return error;
+    if (isDiskFullError(error)) {
+      const free = await statfs(path.dirname(this.location)).then(
+        (info) => info.bavail * info.bsize,
+        () => undefined,
+      );
+      return diskFullError(error, {
+        what: `the warehouse ${this.location}`,
+        ...(free === undefined ? {} : { freeBytes: free }),
+      });
+    }
+    if (INVALIDATED.test(String(error))) {
+      return new UpstreamUnavailableError(
+        `warehouse ${this.location} was invalidated by a failed write; retry: the next operation reopens it`,
+        { cause: error },
+        'WAREHOUSE_INVALIDATED',
+      );
+    }
+    return error;
+  }
+
+  /** Moves a write-ahead log DuckDB cannot replay aside, so that the database opens at its last checkpoint. */
+  private async setAsideUnreadableWal(error: unknown): Promise<void> {
+    const wal = `${this.location}.wal`;
+    const aside = `${wal}.unreadable-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    await rename(wal, aside);
+    this.options.logger?.warn(
+      { wal, movedTo: aside, error: String(error) },
+      `warehouse ${this.location}: its write-ahead log could not be replayed; moved it to ${aside} and reopened the database at its last checkpoint (loads committed after it are not in the warehouse: re-run them, see docs/runbook.md)`,
+    );
   }
 
   private async openAndRun<T>(work: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
     await mkdir(path.dirname(this.location), { recursive: true });
     const deadline = Date.now() + (this.options.lockTimeoutMs ?? 5_000);
     let instance: DuckDBInstance | undefined;
+    let walSetAside = false;
     while (!instance) {
       try {
         instance = await DuckDBInstance.create(this.location, this.options.settings);
       } catch (error) {
+        if (UNREADABLE_WAL.test(String(error)) && !walSetAside && !this.readOnly) {
+          await this.setAsideUnreadableWal(error);
+          walSetAside = true;
+          continue;
+        }
         if (!LOCK_ERROR.test(String(error)) || Date.now() > deadline) {
           if (LOCK_ERROR.test(String(error))) {
             throw new UpstreamUnavailableError(`warehouse ${this.location} is locked by another process`, {

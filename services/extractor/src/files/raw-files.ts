@@ -19,6 +19,12 @@ export interface DatasetFile {
   open(): Promise<Readable>;
   /** Where the bytes already are on disk, so that an archive is opened in place instead of copied. */
   path?: string;
+  /**
+   * Called once the file has been copied: throws (a retryable 503) when it changed while it was read, i.e.
+   * it is still being written. Sources whose bytes cannot change (an archive entry, a pinned generation)
+   * leave it out.
+   */
+  assertSettled?: () => Promise<void>;
   /** Bytes the file may hold at most; more fails the read. */
   maxBytes?: number;
   tooLarge?: (bytes: number) => PipelineError;
@@ -101,24 +107,38 @@ export async function checkRawInputs(
   return checked;
 }
 
+/**
+ * Copies one input to runs/<runId>/raw/<name>, inspected on the way. The store may open it again (an upload
+ * interrupted half-way restarts from the first byte): each opening gets a fresh inspector, and the figures
+ * are those of the copy that was stored.
+ */
 export async function writeRawFile(store: BlobStore, runId: string, input: RawInput): Promise<RawFile> {
   const key = rawKey(runId, input.name);
-  const source = await openInput(input);
-  const inspector = new FileInspector({
-    label: input.label,
-    format: input.format,
-    maxBytes: input.maxBytes,
-    tooLarge: input.tooLarge,
-  });
-  // pipe() does not forward errors: name the file in a read error and fail the store's write with it.
-  source.once('error', (error) => inspector.destroy(readFailed(input, error)));
-  source.pipe(inspector);
+  let inspector: FileInspector | undefined;
+  let source: Readable | undefined;
+  const openInspected = async (): Promise<Readable> => {
+    source?.destroy();
+    source = await openInput(input);
+    const opened = source;
+    const inspecting = new FileInspector({
+      label: input.label,
+      format: input.format,
+      maxBytes: input.maxBytes,
+      tooLarge: input.tooLarge,
+    });
+    // pipe() does not forward errors: name the file in a read error and fail the store's write with it.
+    opened.once('error', (error) => inspecting.destroy(readFailed(input, error)));
+    opened.pipe(inspecting);
+    inspector = inspecting;
+    return inspecting;
+  };
   try {
-    await store.put(key, inspector, { contentType: CONTENT_TYPES[input.format] });
+    await store.put(key, openInspected, { contentType: CONTENT_TYPES[input.format] });
   } finally {
-    source.destroy();
+    source?.destroy();
   }
-  return { name: input.name, key, ...inspector.result(), format: input.format };
+  await input.assertSettled?.();
+  return { name: input.name, key, ...inspector!.result(), format: input.format };
 }
 
 /** Checks every input (any problem fails), then copies them one by one. The caller removes the run's raw files on failure. */

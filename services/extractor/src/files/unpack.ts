@@ -112,6 +112,7 @@ class Unpacker {
     return {
       name,
       label: file.label,
+      ...(file.assertSettled ? { assertSettled: file.assertSettled } : {}),
       open: async () => {
         const maxBytes = this.limits.maxUnzippedBytes - this.unpackedBytes(name);
         return gunzip(await file.open(), {

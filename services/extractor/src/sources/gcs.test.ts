@@ -270,6 +270,31 @@ describe('gs://BUCKET/PREFIX/ source', () => {
     expect(await listRunKeys(temp.store, 'p-6')).toEqual([]);
   });
 
+  test('an object overwritten between its listing and its read: retryable 503 SOURCE_CHANGED (was a terminal 404); the retry reads the new version', async () => {
+    await inbox.put('racing/a.csv', CSV);
+    await inbox.put('racing/b.csv', CSV);
+    const key = 'inbox/racing/b.csv';
+    const grown = `${CSV}3,30.00\n`;
+    gcs.inject({
+      method: 'GET',
+      path: 'racing%2Fb.csv?alt=media',
+      beforeHandle: () => {
+        const old = gcs.objects.get(key)!;
+        gcs.objects.set(key, { ...old, data: Buffer.from(grown), generation: old.generation + 1 });
+      },
+    });
+    const failure = extract({ runId: 'g-race', source: 'gs://inbox/racing/' }, deps());
+    await expect(failure).rejects.toMatchObject({ status: 503, retryable: true, code: 'SOURCE_CHANGED' });
+    await expect(failure).rejects.toThrow(/gs:\/\/inbox\/racing\/b\.csv#\d+ changed while it was read/);
+    expect(await listRunKeys(temp.store, 'g-race')).toEqual([]);
+
+    const retried = await extract({ runId: 'g-race', source: 'gs://inbox/racing/' }, deps());
+    expect(retried.files.map((f) => [f.name, f.bytes])).toEqual([
+      ['a.csv', CSV.length],
+      ['b.csv', grown.length],
+    ]);
+  });
+
   test('MAX_DOWNLOAD_BYTES holds for all the objects together: 413 naming the prefix before a byte is read', async () => {
     await uploadShop();
     const total = SHOP_OBJECTS.reduce((sum, name) => sum + gcs.read('inbox', `${SHOP}${name}`)!.length, 0);

@@ -12,6 +12,9 @@
  * the version is the sha256 of the sorted `name generation` lines: a new upload of any object is a new
  * version. Dataset id: `gcs/<bucket>/<slug of the prefix's last segment>`.
  *
+ * An object whose generation is gone when it is read (overwritten or deleted since it was listed) is a
+ * retryable 503 SOURCE_CHANGED, not a 404: the workflow's retry lists again and reads the new version.
+ *
  * The client is `@google-cloud/storage` as configured by @etl/common (`GcsBlobStore`'s client: the
  * retry policy, GCS_API_ENDPOINT for emulators and the test fake, Application Default Credentials
  * otherwise). The extractor's service account needs `roles/storage.objectViewer` on the inbox bucket.
@@ -79,6 +82,17 @@ function gcsError(error: unknown, uri: string, bucket: string): PipelineError {
   return new UpstreamError(`source ${uri}: Cloud Storage answered ${status}: ${message}`, options);
 }
 
+/** A read of a pinned generation: a 404 means the object changed since it was listed (the bucket is checked first). */
+function pinnedReadError(error: unknown, at: string, bucket: string): PipelineError {
+  const mapped = gcsError(error, at, bucket);
+  if (mapped.code !== 'SOURCE_NOT_FOUND') return mapped;
+  return new UpstreamUnavailableError(
+    `source ${at} changed while it was read: that generation is gone (overwritten or deleted since it was listed); retry to read the current version`,
+    { cause: error },
+    'SOURCE_CHANGED',
+  );
+}
+
 function tooLarge(uri: string, bytes: number, limit: number): PipelineError {
   return new PayloadTooLargeError(
     `source ${uri} holds ${bytes} bytes, more than MAX_DOWNLOAD_BYTES (${limit})`,
@@ -119,7 +133,7 @@ function objectFile(
     open: async (): Promise<Readable> => {
       const out = new PassThrough();
       const input = file.createReadStream({ validation: 'crc32c' });
-      input.once('error', (error) => out.destroy(gcsError(error, at, bucket)));
+      input.once('error', (error) => out.destroy(pinnedReadError(error, at, bucket)));
       input.pipe(out);
       return out;
     },

@@ -2,12 +2,17 @@
  * The `local:PATH` source: one file (a table file, a .gz of one, or a zip holding a dataset), or a folder
  * searched recursively, every file in it taken as the dataset publishes it (see sources/dataset.ts). With a
  * root configured, the path (symlinks resolved) must stay inside it.
+ *
+ * A file still being written is not loaded as a snapshot: when its size or modification time changed
+ * while it was copied, or it is a delimited text file modified in the last SETTLE_MS whose last line has
+ * no line terminator, the extract fails with a retryable 503 SOURCE_STILL_WRITING naming the file (the
+ * workflow retries it with backoff; the raw files copied so far are removed).
  */
-import { createReadStream, type Dirent } from 'node:fs';
-import { readdir, realpath, stat } from 'node:fs/promises';
+import { createReadStream, type Dirent, type Stats } from 'node:fs';
+import { open, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { SkippedFile } from '@etl/common/contracts';
-import { InvalidRequestError, NotFoundError } from '@etl/common/errors';
+import { InvalidRequestError, NotFoundError, UpstreamUnavailableError } from '@etl/common/errors';
 import { classifyFile, stripDataExtensions } from '../files/dataset-files';
 import type { DatasetFile } from '../files/raw-files';
 import { extractDataset } from './dataset';
@@ -63,10 +68,68 @@ async function resolveLocalPath(requested: string, root: string | undefined): Pr
   return target;
 }
 
+/** A delimited file modified this recently whose last byte is not a line terminator is taken as still being written. */
+export const SETTLE_MS = 5_000;
+
+function stillWriting(file: string, why: string): UpstreamUnavailableError {
+  return new UpstreamUnavailableError(
+    `local file ${file} is still being written (${why}); not loaded as a partial snapshot: retry once the writer has finished`,
+    {},
+    'SOURCE_STILL_WRITING',
+  );
+}
+
+async function lastByte(file: string, size: number): Promise<number | undefined> {
+  if (size === 0) return undefined;
+  const handle = await open(file, 'r');
+  try {
+    const { buffer } = await handle.read({ buffer: Buffer.alloc(1), position: size - 1 });
+    return buffer[0];
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Throws SOURCE_STILL_WRITING when the file changed since `before` (its last opening), or when a delimited
+ * file ends mid-line and was modified within SETTLE_MS.
+ */
+async function assertLocalFileSettled(file: string, before: Stats, delimited: boolean): Promise<void> {
+  const after = await stat(file);
+  if (after.size !== before.size || after.mtimeMs !== before.mtimeMs) {
+    throw stillWriting(
+      file,
+      `it changed while it was read: ${before.size} bytes modified at ${before.mtime.toISOString()}, then ${after.size} bytes modified at ${after.mtime.toISOString()}`,
+    );
+  }
+  const age = Date.now() - after.mtimeMs;
+  const last = delimited && age < SETTLE_MS ? await lastByte(file, after.size) : undefined;
+  if (last !== undefined && last !== 0x0a && last !== 0x0d) {
+    throw stillWriting(
+      file,
+      `its last line has no line terminator and it was modified ${Math.round(age)} ms ago, less than ${SETTLE_MS} ms`,
+    );
+  }
+}
+
 /** A local file as a dataset file; a zip is named `archive PATH` in messages, as its entries are. */
 function localFile(file: string, name: string): DatasetFile {
-  const label = classifyFile(name).kind === 'zip' ? `archive ${file}` : `local file ${file}`;
-  return { name, label, path: file, open: async () => createReadStream(file) };
+  const kind = classifyFile(name);
+  const label = kind.kind === 'zip' ? `archive ${file}` : `local file ${file}`;
+  let opened: Stats | undefined;
+  return {
+    name,
+    label,
+    path: file,
+    open: async () => {
+      opened = await stat(file);
+      return createReadStream(file);
+    },
+    assertSettled: async () => {
+      if (opened)
+        await assertLocalFileSettled(file, opened, kind.kind === 'table' && kind.format === 'delimited');
+    },
+  };
 }
 
 /**
