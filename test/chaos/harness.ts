@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -36,6 +36,20 @@ export async function waitFor<T>(
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(intervalMs);
   }
+}
+
+/**
+ * A stage's scratch folder (`etl-load-*`, `etl-transform-*`) under `parent`: services make them inside
+ * their per-process folder (`etl-<service>-pid<pid>-*`), one level down.
+ */
+export async function findScratchFolder(parent: string, prefix: string): Promise<string | undefined> {
+  for (const own of await readdir(parent).catch(() => [])) {
+    const found = (await readdir(path.join(parent, own)).catch(() => [])).find((name) =>
+      name.startsWith(prefix),
+    );
+    if (found) return path.join(parent, own, found);
+  }
+  return undefined;
 }
 
 /** A free loopback port (bound, read, released). */
@@ -163,6 +177,16 @@ export class ServiceProcess {
       });
     });
   }
+}
+
+/** SIGKILLs `service` as soon as `check` holds (polled every 5 ms): a kill in the middle of some work. */
+export async function killWhen(
+  service: ServiceProcess,
+  what: string,
+  check: () => Promise<unknown> | unknown,
+): Promise<void> {
+  await waitFor(what, check, { timeoutMs: 180_000, intervalMs: 5 });
+  await service.kill('SIGKILL');
 }
 
 export interface Stack {

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
+  findScratchFolder,
   localWarehouse,
   runEtl,
   type ServiceName,
@@ -67,18 +68,12 @@ const midWork: Record<ServiceName, () => Promise<string | undefined>> = {
   },
   // The per-request scratch folder holds the prepared CSV (and DuckDB's Parquet output later).
   transformer: async () => {
-    for (const name of await entries(transformTemp)) {
-      if (!name.startsWith('etl-transform-')) continue;
-      const files = await entries(path.join(transformTemp, name));
-      if (files.length > 0) return `${name}/{${files.join(',')}}`;
-    }
-    return undefined;
+    const folder = await findScratchFolder(transformTemp, 'etl-transform-');
+    const files = folder ? await entries(folder) : [];
+    return files.length > 0 ? `${path.basename(folder!)}/{${files.join(',')}}` : undefined;
   },
   // DuckDbWarehouse.load converts Arrow to Parquet in `etl-load-*` and keeps it until the commit.
-  loader: async () => {
-    const found = (await entries(loaderTemp)).find((name) => name.startsWith('etl-load-'));
-    return found;
-  },
+  loader: () => findScratchFolder(loaderTemp, 'etl-load-'),
 };
 
 describe('SIGKILL in the middle of extract, transform and load', () => {
@@ -124,6 +119,13 @@ describe('SIGKILL in the middle of extract, transform and load', () => {
     // The killed load left its lease behind; the retry of the same run took it back and released it.
     expect(await entries(path.join(dataDir, 'blobs', 'datasets', 'sample', 'generated', 'sales'))).toEqual([
       'state.json',
+    ]);
+    // The restarted services removed the scratch folders their killed predecessors left.
+    expect((await entries(transformTemp)).filter((name) => name.startsWith('etl-'))).toEqual([
+      expect.stringMatching(`^etl-transformer-pid${stack.services.transformer.child.pid}-`),
+    ]);
+    expect((await entries(loaderTemp)).filter((name) => name.startsWith('etl-'))).toEqual([
+      expect.stringMatching(`^etl-loader-pid${stack.services.loader.child.pid}-`),
     ]);
     console.info(`chaos kills: ${JSON.stringify(kills)}`);
   });

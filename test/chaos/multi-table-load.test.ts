@@ -4,12 +4,20 @@
  * every table in one transaction, so there is no state in between; the re-run then loads the new version
  * in every table, once.
  */
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { writeSalesCsv } from '@etl/sample-data';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { localWarehouse, runEtl, type Stack, startStack, tableFacts, waitFor } from './harness';
+import {
+  findScratchFolder,
+  killWhen,
+  localWarehouse,
+  runEtl,
+  type Stack,
+  startStack,
+  tableFacts,
+} from './harness';
 
 const TABLES = ['shop_orders', 'shop_customers', 'shop_stores'] as const;
 
@@ -69,14 +77,7 @@ describe('SIGKILL in the middle of a multi-table load', () => {
     // The next version; the loader dies while it loads it and stays dead, so the run fails.
     await writeShop(2);
     const loader = stack.services.loader;
-    const monkey = (async () => {
-      await waitFor(
-        'loader mid-load',
-        async () => (await readdir(loaderTemp)).find((name) => name.startsWith('etl-load-')),
-        { timeoutMs: 180_000, intervalMs: 5 },
-      );
-      await loader.kill('SIGKILL');
-    })();
+    const monkey = killWhen(loader, 'loader mid-load', () => findScratchFolder(loaderTemp, 'etl-load-'));
     const killed = await runEtl({
       urls: stack.urls,
       runId: 'mt-2',

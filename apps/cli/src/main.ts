@@ -5,6 +5,7 @@ import { UsageError } from './args';
 import { cloudCommand, cloudUsage } from './commands/cloud';
 import { generateCommand, generateUsage } from './commands/generate';
 import { insightsCommand, insightsUsage } from './commands/insights';
+import { leaseCommand, leaseUsage } from './commands/lease';
 import { profileCommand, profileUsage } from './commands/profile';
 import { queryCommand, queryUsage } from './commands/query';
 import { runCommand, runUsage } from './commands/run';
@@ -26,6 +27,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   insights: insightsCommand,
   cloud: cloudCommand,
   tableau: tableauCommand,
+  lease: leaseCommand,
 };
 
 const USAGE = `usage:
@@ -40,6 +42,7 @@ const USAGE = `usage:
   ${insightsUsage}
   ${cloudUsage}
   ${tableauUsage}
+  ${leaseUsage}
 See README.md for every option and config variable.`;
 
 async function main(argv: string[]): Promise<number> {

@@ -6,14 +6,17 @@
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { setTimeout } from 'node:timers/promises';
 import type { SchemaChange } from '@etl/common/contracts';
 import {
   type AlertRecord,
+  type Clock,
   runWorkflowFile,
   type TraceEvent,
   WorkflowExecutionError,
 } from '@etl/workflow-runner';
 import { createRunStore, type ResumableStage, removeManifestsFrom } from './run-state';
+import { ServiceDiedError } from './service-exit';
 import { startServices } from './services';
 
 export const WORKFLOW_FILE = path.resolve(import.meta.dirname, '../../../workflows/etl.workflows.yaml');
@@ -100,6 +103,16 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunSumma
   }
   progress(`run ${runId}: starting services`);
   const services = await startServices({ dataDir: options.dataDir, env: options.serviceEnv });
+  progress(
+    `run ${runId}: services started: ${services.services.map((s) => `${s.name} pid ${s.child.pid} ${s.url}`).join(', ')}; logs in ${services.logDir}`,
+  );
+  // A service that dies stops the run at once: the workflow would retry its dead port for minutes.
+  const stopped = new AbortController();
+  let currentStage = 'init';
+  const appendAlert = (record: AlertRecord) => {
+    appendFileSync(path.join(options.dataDir, 'alerts.jsonl'), `${JSON.stringify(record)}\n`);
+    progress(`ALERT ${alertSummary(record.data)}`);
+  };
   try {
     const argument = {
       source: options.source,
@@ -108,7 +121,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunSumma
       options: options.options ?? {},
       ...(options.resumeFrom ? { resume_from: options.resumeFrom } : {}),
     };
-    const result = (await runWorkflowFile(WORKFLOW_FILE, argument, {
+    const workflow = runWorkflowFile(WORKFLOW_FILE, argument, {
       env: {
         EXTRACTOR_URL: services.urls.extractor,
         TRANSFORMER_URL: services.urls.transformer,
@@ -116,23 +129,37 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunSumma
         ALERT_TOPIC: 'projects/local/topics/etl-alerts',
         ML_INSIGHTS: process.env.ML_INSIGHTS ?? 'true',
       },
+      // Once the run is stopped, the abandoned workflow's retry waits end at once.
+      clock: abortableClock(stopped.signal),
       // Local alerting: a JSON line in <data-dir>/alerts.jsonl and a line on the console; with
       // PUBSUB_EMULATOR_HOST set, the alert goes to the Pub/Sub emulator instead.
       alertSink: (record: AlertRecord) => {
-        appendFileSync(path.join(options.dataDir, 'alerts.jsonl'), `${JSON.stringify(record)}\n`);
-        progress(`ALERT ${alertSummary(record.data)}`);
+        if (!stopped.signal.aborted) appendAlert(record);
       },
       pubsubEmulatorHost: process.env.PUBSUB_EMULATOR_HOST,
       trace: (event: TraceEvent) => {
+        if (stopped.signal.aborted) return;
         const stage = STAGE_STEPS[event.step];
         if (stage && event.phase === 'end')
           progress(`${stage}: ${event.outcome} in ${Math.round(event.durationMs ?? 0)} ms`);
-        if (stage && event.phase === 'start') progress(`${stage}: started`);
+        if (stage && event.phase === 'start') {
+          currentStage = stage;
+          progress(`${stage}: started`);
+        }
       },
-    })) as Omit<RunSummary, 'durationMs'>;
+    });
+    workflow.catch(() => {}); // abandoned when a service dies first
+    const died = services.died.then(async (exit) => {
+      throw await ServiceDiedError.from(exit);
+    });
+    const result = (await Promise.race([workflow, died])) as Omit<RunSummary, 'durationMs'>;
     return { ...result, durationMs: Date.now() - started };
   } catch (error) {
-    if (!(error instanceof WorkflowExecutionError)) throw error;
+    if (error instanceof ServiceDiedError) {
+      stopped.abort(error);
+      progress(`run ${runId}: stopped: ${error.message}`);
+      appendAlert(serviceDiedAlert(error, { runId, step: currentStage, source: options.source }));
+    } else if (!(error instanceof WorkflowExecutionError)) throw error;
     return {
       runId,
       status: 'failed',
@@ -140,14 +167,46 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunSumma
       datasetVersion: null,
       tables: [],
       durationMs: Date.now() - started,
-      error: error.error,
+      error: error instanceof ServiceDiedError ? error.toJSON() : error.error,
     };
   } finally {
     await services.stop();
   }
 }
 
+/** Real time, except that every wait rejects as soon as `signal` aborts. */
+function abortableClock(signal: AbortSignal): Clock {
+  return {
+    now: () => Date.now(),
+    sleep: (ms) => setTimeout(ms, undefined, { signal }),
+  };
+}
+
+/** The alert a stopped run publishes, in the shape of the workflow's own (alert_message). */
+function serviceDiedAlert(
+  error: ServiceDiedError,
+  context: { runId: string; step: string; source: string },
+): AlertRecord {
+  return {
+    topic: 'projects/local/topics/etl-alerts',
+    messageId: randomBytes(8).toString('hex'),
+    publishTime: new Date().toISOString(),
+    data: { severity: 'ERROR', ...context, error: error.toJSON() },
+    attributes: { severity: 'ERROR', runId: context.runId, step: context.step },
+  };
+}
+
+/** One console line for an alert: the step, then the reason the stage gave (its JSON error), not only its status. */
 function alertSummary(data: unknown): string {
-  const alert = data as { step?: unknown; error?: { code?: unknown; message?: unknown } } | null;
-  return `step ${String(alert?.step)} failed: ${String(alert?.error?.message)} (code ${String(alert?.error?.code)}); see alerts.jsonl`;
+  const alert = data as {
+    step?: unknown;
+    error?: { code?: unknown; message?: unknown; body?: { error?: { code?: unknown; message?: unknown } } };
+  } | null;
+  const stageError = alert?.error?.body?.error;
+  const reason = (
+    typeof stageError?.message === 'string'
+      ? `${String(stageError.code)}: ${stageError.message}`
+      : String(alert?.error?.message)
+  ).split('\n')[0];
+  return `step ${String(alert?.step)} failed: ${reason} (code ${String(alert?.error?.code)}); see alerts.jsonl`;
 }

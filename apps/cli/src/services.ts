@@ -1,11 +1,15 @@
 /**
  * Starts the three services as child processes on loopback, the way Cloud Run runs them: each its own
- * process, configured only by environment variables. Their JSON logs go to <data-dir>/logs/<service>.log.
+ * process, configured only by environment variables. Their JSON logs go straight to
+ * <data-dir>/logs/<service>.log (not through this process, so they outlive it), and each has an IPC
+ * channel to this process: it announces its URL there, and stops when the channel closes, i.e. when this
+ * process dies, however it died.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
+import { isListeningMessage } from '@etl/common/lifecycle';
+import { readLogTail, type ServiceExit } from './service-exit';
 
 export const SERVICE_NAMES = ['extractor', 'transformer', 'loader'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
@@ -17,12 +21,15 @@ export interface RunningService {
   name: ServiceName;
   url: string;
   child: ChildProcess;
+  logFile: string;
 }
 
 export interface ServiceSet {
   urls: Record<ServiceName, string>;
   services: RunningService[];
   logDir: string;
+  /** Settles with the first service that exits on its own (not through `stop`). */
+  died: Promise<ServiceExit>;
   stop(): Promise<void>;
 }
 
@@ -53,14 +60,24 @@ export async function startServices(options: StartServicesOptions): Promise<Serv
     ),
   );
   const services = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
-  const stop = () => stopServices(services);
+  let stopping = false;
+  const stop = () => {
+    stopping = true;
+    return stopServices(services);
+  };
   const failed = started.find((s) => s.status === 'rejected');
   if (failed) {
     await stop();
     throw (failed as PromiseRejectedResult).reason;
   }
+  const died = new Promise<ServiceExit>((resolve) => {
+    for (const { name, child, logFile } of services)
+      child.once('exit', (code, signal) => {
+        if (!stopping) resolve({ name, pid: child.pid ?? 0, code, signal, logFile });
+      });
+  });
   const urls = Object.fromEntries(services.map((s) => [s.name, s.url])) as Record<ServiceName, string>;
-  return { urls, services, logDir, stop };
+  return { urls, services, logDir, died, stop };
 }
 
 function startService(
@@ -69,31 +86,38 @@ function startService(
   logDir: string,
 ): Promise<RunningService> {
   const entry = path.join(REPO_ROOT, 'services', name, 'src', 'index.ts');
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const log = createWriteStream(path.join(logDir, `${name}.log`), { flags: 'a' });
-  child.stderr?.pipe(log, { end: false });
-  const lines = createInterface({ input: child.stdout! });
+  const logFile = path.join(logDir, `${name}.log`);
+  const log = openSync(logFile, 'a');
+  let child: ChildProcess;
+  try {
+    child = spawn(process.execPath, ['--import', 'tsx', entry], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', log, log, 'ipc'],
+    });
+  } finally {
+    closeSync(log); // the child has its own copy
+  }
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`${name} did not start within ${STARTUP_TIMEOUT_MS} ms; see ${log.path}`));
+      reject(new Error(`${name} did not start within ${STARTUP_TIMEOUT_MS} ms; see ${logFile}`));
     }, STARTUP_TIMEOUT_MS);
-    child.once('exit', (code, signal) => {
+    const onExit = async (code: number | null, signal: string | null) => {
       clearTimeout(timer);
-      reject(new Error(`${name} exited during startup (${signal ?? `code ${code}`}); see ${log.path}`));
-    });
-    lines.on('line', (line) => {
-      log.write(`${line}\n`);
-      const url = listeningUrl(line);
-      if (url) {
-        clearTimeout(timer);
-        child.removeAllListeners('exit');
-        resolve({ name, url, child });
-      }
+      const tail = await readLogTail(logFile, 5);
+      reject(
+        new Error(
+          `${name} exited during startup (${signal ?? `code ${code}`}); last lines of ${logFile}:\n  ${tail.join('\n  ')}`,
+        ),
+      );
+    };
+    child.once('exit', onExit);
+    child.on('message', (message) => {
+      if (!isListeningMessage(message)) return;
+      clearTimeout(timer);
+      child.off('exit', onExit);
+      resolve({ name, url: message.url, child, logFile });
     });
   });
 }

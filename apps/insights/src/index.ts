@@ -17,4 +17,11 @@ const app = createInsightsApp(
     ...(config.GCP_PROJECT ? { projectId: config.GCP_PROJECT } : {}),
   },
 );
-await runService({ app, host: config.HOST, port: config.PORT, logger, onShutdown: () => warehouse.close() });
+await runService({
+  name: 'insights',
+  app,
+  host: config.HOST,
+  port: config.PORT,
+  logger,
+  onShutdown: () => warehouse.close(),
+});

@@ -40,4 +40,4 @@ const app = createExtractorApp({
   projectId: config.GCP_PROJECT,
 });
 
-await runService({ app, host: config.HOST, port: config.PORT, logger });
+await runService({ name: 'extractor', app, host: config.HOST, port: config.PORT, logger });

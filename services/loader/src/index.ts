@@ -5,6 +5,7 @@ import { createBlobStore } from '@etl/common/storage';
 import { createWarehouse } from '@etl/common/warehouse';
 import { createLoaderApp } from './app';
 import { loaderConfigSchema } from './config';
+import { releaseHeldLeases } from './lease';
 import { createMetricsSink } from './metrics';
 import { createTableauRefresh } from './tableau';
 
@@ -31,4 +32,15 @@ const app = createLoaderApp(
   },
   { bodyLimit: config.BODY_LIMIT, projectId: config.GCP_PROJECT },
 );
-await runService({ app, host: config.HOST, port: config.PORT, logger, onShutdown: () => warehouse.close() });
+await runService({
+  name: 'loader',
+  app,
+  host: config.HOST,
+  port: config.PORT,
+  logger,
+  // A load cut short by the shutdown must not leave its dataset locked for the next run.
+  onShutdown: async () => {
+    await releaseHeldLeases();
+    await warehouse.close();
+  },
+});

@@ -1,5 +1,6 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { writeArrowTable } from '@etl/common/arrow';
 import type { ExtractResponse, TransformResponse } from '@etl/common/contracts';
@@ -14,8 +15,8 @@ import {
 } from '@etl/common/storage';
 import { DuckDbWarehouse, type Warehouse } from '@etl/common/warehouse';
 import { Float64, Int64, Table, Utf8, vectorFromArray } from 'apache-arrow';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { acquireLease } from './lease';
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
+import { acquireLease, type Lease, readLease, releaseHeldLeases, releaseLease } from './lease';
 import { type LoaderDeps, load } from './loader';
 
 const LEASE = datasetLeaseKey('local', 'files', 'sales');
@@ -81,8 +82,34 @@ async function stageRun(runId: string, amounts: number[]): Promise<void> {
   await putJson(store, manifestKey(runId, 'transform'), transform);
 }
 
-const holdLease = (runId: string, expiresAt: Date) =>
-  putJson(store, LEASE, { runId, acquiredAt: NOW.toISOString(), expiresAt: expiresAt.toISOString() });
+const holdLease = (runId: string, expiresAt: Date, holder?: { host: string; pid: number }) =>
+  putJson(store, LEASE, {
+    runId,
+    acquiredAt: NOW.toISOString(),
+    expiresAt: expiresAt.toISOString(),
+    ...(holder ? { holder } : {}),
+  });
+
+/** A real process that stays alive until killed: a loader holding a lease on this host. */
+function liveProcess(): ChildProcess {
+  return spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+}
+
+/** The pid of a process that has run and exited: a loader that was killed. */
+async function deadPid(): Promise<number> {
+  const child = liveProcess();
+  await new Promise((resolve) => child.once('spawn', resolve));
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await exited;
+  return child.pid!;
+}
+
+async function storedLease(): Promise<Lease> {
+  const lease = await readLease(store, LEASE);
+  if (lease === undefined || lease === 'unreadable') throw new Error(`no readable lease at ${LEASE}`);
+  return lease;
+}
 
 async function salesRows(): Promise<Array<{ run: string; n: number }>> {
   return (await deps.warehouse.query(
@@ -167,5 +194,59 @@ describe('the dataset load lease', () => {
     await load({ runId: 'r1' }, deps);
     expect(await salesRows()).toEqual([{ run: 'r1', n: 1 }]);
     expect(await store.exists(other)).toBe(true);
+  });
+
+  // Regression: a loader killed mid-load left its lease for 30 minutes; the next run got 409 naming a dead run.
+  test('a lease whose holder process on this host is dead is taken over at once, though not expired', async () => {
+    await stageRun('r2', [1, 2]);
+    const pid = await deadPid();
+    await holdLease('r1', new Date(NOW.getTime() + 60_000), { host: hostname(), pid });
+    await load({ runId: 'r2' }, deps);
+    expect(await salesRows()).toEqual([{ run: 'r2', n: 2 }]);
+    expect(await store.exists(LEASE)).toBe(false);
+  });
+
+  test('a lease whose holder process on this host is alive: 409 DATASET_BUSY naming the run, pid and host', async () => {
+    await stageRun('r2', [1, 2]);
+    const holder = liveProcess();
+    try {
+      await new Promise((resolve) => holder.once('spawn', resolve));
+      await holdLease('r1', new Date(NOW.getTime() + 60_000), { host: hostname(), pid: holder.pid! });
+      const failure = load({ runId: 'r2' }, deps);
+      await expect(failure).rejects.toMatchObject({ status: 409, code: 'DATASET_BUSY' });
+      await expect(failure).rejects.toThrow(
+        `being loaded by run r1 (pid ${holder.pid} on host ${hostname()}, until 2026-01-01T00:01:00.000Z)`,
+      );
+      expect(await storedLease()).toMatchObject({ runId: 'r1', holder: { pid: holder.pid } });
+    } finally {
+      holder.kill('SIGKILL');
+    }
+  });
+
+  test('a lease of a holder on another host stays until it expires', async () => {
+    await stageRun('r2', [1, 2]);
+    await holdLease('r1', new Date(NOW.getTime() + 60_000), { host: 'another-host', pid: 1 });
+    await expect(load({ runId: 'r2' }, deps)).rejects.toMatchObject({ status: 409, code: 'DATASET_BUSY' });
+  });
+
+  test('a held lease records its holder and is renewed by a heartbeat until released', async () => {
+    const options = { store, key: LEASE, dataset: 'local/files/sales', runId: 'hb', ttlMs: 400 };
+    const taken = await acquireLease(options);
+    expect(taken.holder).toEqual({ host: hostname(), pid: process.pid });
+    await vi.waitFor(async () => expect((await storedLease()).expiresAt > taken.expiresAt).toBe(true), {
+      timeout: 5_000,
+      interval: 50,
+    });
+    expect((await storedLease()).acquiredAt).toBe(taken.acquiredAt);
+    await releaseLease(options);
+    expect(await store.exists(LEASE)).toBe(false);
+  });
+
+  test('shutting down releases every lease the process holds', async () => {
+    const other = datasetLeaseKey('local', 'files', 'returns');
+    await acquireLease({ store, key: LEASE, dataset: 'local/files/sales', runId: 'a' });
+    await acquireLease({ store, key: other, dataset: 'local/files/returns', runId: 'b' });
+    await releaseHeldLeases();
+    expect([await store.exists(LEASE), await store.exists(other)]).toEqual([false, false]);
   });
 });

@@ -29,8 +29,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DuckDbWarehouse, quoteIdentifier, quoteLiteral } from '@etl/common/warehouse';
-import type { FakeGcs } from '../gcs/fake-gcs-server';
 import { type ArmedFault, armFault, loseResponse, type RequestFaultMatch, takeRequestFault } from '../faults';
+import type { FakeGcs } from '../gcs/fake-gcs-server';
 import { listen } from '../http';
 import { ApiError, type QueryParameter, translate } from './bigquery-sql';
 

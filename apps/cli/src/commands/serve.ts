@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { resolveDataDir } from '../args';
+import { ServiceDiedError, type ServiceExit } from '../service-exit';
 import { startServices } from '../services';
 
 export const serveUsage =
@@ -20,13 +21,16 @@ export async function serveCommand(argv: string[]): Promise<number> {
     basePort: Number(values.port),
     host: values.host,
   });
-  for (const s of services.services) process.stdout.write(`${s.name.padEnd(12)} ${s.url}\n`);
+  for (const s of services.services)
+    process.stdout.write(`${s.name.padEnd(12)} ${s.url} (pid ${s.child.pid})\n`);
   process.stdout.write(`logs in ${services.logDir}; Ctrl-C stops\n`);
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-    for (const s of services.services) s.child.once('exit', () => resolve());
+  const died = await new Promise<ServiceExit | undefined>((resolve) => {
+    process.once('SIGINT', () => resolve(undefined));
+    process.once('SIGTERM', () => resolve(undefined));
+    void services.died.then(resolve);
   });
   await services.stop();
-  return 0;
+  if (!died) return 0;
+  process.stderr.write(`etl serve: ${(await ServiceDiedError.from(died)).message}\n`);
+  return 1;
 }

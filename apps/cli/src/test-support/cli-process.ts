@@ -20,14 +20,21 @@ export interface Summary {
 /** A running CLI: its stdout JSON lines and stderr text as they come. */
 export class Cli {
   readonly child: ChildProcess;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   readonly summaries: Summary[] = [];
+  stdout = '';
   stderr = '';
   private waiters: Array<() => void> = [];
 
   constructor(args: string[]) {
     this.child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: REPO_ROOT, env: ENV });
+    this.exited = new Promise((resolve) =>
+      this.child.once('exit', (code, signal) => resolve({ code, signal })),
+    );
     createInterface({ input: this.child.stdout! }).on('line', (line) => {
-      this.summaries.push(JSON.parse(line) as Summary);
+      this.stdout += `${line}\n`;
+      // --json prints one summary a line; `etl serve` prints text.
+      if (line.startsWith('{')) this.summaries.push(JSON.parse(line) as Summary);
       this.notify();
     });
     this.child.stderr!.on('data', (chunk: Buffer) => {
@@ -54,7 +61,7 @@ export class Cli {
   }
 
   async stop(): Promise<number | null> {
-    if (this.child.exitCode !== null) return this.child.exitCode;
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode;
     const exited = new Promise<number | null>((resolve) => this.child.once('exit', (code) => resolve(code)));
     this.child.kill('SIGTERM');
     return exited;

@@ -1,0 +1,3 @@
+export * from './parent-link';
+export * from './process-alive';
+export * from './scratch-folder';
