@@ -53,6 +53,7 @@ import {
   type TransformTimings,
 } from './report';
 import type { InputDialect, TableInput } from './table-inputs';
+import { decideTableRoles, resolveRoleOverrides } from './table-roles';
 
 const DUPLICATE_EXAMPLES = 20;
 
@@ -132,6 +133,9 @@ export async function transformTable(job: TableJob, context: TableContext): Prom
     const plans = profiled?.plans ?? inferred.plans;
     const ml = profile && mlOptions(profile);
     if (ml && profiled) checkFeatureTables(table, ml, profiled.roles, plans, loaded!.file);
+    const roleOverrides = profile?.roles
+      ? resolveRoleOverrides(profile.roles, plans, loaded!.file, table)
+      : undefined;
     // Without a profile: candidate keys for the report (a profile states its own).
     const candidateKeys = profile ? undefined : await findCandidateKeys(connection, plans);
     timings.infer = clock.lap();
@@ -221,6 +225,7 @@ export async function transformTable(job: TableJob, context: TableContext): Prom
     await store.put(keys.quarantine, writeArrowTableStream(quarantine), {
       contentType: 'application/vnd.apache.arrow.file',
     });
+    const roles = await decideTableRoles(connection, stagedSql, roleOverrides);
     timings.write = clock.lap();
 
     // 5. Feature tables (profile `ml`), each with an empty quarantine so that every table the response
@@ -319,6 +324,7 @@ export async function transformTable(job: TableJob, context: TableContext): Prom
         ...(profile ? { kind: 'cleaned' as const } : {}),
         ...layout,
         quality,
+        roles,
       },
       ...features.map((f) => ({
         name: f.name,

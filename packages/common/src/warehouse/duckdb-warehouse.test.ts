@@ -6,6 +6,12 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { writeArrowTable } from '../arrow';
 import { InvalidRequestError } from '../errors';
 import { DuckDbWarehouse } from './duckdb-warehouse';
+import {
+  amountRoles,
+  expectedAfterReload,
+  failLoadAfterRecording,
+  loadAndReload,
+} from './table-metadata-test-support';
 import type { LoadRequest } from './warehouse';
 
 let dir: string;
@@ -102,6 +108,22 @@ describe('DuckDbWarehouse', () => {
     expect(await warehouse.query('SELECT amount, note FROM orders ORDER BY amount')).toEqual([
       { amount: 1, note: null },
       { amount: 2, note: 'hi' },
+    ]);
+  });
+
+  test("each loaded table is recorded in _etl_tables with its columns and roles, replacing the dataset's row", async () => {
+    const { source, loadedAt } = request(new Uint8Array());
+    const rows = await loadAndReload(warehouse, { source, loadedAt });
+    expect(rows).toEqual(expectedAfterReload(source, 'DOUBLE', '2026-01-02 03:04:05+00'));
+  });
+
+  test('a load that fails inside its transaction leaves the previous _etl_tables rows', async () => {
+    const { error, rows } = await failLoadAfterRecording(warehouse, request(new Uint8Array()));
+    expect(error).toBeInstanceOf(Error);
+    expect(String(error)).toMatch(/x/);
+    expect(rows).toEqual([
+      ['orders', 'run-1', amountRoles('amount')],
+      ['returns', 'run-1', null],
     ]);
   });
 

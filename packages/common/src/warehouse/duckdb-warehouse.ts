@@ -9,11 +9,13 @@ import path from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { arrowToParquetParts } from '../arrow';
 import { UpstreamUnavailableError } from '../errors';
+import type { ColumnInfo, Roles } from '../roles';
 import { assertTableName } from '../storage/object-keys';
 import { duckDbDialect } from './dialect';
 import { toJsonSafeRow } from './json-safe-row';
 import { quoteIdentifier, quoteLiteral } from './sql';
-import type { LoadRequest, Row, TableLoadResult, Warehouse } from './warehouse';
+import { TABLE_METADATA, TABLE_METADATA_COLUMNS, tableMetadataValues } from './table-metadata';
+import type { LoadRequest, Row, TableLoad, TableLoadResult, Warehouse } from './warehouse';
 
 export interface DuckDbWarehouseOptions {
   /** The database file; created on first use. */
@@ -80,7 +82,7 @@ export class DuckDbWarehouse implements Warehouse {
         try {
           const results: TableLoadResult[] = [];
           for (const [i, t] of tables.entries()) {
-            results.push(await replaceSlice(connection, t.table, files[i]!, request));
+            results.push(await replaceSlice(connection, t, files[i]!, request));
           }
           await connection.run('COMMIT');
           return results;
@@ -145,10 +147,11 @@ export class DuckDbWarehouse implements Warehouse {
 
 async function replaceSlice(
   connection: DuckDBConnection,
-  table: string,
+  load: TableLoad,
   parquetFiles: readonly string[],
   request: LoadRequest,
 ): Promise<TableLoadResult> {
+  const { table } = load;
   const target = quoteIdentifier(table);
   // A list of files is read in list order (insertion order is preserved).
   const source = `read_parquet([${parquetFiles.map(quoteLiteral).join(', ')}])`;
@@ -158,7 +161,7 @@ async function replaceSlice(
     `CREATE TABLE IF NOT EXISTS ${target} AS SELECT *, ${lineage} FROM ${source} LIMIT 0`,
     params,
   );
-  await addMissingColumns(connection, table, source);
+  const columns = await addMissingColumns(connection, table, source);
   const deleted = await connection.runAndReadAll(`DELETE FROM ${target} WHERE _source = $1`, [
     request.source,
   ]);
@@ -166,11 +169,39 @@ async function replaceSlice(
     `INSERT INTO ${target} BY NAME SELECT *, ${lineage} FROM ${source}`,
     params,
   );
+  await recordTable(connection, request, table, columns, load.roles);
   return { table, rowsLoaded: changedRows(inserted.getRows()), rowsReplaced: changedRows(deleted.getRows()) };
 }
 
-/** A column that is new in this load is added (nullable), so older rows read NULL for it. */
-async function addMissingColumns(connection: DuckDBConnection, table: string, source: string): Promise<void> {
+/** Replaces the dataset's row of `table` in `_etl_tables` (./table-metadata), in the load's transaction. */
+async function recordTable(
+  connection: DuckDBConnection,
+  request: LoadRequest,
+  table: string,
+  columns: ColumnInfo[],
+  roles: Roles | undefined,
+): Promise<void> {
+  const definition = TABLE_METADATA_COLUMNS.map((c) => `${c.name} ${c.duckdb}`).join(', ');
+  await connection.run(`CREATE TABLE IF NOT EXISTS ${TABLE_METADATA} (${definition})`);
+  await connection.run(`DELETE FROM ${TABLE_METADATA} WHERE source = $1 AND table_name = $2`, [
+    request.source,
+    table,
+  ]);
+  await connection.run(
+    `INSERT INTO ${TABLE_METADATA} VALUES (${TABLE_METADATA_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})`,
+    tableMetadataValues(request, table, columns, roles),
+  );
+}
+
+/**
+ * A column that is new in this load is added (nullable), so older rows read NULL for it. Returns the load's
+ * columns with their types.
+ */
+async function addMissingColumns(
+  connection: DuckDBConnection,
+  table: string,
+  source: string,
+): Promise<ColumnInfo[]> {
   const existing = new Set(
     (
       await connection.runAndReadAll(
@@ -189,6 +220,7 @@ async function addMissingColumns(connection: DuckDBConnection, table: string, so
       );
     }
   }
+  return incoming.map(([name, type]) => ({ name: String(name), type: String(type) }));
 }
 
 function changedRows(rows: unknown[][]): number {

@@ -5,3 +5,4 @@ export * from './dialect';
 export * from './duckdb-warehouse';
 export * from './sql';
 export * from './warehouse';
+export * from './table-metadata';
