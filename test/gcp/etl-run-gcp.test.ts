@@ -120,7 +120,7 @@ describe('etl run with ETL_MODE=gcp (services on the fake GCS and BigQuery)', ()
     expect(await count("_run_id = 'gcp-1' AND _source = 'sample/generated/sales'")).toBe(sales.rowsLoaded);
     expect(await count('TRUE', 'sales_rejects')).toBe(sales.rowsQuarantined);
     // The ML stage wrote its tables for the dataset; the stage tables are dropped.
-    expect(await bigquery.tables(DATASET)).toEqual([...ML_TABLES, 'sales', 'sales_rejects']);
+    expect(await bigquery.tables(DATASET)).toEqual(['_etl_tables', ...ML_TABLES, 'sales', 'sales_rejects']);
     expect(await count("_run_id = 'gcp-1' AND metric = 'forecast_method'", 'ml_metrics')).toBe(1);
     expect(await count("_source = 'sample/generated/sales'", 'ml_forecast')).toBeGreaterThan(12);
     // Its read queries carried the bytes-billed cap and the timeout.
@@ -205,7 +205,7 @@ describe('etl run with ETL_MODE=gcp (services on the fake GCS and BigQuery)', ()
     expect(await count()).toBe(first.tables[0]!.rowsLoaded);
     expect(await count("_run_id = 'gcp-2'")).toBe(first.tables[0]!.rowsLoaded);
     expect(await count('TRUE', 'sales_rejects')).toBe(first.tables[0]!.rowsQuarantined);
-    expect(await bigquery.tables(DATASET)).toEqual([...ML_TABLES, 'sales', 'sales_rejects']);
+    expect(await bigquery.tables(DATASET)).toEqual(['_etl_tables', ...ML_TABLES, 'sales', 'sales_rejects']);
     // The new run's analysis replaced the first one's: one set of results for the dataset.
     expect(await count("metric = 'forecast_method'", 'ml_metrics')).toBe(1);
     expect(await count("_run_id = 'gcp-2'", 'ml_metrics')).toBe(await count('TRUE', 'ml_metrics'));

@@ -176,7 +176,7 @@ describe('names from files reach SQL validated or quoted', () => {
     const tables = (await warehouse.query('SELECT table_name FROM information_schema.tables ORDER BY 1')).map(
       (r) => r.table_name,
     );
-    expect(tables).toEqual(['sales', 'sales_rejects']);
+    expect(tables).toEqual(['_etl_tables', 'sales', 'sales_rejects']);
     const columns = (
       await warehouse.query(
         "SELECT column_name FROM information_schema.columns WHERE table_name = 'sales' ORDER BY ordinal_position",

@@ -2,18 +2,25 @@
  * The datasets a warehouse holds, read from the warehouse itself. A data table is any table (not `*_rejects`,
  * `ml_*` or a feature table) with the lineage columns `_source`, `_run_id` and `_loaded_at`; a dataset is a
  * `_source` value found in one or more of them. Each table's roles (event time, amount, order, customer,
- * product, dimensions, ...) are inferred from its columns and types (@etl/common/roles).
+ * product, dimensions, ...) are the ones the load recorded for the dataset in `_etl_tables` (decided at
+ * transform time, a profile's `roles:` included), else inferred from its columns and types (@etl/common/roles).
  *
  * A dataset's fact table is the one the analyze stage recorded (`ml_metrics.fact_table`) while it still holds
  * the dataset's rows with an event time and an amount, else the one `chooseFactTable` picks by the analyze
  * stage's own rule (@etl/common/fact-table): of the tables with both roles, the most rows of the dataset.
  *
- * Reading it costs two queries: the information schema's columns, and one UNION ALL of counts and latest
- * loads over the lineage columns of every data table (and of `ml_metrics`).
+ * Reading it costs three queries: the information schema's columns, the recorded roles, and one UNION ALL of
+ * counts and latest loads over the lineage columns of every data table (and of `ml_metrics`).
  */
 import { createHash } from 'node:crypto';
-import { chooseFactTable, isDataTable, noFactTableReason, readTableColumns } from '@etl/common/fact-table';
-import { type ColumnInfo, inferRoles, ROLE_NAMES, type RoleName, type Roles } from '@etl/common/roles';
+import {
+  chooseFactTable,
+  isDataTable,
+  noFactTableReason,
+  readTableColumns,
+  readTableRoles,
+} from '@etl/common/fact-table';
+import { type ColumnInfo, ROLE_NAMES, type RoleName, type Roles } from '@etl/common/roles';
 import type { Row, SqlDialect } from '@etl/common/warehouse';
 
 export interface TableInfo {
@@ -64,9 +71,10 @@ const LINEAGE = ['_source', '_run_id', '_loaded_at'] as const;
 export async function readCatalog(dialect: SqlDialect, query: Query): Promise<Catalog> {
   const columns = await readTableColumns(dialect, query);
   const hasLineage = (cols: ColumnInfo[]) => LINEAGE.every((l) => cols.some((c) => c.name === l));
-  const tables: TableInfo[] = [...columns.entries()]
+  const tables = [...columns.entries()]
     .filter(([name, cols]) => isDataTable(name) && hasLineage(cols))
-    .map(([name, cols]) => ({ name, columns: cols, roles: inferRoles(cols) }));
+    .map(([name, cols]) => ({ name, columns: cols }));
+  const rolesOf = await readTableRoles(columns, query);
   const mlCols = columns.get('ml_metrics');
   const withMl = mlCols !== undefined && hasLineage(mlCols);
 
@@ -109,7 +117,10 @@ export async function readCatalog(dialect: SqlDialect, query: Query): Promise<Ca
   const datasets = [...bySource.entries()].map(([id, list]): Dataset => {
     list.sort((a, b) => a.name.localeCompare(b.name));
     const newest = list.reduce((a, b) => (b.loadedAt > a.loadedAt ? b : a));
-    const candidates = list.map((d) => ({ ...tables.find((t) => t.name === d.name)!, rows: d.rows }));
+    const candidates = list.map((d) => {
+      const table = tables.find((t) => t.name === d.name)!;
+      return { ...table, roles: rolesOf(id, d.name), rows: d.rows };
+    });
     const recorded = analyses.get(id)?.factTable;
     const fact =
       candidates.find((c) => c.name === recorded && c.roles.event_time && c.roles.amount) ??
@@ -179,6 +190,7 @@ export function describeDataset(d: Dataset): Record<string, unknown> {
     tables: d.tables.map((t) => ({ name: t.name, rows: t.rows })),
     roles: roleColumns(d.fact?.roles),
     dimensions: d.fact?.roles.dimensions.map((c) => c.column) ?? [],
+    returns: d.fact?.roles.returns ?? null,
     analyzed: d.analyzed,
     reason: d.reason,
   };

@@ -208,6 +208,70 @@ export const qualitySchema = z.object({
     .describe('Every check of the profile, when the request named one.'),
 });
 
+const columnRoleSchema = z.object({
+  column: z.string().describe('The column, as named in the warehouse.'),
+  confidence: z
+    .number()
+    .min(0)
+    .max(1)
+    .describe('How sure the name makes the inference (1: an exact, specific name).'),
+  evidence: z.string().describe('Why: the name it matched, as what, and the type.'),
+});
+
+export const rolesSchema = z
+  .object({
+    event_time: columnRoleSchema.optional(),
+    amount: z
+      .union([
+        columnRoleSchema,
+        z.object({
+          column: z.null().describe('No column holds the amount: it is derived.'),
+          derived: z
+            .literal('quantity * unit_price')
+            .describe('Computed from the quantity and unit price roles.'),
+          confidence: z.number().min(0).max(1),
+          evidence: z.string(),
+        }),
+      ])
+      .optional()
+      .describe('The amount: a column, or derived (column null) as quantity * unit_price.'),
+    quantity: columnRoleSchema.optional(),
+    unit_price: columnRoleSchema.optional(),
+    order_id: columnRoleSchema.optional(),
+    customer_id: columnRoleSchema.optional(),
+    customer_name: columnRoleSchema.optional(),
+    product_id: columnRoleSchema.optional(),
+    product_name: columnRoleSchema.optional(),
+    profit: columnRoleSchema.optional(),
+    discount: columnRoleSchema.optional(),
+    dimensions: z.array(columnRoleSchema).describe('Columns to break revenue down by, best first.'),
+    notes: z.array(z.string()).describe('Columns named like a role their type rules out.'),
+    returns: z
+      .object({
+        net: z
+          .boolean()
+          .describe(
+            'True when some rows are returns or cancellations: they are kept, so sums are net of them.',
+          ),
+        negativeAmounts: z.number().int().nonnegative().describe('Rows with a negative amount.'),
+        negativeQuantities: z.number().int().nonnegative().describe('Rows with a negative quantity.'),
+        cancelledOrders: z
+          .number()
+          .int()
+          .nonnegative()
+          .describe('Rows whose order id is C and a digit (a cancelled invoice, as in Online Retail).'),
+        evidence: z.string(),
+      })
+      .optional()
+      .describe(
+        'Returns and cancellations measured on the rows; absent when the roles come from names alone.',
+      ),
+  })
+  .describe(
+    "Column roles: inferred from names and types, with the dataset profile's `roles:` over them " +
+      '(@etl/common/roles; docs/insights.md).',
+  );
+
 export const tableCountsSchema = z.object({
   name: tableNameSchema,
   files: z
@@ -243,6 +307,13 @@ export const tableCountsSchema = z.object({
     .optional()
     .describe(
       'How this version differs from the schema the table was last loaded with; absent on a first load.',
+    ),
+  roles: rolesSchema
+    .optional()
+    .describe(
+      "The cleaned table's column roles (event time, amount, ...), decided at transform time: inferred from " +
+        "its columns and types, overridden by the profile's `roles:`. The loader records them in the " +
+        'warehouse (`_etl_tables`). Absent for feature tables.',
     ),
 });
 
@@ -387,46 +458,6 @@ export const refreshEndpoint: EndpointContract = {
 
 export const analyzeRequestSchema = z.object({ runId: runIdSchema }).strict();
 
-const analyzeColumnRoleSchema = z.object({
-  column: z.string().describe('The column, as named in the warehouse.'),
-  confidence: z
-    .number()
-    .min(0)
-    .max(1)
-    .describe('How sure the name makes the inference (1: an exact, specific name).'),
-  evidence: z.string().describe('Why: the name it matched, as what, and the type.'),
-});
-
-export const analyzeRolesSchema = z
-  .object({
-    event_time: analyzeColumnRoleSchema.optional(),
-    amount: z
-      .object({
-        column: z.string().nullable().describe('The column; null when the amount is derived.'),
-        derived: z
-          .literal('quantity * unit_price')
-          .optional()
-          .describe(
-            'Set when no column holds the amount and it is computed from the quantity and unit price roles.',
-          ),
-        confidence: z.number().min(0).max(1),
-        evidence: z.string(),
-      })
-      .optional(),
-    quantity: analyzeColumnRoleSchema.optional(),
-    unit_price: analyzeColumnRoleSchema.optional(),
-    order_id: analyzeColumnRoleSchema.optional(),
-    customer_id: analyzeColumnRoleSchema.optional(),
-    customer_name: analyzeColumnRoleSchema.optional(),
-    product_id: analyzeColumnRoleSchema.optional(),
-    product_name: analyzeColumnRoleSchema.optional(),
-    profit: analyzeColumnRoleSchema.optional(),
-    discount: analyzeColumnRoleSchema.optional(),
-    dimensions: z.array(analyzeColumnRoleSchema).describe('Columns to break revenue down by, best first.'),
-    notes: z.array(z.string()).describe('Columns named like a role their type rules out.'),
-  })
-  .describe('Column roles inferred from names and types (@etl/common/roles; docs/insights.md).');
-
 export const ANALYZE_OUTPUTS = ['forecast', 'anomalies', 'segments', 'drivers', 'discount_margin'] as const;
 export const ANALYZE_GRAINS = ['day', 'week', 'month'] as const;
 
@@ -445,7 +476,7 @@ export const analyzeResponseSchema = z.object({
     .describe(
       'The fact table analyzed: of the tables with an event time and an amount, the one with most rows.',
     ),
-  roles: analyzeRolesSchema.nullable().describe("The fact table's roles; null without a fact table."),
+  roles: rolesSchema.nullable().describe("The fact table's roles; null without a fact table."),
   skipped: z
     .array(z.object({ output: z.enum(ANALYZE_OUTPUTS), reason: z.string() }))
     .describe(

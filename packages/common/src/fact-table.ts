@@ -6,8 +6,10 @@
  * The fact table is, of the dataset's tables with an event time and an amount, the one with the most rows of the
  * dataset (`_source`). Its name and role columns reach SQL only through `dialect.identifier`.
  */
-import { type ColumnInfo, columnKind, type Roles } from './roles';
+import { rolesSchema } from './contracts';
+import { type ColumnInfo, columnKind, inferRoles, ROLE_NAMES, type Roles } from './roles';
 import type { SqlDialect } from './warehouse/dialect';
+import { TABLE_METADATA } from './warehouse/table-metadata';
 
 type Query = (sql: string, params?: unknown[]) => Promise<Record<string, unknown>[]>;
 
@@ -33,9 +35,65 @@ export async function readTableColumns(
   return columns;
 }
 
-/** Tables holding a dataset's rows: not quarantines (`*_rejects`), ML results (`ml_*`) or feature tables (`*_features_*`). */
+/**
+ * Tables holding a dataset's rows: not quarantines (`*_rejects`), ML results (`ml_*`), feature tables
+ * (`*_features_*`) or the pipeline's own tables (`_etl_tables`: a loaded table's name starts with a letter).
+ */
 export function isDataTable(name: string): boolean {
-  return !name.endsWith('_rejects') && !name.startsWith('ml_') && !name.includes('_features_');
+  return (
+    !name.startsWith('_') &&
+    !name.endsWith('_rejects') &&
+    !name.startsWith('ml_') &&
+    !name.includes('_features_')
+  );
+}
+
+/** A table's roles for one dataset (see `readTableRoles`). */
+export type TableRolesOf = (source: string, table: string) => Roles;
+
+/**
+ * Each table's roles per dataset: the ones the transform stage decided and the load recorded in `_etl_tables`
+ * (of every dataset, or only of `source`), while every column they name is still in the table; else inferred
+ * from the table's columns (a warehouse loaded before roles were recorded, or a table changed since).
+ * `columns` is the warehouse's columns (`readTableColumns`), the metadata table's included when it exists; a
+ * recorded row whose JSON does not parse as roles is ignored.
+ */
+export async function readTableRoles(
+  columns: ReadonlyMap<string, ColumnInfo[]>,
+  query: Query,
+  source?: string,
+): Promise<TableRolesOf> {
+  const recorded = new Map<string, Roles>();
+  const key = (dataset: string, table: string) => JSON.stringify([dataset, table]);
+  const rows = columns.has(TABLE_METADATA)
+    ? await query(
+        `SELECT source, table_name, roles_json FROM ${TABLE_METADATA} WHERE roles_json IS NOT NULL${source === undefined ? '' : ' AND source = $1'}`,
+        source === undefined ? [] : [source],
+      )
+    : [];
+  for (const r of rows) {
+    const parsed = rolesSchema.safeParse(parseJson(String(r['roles_json'])));
+    if (parsed.success) recorded.set(key(String(r['source']), String(r['table_name'])), parsed.data);
+  }
+  return (dataset, table) => {
+    const tableColumns = columns.get(table) ?? [];
+    const roles = recorded.get(key(dataset, table));
+    if (roles === undefined) return inferRoles(tableColumns);
+    const names = new Set(tableColumns.map((c) => c.name));
+    const named = [
+      ...ROLE_NAMES.map((role) => roles[role]?.column),
+      ...roles.dimensions.map((d) => d.column),
+    ];
+    return named.every((c) => typeof c !== 'string' || names.has(c)) ? roles : inferRoles(tableColumns);
+  };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 export interface FactCandidate {
@@ -72,7 +130,7 @@ export function noFactTableReason(
 }
 
 /** A role held by one column (every role but the amount, which may be derived, and the lists). */
-export type ColumnRoleName = Exclude<keyof Roles, 'amount' | 'dimensions' | 'notes'>;
+export type ColumnRoleName = Exclude<keyof Roles, 'amount' | 'dimensions' | 'notes' | 'returns'>;
 
 /** SQL expressions over a fact table, quoted for the warehouse's dialect. */
 export interface FactSql {
@@ -98,20 +156,26 @@ export function factSql(
     if (!match) throw new Error(`no ${role} role in table ${table.name}`);
     return identifier(match.column);
   };
-  const amount = roles.amount;
+  const amount = amountSql(dialect, roles);
   const event = roles.event_time;
   if (!amount || !event) throw new Error(`table ${table.name} has no event time and amount roles`);
   const eventType = table.columns.find((c) => c.name === event.column)?.type ?? 'DATE';
   return {
     table: identifier(table.name),
     column,
-    amount:
-      amount.column === null
-        ? `(${column('quantity')} * ${column('unit_price')})`
-        : identifier(amount.column),
+    amount,
     day:
       columnKind(eventType) === 'date'
         ? identifier(event.column)
         : `CAST(${identifier(event.column)} AS DATE)`,
   };
+}
+
+/** The amount as SQL: its quoted column, or `(quantity * unit_price)` when derived; undefined without one. */
+export function amountSql(dialect: SqlDialect, roles: Roles): string | undefined {
+  const amount = roles.amount;
+  if (!amount) return undefined;
+  if (amount.column !== null) return dialect.identifier(amount.column);
+  if (!roles.quantity || !roles.unit_price) return undefined;
+  return `(${dialect.identifier(roles.quantity.column)} * ${dialect.identifier(roles.unit_price.column)})`;
 }

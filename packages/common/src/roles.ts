@@ -80,6 +80,25 @@ export interface Roles {
   dimensions: ColumnRole[];
   /** Columns whose name suggests a role their type rules out, e.g. an `order_date` loaded as text. */
   notes: string[];
+  /**
+   * Whether sums over the amount are net of returns and cancellations, from the rows (`@etl/common/returns`);
+   * absent when not measured (roles inferred from names alone).
+   */
+  returns?: ReturnsNote;
+}
+
+/** Returns and cancellations found in a table's rows: they are kept, so the amount is net of them. */
+export interface ReturnsNote {
+  /** True when any row is a return or a cancellation (the counts below), so every sum is net of them. */
+  net: boolean;
+  /** Rows with a negative amount. */
+  negativeAmounts: number;
+  /** Rows with a negative quantity (0 without a quantity role). */
+  negativeQuantities: number;
+  /** Rows whose order id is `C` and a digit (Online Retail's cancelled invoices; 0 without an order id). */
+  cancelledOrders: number;
+  /** The same in words. */
+  evidence: string;
 }
 
 /** The warehouse type as a kind; both engines' spellings. */
@@ -490,7 +509,26 @@ const ROLE_TEXT: Record<RoleName, string> = {
 };
 
 const EXPECTED_TEXT = (kinds: Kinds): string =>
-  kinds === TIME ? 'a DATE or TIMESTAMP' : kinds === NUMERIC ? 'a number' : kinds === TEXT ? 'text' : 'a key';
+  kinds === TIME
+    ? 'a DATE or TIMESTAMP'
+    : kinds === NUMERIC
+      ? 'a number'
+      : kinds === TEXT
+        ? 'text'
+        : kinds === DIMENSION
+          ? 'text, an integer or a boolean'
+          : 'a key';
+
+/**
+ * Why `column` cannot hold `role` (`dimensions`: be a dimension), or undefined when its type fits: the check a
+ * role named by hand (a profile's `roles:`) gets, since no name rule vouches for it.
+ */
+export function roleTypeProblem(role: RoleName | 'dimensions', column: ColumnInfo): string | undefined {
+  const kinds = role === 'dimensions' ? DIMENSION : ROLE_RULES[role].kinds;
+  const kind = columnKind(column.type);
+  if (kinds.includes(kind)) return undefined;
+  return `${column.name} is ${KIND_TEXT[kind]} (${column.type}), not ${EXPECTED_TEXT(kinds)}`;
+}
 
 /** Roles of a table from its columns (see the module comment). Lineage columns (`_source`, ...) are ignored. */
 export function inferRoles(columns: ReadonlyArray<ColumnInfo>): Roles {

@@ -434,6 +434,14 @@ describe('analyze stage on any dataset: columns found by their roles', () => {
     expect(daily!.revenue as number).toBeCloseTo(net, 6);
     const m = await metrics();
     expect(m.amount_negative_lines).toBe(cancellations.length);
+    // Loaded without recorded roles: the stage measures the returns itself.
+    expect(response.roles?.returns).toMatchObject({
+      net: true,
+      negativeAmounts: cancellations.length,
+      negativeQuantities: cancellations.length,
+      cancelledOrders: cancellations.length,
+    });
+    expect(m.amount_net_of_returns).toBe(1);
     expect(m.role_amount).toBeGreaterThan(0);
     expect(m.skipped_discount_margin).toBe('no discount column and no profit column');
 
@@ -658,7 +666,7 @@ describe('analyze stage on BigQuery', () => {
       ...onDuckDb.segments,
       silhouette: expect.closeTo(onDuckDb.segments!.silhouette, 9),
     });
-    expect(await bq.tables('sales')).toEqual([...ML_TABLES, 'sales'].sort());
+    expect(await bq.tables('sales')).toEqual(['_etl_tables', ...ML_TABLES, 'sales'].sort());
     for (const [table, sql] of Object.entries(ML_QUERIES)) {
       const expected = await warehouse.query(sql);
       expect(expected.length, table).toBeGreaterThan(0);

@@ -1,10 +1,12 @@
 /**
  * The analyze stage (the ML step after load). It assumes no column name: it reads the run's tables from
  * the load manifest (not `*_rejects`, `ml_*` or `*_features_*`), their columns from the warehouse's
- * information schema, and infers each table's roles (@etl/common/roles: event time, amount, customer,
- * order, dimensions, ...). The fact table is the one with an event time and an amount and the most rows of
- * this dataset (`_source`). On it, it computes the revenue forecast (day, week or month by the data's span),
- * daily revenue anomalies, customer segments and revenue drivers with @etl/ml, and writes them as `ml_*`
+ * information schema, and each table's roles (@etl/common/roles: event time, amount, customer, order,
+ * dimensions, ...): as the transform stage decided them (a profile's `roles:` included) and the load recorded
+ * them in `_etl_tables`, else inferred from the columns (a warehouse loaded before roles were recorded). The
+ * fact table is the one with an event time and an amount and the most rows of this dataset (`_source`). On
+ * it, it computes the revenue forecast (day, week or month by the data's span), daily revenue anomalies,
+ * customer segments and revenue drivers with @etl/ml, and writes them as `ml_*`
  * tables with `warehouse.load` under the same `_source`, so one transaction replaces the dataset's previous
  * results. The manifest is written last; calling again with the same runId returns it without recomputing.
  *
@@ -33,11 +35,13 @@ import {
   isDataTable,
   noFactTableReason,
   readTableColumns,
+  readTableRoles,
 } from '@etl/common/fact-table';
 import type { Logger } from '@etl/common/logging';
-import { type ColumnInfo, inferRoles, type Roles } from '@etl/common/roles';
+import { returnsNote, returnsSql } from '@etl/common/returns';
+import type { ColumnInfo, Roles } from '@etl/common/roles';
 import { type BlobStore, getJson, manifestKey, putJson, readStageManifest } from '@etl/common/storage';
-import { dateText, type Row, type TableLoad, type Warehouse } from '@etl/common/warehouse';
+import { dateText, type Row, TABLE_METADATA, type TableLoad, type Warehouse } from '@etl/common/warehouse';
 import {
   ANOMALY_RULE,
   type AnomalyPoint,
@@ -106,7 +110,8 @@ export async function analyze(request: AnalyzeRequest, deps: AnalyzeDeps): Promi
   const started = Date.now();
 
   const profiles = await profileTables(warehouse, load, source, runId);
-  const fact = chooseFactTable(profiles);
+  const chosen = chooseFactTable(profiles);
+  const fact = chosen && (await withReturns(warehouse, source, chosen));
 
   const result = fact
     ? await analyzeFact(warehouse, source, fact)
@@ -169,7 +174,10 @@ async function profileTables(
   const names = load.tables.map((t) => t.name).filter(isDataTable);
   if (names.length === 0) return [];
   const { dialect } = warehouse;
-  const columns = await readTableColumns(dialect, (sql, params) => warehouse.query(sql, params), names);
+  const query = (sql: string, params?: unknown[]) => warehouse.query(sql, params);
+  const columns = await readTableColumns(dialect, query, [...names, TABLE_METADATA]);
+  // The roles the transform stage decided, recorded with the load; tables loaded before that infer theirs.
+  const rolesOf = await readTableRoles(columns, query, source);
   const missing = names.filter((n) => !columns.has(n));
   if (missing.length > 0) {
     throw new NotFoundError(
@@ -203,8 +211,21 @@ async function profileTables(
       });
     }
     const tableColumns = columns.get(name)!;
-    return { name, columns: tableColumns, roles: inferRoles(tableColumns), rows };
+    return { name, columns: tableColumns, roles: rolesOf(source, name), rows };
   });
+}
+
+/**
+ * The fact table with its returns note: as the transform stage measured it, else (roles inferred from an older
+ * warehouse) measured on the dataset's rows here.
+ */
+async function withReturns(warehouse: Warehouse, source: string, fact: TableProfile): Promise<TableProfile> {
+  if (fact.roles.returns) return fact;
+  const { dialect } = warehouse;
+  const sql = returnsSql(dialect, fact.roles, `${dialect.identifier(fact.name)} WHERE _source = $1`);
+  if (sql === undefined) return fact;
+  const [row] = await warehouse.query(sql, [source]);
+  return { ...fact, roles: { ...fact.roles, returns: returnsNote(row) } };
 }
 
 // ---- the outputs -------------------------------------------------------------------------------------
@@ -323,7 +344,7 @@ async function analyzeFact(warehouse: Warehouse, source: string, profile: TableP
 function roleMetrics(roles: Roles): Metric[] {
   const out: Metric[] = [];
   for (const [role, match] of Object.entries(roles)) {
-    if (role === 'dimensions' || role === 'notes' || !match) continue;
+    if (role === 'dimensions' || role === 'notes' || role === 'returns' || !match) continue;
     const { column, confidence, evidence } = match as {
       column: string | null;
       confidence: number;
@@ -333,6 +354,7 @@ function roleMetrics(roles: Roles): Metric[] {
   }
   if (roles.dimensions.length > 0)
     out.push(['role_dimensions', roles.dimensions.length, roles.dimensions.map((d) => d.column).join(', ')]);
+  if (roles.returns) out.push(['amount_net_of_returns', roles.returns.net ? 1 : 0, roles.returns.evidence]);
   return out;
 }
 

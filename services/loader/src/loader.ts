@@ -134,6 +134,8 @@ async function loadStaged(
       arrow: await readStaged(store, t.stagedKey, t.rowsOut, scratch),
       ...(t.partitionBy ? { partitionBy: t.partitionBy } : {}),
       ...(t.clusterBy ? { clusterBy: t.clusterBy } : {}),
+      // Recorded with the load (`_etl_tables`): the analyze stage and the insights app read them.
+      ...(t.roles ? { roles: t.roles } : {}),
     });
     // Feature tables are derived from the cleaned table: they have no rejects of their own.
     if (t.kind !== 'features') {

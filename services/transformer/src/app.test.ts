@@ -31,6 +31,29 @@ describe('POST /v1/transform', () => {
           stagedKey: 'runs/run-1/staged/sales_orders.arrow',
           quarantineKey: 'runs/run-1/quarantine/sales_orders.arrow',
           quality: { passed: true, rejectRate: 0, maxRejectRate: 0.1 },
+          roles: {
+            amount: {
+              column: 'amount',
+              confidence: 0.9,
+              evidence:
+                'name amount is a sales, revenue or total amount; a number; negative values (returns, cancellations) are kept, so sums are net of them',
+            },
+            order_id: {
+              column: 'order_id',
+              confidence: 0.95,
+              evidence: 'name order_id is an order, invoice or transaction id; text',
+            },
+            dimensions: [],
+            notes: [],
+            returns: {
+              net: false,
+              negativeAmounts: 0,
+              negativeQuantities: 0,
+              cancelledOrders: 0,
+              evidence:
+                'no negative amount or quantity and no cancelled (C) order id: the amount is sales only',
+            },
+          },
         },
       ],
       quality: { passed: true, rejectRate: 0, maxRejectRate: 0.1 },

@@ -120,6 +120,21 @@ describe('profile validation names the file, line, column and field', () => {
     ]);
   });
 
+  test('roles: known role names only, one role per column', () => {
+    const text = [
+      'roles:',
+      '  amount: price',
+      '  unit_price: price',
+      '  dimensions: [region, region]',
+      '  buyer: x',
+    ].join('\n');
+    expect(problemsOf(text)).toEqual(['profiles/x.yaml:2:3: roles: Unrecognized key: "buyer"']);
+    expect(problemsOf(text.replace('  buyer: x', ''))).toEqual([
+      'profiles/x.yaml:3:15: roles.unit_price: column price is named by roles.amount already',
+      'profiles/x.yaml:4:24: roles.dimensions[1]: column region is named by roles.dimensions[0] already',
+    ]);
+  });
+
   test('YAML syntax errors carry the position', () => {
     expect(problemsOf('columns: [\n  - name: a\n')[0]).toMatch(/^profiles\/x\.yaml:\d+:\d+: /);
   });

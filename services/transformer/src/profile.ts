@@ -11,6 +11,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CONTRACT_MODES } from '@etl/common/contracts';
 import { InvalidRequestError, NotFoundError } from '@etl/common/errors';
+import { ROLE_NAMES, type RoleName } from '@etl/common/roles';
 import { isNode, LineCounter, parseDocument, stringify } from 'yaml';
 import { z } from 'zod';
 import { CHECK_RULE, parseCheckRule } from './checks';
@@ -169,6 +170,29 @@ export const mlSchema = z
   })
   .strict();
 
+/** A column named by a role: its name in the staged table or its header in the file. */
+const roleColumn = z.string().min(1);
+
+export const rolesProfileSchema = z
+  .object({
+    ...(Object.fromEntries(
+      ROLE_NAMES.map((role) => [
+        role,
+        roleColumn.nullable().optional().describe(`The column of the ${role} role; null: no column has it.`),
+      ]),
+    ) as Record<RoleName, z.ZodOptional<z.ZodNullable<typeof roleColumn>>>),
+    dimensions: z
+      .array(roleColumn)
+      .optional()
+      .describe('The columns to break revenue down by, best first, instead of the inferred ones.'),
+  })
+  .strict()
+  .describe(
+    'Column roles over the inferred ones (event_time, amount, quantity, unit_price, order_id, customer_id, ' +
+      'customer_name, product_id, product_name, profit, discount, dimensions); a role left out stays inferred.',
+  );
+export type RolesProfile = z.infer<typeof rolesProfileSchema>;
+
 export const profileSchema = z
   .object({
     name: z.string().min(1).optional(),
@@ -233,6 +257,13 @@ export const profileSchema = z
       })
       .strict()
       .optional(),
+    roles: rolesProfileSchema
+      .nullable()
+      .optional()
+      .describe(
+        "The sales roles of the table's columns, recorded with the load for the analyze stage and the " +
+          'insights app; each role not named here is inferred from the column names and types.',
+      ),
     ml: z
       .union([z.boolean(), mlSchema])
       .optional()
@@ -418,6 +449,21 @@ function checkConsistency(profile: Profile): Problem[] {
           message: `${c.name} adds the column ${extra}, which the profile also lists`,
         });
     }
+  }
+  // One role per column: the analyze stage reads each column as one thing.
+  const roleOf = new Map<string, string>();
+  for (const [role, value] of Object.entries(profile.roles ?? {})) {
+    const columns = Array.isArray(value) ? value : typeof value === 'string' ? [value] : [];
+    columns.forEach((column, i) => {
+      const field = Array.isArray(value) ? `${role}[${i}]` : role;
+      const other = roleOf.get(column);
+      if (other !== undefined)
+        problems.push({
+          path: ['roles', role, ...(Array.isArray(value) ? [i] : [])],
+          message: `column ${column} is named by roles.${other} already`,
+        });
+      else roleOf.set(column, field);
+    });
   }
   const checkNames = new Set<string>();
   profile.quality.checks.forEach((check, i) => {

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { DataRejectedError } from '@etl/common/errors';
+import { inferRoles, type Roles } from '@etl/common/roles';
 import { quoteIdentifier, quoteLiteral } from '@etl/common/warehouse';
 import { normalizeColumnNames, toSnakeCase } from './column-names';
 import type { TextEncoding } from './detect-encoding';
@@ -35,6 +36,7 @@ import {
   profileTypeOf,
   stringifyProfile,
 } from './profile';
+import { rolesComment } from './profile-roles';
 import { readCsvHeader, readCsvStart } from './read-header';
 import { SNIFF_BYTES, type SniffedDialect, sniffDialect } from './sniff-csv';
 
@@ -226,7 +228,10 @@ export interface ProfileCsvOptions {
 
 export interface ProfileCsvResult {
   profile: ProfileInput;
+  /** The profile, with the inferred roles as a commented `roles:` block at the end. */
   yaml: string;
+  /** Column roles inferred from the names and types (@etl/common/roles). */
+  roles: Roles;
   findings: Findings;
   dialect: SniffedDialect;
   encodings: TextEncoding[];
@@ -271,8 +276,9 @@ export async function profileCsvFiles(
       const encodings = prepared.map((p) => p.encoding);
       const profile = buildProfile(plans, findings, dialect, encodings, files, options);
       const ambiguous = plans.filter((p) => p.ambiguous).map((p) => p.name);
-      const yaml = stringifyProfile(profile, summary(findings, encodings, dialect, ambiguous, files));
-      return { profile, yaml, findings, dialect, encodings, ambiguous };
+      const roles = inferRoles(plans.map((p) => ({ name: p.name, type: p.type })));
+      const yaml = `${stringifyProfile(profile, summary(findings, encodings, dialect, ambiguous, files))}${rolesComment(roles)}\n`;
+      return { profile, yaml, roles, findings, dialect, encodings, ambiguous };
     });
   } finally {
     await rm(scratch, { recursive: true, force: true });

@@ -55,6 +55,7 @@ import {
 } from './report';
 import { applyContract } from './schema-contract';
 import type { InputDialect, TableInput } from './table-inputs';
+import { decideTableRoles, resolveRoleOverrides } from './table-roles';
 import { valueSketches } from './value-sketch';
 
 const DUPLICATE_EXAMPLES = 20;
@@ -144,6 +145,9 @@ export async function transformTable(job: TableJob, context: TableContext): Prom
     for (const change of changes) logger.warn({ schemaChange: change }, change.message);
     const ml = profile && mlOptions(profile);
     if (ml && profiled) checkFeatureTables(table, ml, profiled.roles, plans, loaded!.file);
+    const roleOverrides = profile?.roles
+      ? resolveRoleOverrides(profile.roles, plans, loaded!.file, table)
+      : undefined;
     // Without a profile: candidate keys for the report (a profile states its own).
     const candidateKeys = profile ? undefined : await findCandidateKeys(connection, plans);
     timings.infer = clock.lap();
@@ -238,6 +242,7 @@ export async function transformTable(job: TableJob, context: TableContext): Prom
     await putJson(store, stagedSchemaKey(runId, table), {
       columns: recordedColumns(plans, columns, sketches, context.contract.previous),
     } satisfies RecordedTable);
+    const roles = await decideTableRoles(connection, stagedSql, roleOverrides);
     timings.write = clock.lap();
 
     // 5. Feature tables (profile `ml`), each with an empty quarantine so that every table the response
@@ -338,6 +343,7 @@ export async function transformTable(job: TableJob, context: TableContext): Prom
         ...layout,
         quality,
         ...(context.contract.previous ? { schemaChanges } : {}),
+        roles,
       },
       ...features.map((f) => ({
         name: f.name,

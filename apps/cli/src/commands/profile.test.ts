@@ -40,6 +40,36 @@ describe('etl profile', () => {
     expect(profile.primaryKey).toEqual(['id']);
   });
 
+  test('prints the roles it infers, and writes them as a commented roles: block that loads once uncommented', async () => {
+    const csv = path.join(dir, 'train.csv');
+    await writeFile(
+      csv,
+      'Store,Dept,Date,Weekly_Sales,IsHoliday\n1,1,2010-02-05,24924.5,FALSE\n1,2,2010-02-12,50605.27,TRUE\n',
+    );
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const out = path.join(dir, 'train.yaml');
+    expect(await profileCommand([`local:${csv}`, '--out', out])).toBe(0);
+    const printed = String(stderr.mock.calls.map((c) => c[0]).join(''));
+    expect(printed).toContain("roles (set them in the profile's roles: to override):");
+    expect(printed).toMatch(/ {2}event_time +date +0\.85 {2}name date is a plain date; a DATE\n/);
+    expect(printed).toMatch(
+      / {2}amount +weekly_sales +0\.95 {2}name weekly_sales is a sales, revenue or total amount/,
+    );
+    expect(printed).toMatch(/ {2}dimension +dept +0\.85 {2}name dept is a product dimension/);
+    const yaml = await readFile(out, 'utf8');
+    expect(yaml).toContain('# roles:\n#   event_time: date  # (0.85)\n#   amount: weekly_sales  # (0.95)\n');
+    expect(yaml).toContain('#   dimensions: [dept, store, is_holiday]\n');
+    expect(parseProfile(yaml, out).roles).toBeUndefined();
+    const edited = yaml
+      .replace(/^# (roles:| {2}\w+:)/gm, '$1')
+      .replace('amount: weekly_sales', 'amount: Weekly_Sales');
+    expect(parseProfile(edited, out).roles).toEqual({
+      event_time: 'date',
+      amount: 'Weekly_Sales',
+      dimensions: ['dept', 'store', 'is_holiday'],
+    });
+  });
+
   test('a folder of CSV files is one table; a zip and a missing path are usage errors', async () => {
     await mkdir(path.join(dir, 'in'));
     await writeFile(path.join(dir, 'in', 'b.csv'), 'x\n1\n');

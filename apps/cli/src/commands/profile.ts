@@ -2,12 +2,14 @@
  * `etl profile local:PATH [--out FILE]`: profiles a CSV file (or a folder of CSV files forming one table)
  * and writes a dataset profile (YAML) to edit and run with: `etl run --source local:PATH --profile FILE`.
  * Encoding, delimiter, quoting, header, column types and date formats are inferred; ambiguous date columns
- * are marked, not guessed; candidate keys, missing-value tokens and text issues are reported.
+ * are marked, not guessed; candidate keys, missing-value tokens and text issues are reported, and the column
+ * roles (event time, amount, ...) are printed and written as a commented `roles:` block to edit.
  */
 import { readdirSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { ROLE_NAMES, type Roles } from '@etl/common/roles';
 import { profileCsvFiles } from '@etl/transformer/profiling';
 import { resolveFromCaller, UsageError } from '../args';
 
@@ -36,6 +38,21 @@ export function listCsvFiles(source: string): string[] {
   if (target.toLowerCase().endsWith('.zip'))
     throw new UsageError(`${target} is a zip archive: unzip it and profile the CSV files inside`);
   return [target];
+}
+
+/** The inferred roles, one a line: role, column, confidence, evidence (the profile's `roles:` overrides them). */
+export function rolesReport(roles: Roles): string {
+  const rows = ROLE_NAMES.flatMap((role) => {
+    const match = roles[role];
+    return match ? [[role, match.column ?? match.derived, match.confidence, match.evidence] as const] : [];
+  });
+  const dimensions = roles.dimensions.map((d) => ['dimension', d.column, d.confidence, d.evidence] as const);
+  const lines = [...rows, ...dimensions].map(
+    ([role, column, confidence, evidence]) =>
+      `  ${role.padEnd(13)} ${column.padEnd(24)} ${confidence.toFixed(2)}  ${evidence}`,
+  );
+  const notes = roles.notes.map((note) => `  note: ${note}`);
+  return `roles (set them in the profile's roles: to override):\n${[...lines, ...notes].join('\n') || '  none inferred'}\n`;
 }
 
 const shellQuote = (s: string): string =>
@@ -72,6 +89,7 @@ export async function profileCommand(argv: string[]): Promise<number> {
   err.write(
     `candidate keys: ${result.findings.candidateKeys.map((k) => `(${k.join(', ')})`).join(' ') || 'none'}\n`,
   );
+  err.write(rolesReport(result.roles));
   if (result.ambiguous.length > 0)
     err.write(
       `AMBIGUOUS date format in ${result.ambiguous.join(', ')}: set format in the profile before running with it\n`,

@@ -32,6 +32,12 @@ import { GcsBlobStore } from '../storage/gcs-blob-store';
 import { arrowToBigQuerySchema } from './arrow-to-bigquery-schema';
 import { BigQueryWarehouse, dollarToNamed } from './bigquery-warehouse';
 import { createWarehouse } from './create-warehouse';
+import {
+  amountRoles,
+  expectedAfterReload,
+  failLoadAfterRecording,
+  loadAndReload,
+} from './table-metadata-test-support';
 import type { LoadRequest } from './warehouse';
 
 let gcs: FakeGcs;
@@ -162,8 +168,9 @@ describe('BigQueryWarehouse (against the fake BigQuery and GCS servers)', () => 
       _loaded_at: '2026-01-02T03:04:05.000Z',
       _source_version: 'v1',
     });
-    // The target has the data columns plus the lineage columns; the stage table and object are gone.
-    expect(await bq.tables('sales')).toEqual(['orders']);
+    // The target has the data columns plus the lineage columns; the stage table and object are gone; the
+    // load is recorded in _etl_tables.
+    expect(await bq.tables('sales')).toEqual(['_etl_tables', 'orders']);
     expect([...gcs.objects.keys()].filter((k) => k.includes('staging/'))).toEqual([]);
   });
 
@@ -235,6 +242,22 @@ describe('BigQueryWarehouse (against the fake BigQuery and GCS servers)', () => 
     expect(scriptJobs()[0]?.configuration.query?.query).toMatch(
       /BEGIN TRANSACTION;[\s\S]*orders[\s\S]*returns[\s\S]*COMMIT TRANSACTION;/,
     );
+  });
+
+  test("each loaded table is recorded in _etl_tables in the load's script, replacing the dataset's row", async () => {
+    const { source, loadedAt } = request(new Uint8Array());
+    const rows = await loadAndReload(warehouse, { source, loadedAt });
+    expect(scriptJobs()).toHaveLength(3);
+    expect(rows).toEqual(expectedAfterReload(source, 'FLOAT', '2026-01-02 03:04:05+00'));
+  });
+
+  test('a script that fails leaves the previous _etl_tables rows', async () => {
+    const { error, rows } = await failLoadAfterRecording(warehouse, request(new Uint8Array()));
+    expect(error).toBeInstanceOf(PipelineError);
+    expect(rows).toEqual([
+      ['orders', 'run-1', amountRoles('amount')],
+      ['returns', 'run-1', null],
+    ]);
   });
 
   test('a retried load (same run and input) never loads twice: the jobs are adopted', async () => {

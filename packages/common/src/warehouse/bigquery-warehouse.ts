@@ -3,8 +3,9 @@
  *   Arrow IPC -> Parquet (one conversion) -> `staging/<runId>/<table>.parquet` in the staging bucket ->
  *   a load job (explicit schema, WRITE_TRUNCATE) into `<table>__stage_<runId>`;
  * then ONE multi-statement query job, a BigQuery transaction over all tables, replaces the slice
- * `_source = @source` of each target with the staged rows plus the lineage columns. Readers see the old
- * slice or the new one, never a mix, and a failure leaves the previous rows in place.
+ * `_source = @source` of each target with the staged rows plus the lineage columns, and the dataset's rows
+ * of those tables in `_etl_tables` (./table-metadata). Readers see the old slice or the new one, never a
+ * mix, and a failure leaves the previous rows in place.
  *
  * Every job id is deterministic (run, table and a hash of the input), so a retried call cannot load twice:
  * jobs.insert answers 409 and the existing job is adopted and awaited (jobs.get with backoff).
@@ -32,6 +33,7 @@ import { arrowToBigQuerySchema, type BigQueryField, targetSchema } from './arrow
 import { planWidening, type Widening } from './column-compat';
 import { bigQueryDialect } from './dialect';
 import { toJsonSafeRow } from './json-safe-row';
+import { TABLE_METADATA, TABLE_METADATA_COLUMNS, tableMetadataValues } from './table-metadata';
 import type { LoadRequest, Row, TableLoad, TableLoadResult, Warehouse } from './warehouse';
 
 export interface BigQueryPollOptions {
@@ -97,6 +99,7 @@ interface StagedTable {
   stageTable: string;
   stagingKeys: string[];
   hash: string;
+  roles: TableLoad['roles'];
 }
 
 interface JobError {
@@ -149,6 +152,17 @@ function formatJobErrors(errors: JobError[]): string {
   return errors
     .map((e) => `${e.reason ?? 'error'}${e.location ? ` at ${e.location}` : ''}: ${e.message ?? ''}`.trim())
     .join('; ');
+}
+
+/** `_etl_tables` in BigQuery. */
+const METADATA_FIELDS: BigQueryField[] = TABLE_METADATA_COLUMNS.map((c) => ({
+  name: c.name,
+  type: c.bigquery,
+  mode: 'NULLABLE',
+}));
+
+function stringParameter(name: string, value: string) {
+  return { name, parameterType: { type: 'STRING' }, parameterValue: { value } };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -234,6 +248,7 @@ export class BigQueryWarehouse implements Warehouse {
         stageTable: `${t.table}__stage_${sanitize(runId)}`,
         stagingKeys,
         hash: await arrowDigest(t.arrow),
+        roles: t.roles,
       });
     }
 
@@ -250,27 +265,37 @@ export class BigQueryWarehouse implements Warehouse {
       await this.ensureTargetTable(s.table, targetSchema(s.fields), s.layout);
       for (const w of s.widen) await this.widenColumn(s.table, w, runId);
     }
+    await this.ensureTargetTable(TABLE_METADATA, METADATA_FIELDS, {});
 
     // 5. One transaction replaces the slice in every table.
-    const replaceJobId = `etl_replace_${sanitize(runId)}_${shortHash(request.source, request.sourceVersion, ...staged.map((s) => `${s.table}:${s.hash}`))}`;
+    const replaceJobId = `etl_replace_${sanitize(runId)}_${shortHash(request.source, request.sourceVersion, ...staged.map((s) => `${s.table}:${s.hash}:${JSON.stringify(s.roles ?? null)}`))}`;
+    const metadata = staged.map((s) =>
+      tableMetadataValues(
+        request,
+        s.table,
+        s.fields.map((f) => ({ name: f.name, type: f.type })),
+        s.roles,
+      ),
+    );
     const job = await this.runJob(replaceJobId, staged.map((s) => s.table).join(', '), {
       query: {
-        query: this.replaceScript(staged),
+        query: this.replaceScript(staged, metadata),
         useLegacySql: false,
         parameterMode: 'NAMED',
         queryParameters: [
-          { name: 'source', parameterType: { type: 'STRING' }, parameterValue: { value: request.source } },
-          { name: 'run_id', parameterType: { type: 'STRING' }, parameterValue: { value: runId } },
+          stringParameter('source', request.source),
+          stringParameter('run_id', runId),
           {
             name: 'loaded_at',
             parameterType: { type: 'TIMESTAMP' },
             parameterValue: { value: request.loadedAt.toISOString() },
           },
-          {
-            name: 'source_version',
-            parameterType: { type: 'STRING' },
-            parameterValue: { value: request.sourceVersion },
-          },
+          stringParameter('source_version', request.sourceVersion),
+          // The JSON of each table's `_etl_tables` row; a NULL roles_json is written as a literal NULL.
+          ...metadata.flatMap(([, , , , , columnsJson, rolesJson], i) => [
+            stringParameter(`columns_${i}`, columnsJson),
+            ...(rolesJson === null ? [] : [stringParameter(`roles_${i}`, rolesJson)]),
+          ]),
         ],
       },
     });
@@ -348,7 +373,7 @@ export class BigQueryWarehouse implements Warehouse {
     };
   }
 
-  private replaceScript(staged: StagedTable[]): string {
+  private replaceScript(staged: StagedTable[], metadata: ReturnType<typeof tableMetadataValues>[]): string {
     const counts = staged
       .map(
         (s) =>
@@ -363,9 +388,16 @@ export class BigQueryWarehouse implements Warehouse {
           `SELECT ${[...columns, '@source', '@run_id', '@loaded_at', '@source_version'].join(', ')} FROM ${this.ref(s.stageTable)};`,
       ];
     });
+    const names = staged.map((s) => `'${s.table}'`).join(', ');
+    const records = metadata.map(
+      ([, table, , , , , rolesJson], i) =>
+        `(@source, '${table}', @run_id, @source_version, @loaded_at, @columns_${i}, ${rolesJson === null ? 'NULL' : `@roles_${i}`})`,
+    );
     return [
       'BEGIN TRANSACTION;',
       `CREATE TEMP TABLE _etl_counts AS\n${counts};`,
+      `DELETE FROM ${this.ref(TABLE_METADATA)} WHERE source = @source AND table_name IN (${names});`,
+      `INSERT INTO ${this.ref(TABLE_METADATA)} (${TABLE_METADATA_COLUMNS.map((c) => c.name).join(', ')})\nVALUES ${records.join(',\n  ')};`,
       ...statements,
       'COMMIT TRANSACTION;',
       'SELECT table_name, rows_replaced, rows_loaded FROM _etl_counts;',

@@ -8,6 +8,12 @@ import { writeArrowTable } from '../arrow';
 import { DataRejectedError, InvalidRequestError } from '../errors';
 import { createLogger } from '../logging';
 import { DuckDbWarehouse } from './duckdb-warehouse';
+import {
+  amountRoles,
+  expectedAfterReload,
+  failLoadAfterRecording,
+  loadAndReload,
+} from './table-metadata-test-support';
 import type { LoadRequest } from './warehouse';
 
 let dir: string;
@@ -135,6 +141,22 @@ describe('DuckDbWarehouse', () => {
     });
     expect(await warehouse.query('SELECT count(*)::INT AS n, max(_run_id) AS run FROM orders')).toEqual([
       { n: 1, run: 'run-1' },
+    ]);
+  });
+
+  test("each loaded table is recorded in _etl_tables with its columns and roles, replacing the dataset's row", async () => {
+    const { source, loadedAt } = request(new Uint8Array());
+    const rows = await loadAndReload(warehouse, { source, loadedAt });
+    expect(rows).toEqual(expectedAfterReload(source, 'DOUBLE', '2026-01-02 03:04:05+00'));
+  });
+
+  test('a load that fails inside its transaction leaves the previous _etl_tables rows', async () => {
+    const { error, rows } = await failLoadAfterRecording(warehouse, request(new Uint8Array()));
+    expect(error).toBeInstanceOf(Error);
+    expect(String(error)).toMatch(/x/);
+    expect(rows).toEqual([
+      ['orders', 'run-1', amountRoles('amount')],
+      ['returns', 'run-1', null],
     ]);
   });
 

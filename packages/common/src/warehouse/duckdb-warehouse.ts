@@ -16,12 +16,14 @@ import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { arrowToParquetParts } from '../arrow';
 import { diskFullError, isDiskFullError, isPipelineError, UpstreamUnavailableError } from '../errors';
 import type { Logger } from '../logging';
+import type { ColumnInfo, Roles } from '../roles';
 import { assertTableName } from '../storage/object-keys';
 import { planWidening } from './column-compat';
 import { duckDbDialect } from './dialect';
 import { toJsonSafeRow } from './json-safe-row';
 import { quoteIdentifier, quoteLiteral } from './sql';
-import type { LoadRequest, Row, TableLoadResult, Warehouse } from './warehouse';
+import { TABLE_METADATA, TABLE_METADATA_COLUMNS, tableMetadataValues } from './table-metadata';
+import type { LoadRequest, Row, TableLoad, TableLoadResult, Warehouse } from './warehouse';
 
 export interface DuckDbWarehouseOptions {
   /** The database file; created on first use. */
@@ -92,7 +94,7 @@ export class DuckDbWarehouse implements Warehouse {
         try {
           const results: TableLoadResult[] = [];
           for (const [i, t] of tables.entries()) {
-            results.push(await replaceSlice(connection, t.table, files[i]!, request));
+            results.push(await replaceSlice(connection, t, files[i]!, request));
           }
           await connection.run('COMMIT');
           return results;
@@ -203,10 +205,11 @@ export class DuckDbWarehouse implements Warehouse {
 
 async function replaceSlice(
   connection: DuckDBConnection,
-  table: string,
+  load: TableLoad,
   parquetFiles: readonly string[],
   request: LoadRequest,
 ): Promise<TableLoadResult> {
+  const { table } = load;
   const target = quoteIdentifier(table);
   // A list of files is read in list order (insertion order is preserved).
   const source = `read_parquet([${parquetFiles.map(quoteLiteral).join(', ')}])`;
@@ -216,7 +219,7 @@ async function replaceSlice(
     `CREATE TABLE IF NOT EXISTS ${target} AS SELECT *, ${lineage} FROM ${source} LIMIT 0`,
     params,
   );
-  await alignColumns(connection, table, source);
+  const columns = await alignColumns(connection, table, source);
   const deleted = await connection.runAndReadAll(`DELETE FROM ${target} WHERE _source = $1`, [
     request.source,
   ]);
@@ -224,15 +227,40 @@ async function replaceSlice(
     `INSERT INTO ${target} BY NAME SELECT *, ${lineage} FROM ${source}`,
     params,
   );
+  await recordTable(connection, request, table, columns, load.roles);
   return { table, rowsLoaded: changedRows(inserted.getRows()), rowsReplaced: changedRows(deleted.getRows()) };
+}
+
+/** Replaces the dataset's row of `table` in `_etl_tables` (./table-metadata), in the load's transaction. */
+async function recordTable(
+  connection: DuckDBConnection,
+  request: LoadRequest,
+  table: string,
+  columns: ColumnInfo[],
+  roles: Roles | undefined,
+): Promise<void> {
+  const definition = TABLE_METADATA_COLUMNS.map((c) => `${c.name} ${c.duckdb}`).join(', ');
+  await connection.run(`CREATE TABLE IF NOT EXISTS ${TABLE_METADATA} (${definition})`);
+  await connection.run(`DELETE FROM ${TABLE_METADATA} WHERE source = $1 AND table_name = $2`, [
+    request.source,
+    table,
+  ]);
+  await connection.run(
+    `INSERT INTO ${TABLE_METADATA} VALUES (${TABLE_METADATA_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})`,
+    tableMetadataValues(request, table, columns, roles),
+  );
 }
 
 /**
  * The table takes the load's columns: a column widened where the load's type holds the table's (and refused
  * where it would be a lossy cast, planWidening), a column new in this load added (nullable), so older rows
- * read NULL for it.
+ * read NULL for it. Returns the load's columns with their types.
  */
-async function alignColumns(connection: DuckDBConnection, table: string, source: string): Promise<void> {
+async function alignColumns(
+  connection: DuckDBConnection,
+  table: string,
+  source: string,
+): Promise<ColumnInfo[]> {
   const existing = (
     await connection.runAndReadAll(
       "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'main' AND table_name = $1",
@@ -257,6 +285,7 @@ async function alignColumns(connection: DuckDBConnection, table: string, source:
       );
     }
   }
+  return incoming;
 }
 
 function changedRows(rows: unknown[][]): number {

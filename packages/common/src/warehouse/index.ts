@@ -4,4 +4,5 @@ export * from './create-warehouse';
 export * from './dialect';
 export * from './duckdb-warehouse';
 export * from './sql';
+export * from './table-metadata';
 export * from './warehouse';

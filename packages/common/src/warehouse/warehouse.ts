@@ -5,6 +5,7 @@
  */
 
 import type { ArrowInput } from '../arrow';
+import type { Roles } from '../roles';
 import type { SqlDialect } from './dialect';
 
 export type Row = Record<string, unknown>;
@@ -24,6 +25,11 @@ export interface TableLoad {
    */
   partitionBy?: string;
   clusterBy?: string[];
+  /**
+   * The table's column roles as the transform stage decided them; recorded with the load in `_etl_tables`
+   * (see ./table-metadata), NULL there when absent.
+   */
+  roles?: Roles;
 }
 
 export interface LoadRequest {
@@ -48,7 +54,10 @@ export interface Warehouse {
   readonly location: string;
   /** The SQL forms that differ between the engines (date truncation, day difference, table list). */
   readonly dialect: SqlDialect;
-  /** Replaces the slice `source` of every table, all tables in one transaction. */
+  /**
+   * Replaces the slice `source` of every table, and the dataset's row of each table in `_etl_tables`, all in
+   * one transaction.
+   */
   load(request: LoadRequest): Promise<TableLoadResult[]>;
   /** Runs read-only SQL; `params` bind to `$1..$n` (DuckDB) or `@name` (BigQuery). */
   query(sql: string, params?: unknown[]): Promise<Row[]>;

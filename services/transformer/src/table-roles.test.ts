@@ -1,0 +1,84 @@
+/** The roles the transform stage decides per table: inferred, the profile's `roles:` over them, returns measured. */
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { createTestStore, type TestStore, writeExtractedRun, writeProfile } from './test-support';
+import { transform } from './transformer';
+
+let t: TestStore;
+beforeEach(async () => {
+  t = await createTestStore();
+});
+afterEach(async () => {
+  await t.cleanup();
+});
+
+const RETAIL = `InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country
+536365,85123A,WHITE HANGING HEART T-LIGHT HOLDER,6,12/1/2010 8:26,2.55,17850,United Kingdom
+536366,71053,WHITE METAL LANTERN,2,12/13/2010 8:28,3.39,17850,United Kingdom
+C536379,85123A,WHITE HANGING HEART T-LIGHT HOLDER,-1,12/14/2010 9:41,2.55,14527,France
+`;
+
+/** Walmart's train.csv with a second sales figure that inference does not pick (weekly_sales wins). */
+const WALMART = `Store,Dept,Date,Weekly_Sales,Gross_Sales,IsHoliday
+1,1,2010-02-05,24924.5,26000,FALSE
+1,2,2010-02-05,50605.27,52000,FALSE
+2,1,2010-02-12,46039.49,47000,TRUE
+`;
+
+async function rolesOf(runId: string, files: Record<string, string>, profile?: string) {
+  await writeExtractedRun(t.store, runId, files);
+  const response = await transform({ runId, ...(profile ? { profile } : {}) }, t.deps);
+  return response.tables[0]!.roles!;
+}
+
+describe('roles decided at transform time', () => {
+  test('inferred from the cleaned columns, with the returns and cancellations found in the rows', async () => {
+    const roles = await rolesOf('r1', { 'online_retail.csv': RETAIL });
+    expect(roles.amount).toMatchObject({ column: null, derived: 'quantity * unit_price' });
+    expect(roles.event_time?.column).toBe('invoice_date');
+    expect(roles.order_id?.column).toBe('invoice_no');
+    expect(roles.returns).toEqual({
+      net: true,
+      negativeAmounts: 1,
+      negativeQuantities: 1,
+      cancelledOrders: 1,
+      evidence:
+        'the amount is net of returns and cancellations, which are kept: 1 rows with a negative amount, 1 with a negative quantity, 1 with a cancelled (C) order id',
+    });
+  });
+
+  test("the profile's roles: win, by header or column name; the column it takes loses its inferred role", async () => {
+    const inferred = await rolesOf('r1', { 'train.csv': WALMART });
+    expect(inferred.amount?.column).toBe('weekly_sales');
+    await writeProfile(
+      t,
+      'walmart',
+      'roles:\n  amount: Gross_Sales\n  dimensions: [dept]\n  customer_id: null\n',
+    );
+    const roles = await rolesOf('r2', { 'train.csv': WALMART }, 'walmart');
+    expect(roles.amount).toEqual({
+      column: 'gross_sales',
+      confidence: 1,
+      evidence: 'set by profile profiles/walmart.yaml (roles.amount)',
+    });
+    expect(roles.event_time?.column).toBe('date');
+    expect(roles.dimensions).toEqual([
+      {
+        column: 'dept',
+        confidence: 1,
+        evidence: 'set by profile profiles/walmart.yaml (roles.dimensions[0])',
+      },
+    ]);
+    expect(roles.customer_id).toBeUndefined();
+    expect(roles.returns?.net).toBe(false);
+  });
+
+  test('a role naming a column the table lacks, or one of the wrong type, is a 422 naming the profile, role and column', async () => {
+    await writeProfile(t, 'walmart', 'roles:\n  amount: Weekly_Sale\n  event_time: Store\n');
+    await writeExtractedRun(t.store, 'r1', { 'train.csv': WALMART });
+    const failed = transform({ runId: 'r1', profile: 'walmart' }, t.deps);
+    await expect(failed).rejects.toMatchObject({ status: 422, code: 'INVALID_ROLE' });
+    await expect(failed).rejects.toThrow(
+      'profile profiles/walmart.yaml does not fit table sales_train: roles.event_time: store is an integer (BIGINT), not a DATE or TIMESTAMP; roles.amount: table sales_train has no column Weekly_Sale (columns: store, dept, date, weekly_sales, gross_sales, is_holiday)',
+    );
+  });
+});
