@@ -277,6 +277,17 @@ function renderTop(kind, t) {
   document.getElementById(`top-${kind}-note`).textContent = t.column ? `by ${t.column}` : '';
 }
 
+/** A run's schema changes: how many, each one's message on its own line (docs/contracts.md). */
+function schemaChangesCell(changes) {
+  if (changes.length === 0) return '–';
+  return changes
+    .map(
+      (c) =>
+        `<div class="schema-change" title="${escapeHtml(c.message)}">${escapeHtml(`${c.table}.${c.column}: ${c.change}`)}</div>`,
+    )
+    .join('');
+}
+
 function renderRuns(r) {
   const body = document.querySelector('#runs tbody');
   body.innerHTML = r.runs
@@ -285,7 +296,8 @@ function renderRuns(r) {
         `<tr><td><code>${escapeHtml(run.runId)}</code></td><td><span class="status ${escapeHtml(run.status)}">${escapeHtml(run.status)}</span></td>` +
         `<td>${escapeHtml(format.dateTime(run.finishedAt))}</td><td>${escapeHtml(run.dataset ?? '–')}</td>` +
         `<td class="num">${format.integer(run.rowsIn)}</td><td class="num">${format.integer(run.rowsLoaded)}</td>` +
-        `<td class="num">${format.integer(run.rowsQuarantined)}</td><td class="num">${format.integer(run.rowsDuplicate)}</td></tr>`,
+        `<td class="num">${format.integer(run.rowsQuarantined)}</td><td class="num">${format.integer(run.rowsDuplicate)}</td>` +
+        `<td>${schemaChangesCell(run.schemaChanges ?? [])}</td></tr>`,
     )
     .join('');
 }

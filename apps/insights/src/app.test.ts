@@ -2,7 +2,7 @@ import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createSilentLogger } from '@etl/common/logging';
-import { LocalBlobStore, manifestKey, putJson } from '@etl/common/storage';
+import { getJson, LocalBlobStore, manifestKey, putJson } from '@etl/common/storage';
 import { DuckDbWarehouse } from '@etl/common/warehouse';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
@@ -272,6 +272,26 @@ describe('runs and freshness', () => {
       ['r3', 'incomplete'],
       ['r2', 'skipped'],
       ['r1', 'loaded'],
+    ]);
+  });
+
+  test("/api/runs shows each run's schema changes (docs/contracts.md)", async () => {
+    const change = {
+      change: 'widened',
+      column: 'quantity',
+      from: 'BIGINT',
+      to: 'DOUBLE',
+      message: 'column quantity widened from BIGINT to DOUBLE',
+    };
+    const transform = await getJson<{ tables: Array<Record<string, unknown>> }>(
+      store,
+      manifestKey('r1', 'transform'),
+    );
+    transform.tables[0]!['schemaChanges'] = [change];
+    await putJson(store, manifestKey('r1', 'transform'), transform);
+    const [run] = (await request(app()).get('/api/runs')).body.runs;
+    expect(run.schemaChanges).toEqual([
+      { table: 'sales', change: 'widened', column: 'quantity', message: change.message },
     ]);
   });
 });

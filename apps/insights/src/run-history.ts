@@ -19,6 +19,8 @@ export interface RunSummary {
   rowsLoaded: number | null;
   rowsQuarantined: number | null;
   rowsDuplicate: number | null;
+  /** How the run's tables differ from the schemas they were loaded with (docs/contracts.md), per change. */
+  schemaChanges: Array<{ table: string; change: string; column: string; message: string }>;
 }
 
 /** Every run with a manifest, newest first. */
@@ -49,6 +51,7 @@ interface ManifestTables {
     rowsLoaded?: number;
     rowsQuarantined?: number;
     rowsDuplicate?: number;
+    schemaChanges?: Array<{ change: string; column: string; message: string }>;
   }>;
 }
 
@@ -107,5 +110,13 @@ async function summarizeRun(
           ? quarantined.reduce((a, b) => a + b, 0)
           : null,
     rowsDuplicate: total(transform?.tables, 'rowsDuplicate'),
+    schemaChanges: (transform?.tables ?? []).flatMap((t) =>
+      (t.schemaChanges ?? []).map((c) => ({
+        table: t.name,
+        change: c.change,
+        column: c.column,
+        message: c.message,
+      })),
+    ),
   };
 }

@@ -153,11 +153,25 @@ describe('DuckDbWarehouse', () => {
   test('a load that fails inside its transaction leaves the previous _etl_tables rows', async () => {
     const { error, rows } = await failLoadAfterRecording(warehouse, request(new Uint8Array()));
     expect(error).toBeInstanceOf(Error);
-    expect(String(error)).toMatch(/x/);
+    // The second table fails after the first one's row was written in the same transaction.
+    expect(String(error)).toMatch(/table returns cannot take this load/);
     expect(rows).toEqual([
       ['orders', 'run-1', amountRoles('amount')],
       ['returns', 'run-1', null],
     ]);
+  });
+
+  test('a value the table cannot hold (a narrower column made by hand) is 422 naming the table, not a 500', async () => {
+    await warehouse.query(
+      'CREATE TABLE orders (quantity INTEGER, _source VARCHAR, _run_id VARCHAR, _loaded_at TIMESTAMPTZ, _source_version VARCHAR)',
+    );
+    const big = writeArrowTable(new Table({ quantity: vectorFromArray([5_000_000_000n], new Int64()) }));
+    await expect(warehouse.load(request(big))).rejects.toMatchObject({
+      status: 422,
+      code: 'LOAD_CONVERSION_FAILED',
+      message: expect.stringMatching(/^table orders cannot hold a value of this load: .*nothing was loaded$/),
+    });
+    expect(await warehouse.query('SELECT count(*)::INT AS n FROM orders')).toEqual([{ n: 0 }]);
   });
 
   test('an invalid table name is rejected before it reaches SQL', async () => {

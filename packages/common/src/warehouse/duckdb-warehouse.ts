@@ -14,7 +14,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { arrowToParquetParts } from '../arrow';
-import { diskFullError, isDiskFullError, isPipelineError, UpstreamUnavailableError } from '../errors';
+import {
+  DataRejectedError,
+  diskFullError,
+  isDiskFullError,
+  isPipelineError,
+  UpstreamUnavailableError,
+} from '../errors';
 import type { Logger } from '../logging';
 import type { ColumnInfo, Roles } from '../roles';
 import { assertTableName } from '../storage/object-keys';
@@ -223,10 +229,11 @@ async function replaceSlice(
   const deleted = await connection.runAndReadAll(`DELETE FROM ${target} WHERE _source = $1`, [
     request.source,
   ]);
-  const inserted = await connection.runAndReadAll(
-    `INSERT INTO ${target} BY NAME SELECT *, ${lineage} FROM ${source}`,
-    params,
-  );
+  const inserted = await connection
+    .runAndReadAll(`INSERT INTO ${target} BY NAME SELECT *, ${lineage} FROM ${source}`, params)
+    .catch((error: unknown) => {
+      throw conversionError(table, error) ?? error;
+    });
   await recordTable(connection, request, table, columns, load.roles);
   return { table, rowsLoaded: changedRows(inserted.getRows()), rowsReplaced: changedRows(deleted.getRows()) };
 }
@@ -286,6 +293,20 @@ async function alignColumns(
     }
   }
   return incoming;
+}
+
+/**
+ * A value the table's column cannot hold (alignColumns lets through only lossless casts, so this means a
+ * table changed under the load) is bad data for this table: 422 naming it, never a 500.
+ */
+function conversionError(table: string, error: unknown): DataRejectedError | undefined {
+  const message = error instanceof Error ? error.message : String(error);
+  if (!/Conversion Error|Could not convert|out of range/i.test(message)) return undefined;
+  return new DataRejectedError(
+    `table ${table} cannot hold a value of this load: ${message.replace(/^[A-Za-z ]*Error: /, '')}; nothing was loaded`,
+    { cause: error, details: { table } },
+    'LOAD_CONVERSION_FAILED',
+  );
 }
 
 function changedRows(rows: unknown[][]): number {
