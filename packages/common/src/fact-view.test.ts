@@ -28,7 +28,12 @@ const features = table('walmart_features', {
   temperature: 'DOUBLE',
   is_holiday: 'BOOLEAN',
 });
-const stores = table('walmart_stores', { store: 'INTEGER', type: 'VARCHAR', size: 'INTEGER' });
+const stores = table('walmart_stores', {
+  store: 'INTEGER',
+  type: 'VARCHAR',
+  size: 'INTEGER',
+  size_outlier: 'BOOLEAN',
+});
 
 const unique = (candidate: number, rows = 45) => ({
   candidate,
@@ -40,7 +45,7 @@ const unique = (candidate: number, rows = 45) => ({
 describe('relationCandidates', () => {
   test('Walmart: stores may lend its type on store; the dated features table is no dimension table', () => {
     const { candidates, notJoined } = relationCandidates(train, [features, stores, train]);
-    // size is a number of the store, not a dimension; store is the key.
+    // size is a number of the store, not a dimension, size_outlier the transformer's flag; store is the key.
     expect(candidates).toEqual([{ table: 'walmart_stores', keys: ['store'], dimensions: ['type'] }]);
     expect(notJoined).toEqual([
       {

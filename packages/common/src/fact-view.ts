@@ -8,12 +8,19 @@
  *   - R and F have a column of the same name and kind (integer or text): the key;
  *   - the key is unique and never NULL among R's rows of the dataset (`_source`), checked by a query. So every
  *     row of F meets at most one row of R, and a LEFT JOIN keeps F's rows and every sum over them as they are.
- * R lends its dimension roles and its text and boolean columns holding no role (`type`, not the number `size`),
- * except names F already has (compared without case, as both engines compare column names). Anything else is not
- * joined, with the reason. Names keep the dataset's own spelling and reach SQL only through `dialect.identifier`.
+ * R lends its dimension roles and its text and boolean columns holding no role (`type`, not the number `size`,
+ * nor the transformer's flags), except names F already has (compared without case, as both engines compare
+ * column names). Anything else is not joined, with the reason. Names keep the dataset's own spelling and reach SQL only through `dialect.identifier`.
  */
 import type { Query } from './fact-table';
-import { type ColumnInfo, type ColumnKind, columnKind, ROLE_NAMES, type Roles } from './roles';
+import {
+  type ColumnInfo,
+  type ColumnKind,
+  columnKind,
+  isDerivedColumn,
+  ROLE_NAMES,
+  type Roles,
+} from './roles';
 import type { SqlDialect } from './warehouse/dialect';
 
 /** A table of the dataset, as the fact view reads it. */
@@ -100,9 +107,13 @@ export function relationCandidates(
   return { candidates, notJoined };
 }
 
-/** A table's dimension roles, then its text and boolean columns that hold no role. */
+/**
+ * A table's dimension roles, then its text and boolean columns that hold no role and are not the transformer's
+ * flags (`size_outlier`).
+ */
 function lendableColumns(table: ViewTable): string[] {
   const { roles } = table;
+  const names = new Set(table.columns.map((c) => c.name));
   const held = new Set<string>(
     ROLE_NAMES.map((role) => roles[role]?.column).filter((c): c is string => typeof c === 'string'),
   );
@@ -110,7 +121,7 @@ function lendableColumns(table: ViewTable): string[] {
   const described = table.columns
     .filter((c) => !c.name.startsWith('_') && LENT_KINDS.includes(columnKind(c.type)))
     .map((c) => c.name)
-    .filter((name) => !held.has(name) && !dimensions.includes(name));
+    .filter((name) => !held.has(name) && !dimensions.includes(name) && !isDerivedColumn(name, names));
   return [...dimensions, ...described];
 }
 
