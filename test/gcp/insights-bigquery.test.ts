@@ -285,6 +285,7 @@ describe('insights app on BigQuery (fake GCS + fake BigQuery)', () => {
       'dept',
       'store',
       'is_holiday',
+      'type', // lent by walmart_stores
     ]);
     const kpis = (await both(`/api/kpis?${source}`)) as Record<string, Kpi>;
     expect(kpis.orders!.value).toBe(walmartLines().length); // rows: there is no order id
@@ -293,6 +294,12 @@ describe('insights app on BigQuery (fake GCS + fake BigQuery)', () => {
     for (const grain of ['week', 'month']) await both(`/api/revenue?${source}&grain=${grain}&dept=5`);
     for (const by of ['dept', 'store', 'is_holiday']) await both(`/api/breakdown?${source}&by=${by}`);
     expect(await both(`/api/top?${source}&kind=customers`)).toMatchObject({ available: false });
+    expect(await both(`/api/metrics?${source}`)).toMatchObject({
+      metrics: {
+        join_walmart_stores: { value: 1, note: 'walmart_train.store -> walmart_stores: lends type' },
+        join_walmart_features: { value: 0 },
+      },
+    });
     const forecast = await both(`/api/forecast?${source}`);
     expect(forecast).toMatchObject({ available: true, source: WALMART, grain: 'week' });
     expect((forecast.points as Array<{ month: string }>)[0]!.month).toBe('2011-01-03'); // the Monday of its week
@@ -302,6 +309,42 @@ describe('insights app on BigQuery (fake GCS + fake BigQuery)', () => {
     const bad = await request(onBigQuery).get(`/api/breakdown?${source}&by=region`);
     expect(bad.status).toBe(400);
     expect(bad.body.error.message).toContain('region');
+  });
+
+  test("Walmart's fact view: train joined to stores on store; breakdowns and filters by the store type", async () => {
+    const source = `source=${encodeURIComponent(WALMART)}`;
+    const datasets = await both('/api/datasets');
+    const walmart = (datasets.datasets as Array<Record<string, unknown>>).find((d) => d.id === WALMART);
+    expect(walmart).toMatchObject({
+      relations: [{ join: 'walmart_train.store -> walmart_stores', key: 'store', dimensions: ['type'] }],
+      notJoined: [{ table: 'walmart_features' }],
+    });
+    const retail = (datasets.datasets as Array<Record<string, unknown>>).find((d) => d.id === RETAIL);
+    expect(retail).toMatchObject({
+      relations: [],
+      notJoined: [
+        { table: 'online_retail_countries', reason: expect.stringContaining('country is not unique') },
+      ],
+    });
+    const range = '&from=2011-03-01&to=2011-09-30';
+    const [train] = await bigquery.query(
+      `SELECT sum(weekly_sales) AS revenue, sum(IF(store = 2, weekly_sales, 0)) AS store_2 FROM walmart_train
+       WHERE _source = $1 AND date BETWEEN CAST($2 AS DATE) AND CAST($3 AS DATE)`,
+      [WALMART, '2011-03-01', '2011-09-30'],
+    );
+    const byType = await both(`/api/breakdown?${source}&by=type${range}`);
+    const groups = byType.groups as Array<{ key: string; revenue: number }>;
+    expect(groups.map((g) => g.key)).toEqual(['C', 'B', 'A']);
+    expect(groups.reduce((sum, g) => sum + g.revenue, 0)).toBeCloseTo(train!.revenue as number, 6);
+    const kpis = (await both(`/api/kpis?${source}${range}`)) as Record<string, Kpi>;
+    expect(kpis.revenue!.value).toBeCloseTo(train!.revenue as number, 6);
+    const typeB = (await both(`/api/kpis?${source}&type=B${range}`)) as Record<string, Kpi>;
+    expect(typeB.revenue!.value).toBeCloseTo(train!.store_2 as number, 6);
+    await both(`/api/revenue?${source}&type=A&grain=week`);
+    await both(`/api/breakdown?${source}&by=store&type=C`);
+    expect(await both(`/api/drivers?${source}`)).toMatchObject({
+      groups: expect.arrayContaining([expect.objectContaining({ dimension: 'type', key: 'B' })]),
+    });
   });
 
   test('an Online Retail-shaped dataset: derived amount, TIMESTAMP dates, top customers and products', async () => {

@@ -6,9 +6,11 @@
  *   - Supermarket sales: one table `supermarket_sales`, an invoice per row (`invoice_id`), `total` as the
  *     amount, `quantity`, a plain `date` (DATE), four text dimensions; no customer, product or profit column.
  *   - Walmart: `walmart_train` (weekly sales per store and department, Fridays; integer and boolean dimensions;
- *     no order, customer or quantity), `walmart_features` (dated, no amount) and `walmart_stores` (no date).
+ *     no order, customer or quantity), `walmart_features` (dated, no amount: never joined) and `walmart_stores`
+ *     (no date, one row per store: joined on `store`, lending its `type`).
  *   - Online Retail: `online_retail`, the amount derived as `quantity * unit_price`, a TIMESTAMP event time,
- *     numeric customer ids (some missing), products, and a cancelled invoice (negative quantity).
+ *     numeric customer ids (some missing), products, and a cancelled invoice (negative quantity); next to it
+ *     `online_retail_countries`, whose `country` is listed twice: a key that is not unique, never joined.
  */
 import { writeArrowTable } from '@etl/common/arrow';
 import { type BlobStore, manifestKey, putJson } from '@etl/common/storage';
@@ -147,6 +149,9 @@ export function walmartLines(): WalmartLine[] {
   return lines;
 }
 
+/** Type of each Walmart store (`walmart_stores`), as the fact view joins it to `walmart_train`. */
+export const WALMART_STORE_TYPES: Record<number, string> = { 1: 'A', 2: 'B', 3: 'C' };
+
 export function walmartTables(lines = walmartLines()): Record<string, Table> {
   const dates = [...new Set(lines.map((l) => l.date))];
   return {
@@ -174,9 +179,9 @@ export function walmartTables(lines = walmartLines()): Record<string, Table> {
     ),
     walmart_stores: tableOf(
       [
-        { store: 1, type: 'A', size: 151_315 },
-        { store: 2, type: 'B', size: 202_307 },
-        { store: 3, type: 'C', size: 37_392 },
+        { store: 1, type: WALMART_STORE_TYPES[1]!, size: 151_315 },
+        { store: 2, type: WALMART_STORE_TYPES[2]!, size: 202_307 },
+        { store: 3, type: WALMART_STORE_TYPES[3]!, size: 37_392 },
       ],
       { store: new Int32(), type: new Utf8(), size: new Int32() },
     ),
@@ -242,6 +247,16 @@ export function retailLines(): RetailLine[] {
 
 export function retailTables(lines = retailLines()): Record<string, Table> {
   return {
+    // France twice: joining on country would count its lines twice, so the fact view must not.
+    online_retail_countries: tableOf(
+      [
+        { country: 'United Kingdom', region: 'Northern Europe' },
+        { country: 'France', region: 'Western Europe' },
+        { country: 'France', region: 'Europe' },
+        { country: 'Germany', region: 'Western Europe' },
+      ],
+      { country: new Utf8(), region: new Utf8() },
+    ),
     online_retail: tableOf(lines, {
       invoice_no: new Utf8(),
       stock_code: new Utf8(),

@@ -3,7 +3,7 @@
  * (`total`, invoices, no customers), Walmart (weekly sales per store and department in `walmart_train`, next
  * to a features and a stores table; no orders), Online Retail (amount = quantity * unit_price, TIMESTAMP
  * invoice dates, customers and products) and a dataset with no dated table. Every expected figure is computed
- * here from the generated rows, not through the app.
+ * here from the generated rows, or by SQL over the fact table alone, not through the app.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -25,6 +25,8 @@ import {
   supermarketLines,
   supermarketTables,
   WALMART,
+  WALMART_STORE_TYPES,
+  type WalmartLine,
   walmartLines,
   walmartTables,
 } from './datasets';
@@ -32,6 +34,7 @@ import {
 const PRODUCTS = 'local/files/products';
 
 let dir: string;
+let warehouse: DuckDbWarehouse;
 let app: ReturnType<typeof createInsightsApp>;
 const supermarket = supermarketLines();
 const walmart = walmartLines();
@@ -39,7 +42,7 @@ const retail = retailLines();
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'insights-datasets-'));
-  const warehouse = new DuckDbWarehouse({ file: path.join(dir, 'warehouse.duckdb') });
+  warehouse = new DuckDbWarehouse({ file: path.join(dir, 'warehouse.duckdb') });
   const store = new LocalBlobStore(path.join(dir, 'blobs'));
   const target = { warehouse, store };
   await loadDataset(target, {
@@ -114,6 +117,20 @@ describe('datasets', () => {
         { name: 'walmart_stores', rows: 3 },
         { name: 'walmart_train', rows: walmart.length },
       ],
+      relations: [
+        {
+          join: 'walmart_train.store -> walmart_stores',
+          table: 'walmart_stores',
+          key: 'store',
+          dimensions: ['type'],
+        },
+      ],
+      notJoined: [
+        {
+          table: 'walmart_features',
+          reason: 'walmart_features is dated (event time date), so it is not a dimension table',
+        },
+      ],
       roles: {
         event_time: 'date',
         amount: 'weekly_sales',
@@ -122,7 +139,7 @@ describe('datasets', () => {
         quantity: null,
         profit: null,
       },
-      dimensions: ['dept', 'store', 'is_holiday'],
+      dimensions: ['dept', 'store', 'is_holiday', 'type'],
       analyzed: false,
       reason: null,
     });
@@ -149,6 +166,14 @@ describe('datasets', () => {
         product_name: 'description',
       },
       dimensions: ['country'],
+      relations: [],
+      notJoined: [
+        {
+          table: 'online_retail_countries',
+          reason:
+            'online_retail_countries has no key certain to match one row per row of online_retail: country is not unique (4 rows, 3 distinct values)',
+        },
+      ],
     });
   });
 
@@ -271,6 +296,7 @@ describe('series, dimensions and top lists', () => {
       { name: 'dept', values: ['9', '5', '1'] },
       { name: 'store', values: ['3', '2', '1'] },
       { name: 'is_holiday', values: ['false', 'true'] },
+      { name: 'type', values: ['C', 'B', 'A'] }, // from walmart_stores, joined on store
     ]);
   });
 
@@ -334,11 +360,73 @@ describe('series, dimensions and top lists', () => {
   });
 });
 
+describe('the fact view: dimensions of related tables', () => {
+  const typeOf = (l: WalmartLine) => WALMART_STORE_TYPES[l.store]!;
+  const [from, to] = ['2011-03-01', '2011-09-30'];
+  const inWeeks = walmart.filter((l) => inRange(l.date, from, to));
+
+  /** Revenue of the range by SQL over walmart_train alone: what no join may change. */
+  async function trainRevenue(where = '', params: unknown[] = []): Promise<number> {
+    const [row] = await warehouse.query(
+      `SELECT sum(weekly_sales) AS revenue FROM walmart_train
+       WHERE _source = $1 AND date BETWEEN CAST($2 AS DATE) AND CAST($3 AS DATE) ${where}`,
+      [WALMART, from, to, ...params],
+    );
+    return Number(row!.revenue);
+  }
+
+  test("a breakdown by the stores table's type: revenue per type, adding up to the fact table's total", async () => {
+    const body = await get(`/api/breakdown${q(WALMART, { by: 'type', from, to })}`);
+    const expected = totalsBy(inWeeks, typeOf, (l) => l.weekly_sales);
+    expect(body.groups.map((g: { key: string }) => g.key)).toEqual(['C', 'B', 'A']);
+    for (const [i, g] of (body.groups as Array<{ revenue: number; orders: number }>).entries()) {
+      expect(g.revenue).toBeCloseTo(expected[i]![1], 6);
+      expect(g.orders).toBe(inWeeks.length / 3); // one store per type: every row met one store
+    }
+    const total = await trainRevenue();
+    expect(sum(body.groups.map((g: { revenue: number }) => g.revenue))).toBeCloseTo(total, 6);
+    // The same total as the KPI, which joins nothing: the unique key leaves every row counted once.
+    const kpis = await get(`/api/kpis${q(WALMART, { from, to })}`);
+    expect(kpis.revenue.value).toBeCloseTo(total, 6);
+    expect(kpis.orders.value).toBe(inWeeks.length);
+  });
+
+  test("a filter on type narrows every figure, alone or with the fact table's own dimensions", async () => {
+    const typeB = await get(`/api/kpis${q(WALMART, { type: 'B', from, to })}`);
+    expect(typeB.revenue.value).toBeCloseTo(await trainRevenue('AND store = 2'), 6);
+    expect(typeB.orders.value).toBe(inWeeks.filter((l) => typeOf(l) === 'B').length);
+    const byStore = await get(`/api/breakdown${q(WALMART, { by: 'store', type: 'C', dept: '5', from, to })}`);
+    expect(byStore.groups).toEqual([
+      expect.objectContaining({
+        key: '3',
+        orders: inWeeks.filter((l) => l.store === 3 && l.dept === 5).length,
+      }),
+    ]);
+    const points = await get(`/api/revenue${q(WALMART, { type: 'A', from, to, grain: 'month' })}`);
+    expect(sum(points.points.map((p: { revenue: number }) => p.revenue))).toBeCloseTo(
+      await trainRevenue('AND store = 1'),
+      6,
+    );
+    expect((await get(`/api/kpis${q(WALMART, { type: 'D', from, to })}`)).revenue.value).toBe(0);
+  });
+
+  test('a related table whose key is not unique is not joined: its columns are no dimension', async () => {
+    const res = await request(app).get(`/api/breakdown${q(RETAIL, { by: 'region' })}`);
+    expect(res.status).toBe(400);
+    expect(res.body.error.message).toContain(
+      'expected a dimension of dataset local/files/online-retail (country)',
+    );
+    // And the fact table's figures are its own: every line once.
+    const kpis = await get(`/api/kpis${q(RETAIL, { from: '2011-01-03', to: '2011-03-31' })}`);
+    expect(kpis.orders.value).toBe(new Set(retail.map((l) => l.invoice_no)).size);
+  });
+});
+
 describe('validation', () => {
   test.each([
     [
       `/api/breakdown${q(WALMART, { by: 'region' })}`,
-      'by: expected a dimension of dataset kaggle/walmart/recruiting (dept, store, is_holiday), found region',
+      'by: expected a dimension of dataset kaggle/walmart/recruiting (dept, store, is_holiday, type), found region',
     ],
     [`/api/kpis${q(SUPERMARKET, { region: 'West' })}`, 'unknown query parameter region'],
     [`/api/revenue${q(WALMART, { category: 'x', grain: 'week' })}`, 'category'],

@@ -110,6 +110,9 @@ function renderDatasetNote(f) {
     r.order_id ? `orders = distinct ${r.order_id}` : 'no order id: rows are counted',
     r.quantity ? `units = ${r.quantity}` : undefined,
     r.profit ? `profit = ${r.profit}` : 'no profit column',
+    ...(f.sources.find((s) => s.id === f.source)?.relations ?? []).map(
+      (relation) => `${relation.dimensions.join(', ')} via ${relation.join}`,
+    ),
   ].filter(Boolean);
   note.textContent = parts.join(' · ');
 }

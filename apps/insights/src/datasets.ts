@@ -10,7 +10,9 @@
  * stage's own rule (@etl/common/fact-table): of the tables with both roles, the most rows of the dataset.
  *
  * Reading it costs three queries: the information schema's columns, the recorded roles, and one UNION ALL of
- * counts and latest loads over the lineage columns of every data table (and of `ml_metrics`).
+ * counts and latest loads over the lineage columns of every data table (and of `ml_metrics`). The related
+ * tables a fact table joins (@etl/common/fact-view) cost a query more, so the app reads them per dataset when
+ * asked (`InsightsQueries`), not with every version check.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -20,6 +22,7 @@ import {
   readTableColumns,
   readTableRoles,
 } from '@etl/common/fact-table';
+import { describeRelation, type FactView } from '@etl/common/fact-view';
 import { type ColumnInfo, ROLE_NAMES, type RoleName, type Roles } from '@etl/common/roles';
 import type { Row, SqlDialect } from '@etl/common/warehouse';
 
@@ -29,8 +32,8 @@ export interface TableInfo {
   roles: Roles;
 }
 
-export interface DatasetTable {
-  name: string;
+/** A table holding rows of a dataset, with its columns and the dataset's roles in it. */
+export interface DatasetTable extends TableInfo {
   /** Rows of the dataset in the table. */
   rows: number;
   loadedAt: string;
@@ -44,8 +47,8 @@ export interface Dataset {
   loadedAt: string;
   runId: string;
   tables: DatasetTable[];
-  /** The fact table (its columns, roles and rows of this dataset), or null: see `reason`. */
-  fact: (TableInfo & { rows: number }) | null;
+  /** The fact table (one of `tables`), or null: see `reason`. */
+  fact: DatasetTable | null;
   /** Why there is no fact table; null when there is one. */
   reason: string | null;
   /** Whether the analyze stage has written results (`ml_metrics` rows) for it. */
@@ -94,7 +97,7 @@ export async function readCatalog(dialect: SqlDialect, query: Query): Promise<Ca
   }
   const groups = branches.length > 0 ? await query(branches.join('\nUNION ALL\n')) : [];
 
-  const bySource = new Map<string, DatasetTable[]>();
+  const bySource = new Map<string, Array<Omit<DatasetTable, 'roles'>>>();
   const analyses = new Map<string, { runId: string; analyzedAt: string; factTable: string | null }>();
   for (const g of groups) {
     const source = String(g.source);
@@ -110,17 +113,14 @@ export async function readCatalog(dialect: SqlDialect, query: Query): Promise<Ca
       continue;
     }
     const list = bySource.get(source) ?? [];
-    list.push({ name: tables[t]!.name, rows: Number(g.row_count), loadedAt, runId });
+    list.push({ ...tables[t]!, rows: Number(g.row_count), loadedAt, runId });
     bySource.set(source, list);
   }
 
   const datasets = [...bySource.entries()].map(([id, list]): Dataset => {
     list.sort((a, b) => a.name.localeCompare(b.name));
     const newest = list.reduce((a, b) => (b.loadedAt > a.loadedAt ? b : a));
-    const candidates = list.map((d) => {
-      const table = tables.find((t) => t.name === d.name)!;
-      return { ...table, roles: rolesOf(id, d.name), rows: d.rows };
-    });
+    const candidates = list.map((d) => ({ ...d, roles: rolesOf(id, d.name) }));
     const recorded = analyses.get(id)?.factTable;
     const fact =
       candidates.find((c) => c.name === recorded && c.roles.event_time && c.roles.amount) ??
@@ -130,7 +130,7 @@ export async function readCatalog(dialect: SqlDialect, query: Query): Promise<Ca
       id,
       loadedAt: newest.loadedAt,
       runId: newest.runId,
-      tables: list,
+      tables: candidates,
       fact,
       reason: fact ? null : noFactTableReason(id, candidates),
       analyzed: analyses.has(id),
@@ -179,8 +179,14 @@ export function roleColumns(roles: Roles | undefined): Record<RoleName, string |
   ) as Record<RoleName, string | null>;
 }
 
-/** A dataset as the API lists it. */
-export function describeDataset(d: Dataset): Record<string, unknown> {
+/** The dimensions of a dataset: its fact table's own, then the ones related tables lend it (`view`). */
+export function dimensionsOf(d: Dataset, view: FactView | undefined): string[] {
+  const own = d.fact?.roles.dimensions.map((c) => c.column) ?? [];
+  return [...own, ...(view?.relations.flatMap((r) => r.dimensions) ?? [])];
+}
+
+/** A dataset as the API lists it, with the relations of its fact view (`view`, none without a fact table). */
+export function describeDataset(d: Dataset, view: FactView | undefined): Record<string, unknown> {
   return {
     id: d.id,
     loadedAt: d.loadedAt,
@@ -189,7 +195,9 @@ export function describeDataset(d: Dataset): Record<string, unknown> {
     rows: d.fact?.rows ?? d.tables.reduce((sum, t) => sum + t.rows, 0),
     tables: d.tables.map((t) => ({ name: t.name, rows: t.rows })),
     roles: roleColumns(d.fact?.roles),
-    dimensions: d.fact?.roles.dimensions.map((c) => c.column) ?? [],
+    dimensions: dimensionsOf(d, view),
+    relations: d.fact ? (view?.relations.map((r) => describeRelation(d.fact!.name, r)) ?? []) : [],
+    notJoined: view?.notJoined ?? [],
     returns: d.fact?.roles.returns ?? null,
     analyzed: d.analyzed,
     reason: d.reason,

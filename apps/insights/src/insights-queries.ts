@@ -5,6 +5,9 @@
  *   - names found in the warehouse (the fact table, a role's column) reach SQL only through
  *     `dialect.identifier`; a dimension named in a request (a filter key, `by`) must be one of the dataset's
  *     dimension roles (else 400 naming it), and then the catalog's own name is quoted;
+ *   - a dimension lent by a related table (@etl/common/fact-view: Walmart's store `type` from `walmart_stores`)
+ *     is read from the fact view, the fact table LEFT JOINed on a key unique in the related table, so a query
+ *     reads the same rows and sums with or without it; only the tables a query's dimensions need are joined;
  *   - user values only ever reach SQL as bound parameters (`$1..$n`);
  *   - the SQL is valid in DuckDB and BigQuery alike; the few forms that differ come from the warehouse's
  *     dialect (`warehouse.dialect`, see @etl/common/warehouse `dialect.ts`).
@@ -18,10 +21,18 @@
  */
 import { InvalidRequestError, NotFoundError, UpstreamUnavailableError } from '@etl/common/errors';
 import { type ColumnRoleName, type FactSql, factSql } from '@etl/common/fact-table';
+import { type FactView, factViewFrom, readFactView } from '@etl/common/fact-view';
 import type { Roles } from '@etl/common/roles';
 import type { BlobStore } from '@etl/common/storage';
 import { dateText, type Row, type Warehouse } from '@etl/common/warehouse';
-import { type Catalog, type Dataset, describeDataset, readCatalog, roleColumns } from './datasets';
+import {
+  type Catalog,
+  type Dataset,
+  describeDataset,
+  dimensionsOf,
+  readCatalog,
+  roleColumns,
+} from './datasets';
 import { readRuns } from './run-history';
 
 export interface Filters {
@@ -85,13 +96,18 @@ interface Snapshot {
   checkedAt: number;
 }
 
-/** A dataset's fact table, ready for SQL. */
+/** A dataset's fact table and the related tables its view joins, ready for SQL. */
 interface Fact {
   dataset: Dataset;
   roles: Roles;
   sql: FactSql;
-  /** Quoted dimension columns by name: only these may be filtered or broken down by. */
+  /**
+   * Quoted dimension columns by name, the fact table's own and the lent ones: only these may be filtered or
+   * broken down by.
+   */
   dimensions: Map<string, string>;
+  /** What to read FROM for a query using these dimensions: the fact table, joined to what lends them. */
+  from(dimensions: Iterable<string>): string;
 }
 
 /** What the filter bar offers for a dataset: its dates, grains and dimensions with their values. */
@@ -163,7 +179,7 @@ export class InsightsQueries {
   /** Every loaded dataset, newest first, with its fact table, roles and dimensions; and the default one. */
   datasets(): Promise<unknown> {
     return this.cached('datasets', {}, async ({ catalog }) => ({
-      datasets: catalog.datasets.map(describeDataset),
+      datasets: await this.describeAll(catalog),
       default: this.dataset(catalog, undefined)?.id ?? null,
     }));
   }
@@ -175,8 +191,8 @@ export class InsightsQueries {
     return this.cached('filters', { source }, async (snapshot) => {
       const { catalog } = snapshot;
       const dataset = this.dataset(catalog, source);
-      const fact = dataset && this.fact(dataset);
-      const sources = catalog.datasets.map(describeDataset);
+      const fact = dataset && (await this.fact(dataset));
+      const sources = await this.describeAll(catalog);
       if (!fact) {
         return {
           sources,
@@ -242,7 +258,7 @@ export class InsightsQueries {
              .join(',\n           ')},
            ${orders(fact, current)} AS orders,
            ${orders(fact, before)} AS prev_orders
-         FROM ${sql.table} ${where.sql}`,
+         FROM ${fact.from(dimensionNames(filters))} ${where.sql}`,
         [...where.params, range.from, previous.to],
       );
       const r = row ?? {};
@@ -295,7 +311,7 @@ export class InsightsQueries {
       const points = await this.query(
         `SELECT ${dateText(this.warehouse.dialect.truncateDate(sql.day, chosen))} AS period,
                 sum(${sql.amount}) AS revenue, ${orders(fact)} AS orders${extra.sql}
-         FROM ${sql.table} ${where.sql} GROUP BY 1 ORDER BY 1`,
+         FROM ${fact.from(dimensionNames(filters))} ${where.sql} GROUP BY 1 ORDER BY 1`,
         where.params,
       );
       return {
@@ -326,7 +342,7 @@ export class InsightsQueries {
         `SELECT coalesce(CAST(${dimension} AS STRING), '(missing)') AS key, sum(${sql.amount}) AS revenue,
                 ${orders(fact)} AS orders${profit},
                 sum(${sql.amount}) / nullif(sum(sum(${sql.amount})) OVER (), 0) AS share
-         FROM ${sql.table} ${where.sql} GROUP BY 1 ORDER BY revenue DESC, key`,
+         FROM ${fact.from([...dimensionNames(filters), by])} ${where.sql} GROUP BY 1 ORDER BY revenue DESC, key`,
         where.params,
       );
       const names = ['revenue', 'orders', ...(roles.profit ? ['profit', 'margin'] : []), 'share'];
@@ -359,7 +375,7 @@ export class InsightsQueries {
       const items = await this.query(
         `SELECT CAST(${key} AS STRING) AS id, any_value(${label}) AS name, sum(${sql.amount}) AS revenue,
                 ${orders(fact)} AS orders${profit}
-         FROM ${sql.table} ${where.sql} GROUP BY 1 ORDER BY revenue DESC, id LIMIT ${where.next()}`,
+         FROM ${fact.from(dimensionNames(filters))} ${where.sql} GROUP BY 1 ORDER BY revenue DESC, id LIMIT ${where.next()}`,
         [...where.params, limit],
       );
       const names = ['revenue', 'orders', ...(roles.profit ? ['profit'] : [])];
@@ -537,16 +553,38 @@ export class InsightsQueries {
     return found;
   }
 
-  private fact(dataset: Dataset): Fact | undefined {
+  private async fact(dataset: Dataset): Promise<Fact | undefined> {
     const table = dataset.fact;
     if (!table) return undefined;
-    const { identifier } = this.warehouse.dialect;
+    const { dialect } = this.warehouse;
+    const view = await this.view(dataset);
     return {
       dataset,
       roles: table.roles,
-      sql: factSql(this.warehouse.dialect, table),
-      dimensions: new Map(table.roles.dimensions.map((d) => [d.column, identifier(d.column)])),
+      sql: factSql(dialect, table),
+      dimensions: new Map(dimensionsOf(dataset, view).map((name) => [name, dialect.identifier(name)])),
+      from: (dimensions) => factViewFrom(dialect, table.name, view?.relations ?? [], dimensions),
     };
+  }
+
+  /** The related tables the dataset's fact table joins (one query, cached per warehouse version). */
+  private view(dataset: Dataset): Promise<FactView | undefined> {
+    const table = dataset.fact;
+    if (!table) return Promise.resolve(undefined);
+    return this.cached('fact-view', { source: dataset.id }, () =>
+      readFactView(
+        this.warehouse.dialect,
+        (sql, params) => this.query(sql, params),
+        dataset.id,
+        table,
+        dataset.tables,
+      ),
+    );
+  }
+
+  /** Every dataset as the API lists it, with its fact view. */
+  private async describeAll(catalog: Catalog): Promise<unknown[]> {
+    return Promise.all(catalog.datasets.map(async (d) => describeDataset(d, await this.view(d))));
   }
 
   /** The dataset whose ML results to show, and the answer to give when the analyze stage has not run for it. */
@@ -565,7 +603,7 @@ export class InsightsQueries {
    */
   private async scope(snapshot: Snapshot, filters: Filters, by?: string): Promise<Scope | Empty> {
     const dataset = this.dataset(snapshot.catalog, filters.source);
-    const fact = dataset && this.fact(dataset);
+    const fact = dataset && (await this.fact(dataset));
     const known = fact ? [...fact.dimensions.keys()] : [];
     const of = `dataset ${dataset?.id ?? '(none loaded)'} (${known.join(', ') || 'it has none'})`;
     const unknown = Object.keys(filters.dimensions ?? {}).filter((name) => !known.includes(name));
@@ -602,15 +640,14 @@ export class InsightsQueries {
   /** First and last day, grains and the filter bar's dimensions of a dataset (two queries, cached). */
   private profile(fact: Fact): Promise<Profile> {
     return this.cached('profile', { source: fact.dataset.id }, async () => {
-      const { sql } = fact;
-      const { identifier } = this.warehouse.dialect;
-      const candidates = fact.roles.dimensions.map((d) => d.column);
+      const { sql, dimensions } = fact;
+      const candidates = [...fact.dimensions.keys()];
       const [row] = await this.query(
         `SELECT ${dateText(`min(${sql.day})`)} AS min_date, ${dateText(`max(${sql.day})`)} AS max_date,
                 count(DISTINCT ${sql.day}) AS day_count${candidates
-                  .map((c, i) => `, count(DISTINCT ${identifier(c)}) AS d${i}`)
+                  .map((c, i) => `, count(DISTINCT ${dimensions.get(c)!}) AS d${i}`)
                   .join('')}
-         FROM ${sql.table} WHERE _source = $1`,
+         FROM ${fact.from(candidates)} WHERE _source = $1`,
         [fact.dataset.id],
       );
       const minDate = (row?.min_date as string | null | undefined) ?? null;
@@ -628,8 +665,8 @@ export class InsightsQueries {
               chosen
                 .map(
                   (c, i) =>
-                    `SELECT ${i} AS dim, CAST(${identifier(c)} AS STRING) AS value, sum(${sql.amount}) AS revenue
-                     FROM ${sql.table} WHERE _source = $1 AND ${identifier(c)} IS NOT NULL GROUP BY 2`,
+                    `SELECT ${i} AS dim, CAST(${dimensions.get(c)!} AS STRING) AS value, sum(${sql.amount}) AS revenue
+                     FROM ${fact.from([c])} WHERE _source = $1 AND ${dimensions.get(c)!} IS NOT NULL GROUP BY 2`,
                 )
                 .join('\nUNION ALL\n'),
               [fact.dataset.id],
@@ -760,6 +797,11 @@ function metric(value: number | null, previous: number | null, kind: 'relative' 
             : (value - previous) / Math.abs(previous),
     changeKind: kind,
   };
+}
+
+/** The dimensions a request filters on. */
+function dimensionNames(filters: Filters): string[] {
+  return Object.keys(filters.dimensions ?? {});
 }
 
 function sortedEntries(record: Record<string, string> | undefined): Array<[string, string]> {

@@ -477,6 +477,26 @@ export const analyzeResponseSchema = z.object({
       'The fact table analyzed: of the tables with an event time and an amount, the one with most rows.',
     ),
   roles: rolesSchema.nullable().describe("The fact table's roles; null without a fact table."),
+  relations: z
+    .array(
+      z.object({
+        join: z
+          .string()
+          .describe('`walmart_train.store -> walmart_stores`: fact table, key and related table.'),
+        table: z.string(),
+        key: z.string(),
+        dimensions: z.array(z.string()).describe('The columns the related table lends the fact table.'),
+      }),
+    )
+    .optional()
+    .describe(
+      'Related tables joined to the fact table on a key unique in them (docs/insights.md, "The fact view"); ' +
+        'absent from manifests written before they were.',
+    ),
+  notJoined: z
+    .array(z.object({ table: z.string(), reason: z.string() }))
+    .optional()
+    .describe("The dataset's other tables that are not joined, each with the reason."),
   skipped: z
     .array(z.object({ output: z.enum(ANALYZE_OUTPUTS), reason: z.string() }))
     .describe(

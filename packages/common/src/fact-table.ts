@@ -11,7 +11,8 @@ import { type ColumnInfo, columnKind, inferRoles, ROLE_NAMES, type Roles } from 
 import type { SqlDialect } from './warehouse/dialect';
 import { TABLE_METADATA } from './warehouse/table-metadata';
 
-type Query = (sql: string, params?: unknown[]) => Promise<Record<string, unknown>[]>;
+/** Runs SQL with `$1..$n` parameters (a warehouse's `query`). */
+export type Query = (sql: string, params?: unknown[]) => Promise<Record<string, unknown>[]>;
 
 /** The warehouse's columns per table, in column order: of every table, or only of `tables`. */
 export async function readTableColumns(

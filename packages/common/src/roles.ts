@@ -467,6 +467,11 @@ const DIMENSION_NAMES: ReadonlyArray<readonly [compact: string, confidence: numb
 /** Suffixes the transformer adds next to a cleaned column (flags, scaled copies): never roles. */
 const DERIVED_SUFFIXES = ['_imputed', '_outlier', '_z', '_mm'];
 
+/** Whether `name` is a copy or flag the transformer added next to a column of `names` (`size_outlier`). */
+export function isDerivedColumn(name: string, names: ReadonlySet<string>): boolean {
+  return DERIVED_SUFFIXES.some((s) => name.endsWith(s) && names.has(name.slice(0, -s.length)));
+}
+
 interface Candidate {
   column: string;
   kind: ColumnKind;
@@ -535,7 +540,7 @@ export function inferRoles(columns: ReadonlyArray<ColumnInfo>): Roles {
   const names = new Set(columns.map((c) => c.name));
   const candidates: Candidate[] = columns
     .filter((c) => !c.name.startsWith('_'))
-    .filter((c) => !DERIVED_SUFFIXES.some((s) => c.name.endsWith(s) && names.has(c.name.slice(0, -s.length))))
+    .filter((c) => !isDerivedColumn(c.name, names))
     .map((c) => {
       const snake = snakeCase(c.name);
       return {

@@ -503,13 +503,47 @@ describe('analyze stage on any dataset: columns found by their roles', () => {
     );
     expect(drop).toContainEqual({ week: '2011-03-28', direction: 'drop' }); // week 60, dept 7's dip
 
-    expect(response.drivers).toEqual({ dimensions: ['dept', 'store', 'is_holiday'], groups: 4 + 5 + 2 });
+    // The stores table lends its type (joined on store, unique there); the dated features table is not joined.
+    expect(response.relations).toEqual([
+      {
+        join: 'walmart_train.store -> walmart_stores',
+        table: 'walmart_stores',
+        key: 'store',
+        dimensions: ['type'],
+      },
+    ]);
+    expect(response.notJoined).toEqual([
+      {
+        table: 'walmart_features',
+        reason: 'walmart_features is dated (event time date), so it is not a dimension table',
+      },
+    ]);
+    expect(response.drivers).toEqual({
+      dimensions: ['dept', 'store', 'is_holiday', 'type'],
+      groups: 4 + 5 + 2 + 3,
+    });
     const byStore = await warehouse.query(
       `SELECT key, lines FROM ml_drivers WHERE dimension = 'store' ORDER BY key`,
     );
     expect(byStore).toEqual([1, 2, 3, 4, 5].map((k) => ({ key: String(k), lines: 4 * 143 })));
+    // Stores 1, 2 are type A, 3, 4 type B, 5 type C: the join adds no line and loses none.
+    const byType = await warehouse.query(
+      `SELECT key, lines, revenue FROM ml_drivers WHERE dimension = 'type' ORDER BY key`,
+    );
+    expect(byType.map((r) => [r.key, r.lines])).toEqual([
+      ['A', 2 * 4 * 143],
+      ['B', 2 * 4 * 143],
+      ['C', 4 * 143],
+    ]);
+    const [train] = await warehouse.query('SELECT sum(weekly_sales) AS revenue FROM walmart_train');
+    expect(byType.reduce((sum, r) => sum + (r.revenue as number), 0)).toBeCloseTo(
+      train!.revenue as number,
+      6,
+    );
     const m = await metrics();
     expect(m.fact_table).toBe(2860);
+    expect(m.join_walmart_stores).toBe(1);
+    expect(m.join_walmart_features).toBe(0);
     expect(m.skipped_segments).toContain('no customer column');
   });
 

@@ -6,7 +6,8 @@
  * them in `_etl_tables`, else inferred from the columns (a warehouse loaded before roles were recorded). The
  * fact table is the one with an event time and an amount and the most rows of this dataset (`_source`). On
  * it, it computes the revenue forecast (day, week or month by the data's span), daily revenue anomalies,
- * customer segments and revenue drivers with @etl/ml, and writes them as `ml_*`
+ * customer segments and revenue drivers with @etl/ml (the drivers also by the dimensions related tables lend it,
+ * joined only on a certain key: @etl/common/fact-view), and writes them as `ml_*`
  * tables with `warehouse.load` under the same `_source`, so one transaction replaces the dataset's previous
  * results. The manifest is written last; calling again with the same runId returns it without recomputing.
  *
@@ -37,6 +38,13 @@ import {
   readTableColumns,
   readTableRoles,
 } from '@etl/common/fact-table';
+import {
+  describeRelation,
+  type FactView,
+  factViewFrom,
+  type Relation,
+  readFactView,
+} from '@etl/common/fact-view';
 import type { Logger } from '@etl/common/logging';
 import { returnsNote, returnsSql } from '@etl/common/returns';
 import type { ColumnInfo, Roles } from '@etl/common/roles';
@@ -90,6 +98,8 @@ const MIN_CUSTOMERS = 10;
 /** The anomaly rule scores a point once 14 earlier ones exist. */
 const MIN_ANOMALY_POINTS = 15;
 const MAX_DIMENSIONS = 3;
+/** Dimensions lent by related tables the drivers break revenue down by, besides the fact table's own. */
+const MAX_LENT_DIMENSIONS = 2;
 const MAX_DIMENSION_VALUES = 500;
 const DAY_MS = 86_400_000;
 /** Discount band codes of the drivers query, as the discount each stands for (see discountBand). */
@@ -112,10 +122,21 @@ export async function analyze(request: AnalyzeRequest, deps: AnalyzeDeps): Promi
   const profiles = await profileTables(warehouse, load, source, runId);
   const chosen = chooseFactTable(profiles);
   const fact = chosen && (await withReturns(warehouse, source, chosen));
+  // The related tables whose dimensions the drivers may use (a store's type), joined only on a certain key.
+  const view =
+    fact &&
+    (await readFactView(
+      warehouse.dialect,
+      (sql, params) => warehouse.query(sql, params),
+      source,
+      fact,
+      profiles,
+    ));
 
-  const result = fact
-    ? await analyzeFact(warehouse, source, fact)
-    : skipAll(noFactTableReason(source, profiles));
+  const result =
+    fact && view
+      ? await analyzeFact(warehouse, source, fact, view)
+      : skipAll(noFactTableReason(source, profiles));
 
   const analyzedAt = (deps.now ?? (() => new Date()))();
   const results = await warehouse.load({
@@ -137,6 +158,8 @@ export async function analyze(request: AnalyzeRequest, deps: AnalyzeDeps): Promi
     status,
     table: fact?.name ?? null,
     roles: fact?.roles ?? null,
+    relations: fact && view ? view.relations.map((r) => describeRelation(fact.name, r)) : [],
+    notJoined: view?.notJoined ?? [],
     skipped: result.skipped,
     forecast: result.forecast,
     segments: result.segments,
@@ -268,8 +291,12 @@ interface Fact {
   warehouse: Warehouse;
   source: string;
   roles: Roles;
+  /** The related tables joined to it, and the dimensions they lend. */
+  relations: Relation[];
   /** The quoted table name. */
   table: string;
+  /** What to read FROM for a query using these dimensions: the table, joined to what lends them. */
+  from(dimensions: Iterable<string>): string;
   /** A quoted column of a role. */
   column(role: 'event_time' | 'customer_id' | 'customer_name' | 'order_id' | 'profit' | 'discount'): string;
   /** The amount: its column, or quantity * unit price. */
@@ -278,15 +305,32 @@ interface Fact {
   day: string;
 }
 
-function factSql(warehouse: Warehouse, source: string, profile: TableProfile): Fact {
-  return { warehouse, source, roles: profile.roles, ...factExpressions(warehouse.dialect, profile) };
+function factSql(warehouse: Warehouse, source: string, profile: TableProfile, view: FactView): Fact {
+  const { dialect } = warehouse;
+  return {
+    warehouse,
+    source,
+    roles: profile.roles,
+    relations: view.relations,
+    ...factExpressions(dialect, profile),
+    from: (dimensions) => factViewFrom(dialect, profile.name, view.relations, dimensions),
+  };
 }
 
-async function analyzeFact(warehouse: Warehouse, source: string, profile: TableProfile): Promise<Outputs> {
-  const fact = factSql(warehouse, source, profile);
+async function analyzeFact(
+  warehouse: Warehouse,
+  source: string,
+  profile: TableProfile,
+  view: FactView,
+): Promise<Outputs> {
+  const fact = factSql(warehouse, source, profile, view);
   const { roles } = profile;
   const skipped: Outputs['skipped'] = [];
-  const metrics: Metric[] = [['fact_table', profile.rows, profile.name], ...roleMetrics(roles)];
+  const metrics: Metric[] = [
+    ['fact_table', profile.rows, profile.name],
+    ...roleMetrics(roles),
+    ...joinMetrics(profile.name, view),
+  ];
 
   const [lines] = await warehouse.query(
     `SELECT count(*) AS line_count, count(${fact.amount}) AS amount_lines, count(${fact.day}) AS dated_lines,
@@ -356,6 +400,17 @@ function roleMetrics(roles: Roles): Metric[] {
     out.push(['role_dimensions', roles.dimensions.length, roles.dimensions.map((d) => d.column).join(', ')]);
   if (roles.returns) out.push(['amount_net_of_returns', roles.returns.net ? 1 : 0, roles.returns.evidence]);
   return out;
+}
+
+/** One `join_<table>` row per other table of the dataset: 1 and what it lends when joined, else 0 and why not. */
+function joinMetrics(fact: string, view: FactView): Metric[] {
+  return [
+    ...view.relations.map((r): Metric => {
+      const { join, dimensions } = describeRelation(fact, r);
+      return [`join_${r.table}`, 1, `${join}: lends ${dimensions.join(', ')}`];
+    }),
+    ...view.notJoined.map((n): Metric => [`join_${n.table}`, 0, `not joined: ${n.reason}`]),
+  ];
 }
 
 interface Part {
@@ -654,21 +709,28 @@ async function computeDrivers(
   const metrics: Metric[] = [];
   const skipped: Outputs['skipped'] = [];
 
-  // Up to MAX_DIMENSIONS dimensions, best first, each with 2..MAX_DIMENSION_VALUES values in the data.
-  const candidates = roles.dimensions;
+  // Up to MAX_DIMENSIONS of the fact table's own dimensions, best first, then up to MAX_LENT_DIMENSIONS lent
+  // by related tables (a store's type answers another question than the store, so it does not take a place of
+  // the table's own); each with 2..MAX_DIMENSION_VALUES values in the data.
+  const own = roles.dimensions.map((d) => d.column);
+  const candidates = [...own, ...fact.relations.flatMap((r) => r.dimensions)];
   const dimensions: string[] = [];
   const left: string[] = [];
   if (candidates.length > 0) {
     const [distinct] = await warehouse.query(
-      `SELECT ${candidates.map((d, i) => `count(DISTINCT ${identifier(d.column)}) AS d${i}`).join(', ')}
-       FROM ${fact.table} WHERE _source = $1`,
+      `SELECT ${candidates.map((d, i) => `count(DISTINCT ${identifier(d)}) AS d${i}`).join(', ')}
+       FROM ${fact.from(candidates)} WHERE _source = $1`,
       [source],
     );
+    const chosen = { own: 0, lent: 0 };
     candidates.forEach((d, i) => {
       const values = Number(distinct?.[`d${i}`] ?? 0);
-      if (dimensions.length >= MAX_DIMENSIONS) return;
-      if (values >= 2 && values <= MAX_DIMENSION_VALUES) dimensions.push(d.column);
-      else left.push(`${d.column} (${values} values)`);
+      const side = i < own.length ? 'own' : 'lent';
+      if (chosen[side] >= (side === 'own' ? MAX_DIMENSIONS : MAX_LENT_DIMENSIONS)) return;
+      if (values >= 2 && values <= MAX_DIMENSION_VALUES) {
+        dimensions.push(d);
+        chosen[side]++;
+      } else left.push(`${d} (${values} values)`);
     });
   }
   if (left.length > 0) {
@@ -704,7 +766,8 @@ async function computeDrivers(
     const cube = await warehouse.query(
       keys
         .map(
-          (key, i) => `SELECT ${i} AS dim, ${key} AS key, ${measures} FROM ${fact.table} ${where} GROUP BY 2`,
+          (key, i) =>
+            `SELECT ${i} AS dim, ${key} AS key, ${measures} FROM ${fact.from(dimensions.slice(i, i + 1))} ${where} GROUP BY 2`,
         )
         .join(' UNION ALL '),
       [source],
