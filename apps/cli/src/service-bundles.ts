@@ -27,19 +27,21 @@ export interface ServiceEntry {
   from: 'bundle' | 'source';
 }
 
-const bundleDir = (name: string) => path.join(REPO_ROOT, 'services', name);
+const bundleDir = (name: string, root = REPO_ROOT) => path.join(root, 'services', name);
 
-/** Whether services/<name>/dist/index.js exists and was built from the files as they are now. */
-export function isBundleFresh(name: string): boolean {
+/** Whether `root`/services/<name>/dist/index.js exists and was built from the files as they are now. */
+export function isBundleFresh(name: string, root = REPO_ROOT): boolean {
   let inputs: BundleInputs;
   try {
-    inputs = JSON.parse(readFileSync(path.join(bundleDir(name), BUNDLE_INPUTS), 'utf8')) as BundleInputs;
-    statSync(path.join(bundleDir(name), 'dist', 'index.js'));
+    inputs = JSON.parse(
+      readFileSync(path.join(bundleDir(name, root), BUNDLE_INPUTS), 'utf8'),
+    ) as BundleInputs;
+    statSync(path.join(bundleDir(name, root), 'dist', 'index.js'));
   } catch {
     return false;
   }
   for (const file of inputs.files) {
-    const modified = statSync(path.join(REPO_ROOT, file), { throwIfNoEntry: false })?.mtimeMs;
+    const modified = statSync(path.join(root, file), { throwIfNoEntry: false })?.mtimeMs;
     if (modified === undefined || modified >= inputs.startedAt) return false;
   }
   return true;
