@@ -22,6 +22,8 @@ export interface Finished {
   stdout: string;
   stderr: string;
   wallMs: number;
+  /** Each stderr line with the time it arrived, in ms after the spawn (pipes are written synchronously). */
+  stderrLines: { ms: number; line: string }[];
 }
 
 export function runProcess(
@@ -38,15 +40,23 @@ export function runProcess(
   options.onSpawn?.(child);
   let stdout = '';
   let stderr = '';
+  const stderrLines: Finished['stderrLines'] = [];
+  let partial = '';
   child.stdout.setEncoding('utf8').on('data', (text: string) => {
     stdout += text;
   });
   child.stderr.setEncoding('utf8').on('data', (text: string) => {
     stderr += text;
+    const ms = performance.now() - started;
+    const lines = (partial + text).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) stderrLines.push({ ms, line });
   });
   return new Promise((resolve, reject) => {
     child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr, wallMs: performance.now() - started }));
+    child.once('close', (code) =>
+      resolve({ code, stdout, stderr, wallMs: performance.now() - started, stderrLines }),
+    );
   });
 }
 
@@ -106,7 +116,7 @@ function readPeak(pid: number): { peakMb: number; cmdline: string } | undefined 
 
 /** Names a process of `etl run` by its command line: a service, the CLI itself, or its basename. */
 function processName(cmdline: string): string {
-  const service = /services\/(\w+)\/src\/index\.ts/.exec(cmdline)?.[1];
+  const service = /services\/(\w+)\/(?:src\/index\.ts|dist\/index\.js)/.exec(cmdline)?.[1];
   if (service) return service;
   if (/apps\/cli\/src\/main\.ts/.test(cmdline)) return 'cli';
   return path.basename(cmdline.split(' ')[0] ?? 'unknown');

@@ -17,15 +17,14 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { ExtractResponse } from '@etl/common/contracts';
 import { createSilentLogger } from '@etl/common/logging';
-import { LocalBlobStore, manifestKey, putJson, rawKey } from '@etl/common/storage';
+import { LocalBlobStore, manifestKey, putJson, rawKey, reportKey } from '@etl/common/storage';
 import { createWarehouse } from '@etl/common/warehouse';
 import { loaderConfigSchema } from '@etl/loader/config';
 import { load } from '@etl/loader/stage';
 import { transformerConfigSchema } from '@etl/transformer/config';
 import { transform } from '@etl/transformer/stage';
-import { maxRssMb, printResult, type StageResult } from './worker-result';
+import { BENCH_RUN_ID, maxRssMb, printResult, type StageResult } from './worker-result';
 
-const BENCH_RUN_ID = 'bench-run';
 const TABLE = 'sales';
 
 async function runTransform(work: string, csv: string): Promise<StageResult> {
@@ -91,6 +90,9 @@ async function runLoad(work: string): Promise<StageResult> {
   const ms = performance.now() - started;
   await warehouse.close();
   const rows = (name: string) => response.tables.find((t) => t.name === name)?.rowsLoaded ?? -1;
+  const report = JSON.parse((await store.get(reportKey(BENCH_RUN_ID, 'load'))).toString('utf8')) as {
+    timingsMs?: unknown;
+  };
   return {
     stage: 'load',
     ms,
@@ -98,6 +100,7 @@ async function runLoad(work: string): Promise<StageResult> {
     rowsOut: rows(TABLE),
     rowsQuarantined: rows(`${TABLE}_rejects`),
     rowsDuplicate: 0,
+    report: { timingsMs: report.timingsMs },
   };
 }
 

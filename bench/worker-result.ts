@@ -1,5 +1,8 @@
 /** What every bench worker (our stages and the baselines) prints as its last stdout line. */
 
+/** The run id of the stage worker's staged files, which the load floor reads too. */
+export const BENCH_RUN_ID = 'bench-run';
+
 export interface StageResult {
   /** transform, load, duckdb-floor, pandas, node-naive. */
   stage: string;
@@ -10,7 +13,7 @@ export interface StageResult {
   rowsOut: number;
   rowsQuarantined: number;
   rowsDuplicate: number;
-  /** The transform report's columns and timings (transform only). */
+  /** The transform report's columns and timings; the step timings of a load or the load floor. */
   report?: unknown;
 }
 

@@ -17,7 +17,7 @@
  * `node dist/index.js`.
  */
 
-import { cp, mkdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { builtinModules } from 'node:module';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -143,6 +143,26 @@ export async function dependencyClosure(roots: Map<string, string>): Promise<Map
   return found;
 }
 
+/**
+ * `dist/index.inputs.json` beside an in-place bundle: the files it was built from (relative to the
+ * repository, this script included) and when the build started. `etl run` starts a service from its bundle
+ * only when no input changed since (apps/cli/src/service-bundles.ts), else it builds it again.
+ */
+export const BUNDLE_INPUTS = 'dist/index.inputs.json';
+
+export interface BundleInputs {
+  /** Date.now() when the build started: an input modified later makes the bundle stale. */
+  startedAt: number;
+  files: string[];
+}
+
+/** Writes `file` through a temporary sibling and a rename. */
+async function writeWhole(file: string, contents: Uint8Array | string): Promise<void> {
+  const temporary = `${file}.${process.pid}-${Math.random().toString(36).slice(2)}.tmp`;
+  await writeFile(temporary, contents);
+  await rename(temporary, file);
+}
+
 export interface BuildResult {
   name: string;
   outDir: string;
@@ -168,6 +188,10 @@ export async function buildTarget(
   const result = await build({
     entryPoints: [path.join(pkgDir, 'src/index.ts')],
     outfile: path.join(outDir, 'dist/index.js'),
+    // Written below, each file replaced whole: a process starting the bundle meanwhile (`etl run`
+    // builds on first use, tests run in parallel) reads the old file or the new one, never half of one.
+    write: false,
+    absWorkingDir: ROOT,
     bundle: true,
     platform: 'node',
     target: 'node20',
@@ -190,6 +214,19 @@ export async function buildTarget(
     },
     logLevel: 'warning',
   });
+  await mkdir(path.join(outDir, 'dist'), { recursive: true });
+  // The map before the code, and the list of inputs last: a bundle is fresh only once all three are in.
+  const outputs = [...result.outputFiles].sort(
+    (a, b) => Number(a.path.endsWith('.js')) - Number(b.path.endsWith('.js')),
+  );
+  for (const file of outputs) await writeWhole(file.path, file.contents);
+  if (!options.deploy) {
+    const inputs: BundleInputs = {
+      startedAt: started,
+      files: [...Object.keys(result.metafile.inputs), path.relative(ROOT, import.meta.filename)],
+    };
+    await writeWhole(path.join(outDir, BUNDLE_INPUTS), JSON.stringify(inputs));
+  }
   const { externals, unresolved } = externalPackages(result.metafile);
   if (options.deploy) await assembleDeploy(name, pkgDir, outDir, externals);
   return { name, outDir, externals: [...externals.keys()], unresolved, ms: Date.now() - started };

@@ -12,7 +12,11 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
 
 interface SmokeResult {
-  workloads: { workload: string; rowsIn: number; measures: { name: string; medianMs: number }[] }[];
+  workloads: {
+    workload: string;
+    rowsIn: number;
+    measures: { name: string; medianMs: number; detail?: Record<string, Record<string, number>> }[];
+  }[];
   skipped: string[];
   failures: string[];
 }
@@ -54,9 +58,24 @@ test('pnpm bench --smoke measures every stage and baseline, and the counts agree
     'transform',
     'load',
     'duckdb-floor',
+    'load-floor',
     ...(pandasSkipped ? [] : ['pandas']),
     'node-naive',
     'etl-run csv',
   ]);
   for (const m of workload!.measures) expect(m.medianMs).toBeGreaterThan(0);
+  // The breakdowns that locate a regression: the load's steps and the parts of an `etl run`.
+  const detail = (name: string) => workload!.measures.find((m) => m.name === name)?.detail ?? {};
+  expect(Object.keys(detail('load')['timingsMs'] ?? {})).toEqual(expect.arrayContaining(['read', 'commit']));
+  expect(Object.keys(detail('etl-run csv')['breakdownMs'] ?? {})).toEqual(
+    expect.arrayContaining([
+      'cli start',
+      'services start',
+      'extract',
+      'transform',
+      'load',
+      'workflow',
+      'exit',
+    ]),
+  );
 }, 120_000);

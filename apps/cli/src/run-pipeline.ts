@@ -102,7 +102,11 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunSumma
     );
   }
   progress(`run ${runId}: starting services`);
-  const services = await startServices({ dataDir: options.dataDir, env: options.serviceEnv });
+  const services = await startServices({
+    dataDir: options.dataDir,
+    env: options.serviceEnv,
+    onProgress: (line) => progress(`run ${runId}: ${line}`),
+  });
   progress(
     `run ${runId}: services started: ${services.services.map((s) => `${s.name} pid ${s.child.pid} ${s.url}`).join(', ')}; logs in ${services.logDir}`,
   );

@@ -1,6 +1,6 @@
 /**
  * Starts the three services as child processes on loopback, the way Cloud Run runs them: each its own
- * process, configured only by environment variables. Their JSON logs go straight to
+ * process, configured only by environment variables, started from its bundle (./service-bundles). Their JSON logs go straight to
  * <data-dir>/logs/<service>.log (not through this process, so they outlive it), and each has an IPC
  * channel to this process: it announces its URL there, and stops when the channel closes, i.e. when this
  * process dies, however it died.
@@ -9,6 +9,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { isListeningMessage } from '@etl/common/lifecycle';
+import { type ServiceEntry, serviceEntries } from './service-bundles';
 import { readLogTail, type ServiceExit } from './service-exit';
 
 export const SERVICE_NAMES = ['extractor', 'transformer', 'loader'] as const;
@@ -40,15 +41,19 @@ export interface StartServicesOptions {
   host?: string;
   /** Extra environment for every service (LOG_LEVEL, limits, ...). */
   env?: Record<string, string>;
+  /** Told when the service bundles are built first (./service-bundles). */
+  onProgress?: (line: string) => void;
 }
 
 export async function startServices(options: StartServicesOptions): Promise<ServiceSet> {
   const logDir = path.join(options.dataDir, 'logs');
   mkdirSync(logDir, { recursive: true });
+  const entries = await serviceEntries(SERVICE_NAMES, options.onProgress);
   const started = await Promise.allSettled(
     SERVICE_NAMES.map((name, i) =>
       startService(
         name,
+        entries[name]!,
         {
           ...options.env,
           ETL_DATA_DIR: options.dataDir,
@@ -82,15 +87,15 @@ export async function startServices(options: StartServicesOptions): Promise<Serv
 
 function startService(
   name: ServiceName,
+  entry: ServiceEntry,
   env: Record<string, string>,
   logDir: string,
 ): Promise<RunningService> {
-  const entry = path.join(REPO_ROOT, 'services', name, 'src', 'index.ts');
   const logFile = path.join(logDir, `${name}.log`);
   const log = openSync(logFile, 'a');
   let child: ChildProcess;
   try {
-    child = spawn(process.execPath, ['--import', 'tsx', entry], {
+    child = spawn(process.execPath, entry.args, {
       cwd: REPO_ROOT,
       env: { ...process.env, ...env },
       stdio: ['ignore', log, log, 'ipc'],

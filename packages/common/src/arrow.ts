@@ -129,15 +129,6 @@ async function* fromIterable<T>(items: Iterable<T>): AsyncGenerator<T> {
   yield* items;
 }
 
-/** Rows of an Arrow IPC file (a local file is read a batch at a time). */
-export async function countArrowRows(input: ArrowInput, name?: string): Promise<number> {
-  const opened = await openArrow(input, name);
-  if (opened.numRows !== undefined) return opened.numRows;
-  let rows = 0;
-  for await (const batch of opened.batches) rows += batch.numRows;
-  return rows;
-}
-
 /**
  * An Arrow IPC file -> Parquet files (zstd) of whole record batches, about `partRows` rows each, in row
  * order; a table without rows gives one part with its schema. parquet-wasm's heap grows to the largest
@@ -148,15 +139,18 @@ export async function countArrowRows(input: ArrowInput, name?: string): Promise<
 export async function* arrowToParquetParts(
   input: ArrowInput,
   partRows = PARQUET_PART_ROWS,
+  check: ParquetPartsCheck = {},
 ): AsyncGenerator<Uint8Array> {
-  const { schema, batches } = await openArrow(input);
+  const { schema, batches } = await openArrow(input, check.name);
   let group: RecordBatch[] = [];
   let rows = 0;
   let parts = 0;
+  let total = 0;
   for await (const batch of batches) {
     if (batch.numRows === 0) continue;
     group.push(batch);
     rows += batch.numRows;
+    total += batch.numRows;
     if (rows >= partRows) {
       yield tableToParquet(new Table(schema, group));
       parts++;
@@ -165,6 +159,28 @@ export async function* arrowToParquetParts(
     }
   }
   if (group.length > 0 || parts === 0) yield tableToParquet(new Table(schema, group));
+  if (check.expectedRows !== undefined && total !== check.expectedRows) {
+    throw new DataRejectedError(
+      `expected ${check.expectedRows} rows in ${check.name ?? 'input'} as its manifest says, found ${total}`,
+      check.name === undefined ? {} : { objectKey: check.name },
+    );
+  }
+}
+
+/**
+ * What `arrowToParquetParts` checks once it has read every batch (so the rows are counted on the way, not
+ * in a pass of their own): a different row count is a DataRejectedError after the last part, which a
+ * warehouse gets before it commits anything.
+ */
+export interface ParquetPartsCheck {
+  expectedRows?: number;
+  /** The object key the file came from, for the message. */
+  name?: string;
+}
+
+/** The check of a warehouse table load that says what it expects (`TableLoad.expect`). */
+export function partsCheck(load: { expect?: { rows: number; objectKey: string } }): ParquetPartsCheck {
+  return load.expect ? { expectedRows: load.expect.rows, name: load.expect.objectKey } : {};
 }
 
 function tableToParquet(table: Table): Uint8Array {

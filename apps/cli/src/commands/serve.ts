@@ -20,6 +20,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     dataDir: resolveDataDir(values['data-dir']),
     basePort: Number(values.port),
     host: values.host,
+    onProgress: (line) => process.stderr.write(`${line}\n`),
   });
   for (const s of services.services)
     process.stdout.write(`${s.name.padEnd(12)} ${s.url} (pid ${s.child.pid})\n`);

@@ -15,7 +15,7 @@ import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { BigQuery, type BigQueryOptions, type Job, type JobMetadata } from '@google-cloud/bigquery';
 import { OAuth2Client } from 'google-auth-library';
-import { type ArrowInput, arrowToParquetParts, readArrowSchema } from '../arrow';
+import { type ArrowInput, arrowToParquetParts, partsCheck, readArrowSchema } from '../arrow';
 import { BIGQUERY_QUERY_LIMIT_DEFAULTS } from '../config';
 import {
   DataRejectedError,
@@ -235,7 +235,7 @@ export class BigQueryWarehouse implements Warehouse {
     const staged: StagedTable[] = [];
     for (const { t, fields, widen } of planned) {
       const stagingKeys: string[] = [];
-      for await (const part of arrowToParquetParts(t.arrow, this.options.partRows)) {
+      for await (const part of arrowToParquetParts(t.arrow, this.options.partRows, partsCheck(t))) {
         const key = `staging/${runId}/${t.table}/part-${String(stagingKeys.length).padStart(5, '0')}.parquet`;
         await this.options.store.put(key, part, { contentType: 'application/vnd.apache.parquet' });
         stagingKeys.push(key);

@@ -13,7 +13,7 @@ import { mkdir, mkdtemp, rename, rm, statfs, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { arrowToParquetParts } from '../arrow';
+import { arrowToParquetParts, partsCheck } from '../arrow';
 import {
   DataRejectedError,
   diskFullError,
@@ -80,35 +80,35 @@ export class DuckDbWarehouse implements Warehouse {
     this.location = path.resolve(options.file);
   }
 
+  /**
+   * Each table is converted to Parquet a part at a time (`arrowToParquetParts`) and each part inserted as
+   * soon as it is written, so that DuckDB inserts part n on its threads while this thread converts part
+   * n + 1. All in one transaction; the close checkpoints, so a load answers once it is in the main file
+   * (bench/RESULTS.md: what that costs and why it stays).
+   */
   async load(request: LoadRequest): Promise<TableLoadResult[]> {
     const tables = request.tables.map((t) => ({ ...t, table: assertTableName(t.table) }));
+    const lap = stepTimer(request.onStepTimed);
     const scratch = await mkdtemp(path.join(tmpdir(), 'etl-load-'));
     try {
-      // One Parquet file per part, written as it is made: never the whole table as Parquet in memory.
-      const files: string[][] = [];
-      for (const [i, t] of tables.entries()) {
-        const parts: string[] = [];
-        for await (const part of arrowToParquetParts(t.arrow, this.options.partRows)) {
-          const file = path.join(scratch, `${i}-${parts.length}.parquet`);
-          await writeFile(file, part);
-          parts.push(file);
-        }
-        files.push(parts);
-      }
       return await this.withConnection(async (connection) => {
+        lap('open');
         await connection.run('BEGIN TRANSACTION');
         try {
           const results: TableLoadResult[] = [];
           for (const [i, t] of tables.entries()) {
-            results.push(await replaceSlice(connection, t, files[i]!, request));
+            const parts = parquetPartFiles(t, path.join(scratch, String(i)), this.options.partRows);
+            results.push(await replaceSlice(connection, t, parts, request));
           }
+          lap('convert and insert');
           await connection.run('COMMIT');
+          lap('commit');
           return results;
         } catch (error) {
           await connection.run('ROLLBACK');
           throw error;
         }
-      });
+      }, lap);
     } finally {
       await rm(scratch, { recursive: true, force: true });
     }
@@ -125,10 +125,13 @@ export class DuckDbWarehouse implements Warehouse {
     // Nothing is held open between operations.
   }
 
-  private async withConnection<T>(work: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
+  private async withConnection<T>(
+    work: (connection: DuckDBConnection) => Promise<T>,
+    lap?: (step: string) => void,
+  ): Promise<T> {
     const done = await takeTurn(this.location);
     try {
-      return await this.openAndRun(work);
+      return await this.openAndRun(work, lap);
     } catch (error) {
       throw await this.mapError(error);
     } finally {
@@ -174,7 +177,11 @@ export class DuckDbWarehouse implements Warehouse {
     );
   }
 
-  private async openAndRun<T>(work: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
+  /** `lap('close')` follows closing the database, which checkpoints it (see `load`). */
+  private async openAndRun<T>(
+    work: (connection: DuckDBConnection) => Promise<T>,
+    lap?: (step: string) => void,
+  ): Promise<T> {
     await mkdir(path.dirname(this.location), { recursive: true });
     const deadline = Date.now() + (this.options.lockTimeoutMs ?? 5_000);
     let instance: DuckDBInstance | undefined;
@@ -205,37 +212,88 @@ export class DuckDbWarehouse implements Warehouse {
     } finally {
       connection.closeSync();
       instance.closeSync();
+      lap?.('close');
     }
+  }
+}
+
+/** `lap(step)` reports the time since the previous lap (or since the timer was made) as `step`. */
+function stepTimer(onStepTimed: ((step: string, ms: number) => void) | undefined): (step: string) => void {
+  let last = performance.now();
+  return (step) => {
+    const now = performance.now();
+    onStepTimed?.(step, now - last);
+    last = now;
+  };
+}
+
+/** The table's Parquet parts as local files, each written when the previous one has been taken. */
+async function* parquetPartFiles(
+  load: TableLoad,
+  prefix: string,
+  partRows: number | undefined,
+): AsyncGenerator<string> {
+  let n = 0;
+  for await (const part of arrowToParquetParts(load.arrow, partRows, partsCheck(load))) {
+    const file = `${prefix}-${n++}.parquet`;
+    await writeFile(file, part);
+    yield file;
   }
 }
 
 async function replaceSlice(
   connection: DuckDBConnection,
   load: TableLoad,
-  parquetFiles: readonly string[],
+  parts: AsyncGenerator<string>,
   request: LoadRequest,
 ): Promise<TableLoadResult> {
   const { table } = load;
   const target = quoteIdentifier(table);
-  // A list of files is read in list order (insertion order is preserved).
-  const source = `read_parquet([${parquetFiles.map(quoteLiteral).join(', ')}])`;
   const lineage = `$1::VARCHAR AS _source, $2::VARCHAR AS _run_id, $3::TIMESTAMPTZ AS _loaded_at, $4::VARCHAR AS _source_version`;
   const params = [request.source, request.runId, request.loadedAt.toISOString(), request.sourceVersion];
+  // There is always a first part (an empty table gives one, with the schema): every part has the schema.
+  const first = await parts.next();
+  if (first.done) throw new Error(`expected at least one Parquet part for ${table}`);
+  const firstSource = `read_parquet(${quoteLiteral(first.value)})`;
   await connection.run(
-    `CREATE TABLE IF NOT EXISTS ${target} AS SELECT *, ${lineage} FROM ${source} LIMIT 0`,
+    `CREATE TABLE IF NOT EXISTS ${target} AS SELECT *, ${lineage} FROM ${firstSource} LIMIT 0`,
     params,
   );
-  const columns = await alignColumns(connection, table, source);
+  const columns = await alignColumns(connection, table, firstSource);
   const deleted = await connection.runAndReadAll(`DELETE FROM ${target} WHERE _source = $1`, [
     request.source,
   ]);
-  const inserted = await connection
-    .runAndReadAll(`INSERT INTO ${target} BY NAME SELECT *, ${lineage} FROM ${source}`, params)
-    .catch((error: unknown) => {
-      throw conversionError(table, error) ?? error;
-    });
+  // Parts are inserted in order (insertion order is kept), the next one converted meanwhile.
+  const insert = (file: string): Promise<number> => {
+    const inserted = connection
+      .runAndReadAll(
+        `INSERT INTO ${target} BY NAME SELECT *, ${lineage} FROM read_parquet(${quoteLiteral(file)})`,
+        params,
+      )
+      .then(async (result) => {
+        await rm(file, { force: true });
+        return changedRows(result.getRows());
+      })
+      .catch((error: unknown) => {
+        throw conversionError(table, error) ?? error;
+      });
+    // Awaited below; until then a failure must not count as an unhandled rejection.
+    inserted.catch(() => {});
+    return inserted;
+  };
+  let inserting = insert(first.value);
+  let rowsLoaded = 0;
+  try {
+    for await (const file of parts) {
+      rowsLoaded += await inserting;
+      inserting = insert(file);
+    }
+  } finally {
+    // A failed conversion still waits for the insert in flight: the connection is then free to roll back.
+    rowsLoaded += await inserting;
+  }
   await recordTable(connection, request, table, columns, load.roles);
-  return { table, rowsLoaded: changedRows(inserted.getRows()), rowsReplaced: changedRows(deleted.getRows()) };
+  return { table, rowsLoaded, rowsReplaced: changedRows(deleted.getRows()) };
 }
 
 /** Replaces the dataset's row of `table` in `_etl_tables` (./table-metadata), in the load's transaction. */

@@ -19,6 +19,11 @@ export interface TableLoad {
   /** The rows, as an Arrow IPC file: bytes, or a local file (read a record batch at a time). */
   arrow: ArrowInput;
   /**
+   * The rows the file must hold (its manifest's count) and its object key: counted while the file is
+   * converted, and a different count refuses the load (DataRejectedError) before anything is committed.
+   */
+  expect?: { rows: number; objectKey: string };
+  /**
    * Layout of the table when the load creates it (from the dataset's profile): a DATE or TIMESTAMP column
    * to partition by day, and columns to cluster by. BigQuery applies them; DuckDB has no such layout. An
    * existing table keeps its layout.
@@ -39,6 +44,8 @@ export interface LoadRequest {
   runId: string;
   sourceVersion: string;
   loadedAt: Date;
+  /** Told how long each step of the load took (a DuckDB load: open, convert and insert, commit, close). */
+  onStepTimed?: (step: string, ms: number) => void;
 }
 
 export interface TableLoadResult {

@@ -1,0 +1,93 @@
+/**
+ * How `etl run` and `etl serve` start a service: from its bundle, `services/<name>/dist/index.js` (what
+ * `pnpm build` makes and a container image runs), when the bundle is fresh; else the bundles are built
+ * first (scripts/build.ts, once after each change of a service's code), and only when that build fails
+ * does the service start from its TypeScript under tsx, as before.
+ *
+ * Why: under tsx every start compiled and resolved each service's few hundred modules (the CLI's start-up
+ * was ~2-3 s of a 100-row run); a bundle is one file Node loads directly (bench/RESULTS.md).
+ *
+ * Fresh means: the bundle's input list (`dist/index.inputs.json`, written by scripts/build.ts) names files
+ * that all still exist and none modified since the build started. A source edit, a `git checkout` or a
+ * dependency installed at another version (pnpm keeps versions in versioned folders) makes it stale, so a
+ * test never runs a bundle older than the code it tests.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { BundleInputs } from '../../../scripts/build';
+
+const REPO_ROOT = path.resolve(import.meta.dirname, '../../..');
+/** scripts/build.ts's BUNDLE_INPUTS (not imported: that module loads esbuild). */
+const BUNDLE_INPUTS = 'dist/index.inputs.json';
+
+/** The Node arguments that start `name`: its bundle, or its source under tsx. */
+export interface ServiceEntry {
+  args: string[];
+  from: 'bundle' | 'source';
+}
+
+const bundleDir = (name: string, root = REPO_ROOT) => path.join(root, 'services', name);
+
+/** Whether `root`/services/<name>/dist/index.js exists and was built from the files as they are now. */
+export function isBundleFresh(name: string, root = REPO_ROOT): boolean {
+  let inputs: BundleInputs;
+  try {
+    inputs = JSON.parse(
+      readFileSync(path.join(bundleDir(name, root), BUNDLE_INPUTS), 'utf8'),
+    ) as BundleInputs;
+    statSync(path.join(bundleDir(name, root), 'dist', 'index.js'));
+  } catch {
+    return false;
+  }
+  for (const file of inputs.files) {
+    const modified = statSync(path.join(root, file), { throwIfNoEntry: false })?.mtimeMs;
+    if (modified === undefined || modified >= inputs.startedAt) return false;
+  }
+  return true;
+}
+
+/** The entries of `names`, building the stale bundles first (one build for all of them). */
+export async function serviceEntries(
+  names: readonly string[],
+  onProgress: (line: string) => void = () => {},
+): Promise<Record<string, ServiceEntry>> {
+  const stale = names.filter((name) => !isBundleFresh(name));
+  let failed: string | undefined;
+  if (stale.length > 0) {
+    onProgress(
+      `building ${stale.map((n) => `services/${n}/dist`).join(', ')} (changed since the last build)`,
+    );
+    failed = await buildBundles(stale);
+    if (failed)
+      onProgress(`the build failed; starting ${stale.join(', ')} from source under tsx:\n${failed}`);
+  }
+  const entries: Record<string, ServiceEntry> = {};
+  for (const name of names) {
+    entries[name] =
+      failed && stale.includes(name)
+        ? { args: ['--import', 'tsx', path.join(bundleDir(name), 'src', 'index.ts')], from: 'source' }
+        : { args: [path.join(bundleDir(name), 'dist', 'index.js')], from: 'bundle' };
+  }
+  return entries;
+}
+
+/** `node --import tsx scripts/build.ts NAME...`; resolves with its output when it fails. */
+function buildBundles(names: readonly string[]): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/build.ts', ...names], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    const collect = (chunk: Buffer) => {
+      output += chunk.toString();
+    };
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
+    child.once('error', (error) => resolve(String(error)));
+    child.once('close', (code) =>
+      resolve(code === 0 ? undefined : output.trim().slice(-2000) || `exit code ${code}`),
+    );
+  });
+}
