@@ -199,6 +199,10 @@ export async function buildTarget(
     sourcemap: true,
     metafile: true,
     external: EXTERNAL,
+    // Classes keep their names: bundling renames a class that shadows a global (abort-controller's
+    // AbortSignal -> AbortSignal2), and node-fetch (under gaxios, so every Cloud Storage upload) accepts a
+    // signal only when its constructor is named AbortSignal.
+    keepNames: true,
     // Bundled CommonJS dependencies call require() and read __dirname/__filename at load time (google-gax,
     // pino): give the ESM bundle all three. Paths built from them point into dist/, where no package
     // files are; the code paths the services use (REST clients, pino to stdout) never read them.

@@ -17,7 +17,7 @@ import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { arrowToParquetParts } from '@etl/common/arrow';
 import type { TransformResponse } from '@etl/common/contracts';
-import { LocalBlobStore, downloadToFile, readStageManifest } from '@etl/common/storage';
+import { downloadToFile, LocalBlobStore, readStageManifest } from '@etl/common/storage';
 import { quoteIdentifier, quoteLiteral } from '@etl/common/warehouse';
 import { loaderConfigSchema } from '@etl/loader/config';
 import { BENCH_RUN_ID, maxRssMb, printResult } from '../worker-result';

@@ -96,6 +96,7 @@ describe('etl workflow run', () => {
           rowsDuplicate: sales.rowsDuplicate,
           rowsReplaced: 0,
           schemaChanges: [],
+          guesses: [],
         },
       ],
       skippedFiles: [{ name: 'README.md', reason: 'documentation' }],

@@ -132,6 +132,7 @@ function succeeded(runId: string, source = SOURCE, analysis: unknown = null) {
         rowsDuplicate: sales.rowsDuplicate,
         rowsReplaced: 0,
         schemaChanges: [],
+        guesses: [],
       },
     ],
     skippedFiles: SKIPPED_FILES,
@@ -172,6 +173,7 @@ describe('etl.workflows.yaml: the happy path', () => {
           rowsDuplicate: 5,
           rowsReplaced: 0,
           schemaChanges: [],
+          guesses: [],
         },
         {
           name: 'returns',
@@ -182,6 +184,7 @@ describe('etl.workflows.yaml: the happy path', () => {
           rowsDuplicate: 0,
           rowsReplaced: 0,
           schemaChanges: [],
+          guesses: [],
         },
       ],
       skippedFiles: SKIPPED_FILES,

@@ -33,6 +33,8 @@ export interface TableSummary {
   rowsReplaced?: number;
   /** How the table differs from the schema it was last loaded with (docs/contracts.md). */
   schemaChanges?: SchemaChange[];
+  /** Readings the transformer chose where the values allowed several (an ambiguous date order). */
+  guesses?: Array<{ column: string; message: string }>;
 }
 
 export interface RunSummary {

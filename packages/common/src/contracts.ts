@@ -308,6 +308,12 @@ export const tableCountsSchema = z.object({
     .describe(
       'How this version differs from the schema the table was last loaded with; absent on a first load.',
     ),
+  guesses: z
+    .array(z.object({ column: z.string(), message: z.string() }))
+    .optional()
+    .describe(
+      'Readings the values left open and the transformer chose (a date column that reads both M/D/Y and D/M/Y), so that the run summary says them; a profile `format` settles one.',
+    ),
   roles: rolesSchema
     .optional()
     .describe(

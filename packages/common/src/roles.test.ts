@@ -238,6 +238,62 @@ describe('inferRoles: names, types and fallbacks', () => {
     });
   });
 
+  test('common Spanish, Portuguese, French and German headers', () => {
+    const es = inferRoles(
+      columns(
+        'Fecha:DATE',
+        'Tienda:VARCHAR',
+        'Categoría:VARCHAR',
+        'Importe:DOUBLE',
+        'Unidades:BIGINT',
+        'ID Cliente:VARCHAR',
+      ),
+    );
+    expect(picked(es)).toMatchObject({
+      event_time: 'Fecha',
+      amount: 'Importe',
+      quantity: 'Unidades',
+      customer_id: 'ID Cliente',
+      dimensions: ['Categoría', 'Tienda'],
+    });
+    const pt = inferRoles(
+      columns(
+        'Data da Venda:DATE',
+        'Produto:VARCHAR',
+        'Quantidade:BIGINT',
+        'Preço Unitário:DOUBLE',
+        'Loja:VARCHAR',
+      ),
+    );
+    expect(picked(pt)).toMatchObject({
+      event_time: 'Data da Venda',
+      product_name: 'Produto',
+      quantity: 'Quantidade',
+      unit_price: 'Preço Unitário',
+      amount: null,
+      dimensions: ['Loja'],
+    });
+    const fr = inferRoles(
+      columns('Date de commande:DATE', 'Montant:DOUBLE', 'Pays:VARCHAR', 'Remise:DOUBLE'),
+    );
+    expect(picked(fr)).toMatchObject({
+      event_time: 'Date de commande',
+      amount: 'Montant',
+      discount: 'Remise',
+      dimensions: ['Pays'],
+    });
+    const de = inferRoles(
+      columns('Bestelldatum:DATE', 'Umsatz:DOUBLE', 'Menge:BIGINT', 'Kunde:VARCHAR', 'Filiale:VARCHAR'),
+    );
+    expect(picked(de)).toMatchObject({
+      event_time: 'Bestelldatum',
+      amount: 'Umsatz',
+      quantity: 'Menge',
+      customer_name: 'Kunde',
+      dimensions: ['Filiale'],
+    });
+  });
+
   test('a date-named text column is no event time, and says why', () => {
     const roles = inferRoles(columns('order_date:VARCHAR', 'sales:DOUBLE'));
     expect(roles.event_time).toBeUndefined();

@@ -747,5 +747,25 @@ export async function inferColumnPlans(
     name: names[i]!,
     ...chooseType(s, names[i]!),
   }));
-  return { plans, stats };
+  return { plans: dayFirstWithDecimalCommas(plans), stats };
+}
+
+/**
+ * A file that writes decimals with a comma (`12,50`) comes from where dates are day-first: its
+ * ambiguous date columns are read D/M/Y, still marked ambiguous and with the reason, instead of the
+ * M/D/Y a tie otherwise picks.
+ */
+function dayFirstWithDecimalCommas(plans: ColumnPlan[]): ColumnPlan[] {
+  const comma = plans.find((p) => p.decimal === ',');
+  if (!comma) return plans;
+  return plans.map((plan) => {
+    const dayFirst = plan.format?.replace('%m/%d', '%d/%m').replace('%m-%d', '%d-%m');
+    if (!plan.ambiguous || !dayFirst || dayFirst === plan.format || !plan.candidates?.includes(dayFirst))
+      return plan;
+    return {
+      ...plan,
+      format: dayFirst,
+      reason: `day first, as the file writes decimals with a comma (column ${comma.name})`,
+    };
+  });
 }

@@ -155,8 +155,7 @@ function holdColumn(
 
 /** Same type: a date column keeps the dataset's format unless the values prove another. */
 function holdFormat(plan: ColumnPlan, was: RecordedColumn): { plan: ColumnPlan; changes: SchemaChange[] } {
-  if (plan.format === undefined || was.format === undefined || plan.format === was.format)
-    return { plan, changes: [] };
+  if (plan.format === undefined || was.format === undefined) return { plan, changes: [] };
   if (plan.ambiguous && plan.candidates?.includes(was.format))
     return {
       plan: {
@@ -167,6 +166,7 @@ function holdFormat(plan: ColumnPlan, was: RecordedColumn): { plan: ColumnPlan; 
       },
       changes: [],
     };
+  if (plan.format === was.format) return { plan, changes: [] };
   return {
     plan,
     changes: [

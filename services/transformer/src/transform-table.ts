@@ -243,6 +243,7 @@ export async function transformTable(job: TableJob, context: TableContext): Prom
       columns: recordedColumns(plans, columns, sketches, context.contract.previous),
     } satisfies RecordedTable);
     const roles = await decideTableRoles(connection, stagedSql, roleOverrides);
+    const guesses = plans.filter((p) => p.ambiguous && p.candidates).map(formatGuess);
     timings.write = clock.lap();
 
     // 5. Feature tables (profile `ml`), each with an empty quarantine so that every table the response
@@ -343,6 +344,7 @@ export async function transformTable(job: TableJob, context: TableContext): Prom
         ...layout,
         quality,
         ...(context.contract.previous ? { schemaChanges } : {}),
+        ...(guesses.length > 0 ? { guesses } : {}),
         roles,
       },
       ...features.map((f) => ({
@@ -507,5 +509,15 @@ export function stopwatch(): { lap(): number; total(): number } {
       return ms;
     },
     total: () => Math.round(performance.now() - start),
+  };
+}
+
+/** What the run summary says of a column whose values read in more than one date format. */
+function formatGuess(plan: ColumnPlan): { column: string; message: string } {
+  const others = (plan.candidates ?? []).filter((c) => c !== plan.format).join(', ');
+  const why = plan.reason ? `, ${plan.reason}` : '';
+  return {
+    column: plan.name,
+    message: `column ${plan.name} read as ${plan.format}${why}; every sampled value also reads as ${others}: set its format in a profile to choose`,
   };
 }

@@ -77,6 +77,25 @@ describe('transform: types and cleaning', () => {
     expect(result.rows.map((r) => r['d'])).toEqual(['2020-01-02', '2020-03-04']);
   });
 
+  test('an ambiguous date column is a guess the response says, and day first in a file with decimal commas', async () => {
+    const us = await run({ 'a.csv': 'd,amount\n1/2/2020,2.50\n3/4/2020,1.75\n' });
+    expect(us.counts.guesses).toEqual([
+      {
+        column: 'd',
+        message:
+          'column d read as %m/%d/%Y; every sampled value also reads as %d/%m/%Y: set its format in a profile to choose',
+      },
+    ]);
+    const es = await run({ 'b.csv': 'Fecha;Importe\n03/01/2024;12,50\n04/01/2024;7,25\n' }, 0.5, 'r2');
+    expect(typeOf(es.report, 'fecha')).toMatchObject({ format: '%d/%m/%Y', ambiguous: true });
+    expect(es.rows.map((r) => r['fecha'])).toEqual(['2024-01-03', '2024-01-04']);
+    expect(es.counts.guesses?.[0]?.message).toBe(
+      'column fecha read as %d/%m/%Y, day first, as the file writes decimals with a comma (column importe); every sampled value also reads as %m/%d/%Y: set its format in a profile to choose',
+    );
+    const unambiguous = await run({ 'c.csv': 'd\n25/12/2020\n' }, 0.5, 'r3');
+    expect(unambiguous.counts.guesses).toBeUndefined();
+  });
+
   test('D/M/Y is chosen when only it parses the values', async () => {
     const result = await run({ 'a.csv': 'd\n25/12/2020\n3/4/2020\n' });
     expect(typeOf(result.report, 'd')).toMatchObject({ type: 'DATE', format: '%d/%m/%Y', ambiguous: false });

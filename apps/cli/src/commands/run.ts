@@ -188,7 +188,8 @@ export function tableLine(t: TableSummary): string {
       : ` (from ${files.slice(0, 3).join(', ')}${files.length > 3 ? ` and ${files.length - 3} more` : ''})`;
   const replaced = t.rowsReplaced ? `, ${t.rowsReplaced} replaced` : '';
   const changes = (t.schemaChanges ?? []).map((c) => `    schema: ${c.message}\n`).join('');
-  return `  ${t.name}: ${t.rowsIn} in, ${t.rowsLoaded} loaded, ${t.rowsQuarantined} quarantined, ${t.rowsDuplicate} duplicates${replaced}${from}\n${changes}`;
+  const guesses = (t.guesses ?? []).map((g) => `    guess: ${g.message}\n`).join('');
+  return `  ${t.name}: ${t.rowsIn} in, ${t.rowsLoaded} loaded, ${t.rowsQuarantined} quarantined, ${t.rowsDuplicate} duplicates${replaced}${from}\n${changes}${guesses}`;
 }
 
 function analysisLine(analysis: NonNullable<RunSummary['analysis']>): string {
