@@ -24,6 +24,9 @@ export const recordedColumnSchema = z.object({
   /** Thousands separator and decimal mark of a number column read with them (`1.234,56`). */
   thousands: z.string().optional(),
   decimal: z.string().optional(),
+  /** Currency symbol of a money column, and whether a number column was read as percentages. */
+  currency: z.string().optional(),
+  percent: z.boolean().optional(),
   /** Whether the loaded version had NULLs in it. */
   nullable: z.boolean(),
   /** Bottom-k hashes (hex) of the column's sampled values: tells a renamed column by its values. */

@@ -109,6 +109,12 @@ export function applyProfile(
     const thousands =
       column.thousands ?? (sameType && plan.thousands !== (decimal ?? '.') ? plan.thousands : undefined);
     if (thousands !== undefined) out.thousands = thousands;
+    // Money and percentages as inferred, unless the profile says.
+    const currency =
+      column.currency ?? (sameType && column.percent === undefined ? plan.currency : undefined);
+    if (currency !== undefined && type === 'DOUBLE') out.currency = currency;
+    if ((column.percent ?? (sameType && column.currency === undefined && plan.percent)) && type === 'DOUBLE')
+      out.percent = true;
     if (column.pad !== undefined) out.pad = column.pad;
     if (column.pattern !== undefined) out.pattern = column.pattern;
     return out;

@@ -27,7 +27,19 @@ const value = (i: number): string => `v${i}`;
 const flag = (i: number): string => `b${i}`;
 const text = (i: number): string => `t${i}`;
 
-type CastPlan = Pick<ColumnPlan, 'type' | 'format' | 'thousands' | 'decimal'>;
+type CastPlan = Pick<ColumnPlan, 'type' | 'format' | 'thousands' | 'decimal' | 'currency' | 'percent'>;
+
+/**
+ * Money and percentages as a plain number's text: `($1,234.50)` -> `-1,234.50`, `$-5` -> `-5`,
+ * `12.50 €` -> `12.50`, `8.5 %` -> `8.5`; the separators are then read as in any number.
+ */
+function unitlessText(plan: CastPlan, t: string): string {
+  if (plan.currency !== undefined) {
+    const negative = `regexp_replace(${t}, '^[(](.*)[)]$', '-\\1')`;
+    return `regexp_replace(${negative}, ${quoteLiteral(`[${plan.currency} ]`)}, '', 'g')`;
+  }
+  return plan.percent ? `regexp_replace(${t}, ' ?%$', '')` : t;
+}
 
 /** Text of a number in plain form: thousands separators dropped, decimal mark `.`. */
 function plainNumber(plan: CastPlan, t: string): string {
@@ -47,6 +59,11 @@ export function castExpression(plan: CastPlan, t: string): string {
         return `CASE WHEN regexp_full_match(${t}, ${quoteLiteral(groupedIntegerPattern(plan.thousands))}) THEN TRY_CAST(${plainNumber(plan, t)} AS BIGINT) END`;
       return guardedCast(t, INTEGER_PATTERN, 'BIGINT');
     case 'DOUBLE':
+      if (plan.currency !== undefined || plan.percent) {
+        const n = unitlessText(plan, t);
+        const cast = `CASE WHEN regexp_full_match(${n}, ${quoteLiteral(groupedNumberPattern(plan.thousands, plan.decimal ?? '.'))}) THEN TRY_CAST(${plainNumber(plan, n)} AS DOUBLE) END`;
+        return plan.percent ? `(${cast}) / 100` : cast;
+      }
       if (separators)
         return `CASE WHEN regexp_full_match(${t}, ${quoteLiteral(groupedNumberPattern(plan.thousands, plan.decimal ?? '.'))}) THEN TRY_CAST(${plainNumber(plan, t)} AS DOUBLE) END`;
       return guardedCast(t, NUMBER_PATTERN, 'DOUBLE');
@@ -70,9 +87,11 @@ export function invalidReason(type: ColumnType, plan?: Pick<ColumnPlan, 'pattern
 
 /** "is not a date in format %m/%d/%Y", completing `column order_date: "13/45/2024" ...`. */
 export function invalidDescription(
-  plan: Pick<ColumnPlan, 'type' | 'format' | 'pattern' | 'thousands' | 'decimal'>,
+  plan: Pick<ColumnPlan, 'type' | 'format' | 'pattern' | 'thousands' | 'decimal' | 'currency' | 'percent'>,
 ): string {
   const separators = [
+    ...(plan.currency === undefined ? [] : [`currency ${JSON.stringify(plan.currency)}`]),
+    ...(plan.percent ? ['a percentage'] : []),
     ...(plan.thousands === undefined ? [] : [`thousands separator ${JSON.stringify(plan.thousands)}`]),
     ...(plan.decimal === undefined ? [] : [`decimal mark ${JSON.stringify(plan.decimal)}`]),
   ];

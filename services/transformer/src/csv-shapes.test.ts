@@ -49,6 +49,16 @@ describe('CSV shapes', () => {
     expect(r.rows[1]).toEqual({ id: 2, name: 'Bob', amount: 3, day: '2024-02-01' });
   });
 
+  test('a malformed record: the profile still reads the rest (it used to lose its raw table)', async () => {
+    const file = path.join(t.root, 'a.csv');
+    await writeFile(file, 'id,amount\n1,2.5\n2,3.5,extra\n3,4.5\n');
+    const profiled = await profileCsvFiles([file], { tempDir: t.root, duckdb: { threads: 1 } });
+    expect(profiled.profile.columns?.map((c) => [c.name, c.type])).toEqual([
+      ['id', 'integer'],
+      ['amount', 'number'],
+    ]);
+  });
+
   test('tab and pipe delimiters', async () => {
     const tab = await both('a.tsv.csv', 'id\tnote\n1\ta, b\n2\tc\n');
     expect(tab.rows).toEqual([

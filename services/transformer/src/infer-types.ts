@@ -46,6 +46,12 @@ export const DATE_FORMATS = [
   '%d.%m.%Y',
   '%m-%d-%Y',
   '%d-%m-%Y',
+  // Two-digit years (`04-30-22`, Amazon's sales reports): 00-68 are 20xx, 69-99 are 19xx, as strptime reads them.
+  '%m/%d/%y',
+  '%d/%m/%y',
+  '%d.%m.%y',
+  '%m-%d-%y',
+  '%d-%m-%y',
 ] as const;
 
 /** The time parts a timestamp format may end with, after a date in a DATE_FORMATS order and a space. */
@@ -145,6 +151,16 @@ export function groupedNumberPattern(sep: string | undefined, dec: string): stri
   return `(${whole}(${d}[0-9]*)?|[+-]?${d}[0-9]+)([eE][+-]?[0-9]+)?`;
 }
 
+/** Currency symbols a money value may carry before or after its number (`$1,234.50`, `12.50 €`). */
+export const CURRENCY_SYMBOLS = '$€£¥₹';
+const SYMBOL = `[${CURRENCY_SYMBOLS}]`;
+/** A number with a `.` decimal and optional `,` thousands groups, as money is written in them. */
+const MONEY_NUMBER = '([0-9]{1,3}(,[0-9]{3})+|[0-9]+)([.][0-9]+)?';
+/** `$1,234.50`, `-$5`, `$-5`, `12.50 €`, and accounting negatives `($1,234.50)`. */
+const MONEY_PATTERN = `[+-]?${SYMBOL} ?[+-]?${MONEY_NUMBER}|[+-]?${MONEY_NUMBER} ?${SYMBOL}|[(]${SYMBOL} ?${MONEY_NUMBER}[)]|[(]${MONEY_NUMBER} ?${SYMBOL}[)]`;
+/** `12%`, `-8.5 %`. */
+const PERCENT_PATTERN = '[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+) ?%';
+
 /** Values with at least one `,` group: the evidence for a thousands separator. */
 const GROUPED_NUMBER_PATTERN = '[+-]?[0-9]{1,3}(,[0-9]{3})+([.][0-9]*)?';
 const GROUPED_INTEGER_PATTERN = '[+-]?[0-9]{1,3}(,[0-9]{3})+';
@@ -176,6 +192,10 @@ export interface ColumnPlan {
   thousands?: string;
   /** Decimal mark of a DOUBLE column (`,` read in `2,50`); `.` when unset. */
   decimal?: string;
+  /** Currency symbol of a DOUBLE column of money (`$1,234.50`, `($5.00)` is -5): dropped before the cast. */
+  currency?: string;
+  /** A DOUBLE column of percentages (`12%`): read as fractions, 0.12, like a discount rate. */
+  percent?: boolean;
   /** Zero-pad all-digit text to this width (ZIP codes). */
   pad?: number;
   /** RE2 pattern a text value must match, else the row is quarantined (`invalid_pattern`). */
@@ -227,6 +247,11 @@ export interface ColumnStats {
   ambiguousCommas?: number;
   /** Values that are a letter prefix on a number of 3+ digits (`C536379`, `P00285442`). */
   prefixed?: number;
+  /** Numbers with a currency symbol (MONEY_PATTERN), and how many carry each symbol, most first. */
+  money?: number;
+  currencies?: Array<[symbol: string, count: number]>;
+  /** Percentages (`12%`). */
+  percents?: number;
   /** Evidence for the identifier rules, gathered for numeric columns that may be identifiers. */
   identifier?: IdentifierStats;
 }
@@ -261,6 +286,8 @@ export interface TypeChoice {
   thousands?: string;
   /** `,` for numbers with a decimal comma (`2,50`). */
   decimal?: string;
+  currency?: string;
+  percent?: boolean;
   /** Every format that parses as many values as the chosen one (an ambiguous column has 2+). */
   candidates?: string[];
   /** Why a numeric-looking column is text, or why its numbers read the way they do (`1,234`). */
@@ -352,6 +379,8 @@ function chooseValueType(stats: ColumnStats): TypeChoice {
     ambiguous,
     missingTokens: true,
   });
+  const money = moneyChoice(stats, candidates, enough);
+  if (money) return money;
   if (stats.leadingZeros === 0 && enough(stats.integers)) return typed('BIGINT');
   const decimalComma = stats.leadingZeros === 0 ? decimalCommaThousands(stats, enough) : undefined;
   if (decimalComma !== undefined)
@@ -386,6 +415,59 @@ function chooseValueType(stats: ColumnStats): TypeChoice {
   }
   if (enough(stats.booleans)) return typed('BOOLEAN');
   return demotedText(stats, candidates) ?? text;
+}
+
+/**
+ * Money and percentages. A column whose values are numbers, some with one currency symbol (`$1,234.50`,
+ * `($5.00)`), is DOUBLE with that `currency`; with several symbols it stays text, with the reason: one
+ * number column cannot hold dollars and euros. A column of numbers at least half of them written with `%`
+ * is DOUBLE `percent`, every value read as a fraction (`12%` and `12` are 0.12).
+ */
+function moneyChoice(
+  stats: ColumnStats,
+  candidates: number,
+  enough: (count: number) => boolean,
+): TypeChoice | undefined {
+  if (stats.leadingZeros > 0) return undefined;
+  const money = stats.money ?? 0;
+  const numbers = stats.numbers + (stats.grouped ?? 0);
+  if (money > 0 && enough(money + numbers)) {
+    const symbols = stats.currencies ?? [];
+    const [symbol = '$', count = money] = symbols[0] ?? [];
+    // The other symbols' values are then quarantined, as any value that fails a column's type.
+    if (enough(count + numbers))
+      return { type: 'DOUBLE', ambiguous: false, missingTokens: true, thousands: ',', currency: symbol };
+    return {
+      type: 'VARCHAR',
+      ambiguous: false,
+      missingTokens: false,
+      reason: `amounts in ${symbols.length} currencies (${symbols.map(([s, n]) => `${formatCount(n)} ${s}`).join(', ')}): kept as text`,
+    };
+  }
+  const percents = stats.percents ?? 0;
+  if (percents > 0 && 2 * percents >= candidates && enough(percents + stats.numbers))
+    return { type: 'DOUBLE', ambiguous: false, missingTokens: true, percent: true };
+  return undefined;
+}
+
+/** The currency symbols each of `columns` writes in the sample, with their counts, most first. */
+async function currencySymbols(
+  connection: DuckDBConnection,
+  columns: readonly number[],
+): Promise<Map<number, Array<[string, number]>>> {
+  const out = new Map<number, Array<[string, number]>>();
+  for (const i of columns) {
+    const rows = await queryRows(
+      connection,
+      `SELECT regexp_extract(v${i}, ${quoteLiteral(SYMBOL)}) AS symbol, count(*) AS n FROM ${INFER_SAMPLE}
+       WHERE regexp_full_match(v${i}, ${quoteLiteral(MONEY_PATTERN)}) GROUP BY symbol ORDER BY n DESC, symbol`,
+    );
+    out.set(
+      i,
+      rows.map((r) => [String(r['symbol']), toCount(r['n'])]),
+    );
+  }
+  return out;
 }
 
 /** Share of the values a type must read for a text column to say what it nearly was. */
@@ -491,6 +573,9 @@ const CHECKS = {
   groupedInts: (v: string) =>
     `${v} LIKE '%,%' AND regexp_full_match(${v}, ${quoteLiteral(GROUPED_INTEGER_PATTERN)})`,
   prefixed: (v: string) => `regexp_full_match(${v}, ${quoteLiteral(PREFIXED_CODE_PATTERN)})`,
+  money: (v: string) => `regexp_full_match(${v}, ${quoteLiteral(MONEY_PATTERN)})`,
+  percents: (v: string) =>
+    `contains(${v}, '%') AND regexp_full_match(${v}, ${quoteLiteral(PERCENT_PATTERN)})`,
   commaNumbers: (v: string) =>
     `regexp_full_match(${v}, ${quoteLiteral(groupedNumberPattern(undefined, ','))})`,
   commaNumbersDot: (v: string) => `regexp_full_match(${v}, ${quoteLiteral(groupedNumberPattern('.', ','))})`,
@@ -522,7 +607,7 @@ const NUMERIC_CHECKS: Check[] = [
 ];
 /** Whether some value of a column reads as a number: else every numeric check can be left out. */
 const NUMBER_CHECKS: Check[] = ['integers', 'numbers', 'grouped', 'commaNumbersDot', 'commaNumbersSpace'];
-const SHAPE_CHECKS: Check[] = ['dateish', 'timestamps', 'timestampish'];
+const SHAPE_CHECKS: Check[] = ['dateish', 'timestamps', 'timestampish', 'money', 'percents'];
 
 /** The temporary table of trimmed sample values (`v0..vN`) that inference leaves for the candidate keys. */
 export const INFER_SAMPLE = 'infer_sample';
@@ -724,6 +809,8 @@ export async function inferColumnPlans(
       grouped: toCount(base[`s${i}_grouped`]),
       groupedIntegers: toCount(base[`s${i}_groupedInts`]),
       prefixed: toCount(base[`s${i}_prefixed`]),
+      money: toCount(base[`s${i}_money`]),
+      percents: toCount(base[`s${i}_percents`]),
       ...(decimalComma
         ? {
             decimalComma: {
@@ -740,6 +827,11 @@ export async function inferColumnPlans(
   // Third pass, for columns that may be identifiers: letter-prefixed codes seen, or a numeric column whose
   // name says identifier.
   const maybeIdentifiers = indexes.filter((i) => mayBeIdentifier(stats[i]!, names[i]!));
+  for (const [i, currencies] of await currencySymbols(
+    connection,
+    indexes.filter((i) => stats[i]!.money),
+  ))
+    stats[i] = { ...stats[i]!, currencies };
   for (const [i, identifier] of await identifierStats(connection, maybeIdentifiers))
     stats[i] = { ...stats[i]!, identifier };
   const plans = stats.map((s, i) => ({

@@ -106,6 +106,8 @@ describe('profile validation names the file, line, column and field', () => {
       '  - { name: c, type: number, missing: { impute: constant } }',
       '  - { name: d, type: number, normalize: [zscore] }',
       '  - { name: d_z, type: number }',
+      '  - { name: e, type: integer, currency: $ }',
+      '  - { name: f, type: string, percent: true }',
       'quality:',
       '  checks:',
       '    - { name: bad, rule: "a >> b" }',
@@ -115,8 +117,10 @@ describe('profile validation names the file, line, column and field', () => {
       expect.stringContaining('columns[0].pad: pad needs type string, not integer'),
       expect.stringContaining('columns[1].missing: median needs a numeric or date column, not string'),
       expect.stringContaining('columns[2].missing: impute: constant needs a value'),
+      expect.stringContaining('columns[5].currency: currency and percent need type number, not integer'),
+      expect.stringContaining('columns[6].percent: currency and percent need type number, not string'),
       expect.stringContaining('columns[3].name: d adds the column d_z, which the profile also lists'),
-      `profiles/x.yaml:9:26: quality.checks[0].rule: cannot read "> b" in "a >> b": expected a column, a number or 'text'`,
+      `profiles/x.yaml:11:26: quality.checks[0].rule: cannot read "> b" in "a >> b": expected a column, a number or 'text'`,
     ]);
   });
 

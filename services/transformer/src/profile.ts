@@ -85,6 +85,17 @@ export const columnProfileSchema = z
     candidates: z.array(z.string()).optional().describe('The date formats that fit, with `ambiguous`.'),
     thousands: z.enum([',', '.', ' ', "'"]).optional().describe('Thousands separator of a number column.'),
     decimal: z.enum(['.', ',']).optional().describe('Decimal mark of a number column (default `.`).'),
+    currency: z
+      .string()
+      .regex(/^[^0-9.,+\-() ]{1,3}$/)
+      .optional()
+      .describe(
+        'Currency symbol of a number column of money, dropped before reading it: `$` reads `$1,234.50`, `($5)` as -5.',
+      ),
+    percent: z
+      .boolean()
+      .optional()
+      .describe('A number column of percentages: `12%` (and `12`) read as 0.12.'),
     pad: z
       .number()
       .int()
@@ -417,6 +428,11 @@ function checkConsistency(profile: Profile): Problem[] {
       });
     if ((c.thousands !== undefined || c.decimal !== undefined) && type !== 'number' && type !== 'integer')
       problems.push({ path: at('thousands'), message: 'thousands and decimal need type number or integer' });
+    if ((c.currency !== undefined || c.percent) && type !== undefined && type !== 'number')
+      problems.push({
+        path: at(c.percent ? 'percent' : 'currency'),
+        message: `currency and percent need type number, not ${type}`,
+      });
     if (c.thousands !== undefined && c.thousands === (c.decimal ?? '.'))
       problems.push({ path: at('thousands'), message: 'thousands separator and decimal mark must differ' });
     if (c.pad !== undefined && type !== undefined && type !== 'string')

@@ -1,7 +1,7 @@
 /**
  * Automatic profiling: what `etl profile local:PATH` writes, and what the transformer reports when no
- * profile is given. Over the parsed raw text (`raw`, columns c0..cN) it measures, per column, the empty
- * values, the missing tokens found, no-break spaces and doubled spaces, distinct values and the shape of
+ * profile is given. Over the parsed raw text (`numbered`, columns c0..cN, parse-csv.ts) it measures, per
+ * column, the empty values, the missing tokens found, no-break spaces and doubled spaces, distinct values and the shape of
  * all-digit codes, and finds candidate keys (single columns, then pairs, unique and never empty over the
  * first rows). `profileCsvFiles` turns that, with the sniffed dialect and the inferred types, into a
  * profile the user can edit and re-run with.
@@ -83,7 +83,7 @@ export async function measureColumns(
   plans: readonly ColumnPlan[],
   sampleRows: number,
 ): Promise<Findings> {
-  const sample = `(SELECT * FROM raw WHERE rowid < ${sampleRows})`;
+  const sample = `(SELECT * FROM numbered WHERE __rowid < ${sampleRows})`;
   const aggregates = plans.flatMap((_, i) => {
     const raw = quoteIdentifier(rawColumn(i));
     const t = trimmed(raw);
@@ -104,7 +104,7 @@ export async function measureColumns(
     connection,
     `SELECT count(*) AS n, ${aggregates.join(', ')} FROM ${sample}`,
   );
-  const [total] = await queryRows(connection, 'SELECT count(*) AS n FROM raw');
+  const [total] = await queryRows(connection, 'SELECT count(*) AS n FROM numbered');
   const tokenRows = await queryRows(
     connection,
     plans
@@ -266,7 +266,7 @@ export async function profileCsvFiles(
       });
       const { plans } = await inferColumnPlans(
         connection,
-        'raw',
+        'numbered',
         header.map((_, i) => rawColumn(i)),
         header,
         names,
@@ -310,6 +310,8 @@ function buildProfile(
     }
     if (plan.thousands !== undefined) column.thousands = plan.thousands as ColumnProfile['thousands'];
     if (plan.decimal !== undefined) column.decimal = plan.decimal as ColumnProfile['decimal'];
+    if (plan.currency !== undefined) column.currency = plan.currency;
+    if (plan.percent) column.percent = true;
     // All-digit codes with a leading zero somewhere and one digit missing elsewhere: ZIP-like, pad them.
     const d = f.digits;
     if (

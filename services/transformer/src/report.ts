@@ -45,6 +45,10 @@ export interface ColumnReport {
   thousands?: string;
   /** Decimal mark read in numbers, when not `.` by default: `,` for `2,50` (inferred or the profile's). */
   decimal?: string;
+  /** Currency symbol dropped from money (`$1,234.50`); `($5.00)` read as -5. */
+  currency?: string;
+  /** Percentages read as fractions (`12%` -> 0.12). */
+  percent?: boolean;
   /** Whether NA, N/A, null, None, - were read as missing. */
   missingTokens: boolean;
   /** NULLs in the staged rows. */

@@ -187,13 +187,15 @@ function loadedPlan(
   was: RecordedColumn,
   onMismatch: 'discard_row' | 'discard_value',
 ): ColumnPlan {
-  const { format, thousands, decimal, ...rest } = plan;
+  const { format, thousands, decimal, currency, percent, ...rest } = plan;
   return {
     ...rest,
     type: was.type,
     ...(was.format === undefined ? {} : { format: was.format }),
     ...(was.thousands === undefined ? {} : { thousands: was.thousands }),
     ...(was.decimal === undefined ? {} : { decimal: was.decimal }),
+    ...(was.currency === undefined ? {} : { currency: was.currency }),
+    ...(was.percent ? { percent: true } : {}),
     ambiguous: false,
     missingTokens: true,
     contract: { loadedType: was.type, onMismatch },
@@ -202,7 +204,7 @@ function loadedPlan(
 
 /** The column's text as it is: a loaded text column stays text whatever its values look like now. */
 function asText(plan: ColumnPlan): ColumnPlan {
-  const { format, thousands, decimal, candidates, ...rest } = plan;
+  const { format, thousands, decimal, currency, percent, candidates, ...rest } = plan;
   return { ...rest, type: 'VARCHAR', ambiguous: false, missingTokens: false };
 }
 

@@ -96,6 +96,44 @@ describe('transform: types and cleaning', () => {
     expect(unambiguous.counts.guesses).toBeUndefined();
   });
 
+  test('money ($1,234.50, ($5.00), 12.50 $) and percentages (12%) are numbers; two currencies stay text', async () => {
+    const csv = [
+      'Order,Price,Revenue,Margin,Fee',
+      'A-1,"$1,234.50","$2,469.00",12%,$1',
+      'A-2,$15.00,15,8.5 %,€2',
+      'A-3,"$1,234.50","($1,234.50)",-3%,$3',
+      'A-4,,$0.00,0,€4',
+      'A-5,12.50 $,-$7.25,,$5',
+    ].join('\n');
+    const result = await run({ 'shop.csv': `${csv}\n` });
+    expect(result.counts).toMatchObject({ rowsIn: 5, rowsOut: 5, rowsQuarantined: 0 });
+    expect(fieldTypes(result)).toMatchObject({
+      price: 'Float64',
+      revenue: 'Float64',
+      margin: 'Float64',
+      fee: 'Utf8',
+    });
+    expect(result.rows.map((r) => r['price'])).toEqual([1234.5, 15, 1234.5, null, 12.5]);
+    expect(result.rows.map((r) => r['revenue'])).toEqual([2469, 15, -1234.5, 0, -7.25]);
+    expect(result.rows.map((r) => r['margin'])).toEqual([0.12, 0.085, -0.03, 0, null]);
+    expect(typeOf(result.report, 'revenue')).toMatchObject({ type: 'DOUBLE', currency: '$', thousands: ',' });
+    expect(typeOf(result.report, 'margin')).toMatchObject({ type: 'DOUBLE', percent: true });
+    expect(typeOf(result.report, 'fee')).toMatchObject({
+      type: 'VARCHAR',
+      reason: 'amounts in 2 currencies (3 $, 2 €): kept as text',
+    });
+  });
+
+  test('a money value in another currency is quarantined naming the column and its currency', async () => {
+    const rows = Array.from({ length: 60 }, (_, i) => `${i},$${i}.50`);
+    const result = await run({ 'm.csv': `id,amount\n${rows.join('\n')}\n60,£3.00\n` });
+    expect(result.counts).toMatchObject({ rowsIn: 61, rowsOut: 60, rowsQuarantined: 1 });
+    expect(result.rejects[0]).toMatchObject({
+      reason: 'invalid_double',
+      message: 'column amount: "£3.00" is not a number (currency "$", thousands separator ",")',
+    });
+  });
+
   test('D/M/Y is chosen when only it parses the values', async () => {
     const result = await run({ 'a.csv': 'd\n25/12/2020\n3/4/2020\n' });
     expect(typeOf(result.report, 'd')).toMatchObject({ type: 'DATE', format: '%d/%m/%Y', ambiguous: false });

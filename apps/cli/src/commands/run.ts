@@ -192,8 +192,13 @@ export function tableLine(t: TableSummary): string {
   return `  ${t.name}: ${t.rowsIn} in, ${t.rowsLoaded} loaded, ${t.rowsQuarantined} quarantined, ${t.rowsDuplicate} duplicates${replaced}${from}\n${changes}${guesses}`;
 }
 
-function analysisLine(analysis: NonNullable<RunSummary['analysis']>): string {
-  const skipped = (analysis.skipped ?? []).map((s) => `${s.output} skipped: ${s.reason}`);
+/** The ML stage of a run summary, as `etl run` prints it. */
+export function analysisLine(analysis: NonNullable<RunSummary['analysis']>): string {
+  // Outputs skipped for one reason (no event time: every output) share one line.
+  const byReason = new Map<string, string[]>();
+  for (const s of analysis.skipped ?? [])
+    byReason.set(s.reason, [...(byReason.get(s.reason) ?? []), s.output]);
+  const skipped = [...byReason].map(([reason, outputs]) => `${outputs.join(', ')} skipped: ${reason}`);
   const details = [analysis.reason, ...skipped].filter(Boolean).join('; ');
   return `analysis: ${analysis.status}${details ? ` (${details})` : ''}\n`;
 }
