@@ -34,7 +34,7 @@ export interface TableSummary {
   /** How the table differs from the schema it was last loaded with (docs/contracts.md). */
   schemaChanges?: SchemaChange[];
   /** Readings the transformer chose where the values allowed several (an ambiguous date order). */
-  guesses?: Array<{ column: string; message: string }>;
+  guesses?: Array<{ column?: string; message: string }>;
 }
 
 export interface RunSummary {

@@ -309,10 +309,10 @@ export const tableCountsSchema = z.object({
       'How this version differs from the schema the table was last loaded with; absent on a first load.',
     ),
   guesses: z
-    .array(z.object({ column: z.string(), message: z.string() }))
+    .array(z.object({ column: z.string().optional(), message: z.string() }))
     .optional()
     .describe(
-      'Readings the values left open and the transformer chose (a date column that reads both M/D/Y and D/M/Y), so that the run summary says them; a profile `format` settles one.',
+      'Readings the data left open and the transformer chose, so that the run summary says them: a date column that reads both M/D/Y and D/M/Y (a profile `format` settles it), title lines skipped above a header (`source.skipLines`).',
     ),
   roles: rolesSchema
     .optional()

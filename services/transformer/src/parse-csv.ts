@@ -25,6 +25,8 @@ export interface CsvInput {
   path: string;
   /** Object key, for messages. */
   key: string;
+  /** Lines of the raw file above this one's first line (title lines skipped), for line numbers. */
+  lineOffset?: number;
 }
 
 /** How to read the files; the default is RFC 4180 with a header (`,` and `"`). */
@@ -75,6 +77,8 @@ export interface ReadCsvResult {
   files: ParsedCsvFile[];
   /** The rowid of each file's first row in the table. */
   firstRowids: number[];
+  /** Each file's `lineOffset`. */
+  lineOffsets: number[];
 }
 
 /**
@@ -101,7 +105,7 @@ export async function readCsvRows(
       // A record can carry several errors: keep one row per rejected line.
       await connection.run(`
         INSERT INTO rejects
-        SELECT ${index}, e.line, regexp_replace(first(e.csv_line ORDER BY e.column_idx), '^[\\r\\n]+|[\\r\\n]+$', '', 'g'),
+        SELECT ${index}, e.line + ${file.lineOffset ?? 0}, regexp_replace(first(e.csv_line ORDER BY e.column_idx), '^[\\r\\n]+|[\\r\\n]+$', '', 'g'),
                string_agg(e.error_type || ': ' || e.error_message, '; ' ORDER BY e.column_idx)
         FROM reject_errors e JOIN reject_scans s ON e.scan_id = s.scan_id AND e.file_id = s.file_id
         WHERE s.file_path = ${quoteLiteral(file.path)}
@@ -125,7 +129,7 @@ export async function readCsvRows(
     total += result.rows;
     parsed.push(result);
   }
-  return { files: parsed, firstRowids };
+  return { files: parsed, firstRowids, lineOffsets: files.map((f) => f.lineOffset ?? 0) };
 }
 
 /** `raw` (every field as text, and `__file`), `rejects` and the view `numbered` (raw + `__rowid`, `__line`). */
@@ -166,9 +170,12 @@ export async function numberRows(
   headerLines = 1,
 ): Promise<NumberedRows> {
   const ordinal = `(rowid - CASE __file ${read.firstRowids.map((first, i) => `WHEN ${i} THEN ${first}`).join(' ')} END + 1)`;
+  // Lines above each file's first record: its header, and the title lines skipped above that.
+  const lead = (file = '__file') =>
+    `(${headerLines} + CASE ${file} ${read.lineOffsets.map((offset, i) => `WHEN ${i} THEN ${offset}`).join(' ')} END)`;
   if (read.files.every((p) => p.unparseable === 0)) {
     await connection.run(
-      `CREATE VIEW ${name} AS SELECT *, rowid AS __rowid, ${ordinal} + ${headerLines} AS __line FROM ${table}`,
+      `CREATE VIEW ${name} AS SELECT *, rowid AS __rowid, ${ordinal} + ${lead()} AS __line FROM ${table}`,
     );
     return { table, rowid: 'rowid' };
   }
@@ -177,13 +184,13 @@ export async function numberRows(
   await connection.run(`
     CREATE TABLE reject_steps AS
     SELECT __file, threshold, max(j) AS j FROM (
-      SELECT __file, line - ${headerLines} - row_number() OVER (PARTITION BY __file ORDER BY line) AS threshold,
+      SELECT __file, line - ${lead()} - row_number() OVER (PARTITION BY __file ORDER BY line) AS threshold,
              row_number() OVER (PARTITION BY __file ORDER BY line) AS j
       FROM rejects)
     GROUP BY __file, threshold`);
   await connection.run(`
     CREATE TABLE ${name} AS
-    SELECT r.* EXCLUDE (__ordinal), r.__ordinal + ${headerLines} + coalesce(s.j, 0) AS __line
+    SELECT r.* EXCLUDE (__ordinal), r.__ordinal + ${lead('r.__file')} + coalesce(s.j, 0) AS __line
     FROM (SELECT *, rowid AS __rowid, ${ordinal} AS __ordinal FROM ${table}) r
     ASOF LEFT JOIN reject_steps s ON r.__file = s.__file AND r.__ordinal > s.threshold
     ORDER BY r.__rowid`);

@@ -114,3 +114,11 @@ export async function prepareCsvStream(
   await rm(downloaded, { force: true });
   return { path: transcoded, encoding, bytes };
 }
+
+/** A copy of `file` without its first `bytes` bytes (title lines above the header), which replaces it. */
+export async function skipLeadingBytes(file: string, bytes: number): Promise<string> {
+  const table = `${file}.table.csv`;
+  await pipeline(createReadStream(file, { start: bytes, highWaterMark: 1 << 20 }), createWriteStream(table));
+  await rm(file, { force: true });
+  return table;
+}

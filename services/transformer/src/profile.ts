@@ -218,6 +218,15 @@ export const profileSchema = z
         delimiter: z.enum([',', ';', '\t', '|']).optional().describe('Sniffed when unset.'),
         quote: z.string().length(1).default('"'),
         header: z.boolean().default(true),
+        skipLines: z
+          .number()
+          .int()
+          .min(0)
+          .max(1000)
+          .optional()
+          .describe(
+            'Lines above the header to skip (a report title); sniffed when unset and the delimiter is too.',
+          ),
       })
       .strict()
       .default({ encoding: 'auto', quote: '"', header: true }),

@@ -28,7 +28,7 @@ import {
   trimmed,
 } from './infer-types';
 import { parseCsvFiles, rawColumn } from './parse-csv';
-import { type PreparedFile, prepareLocalCsvFile } from './prepare-file';
+import { type PreparedFile, prepareLocalCsvFile, skipLeadingBytes } from './prepare-file';
 import {
   type ColumnProfile,
   DEFAULT_MISSING_TOKENS,
@@ -38,7 +38,7 @@ import {
 } from './profile';
 import { rolesComment } from './profile-roles';
 import { readCsvHeader, readCsvStart } from './read-header';
-import { SNIFF_BYTES, type SniffedDialect, sniffDialect } from './sniff-csv';
+import { SNIFF_BYTES, type SniffedDialect, sniffDialect, sniffPreamble } from './sniff-csv';
 
 /** Most candidate keys reported. */
 const MAX_KEYS = 10;
@@ -252,7 +252,18 @@ export async function profileCsvFiles(
     const start = (await readCsvStart(prepared[0]!.path, SNIFF_BYTES)) ?? '';
     if (start === '')
       throw new DataRejectedError(`${files[0]} is empty: expected a CSV header line`, {}, 'EMPTY_FILE');
-    const dialect = sniffDialect(start, prepared[0]!.bytes <= SNIFF_BYTES);
+    let dialect = sniffDialect(start, prepared[0]!.bytes <= SNIFF_BYTES);
+    // Title lines above the header (a report export): skipped in each file; the first file's are the
+    // profile's skipLines.
+    const preamble = sniffPreamble(start, dialect, dialect.columns);
+    if (preamble) dialect = sniffDialect(start.slice(preamble.chars), prepared[0]!.bytes <= SNIFF_BYTES);
+    for (const [i, p] of prepared.entries()) {
+      const own =
+        i === 0
+          ? preamble
+          : sniffPreamble((await readCsvStart(p.path, SNIFF_BYTES)) ?? '', dialect, dialect.columns);
+      if (own) p.path = await skipLeadingBytes(p.path, own.bytes);
+    }
     const first = (await readCsvHeader(prepared[0]!.path, dialect))!.map((h) => h.trim());
     const header = dialect.header ? first : first.map((_, i) => `column_${i + 1}`);
     const names = normalizeColumnNames(header);
@@ -274,7 +285,7 @@ export async function profileCsvFiles(
       );
       const findings = await measureColumns(connection, plans, sampleRows);
       const encodings = prepared.map((p) => p.encoding);
-      const profile = buildProfile(plans, findings, dialect, encodings, files, options);
+      const profile = buildProfile(plans, findings, dialect, encodings, files, options, preamble?.lines);
       const ambiguous = plans.filter((p) => p.ambiguous).map((p) => p.name);
       const roles = inferRoles(plans.map((p) => ({ name: p.name, type: p.type })));
       const yaml = `${stringifyProfile(profile, summary(findings, encodings, dialect, ambiguous, files))}${rolesComment(roles)}\n`;
@@ -292,6 +303,7 @@ function buildProfile(
   encodings: readonly TextEncoding[],
   files: readonly string[],
   options: ProfileCsvOptions,
+  skipLines: number | undefined,
 ): ProfileInput {
   const base = path.basename(files[0]!).replace(/\.[^.]+$/, '');
   const encoding = encodings.every((e) => e === 'windows-1252')
@@ -349,6 +361,7 @@ function buildProfile(
       delimiter: dialect.delimiter,
       quote: dialect.quote,
       header: dialect.header,
+      ...(skipLines ? { skipLines } : {}),
     },
     ...(options.table ? { table: options.table } : {}),
     ...(key ? { primaryKey: key } : {}),

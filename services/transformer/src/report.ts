@@ -22,6 +22,8 @@ export interface FileReport {
   rowsParsed: number;
   /** Records DuckDB could not parse (quarantined as unparseable_line). */
   rowsUnparseable: number;
+  /** Title lines above the header, skipped (not records): their count and text. */
+  preamble?: { lines: number; text: string[]; sniffed: boolean };
 }
 
 export interface ColumnReport {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { parseRecords } from './read-header';
-import { looksLikeHeader, sniffDialect } from './sniff-csv';
+import { looksLikeHeader, sniffDialect, sniffPreamble } from './sniff-csv';
 
 describe('sniffDialect', () => {
   test.each([
@@ -58,5 +58,40 @@ describe('parseRecords', () => {
       ['1', '2'],
     ]);
     expect(parseRecords('a,b\n\n1,2\n3,4', { delimiter: ',', quote: '"' }, 10, true).records).toHaveLength(3);
+  });
+});
+
+describe('title lines above the header', () => {
+  const preambleOf = (text: string) => {
+    const dialect = sniffDialect(text);
+    return sniffPreamble(text, dialect, dialect.columns);
+  };
+
+  test('a report title, a date line and a blank line above the header', () => {
+    const text =
+      'Monthly Sales Report\nGenerated 2024-05-01\n\nDate,Store,Amount\n2024-01-05,North,1\n2024-01-06,South,2\n';
+    expect(preambleOf(text)).toEqual({
+      lines: 3,
+      bytes: 43,
+      chars: 43,
+      text: ['Monthly Sales Report', 'Generated 2024-05-01', ''],
+    });
+    expect(text.slice(43).startsWith('Date,')).toBe(true);
+  });
+
+  test('CRLF, a title in the first field of a delimited line, and UTF-8 bytes counted as bytes', () => {
+    const text =
+      'Ventas de café;;;\r\nFecha;Tienda;Importe;Unidades\r\n03/01/2024;Madrid;12,50;3\r\n04/01/2024;Sevilla;7,25;1\r\n';
+    expect(preambleOf(text)).toMatchObject({ lines: 1, chars: 19, bytes: 20, text: ['Ventas de café;;;'] });
+  });
+
+  test('none: a plain file, a header with fewer names than the data has fields, a quoted first line', () => {
+    expect(preambleOf('a,b,c\n1,2,3\n4,5,6\n')).toBeUndefined();
+    expect(preambleOf('a,b\n1,2,3\n4,5,6\n')).toBeUndefined();
+    expect(preambleOf('"Sales, 2024"\na,b,c\n1,2,3\n')).toBeUndefined();
+    // A header in another delimiter than the rows: a broken file (422 UNPARSEABLE_FILE), not a title.
+    expect(preambleOf('a,b,c\n1;2;3\n4;5;6\n')).toBeUndefined();
+    // The lines after the header do not have its field count: not a table start.
+    expect(preambleOf('Title\na,b,c\n1,2\n3,4\n5,6\n7,8\n9,10\n')).toBeUndefined();
   });
 });

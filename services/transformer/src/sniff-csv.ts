@@ -4,7 +4,7 @@
  * splits the sampled records into the same number (> 1) of fields most consistently; quotes are
  * respected, so a `1,234.50` inside quotes does not count for the comma.
  */
-import { type CsvDialect, parseRecords } from './read-header';
+import { type CsvDialect, parseFirstRecord, parseRecords } from './read-header';
 
 export const DELIMITERS = [',', ';', '\t', '|'] as const;
 export type Delimiter = (typeof DELIMITERS)[number];
@@ -124,4 +124,63 @@ export function looksLikeHeader(records: readonly string[][]): boolean {
     }
   });
   return header > 0 || data === 0;
+}
+
+/** Lines above a table's header that are a title, not the table (`Monthly Sales Report`, a blank line). */
+export interface Preamble {
+  /** Physical lines, line breaks included. */
+  lines: number;
+  /** UTF-8 bytes of those lines, and their length as text. */
+  bytes: number;
+  chars: number;
+  /** Their text, for the report. */
+  text: string[];
+}
+
+const MAX_PREAMBLE_LINES = 20;
+/** Lines after the header that must have its field count too, for the header to be believed. */
+const PREAMBLE_CONFIRM_LINES = 5;
+
+/**
+ * The title lines above a table (a report export: `Monthly Sales Report`, `Generated 2024-05-01`, a blank
+ * line, then the header), or undefined. A line is a title when it has at most half the table's fields
+ * filled, no quote, and no other delimiter splits it into the table's field count (`a,b,c` above `1;2;3`); the table starts at the first line with the table's field count, which most of
+ * the next lines (3 of 4, up to 5 lines) have too. Without such lines the file starts with its header, as before.
+ */
+export function sniffPreamble(text: string, dialect: CsvDialect, columns: number): Preamble | undefined {
+  if (columns < 2) return undefined;
+  const lines: Array<{ text: string; end: number }> = [];
+  const breaks = /\r\n|\n|\r/g;
+  let start = 0;
+  for (
+    let m = breaks.exec(text);
+    m && lines.length <= MAX_PREAMBLE_LINES + PREAMBLE_CONFIRM_LINES;
+    m = breaks.exec(text)
+  ) {
+    lines.push({ text: text.slice(start, m.index), end: m.index + m[0].length });
+    start = m.index + m[0].length;
+  }
+  const fields = (line: string) => parseFirstRecord(line, dialect);
+  const filled = (line: string, delimiter: string) =>
+    parseFirstRecord(line, { delimiter, quote: dialect.quote }).filter((f) => f.trim() !== '').length;
+  // A line another delimiter splits into as many filled fields is a header in another dialect, not a title.
+  const isTitle = (line: string) =>
+    !line.includes(dialect.quote) &&
+    filled(line, dialect.delimiter) <= Math.max(1, columns / 2) &&
+    !DELIMITERS.some((delimiter) => filled(line, delimiter) >= columns);
+  let k = 0;
+  while (k < lines.length && k <= MAX_PREAMBLE_LINES && isTitle(lines[k]!.text)) k++;
+  if (k === 0 || k > MAX_PREAMBLE_LINES || k >= lines.length) return undefined;
+  if (fields(lines[k]!.text).length !== columns) return undefined;
+  // Most of the lines after the header have its field count (one may be a malformed record).
+  const after = lines.slice(k + 1, k + 1 + PREAMBLE_CONFIRM_LINES).filter((l) => l.text.trim() !== '');
+  const matching = after.filter((l) => fields(l.text).length === columns).length;
+  if (matching < 0.75 * after.length) return undefined;
+  const end = lines[k - 1]!.end;
+  return {
+    lines: k,
+    bytes: Buffer.byteLength(text.slice(0, end)),
+    chars: end,
+    text: lines.slice(0, k).map((l) => l.text),
+  };
 }

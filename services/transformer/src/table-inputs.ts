@@ -13,13 +13,18 @@ import { convertWithDuckDb, convertXlsx } from './convert-table-file';
 import type { TextEncoding } from './detect-encoding';
 import { type DuckDbSettings, withDuckDb } from './duckdb-session';
 import type { ParseDialect } from './parse-csv';
-import { prepareCsvFile } from './prepare-file';
+import { prepareCsvFile, skipLeadingBytes } from './prepare-file';
 import type { Profile } from './profile';
 import { readCsvHeader, readCsvStart } from './read-header';
-import { SNIFF_BYTES, sniffDialect } from './sniff-csv';
+import { type Preamble, SNIFF_BYTES, sniffDialect, sniffPreamble } from './sniff-csv';
 import { fileStem, sheetStem, type TableMember } from './table-names';
 
-export type InputDialect = ParseDialect & { sniffed: boolean; lineEnding?: string };
+export type InputDialect = ParseDialect & {
+  sniffed: boolean;
+  lineEnding?: string;
+  /** Title lines above the header, skipped (the local CSV starts at the header); `sniffed` unless the profile's. */
+  preamble?: { lines: number; text: string[]; sniffed: boolean };
+};
 
 export interface TableInput extends TableMember {
   file: RawFile;
@@ -70,15 +75,21 @@ export async function prepareTableInputs(
         ...limit(),
       });
       if (budget !== undefined) budget -= prepared.bytes;
-      const dialect = await chooseDialect(prepared.path, prepared.bytes, file.key, options.source);
-      const header = await readHeader(prepared.path, dialect, file.key);
+      const { dialect, skipBytes } = await chooseDialect(
+        prepared.path,
+        prepared.bytes,
+        file.key,
+        options.source,
+      );
+      const local = skipBytes > 0 ? await skipLeadingBytes(prepared.path, skipBytes) : prepared.path;
+      const header = await readHeader(local, dialect, file.key);
       inputs.push({
         file,
         key: file.key,
         name: file.name,
         stem: fileStem(file.name),
         shape: shapeOf(header, dialect),
-        path: prepared.path,
+        path: local,
         encoding: prepared.encoding,
         bytes: prepared.bytes,
         dialect,
@@ -149,25 +160,63 @@ function shapeOf(header: readonly string[], dialect: ParseDialect): string {
   return [dialect.delimiter, dialect.quote, String(dialect.header), ...columns].join('\u0000');
 }
 
-/** The profile's dialect, else the one sniffed from the start of the file. */
+/**
+ * The profile's dialect, else the one sniffed from the start of the file, and the bytes of title lines
+ * above the header to skip (the profile's `skipLines`, else sniffed: sniff-csv.ts `sniffPreamble`).
+ */
 async function chooseDialect(
   file: string,
   bytes: number,
   key: string,
   source: Profile['source'] | undefined,
-): Promise<InputDialect> {
-  if (source?.delimiter !== undefined)
-    return { delimiter: source.delimiter, quote: source.quote, header: source.header, sniffed: false };
+): Promise<{ dialect: InputDialect; skipBytes: number }> {
   const start = await readCsvStart(file, SNIFF_BYTES);
   if (start === undefined) throw emptyFile(key);
-  const sniffed = sniffDialect(start, bytes <= SNIFF_BYTES);
+  const complete = bytes <= SNIFF_BYTES;
+  if (source?.delimiter !== undefined) {
+    const dialect = { delimiter: source.delimiter, quote: source.quote, header: source.header };
+    const preamble = source.skipLines ? linesAt(start, source.skipLines) : undefined;
+    return {
+      dialect: { ...dialect, sniffed: false, ...(preamble ? { preamble: preambleOf(preamble, false) } : {}) },
+      skipBytes: preamble?.bytes ?? 0,
+    };
+  }
+  let sniffed = sniffDialect(start, complete);
+  const quote = source?.quote ?? sniffed.quote;
+  const preamble = source?.skipLines
+    ? linesAt(start, source.skipLines)
+    : sniffPreamble(start, { delimiter: sniffed.delimiter, quote }, sniffed.columns);
+  if (preamble) sniffed = sniffDialect(start.slice(preamble.chars), complete);
   return {
-    delimiter: sniffed.delimiter,
-    quote: source?.quote ?? sniffed.quote,
-    header: source ? source.header : sniffed.header,
-    sniffed: true,
-    lineEnding: sniffed.lineEnding,
+    dialect: {
+      delimiter: sniffed.delimiter,
+      quote: source?.quote ?? sniffed.quote,
+      header: source ? source.header : sniffed.header,
+      sniffed: true,
+      lineEnding: sniffed.lineEnding,
+      ...(preamble ? { preamble: preambleOf(preamble, !source?.skipLines) } : {}),
+    },
+    skipBytes: preamble?.bytes ?? 0,
   };
+}
+
+const preambleOf = (p: Preamble, sniffed: boolean) => ({ lines: p.lines, text: p.text, sniffed });
+
+/** The first `count` lines of `text` (a profile's `skipLines`); more than the sniffed text holds is a 422. */
+function linesAt(text: string, count: number): Preamble | undefined {
+  const breaks = /\r\n|\n|\r/g;
+  const lines: string[] = [];
+  let end = 0;
+  for (let m = breaks.exec(text); m && lines.length < count; m = breaks.exec(text)) {
+    lines.push(text.slice(end, m.index));
+    end = m.index + m[0].length;
+  }
+  if (lines.length < count)
+    throw new DataRejectedError(
+      `skipLines ${count}: the file has only ${lines.length} lines in its first ${SNIFF_BYTES} bytes`,
+      { details: { skipLines: count } },
+    );
+  return { lines: count, bytes: Buffer.byteLength(text.slice(0, end)), chars: end, text: lines };
 }
 
 async function readHeader(file: string, dialect: ParseDialect, key: string): Promise<string[]> {

@@ -119,7 +119,11 @@ export async function transformTable(job: TableJob, context: TableContext): Prom
 
   return withDuckDb(context.duckdb, context.scratch, async (connection) => {
     // 1. Types, from the first rows of the files.
-    const inputs = job.inputs.map((input) => ({ path: input.path, key: input.key }));
+    const inputs = job.inputs.map((input) => ({
+      path: input.path,
+      key: input.key,
+      lineOffset: input.dialect.preamble?.lines ?? 0,
+    }));
     const allText = csvRelation(
       inputs.map((f) => f.path),
       header.length,
@@ -243,7 +247,12 @@ export async function transformTable(job: TableJob, context: TableContext): Prom
       columns: recordedColumns(plans, columns, sketches, context.contract.previous),
     } satisfies RecordedTable);
     const roles = await decideTableRoles(connection, stagedSql, roleOverrides);
-    const guesses = plans.filter((p) => p.ambiguous && p.candidates).map(formatGuess);
+    const guesses = [
+      ...job.inputs.flatMap((input) =>
+        input.dialect.preamble ? [preambleGuess(input.name, input.dialect.preamble)] : [],
+      ),
+      ...plans.filter((p) => p.ambiguous && p.candidates).map(formatGuess),
+    ];
     timings.write = clock.lap();
 
     // 5. Feature tables (profile `ml`), each with an empty quarantine so that every table the response
@@ -446,6 +455,7 @@ function fileReports(inputs: readonly TableInput[], parsed: readonly ParsedCsvFi
     encoding: input.encoding,
     rowsParsed: parsed[i]!.rows,
     rowsUnparseable: parsed[i]!.unparseable,
+    ...(input.dialect.preamble ? { preamble: input.dialect.preamble } : {}),
   }));
 }
 
@@ -523,5 +533,18 @@ function formatGuess(plan: ColumnPlan): { column: string; message: string } {
   return {
     column: plan.name,
     message: `column ${plan.name} read as ${plan.format}${why}; every sampled value also reads as ${others}: set its format in a profile to choose`,
+  };
+}
+
+/** What the run summary says of title lines skipped above a file's header. */
+function preambleGuess(
+  file: string,
+  preamble: { lines: number; text: string[]; sniffed: boolean },
+): { message: string } {
+  const shown = preamble.text.map((line) =>
+    JSON.stringify(line.length > 60 ? `${line.slice(0, 60)}…` : line),
+  );
+  return {
+    message: `file ${file}: ${preamble.lines} line${preamble.lines === 1 ? '' : 's'} above the header skipped ${preamble.sniffed ? 'as a title' : "as the profile's source.skipLines says"} (${shown.join(', ')})${preamble.sniffed ? "; a profile's source.skipLines says otherwise" : ''}`,
   };
 }

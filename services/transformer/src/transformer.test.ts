@@ -134,6 +134,32 @@ describe('transform: types and cleaning', () => {
     });
   });
 
+  test('title lines above the header are skipped and said; quarantined lines keep the file line numbers', async () => {
+    const csv = [
+      'Monthly Sales Report',
+      'Generated 2024-05-01',
+      '',
+      'Date,Store,Amount',
+      '2024-01-05,North,120.50',
+      '2024-01-06,South,80.00,extra',
+      '2024-02-07,North,abc',
+      ...Array.from({ length: 60 }, (_, i) => `2024-03-${String(1 + (i % 28)).padStart(2, '0')},East,${i}.5`),
+    ].join('\n');
+    const result = await run({ 'report.csv': `${csv}\n` });
+    expect(result.counts).toMatchObject({ rowsIn: 63, rowsOut: 61, rowsQuarantined: 2 });
+    expect(result.counts.guesses?.[0]?.message).toBe(
+      'file report.csv: 3 lines above the header skipped as a title ("Monthly Sales Report", "Generated 2024-05-01", ""); a profile\'s source.skipLines says otherwise',
+    );
+    expect(result.report.files[0]).toMatchObject({
+      preamble: { lines: 3, text: ['Monthly Sales Report', 'Generated 2024-05-01', ''], sniffed: true },
+    });
+    expect(result.rows[0]).toEqual({ date: '2024-01-05', store: 'North', amount: 120.5 });
+    expect(result.rejects.map((r) => [r['line'], r['reason']])).toEqual([
+      [6, 'unparseable_line'],
+      [7, 'invalid_double'],
+    ]);
+  });
+
   test('D/M/Y is chosen when only it parses the values', async () => {
     const result = await run({ 'a.csv': 'd\n25/12/2020\n3/4/2020\n' });
     expect(typeOf(result.report, 'd')).toMatchObject({ type: 'DATE', format: '%d/%m/%Y', ambiguous: false });
