@@ -117,6 +117,29 @@ describe('a dataset of several tables', () => {
     expect(named.tables.map((table) => table.name)).toEqual(['sales_stores', 'weekly_sales']);
   });
 
+  test('a sheet with a title above its header: the title rows are skipped and said', async () => {
+    const workbook = new ExcelJS.Workbook();
+    const sheet = workbook.addWorksheet('Report');
+    sheet.getCell('A1').value = 'Sales by store, FY2024';
+    sheet.getCell('A2').value = 'Source: ERP export';
+    sheet.getRow(4).values = ['Date', 'Store', 'Amount'];
+    sheet.getRow(5).values = [new Date(Date.UTC(2024, 0, 5)), 'North', 120.5];
+    sheet.getRow(6).values = [new Date(Date.UTC(2024, 0, 6)), 'South', 80];
+    sheet.getRow(7).values = [new Date(Date.UTC(2024, 1, 7)), 'North', 99.9];
+    await writeExtractedRun(t.store, 'r1', { 'stores.xlsx': Buffer.from(await workbook.xlsx.writeBuffer()) });
+    const response = await transform({ runId: 'r1' }, t.deps);
+    const table = response.tables[0]!;
+    expect(table).toMatchObject({ name: 'sales_stores', rowsIn: 3, rowsOut: 3, rowsQuarantined: 0 });
+    expect(table.guesses?.[0]?.message).toBe(
+      'file stores.xlsx#Report: 2 lines above the header skipped as a title ("Sales by store, FY2024", "Source: ERP export"); a profile\'s source.skipLines says otherwise',
+    );
+    expect(rowsOf(await readTable(t.store, table.stagedKey))).toEqual([
+      { date: '2024-01-05', store: 'North', amount: 120.5 },
+      { date: '2024-01-06', store: 'South', amount: 80 },
+      { date: '2024-02-07', store: 'North', amount: 99.9 },
+    ]);
+  });
+
   test('Parquet, JSON lines and a two-sheet workbook are tables like any CSV', async () => {
     const parquet = await duckdbCopy(
       "SELECT * FROM (VALUES (DATE '2013-01-01', NULL::DOUBLE), (DATE '2013-01-02', 93.14)) v(date, dcoilwtico)",

@@ -82,15 +82,24 @@ describe('title lines above the header', () => {
   test('CRLF, a title in the first field of a delimited line, and UTF-8 bytes counted as bytes', () => {
     const text =
       'Ventas de café;;;\r\nFecha;Tienda;Importe;Unidades\r\n03/01/2024;Madrid;12,50;3\r\n04/01/2024;Sevilla;7,25;1\r\n';
-    expect(preambleOf(text)).toMatchObject({ lines: 1, chars: 19, bytes: 20, text: ['Ventas de café;;;'] });
+    expect(preambleOf(text)).toMatchObject({ lines: 1, chars: 19, bytes: 20, text: ['Ventas de café'] });
   });
 
-  test('none: a plain file, a header with fewer names than the data has fields, a quoted first line', () => {
+  test('a quoted title, as a spreadsheet writes one with a comma', () => {
+    expect(preambleOf('"Sales, FY2024",,\na,b,c\n1,2,3\n')).toMatchObject({
+      lines: 1,
+      text: ['Sales, FY2024'],
+    });
+  });
+
+  test('none: a plain file, a header with fewer names than the data has fields, a header quoted over two lines', () => {
     expect(preambleOf('a,b,c\n1,2,3\n4,5,6\n')).toBeUndefined();
     expect(preambleOf('a,b\n1,2,3\n4,5,6\n')).toBeUndefined();
-    expect(preambleOf('"Sales, 2024"\na,b,c\n1,2,3\n')).toBeUndefined();
+    expect(preambleOf('"a\nb",c,d\n1,2,3\n')).toBeUndefined();
     // A header in another delimiter than the rows: a broken file (422 UNPARSEABLE_FILE), not a title.
     expect(preambleOf('a,b,c\n1;2;3\n4;5;6\n')).toBeUndefined();
+    // A sparse header (unnamed columns) above rows as sparse: the header, not a title.
+    expect(preambleOf('id,,,,amount\n1,,,,5\n2,,,,6\n3,x,,,7\n')).toBeUndefined();
     // The lines after the header do not have its field count: not a table start.
     expect(preambleOf('Title\na,b,c\n1,2\n3,4\n5,6\n7,8\n9,10\n')).toBeUndefined();
   });

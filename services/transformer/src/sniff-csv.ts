@@ -133,7 +133,7 @@ export interface Preamble {
   /** UTF-8 bytes of those lines, and their length as text. */
   bytes: number;
   chars: number;
-  /** Their text, for the report. */
+  /** Their text, for the report: each line's filled fields. */
   text: string[];
 }
 
@@ -144,7 +144,8 @@ const PREAMBLE_CONFIRM_LINES = 5;
 /**
  * The title lines above a table (a report export: `Monthly Sales Report`, `Generated 2024-05-01`, a blank
  * line, then the header), or undefined. A line is a title when it has at most half the table's fields
- * filled, no quote, and no other delimiter splits it into the table's field count (`a,b,c` above `1;2;3`); the table starts at the first line with the table's field count, which most of
+ * filled, all first (`Report,,,`), no quoted field running on to the next line, and no other delimiter splits it into the table's field count
+ * (`a,b,c` above `1;2;3`); the table starts at the first line with the table's field count, which most of
  * the next lines (3 of 4, up to 5 lines) have too. Without such lines the file starts with its header, as before.
  */
 export function sniffPreamble(text: string, dialect: CsvDialect, columns: number): Preamble | undefined {
@@ -164,8 +165,17 @@ export function sniffPreamble(text: string, dialect: CsvDialect, columns: number
   const filled = (line: string, delimiter: string) =>
     parseFirstRecord(line, { delimiter, quote: dialect.quote }).filter((f) => f.trim() !== '').length;
   // A line another delimiter splits into as many filled fields is a header in another dialect, not a title.
+  // Its text comes first, then only empty fields (`Report,,,` as a spreadsheet writes it): `id,,,,amount` is
+  // a sparse header.
+  const leftAligned = (line: string) => {
+    const values = fields(line).map((f) => f.trim());
+    const gap = values.indexOf('');
+    return gap < 0 || values.slice(gap).every((v) => v === '');
+  };
+  // Quotes balanced within the line: a quoted field never spans lines here (`"Sales, FY2024",,`).
   const isTitle = (line: string) =>
-    !line.includes(dialect.quote) &&
+    line.split(dialect.quote).length % 2 === 1 &&
+    leftAligned(line) &&
     filled(line, dialect.delimiter) <= Math.max(1, columns / 2) &&
     !DELIMITERS.some((delimiter) => filled(line, delimiter) >= columns);
   let k = 0;
@@ -181,6 +191,11 @@ export function sniffPreamble(text: string, dialect: CsvDialect, columns: number
     lines: k,
     bytes: Buffer.byteLength(text.slice(0, end)),
     chars: end,
-    text: lines.slice(0, k).map((l) => l.text),
+    text: lines.slice(0, k).map((l) =>
+      fields(l.text)
+        .map((f) => f.trim())
+        .filter(Boolean)
+        .join(' '),
+    ),
   };
 }

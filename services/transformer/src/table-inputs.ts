@@ -107,18 +107,20 @@ export async function prepareTableInputs(
       stem: string,
       csv: string,
       ms: number,
+      titles = false,
     ): Promise<TableInput> => {
-      const header = await readHeader(csv, CONVERTED, key);
+      const { dialect, path: local } = titles ? await withoutTitles(csv) : { dialect: CONVERTED, path: csv };
+      const header = await readHeader(local, dialect, key);
       return {
         file,
         key,
         name,
         stem,
-        shape: shapeOf(header, CONVERTED),
-        path: csv,
+        shape: shapeOf(header, dialect),
+        path: local,
         encoding: 'utf-8',
         bytes: file.bytes,
-        dialect: CONVERTED,
+        dialect,
         header,
         ms,
       };
@@ -138,7 +140,9 @@ export async function prepareTableInputs(
         const stem = sheetStem(file.name, sheet.sheet, workbook.sheets.length);
         const name = `${file.name}#${sheet.sheet}`;
         // The workbook's time is counted once, on its first sheet.
-        inputs.push(await converted(name, `${file.key}#${sheet.sheet}`, stem, sheet.path, i === 0 ? ms : 0));
+        inputs.push(
+          await converted(name, `${file.key}#${sheet.sheet}`, stem, sheet.path, i === 0 ? ms : 0, true),
+        );
       }
       continue;
     }
@@ -197,6 +201,17 @@ async function chooseDialect(
       ...(preamble ? { preamble: preambleOf(preamble, !source?.skipLines) } : {}),
     },
     skipBytes: preamble?.bytes ?? 0,
+  };
+}
+
+/** A workbook sheet's CSV without the title rows above its header (sniff-csv.ts `sniffPreamble`). */
+async function withoutTitles(csv: string): Promise<{ dialect: InputDialect; path: string }> {
+  const start = (await readCsvStart(csv, SNIFF_BYTES)) ?? '';
+  const preamble = sniffPreamble(start, CONVERTED, sniffDialect(start).columns);
+  if (!preamble) return { dialect: CONVERTED, path: csv };
+  return {
+    dialect: { ...CONVERTED, preamble: preambleOf(preamble, true) },
+    path: await skipLeadingBytes(csv, preamble.bytes),
   };
 }
 
