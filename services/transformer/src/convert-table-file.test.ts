@@ -334,7 +334,7 @@ describe('dateText', () => {
 });
 
 describe('convertWithDuckDb', () => {
-  test('parquet: dates, timestamps, decimals, lists, structs, maps, blobs and NULLs as text', async () => {
+  test('parquet: dates, timestamps, decimals, lists, maps, blobs and NULLs as text; a struct spread into columns', async () => {
     const out = await folder('parquet');
     const parquet = path.join(out, 'sales.parquet');
     const csv = path.join(out, 'sales.csv');
@@ -351,12 +351,12 @@ describe('convertWithDuckDb', () => {
       );
       return convertWithDuckDb(connection, parquet, 'parquet', csv, 'runs/r1/raw/sales.parquet');
     });
-    expect(result).toEqual({ rows: 2, columns: 13 });
+    expect(result).toEqual({ rows: 2, columns: 14 });
     expect(await readFile(csv, 'utf8')).toBe(
       [
-        'id,d,ts,tstz,amount,tags,info,m,b,f,note,flag,blank',
-        '1,2024-01-15,2024-01-15 13:45:30,2024-01-15 11:45:30Z,12.50,"[""a"",""b,c""]","{""city"":""Zürich"",""zip"":8001}","{""k"":1}",ab01,0.1,"say ""hi"",\nbye",true,""',
-        '2,,,,,,,,,,,,',
+        'id,d,ts,tstz,amount,tags,info.city,info.zip,m,b,f,note,flag,blank',
+        '1,2024-01-15,2024-01-15 13:45:30,2024-01-15 11:45:30Z,12.50,"[""a"",""b,c""]",Zürich,8001,"{""k"":1}",ab01,0.1,"say ""hi"",\nbye",true,""',
+        '2,,,,,,,,,,,,,',
         '',
       ].join('\n'),
     );
@@ -368,27 +368,30 @@ describe('convertWithDuckDb', () => {
     { id: 3, customer: null, amount: null, note: 'line\nbreak' },
   ];
   const RECORDS_CSV = [
-    'id,customer,amount,note,when',
-    '1,"{""name"":""Zoë"",""tags"":[""vip""]}",12.5,"a, ""b""",',
-    '2,,7.0,,2024-01-15',
-    '3,,,"line\nbreak",',
+    'id,customer.name,customer.tags,amount,note,when',
+    '1,Zoë,"[""vip""]",12.5,"a, ""b""",',
+    '2,,,7.0,,2024-01-15',
+    '3,,,,"line\nbreak",',
     '',
   ].join('\n');
 
   test.each([
     ['a JSON array of objects', 'records.json', JSON.stringify(RECORDS, null, 2)],
     ['JSON lines', 'records.jsonl', `${RECORDS.map((r) => JSON.stringify(r)).join('\n')}\n`],
-  ])('%s: nested objects as JSON text, missing keys as empty fields', async (_, name, content) => {
-    const out = await folder('json');
-    const file = path.join(out, name);
-    await writeFile(file, content);
-    const csv = path.join(out, 'records.csv');
-    const result = await withDuckDb({ threads: 1 }, out, (connection) =>
-      convertWithDuckDb(connection, file, 'json', csv, name),
-    );
-    expect(result).toEqual({ rows: 3, columns: 5 });
-    expect(await readFile(csv, 'utf8')).toBe(RECORDS_CSV);
-  });
+  ])(
+    '%s: nested objects spread into columns, lists as JSON text, missing keys as empty fields',
+    async (_, name, content) => {
+      const out = await folder('json');
+      const file = path.join(out, name);
+      await writeFile(file, content);
+      const csv = path.join(out, 'records.csv');
+      const result = await withDuckDb({ threads: 1 }, out, (connection) =>
+        convertWithDuckDb(connection, file, 'json', csv, name),
+      );
+      expect(result).toEqual({ rows: 3, columns: 6 });
+      expect(await readFile(csv, 'utf8')).toBe(RECORDS_CSV);
+    },
+  );
 
   test('a key holding numbers, text and objects: strings unquoted, the rest as JSON text', async () => {
     const out = await folder('mixed');

@@ -597,21 +597,14 @@ export async function convertWithDuckDb(
     format === 'parquet'
       ? `read_parquet(${quoteLiteral(file)})`
       : `read_json(${quoteLiteral(file)}, format = 'auto', sample_size = -1)`;
-  let columns: Array<{ name: string; type: string }>;
+  let columns: FlatColumn[];
   try {
-    const described = await queryRows(connection, `DESCRIBE SELECT * FROM ${source}`);
-    columns = described.map((row) => ({
-      name: String(row['column_name']),
-      type: String(row['column_type']),
-    }));
+    columns = await flatColumns(connection, source, [], 0);
   } catch (error) {
     throw readFailure(error, label, format);
   }
   const select = columns
-    .map(
-      (column) =>
-        `${textExpression(duckDbIdentifier(column.name), column.type)} AS ${duckDbIdentifier(column.name)}`,
-    )
+    .map((column) => `${textExpression(column.sql, column.type)} AS ${duckDbIdentifier(column.name)}`)
     .join(', ');
   try {
     const copied = await queryRows(
@@ -624,6 +617,42 @@ export async function convertWithDuckDb(
     if (errorMessage(error).includes(out)) throw error;
     throw readFailure(error, label, format);
   }
+}
+
+/** A column of the converted CSV: its header, the SQL reading it, its DuckDB type. */
+interface FlatColumn {
+  name: string;
+  sql: string;
+  type: string;
+}
+
+/** Levels of nested objects spread into columns; deeper ones stay JSON text. */
+const MAX_NESTING = 3;
+
+/**
+ * The columns of `source`, a nested object (a STRUCT: `{"customer": {"id": "C1"}}`) spread into one column
+ * per field, named `customer.id` (snake-cased later: `customer_id`, which the roles know); lists and maps
+ * stay JSON text.
+ */
+async function flatColumns(
+  connection: DuckDBConnection,
+  source: string,
+  path: readonly string[],
+  depth: number,
+): Promise<FlatColumn[]> {
+  // unnest() of a STRUCT lists its fields (a nested `a.b.*` does not parse).
+  const fields = path.length === 0 ? '*' : `unnest(${path.map(duckDbIdentifier).join('.')})`;
+  const described = await queryRows(connection, `DESCRIBE SELECT ${fields} FROM ${source}`);
+  const out: FlatColumn[] = [];
+  for (const row of described) {
+    const name = String(row['column_name']);
+    const type = String(row['column_type']);
+    const at = [...path, name];
+    if (type.startsWith('STRUCT(') && depth < MAX_NESTING)
+      out.push(...(await flatColumns(connection, source, at, depth + 1)));
+    else out.push({ name: at.join('.'), sql: at.map(duckDbIdentifier).join('.'), type });
+  }
+  return out;
 }
 
 /** The SQL giving column `column` of DuckDB type `type` as text. */

@@ -146,7 +146,7 @@ describe('a dataset of several tables', () => {
       'oil.parquet',
     );
     const jsonl = [
-      '{"order_id": "A1", "amount": 10.5, "meta": {"channel": "web"}}',
+      '{"order_id": "A1", "amount": 10.5, "meta": {"channel": "web", "customer": {"id": "C7"}}, "tags": ["a"]}',
       '{"order_id": "A2", "amount": 3}',
       '',
     ].join('\n');
@@ -196,8 +196,8 @@ describe('a dataset of several tables', () => {
       { invoice_no: 'C536379', quantity: -1, invoice_date: Date.UTC(2010, 11, 1, 9, 41) },
     ]);
     expect(rowsOf(await readTable(t.store, byName['sales_orders']!.stagedKey))).toEqual([
-      { order_id: 'A1', amount: 10.5, meta: '{"channel":"web"}' },
-      { order_id: 'A2', amount: 3, meta: null },
+      { order_id: 'A1', amount: 10.5, meta_channel: 'web', meta_customer_id: 'C7', tags: '["a"]' },
+      { order_id: 'A2', amount: 3, meta_channel: null, meta_customer_id: null, tags: null },
     ]);
     expect(rowsOf(await readTable(t.store, byName['sales_oil']!.stagedKey))).toEqual([
       { date: '2013-01-01', dcoilwtico: null },
