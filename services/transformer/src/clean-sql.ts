@@ -1,10 +1,13 @@
 /**
  * The cleaning, as DuckDB SQL built from the column plans: trim, empty (and, in typed columns, the
- * missing tokens) -> NULL, casts with explicit formats, a flag per column whose non-empty value failed its
- * cast, then exact-duplicate detection. Identifiers are internal (`c<i>` raw, `v<i>` typed, `b<i>` flag)
- * until the final projection renames them to the planned, quoted names.
+ * missing tokens) -> NULL, casts with explicit formats, the columns whose non-empty value failed its cast,
+ * then exact-duplicate detection. Identifiers are internal (`c<i>` raw, `t<i>` trimmed text, `v<i>` typed)
+ * until the final projection renames them to the planned, quoted names. A row keeps the list of its failed
+ * columns (`__failed`) rather than a flag a column: a table of N columns stores N values, not 2N (DuckDB
+ * holds a block of memory per stored column while it writes).
  */
 import { quoteIdentifier, quoteLiteral } from '@etl/common/warehouse';
+import { WIDE_TABLE_COLUMNS } from './duckdb-session';
 import {
   type ColumnPlan,
   type ColumnType,
@@ -19,12 +22,12 @@ import {
   NUMBER_PATTERN,
   TIMESTAMP_PATTERN,
   TRUE_TOKENS,
+  trimBlanks,
   trimmed,
 } from './infer-types';
 import { type NumberedRows, rawColumn } from './parse-csv';
 
 const value = (i: number): string => `v${i}`;
-const flag = (i: number): string => `b${i}`;
 const text = (i: number): string => `t${i}`;
 
 type CastPlan = Pick<ColumnPlan, 'type' | 'format' | 'thousands' | 'decimal' | 'currency' | 'percent'>;
@@ -145,9 +148,14 @@ function padSql(plan: ColumnPlan, t: string): string {
   return `CASE WHEN length(${t}) < ${plan.pad} AND regexp_full_match(${t}, '[0-9]+') THEN lpad(${t}, ${plan.pad}, '0') ELSE ${t} END`;
 }
 
-function anyFlag(plans: readonly ColumnPlan[]): string {
-  const flags = plans.flatMap((plan, i) => (rejectsRow(plan) ? [flag(i)] : []));
-  return flags.length === 0 ? 'false' : flags.join(' OR ');
+/**
+ * `a OR b OR ...` as a balanced tree: a chain nests one level a term, and DuckDB refuses expressions over
+ * 1,000 levels deep (a 1,000-column file's failure checks).
+ */
+function anyOf(conditions: readonly string[]): string {
+  if (conditions.length === 1) return conditions[0]!;
+  const half = Math.ceil(conditions.length / 2);
+  return `(${anyOf(conditions.slice(0, half))} OR ${anyOf(conditions.slice(half))})`;
 }
 
 export interface TypedRowsOptions {
@@ -159,7 +167,8 @@ export interface TypedRowsOptions {
 
 /**
  * The typing query over one file's `read_csv` relation (`relation`, text columns c0..cN): per row
- * `__file`, the typed values `v<i>`, the flags `b<i>` of typed columns, `__bad` (any flag set), `__dup`
+ * `__file`, the typed values `v<i>`, `__failed` (the indexes of the typed columns whose value failed, NULL
+ * when none did), `__bad` (a failure that rejects the row), `__dup`
  * (false until `markDuplicatesSql`), `__hash` of the values (duplicates are looked for among equal
  * hashes only, computed here while the rows are typed in parallel), and what the quarantine needs: `__raw` (the fields re-assembled as a
  * CSV line; for failed rows only unless `rawTextOfAll`), `__reason` and `__message` (failed rows). Rows
@@ -182,60 +191,101 @@ export function typedRowsSql(
    FROM (SELECT *, row_number() OVER () AS __order FROM ${relation}) r
    ${options.nfkc.map((i) => `LEFT JOIN nfkc_${i} m${i} ON m${i}.source = r.${raw[i]}`).join(' ')})`;
   const keys = [...raw, ...(nfkc.size ? ['__order'] : [])].join(', ');
-  const level1 = plans.map((plan, i) => {
-    const input = nfkc.has(i) ? `n${i}` : raw[i]!;
-    return `NULLIF(${trimmed(normalizeTextSql(plan, input))}, '') AS ${text(i)}`;
-  });
-  const level2 = plans.map((plan, i) => {
+  // One level a step, each referring to the one below by name, so no expression is written twice
+  // (NULLIF(x, '') is `CASE WHEN x = '' THEN NULL ELSE x END`): a wide table is planned without the
+  // common-subexpression optimizer (duckdb-session.ts), which would otherwise have computed it once. Each
+  // level also costs DuckDB a vector per column it passes on, per thread, so a level passes on only what
+  // the levels above read.
+  const inputOf = (i: number): string => (nfkc.has(i) ? `n${i}` : raw[i]!);
+  const normalizes = plans.some((plan, i) => normalizeTextSql(plan, inputOf(i)) !== inputOf(i));
+  const normalized = plans.map((plan, i) => `${normalizeTextSql(plan, inputOf(i))} AS ${text(i)}`);
+  const trimmedText = plans.map((_, i) => `${trimmed(normalizes ? text(i) : inputOf(i))} AS ${text(i)}`);
+  const withoutMissing = plans.map((plan, i) => {
     const tokens = missingTokensOf(plan);
-    return tokens.length > 0
-      ? `CASE WHEN lower(${text(i)}) IN (${inList(tokens)}) THEN NULL ELSE ${text(i)} END AS ${text(i)}`
-      : text(i);
+    const missing = [
+      `${text(i)} = ''`,
+      ...(tokens.length > 0 ? [`lower(${text(i)}) IN (${inList(tokens)})`] : []),
+    ];
+    return `CASE WHEN ${missing.join(' OR ')} THEN NULL ELSE ${text(i)} END AS ${text(i)}`;
   });
-  const level3 = plans.flatMap((plan, i) => [
-    text(i),
+  const cast = plans.flatMap((plan, i) => [
+    ...(isTyped(plan) ? [text(i)] : []),
     `${plan.type === 'VARCHAR' ? padSql(plan, text(i)) : castExpression(plan, text(i))} AS ${value(i)}`,
   ]);
-  const level4 = plans.flatMap((plan, i) => {
-    if (!isTyped(plan)) return [value(i)];
-    const failed =
-      plan.type === 'VARCHAR'
-        ? `NOT regexp_full_match(${value(i)}, ${quoteLiteral(plan.pattern ?? '.*')})`
-        : `${value(i)} IS NULL`;
-    return [value(i), `(${text(i)} IS NOT NULL AND ${failed}) AS ${flag(i)}`];
-  });
-  const outputs = plans.flatMap((plan, i) => (isTyped(plan) ? [value(i), flag(i)] : [value(i)]));
-  const rawText = raw.map(csvField).join(` || ',' || `);
-  return `SELECT ${fileIndex}::INTEGER AS __file, ${outputs.join(', ')}, __bad, false AS __dup,
-  hash(${plans.map((_, i) => value(i)).join(', ')}) AS __hash,
-  ${options.rawTextOfAll ? rawText : `CASE WHEN __bad THEN ${rawText} END`} AS __raw,
-  CASE WHEN __bad THEN ${failureReason(plans)} END AS __reason,
-  CASE WHEN __bad THEN ${failureMessage(plans)} END AS __message
+  const values = plans.map((_, i) => value(i));
+  const typed = plans.flatMap((plan, i) => (isTyped(plan) ? [i] : []));
+  const failed =
+    typed.length === 0
+      ? 'NULL::INTEGER[]'
+      : `CASE WHEN ${anyOf(typed.map((i) => failedSql(plans[i]!, i)))} THEN list_filter([${typed.map((i) => `CASE WHEN ${failedSql(plans[i]!, i)} THEN ${i} END`).join(', ')}], lambda i: i IS NOT NULL) END`;
+  const rejecting = plans.flatMap((plan, i) => (rejectsRow(plan) ? [failedSql(plan, i)] : []));
+  const bad = rejecting.length === 0 ? 'false' : anyOf(rejecting);
+  const wide = plans.length > WIDE_TABLE_COLUMNS;
+  const onBad = (sql: string) => `CASE WHEN __bad THEN ${sql} END`;
+  // The raw fields as one list (of failed rows, unless a wide table's raw text is kept for every row), for
+  // the message and a wide table's raw text: one expression in place of one a column.
+  const fields = `[${raw.join(', ')}]`;
+  const rawText = wide
+    ? `array_to_string(list_transform(__fields, lambda x: ${csvField('x')}), ',')`
+    : `concat_ws(',', ${raw.map(csvField).join(', ')})`;
+  return `SELECT ${fileIndex}::INTEGER AS __file, ${values.join(', ')}, __failed, __bad, false AS __dup,
+  hash(${values.join(', ')}) AS __hash,
+  ${wide ? (options.rawTextOfAll ? rawText : onBad(rawText)) : '__raw'} AS __raw,
+  ${onBad(failureReason(plans))} AS __reason,
+  ${onBad(failureMessage(plans))} AS __message
 FROM (
-  SELECT *, ${anyFlag(plans)} AS __bad FROM (
-    SELECT ${keys}, ${level4.join(', ')} FROM (
-      SELECT ${keys}, ${level3.join(', ')} FROM (
-        SELECT ${keys}, ${level2.join(', ')} FROM (
-          SELECT ${keys}, ${level1.join(', ')} FROM ${source})))))${nfkc.size ? '\nORDER BY __order' : ''}`;
+  SELECT ${values.join(', ')}, __failed, __bad${nfkc.size ? ', __order' : ''},
+    ${options.rawTextOfAll && wide ? fields : onBad(fields)} AS __fields${wide ? '' : `,\n    ${options.rawTextOfAll ? rawText : onBad(rawText)} AS __raw`} FROM (
+  SELECT ${keys}, ${values.join(', ')}, ${failed} AS __failed, ${bad} AS __bad FROM (
+    SELECT ${keys}, ${cast.join(', ')} FROM (
+      SELECT ${keys}, ${withoutMissing.join(', ')} FROM (
+        SELECT ${keys}, ${trimmedText.join(', ')} FROM ${
+          normalizes ? `(\n          SELECT ${keys}, ${normalized.join(', ')} FROM ${source})` : source
+        })))))${nfkc.size ? '\nORDER BY __order' : ''}`;
 }
 
-/** `invalid_<type>` (or `type_changed`) of the first failing column. */
+/** Whether column `i`'s value failed (`t<i>` its text, `v<i>` its value): its flag. */
+function failedSql(plan: ColumnPlan, i: number): string {
+  const failed =
+    plan.type === 'VARCHAR'
+      ? `NOT regexp_full_match(${value(i)}, ${quoteLiteral(plan.pattern ?? '.*')})`
+      : `${value(i)} IS NULL`;
+  return `(${text(i)} IS NOT NULL AND ${failed})`;
+}
+
+/** A SQL list literal of `values`, read by column index `i` as `list[i + 1]` (NULL where a value is undefined). */
+const listByColumn = (values: ReadonlyArray<string | undefined>): string =>
+  `[${values.map((v) => (v === undefined ? 'NULL' : quoteLiteral(v))).join(', ')}]`;
+
+/** The indexes in `__failed` of the columns whose failure rejects the row. */
+function rejectedSql(plans: readonly ColumnPlan[]): string {
+  if (plans.every((plan) => !isTyped(plan) || rejectsRow(plan))) return '__failed';
+  const rejects = `[${plans.map((plan) => rejectsRow(plan)).join(', ')}]`;
+  return `list_filter(__failed, lambda i: ${rejects}[i + 1])`;
+}
+
+/**
+ * `invalid_<type>` (or `type_changed`) of the first failing column. Read from lists by column index, as
+ * is the message: one expression over `__failed` whatever the width (an expression a column costs DuckDB
+ * vectors a column, per thread).
+ */
 function failureReason(plans: readonly ColumnPlan[]): string {
-  const typed = plans.flatMap((plan, i) => (rejectsRow(plan) ? [{ plan, i }] : []));
-  if (typed.length === 0) return 'NULL';
-  return `CASE ${typed.map(({ plan, i }) => `WHEN ${flag(i)} THEN ${quoteLiteral(invalidReason(plan.type, plan))}`).join(' ')} END`;
+  if (!plans.some(rejectsRow)) return 'NULL';
+  const reasons = plans.map((plan) => (rejectsRow(plan) ? invalidReason(plan.type, plan) : undefined));
+  return `${listByColumn(reasons)}[${rejectedSql(plans)}[1] + 1]`;
 }
 
 /** Every failing column with its trimmed raw value, e.g. `column sales: "abc" is not a number`. */
 function failureMessage(plans: readonly ColumnPlan[]): string {
-  const typed = plans.flatMap((plan, i) => (rejectsRow(plan) ? [{ plan, i }] : []));
-  if (typed.length === 0) return 'NULL';
-  return `concat_ws('; ', ${typed
-    .map(
-      ({ plan, i }) =>
-        `CASE WHEN ${flag(i)} THEN ${quoteLiteral(`column ${plan.name}: `)} || CAST(to_json(${trimmed(quoteIdentifier(rawColumn(i)))}) AS VARCHAR) || ${quoteLiteral(` ${invalidDescription(plan)}${plan.contract ? ', the type the table was loaded with' : ''}`)} END`,
-    )
-    .join(', ')})`;
+  if (!plans.some(rejectsRow)) return 'NULL';
+  const before = listByColumn(plans.map((plan) => `column ${plan.name}: `));
+  const after = listByColumn(
+    plans.map(
+      (plan) => ` ${invalidDescription(plan)}${plan.contract ? ', the type the table was loaded with' : ''}`,
+    ),
+  );
+  const part = `${before}[i + 1] || CAST(to_json(${trimBlanks('__fields[i + 1]')}) AS VARCHAR) || ${after}[i + 1]`;
+  return `array_to_string(list_transform(${rejectedSql(plans)}, lambda i: ${part}), '; ')`;
 }
 
 /**
@@ -298,10 +348,6 @@ SELECT q.line, q.raw, q.reason, q.message, f.name AS file FROM (
 ORDER BY q.file_index, q.line`;
 }
 
-/** Per typed column: how many rows its cast rejected. */
-export function invalidCountsSql(plans: readonly ColumnPlan[]): string {
-  const counts = plans.map(
-    (plan, i) => (isTyped(plan) ? `count(*) FILTER (WHERE ${flag(i)})` : '0') + ` AS n${i}`,
-  );
-  return `SELECT ${counts.join(', ')} FROM typed`;
-}
+/** Per column index `i` with a failed value, the rows `n` it failed in (from `__failed`). */
+export const invalidCountsSql = (): string =>
+  'SELECT i, count(*) AS n FROM (SELECT unnest(__failed) AS i FROM typed WHERE __failed IS NOT NULL) GROUP BY i';

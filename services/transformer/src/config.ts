@@ -34,7 +34,9 @@ export const transformerConfigSchema = baseConfigSchema.extend({
     .int()
     .min(1)
     .default(100_000)
-    .describe('Rows (from the start of the data) read to infer column types; the rest is cast and checked.'),
+    .describe(
+      'Rows (from the start of the data) read to infer column types; the rest is cast and checked. A table wider than 100 columns reads fewer: at most 10 million cells, at least 1,000 rows.',
+    ),
   TRANSFORM_TEMP_DIR: z
     .string()
     .min(1)

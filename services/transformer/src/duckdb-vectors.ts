@@ -62,6 +62,7 @@ import {
   Uint64,
   Utf8,
 } from 'apache-arrow';
+import { aggregateRow } from './duckdb-session';
 
 type RawChunk = DuckDBDataChunk['chunk'];
 type RawVector = object;
@@ -89,7 +90,10 @@ export class UnsupportedColumnTypeError extends Error {
 }
 
 export interface VectorsToArrowOptions {
-  /** Rows per Arrow record batch (a batch is closed at the first chunk boundary at or past it). */
+  /**
+   * Rows per Arrow record batch (a batch is closed at the first chunk boundary at or past it); by default
+   * 131,072, fewer for a result of more than 32 columns (`batchRowsFor`).
+   */
   batchRows?: number;
   /** Read low-cardinality text columns as ENUMs (see above); on by default. */
   dictionaryText?: boolean;
@@ -103,6 +107,17 @@ export interface VectorsToArrowOptions {
 }
 
 const DEFAULT_BATCH_ROWS = 128 * 1024;
+/** Cells of a default batch: 131,072 rows of 32 columns. */
+const BATCH_CELLS = DEFAULT_BATCH_ROWS * 32;
+
+/**
+ * Rows per batch of a result of `columns` columns: 131,072, but no more than BATCH_CELLS cells (and no
+ * fewer than 2,048 rows). A batch is held in memory whole while it is written: 131,072 rows of 1,000
+ * columns were 3 GB of JavaScript memory.
+ */
+export function batchRowsFor(columns: number): number {
+  return Math.min(DEFAULT_BATCH_ROWS, Math.max(2048, Math.floor(BATCH_CELLS / Math.max(1, columns))));
+}
 const DEFAULT_MIN_REPEATS = 8;
 const MAX_ENUM_VALUES = 65_535;
 const ENUM_SAMPLE_ROWS = 131_072;
@@ -453,7 +468,6 @@ export async function queryToArrowBatches(
   sql: string,
   options: VectorsToArrowOptions = {},
 ): Promise<ArrowBatches> {
-  const batchRows = options.batchRows ?? DEFAULT_BATCH_ROWS;
   const { sql: finalSql, cleanup } =
     (options.dictionaryText ?? true)
       ? await withEnumText(
@@ -471,6 +485,7 @@ export async function queryToArrowBatches(
     const names = result.columnNames();
     const specs = result.columnTypes().map((type, i) => columnSpec(names[i]!, type));
     const schema = new Schema(specs.map((s) => new Field(s.name, s.arrow, true)));
+    const batchRows = options.batchRows ?? batchRowsFor(specs.length);
     async function* batches(): AsyncGenerator<RecordBatch> {
       try {
         yield* readBatches(result, schema, specs, batchRows);
@@ -542,13 +557,14 @@ async function withEnumText(
   });
   const enums = new Map<string, string>();
   if (chosen.length > 0) {
-    const [lists = []] = (
-      await connection.runAndReadAll(
-        `SELECT ${chosen.map((n) => `list(DISTINCT ${c(n)}) FILTER (WHERE ${c(n)} IS NOT NULL)`).join(', ')} FROM ${source}`,
-      )
-    ).getRowsJS();
+    // Without FILTER, a batch of columns at a time (see countWhere and COLUMN_BATCH): the NULL is dropped here.
+    const lists = await aggregateRow(
+      connection,
+      chosen.map((n, i) => [`list(DISTINCT ${c(n)}) AS l${i}`]),
+      (aggregates) => `SELECT ${aggregates.join(', ')} FROM ${source}`,
+    );
     for (const [i, name] of chosen.entries()) {
-      const values = (lists[i] as string[] | null) ?? [];
+      const values = ((lists[`l${i}`] as Array<string | null> | null) ?? []).filter((v) => v !== null);
       // No value at all, or more than the approximate count promised: the column is read as text.
       if (values.length === 0 || values.length > MAX_ENUM_VALUES) continue;
       const type = quoteIdentifier(`${id}_enum${i}`);

@@ -34,7 +34,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ColumnType } from '@etl/common/dataset-state';
 import { quoteIdentifier, quoteLiteral } from '@etl/common/warehouse';
-import { type JsonRow, queryRows, toCount } from './duckdb-session';
+import { aggregateRow, COLUMN_BATCH, countWhere, type JsonRow, queryRows, toCount } from './duckdb-session';
 
 export type { ColumnType };
 
@@ -130,6 +130,20 @@ export const FALSE_TOKENS = ['false', 'no'] as const;
 export const TYPE_THRESHOLD = 0.98;
 
 export const DEFAULT_SAMPLE_ROWS = 100_000;
+
+/** Most cells read to infer types: a table wider than 100 columns samples fewer rows (`inferenceSampleRows`). */
+export const SAMPLE_CELLS = 10_000_000;
+const MIN_SAMPLE_ROWS = 1_000;
+
+/**
+ * The rows sampled from a table of `columns` columns: `sampleRows`, but no more than SAMPLE_CELLS cells
+ * (and no fewer than 1,000 rows), so a 1,000-column file is typed from its first 10,000 rows. The sample is
+ * read on one thread and held in memory as text: 100,000 rows of 1,000 columns were 1.5 GB to read before
+ * any row was typed.
+ */
+export function inferenceSampleRows(sampleRows: number, columns: number): number {
+  return Math.min(sampleRows, Math.max(MIN_SAMPLE_ROWS, Math.floor(SAMPLE_CELLS / Math.max(1, columns))));
+}
 
 /** RE2 patterns (DuckDB `regexp_full_match`), stricter than TRY_CAST, which accepts `1.5`, `0x1F`, `1_000` as BIGINT. */
 export const INTEGER_PATTERN = '[+-]?[0-9]+';
@@ -541,12 +555,15 @@ const HAS_EDGE_BLANK = (sql: string): string =>
  * on the usual data, where few values need it.
  */
 export function trimmed(sql: string): string {
-  return `CASE WHEN ${HAS_EDGE_BLANK(sql)} THEN trim(${sql}, ${quoteLiteral(BLANKS.join(''))}) ELSE ${sql} END`;
+  return `CASE WHEN ${HAS_EDGE_BLANK(sql)} THEN ${trimBlanks(sql)} ELSE ${sql} END`;
 }
+
+/** `trimmed` without the guard, for an expression that should appear once (the guard repeats it 9 times). */
+export const trimBlanks = (sql: string): string => `trim(${sql}, ${quoteLiteral(BLANKS.join(''))})`;
 
 export const inList = (values: readonly string[]): string => values.map(quoteLiteral).join(', ');
 
-const filtered = (condition: string): string => `count(*) FILTER (WHERE ${condition})`;
+const filtered = countWhere;
 
 /** Any of the date formats' shapes; the per-format counts only run for columns where this is common. */
 const ANY_DATE_SHAPE = '[0-9]{1,4}[-/.][0-9]{1,2}[-/.][0-9]{1,4}';
@@ -618,35 +635,34 @@ const PREFIX_ROWS = 5_000;
 /** Filtered counts as [expression, alias] pairs. */
 type Count = [string, string];
 
-function countChecks(columns: ReadonlyArray<{ i: number; checks: readonly Check[] }>): Count[] {
-  return columns.flatMap(({ i, checks }) =>
+/** Each column's counts. */
+function countChecks(columns: ReadonlyArray<{ i: number; checks: readonly Check[] }>): Count[][] {
+  return columns.map(({ i, checks }) =>
     checks.map((check): Count => [filtered(CHECKS[check](`v${i}`)), `s${i}_${check}`]),
   );
 }
 
 /**
- * The counts over the first `rows` rows of the sample. The sample is one DuckDB row group, which one
- * thread scans: split into `parts` rowid ranges (one per thread) and summed, the scan uses every core.
+ * The counts (each column's) over the first `rows` rows of the sample. The sample is one DuckDB row group,
+ * which one thread scans: split into `parts` rowid ranges (one per thread) and summed, the scan uses every
+ * core. A wide sample is counted a batch of columns at a time (`aggregateRow`).
  */
 async function sampleCounts(
   connection: DuckDBConnection,
-  counts: readonly Count[],
+  counts: ReadonlyArray<readonly Count[]>,
   rows: number,
   parts: number,
 ): Promise<JsonRow> {
-  if (counts.length === 0) return {};
-  const select = (where: string) =>
-    `SELECT ${counts.map(([sql, alias]) => `${sql} AS ${alias}`).join(',\n')} FROM ${INFER_SAMPLE} WHERE ${where}`;
   const size = Math.ceil(rows / parts);
   const ranges = Array.from(
     { length: parts },
     (_, k) => `rowid >= ${k * size} AND rowid < ${(k + 1) * size}`,
   );
-  const [row = {}] = await queryRows(
-    connection,
-    `SELECT ${counts.map(([, alias]) => `sum(${alias}) AS ${alias}`).join(', ')} FROM (${ranges.map(select).join('\nUNION ALL\n')})`,
-  );
-  return row;
+  return aggregateRow(connection, counts, (batch) => {
+    const select = (where: string) =>
+      `SELECT ${batch.map(([sql, alias]) => `${sql} AS ${alias}`).join(',\n')} FROM ${INFER_SAMPLE} WHERE ${where}`;
+    return `SELECT ${batch.map(([, alias]) => `sum(${alias}) AS ${alias}`).join(', ')} FROM (${ranges.map(select).join('\nUNION ALL\n')})`;
+  });
 }
 
 /**
@@ -696,20 +712,12 @@ async function identifierStats(
 ): Promise<Map<number, IdentifierStats>> {
   const out = new Map<number, IdentifierStats>();
   if (columns.length === 0) return out;
-  const code = quoteLiteral(CODE_PATTERN);
-  const prefixed = quoteLiteral(PREFIXED_CODE_PATTERN);
-  const rows = await queryRows(
-    connection,
-    columns
-      .map(
-        (i) => `SELECT ${i} AS i, length(split_part(v${i}, '.', 1)) AS width, count(*) AS n,
-  count(DISTINCT v${i}) AS d, min(v${i}) AS example, NULL AS prefixed
-FROM ${INFER_SAMPLE} WHERE regexp_full_match(v${i}, ${code}) GROUP BY width
-UNION ALL
-SELECT ${i}, NULL, 0, 0, NULL, min(v${i}) FROM ${INFER_SAMPLE} WHERE regexp_full_match(v${i}, ${prefixed})`,
-      )
-      .join('\nUNION ALL\n'),
-  );
+  const rows: JsonRow[] = [];
+  // One branch a column: a batch of columns per query keeps the plan small (COLUMN_BATCH).
+  for (let start = 0; start < columns.length; start += COLUMN_BATCH) {
+    const batch = columns.slice(start, start + COLUMN_BATCH);
+    rows.push(...(await queryRows(connection, identifierSql(batch))));
+  }
   for (const i of columns) out.set(i, { codes: 0, distinct: 0, width: 0, sameWidth: 0 });
   for (const row of rows) {
     const stats = out.get(toCount(row['i']))!;
@@ -725,6 +733,21 @@ SELECT ${i}, NULL, 0, 0, NULL, min(v${i}) FROM ${INFER_SAMPLE} WHERE regexp_full
     }
   }
   return out;
+}
+
+/** The identifier evidence query of `columns`: their codes by width, and a prefixed value. */
+function identifierSql(columns: readonly number[]): string {
+  const code = quoteLiteral(CODE_PATTERN);
+  const prefixed = quoteLiteral(PREFIXED_CODE_PATTERN);
+  return columns
+    .map(
+      (i) => `SELECT ${i} AS i, length(split_part(v${i}, '.', 1)) AS width, count(*) AS n,
+  count(DISTINCT v${i}) AS d, min(v${i}) AS example, NULL AS prefixed
+FROM ${INFER_SAMPLE} WHERE regexp_full_match(v${i}, ${code}) GROUP BY width
+UNION ALL
+SELECT ${i}, NULL, 0, 0, NULL, min(v${i}) FROM ${INFER_SAMPLE} WHERE regexp_full_match(v${i}, ${prefixed})`,
+    )
+    .join('\nUNION ALL\n');
 }
 
 export interface InferOptions {
@@ -781,16 +804,14 @@ export async function inferColumnPlans(
     return candidates > 0 && toCount(base[`s${i}_${check}`]) >= share * candidates;
   };
   const indexes = rawColumns.map((_, i) => i);
-  const dateish = indexes.filter((i) => often(i, 'dateish'));
-  const timestampish = indexes.filter(
-    (i) => often(i, 'timestampish') && !often(i, 'timestamps', TYPE_THRESHOLD),
-  );
   const dates = await sampleCounts(
     connection,
-    [
-      ...dateish.flatMap((i) => dateCounts(`v${i}`, i)),
-      ...timestampish.flatMap((i) => timestampCounts(`v${i}`, i)),
-    ],
+    indexes.map((i) => [
+      ...(often(i, 'dateish') ? dateCounts(`v${i}`, i) : []),
+      ...(often(i, 'timestampish') && !often(i, 'timestamps', TYPE_THRESHOLD)
+        ? timestampCounts(`v${i}`, i)
+        : []),
+    ]),
     rows,
     parts,
   );

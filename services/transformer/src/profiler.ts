@@ -18,12 +18,21 @@ import { inferRoles, type Roles } from '@etl/common/roles';
 import { quoteIdentifier, quoteLiteral } from '@etl/common/warehouse';
 import { normalizeColumnNames, toSnakeCase } from './column-names';
 import type { TextEncoding } from './detect-encoding';
-import { type DuckDbSettings, queryRows, toCount, withDuckDb } from './duckdb-session';
+import {
+  aggregateRow,
+  countWhere,
+  type DuckDbSettings,
+  planForColumns,
+  queryRows,
+  toCount,
+  withDuckDb,
+} from './duckdb-session';
 import {
   type ColumnPlan,
   DEFAULT_SAMPLE_ROWS,
   INFER_SAMPLE,
   inferColumnPlans,
+  inferenceSampleRows,
   MISSING_TOKENS,
   trimmed,
 } from './infer-types';
@@ -77,32 +86,33 @@ export interface Findings {
   candidateKeys: string[][];
 }
 
-/** Per-column measurements over the first `sampleRows` rows of `raw`. */
+/** Per-column measurements over the first `sampleRows` rows of `numbered`. */
 export async function measureColumns(
   connection: DuckDBConnection,
   plans: readonly ColumnPlan[],
   sampleRows: number,
 ): Promise<Findings> {
   const sample = `(SELECT * FROM numbered WHERE __rowid < ${sampleRows})`;
-  const aggregates = plans.flatMap((_, i) => {
-    const raw = quoteIdentifier(rawColumn(i));
-    const t = trimmed(raw);
-    return [
-      `count(*) FILTER (WHERE ${t} <> '') AS v${i}`,
-      `count(*) FILTER (WHERE ${raw} IS NULL OR ${t} = '') AS e${i}`,
-      `count(DISTINCT ${t}) AS d${i}`,
-      `count(*) FILTER (WHERE ${raw} LIKE '%' || chr(160) || '%' OR ${raw} LIKE '%' || chr(8239) || '%') AS nb${i}`,
-      `count(*) FILTER (WHERE regexp_matches(${t}, '[ \\t]{2}')) AS ds${i}`,
-      `count(*) FILTER (WHERE ${raw} <> ${t}) AS eb${i}`,
-      `count(*) FILTER (WHERE regexp_full_match(${t}, '[0-9]+')) AS dg${i}`,
-      `min(length(${t})) FILTER (WHERE regexp_full_match(${t}, '[0-9]+')) AS dmin${i}`,
-      `max(length(${t})) FILTER (WHERE regexp_full_match(${t}, '[0-9]+')) AS dmax${i}`,
-      `count(*) FILTER (WHERE regexp_full_match(${t}, '0[0-9]+')) AS dz${i}`,
-    ];
-  });
-  const [row = {}] = await queryRows(
+  const digits = (t: string) => `regexp_full_match(${t}, '[0-9]+')`;
+  const row = await aggregateRow(
     connection,
-    `SELECT count(*) AS n, ${aggregates.join(', ')} FROM ${sample}`,
+    plans.map((_, i) => {
+      const raw = quoteIdentifier(rawColumn(i));
+      const t = trimmed(raw);
+      return [
+        `${countWhere(`${t} <> ''`)} AS v${i}`,
+        `${countWhere(`${raw} IS NULL OR ${t} = ''`)} AS e${i}`,
+        `count(DISTINCT ${t}) AS d${i}`,
+        `${countWhere(`${raw} LIKE '%' || chr(160) || '%' OR ${raw} LIKE '%' || chr(8239) || '%'`)} AS nb${i}`,
+        `${countWhere(`regexp_matches(${t}, '[ \\t]{2}')`)} AS ds${i}`,
+        `${countWhere(`${raw} <> ${t}`)} AS eb${i}`,
+        `${countWhere(digits(t))} AS dg${i}`,
+        `min(CASE WHEN ${digits(t)} THEN length(${t}) END) AS dmin${i}`,
+        `max(CASE WHEN ${digits(t)} THEN length(${t}) END) AS dmax${i}`,
+        `${countWhere(`regexp_full_match(${t}, '0[0-9]+')`)} AS dz${i}`,
+      ];
+    }),
+    (aggregates) => `SELECT count(*) AS n, ${aggregates.join(', ')} FROM ${sample}`,
   );
   const [total] = await queryRows(connection, 'SELECT count(*) AS n FROM numbered');
   const tokenRows = await queryRows(
@@ -154,13 +164,13 @@ export async function candidateKeys(
   connection: DuckDBConnection,
   plans: readonly ColumnPlan[],
 ): Promise<string[][]> {
-  const aggregates = plans.flatMap((_, i) => [
-    `count(*) FILTER (WHERE v${i} IS NULL OR v${i} = '') AS e${i}`,
-    `count(DISTINCT v${i}) AS d${i}`,
-  ]);
-  const [row = {}] = await queryRows(
+  const row = await aggregateRow(
     connection,
-    `SELECT count(*) AS n, ${aggregates.join(', ')} FROM ${INFER_SAMPLE}`,
+    plans.map((_, i) => [
+      `${countWhere(`v${i} IS NULL OR v${i} = ''`)} AS e${i}`,
+      `count(DISTINCT v${i}) AS d${i}`,
+    ]),
+    (aggregates) => `SELECT count(*) AS n, ${aggregates.join(', ')} FROM ${INFER_SAMPLE}`,
   );
   const columns = plans.map((_, i) => ({
     empty: toCount(row[`e${i}`]),
@@ -267,8 +277,9 @@ export async function profileCsvFiles(
     const first = (await readCsvHeader(prepared[0]!.path, dialect))!.map((h) => h.trim());
     const header = dialect.header ? first : first.map((_, i) => `column_${i + 1}`);
     const names = normalizeColumnNames(header);
-    const sampleRows = options.sampleRows ?? DEFAULT_SAMPLE_ROWS;
+    const sampleRows = inferenceSampleRows(options.sampleRows ?? DEFAULT_SAMPLE_ROWS, header.length);
     return await withDuckDb(options.duckdb ?? {}, scratch, async (connection) => {
+      await planForColumns(connection, header.length);
       const inputs = prepared.map((p, i) => ({ path: p.path, key: files[i]! }));
       await parseCsvFiles(connection, inputs, header.length, {
         delimiter: dialect.delimiter,

@@ -21,7 +21,7 @@ import { InvalidRequestError } from '@etl/common/errors';
 import { quoteIdentifier, quoteLiteral } from '@etl/common/warehouse';
 import { checkFailsSql, parseCheckRule } from './checks';
 import { castExpression, createDuplicatesTableSql } from './clean-sql';
-import { queryRows, toCount } from './duckdb-session';
+import { countWhere, queryRows, toCount } from './duckdb-session';
 import type { ColumnPlan } from './infer-types';
 import { rawColumn } from './parse-csv';
 import type { ColumnProfile, Profile } from './profile';
@@ -131,7 +131,7 @@ WHERE reason IS NOT NULL`);
   if (checks.length > 0) {
     const [counts = {}] = await queryRows(
       connection,
-      `SELECT ${checks.map((c, j) => `count(*) FILTER (WHERE ${c.fails}) AS n${j}`).join(', ')} FROM typed WHERE NOT __bad`,
+      `SELECT ${checks.map((c, j) => `${countWhere(c.fails)} AS n${j}`).join(', ')} FROM typed WHERE NOT __bad`,
     );
     checks.forEach((c, j) => {
       checkFailures[c.check.name] = toCount(counts[`n${j}`]);

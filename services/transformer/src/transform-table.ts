@@ -11,7 +11,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { writeArrowBatchesStream, writeArrowTable, writeArrowTableStream } from '@etl/common/arrow';
 import type { ContractMode, QualityCheck, SchemaChange, TableCounts } from '@etl/common/contracts';
 import type { RecordedColumn, RecordedTable } from '@etl/common/dataset-state';
-import { DataRejectedError, PipelineError } from '@etl/common/errors';
+import { DataRejectedError, PayloadTooLargeError, PipelineError } from '@etl/common/errors';
 import type { Logger } from '@etl/common/logging';
 import { type BlobStore, putJson, quarantineKey, stagedKey, stagedSchemaKey } from '@etl/common/storage';
 import { quoteLiteral } from '@etl/common/warehouse';
@@ -27,10 +27,26 @@ import {
 } from './clean-sql';
 import { normalizeColumnNames } from './column-names';
 import { countCsvRecords } from './count-records';
-import { type DuckDbSettings, queryRows, toCount, withDuckDb } from './duckdb-session';
+import {
+  type DuckDbSettings,
+  memoryLimitBytes,
+  planForColumns,
+  queryRows,
+  toCount,
+  typingMemoryBytes,
+  typingThreads,
+  withDuckDb,
+  withThreads,
+} from './duckdb-session';
 import { queryToArrow, queryToArrowStream } from './duckdb-to-arrow';
 import { checkFeatureTables, featureTables } from './features';
-import { type ColumnPlan, INFER_SAMPLE, inferColumnPlans, TYPE_THRESHOLD } from './infer-types';
+import {
+  type ColumnPlan,
+  INFER_SAMPLE,
+  inferColumnPlans,
+  inferenceSampleRows,
+  TYPE_THRESHOLD,
+} from './infer-types';
 import {
   csvError,
   csvRelation,
@@ -113,11 +129,17 @@ export async function transformTable(job: TableJob, context: TableContext): Prom
       'TOO_MANY_COLUMNS',
     );
   }
+  // A wide table is typed on fewer threads, so that it fits in DuckDB's memory limit; too wide for even one is
+  // refused here, before any work, rather than after minutes of it.
+  const threads = typingThreads(context.duckdb, fileHeader.length);
+  if (threads === 0) throw tooWideForMemory(first.key, fileHeader.length, context.duckdb, runId);
   const header = dialect.header ? fileHeader : fileHeader.map((_, i) => `column_${i + 1}`);
   const names = normalizeColumnNames(header);
+  const sampleRows = inferenceSampleRows(context.sampleRows, header.length);
   const timings: Partial<TransformTimings> = { prepare: job.inputs.reduce((sum, i) => sum + i.ms, 0) };
 
   return withDuckDb(context.duckdb, context.scratch, async (connection) => {
+    await planForColumns(connection, header.length);
     // 1. Types, from the first rows of the files.
     const inputs = job.inputs.map((input) => ({
       path: input.path,
@@ -132,7 +154,7 @@ export async function transformTable(job: TableJob, context: TableContext): Prom
     );
     const rawColumns = header.map((_, i) => rawColumn(i));
     const inferred = await inferColumnPlans(connection, allText, rawColumns, header, names, {
-      sampleRows: context.sampleRows,
+      sampleRows,
       delimiter: dialect.delimiter,
     }).catch((error: unknown) => {
       throw csvError(error, inputs);
@@ -154,15 +176,19 @@ export async function transformTable(job: TableJob, context: TableContext): Prom
       : undefined;
     // Without a profile: candidate keys for the report (a profile states its own).
     const candidateKeys = profile ? undefined : await findCandidateKeys(connection, plans);
+    // Nothing reads the sample after this: its memory (a block per column) is the parse's.
+    await connection.run(`DROP TABLE ${INFER_SAMPLE}`);
     timings.infer = clock.lap();
 
     // 2. Parse and type in one pass: the rows are typed as DuckDB reads them, malformed records kept aside.
     await createNfkcMaps(connection, profiled?.nfkc ?? [], allText);
-    const read = await readCsvRows(connection, inputs, header.length, dialect, 'typed_rows', (relation, i) =>
-      typedRowsSql(plans, relation, i, {
-        rawTextOfAll: profiled !== undefined,
-        nfkc: profiled?.nfkc ?? [],
-      }),
+    const read = await withThreads(connection, threads, () =>
+      readCsvRows(connection, inputs, header.length, dialect, 'typed_rows', (relation, i) =>
+        typedRowsSql(plans, relation, i, {
+          rawTextOfAll: profiled !== undefined,
+          nfkc: profiled?.nfkc ?? [],
+        }),
+      ),
     );
     const parsed = read.files;
     await checkRecordCounts(job.inputs, parsed, dialect, header.length, runId);
@@ -206,7 +232,6 @@ export async function transformTable(job: TableJob, context: TableContext): Prom
     timings.clean = clock.lap();
 
     // 4. Outputs.
-    await connection.run(`DROP TABLE IF EXISTS ${INFER_SAMPLE}`);
     const stagedSql = refined ? 'SELECT * FROM staged_rows' : stagedQuerySql(plans);
     const quarantine = await queryToArrow(
       connection,
@@ -331,7 +356,7 @@ export async function transformTable(job: TableJob, context: TableContext): Prom
       },
       ...(candidateKeys ? { candidateKeys } : {}),
       ...(featureNotes ? { features, featureNotes: featureNotes.notes } : {}),
-      inference: { sampleRows: context.sampleRows, threshold: TYPE_THRESHOLD },
+      inference: { sampleRows, threshold: TYPE_THRESHOLD },
       lineNumbering: LINE_NUMBERING,
       timingsMs: { ...(timings as TransformTimings), total: clock.total() },
     };
@@ -369,6 +394,26 @@ export async function transformTable(job: TableJob, context: TableContext): Prom
     ];
     return { tables, report, quality };
   });
+}
+
+/** 413 for a table too wide to type within DuckDB's memory limit, naming the file, its width and the limit it needs. */
+function tooWideForMemory(
+  key: string,
+  columns: number,
+  duckdb: DuckDbSettings,
+  runId: string,
+): PayloadTooLargeError {
+  const mib = (bytes: number) => `${Math.ceil(bytes / 2 ** 20)} MiB`;
+  const needed = typingMemoryBytes(columns);
+  return new PayloadTooLargeError(
+    `raw file ${key} has ${columns} columns, too many for DuckDB's memory limit: typing them takes about ${mib(needed)}, and DUCKDB_MEMORY_LIMIT = ${duckdb.memoryLimit ?? 'default'} is ${mib(memoryLimitBytes(duckdb))}; raise it to at least ${mib(needed)} or split the file's columns`,
+    {
+      runId,
+      objectKey: key,
+      details: { columns, memoryLimitBytes: memoryLimitBytes(duckdb), neededBytes: needed },
+    },
+    'TOO_WIDE_FOR_MEMORY',
+  );
 }
 
 /**
@@ -465,7 +510,9 @@ async function columnReports(
   staged: BatchCounts,
   profiled: ProfiledColumns | undefined,
 ): Promise<ColumnReport[]> {
-  const [invalid = {}] = await queryRows(connection, invalidCountsSql(plans));
+  const invalid = new Map(
+    (await queryRows(connection, invalidCountsSql())).map((row) => [toCount(row['i']), toCount(row['n'])]),
+  );
   return plans.map((plan, i) => {
     const column = profiled?.columns[i];
     return {
@@ -482,7 +529,7 @@ async function columnReports(
       ...(plan.currency ? { currency: plan.currency } : {}),
       ...(plan.percent ? { percent: true } : {}),
       nulls: staged.nulls[i] ?? 0,
-      invalid: toCount(invalid[`n${i}`]),
+      invalid: invalid.get(i) ?? 0,
       ...(typeof column?.missing === 'object' ? { imputed: staged.trueCount(`${plan.name}_imputed`) } : {}),
       ...(column?.outliers ? { outliers: staged.trueCount(`${plan.name}_outlier`) } : {}),
     };

@@ -3,11 +3,11 @@
  * sketches estimate how many values two columns share (schema-contract.ts `sketchSimilarity`), which is
  * how a renamed column is told from a new one without keeping the old values.
  *
- * Two scans of the inference sample for all columns together, in time proportional to its cells: distinct
- * counts first, then each column's distinct hashes below a cut that keeps about 4k of them.
+ * Two scans of the inference sample (per batch of columns: COLUMN_BATCH), in time proportional to its cells:
+ * distinct counts first, then each column's distinct hashes below a cut that keeps about 4k of them.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { queryRows, toCount } from './duckdb-session';
+import { aggregateRow, toCount } from './duckdb-session';
 
 export const SKETCH_SIZE = 32;
 
@@ -21,26 +21,27 @@ export async function valueSketches(
 ): Promise<string[][]> {
   if (columns === 0) return [];
   const indexes = Array.from({ length: columns }, (_, i) => i);
-  const [distinct = {}] = await queryRows(
+  const distinct = await aggregateRow(
     connection,
-    `SELECT ${indexes.map((i) => `approx_count_distinct(v${i}) AS d${i}`).join(', ')} FROM ${table}`,
+    indexes.map((i) => [`approx_count_distinct(v${i}) AS d${i}`]),
+    (aggregates) => `SELECT ${aggregates.join(', ')} FROM ${table}`,
   );
   const cut = (i: number): bigint => {
     const d = toCount(distinct[`d${i}`]);
     if (d <= SKETCH_SIZE * 4) return MAX_HASH;
     return (MAX_HASH / BigInt(d)) * BigInt(SKETCH_SIZE * 4);
   };
-  const [lists = {}] = await queryRows(
+  // Without FILTER (see countWhere): the NULL of a value left out is dropped below.
+  const lists = await aggregateRow(
     connection,
-    `SELECT ${indexes
-      .map(
-        (i) =>
-          `list(DISTINCT hash(v${i})) FILTER (WHERE v${i} <> '' AND hash(v${i}) <= ${cut(i)}::UBIGINT) AS h${i}`,
-      )
-      .join(', ')} FROM ${table}`,
+    indexes.map((i) => [
+      `list(DISTINCT CASE WHEN v${i} <> '' AND hash(v${i}) <= ${cut(i)}::UBIGINT THEN hash(v${i}) END) AS h${i}`,
+    ]),
+    (aggregates) => `SELECT ${aggregates.join(', ')} FROM ${table}`,
   );
   return indexes.map((i) =>
     ((lists[`h${i}`] as unknown[] | null) ?? [])
+      .filter((h) => h !== null)
       .map((h) => BigInt(h as bigint | string | number))
       .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
       .slice(0, SKETCH_SIZE)
