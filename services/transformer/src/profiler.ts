@@ -47,7 +47,7 @@ import {
 } from './profile';
 import { rolesComment } from './profile-roles';
 import { readCsvHeader, readCsvStart } from './read-header';
-import { SNIFF_BYTES, type SniffedDialect, sniffDialect, sniffPreamble } from './sniff-csv';
+import { SNIFF_BYTES, type SniffedDialect, sniffPreamble, sniffTable } from './sniff-csv';
 
 /** Most candidate keys reported. */
 const MAX_KEYS = 10;
@@ -262,11 +262,9 @@ export async function profileCsvFiles(
     const start = (await readCsvStart(prepared[0]!.path, SNIFF_BYTES)) ?? '';
     if (start === '')
       throw new DataRejectedError(`${files[0]} is empty: expected a CSV header line`, {}, 'EMPTY_FILE');
-    let dialect = sniffDialect(start, prepared[0]!.bytes <= SNIFF_BYTES);
+    const { dialect, preamble } = sniffTable(start, prepared[0]!.bytes <= SNIFF_BYTES);
     // Title lines above the header (a report export): skipped in each file; the first file's are the
     // profile's skipLines.
-    const preamble = sniffPreamble(start, dialect, dialect.columns);
-    if (preamble) dialect = sniffDialect(start.slice(preamble.chars), prepared[0]!.bytes <= SNIFF_BYTES);
     for (const [i, p] of prepared.entries()) {
       const own =
         i === 0

@@ -150,17 +150,7 @@ const PREAMBLE_CONFIRM_LINES = 5;
  */
 export function sniffPreamble(text: string, dialect: CsvDialect, columns: number): Preamble | undefined {
   if (columns < 2) return undefined;
-  const lines: Array<{ text: string; end: number }> = [];
-  const breaks = /\r\n|\n|\r/g;
-  let start = 0;
-  for (
-    let m = breaks.exec(text);
-    m && lines.length <= MAX_PREAMBLE_LINES + PREAMBLE_CONFIRM_LINES;
-    m = breaks.exec(text)
-  ) {
-    lines.push({ text: text.slice(start, m.index), end: m.index + m[0].length });
-    start = m.index + m[0].length;
-  }
+  const lines = leadingLines(text, MAX_PREAMBLE_LINES + PREAMBLE_CONFIRM_LINES + 1);
   const fields = (line: string) => parseFirstRecord(line, dialect);
   const filled = (line: string, delimiter: string) =>
     parseFirstRecord(line, { delimiter, quote: dialect.quote }).filter((f) => f.trim() !== '').length;
@@ -198,4 +188,36 @@ export function sniffPreamble(text: string, dialect: CsvDialect, columns: number
         .join(' '),
     ),
   };
+}
+
+/** The first `max` complete lines of `text`, each with the offset just past its line break. */
+export function leadingLines(text: string, max: number): Array<{ text: string; end: number }> {
+  const lines: Array<{ text: string; end: number }> = [];
+  const breaks = /\r\n|\n|\r/g;
+  let start = 0;
+  for (let m = breaks.exec(text); m && lines.length < max; m = breaks.exec(text)) {
+    lines.push({ text: text.slice(start, m.index), end: m.index + m[0].length });
+    start = m.index + m[0].length;
+  }
+  return lines;
+}
+
+/**
+ * The dialect of a table file from its start, read below any title lines (`sniffPreamble`, with `quote`
+ * when a profile sets it), and those lines.
+ */
+export function sniffTable(
+  text: string,
+  complete: boolean,
+  quote?: string,
+): { dialect: SniffedDialect; preamble?: Preamble } {
+  const first = sniffDialect(text, complete);
+  const preamble = sniffPreamble(
+    text,
+    { delimiter: first.delimiter, quote: quote ?? first.quote },
+    first.columns,
+  );
+  return preamble
+    ? { dialect: sniffDialect(text.slice(preamble.chars), complete), preamble }
+    : { dialect: first };
 }

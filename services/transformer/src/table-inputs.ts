@@ -16,7 +16,14 @@ import type { ParseDialect } from './parse-csv';
 import { prepareCsvFile, skipLeadingBytes } from './prepare-file';
 import type { Profile } from './profile';
 import { readCsvHeader, readCsvStart } from './read-header';
-import { type Preamble, SNIFF_BYTES, sniffDialect, sniffPreamble } from './sniff-csv';
+import {
+  leadingLines,
+  type Preamble,
+  SNIFF_BYTES,
+  sniffDialect,
+  sniffPreamble,
+  sniffTable,
+} from './sniff-csv';
 import { fileStem, sheetStem, type TableMember } from './table-names';
 
 export type InputDialect = ParseDialect & {
@@ -185,12 +192,10 @@ async function chooseDialect(
       skipBytes: preamble?.bytes ?? 0,
     };
   }
-  let sniffed = sniffDialect(start, complete);
-  const quote = source?.quote ?? sniffed.quote;
-  const preamble = source?.skipLines
-    ? linesAt(start, source.skipLines)
-    : sniffPreamble(start, { delimiter: sniffed.delimiter, quote }, sniffed.columns);
-  if (preamble) sniffed = sniffDialect(start.slice(preamble.chars), complete);
+  const skipped = source?.skipLines ? linesAt(start, source.skipLines) : undefined;
+  const { dialect: sniffed, preamble } = skipped
+    ? { dialect: sniffDialect(start.slice(skipped.chars), complete), preamble: skipped }
+    : sniffTable(start, complete, source?.quote);
   return {
     dialect: {
       delimiter: sniffed.delimiter,
@@ -218,20 +223,20 @@ async function withoutTitles(csv: string): Promise<{ dialect: InputDialect; path
 const preambleOf = (p: Preamble, sniffed: boolean) => ({ lines: p.lines, text: p.text, sniffed });
 
 /** The first `count` lines of `text` (a profile's `skipLines`); more than the sniffed text holds is a 422. */
-function linesAt(text: string, count: number): Preamble | undefined {
-  const breaks = /\r\n|\n|\r/g;
-  const lines: string[] = [];
-  let end = 0;
-  for (let m = breaks.exec(text); m && lines.length < count; m = breaks.exec(text)) {
-    lines.push(text.slice(end, m.index));
-    end = m.index + m[0].length;
-  }
+function linesAt(text: string, count: number): Preamble {
+  const lines = leadingLines(text, count);
   if (lines.length < count)
     throw new DataRejectedError(
       `skipLines ${count}: the file has only ${lines.length} lines in its first ${SNIFF_BYTES} bytes`,
       { details: { skipLines: count } },
     );
-  return { lines: count, bytes: Buffer.byteLength(text.slice(0, end)), chars: end, text: lines };
+  const end = lines.at(-1)?.end ?? 0;
+  return {
+    lines: count,
+    bytes: Buffer.byteLength(text.slice(0, end)),
+    chars: end,
+    text: lines.map((l) => l.text),
+  };
 }
 
 async function readHeader(file: string, dialect: ParseDialect, key: string): Promise<string[]> {
