@@ -5,6 +5,7 @@ import { Field, Float64, Schema, Table, tableFromArrays, Utf8, vectorFromArray }
 import { describe, expect, test } from 'vitest';
 import {
   arrowToParquetParts,
+  batchRowsFor,
   isArrowFile,
   parquetToArrow,
   readArrowTable,
@@ -105,11 +106,13 @@ describe('Parquet bridge', () => {
     expect(Array.from(back.getChild('amount')!.toArray() as Float64Array)).toEqual([1, 2, 3]);
   });
 
-  test('parts: whole record batches of about partRows rows, in order; an empty table gives its schema', async () => {
+  test('parts of partRows rows, in order, batches sliced where a part ends; an empty table gives its schema', async () => {
     const one = tableFromArrays({ amount: Float64Array.from([1, 2, 3]) });
     const table = one.concat(tableFromArrays({ amount: Float64Array.from([4]) }), one);
     const parts = await collect(arrowToParquetParts(writeArrowTable(table), 4));
-    expect(parts).toHaveLength(2);
+    expect(parts.map((p) => parquetToArrow(p).numRows)).toEqual([4, 3]);
+    const sliced = await collect(arrowToParquetParts(writeArrowTable(table), 3));
+    expect(sliced.map((p) => parquetToArrow(p).numRows)).toEqual([3, 3, 1]);
     const values = parts.flatMap((p) =>
       Array.from(parquetToArrow(p).getChild('amount')!.toArray() as Float64Array),
     );
@@ -128,7 +131,7 @@ describe('Parquet bridge', () => {
       await writeFile(file, bytes);
       const fromFile = await collect(arrowToParquetParts({ path: file }, 4));
       const fromBytes = await collect(arrowToParquetParts(bytes, 4));
-      expect(fromFile.map((p) => parquetToArrow(p).numRows)).toEqual([6, 3]);
+      expect(fromFile.map((p) => parquetToArrow(p).numRows)).toEqual([4, 4, 1]);
       expect(
         fromFile.map((p) =>
           parquetToArrow(p)
@@ -146,7 +149,7 @@ describe('Parquet bridge', () => {
       const key = 'runs/r1/staged/x.arrow';
       expect(
         await collect(arrowToParquetParts({ path: file }, 4, { expectedRows: 9, name: key })),
-      ).toHaveLength(2);
+      ).toHaveLength(3);
       await expect(
         collect(arrowToParquetParts({ path: file }, 4, { expectedRows: 10, name: key })),
       ).rejects.toThrow('expected 10 rows in runs/r1/staged/x.arrow as its manifest says, found 9');
@@ -161,5 +164,16 @@ describe('Parquet bridge', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  test('a wide table is converted in parts bounded by cells, not rows: one record batch of 1,000 columns', async () => {
+    expect([10, 32, 33, 1_000, 100_000].map(batchRowsFor)).toEqual([131_072, 131_072, 127_100, 4_194, 2_048]);
+    const columns = Object.fromEntries(
+      Array.from({ length: 1_000 }, (_, c) => [`c${c}`, new Float64Array(4_200).fill(c)]),
+    );
+    const parts = await collect(arrowToParquetParts(writeArrowTable(tableFromArrays(columns))));
+    expect(parts).toHaveLength(2);
+    const last = parquetToArrow(parts[1]!);
+    expect([last.numRows, last.numCols, last.getChild('c999')!.get(5)]).toEqual([6, 1_000, 999]);
   });
 });

@@ -75,8 +75,20 @@ export function writeArrowBatchesStream(
   return stream;
 }
 
-/** Rows per Parquet part of `arrowToParquetParts`: one record batch of the transformer's files. */
-export const PARQUET_PART_ROWS = 131_072;
+const BATCH_ROWS = 128 * 1024;
+/** Cells of a full batch: 131,072 rows of 32 columns. */
+const BATCH_CELLS = BATCH_ROWS * 32;
+
+/**
+ * Rows per record batch (the transformer's output) and per Parquet part (a load) of a table of `columns`
+ * columns: 131,072, but no more than BATCH_CELLS cells (and no fewer than 2,048 rows). A batch is held
+ * whole, several times over, while it is written or converted: 131,072 rows of 1,000 columns were 3 GB of
+ * the transformer's memory, and as one Parquet part the loader peaked at 4.4 GB while DuckDB ran out of
+ * its 1 GB (at 4,096 rows a part: 1.8 GB, and the load fits).
+ */
+export function batchRowsFor(columns: number): number {
+  return Math.min(BATCH_ROWS, Math.max(2048, Math.floor(BATCH_CELLS / Math.max(1, columns))));
+}
 
 /** An Arrow IPC file: its bytes, or a local file that is read one record batch at a time. */
 export type ArrowInput = Uint8Array | { path: string };
@@ -130,32 +142,37 @@ async function* fromIterable<T>(items: Iterable<T>): AsyncGenerator<T> {
 }
 
 /**
- * An Arrow IPC file -> Parquet files (zstd) of whole record batches, about `partRows` rows each, in row
- * order; a table without rows gives one part with its schema. parquet-wasm's heap grows to the largest
- * conversion it has done and never shrinks, and the conversion holds an IPC stream copy of what it
- * converts: converting a part at a time bounds both by the part, and a local file input is read
- * only as far as the part being converted.
+ * An Arrow IPC file -> Parquet files (zstd) of `partRows` rows each (by default `batchRowsFor` its
+ * columns; the last part holds the rest), in row order; a table without rows gives one part with its
+ * schema. A record batch larger than a part is sliced (without copying), since an Arrow file from
+ * elsewhere may be one batch. parquet-wasm's heap grows to the largest conversion it has done and never
+ * shrinks, and the conversion holds an IPC stream copy of what it converts: converting a part at a time
+ * bounds both by the part, and a local file input is read only as far as the part being converted.
  */
 export async function* arrowToParquetParts(
   input: ArrowInput,
-  partRows = PARQUET_PART_ROWS,
+  rowsPerPart: number | undefined = undefined,
   check: ParquetPartsCheck = {},
 ): AsyncGenerator<Uint8Array> {
   const { schema, batches } = await openArrow(input, check.name);
+  const partRows = rowsPerPart ?? batchRowsFor(schema.fields.length);
   let group: RecordBatch[] = [];
   let rows = 0;
   let parts = 0;
   let total = 0;
   for await (const batch of batches) {
-    if (batch.numRows === 0) continue;
-    group.push(batch);
-    rows += batch.numRows;
-    total += batch.numRows;
-    if (rows >= partRows) {
-      yield tableToParquet(new Table(schema, group));
-      parts++;
-      group = [];
-      rows = 0;
+    for (let start = 0; start < batch.numRows; ) {
+      const take = Math.min(batch.numRows - start, partRows - rows);
+      group.push(take === batch.numRows ? batch : batch.slice(start, start + take));
+      start += take;
+      rows += take;
+      total += take;
+      if (rows === partRows) {
+        yield tableToParquet(new Table(schema, group));
+        parts++;
+        group = [];
+        rows = 0;
+      }
     }
   }
   if (group.length > 0 || parts === 0) yield tableToParquet(new Table(schema, group));

@@ -27,7 +27,7 @@ const baseConfigObject = z.object({
   WAREHOUSE_MEMORY_LIMIT: memorySize()
     .default('1GB')
     .describe(
-      "Local mode: DuckDB memory_limit of the warehouse file (loads, queries); a load beyond it spills to DuckDB's temp folder next to the file.",
+      "Local mode: DuckDB memory_limit of the warehouse file (loads, queries); a load beyond it spills to DuckDB's temp folder next to the file, and one that cannot (a table of thousands of columns) is a 413 WAREHOUSE_MEMORY_LIMIT_EXCEEDED with nothing written.",
     ),
   HOST: z
     .string()

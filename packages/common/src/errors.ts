@@ -156,6 +156,11 @@ export function isTransientNetworkError(error: unknown): boolean {
   );
 }
 
+/** DuckDB's answer when a query needs more than its memory_limit plus what it may spill. */
+const OUT_OF_MEMORY = /Out of Memory Error|could not allocate|max_temp_directory_size/i;
+
+export const isOutOfMemory = (error: unknown): boolean => OUT_OF_MEMORY.test(errorMessage(error));
+
 const DISK_FULL_CODES = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);
 
 /** A write refused because the disk (or a quota, or the file-size limit) is full: by errno code or message. */

@@ -32,10 +32,16 @@ import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { DataRejectedError, errorMessage, isPipelineError, PayloadTooLargeError } from '@etl/common/errors';
+import {
+  DataRejectedError,
+  errorMessage,
+  isOutOfMemory,
+  isPipelineError,
+  PayloadTooLargeError,
+} from '@etl/common/errors';
 import { quoteLiteral } from '@etl/common/warehouse';
 import type ExcelJS from 'exceljs';
-import { isOutOfMemory, queryRows, toCount } from './duckdb-session';
+import { queryRows, toCount } from './duckdb-session';
 
 export interface XlsxSheetCsv {
   /** The worksheet's name in the workbook. */

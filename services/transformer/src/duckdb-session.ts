@@ -1,7 +1,7 @@
 /** One in-memory DuckDB per request: opened with the request's limits, always closed afterwards. */
 import { availableParallelism, totalmem } from 'node:os';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { errorMessage, isPipelineError, PayloadTooLargeError } from '@etl/common/errors';
+import { errorMessage, isOutOfMemory, isPipelineError, PayloadTooLargeError } from '@etl/common/errors';
 
 export interface DuckDbSettings {
   /** Worker threads; DuckDB's default (all cores) when unset. */
@@ -11,11 +11,6 @@ export interface DuckDbSettings {
   /** e.g. "10GB": the most DuckDB may spill to `tempDirectory`. */
   maxTempDirectorySize?: string;
 }
-
-/** DuckDB's answer when a query needs more than memory_limit plus what it may spill. */
-const OUT_OF_MEMORY = /Out of Memory Error|could not allocate|max_temp_directory_size/i;
-
-export const isOutOfMemory = (error: unknown): boolean => OUT_OF_MEMORY.test(errorMessage(error));
 
 export type JsonRow = Record<string, unknown>;
 
@@ -179,23 +174,6 @@ export function typingThreads(settings: DuckDbSettings, columns: number): number
 /** The memory limit a table of `columns` columns needs for its typing query on one thread. */
 export const typingMemoryBytes = (columns: number): number =>
   TYPING_RESERVE_BYTES + columns * TYPING_BYTES_PER_COLUMN;
-
-/** Runs `work` with DuckDB's `threads` set to `threads` (unless it is that already), then sets it back. */
-export async function withThreads<T>(
-  connection: DuckDBConnection,
-  threads: number,
-  work: () => Promise<T>,
-): Promise<T> {
-  const [current] = await queryRows(connection, "SELECT current_setting('threads') AS n");
-  const previous = toCount(current?.['n']);
-  if (previous === threads) return work();
-  await connection.run(`SET threads = ${threads}`);
-  try {
-    return await work();
-  } finally {
-    await connection.run(`SET threads = ${previous}`);
-  }
-}
 
 export function toCount(value: unknown): number {
   const count = Number(value ?? 0);

@@ -37,6 +37,7 @@ import {
   type DuckDBType,
   DuckDBTypeId,
 } from '@duckdb/node-api';
+import { batchRowsFor } from '@etl/common/arrow';
 import { quoteIdentifier, quoteLiteral } from '@etl/common/warehouse';
 import {
   Bool,
@@ -106,18 +107,6 @@ export interface VectorsToArrowOptions {
   scanOnly?: boolean;
 }
 
-const DEFAULT_BATCH_ROWS = 128 * 1024;
-/** Cells of a default batch: 131,072 rows of 32 columns. */
-const BATCH_CELLS = DEFAULT_BATCH_ROWS * 32;
-
-/**
- * Rows per batch of a result of `columns` columns: 131,072, but no more than BATCH_CELLS cells (and no
- * fewer than 2,048 rows). A batch is held in memory whole while it is written: 131,072 rows of 1,000
- * columns were 3 GB of JavaScript memory.
- */
-export function batchRowsFor(columns: number): number {
-  return Math.min(DEFAULT_BATCH_ROWS, Math.max(2048, Math.floor(BATCH_CELLS / Math.max(1, columns))));
-}
 const DEFAULT_MIN_REPEATS = 8;
 const MAX_ENUM_VALUES = 65_535;
 const ENUM_SAMPLE_ROWS = 131_072;

@@ -16,9 +16,9 @@
  * file order); the lines DuckDB rejected are interleaved with an ASOF join (`numberRows`).
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { DataRejectedError, errorMessage } from '@etl/common/errors';
+import { DataRejectedError, errorMessage, isOutOfMemory } from '@etl/common/errors';
 import { quoteLiteral } from '@etl/common/warehouse';
-import { isOutOfMemory, queryRows, toCount } from './duckdb-session';
+import { queryRows, toCount } from './duckdb-session';
 
 export interface CsvInput {
   /** Local UTF-8 file. */

@@ -14,7 +14,7 @@ import type { RecordedColumn, RecordedTable } from '@etl/common/dataset-state';
 import { DataRejectedError, PayloadTooLargeError, PipelineError } from '@etl/common/errors';
 import type { Logger } from '@etl/common/logging';
 import { type BlobStore, putJson, quarantineKey, stagedKey, stagedSchemaKey } from '@etl/common/storage';
-import { quoteLiteral } from '@etl/common/warehouse';
+import { quoteLiteral, withThreads } from '@etl/common/warehouse';
 import { applyProfile, type ProfiledColumns } from './apply-profile';
 import { BatchCounts } from './batch-counts';
 import {
@@ -36,7 +36,6 @@ import {
   typingMemoryBytes,
   typingThreads,
   withDuckDb,
-  withThreads,
 } from './duckdb-session';
 import { queryToArrow, queryToArrowStream } from './duckdb-to-arrow';
 import { checkFeatureTables, featureTables } from './features';

@@ -2,7 +2,16 @@ import { mkdtemp, open, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { DateDay, Float64, Int64, Table, Utf8, type Vector, vectorFromArray } from 'apache-arrow';
+import {
+  DateDay,
+  Float64,
+  Int64,
+  Table,
+  tableFromArrays,
+  Utf8,
+  type Vector,
+  vectorFromArray,
+} from 'apache-arrow';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { writeArrowTable } from '../arrow';
 import { DataRejectedError, InvalidRequestError } from '../errors';
@@ -34,6 +43,12 @@ function orders(amounts: number[], extra?: string[]): Uint8Array {
   };
   if (extra) columns.note = vectorFromArray(extra, new Utf8());
   return writeArrowTable(new Table(columns));
+}
+
+/** `columns` DOUBLE columns c0..c<n> of `rows` rows. */
+function wide(columns: number, rows: number): Uint8Array {
+  const arrays = Array.from({ length: columns }, (_, c) => [`c${c}`, new Float64Array(rows).fill(c)]);
+  return writeArrowTable(tableFromArrays(Object.fromEntries(arrays)));
 }
 
 function request(arrow: Uint8Array, overrides: Partial<LoadRequest> = {}): LoadRequest {
@@ -172,6 +187,37 @@ describe('DuckDbWarehouse', () => {
       message: expect.stringMatching(/^table orders cannot hold a value of this load: .*nothing was loaded$/),
     });
     expect(await warehouse.query('SELECT count(*)::INT AS n FROM orders')).toEqual([{ n: 0 }]);
+  });
+
+  test('a wide table is inserted on one thread: 300 columns fit in 128 MB, where two threads ran out', async () => {
+    const limited = new DuckDbWarehouse({
+      file: path.join(dir, 'wide.duckdb'),
+      settings: { memory_limit: '128MB', threads: '2' },
+    });
+    const [result] = await limited.load(
+      request(wide(300, 3_000), { tables: [{ table: 'wide', arrow: wide(300, 3_000) }] }),
+    );
+    expect(result).toEqual({ table: 'wide', rowsLoaded: 3_000, rowsReplaced: 0 });
+  });
+
+  test('a load beyond WAREHOUSE_MEMORY_LIMIT is a 413 naming the limit, and the previous rows stay', async () => {
+    const limited = new DuckDbWarehouse({
+      file: path.join(dir, 'small.duckdb'),
+      settings: { memory_limit: '64MB' },
+    });
+    const load = (rows: number) =>
+      limited.load(request(wide(300, rows), { tables: [{ table: 'wide', arrow: wide(300, rows) }] }));
+    await load(10);
+    await expect(load(3_000)).rejects.toMatchObject({
+      status: 413,
+      code: 'WAREHOUSE_MEMORY_LIMIT_EXCEEDED',
+      message: expect.stringMatching(
+        /needs more memory than its limit \(WAREHOUSE_MEMORY_LIMIT = 64MB\).*nothing was written/,
+      ),
+    });
+    expect(await limited.query('SELECT count(*)::INT AS n, min(c299) AS c FROM wide')).toEqual([
+      { n: 10, c: 299 },
+    ]);
   });
 
   test('an invalid table name is rejected before it reaches SQL', async () => {
