@@ -3,15 +3,17 @@
  * needed where user namespaces are allowed) with its data folder on a 256 KiB tmpfs, so its writes fail
  * with ENOSPC from the kernel. Regression: extract answered 500 INTERNAL, the ENOSPC only in
  * extractor.log; now 507 INSUFFICIENT_STORAGE naming the object, its file and the space free, and nothing
- * of the run is left behind. (DuckDB's own "Could not write file ...: No space left on device" maps to the
- * same 507 naming the warehouse file; its unreadable-WAL recovery is tested in duckdb-warehouse.test.ts.)
+ * of the run is left behind. The warehouse the same way (warehouse-disk-full-child.ts, on an 8 MiB tmpfs):
+ * DuckDB's own "Could not write file ...: No space left on device" is the same 507 naming the warehouse
+ * file, the previous version stays, and the load succeeds once there is room; its unreadable-WAL recovery
+ * is tested in duckdb-warehouse.test.ts.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ServiceProcess } from './harness';
+import { REPO_ROOT, ServiceProcess } from './harness';
 
 /** Whether this machine lets an unprivileged process mount a tmpfs in its own namespaces. */
 const canMount =
@@ -56,5 +58,77 @@ describe.skipIf(!canMount)('disk full (a 256 KiB tmpfs under the extractor)', ()
     // The service's view of its data folder (through its mount namespace): no raw file, no temp file.
     const inside = path.join(`/proc/${extractor.child.pid}/root`, dataDir, 'blobs/runs/full-1/raw');
     expect(await readdir(inside).catch(() => [])).toEqual([]);
+  });
+});
+
+/** Runs warehouse-disk-full-child.ts with `dir` on a tmpfs of `size`; its JSON lines, one per step. */
+async function warehouseOnTmpfs(dir: string, size: string): Promise<Array<Record<string, unknown>>> {
+  const child = spawn(
+    'unshare',
+    [
+      '-rm',
+      'sh',
+      '-c',
+      `mount -t tmpfs -o size=${size} tmpfs "$0" && exec "$@"`,
+      dir,
+      process.execPath,
+      '--import',
+      'tsx',
+      path.join(REPO_ROOT, 'test/chaos/warehouse-disk-full-child.ts'),
+      dir,
+    ],
+    { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  if (code !== 0) throw new Error(`the warehouse child exited with ${code}: ${stderr.slice(-2000)}`);
+  return stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+describe.skipIf(!canMount)('disk full under the warehouse (an 8 MiB tmpfs under DuckDB)', () => {
+  test('a load that fills the disk is 507 naming the file, the previous version stays, and it loads once there is room', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'etl-chaos-full-warehouse-'));
+    try {
+      const [first, full, fullSmall, freed] = await warehouseOnTmpfs(dir, '8m');
+      const warehouseFile = path.join(dir, 'warehouse.duckdb');
+      expect(first).toMatchObject({ answer: [{ rowsLoaded: 2_000 }], held: [{ n: 2_000, run: 'run-1' }] });
+      // A large load fills the disk writing its rows to the database file.
+      expect(full).toMatchObject({
+        answer: {
+          status: 507,
+          code: 'INSUFFICIENT_STORAGE',
+          message: expect.stringContaining(
+            `no space left on the disk writing the warehouse ${warehouseFile} at`,
+          ),
+        },
+        held: [{ n: 2_000, run: 'run-1' }],
+      });
+      // A small one at its commit, writing the log. Regression: a 500 "cannot rollback - no transaction is
+      // active", since the failed COMMIT had ended the transaction.
+      expect(fullSmall).toMatchObject({
+        answer: {
+          status: 507,
+          code: 'INSUFFICIENT_STORAGE',
+          message: expect.stringContaining(`at ${warehouseFile}.wal (0 bytes are free there)`),
+        },
+        held: [{ n: 2_000, run: 'run-1' }],
+      });
+      expect(freed).toMatchObject({
+        answer: [{ rowsLoaded: 200_000, rowsReplaced: 2_000 }],
+        held: [{ n: 200_000, run: 'run-2' }],
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

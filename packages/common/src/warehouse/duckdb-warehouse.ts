@@ -109,7 +109,9 @@ export class DuckDbWarehouse implements Warehouse {
           lap('commit');
           return results;
         } catch (error) {
-          await connection.run('ROLLBACK');
+          // A COMMIT that failed (the disk filled while it wrote the log) has ended the transaction
+          // itself, and ROLLBACK then fails with "no transaction is active": the answer is the first error.
+          await connection.run('ROLLBACK').catch(() => {});
           throw error;
         }
       }, lap);
