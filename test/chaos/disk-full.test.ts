@@ -132,3 +132,55 @@ describe.skipIf(!canMount)('disk full under the warehouse (an 8 MiB tmpfs under 
     }
   });
 });
+
+describe.skipIf(!canMount)(
+  'disk full under the transformer (a 256 KiB tmpfs as its TRANSFORM_TEMP_DIR)',
+  () => {
+    test('transform answers 507 naming the file it could not write; its output objects are not written', async () => {
+      const dataDir = await mkdtemp(path.join(tmpdir(), 'etl-chaos-full-transform-'));
+      const scratch = await mkdtemp(path.join(tmpdir(), 'etl-chaos-full-scratch-'));
+      const extractor = await ServiceProcess.start('extractor', { dataDir });
+      const transformer = await ServiceProcess.start('transformer', {
+        dataDir,
+        env: { TRANSFORM_TEMP_DIR: scratch },
+        wrap: ['unshare', '-rm', 'sh', '-c', 'mount -t tmpfs -o size=256k tmpfs "$0" && exec "$@"', scratch],
+      });
+      try {
+        const post = (url: string, body: unknown) =>
+          fetch(url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(body),
+          });
+        const extracted = await post(`${extractor.url}/v1/extract`, {
+          runId: 'full-t',
+          source: 'sample',
+          sample: { rows: 20_000, seed: 1 },
+        });
+        expect(extracted.status).toBe(200);
+        const response = await post(`${transformer.url}/v1/transform`, { runId: 'full-t' });
+        const { error } = (await response.json()) as {
+          error: { code: string; message: string; retryable: boolean };
+        };
+        expect({ status: response.status, code: error.code, retryable: error.retryable }).toEqual({
+          status: 507,
+          code: 'INSUFFICIENT_STORAGE',
+          retryable: false,
+        });
+        expect(error.message).toMatch(
+          new RegExp(
+            `^no space left on the disk writing the scratch files of run full-t \\(TRANSFORM_TEMP_DIR\\) at ${scratch}/etl-transformer-pid\\d+-\\w+/etl-transform-\\w+: ENOSPC`,
+          ),
+        );
+        const run = path.join(dataDir, 'blobs/runs/full-t');
+        expect(await readdir(run)).toEqual(['manifest', 'raw']);
+        expect(await readdir(path.join(run, 'manifest'))).toEqual(['extract.json']);
+      } finally {
+        await transformer.stop();
+        await extractor.stop();
+        await rm(dataDir, { recursive: true, force: true });
+        await rm(scratch, { recursive: true, force: true });
+      }
+    });
+  },
+);

@@ -2,6 +2,7 @@
  * Typed errors. Every error the pipeline raises on purpose is a PipelineError: a stable `code`, the HTTP
  * status that tells Workflows what to do (4xx terminal, 429/503 retried), and whether a retry can help.
  */
+import { statfs } from 'node:fs/promises';
 
 export interface PipelineErrorOptions {
   cause?: unknown;
@@ -173,7 +174,7 @@ export function isDiskFullError(error: unknown): boolean {
 }
 
 /** The file a disk-full error names: Node's `path`, or DuckDB's `Could not write file "X"`. */
-function diskFullPath(error: unknown): string | undefined {
+export function diskFullPath(error: unknown): string | undefined {
   const nodePath = (error as { path?: unknown } | null)?.path;
   if (typeof nodePath === 'string') return nodePath;
   return /file "([^"]+)"/.exec(errorMessage(error))?.[1];
@@ -190,6 +191,14 @@ export interface DiskFullContext {
   writtenBytes?: number;
   /** Bytes free on that filesystem, when known. */
   freeBytes?: number;
+}
+
+/** Bytes free to an unprivileged writer on the filesystem of `dir`; undefined when it cannot be read. */
+export function freeBytesAt(dir: string): Promise<number | undefined> {
+  return statfs(dir).then(
+    (info) => info.bavail * info.bsize,
+    () => undefined,
+  );
 }
 
 /** 507 naming the path and, when known, the space needed and free. */

@@ -32,7 +32,11 @@ import { readDatasetState } from '@etl/common/dataset-state';
 import {
   ConflictError,
   DataRejectedError,
+  diskFullError,
+  diskFullPath,
   InvalidRequestError,
+  isDiskFullError,
+  isPipelineError,
   NotFoundError,
   PayloadTooLargeError,
 } from '@etl/common/errors';
@@ -223,6 +227,14 @@ export async function transform(input: TransformInput, deps: TransformDeps): Pro
     };
     await putJson(deps.store, keys.manifest, response);
     return response;
+  } catch (error) {
+    // A write to the scratch folder (DuckDB's spill, a decoded or unzipped input) seldom names its file.
+    // No free-space figure: the file that filled the disk is gone by now, so it would say the disk is empty.
+    if (isPipelineError(error) || !isDiskFullError(error)) throw error;
+    throw diskFullError(error, {
+      what: `the scratch files of run ${runId} (TRANSFORM_TEMP_DIR)`,
+      path: diskFullPath(error) ?? scratch,
+    });
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }

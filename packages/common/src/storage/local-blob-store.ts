@@ -4,12 +4,19 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
-import { link, mkdir, readdir, readFile, rename, rm, stat, statfs, unlink } from 'node:fs/promises';
+import { link, mkdir, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
-import { ConflictError, diskFullError, InvalidRequestError, isDiskFullError, NotFoundError } from '../errors';
+import {
+  ConflictError,
+  diskFullError,
+  freeBytesAt,
+  InvalidRequestError,
+  isDiskFullError,
+  NotFoundError,
+} from '../errors';
 import type { BlobBody, BlobInfo, BlobStore, PutOptions } from './blob-store';
 
 const TEMP_MARK = '.tmp-';
@@ -154,10 +161,7 @@ export class LocalBlobStore implements BlobStore {
         : body instanceof Uint8Array
           ? body.length
           : undefined;
-    const free = await statfs(this.root).then(
-      (info) => info.bavail * info.bsize,
-      () => undefined,
-    );
+    const free = await freeBytesAt(this.root);
     return diskFullError(error, {
       what: `object ${key}`,
       path: target,

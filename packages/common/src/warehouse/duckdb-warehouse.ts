@@ -9,7 +9,7 @@
  * with a warning naming both files, and the database reopens at its last checkpoint. A database DuckDB
  * invalidated during an operation is a retryable 503: the next operation opens it afresh.
  */
-import { mkdir, mkdtemp, rename, rm, statfs, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
@@ -18,6 +18,7 @@ import {
   DataRejectedError,
   diskFullError,
   errorMessage,
+  freeBytesAt,
   isDiskFullError,
   isOutOfMemory,
   isPipelineError,
@@ -157,10 +158,7 @@ export class DuckDbWarehouse implements Warehouse {
   private async mapError(error: unknown): Promise<unknown> {
     if (isPipelineError(error)) return error;
     if (isDiskFullError(error)) {
-      const free = await statfs(path.dirname(this.location)).then(
-        (info) => info.bavail * info.bsize,
-        () => undefined,
-      );
+      const free = await freeBytesAt(path.dirname(this.location));
       return diskFullError(error, {
         what: `the warehouse ${this.location}`,
         ...(free === undefined ? {} : { freeBytes: free }),
