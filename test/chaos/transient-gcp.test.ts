@@ -69,36 +69,40 @@ describe(`${RUNS} gcp-mode runs at 5% 503s and 30% lost jobs.insert responses`, 
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
-  test('every run succeeds with exact counts and no duplicate; the faults really hit', async () => {
-    for (let run = 0; run < RUNS; run++) {
-      const runId = `transient-${run}`;
-      const result = await runEtl({
-        urls: stack.urls,
-        runId,
-        source: 'sample',
-        force: true,
-        options: { sample: { rows: ROWS, seed: 100 + run } },
-      });
-      expect(result.status, `${runId}: ${JSON.stringify(result.error)}`).toBe('succeeded');
-      const sales = result.tables.find((t) => t.name === 'sales')!;
-      expect(sales.rowsIn).toBe(ROWS);
-      expect(sales.rowsLoaded + sales.rowsQuarantined + sales.rowsDuplicate).toBe(ROWS);
-      // The slice of the sample dataset is this run's, once.
-      const rows = await warehouse.query(
-        `SELECT _run_id, COUNT(*) AS n FROM sales WHERE _source = 'sample/generated/sales' GROUP BY _run_id`,
-      );
-      expect(rows.map((r) => ({ run: r._run_id, n: Number(r.n) }))).toEqual([
-        { run: runId, n: sales.rowsLoaded },
-      ]);
-      const facts = await tableFacts(warehouse, 'sales');
-      expect(facts.distinct).toBe(facts.rows);
-    }
-    const injected503 = (requests: Array<{ status: number }>) => requests.filter((r) => r.status === 503);
-    expect(injected503(gcs.requests).length).toBeGreaterThan(RUNS);
-    expect(gcs.requests.some((r) => r.status === 503 && r.kind === 'upload')).toBe(true);
-    expect(injected503(bigquery.requests).length).toBeGreaterThan(0);
-    expect(
-      bigquery.requests.filter((r) => r.kind === 'jobs.insert' && r.status === 0).length,
-    ).toBeGreaterThan(0);
-  });
+  test(
+    'every run succeeds with exact counts and no duplicate; the faults really hit',
+    async () => {
+      for (let run = 0; run < RUNS; run++) {
+        const runId = `transient-${run}`;
+        const result = await runEtl({
+          urls: stack.urls,
+          runId,
+          source: 'sample',
+          force: true,
+          options: { sample: { rows: ROWS, seed: 100 + run } },
+        });
+        expect(result.status, `${runId}: ${JSON.stringify(result.error)}`).toBe('succeeded');
+        const sales = result.tables.find((t) => t.name === 'sales')!;
+        expect(sales.rowsIn).toBe(ROWS);
+        expect(sales.rowsLoaded + sales.rowsQuarantined + sales.rowsDuplicate).toBe(ROWS);
+        // The slice of the sample dataset is this run's, once.
+        const rows = await warehouse.query(
+          `SELECT _run_id, COUNT(*) AS n FROM sales WHERE _source = 'sample/generated/sales' GROUP BY _run_id`,
+        );
+        expect(rows.map((r) => ({ run: r._run_id, n: Number(r.n) }))).toEqual([
+          { run: runId, n: sales.rowsLoaded },
+        ]);
+        const facts = await tableFacts(warehouse, 'sales');
+        expect(facts.distinct).toBe(facts.rows);
+      }
+      const injected503 = (requests: Array<{ status: number }>) => requests.filter((r) => r.status === 503);
+      expect(injected503(gcs.requests).length).toBeGreaterThan(RUNS);
+      expect(gcs.requests.some((r) => r.status === 503 && r.kind === 'upload')).toBe(true);
+      expect(injected503(bigquery.requests).length).toBeGreaterThan(0);
+      expect(
+        bigquery.requests.filter((r) => r.kind === 'jobs.insert' && r.status === 0).length,
+      ).toBeGreaterThan(0);
+    },
+    Math.max(240_000, RUNS * 60_000),
+  ); // a run takes up to a minute here: the clients' own retry waits
 });
