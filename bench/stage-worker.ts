@@ -84,7 +84,7 @@ async function runLoad(work: string): Promise<StageResult> {
   // Every run loads into an empty warehouse and has no load manifest yet.
   await store.delete(manifestKey(BENCH_RUN_ID, 'load'));
   for (const suffix of ['', '.wal']) await rm(path.join(work, `warehouse.duckdb${suffix}`), { force: true });
-  const warehouse = createWarehouse(config);
+  const warehouse = await createWarehouse(config);
   const started = performance.now();
   const response = await load({ runId: BENCH_RUN_ID }, { store, warehouse, logger: createSilentLogger() });
   const ms = performance.now() - started;

@@ -5,7 +5,7 @@
  *
  *   pnpm build                         services/<name>/dist/index.js and apps/insights/dist/index.js
  *   pnpm build --deploy /deploy loader /deploy/loader/: what the loader's image holds, and nothing else:
- *       dist/index.js (+ .map)
+ *       dist/index.js (+ .map), dist/chunks/*.js: what it imports lazily (see CHUNKS)
  *       package.json     {"type": "module"} and the externals the bundle imports, pinned
  *       node_modules/    exactly those externals and their dependencies (optional ones when installed),
  *                        copied from the installed tree: the versions of pnpm-lock.yaml
@@ -17,7 +17,7 @@
  * `node dist/index.js`.
  */
 
-import { cp, mkdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { builtinModules } from 'node:module';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -156,6 +156,27 @@ export interface BundleInputs {
   files: string[];
 }
 
+/**
+ * Modules imported with `import()` (the Google Cloud clients, in gcp mode only) go into chunk files beside
+ * the bundle, content-hashed, so that a local service neither loads nor parses them: the loader started in
+ * 865 ms as one file with them in it, 641 ms without (bench/RESULTS.md).
+ */
+const CHUNKS = 'chunks';
+
+/**
+ * Removes chunks of earlier builds, once a day old: a service started from the previous build may still
+ * import one of its chunks (its name is its content's hash, so a current one is never replaced).
+ */
+async function pruneChunks(dir: string, current: Set<string>): Promise<void> {
+  const dayAgo = Date.now() - 24 * 60 * 60 * 1000;
+  for (const name of await readdir(dir)) {
+    const file = path.join(dir, name);
+    if (current.has(file)) continue;
+    const modified = (await stat(file).catch(() => undefined))?.mtimeMs;
+    if (modified !== undefined && modified < dayAgo) await rm(file, { force: true });
+  }
+}
+
 /** Writes `file` through a temporary sibling and a rename. */
 async function writeWhole(file: string, contents: Uint8Array | string): Promise<void> {
   const temporary = `${file}.${process.pid}-${Math.random().toString(36).slice(2)}.tmp`;
@@ -186,8 +207,10 @@ export async function buildTarget(
   const started = Date.now();
   if (options.deploy) await rm(outDir, { recursive: true, force: true });
   const result = await build({
-    entryPoints: [path.join(pkgDir, 'src/index.ts')],
-    outfile: path.join(outDir, 'dist/index.js'),
+    entryPoints: { index: path.join(pkgDir, 'src/index.ts') },
+    outdir: path.join(outDir, 'dist'),
+    splitting: true,
+    chunkNames: `${CHUNKS}/[name]-[hash]`,
     // Written below, each file replaced whole: a process starting the bundle meanwhile (`etl run`
     // builds on first use, tests run in parallel) reads the old file or the new one, never half of one.
     write: false,
@@ -218,12 +241,13 @@ export async function buildTarget(
     },
     logLevel: 'warning',
   });
-  await mkdir(path.join(outDir, 'dist'), { recursive: true });
-  // The map before the code, and the list of inputs last: a bundle is fresh only once all three are in.
-  const outputs = [...result.outputFiles].sort(
-    (a, b) => Number(a.path.endsWith('.js')) - Number(b.path.endsWith('.js')),
-  );
+  await mkdir(path.join(outDir, 'dist', CHUNKS), { recursive: true });
+  // Maps, then chunks, then index.js, and the list of inputs last: a bundle is fresh only once all are in.
+  const order = (file: string) =>
+    file.endsWith('.map') ? 0 : path.basename(path.dirname(file)) === CHUNKS ? 1 : 2;
+  const outputs = [...result.outputFiles].sort((a, b) => order(a.path) - order(b.path));
   for (const file of outputs) await writeWhole(file.path, file.contents);
+  await pruneChunks(path.join(outDir, 'dist', CHUNKS), new Set(outputs.map((f) => f.path)));
   if (!options.deploy) {
     const inputs: BundleInputs = {
       startedAt: started,

@@ -18,7 +18,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { arrowToParquetParts } from '@etl/common/arrow';
 import type { TransformResponse } from '@etl/common/contracts';
 import { downloadToFile, LocalBlobStore, readStageManifest } from '@etl/common/storage';
-import { quoteIdentifier, quoteLiteral } from '@etl/common/warehouse';
+import { quoteIdentifier, quoteLiteral } from '@etl/common/warehouse/sql';
 import { loaderConfigSchema } from '@etl/loader/config';
 import { BENCH_RUN_ID, maxRssMb, printResult } from '../worker-result';
 

@@ -11,8 +11,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { GcsBlobStore } from '@etl/common/storage';
-import { BigQueryWarehouse } from '@etl/common/warehouse';
+import { GcsBlobStore } from '@etl/common/storage/gcs';
+import { BigQueryWarehouse } from '@etl/common/warehouse/bigquery';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type FakeBigQuery, startFakeBigQuery } from '../fakes/bigquery';
 import { type FakeGcs, startFakeGcs } from '../fakes/gcs';

@@ -5,10 +5,10 @@
  */
 import { open, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { Table, tableFromArrays, Utf8, vectorFromArray } from 'apache-arrow';
 import { writeArrowTable } from '@etl/common/arrow';
 import { isPipelineError } from '@etl/common/errors';
 import { DuckDbWarehouse } from '@etl/common/warehouse';
+import { Table, tableFromArrays, Utf8, vectorFromArray } from 'apache-arrow';
 
 const dir = process.argv[2]!;
 const warehouse = new DuckDbWarehouse({ file: path.join(dir, 'warehouse.duckdb') });

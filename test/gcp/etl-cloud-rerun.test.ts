@@ -4,7 +4,8 @@
  * services, and for --from the fake Cloud Storage (test/fakes/gcs) holding the run's manifests.
  */
 import path from 'node:path';
-import { GcsBlobStore, manifestKey } from '@etl/common/storage';
+import { manifestKey } from '@etl/common/storage';
+import { GcsBlobStore } from '@etl/common/storage/gcs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { etl, parseJsonStdout, REPO_ROOT } from '../e2e/cli';
 import { type FakeGcs, startFakeGcs } from '../fakes/gcs';

@@ -9,8 +9,8 @@
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { GcsBlobStore } from '@etl/common/storage';
-import { BigQueryWarehouse } from '@etl/common/warehouse';
+import { GcsBlobStore } from '@etl/common/storage/gcs';
+import { BigQueryWarehouse } from '@etl/common/warehouse/bigquery';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { etl, parseJsonStdout } from '../e2e/cli';
 import { type FakeBigQuery, startFakeBigQuery } from '../fakes/bigquery';

@@ -96,7 +96,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunSumma
   mkdirSync(options.dataDir, { recursive: true });
   if (options.resumeFrom) {
     if (!options.runId) throw new Error('resumeFrom needs the runId of the run to resume');
-    const store = createRunStore(options.dataDir, { ...process.env, ...options.serviceEnv });
+    const store = await createRunStore(options.dataDir, { ...process.env, ...options.serviceEnv });
     const removed = await removeManifestsFrom(store, runId, options.resumeFrom);
     progress(
       `run ${runId}: redoing from ${options.resumeFrom}` +

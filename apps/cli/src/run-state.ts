@@ -34,7 +34,7 @@ export function stagesFrom(stage: ResumableStage): Stage[] {
 export function createRunStore(
   dataDir: string,
   env: Record<string, string | undefined> = process.env,
-): BlobStore {
+): Promise<BlobStore> {
   return createBlobStore(parseConfig(baseConfigSchema, { ...env, ETL_DATA_DIR: dataDir }));
 }
 

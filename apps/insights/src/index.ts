@@ -8,9 +8,9 @@ import { insightsConfigSchema } from './config';
 
 const config = loadConfig(insightsConfigSchema);
 const logger = createLogger({ name: 'insights', level: config.LOG_LEVEL });
-const warehouse = createWarehouse(config, { readOnly: true });
+const warehouse = await createWarehouse(config, { readOnly: true });
 const app = createInsightsApp(
-  { warehouse, store: createBlobStore(config), logger },
+  { warehouse, store: await createBlobStore(config), logger },
   {
     cacheSeconds: config.INSIGHTS_CACHE_SECONDS,
     pollSeconds: config.INSIGHTS_POLL_SECONDS,

@@ -14,7 +14,6 @@ import {
   tableFromIPC,
   tableToIPC,
 } from 'apache-arrow';
-import * as parquet from 'parquet-wasm/node';
 import { DataRejectedError } from './errors';
 
 const ARROW_MAGIC = 'ARROW1';
@@ -168,14 +167,14 @@ export async function* arrowToParquetParts(
       rows += take;
       total += take;
       if (rows === partRows) {
-        yield tableToParquet(new Table(schema, group));
+        yield await tableToParquet(new Table(schema, group));
         parts++;
         group = [];
         rows = 0;
       }
     }
   }
-  if (group.length > 0 || parts === 0) yield tableToParquet(new Table(schema, group));
+  if (group.length > 0 || parts === 0) yield await tableToParquet(new Table(schema, group));
   if (check.expectedRows !== undefined && total !== check.expectedRows) {
     throw new DataRejectedError(
       `expected ${check.expectedRows} rows in ${check.name ?? 'input'} as its manifest says, found ${total}`,
@@ -200,13 +199,25 @@ export function partsCheck(load: { expect?: { rows: number; objectKey: string } 
   return load.expect ? { expectedRows: load.expect.rows, name: load.expect.objectKey } : {};
 }
 
-function tableToParquet(table: Table): Uint8Array {
+/**
+ * parquet-wasm, loaded on first use: compiling its WebAssembly took ~150 ms of every start of the
+ * transformer, which converts through Parquet only on its rare fallback route.
+ */
+let parquetWasm: Promise<typeof import('parquet-wasm/node')> | undefined;
+const loadParquet = () => {
+  parquetWasm ??= import('parquet-wasm/node');
+  return parquetWasm;
+};
+
+async function tableToParquet(table: Table): Promise<Uint8Array> {
+  const parquet = await loadParquet();
   const wasmTable = parquet.Table.fromIPCStream(tableToIPC(table, 'stream'));
   const properties = new parquet.WriterPropertiesBuilder().setCompression(parquet.Compression.ZSTD).build();
   return parquet.writeParquet(wasmTable, properties);
 }
 
 /** Parquet bytes -> Arrow table. */
-export function parquetToArrow(bytes: Uint8Array): Table {
+export async function parquetToArrow(bytes: Uint8Array): Promise<Table> {
+  const parquet = await loadParquet();
   return tableFromIPC(parquet.readParquet(bytes).intoIPCStream());
 }

@@ -18,7 +18,7 @@ import type { ZipLimits } from './files/unzip';
 import type { KaggleClient } from './kaggle-client';
 import { datasetIdOf, identifyDataset } from './local-identity';
 import { parseSourceRef, type SourceRef } from './source-ref';
-import { extractGcs, type GcsSourceOptions } from './sources/gcs';
+import type { GcsSourceOptions } from './sources/gcs';
 import { extractKaggle } from './sources/kaggle';
 import { extractLocal } from './sources/local';
 import { DEFAULT_SAMPLE, extractSample } from './sources/sample';
@@ -68,7 +68,7 @@ async function readStoredManifest(
   }
 }
 
-function runSource(
+async function runSource(
   ref: SourceRef,
   request: ExtractRequest,
   context: SourceContext,
@@ -88,8 +88,11 @@ function runSource(
         );
       }
       return extractKaggle(context, ref, deps.kaggle);
-    case 'gcs':
+    case 'gcs': {
+      // Cloud Storage's client loads with the first gs:// source, not with every start of the service.
+      const { extractGcs } = await import('./sources/gcs');
       return extractGcs(context, ref, deps.gcs);
+    }
   }
 }
 

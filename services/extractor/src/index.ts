@@ -22,7 +22,7 @@ const kaggle = credentials
 if (!kaggle) logger.info('no Kaggle credentials configured: kaggle: sources will be refused');
 
 const app = createExtractorApp({
-  store: createBlobStore(config),
+  store: await createBlobStore(config),
   logger,
   kaggle,
   localRoot: config.LOCAL_SOURCE_ROOT,

@@ -4,15 +4,10 @@ import path from 'node:path';
 import { writeArrowTable } from '@etl/common/arrow';
 import type { ExtractResponse, LoadResponse } from '@etl/common/contracts';
 import { createSilentLogger } from '@etl/common/logging';
-import {
-  type BlobStore,
-  GcsBlobStore,
-  getJson,
-  LocalBlobStore,
-  manifestKey,
-  putJson,
-} from '@etl/common/storage';
-import { BigQueryWarehouse, DuckDbWarehouse, type Row, type Warehouse } from '@etl/common/warehouse';
+import { type BlobStore, getJson, LocalBlobStore, manifestKey, putJson } from '@etl/common/storage';
+import { GcsBlobStore } from '@etl/common/storage/gcs';
+import { DuckDbWarehouse, type Row, type Warehouse } from '@etl/common/warehouse';
+import { BigQueryWarehouse } from '@etl/common/warehouse/bigquery';
 import { computeRfm, discountEffect } from '@etl/ml';
 import { Bool, DateDay, Float64, Int32, type Table, TimestampMillisecond, Utf8 } from 'apache-arrow';
 import request from 'supertest';

@@ -11,8 +11,8 @@ import { createTableauRefresh } from './tableau';
 
 const config = loadConfig(loaderConfigSchema);
 const logger = createLogger({ name: 'loader', level: config.LOG_LEVEL });
-const warehouse = createWarehouse(config, { logger });
-const metrics = createMetricsSink(config);
+const warehouse = await createWarehouse(config, { logger });
+const metrics = await createMetricsSink(config);
 const tableau = createTableauRefresh(config);
 logger.info(
   {
@@ -23,7 +23,7 @@ logger.info(
 );
 const app = createLoaderApp(
   {
-    store: createBlobStore(config),
+    store: await createBlobStore(config),
     warehouse,
     logger,
     metrics,

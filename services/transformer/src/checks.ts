@@ -4,7 +4,7 @@
  * column, a number or a quoted text; identifiers are quoted, literals escaped. A row where either side
  * is NULL passes (the value is unknown, not wrong; `required` or `missing: reject` cover absence).
  */
-import { quoteLiteral } from '@etl/common/warehouse';
+import { quoteLiteral } from '@etl/common/warehouse/sql';
 
 /** `<column> <op> <rest>`; the rest is read by parseCheckRule. */
 export const CHECK_RULE = /^\s*([a-z][a-z0-9_]*)\s*(>=|<=|<>|!=|=|>|<)\s*(.+?)\s*$/;

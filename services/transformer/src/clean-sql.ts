@@ -6,7 +6,7 @@
  * columns (`__failed`) rather than a flag a column: a table of N columns stores N values, not 2N (DuckDB
  * holds a block of memory per stored column while it writes).
  */
-import { quoteIdentifier, quoteLiteral } from '@etl/common/warehouse';
+import { quoteIdentifier, quoteLiteral } from '@etl/common/warehouse/sql';
 import { WIDE_TABLE_COLUMNS } from './duckdb-session';
 import {
   type ColumnPlan,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { isPipelineError } from '@etl/common/errors';
-import { quoteLiteral } from '@etl/common/warehouse';
+import { quoteLiteral } from '@etl/common/warehouse/sql';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { convertWithDuckDb, convertXlsx, dateText, FORMULA_ERROR_TEXT } from './convert-table-file';

@@ -39,7 +39,7 @@ import {
   isPipelineError,
   PayloadTooLargeError,
 } from '@etl/common/errors';
-import { quoteLiteral } from '@etl/common/warehouse';
+import { quoteLiteral } from '@etl/common/warehouse/sql';
 import type ExcelJS from 'exceljs';
 import { queryRows, toCount } from './duckdb-session';
 

@@ -11,7 +11,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { parquetToArrow } from '@etl/common/arrow';
-import { quoteLiteral } from '@etl/common/warehouse';
+import { quoteLiteral } from '@etl/common/warehouse/sql';
 import {
   type Data,
   Field,
@@ -72,7 +72,7 @@ export async function queryToArrowViaParquet(
     `COPY (${sql}) TO ${quoteLiteral(parquetFile)} (FORMAT parquet, COMPRESSION uncompressed)`,
   );
   try {
-    return withUtf8Strings(parquetToArrow(await readFile(parquetFile)));
+    return withUtf8Strings(await parquetToArrow(await readFile(parquetFile)));
   } finally {
     await rm(parquetFile, { force: true });
   }

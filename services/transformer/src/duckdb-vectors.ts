@@ -38,7 +38,7 @@ import {
   DuckDBTypeId,
 } from '@duckdb/node-api';
 import { batchRowsFor } from '@etl/common/arrow';
-import { quoteIdentifier, quoteLiteral } from '@etl/common/warehouse';
+import { quoteIdentifier, quoteLiteral } from '@etl/common/warehouse/sql';
 import {
   Bool,
   type Data,

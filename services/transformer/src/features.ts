@@ -17,7 +17,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { InvalidRequestError } from '@etl/common/errors';
-import { quoteIdentifier, quoteLiteral } from '@etl/common/warehouse';
+import { quoteIdentifier, quoteLiteral } from '@etl/common/warehouse/sql';
 import { toSnakeCase } from './column-names';
 import { queryRows } from './duckdb-session';
 import type { ColumnPlan } from './infer-types';

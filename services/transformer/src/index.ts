@@ -19,7 +19,7 @@ const tempDir =
     : await claimScratchFolder({ parent: config.TRANSFORM_TEMP_DIR, service: 'transformer', logger });
 const app = createTransformerApp(
   {
-    store: createBlobStore(config),
+    store: await createBlobStore(config),
     logger,
     tempDir,
     sampleRows: config.TRANSFORM_SAMPLE_ROWS,

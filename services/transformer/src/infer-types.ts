@@ -33,7 +33,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ColumnType } from '@etl/common/dataset-state';
-import { quoteIdentifier, quoteLiteral } from '@etl/common/warehouse';
+import { quoteIdentifier, quoteLiteral } from '@etl/common/warehouse/sql';
 import { aggregateRow, COLUMN_BATCH, countWhere, type JsonRow, queryRows, toCount } from './duckdb-session';
 
 export type { ColumnType };

@@ -17,7 +17,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { DataRejectedError, errorMessage, isOutOfMemory } from '@etl/common/errors';
-import { quoteLiteral } from '@etl/common/warehouse';
+import { quoteLiteral } from '@etl/common/warehouse/sql';
 import { queryRows, toCount } from './duckdb-session';
 
 export interface CsvInput {

@@ -15,7 +15,7 @@ import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { DataRejectedError } from '@etl/common/errors';
 import { inferRoles, type Roles } from '@etl/common/roles';
-import { quoteIdentifier, quoteLiteral } from '@etl/common/warehouse';
+import { quoteIdentifier, quoteLiteral } from '@etl/common/warehouse/sql';
 import { normalizeColumnNames, toSnakeCase } from './column-names';
 import type { TextEncoding } from './detect-encoding';
 import {

@@ -18,7 +18,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { QualityCheck } from '@etl/common/contracts';
 import { InvalidRequestError } from '@etl/common/errors';
-import { quoteIdentifier, quoteLiteral } from '@etl/common/warehouse';
+import { quoteIdentifier, quoteLiteral } from '@etl/common/warehouse/sql';
 import { checkFailsSql, parseCheckRule } from './checks';
 import { castExpression, createDuplicatesTableSql } from './clean-sql';
 import { countWhere, queryRows, toCount } from './duckdb-session';

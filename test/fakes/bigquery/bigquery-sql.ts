@@ -13,7 +13,7 @@
  * not know (VARCHAR, DOUBLE, ...), double-quoted strings where an identifier belongs (in BigQuery "x" is a
  * STRING literal), and reserved keywords used as aliases (`AS rows`).
  */
-import { quoteIdentifier, quoteLiteral } from '@etl/common/warehouse';
+import { quoteIdentifier, quoteLiteral } from '@etl/common/warehouse/sql';
 
 export class ApiError extends Error {
   constructor(

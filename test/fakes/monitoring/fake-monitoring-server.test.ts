@@ -1,6 +1,7 @@
 import { createSilentLogger } from '@etl/common/logging';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { CloudMonitoringMetrics, METRIC_TYPES } from '../../../services/loader/src/metrics';
+import { METRIC_TYPES } from '../../../services/loader/src/metrics';
+import { CloudMonitoringMetrics } from '../../../services/loader/src/metrics/cloud-monitoring-metrics';
 import { type FakeMonitoring, startFakeMonitoring } from './fake-monitoring-server';
 import { readTerraformMetricDescriptors } from './terraform-descriptors';
 

@@ -15,7 +15,7 @@ import {
   UpstreamError,
   UpstreamUnavailableError,
 } from '@etl/common/errors';
-import { fixedTokenAuthClient } from '@etl/common/warehouse';
+import { fixedTokenAuthClient } from '@etl/common/warehouse/bigquery';
 import { ExecutionsClient, protos } from '@google-cloud/workflows';
 import type { CloudConfig } from './cloud-config';
 import { type ExecutionLinks, executionLinks } from './links';

@@ -156,7 +156,7 @@ async function rerun(executions: Executions, argv: string[]): Promise<number> {
   }
   const argument = rerunArgument(earlier.argument, earlier.id, from);
   if (from !== undefined) {
-    const store = createBlobStore({
+    const store = await createBlobStore({
       ETL_MODE: 'gcp',
       ETL_DATA_DIR: '.etl',
       ETL_BUCKET: bucket,

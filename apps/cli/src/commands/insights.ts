@@ -29,7 +29,7 @@ export async function insightsCommand(argv: string[]): Promise<number> {
   const dataDir = resolveDataDir(values['data-dir']);
   const logger = createLogger({ name: 'insights', level: values['log-level'] });
   // Read-only: the app never writes, and loads from other processes are not blocked longer than a query.
-  const warehouse = createWarehouse({ ETL_MODE: 'local', ETL_DATA_DIR: dataDir }, { readOnly: true });
+  const warehouse = await createWarehouse({ ETL_MODE: 'local', ETL_DATA_DIR: dataDir }, { readOnly: true });
   const app = createInsightsApp({
     warehouse,
     store: new LocalBlobStore(path.join(dataDir, 'blobs')),

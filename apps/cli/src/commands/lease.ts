@@ -26,7 +26,7 @@ export async function leaseCommand(argv: string[]): Promise<number> {
     throw new UsageError(`expected ${leaseUsage}, got ${JSON.stringify(argv.join(' '))}`);
   const [kind, owner, slug] = segments as [string, string, string];
   const key = datasetLeaseKey(kind, owner, slug);
-  const store = createRunStore(resolveDataDir(values['data-dir']));
+  const store = await createRunStore(resolveDataDir(values['data-dir']));
   const lease = await readLease(store, key);
   if (lease === undefined) {
     process.stdout.write(`no lease on dataset ${dataset} (${key})\n`);

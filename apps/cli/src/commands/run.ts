@@ -135,7 +135,10 @@ export async function runCommand(argv: string[]): Promise<number> {
     runId = values.resume;
     // The run's own input, so that the extractor answers from its manifest instead of refusing a
     // different source for the same run id (409).
-    const input = await readExtractedInput(createRunStore(dataDir, { ...process.env, ...serviceEnv }), runId);
+    const input = await readExtractedInput(
+      await createRunStore(dataDir, { ...process.env, ...serviceEnv }),
+      runId,
+    );
     if (input) {
       if (source !== undefined && source !== input.source)
         throw new UsageError(

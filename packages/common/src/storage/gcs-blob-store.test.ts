@@ -210,7 +210,7 @@ describe('createBlobStore in gcp mode', () => {
       BIGQUERY_DATASET: 'sales',
       GCS_API_ENDPOINT: gcs.url,
     });
-    const fromConfig = createBlobStore(config);
+    const fromConfig = await createBlobStore(config);
     expect(fromConfig).toBeInstanceOf(GcsBlobStore);
     expect(fromConfig.location).toBe('gs://etl');
     await fromConfig.put('wired.txt', 'yes');

@@ -534,7 +534,7 @@ describe('createWarehouse in gcp mode', () => {
       GCS_API_ENDPOINT: gcs.url,
       BIGQUERY_API_ENDPOINT: bq.url,
     });
-    const fromConfig = createWarehouse({
+    const fromConfig = await createWarehouse({
       ...config,
       BIGQUERY_MAX_BYTES_BILLED: 50 * 1024 * 1024,
       BIGQUERY_QUERY_TIMEOUT_MS: 12_000,

@@ -2,8 +2,6 @@ import path from 'node:path';
 import type { BaseConfig } from '../config';
 import { InvalidRequestError } from '../errors';
 import type { Logger } from '../logging';
-import { GcsBlobStore } from '../storage/gcs-blob-store';
-import { BigQueryWarehouse } from './bigquery-warehouse';
 import { DuckDbWarehouse } from './duckdb-warehouse';
 import type { Warehouse } from './warehouse';
 
@@ -14,8 +12,11 @@ export interface CreateWarehouseOptions {
   logger?: Logger;
 }
 
-/** The composition-root choice of adapter: called once, in a process's index.ts. */
-export function createWarehouse(
+/**
+ * The composition-root choice of adapter: called once, in a process's index.ts. The BigQuery and Cloud
+ * Storage clients are imported only in gcp mode (see createBlobStore).
+ */
+export async function createWarehouse(
   config: Pick<BaseConfig, 'ETL_MODE' | 'ETL_DATA_DIR'> &
     Partial<Pick<BaseConfig, 'WAREHOUSE_MEMORY_LIMIT'>> &
     Partial<
@@ -32,7 +33,7 @@ export function createWarehouse(
       >
     >,
   options: CreateWarehouseOptions = {},
-): Warehouse {
+): Promise<Warehouse> {
   switch (config.ETL_MODE) {
     case 'local':
       return new DuckDbWarehouse({
@@ -48,6 +49,10 @@ export function createWarehouse(
       if (!GCP_PROJECT || !ETL_BUCKET || !BIGQUERY_DATASET) {
         throw new InvalidRequestError('ETL_MODE=gcp needs GCP_PROJECT, ETL_BUCKET and BIGQUERY_DATASET');
       }
+      const [{ BigQueryWarehouse }, { GcsBlobStore }] = await Promise.all([
+        import('./bigquery-warehouse'),
+        import('../storage/gcs-blob-store'),
+      ]);
       // Parquet is staged under `staging/` in the pipeline's bucket. Credentials: Application Default
       // Credentials; with BIGQUERY_API_ENDPOINT set, a fixed-token client (see BigQueryWarehouse).
       return new BigQueryWarehouse({

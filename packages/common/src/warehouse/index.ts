@@ -1,5 +1,4 @@
 export * from './arrow-to-bigquery-schema';
-export * from './bigquery-warehouse';
 export * from './create-warehouse';
 export * from './dialect';
 export * from './duckdb-threads';

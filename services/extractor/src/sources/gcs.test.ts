@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { createSilentLogger } from '@etl/common/logging';
-import { GcsBlobStore } from '@etl/common/storage';
+import { GcsBlobStore } from '@etl/common/storage/gcs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { type FakeGcs, startFakeGcs } from '../../../../test/fakes/gcs';
 import { type ExtractDeps, extract } from '../extractor';

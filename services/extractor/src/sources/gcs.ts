@@ -31,7 +31,7 @@ import {
   UpstreamError,
   UpstreamUnavailableError,
 } from '@etl/common/errors';
-import { GcsBlobStore } from '@etl/common/storage';
+import { GcsBlobStore } from '@etl/common/storage/gcs';
 import type { DatasetFile } from '../files/raw-files';
 import { extractDataset } from './dataset';
 import { slugifyName } from './local';

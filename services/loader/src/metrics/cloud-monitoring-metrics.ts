@@ -6,7 +6,7 @@
  */
 
 import type { Logger } from '@etl/common/logging';
-import { fixedTokenAuthClient } from '@etl/common/warehouse';
+import { fixedTokenAuthClient } from '@etl/common/warehouse/bigquery';
 import { MetricServiceClient } from '@google-cloud/monitoring';
 import { buildLoadTimeSeries, type LoadMetrics, type MetricsSink } from './load-metrics';
 

@@ -17,14 +17,8 @@ import {
 import { readTerraformMetricDescriptors } from '../../../../test/fakes/monitoring/terraform-descriptors';
 import { loaderConfigSchema } from '../config';
 import { load } from '../loader';
-import {
-  buildLoadTimeSeries,
-  CloudMonitoringMetrics,
-  createMetricsSink,
-  isMetricsEnabled,
-  LogMetrics,
-  METRIC_TYPES,
-} from '.';
+import { buildLoadTimeSeries, createMetricsSink, isMetricsEnabled, LogMetrics, METRIC_TYPES } from '.';
+import { CloudMonitoringMetrics } from './cloud-monitoring-metrics';
 
 const SOURCE = 'kaggle/owner/superstore';
 
@@ -181,16 +175,16 @@ describe('load writes metrics', () => {
 });
 
 describe('metrics config', () => {
-  test('on in gcp mode, off in local mode, METRICS_ENABLED overrides', () => {
+  test('on in gcp mode, off in local mode, METRICS_ENABLED overrides', async () => {
     const gcp = { ETL_MODE: 'gcp', GCP_PROJECT: 'p', ETL_BUCKET: 'bucket-1', BIGQUERY_DATASET: 'd' };
     expect(isMetricsEnabled(parseConfig(loaderConfigSchema, {}))).toBe(false);
     expect(isMetricsEnabled(parseConfig(loaderConfigSchema, gcp))).toBe(true);
     expect(isMetricsEnabled(parseConfig(loaderConfigSchema, { ...gcp, METRICS_ENABLED: 'false' }))).toBe(
       false,
     );
-    expect(createMetricsSink(parseConfig(loaderConfigSchema, {})).kind).toBe('log');
+    expect((await createMetricsSink(parseConfig(loaderConfigSchema, {}))).kind).toBe('log');
     const on = parseConfig(loaderConfigSchema, { METRICS_ENABLED: 'true', GCP_PROJECT: 'p' });
-    expect(createMetricsSink(on).kind).toBe('cloud-monitoring');
+    expect((await createMetricsSink(on)).kind).toBe('cloud-monitoring');
     expect(() => parseConfig(loaderConfigSchema, { METRICS_ENABLED: 'true' })).toThrow(
       /GCP_PROJECT: required when METRICS_ENABLED=true/,
     );
