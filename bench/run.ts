@@ -170,9 +170,8 @@ async function etlRun(source: string, work: string): Promise<RunOnce> {
   const done = await runProcess(
     process.execPath,
     [
-      '--import',
-      'tsx',
-      'apps/cli/src/main.ts',
+      // As `pnpm etl` starts it: from the command's bundle (the warm-up run builds it when stale).
+      'apps/cli/bin/etl.mjs',
       'run',
       '--source',
       `local:${source}`,

@@ -53,9 +53,7 @@ export async function salesWorkload(
     log(`generating ${csv} (${rows} rows, seed ${SEED})`);
     const partial = `${csv}.partial`;
     const done = await runProcess(process.execPath, [
-      '--import',
-      'tsx',
-      'apps/cli/src/main.ts',
+      'apps/cli/bin/etl.mjs',
       'generate',
       '--rows',
       String(rows),

@@ -8,6 +8,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout } from 'node:timers/promises';
 import type { SchemaChange } from '@etl/common/contracts';
+import { workspaceRoot } from '@etl/common/workspace-root';
 import {
   type AlertRecord,
   type Clock,
@@ -19,7 +20,7 @@ import { createRunStore, type ResumableStage, removeManifestsFrom } from './run-
 import { ServiceDiedError } from './service-exit';
 import { startServices } from './services';
 
-export const WORKFLOW_FILE = path.resolve(import.meta.dirname, '../../../workflows/etl.workflows.yaml');
+export const WORKFLOW_FILE = path.join(workspaceRoot(import.meta.dirname), 'workflows/etl.workflows.yaml');
 
 export interface TableSummary {
   name: string;

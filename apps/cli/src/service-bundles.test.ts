@@ -1,7 +1,10 @@
+import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { workspaceRoot } from '@etl/common/workspace-root';
 import { afterEach, beforeEach, expect, test } from 'vitest';
+import { isBundleFresh as isFresh } from '../../../scripts/bundle-freshness.mjs';
 import { isBundleFresh } from './service-bundles';
 
 let root: string;
@@ -43,3 +46,18 @@ test('no bundle, or no list of its inputs (a build older than the list), is stal
   await rm(path.join(root, 'services/loader/dist/index.inputs.json'));
   expect(isBundleFresh('loader', root)).toBe(false);
 });
+
+test('`pnpm etl` (bin/etl.mjs) runs the command from its bundle, built first when stale, in one process', async () => {
+  const repo = workspaceRoot(import.meta.dirname);
+  const etl = spawnSync(process.execPath, ['apps/cli/bin/etl.mjs', 'query', '--help'], {
+    cwd: repo,
+    encoding: 'utf8',
+  });
+  // A usage error is the command's own answer (exit 2 and its message), from the bundle it built.
+  expect({ status: etl.status, stderr: etl.stderr }).toMatchObject({
+    status: 2,
+    stderr: expect.stringContaining('etl query:'),
+  });
+  expect(etl.stderr).not.toContain('running from source under tsx');
+  expect(isFresh(path.join(repo, 'apps/cli'), repo)).toBe(true);
+}, 60_000);

@@ -7,19 +7,14 @@
  * Why: under tsx every start compiled and resolved each service's few hundred modules (the CLI's start-up
  * was ~2-3 s of a 100-row run); a bundle is one file Node loads directly (bench/RESULTS.md).
  *
- * Fresh means: the bundle's input list (`dist/index.inputs.json`, written by scripts/build.ts) names files
- * that all still exist and none modified since the build started. A source edit, a `git checkout` or a
- * dependency installed at another version (pnpm keeps versions in versioned folders) makes it stale, so a
- * test never runs a bundle older than the code it tests.
+ * Fresh: scripts/bundle-freshness.mjs.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { BundleInputs } from '../../../scripts/build';
+import { workspaceRoot } from '@etl/common/workspace-root';
+import { isBundleFresh as isFresh } from '../../../scripts/bundle-freshness.mjs';
 
-const REPO_ROOT = path.resolve(import.meta.dirname, '../../..');
-/** scripts/build.ts's BUNDLE_INPUTS (not imported: that module loads esbuild). */
-const BUNDLE_INPUTS = 'dist/index.inputs.json';
+const REPO_ROOT = workspaceRoot(import.meta.dirname);
 
 /** The Node arguments that start `name`: its bundle, or its source under tsx. */
 export interface ServiceEntry {
@@ -31,20 +26,7 @@ const bundleDir = (name: string, root = REPO_ROOT) => path.join(root, 'services'
 
 /** Whether `root`/services/<name>/dist/index.js exists and was built from the files as they are now. */
 export function isBundleFresh(name: string, root = REPO_ROOT): boolean {
-  let inputs: BundleInputs;
-  try {
-    inputs = JSON.parse(
-      readFileSync(path.join(bundleDir(name, root), BUNDLE_INPUTS), 'utf8'),
-    ) as BundleInputs;
-    statSync(path.join(bundleDir(name, root), 'dist', 'index.js'));
-  } catch {
-    return false;
-  }
-  for (const file of inputs.files) {
-    const modified = statSync(path.join(root, file), { throwIfNoEntry: false })?.mtimeMs;
-    if (modified === undefined || modified >= inputs.startedAt) return false;
-  }
-  return true;
+  return isFresh(bundleDir(name, root), root);
 }
 
 /** The entries of `names`, building the stale bundles first (one build for all of them). */

@@ -9,13 +9,14 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { isListeningMessage } from '@etl/common/lifecycle';
+import { workspaceRoot } from '@etl/common/workspace-root';
 import { type ServiceEntry, serviceEntries } from './service-bundles';
 import { readLogTail, type ServiceExit } from './service-exit';
 
 export const SERVICE_NAMES = ['extractor', 'transformer', 'loader'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
-const REPO_ROOT = path.resolve(import.meta.dirname, '../../..');
+const REPO_ROOT = workspaceRoot(import.meta.dirname);
 const STARTUP_TIMEOUT_MS = 30_000;
 
 export interface RunningService {

@@ -10,6 +10,7 @@ import { createServiceApp } from '@etl/common/http';
 import type { Logger } from '@etl/common/logging';
 import type { BlobStore } from '@etl/common/storage';
 import type { Warehouse } from '@etl/common/warehouse';
+import { findWorkspaceRoot } from '@etl/common/workspace-root';
 import express, { type Express, type Request, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { type Filters, InsightsQueries } from './insights-queries';
@@ -28,8 +29,13 @@ export interface InsightsAppOptions {
   projectId?: string;
 }
 
-const PUBLIC_DIR = path.resolve(import.meta.dirname, '../public');
-const ECHARTS_FILE = createRequire(import.meta.url).resolve('echarts/dist/echarts.min.js');
+/** apps/insights in a checkout (this module may be in the `etl` command's bundle), else the image's /app. */
+const APP_DIR = ((root) =>
+  root ? path.join(root, 'apps/insights') : path.resolve(import.meta.dirname, '..'))(
+  findWorkspaceRoot(import.meta.dirname),
+);
+const PUBLIC_DIR = path.join(APP_DIR, 'public');
+const ECHARTS_FILE = createRequire(path.join(APP_DIR, 'package.json')).resolve('echarts/dist/echarts.min.js');
 
 const isoDate = z
   .string()

@@ -1,8 +1,8 @@
 /** Transformer settings: the base service settings plus how much of the machine DuckDB may use. */
-import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { baseConfigSchema, memorySize } from '@etl/common/config';
+import { findWorkspaceRoot } from '@etl/common/workspace-root';
 import { z } from 'zod';
 
 /**
@@ -10,10 +10,8 @@ import { z } from 'zod';
  * bundle under services/transformer/dist), else `profiles` in the working directory (a container image).
  */
 export function defaultProfilesDir(from = import.meta.dirname): string {
-  for (let dir = from; ; dir = path.dirname(dir)) {
-    if (existsSync(path.join(dir, 'pnpm-workspace.yaml'))) return path.join(dir, 'profiles');
-    if (path.dirname(dir) === dir) return path.resolve('profiles');
-  }
+  const root = findWorkspaceRoot(from);
+  return root ? path.join(root, 'profiles') : path.resolve('profiles');
 }
 
 export const transformerConfigSchema = baseConfigSchema.extend({

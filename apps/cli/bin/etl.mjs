@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+/**
+ * The `etl` command (`pnpm etl`): apps/cli/src/main.ts from its bundle, apps/cli/dist/index.js, when that
+ * was built from the code as it is now; else the bundle is built first (scripts/build.ts cli, ~2 s, once
+ * after each change), and only if that build fails does the command run from its TypeScript under tsx.
+ * Under tsx the command took 1.2-1.4 s to start, compiling and resolving its modules; from the bundle
+ * ~0.3 s (bench/RESULTS.md). One process either way: signals and exit codes are the command's own.
+ */
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { isBundleFresh } from '../../../scripts/bundle-freshness.mjs';
+
+const ROOT = path.resolve(import.meta.dirname, '../../..');
+const CLI = path.join(ROOT, 'apps/cli');
+
+function build() {
+  const built = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/build.ts', 'cli'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
+  if (built.status === 0) return true;
+  process.stderr.write(
+    `etl: building apps/cli/dist failed; running from source under tsx:\n${(built.stderr || built.stdout || String(built.error)).trim().slice(-2000)}\n`,
+  );
+  return false;
+}
+
+if (isBundleFresh(CLI, ROOT) || build()) {
+  await import(pathToFileURL(path.join(CLI, 'dist/index.js')).href);
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import(pathToFileURL(path.join(CLI, 'src/main.ts')).href);
+}

@@ -1,0 +1,3 @@
+export declare const BUNDLE_INPUTS: string;
+/** Whether `<packageDir>/dist/index.js` exists and no input of it changed since its build (see the .mjs). */
+export declare function isBundleFresh(packageDir: string, root: string): boolean;
