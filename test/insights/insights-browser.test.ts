@@ -69,7 +69,9 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await server?.close();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  // The app's poll of the warehouse may still be opening the file (DuckDB then writes beside it): a removal
+  // racing it once failed with ENOTEMPTY; rm retries that.
+  if (dataDir) await rm(dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
 });
 
 /** A page that records console errors and every request that leaves the app. */
