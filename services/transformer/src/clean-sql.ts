@@ -26,6 +26,7 @@ import {
   trimmed,
 } from './infer-types';
 import { type NumberedRows, rawColumn } from './parse-csv';
+import { summaryMarkSql } from './summary-rows';
 
 const value = (i: number): string => `v${i}`;
 const text = (i: number): string => `t${i}`;
@@ -173,6 +174,8 @@ export interface TypedRowsOptions {
  * hashes only, computed here while the rows are typed in parallel), and what the quarantine needs: `__raw` (the fields re-assembled as a
  * CSV line; for failed rows only unless `rawTextOfAll`), `__reason` and `__message` (failed rows). Rows
  * come out in file order, so the table they are inserted into is numbered by its rowid (`numberRows`).
+ * `__summary` marks a row shaped like a footer of totals (summary-rows.ts), which is quarantined once its
+ * position in the file is known; such a row keeps its `__raw` for that.
  */
 export function typedRowsSql(
   plans: readonly ColumnPlan[],
@@ -212,6 +215,11 @@ export function typedRowsSql(
     ...(isTyped(plan) ? [text(i)] : []),
     `${plan.type === 'VARCHAR' ? padSql(plan, text(i)) : castExpression(plan, text(i))} AS ${value(i)}`,
   ]);
+  // Marked from the text, before any cast: a footer's label may sit in a typed column (`Total` in a date).
+  const summary = `${summaryMarkSql(
+    plans.map((_, i) => text(i)),
+    plans.map((plan) => plan.source),
+  )} AS __summary`;
   const values = plans.map((_, i) => value(i));
   const typed = plans.flatMap((plan, i) => (isTyped(plan) ? [i] : []));
   const failed =
@@ -222,6 +230,8 @@ export function typedRowsSql(
   const bad = rejecting.length === 0 ? 'false' : anyOf(rejecting);
   const wide = plans.length > WIDE_TABLE_COLUMNS;
   const onBad = (sql: string) => `CASE WHEN __bad THEN ${sql} END`;
+  // A summary row may type cleanly, yet its raw text is needed should it be quarantined as a footer.
+  const onQuarantinable = (sql: string) => `CASE WHEN __bad OR __summary IS NOT NULL THEN ${sql} END`;
   // The raw fields as one list (of failed rows, unless a wide table's raw text is kept for every row), for
   // the message and a wide table's raw text: one expression in place of one a column.
   const fields = `[${raw.join(', ')}]`;
@@ -230,14 +240,14 @@ export function typedRowsSql(
     : `concat_ws(',', ${raw.map(csvField).join(', ')})`;
   return `SELECT ${fileIndex}::INTEGER AS __file, ${values.join(', ')}, __failed, __bad, false AS __dup,
   hash(${values.join(', ')}) AS __hash,
-  ${wide ? (options.rawTextOfAll ? rawText : onBad(rawText)) : '__raw'} AS __raw,
+  ${wide ? (options.rawTextOfAll ? rawText : onQuarantinable(rawText)) : '__raw'} AS __raw, __summary,
   ${onBad(failureReason(plans))} AS __reason,
   ${onBad(failureMessage(plans))} AS __message
 FROM (
-  SELECT ${values.join(', ')}, __failed, __bad${nfkc.size ? ', __order' : ''},
-    ${options.rawTextOfAll && wide ? fields : onBad(fields)} AS __fields${wide ? '' : `,\n    ${options.rawTextOfAll ? rawText : onBad(rawText)} AS __raw`} FROM (
-  SELECT ${keys}, ${values.join(', ')}, ${failed} AS __failed, ${bad} AS __bad FROM (
-    SELECT ${keys}, ${cast.join(', ')} FROM (
+  SELECT ${values.join(', ')}, __failed, __bad, __summary${nfkc.size ? ', __order' : ''},
+    ${options.rawTextOfAll && wide ? fields : onQuarantinable(fields)} AS __fields${wide ? '' : `,\n    ${options.rawTextOfAll ? rawText : onQuarantinable(rawText)} AS __raw`} FROM (
+  SELECT ${keys}, ${values.join(', ')}, ${failed} AS __failed, ${bad} AS __bad, __summary FROM (
+    SELECT ${keys}, ${cast.join(', ')}, ${summary} FROM (
       SELECT ${keys}, ${withoutMissing.join(', ')} FROM (
         SELECT ${keys}, ${trimmedText.join(', ')} FROM ${
           normalizes ? `(\n          SELECT ${keys}, ${normalized.join(', ')} FROM ${source})` : source
@@ -348,6 +358,9 @@ SELECT q.line, q.raw, q.reason, q.message, f.name AS file FROM (
 ORDER BY q.file_index, q.line`;
 }
 
-/** Per column index `i` with a failed value, the rows `n` it failed in (from `__failed`). */
+/**
+ * Per column index `i` with a failed value, the rows `n` it failed in (from `__failed`). A summary row's
+ * label is no bad value of its column (`Total` in a date column).
+ */
 export const invalidCountsSql = (): string =>
-  'SELECT i, count(*) AS n FROM (SELECT unnest(__failed) AS i FROM typed WHERE __failed IS NOT NULL) GROUP BY i';
+  "SELECT i, count(*) AS n FROM (SELECT unnest(__failed) AS i FROM typed WHERE __failed IS NOT NULL AND __reason IS DISTINCT FROM 'summary_row') GROUP BY i";

@@ -35,6 +35,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ColumnType } from '@etl/common/dataset-state';
 import { quoteIdentifier, quoteLiteral } from '@etl/common/warehouse/sql';
 import { aggregateRow, COLUMN_BATCH, countWhere, type JsonRow, queryRows, toCount } from './duckdb-session';
+import { summaryMarkSql } from './summary-rows';
 
 export type { ColumnType };
 
@@ -787,6 +788,15 @@ export async function inferColumnPlans(
   } finally {
     await connection.run(`SET threads = ${toCount(threads?.['n'])}`);
   }
+  // A footer of totals (`Total,,,120,1523.40`) is no data: in a small file its `Total` alone would keep the
+  // date column under the threshold, so text. Left out wherever it sits, as the sample does not know where a
+  // file ends; a row of that shape mid-file costs the inference one row of evidence, nothing more.
+  await connection.run(
+    `DELETE FROM ${INFER_SAMPLE} WHERE ${summaryMarkSql(
+      rawColumns.map((_, i) => `v${i}`),
+      headers,
+    )} IS NOT NULL`,
+  );
   const parts = toCount(threads?.['n']);
   const [sampled] = await queryRows(connection, `SELECT count(*) AS n FROM ${INFER_SAMPLE}`);
   const rows = toCount(sampled?.['n']);

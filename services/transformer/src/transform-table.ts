@@ -69,6 +69,7 @@ import {
   type TransformTimings,
 } from './report';
 import { applyContract } from './schema-contract';
+import { quarantineSummaryRows } from './summary-rows';
 import type { InputDialect, TableInput } from './table-inputs';
 import { decideTableRoles, resolveRoleOverrides } from './table-roles';
 import { valueSketches } from './value-sketch';
@@ -196,6 +197,12 @@ export async function transformTable(job: TableJob, context: TableContext): Prom
     await connection.run(
       `INSERT INTO files VALUES ${job.inputs.map((f, i) => `(${i}, ${quoteLiteral(f.name)})`).join(', ')}`,
     );
+    const summaryRows = await quarantineSummaryRows(
+      connection,
+      typed,
+      'typed',
+      parsed.map((p, i) => read.firstRowids[i]! + p.rows - 1),
+    );
     const rowsIn = parsed.reduce((sum, p) => sum + p.rows + p.unparseable, 0);
     if (rowsIn === 0) {
       throw new DataRejectedError(
@@ -322,7 +329,9 @@ export async function transformTable(job: TableJob, context: TableContext): Prom
       timings.features = clock.lap();
     }
 
-    const rejectRate = rowsQuarantined / rowsIn;
+    // A footer of totals is quarantined so that it is not loaded, but it is no bad data: one would
+    // otherwise fail the gate of a file under ten rows on its own.
+    const rejectRate = (rowsQuarantined - summaryRows) / rowsIn;
     const checks =
       profile && refined
         ? qualityChecks({ profile, rowsIn, rowsOut, rejectRate, maxRejectRate, refined })

@@ -187,9 +187,11 @@ export async function transform(input: TransformInput, deps: TransformDeps): Pro
     const cleaned = tables.filter((t) => t.kind !== 'features');
     const rowsIn = cleaned.reduce((sum, t) => sum + t.rowsIn, 0);
     const rowsQuarantined = cleaned.reduce((sum, t) => sum + t.rowsQuarantined, 0);
+    // As each table's gate: footers of totals are quarantined, but are no bad data (summary-rows.ts).
+    const summaryRows = reports.reduce((sum, r) => sum + (r.reasons['summary_row'] ?? 0), 0);
     const quality = {
       passed: reports.every((r) => r.quality.passed),
-      rejectRate: rowsIn === 0 ? 0 : rowsQuarantined / rowsIn,
+      rejectRate: rowsIn === 0 ? 0 : (rowsQuarantined - summaryRows) / rowsIn,
       maxRejectRate,
       // One table's checks stay at the top too: the shape a one-table run always had.
       ...(reports.length === 1 && reports[0]!.quality.checks ? { checks: reports[0]!.quality.checks } : {}),

@@ -1,0 +1,208 @@
+/**
+ * Footer rows of totals (`Total,,,120,1523.40`) at the end of report exports: they are quarantined as
+ * `summary_row`, left out of type inference, and never loaded (a loaded one doubles every sum).
+ */
+import { getJson } from '@etl/common/storage';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import type { TransformReport } from './report';
+import {
+  createTestStore,
+  readTable,
+  rowsOf,
+  type TestStore,
+  writeExtractedRun,
+  writeProfile,
+} from './test-support';
+import { transform } from './transformer';
+
+let t: TestStore;
+beforeEach(async () => {
+  t = await createTestStore();
+});
+afterEach(async () => {
+  await t.cleanup();
+});
+
+const HEADER = 'Date,Region,Product,Units,Amount';
+const REGIONS = ['North', 'South', 'East', 'West'];
+const PRODUCTS = ['Widget', 'Gadget', 'Gizmo'];
+
+/** `count` sales rows over January 2024, and their units and amount totals. */
+function salesRows(count: number): { lines: string[]; units: number; amount: number } {
+  const lines: string[] = [];
+  let units = 0;
+  let cents = 0;
+  for (let i = 0; i < count; i++) {
+    const day = String((i % 28) + 1).padStart(2, '0');
+    const quantity = (i % 5) + 1;
+    const price = 999 + (i % 7) * 250;
+    units += quantity;
+    cents += quantity * price;
+    lines.push(
+      `2024-01-${day},${REGIONS[i % 4]},${PRODUCTS[i % 3]},${quantity},${((quantity * price) / 100).toFixed(2)}`,
+    );
+  }
+  return { lines, units, amount: cents / 100 };
+}
+
+async function run(runId: string, file: string, csv: string) {
+  await writeExtractedRun(t.store, runId, { [file]: csv });
+  const response = await transform({ runId }, t.deps);
+  const counts = response.tables[0]!;
+  const report = (await getJson<TransformReport>(t.store, response.reportKey)).tables[0]!;
+  return {
+    response,
+    counts,
+    report,
+    rows: rowsOf(await readTable(t.store, counts.stagedKey)),
+    quarantine: rowsOf(await readTable(t.store, counts.quarantineKey)),
+  };
+}
+
+const sumOf = (rows: Record<string, unknown>[], column: string): number =>
+  rows.reduce((sum, r) => sum + Number(r[column] ?? 0), 0);
+
+describe('summary (footer) rows', () => {
+  test('a Total footer in the date column of a small file: the dates still type, the footer is quarantined', async () => {
+    const data = salesRows(20);
+    const csv = [HEADER, ...data.lines, `Total,,,${data.units},${data.amount.toFixed(2)}`].join('\n');
+    const { counts, report, rows, quarantine } = await run('small', 'sales.csv', `${csv}\n`);
+    expect(report.columns.find((c) => c.name === 'date')).toMatchObject({ type: 'DATE', invalid: 0 });
+    expect(counts).toMatchObject({ rowsIn: 21, rowsOut: 20, rowsQuarantined: 1, rowsDuplicate: 0 });
+    expect(report.reasons).toEqual({ summary_row: 1 });
+    expect(quarantine).toEqual([
+      {
+        line: 22,
+        raw: `Total,,,${data.units},${data.amount.toFixed(2)}`,
+        reason: 'summary_row',
+        message: 'line 22 of sales.csv is a summary row ("Total" in column Date), not data',
+        file: 'sales.csv',
+      },
+    ]);
+    expect(sumOf(rows, 'amount')).toBeCloseTo(data.amount, 6);
+    expect(sumOf(rows, 'units')).toBe(data.units);
+  });
+
+  test('Grand Total in a text column of a 200-row file is quarantined, not loaded', async () => {
+    const data = salesRows(200);
+    const footer = `,,Grand Total,${data.units},${data.amount.toFixed(2)}`;
+    const { counts, report, rows, quarantine } = await run(
+      'large',
+      'export.csv',
+      `${[HEADER, ...data.lines, footer].join('\n')}\n`,
+    );
+    expect(counts).toMatchObject({ rowsIn: 201, rowsOut: 200, rowsQuarantined: 1 });
+    expect(report.reasons).toEqual({ summary_row: 1 });
+    expect(quarantine[0]).toMatchObject({
+      line: 202,
+      raw: footer,
+      reason: 'summary_row',
+      message: 'line 202 of export.csv is a summary row ("Grand Total" in column Product), not data',
+    });
+    expect(rows.some((r) => r['product'] === 'Grand Total')).toBe(false);
+    expect(sumOf(rows, 'amount')).toBeCloseTo(data.amount, 6);
+  });
+
+  test('other footer labels: TOTAL:, Summe, Sub-Total, with a quoted amount', async () => {
+    for (const [runId, label] of [
+      ['colon', 'TOTAL:'],
+      ['german', 'Summe'],
+      ['sub', 'Sub-Total'],
+    ] as const) {
+      const data = salesRows(30);
+      const csv = [HEADER, ...data.lines, `${label},,,${data.units},"${data.amount.toFixed(2)}"`].join('\n');
+      const { counts, report } = await run(runId, 'sales.csv', `${csv}\n`);
+      expect(counts).toMatchObject({ rowsIn: 31, rowsOut: 30, rowsQuarantined: 1 });
+      expect(report.reasons).toEqual({ summary_row: 1 });
+    }
+  });
+
+  test('a product named Total among other text, and a row of product Total Gym next to the footer, are data', async () => {
+    const data = salesRows(20);
+    const lines = [...data.lines];
+    lines.splice(10, 0, '2024-01-05,North,Total,2,5.00');
+    lines.push('2024-01-06,North,Total Gym,1,99', `Total,,,${data.units + 3},${data.amount + 104}`);
+    const { counts, report, rows } = await run('guards', 'sales.csv', `${[HEADER, ...lines].join('\n')}\n`);
+    expect(counts).toMatchObject({ rowsIn: 23, rowsOut: 22, rowsQuarantined: 1 });
+    expect(report.reasons).toEqual({ summary_row: 1 });
+    expect(rows.filter((r) => String(r['product']).startsWith('Total')).map((r) => r['product'])).toEqual([
+      'Total',
+      'Total Gym',
+    ]);
+  });
+
+  test('a Total row before the last 3 records is data; an unparseable line does not shift the footer', async () => {
+    const data = salesRows(200);
+    const lines = [...data.lines];
+    lines.splice(100, 0, ',,Total,3,4.00');
+    lines.splice(150, 0, '2024-01-07,North,Widget,1,2,3');
+    lines.push(`,,Total,${data.units + 3},${data.amount + 4}`);
+    const { counts, report, rows, quarantine } = await run(
+      'middle',
+      'sales.csv',
+      `${[HEADER, ...lines].join('\n')}\n`,
+    );
+    expect(counts).toMatchObject({ rowsIn: 203, rowsOut: 201, rowsQuarantined: 2 });
+    expect(report.reasons).toEqual({ summary_row: 1, unparseable_line: 1 });
+    expect(quarantine.find((q) => q['reason'] === 'summary_row')).toMatchObject({
+      line: 204,
+      message: 'line 204 of sales.csv is a summary row ("Total" in column Product), not data',
+    });
+    expect(rows.filter((r) => r['product'] === 'Total')).toHaveLength(1);
+    expect(sumOf(rows, 'units')).toBe(data.units + 3);
+  });
+
+  test('two monthly files of one table, each with its footer, under a profile', async () => {
+    const january = salesRows(15);
+    const february = salesRows(12);
+    await writeProfile(t, 'sales', 'duplicates: { exact: keep }\n');
+    await writeExtractedRun(t.store, 'months', {
+      'jan.csv': `${[HEADER, ...january.lines, `Total:,,,${january.units},${january.amount}`].join('\n')}\n`,
+      'feb.csv': `${[HEADER, ...february.lines, `Gesamt,,,${february.units},${february.amount}`].join('\n')}\n`,
+    });
+    const response = await transform({ runId: 'months', table: 'sales', profile: 'sales' }, t.deps);
+    const counts = response.tables[0]!;
+    expect(counts).toMatchObject({ rowsIn: 29, rowsOut: 27, rowsQuarantined: 2, rowsDuplicate: 0 });
+    expect(counts.quality).toMatchObject({ passed: true, rejectRate: 0 });
+    const report = (await getJson<TransformReport>(t.store, response.reportKey)).tables[0]!;
+    expect(report.columns.find((c) => c.name === 'date')).toMatchObject({ type: 'DATE', invalid: 0 });
+    expect(rowsOf(await readTable(t.store, counts.quarantineKey))).toMatchObject([
+      {
+        file: 'jan.csv',
+        line: 17,
+        raw: `Total:,,,${january.units},${january.amount}`,
+        reason: 'summary_row',
+      },
+      {
+        file: 'feb.csv',
+        line: 14,
+        raw: `Gesamt,,,${february.units},${february.amount}`,
+        reason: 'summary_row',
+      },
+    ]);
+    const rows = rowsOf(await readTable(t.store, counts.stagedKey));
+    expect(sumOf(rows, 'amount')).toBeCloseTo(january.amount + february.amount, 6);
+  });
+
+  test('the footer does not fail the quality gate of a small file', async () => {
+    const small = salesRows(20);
+    const { counts: twenty } = await run(
+      'gate20',
+      'sales.csv',
+      `${[HEADER, ...small.lines, `Total,,,${small.units},${small.amount}`].join('\n')}\n`,
+    );
+    expect(twenty.rowsQuarantined).toBe(1);
+    expect(twenty.quality).toMatchObject({ passed: true, rejectRate: 0, maxRejectRate: 0.1 });
+
+    // 1 of 6 rows quarantined would be over the default 10%: the footer is not counted against the gate.
+    const tiny = salesRows(5);
+    const { response, counts: six } = await run(
+      'gate6',
+      'sales.csv',
+      `${[HEADER, ...tiny.lines, `Total,,,${tiny.units},${tiny.amount}`].join('\n')}\n`,
+    );
+    expect(six).toMatchObject({ rowsIn: 6, rowsOut: 5, rowsQuarantined: 1 });
+    expect(six.quality).toMatchObject({ passed: true, rejectRate: 0 });
+    expect(response.quality).toMatchObject({ passed: true, rejectRate: 0 });
+  });
+});

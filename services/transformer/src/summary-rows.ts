@@ -1,0 +1,103 @@
+/**
+ * Summary (footer) rows of report exports: `Total,,,120,1523.40`, `,,Grand Total,120,1523.40`. Loaded, such
+ * a row doubles every sum in the warehouse; left in the type inference sample, its label fails a small
+ * file's date column, which then stays text. So it is quarantined as `summary_row` and kept out of the sample.
+ *
+ * Kept conservative, as a false positive drops a real row: a row is a summary row when some cell (trimmed,
+ * any case, optionally ending in `:`) is one of SUMMARY_LABELS, every other non-empty cell is a number (and
+ * one at least is), and the row is among the last SUMMARY_FOOTER_ROWS rows of its file. Where a file ends
+ * is only known once its rows are numbered, so the typing query marks every row of that shape
+ * (`summaryMarkSql`) and `quarantineSummaryRows` quarantines the marked rows at the end of their file.
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { quoteLiteral } from '@etl/common/warehouse/sql';
+import { queryRows, toCount } from './duckdb-session';
+import type { NumberedRows } from './parse-csv';
+
+/** Lower case, without the optional trailing colon. */
+export const SUMMARY_LABELS = [
+  'total',
+  'totals',
+  'grand total',
+  'sub total',
+  'subtotal',
+  'sub-total',
+  'sum',
+  'total general',
+  'gesamt',
+  'gesamtsumme',
+  'summe',
+  'totale',
+  'totaal',
+] as const;
+
+/** How many rows at the end of a file may be a summary row: a footer, not a product named `Total`. */
+export const SUMMARY_FOOTER_ROWS = 3;
+
+/**
+ * A number as totals are written: sign, thousands groups (`,` `.` or space), decimal `.` or `,`, a currency
+ * symbol or `%`, accounting parentheses. Looser than the typing's patterns on purpose (a total of a
+ * `1,234.50` column is written like its values), but a date (`03.01.2024`, `2024-01-03`) does not match.
+ */
+const SUMMARY_NUMBER_PATTERN = '[(]?[+-]?[$€£¥₹]? ?[+-]?[0-9]+([., ][0-9]{3})*([.,][0-9]+)? ?[$€£¥₹%]?[)]?';
+
+/**
+ * Case-insensitive RE2 over the labels (none has a character RE2 reads specially): it runs on every cell of
+ * every row, and was ~5x cheaper there than `rtrim(lower(x), ':') IN (...)`, which copies each string.
+ */
+const LABEL_PATTERN = `(?i)(${SUMMARY_LABELS.join('|')}):?`;
+const isLabel = (cell: string): string => `regexp_full_match(${cell}, ${quoteLiteral(LABEL_PATTERN)})`;
+const isEmpty = (cell: string): string => `coalesce(${cell}, '') = ''`;
+
+/**
+ * SQL of a row's mark over its trimmed cells `cells` (SQL text expressions, one a column, named `names`):
+ * NULL unless the row has a summary label and no text but numbers, else what marks it, e.g.
+ * `"Total" in column Date`. Only the label test runs on every row; the list work runs on the few rows
+ * with a label.
+ */
+export function summaryMarkSql(cells: readonly string[], names: readonly string[]): string {
+  const list = `[${cells.join(', ')}]`;
+  const isNumber = `regexp_full_match(x, ${quoteLiteral(SUMMARY_NUMBER_PATTERN)})`;
+  const noOtherText = `list_bool_and(list_transform(${list}, lambda x: ${isEmpty('x')} OR ${isLabel('x')} OR ${isNumber}))`;
+  // A lone label with nothing to total (a one-column list of names ending in `Total`) stays data.
+  const someNumber = `list_bool_or(list_transform(${list}, lambda x: coalesce(${isNumber}, false)))`;
+  const first = `list_position(list_transform(${list}, lambda x: ${isLabel('x')}), true)`;
+  const mark = `CAST(to_json(${list}[${first}]) AS VARCHAR) || ' in column ' || [${names.map(quoteLiteral).join(', ')}][${first}]`;
+  return `CASE WHEN ${anyLabel(cells)} THEN CASE WHEN ${noOtherText} AND ${someNumber} THEN ${mark} END END`;
+}
+
+/** `isLabel` of any cell, as a balanced OR: DuckDB refuses expressions over 1,000 levels deep (wide files). */
+function anyLabel(cells: readonly string[]): string {
+  if (cells.length === 1) return isLabel(cells[0]!);
+  const half = Math.ceil(cells.length / 2);
+  return `(${anyLabel(cells.slice(0, half))} OR ${anyLabel(cells.slice(half))})`;
+}
+
+/**
+ * Quarantines the marked rows (`__summary`) among the last rows of each file: they become rejected rows
+ * (`__bad`) with reason `summary_row`, so every later step (duplicates, profile rules, the staged rows, the
+ * quarantine) leaves them out or lists them as it does any rejected row. `__failed` stays as it is: DuckDB
+ * updates a list column by deleting the row and appending it again, which would move the row to the end of
+ * `typed` and give it another `__rowid` (and line); `invalidCountsSql` leaves these rows out instead.
+ * `lastRowids` is each file's last `__rowid`; files joins `__file` to its name. Returns the rows quarantined.
+ */
+export async function quarantineSummaryRows(
+  connection: DuckDBConnection,
+  rows: NumberedRows,
+  view: string,
+  lastRowids: readonly number[],
+): Promise<number> {
+  const footer = lastRowids
+    .map((last, file) => `(v.__file = ${file} AND v.__rowid > ${last - SUMMARY_FOOTER_ROWS})`)
+    .join(' OR ');
+  await connection.run(`CREATE TABLE summary_rows AS
+SELECT v.__rowid, 'line ' || v.__line || ' of ' || f.name || ' is a summary row (' || v.__summary || '), not data' AS message
+FROM ${view} v JOIN files f ON f.__file = v.__file
+WHERE v.__summary IS NOT NULL AND (${footer})`);
+  const [count] = await queryRows(connection, 'SELECT count(*) AS n FROM summary_rows');
+  const quarantined = toCount(count?.['n']);
+  if (quarantined > 0)
+    await connection.run(`UPDATE ${rows.table} SET __bad = true, __reason = 'summary_row', __message = s.message
+FROM summary_rows s WHERE ${rows.table}.${rows.rowid} = s.__rowid`);
+  return quarantined;
+}
