@@ -108,13 +108,19 @@ describe('Parquet bridge', () => {
     expect(Array.from(back.getChild('amount')!.toArray() as Float64Array)).toEqual([1, 2, 3]);
   });
 
-  test('parts of partRows rows, in order, batches sliced where a part ends; an empty table gives its schema', async () => {
+  test('parts: whole record batches of about partRows rows, in order, a batch over twice a part sliced; an empty table gives its schema', async () => {
     const one = tableFromArrays({ amount: Float64Array.from([1, 2, 3]) });
     const table = one.concat(tableFromArrays({ amount: Float64Array.from([4]) }), one);
     const parts = await collect(arrowToParquetParts(writeArrowTable(table), 4));
     expect((await readParts(parts)).map((t) => t.numRows)).toEqual([4, 3]);
-    const sliced = await collect(arrowToParquetParts(writeArrowTable(table), 3));
-    expect((await readParts(sliced)).map((t) => t.numRows)).toEqual([3, 3, 1]);
+    const whole = await collect(arrowToParquetParts(writeArrowTable(table), 3));
+    expect((await readParts(whole)).map((t) => t.numRows)).toEqual([3, 4]);
+    const oneBatch = tableFromArrays({ amount: Float64Array.from({ length: 10 }, (_, i) => i) });
+    const sliced = await readParts(await collect(arrowToParquetParts(writeArrowTable(oneBatch), 3)));
+    expect(sliced.map((t) => t.numRows)).toEqual([3, 3, 3, 1]);
+    expect(sliced.flatMap((t) => Array.from(t.getChild('amount')!.toArray() as Float64Array))).toEqual([
+      0, 1, 2, 3, 4, 5, 6, 7, 8, 9,
+    ]);
     const values = (await readParts(parts)).flatMap((t) =>
       Array.from(t.getChild('amount')!.toArray() as Float64Array),
     );
@@ -133,7 +139,7 @@ describe('Parquet bridge', () => {
       await writeFile(file, bytes);
       const fromFile = await collect(arrowToParquetParts({ path: file }, 4));
       const fromBytes = await collect(arrowToParquetParts(bytes, 4));
-      expect((await readParts(fromFile)).map((t) => t.numRows)).toEqual([4, 4, 1]);
+      expect((await readParts(fromFile)).map((t) => t.numRows)).toEqual([6, 3]);
       const rows = async (parts: Uint8Array[]) =>
         (await readParts(parts)).map((t) => t.toArray().map((r) => r.toJSON()));
       expect(await rows(fromFile)).toEqual(await rows(fromBytes));
@@ -141,7 +147,7 @@ describe('Parquet bridge', () => {
       const key = 'runs/r1/staged/x.arrow';
       expect(
         await collect(arrowToParquetParts({ path: file }, 4, { expectedRows: 9, name: key })),
-      ).toHaveLength(3);
+      ).toHaveLength(2);
       await expect(
         collect(arrowToParquetParts({ path: file }, 4, { expectedRows: 10, name: key })),
       ).rejects.toThrow('expected 10 rows in runs/r1/staged/x.arrow as its manifest says, found 9');
@@ -158,14 +164,7 @@ describe('Parquet bridge', () => {
     }
   });
 
-  test('a wide table is converted in parts bounded by cells, not rows: one record batch of 1,000 columns', async () => {
+  test('a part is bounded by cells, not rows: 131,072 rows up to 32 columns, fewer beyond, never under 2,048', () => {
     expect([10, 32, 33, 1_000, 100_000].map(batchRowsFor)).toEqual([131_072, 131_072, 127_100, 4_194, 2_048]);
-    const columns = Object.fromEntries(
-      Array.from({ length: 1_000 }, (_, c) => [`c${c}`, new Float64Array(4_200).fill(c)]),
-    );
-    const parts = await collect(arrowToParquetParts(writeArrowTable(tableFromArrays(columns))));
-    expect(parts).toHaveLength(2);
-    const last = await parquetToArrow(parts[1]!);
-    expect([last.numRows, last.numCols, last.getChild('c999')!.get(5)]).toEqual([6, 1_000, 999]);
   });
 });

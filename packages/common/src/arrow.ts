@@ -141,10 +141,9 @@ async function* fromIterable<T>(items: Iterable<T>): AsyncGenerator<T> {
 }
 
 /**
- * An Arrow IPC file -> Parquet files (zstd) of `partRows` rows each (by default `batchRowsFor` its
- * columns; the last part holds the rest), in row order; a table without rows gives one part with its
- * schema. A record batch larger than a part is sliced (without copying), since an Arrow file from
- * elsewhere may be one batch. parquet-wasm's heap grows to the largest conversion it has done and never
+ * An Arrow IPC file -> Parquet files (zstd) of whole record batches, about `partRows` rows each (by default
+ * `batchRowsFor` its columns), in row order; a table without rows gives one part with its schema. A batch
+ * much larger than a part is sliced first (`partSized`). parquet-wasm's heap grows to the largest conversion it has done and never
  * shrinks, and the conversion holds an IPC stream copy of what it converts: converting a part at a time
  * bounds both by the part, and a local file input is read only as far as the part being converted.
  */
@@ -160,13 +159,12 @@ export async function* arrowToParquetParts(
   let parts = 0;
   let total = 0;
   for await (const batch of batches) {
-    for (let start = 0; start < batch.numRows; ) {
-      const take = Math.min(batch.numRows - start, partRows - rows);
-      group.push(take === batch.numRows ? batch : batch.slice(start, start + take));
-      start += take;
-      rows += take;
-      total += take;
-      if (rows === partRows) {
+    for (const piece of partSized(batch, partRows)) {
+      if (piece.numRows === 0) continue;
+      group.push(piece);
+      rows += piece.numRows;
+      total += piece.numRows;
+      if (rows >= partRows) {
         yield await tableToParquet(new Table(schema, group));
         parts++;
         group = [];
@@ -181,6 +179,20 @@ export async function* arrowToParquetParts(
       check.name === undefined ? {} : { objectKey: check.name },
     );
   }
+}
+
+/**
+ * A record batch more than twice a part's rows (an Arrow file from elsewhere may be a single batch) cut into
+ * slices of `partRows` (views, not copies); any other batch whole. The transformer's batches are about a
+ * part each (131,072 rows, or a little more: a batch ends at a DuckDB chunk's end): slicing those at exactly
+ * `partRows` cut each in two, and the 1M-row load took ~15% longer.
+ */
+function partSized(batch: RecordBatch, partRows: number): RecordBatch[] {
+  if (batch.numRows <= 2 * partRows) return [batch];
+  const slices: RecordBatch[] = [];
+  for (let start = 0; start < batch.numRows; start += partRows)
+    slices.push(batch.slice(start, start + partRows));
+  return slices;
 }
 
 /**
