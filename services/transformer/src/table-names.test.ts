@@ -55,6 +55,14 @@ describe('table names from files', () => {
     expect(plan('olist', member('olist_orders_dataset.csv'))).toEqual([
       { name: 'olist_orders_dataset', files: ['olist_orders_dataset.csv'] },
     ]);
+    // Regression: the dataset slug of `sales-1M.csv` is `sales-1m` (lower-cased first) while its stem splits
+    // the case change (`sales_1_m`): the table was `sales_1m_sales_1_m`.
+    expect(plan('sales-1m', member('sales-1M.csv'))).toEqual([
+      { name: 'sales_1_m', files: ['sales-1M.csv'] },
+    ]);
+    expect(plan('q3-report', member('Q3Report_west.csv'))).toEqual([
+      { name: 'q3_report_west', files: ['Q3Report_west.csv'] },
+    ]);
   });
 
   it('makes one table of part files that share a header, and keeps a lone part whole', () => {

@@ -121,8 +121,18 @@ export function planTables<M extends TableMember>(
 
 function prefixed(stem: string, dataset: string): string {
   if (stem === '') return dataset || 'data';
-  if (dataset === '' || stem === dataset || stem.startsWith(`${dataset}_`)) return stem;
+  if (dataset === '' || carries(stem, dataset)) return stem;
   return `${dataset}_${stem}`;
+}
+
+/**
+ * Whether the stem starts with the dataset's name, word boundaries aside: a slug is lower-cased before it
+ * is snake_cased and a stem is not, so `sales-1M.csv` gives the dataset `sales_1m` and the stem `sales_1_m`.
+ */
+function carries(stem: string, dataset: string): boolean {
+  const words = stem.split('_');
+  const bare = dataset.replaceAll('_', '');
+  return words.some((_, i) => words.slice(0, i + 1).join('') === bare);
 }
 
 function cutName(name: string): string {
