@@ -22,7 +22,7 @@ import { builtinModules } from 'node:module';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { build, type Metafile } from 'esbuild';
-import { BUNDLE_INPUTS } from './bundle-freshness.mjs';
+import { BUNDLE_INPUTS } from './in-place-bundles.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const EXTERNAL = ['@duckdb/node-api', '@duckdb/node-bindings', 'parquet-wasm'];
@@ -155,7 +155,7 @@ export async function dependencyClosure(roots: Map<string, string>): Promise<Map
 /**
  * `dist/index.inputs.json` (BUNDLE_INPUTS) beside an in-place bundle: the files it was built from (relative
  * to the repository, this script included) and when the build started. A bundle is started only when no
- * input changed since (scripts/bundle-freshness.mjs), else it is built again.
+ * input changed since (scripts/in-place-bundles.mjs), else it is built again.
  */
 export interface BundleInputs {
   /** Date.now() when the build started: an input modified later makes the bundle stale. */

@@ -6,27 +6,22 @@
  * Under tsx the command took 1.2-1.4 s to start, compiling and resolving its modules; from the bundle
  * ~0.3 s (bench/RESULTS.md). One process either way: signals and exit codes are the command's own.
  */
-import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { isBundleFresh } from '../../../scripts/bundle-freshness.mjs';
+import { buildBundles, isBundleFresh } from '../../../scripts/in-place-bundles.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 const CLI = path.join(ROOT, 'apps/cli');
 
-function build() {
-  const built = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/build.ts', 'cli'], {
-    cwd: ROOT,
-    encoding: 'utf8',
-  });
-  if (built.status === 0) return true;
-  process.stderr.write(
-    `etl: building apps/cli/dist failed; running from source under tsx:\n${(built.stderr || built.stdout || String(built.error)).trim().slice(-2000)}\n`,
-  );
-  return false;
+async function fresh() {
+  if (isBundleFresh(CLI, ROOT)) return true;
+  const failed = await buildBundles(['cli'], ROOT);
+  if (failed)
+    process.stderr.write(`etl: building apps/cli/dist failed; running from source under tsx:\n${failed}\n`);
+  return failed === undefined;
 }
 
-if (isBundleFresh(CLI, ROOT) || build()) {
+if (await fresh()) {
   await import(pathToFileURL(path.join(CLI, 'dist/index.js')).href);
 } else {
   const { register } = await import('tsx/esm/api');

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { workspaceRoot } from '@etl/common/workspace-root';
 import { afterEach, beforeEach, expect, test } from 'vitest';
-import { isBundleFresh as isFresh } from '../../../scripts/bundle-freshness.mjs';
+import { isBundleFresh as isFresh } from '../../../scripts/in-place-bundles.mjs';
 import { isBundleFresh } from './service-bundles';
 
 let root: string;

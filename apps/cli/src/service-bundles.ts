@@ -7,12 +7,11 @@
  * Why: under tsx every start compiled and resolved each service's few hundred modules (the CLI's start-up
  * was ~2-3 s of a 100-row run); a bundle is one file Node loads directly (bench/RESULTS.md).
  *
- * Fresh: scripts/bundle-freshness.mjs.
+ * Fresh, and the build: scripts/in-place-bundles.mjs.
  */
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { workspaceRoot } from '@etl/common/workspace-root';
-import { isBundleFresh as isFresh } from '../../../scripts/bundle-freshness.mjs';
+import { buildBundles, isBundleFresh as isFresh } from '../../../scripts/in-place-bundles.mjs';
 
 const REPO_ROOT = workspaceRoot(import.meta.dirname);
 
@@ -40,7 +39,7 @@ export async function serviceEntries(
     onProgress(
       `building ${stale.map((n) => `services/${n}/dist`).join(', ')} (changed since the last build)`,
     );
-    failed = await buildBundles(stale);
+    failed = await buildBundles(stale, REPO_ROOT);
     if (failed)
       onProgress(`the build failed; starting ${stale.join(', ')} from source under tsx:\n${failed}`);
   }
@@ -52,24 +51,4 @@ export async function serviceEntries(
         : { args: [path.join(bundleDir(name), 'dist', 'index.js')], from: 'bundle' };
   }
   return entries;
-}
-
-/** `node --import tsx scripts/build.ts NAME...`; resolves with its output when it fails. */
-function buildBundles(names: readonly string[]): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/build.ts', ...names], {
-      cwd: REPO_ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    const collect = (chunk: Buffer) => {
-      output += chunk.toString();
-    };
-    child.stdout.on('data', collect);
-    child.stderr.on('data', collect);
-    child.once('error', (error) => resolve(String(error)));
-    child.once('close', (code) =>
-      resolve(code === 0 ? undefined : output.trim().slice(-2000) || `exit code ${code}`),
-    );
-  });
 }
