@@ -29,11 +29,11 @@ export interface InsightsAppOptions {
   projectId?: string;
 }
 
+const WORKSPACE_ROOT = findWorkspaceRoot(import.meta.dirname);
 /** apps/insights in a checkout (this module may be in the `etl` command's bundle), else the image's /app. */
-const APP_DIR = ((root) =>
-  root ? path.join(root, 'apps/insights') : path.resolve(import.meta.dirname, '..'))(
-  findWorkspaceRoot(import.meta.dirname),
-);
+const APP_DIR = WORKSPACE_ROOT
+  ? path.join(WORKSPACE_ROOT, 'apps/insights')
+  : path.resolve(import.meta.dirname, '..');
 const PUBLIC_DIR = path.join(APP_DIR, 'public');
 const ECHARTS_FILE = createRequire(path.join(APP_DIR, 'package.json')).resolve('echarts/dist/echarts.min.js');
 

@@ -143,9 +143,10 @@ async function* fromIterable<T>(items: Iterable<T>): AsyncGenerator<T> {
 /**
  * An Arrow IPC file -> Parquet files (zstd) of whole record batches, about `partRows` rows each (by default
  * `batchRowsFor` its columns), in row order; a table without rows gives one part with its schema. A batch
- * much larger than a part is sliced first (`partSized`). parquet-wasm's heap grows to the largest conversion it has done and never
- * shrinks, and the conversion holds an IPC stream copy of what it converts: converting a part at a time
- * bounds both by the part, and a local file input is read only as far as the part being converted.
+ * much larger than a part is sliced first (`partSized`). parquet-wasm's heap grows to the largest
+ * conversion it has done and never shrinks, and the conversion holds an IPC stream copy of what it
+ * converts: converting a part at a time bounds both by the part, and a local file input is read only as
+ * far as the part being converted.
  */
 export async function* arrowToParquetParts(
   input: ArrowInput,

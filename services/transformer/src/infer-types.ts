@@ -33,6 +33,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ColumnType } from '@etl/common/dataset-state';
+import { withThreads } from '@etl/common/warehouse';
 import { quoteIdentifier, quoteLiteral } from '@etl/common/warehouse/sql';
 import { aggregateRow, COLUMN_BATCH, countWhere, type JsonRow, queryRows, toCount } from './duckdb-session';
 import { summaryMarkSql } from './summary-rows';
@@ -564,8 +565,6 @@ export const trimBlanks = (sql: string): string => `trim(${sql}, ${quoteLiteral(
 
 export const inList = (values: readonly string[]): string => values.map(quoteLiteral).join(', ');
 
-const filtered = countWhere;
-
 /** Any of the date formats' shapes; the per-format counts only run for columns where this is common. */
 const ANY_DATE_SHAPE = '[0-9]{1,4}[-/.][0-9]{1,2}[-/.][0-9]{1,4}';
 /** Any of the timestamp formats' shapes, likewise. */
@@ -639,7 +638,7 @@ type Count = [string, string];
 /** Each column's counts. */
 function countChecks(columns: ReadonlyArray<{ i: number; checks: readonly Check[] }>): Count[][] {
   return columns.map(({ i, checks }) =>
-    checks.map((check): Count => [filtered(CHECKS[check](`v${i}`)), `s${i}_${check}`]),
+    checks.map((check): Count => [countWhere(CHECKS[check](`v${i}`)), `s${i}_${check}`]),
   );
 }
 
@@ -692,13 +691,13 @@ function neededChecks(
 
 function dateCounts(v: string, i: number): Count[] {
   return DATE_FORMATS.map(
-    (format, f): Count => [filtered(`${dateExpression(v, format)} IS NOT NULL`), `s${i}_date${f}`],
+    (format, f): Count => [countWhere(`${dateExpression(v, format)} IS NOT NULL`), `s${i}_date${f}`],
   );
 }
 
 function timestampCounts(v: string, i: number): Count[] {
   return TIMESTAMP_FORMATS.map(
-    (format, f): Count => [filtered(`${dateExpression(v, format)} IS NOT NULL`), `s${i}_ts${f}`],
+    (format, f): Count => [countWhere(`${dateExpression(v, format)} IS NOT NULL`), `s${i}_ts${f}`],
   );
 }
 
@@ -780,14 +779,12 @@ export async function inferColumnPlans(
   const values = rawColumns.map((c, i) => `${trimmed(quoteIdentifier(c))} AS v${i}`);
   // A LIMIT over a file read by several threads parses far past the rows it keeps; one thread stops there.
   const [threads] = await queryRows(connection, "SELECT current_setting('threads') AS n");
-  await connection.run('SET threads = 1');
-  try {
-    await connection.run(
+  const parts = toCount(threads?.['n']);
+  await withThreads(connection, 1, () =>
+    connection.run(
       `CREATE OR REPLACE TEMP TABLE ${INFER_SAMPLE} AS SELECT ${values.join(', ')} FROM ${relation} LIMIT ${sampleRows}`,
-    );
-  } finally {
-    await connection.run(`SET threads = ${toCount(threads?.['n'])}`);
-  }
+    ),
+  );
   // A footer of totals (`Total,,,120,1523.40`) is no data: in a small file its `Total` alone would keep the
   // date column under the threshold, so text. Left out wherever it sits, as the sample does not know where a
   // file ends; a row of that shape mid-file costs the inference one row of evidence, nothing more.
@@ -797,7 +794,6 @@ export async function inferColumnPlans(
       headers,
     )} IS NOT NULL`,
   );
-  const parts = toCount(threads?.['n']);
   const [sampled] = await queryRows(connection, `SELECT count(*) AS n FROM ${INFER_SAMPLE}`);
   const rows = toCount(sampled?.['n']);
   const all = rawColumns.map((_, i) => ({ i, checks }));
