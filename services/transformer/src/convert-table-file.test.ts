@@ -1,13 +1,21 @@
 import { randomBytes } from 'node:crypto';
+import { createReadStream, type ReadStream } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { crc32 } from 'node:zlib';
 import { isPipelineError } from '@etl/common/errors';
 import { quoteLiteral } from '@etl/common/warehouse/sql';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { convertWithDuckDb, convertXlsx, dateText, FORMULA_ERROR_TEXT } from './convert-table-file';
+import {
+  convertWithDuckDb,
+  convertXlsx,
+  dateText,
+  FORMULA_ERROR_TEXT,
+  zipSource,
+} from './convert-table-file';
 import { withDuckDb } from './duckdb-session';
 
 let dir: string;
@@ -317,6 +325,18 @@ describe('convertXlsx', () => {
     expect(again.skipped.map((s) => s.sheet)).toEqual(['Empty', 'Header only']);
     expect(await readFile(again.sheets[0]!.path, 'utf8')).toBe(ORDERS_CSV);
   });
+
+  test('a worksheet read slower than the zip is parsed does not lose the worksheets after it', async () => {
+    const streamed = path.join(dir, 'streamed.xlsx');
+    const first = ['[Content_Types].xml', '_rels/.rels', 'xl/_rels/workbook.xml.rels', 'xl/workbook.xml'];
+    await writeFile(
+      streamed,
+      reorderZip(await readFile(book), { first: [...first, 'xl/styles.xml', 'xl/sharedStrings.xml'] }),
+    );
+    const all = ['Orders, 2024', 'Returns', 'Empty', 'Header only'];
+    expect(await sheetNamesReadSlowly(createReadStream(streamed))).not.toEqual(all); // the bug
+    expect(await sheetNamesReadSlowly(zipSource(streamed))).toEqual(all);
+  });
 });
 
 describe('dateText', () => {
@@ -445,20 +465,40 @@ describe('convertWithDuckDb', () => {
 });
 
 /** The first data row (row 4 of "Orders, 2024"), read by exceljs alone: A..C. */
-async function firstDataRowWithExcelJs(file: string): Promise<unknown[]> {
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(file, {
+/** exceljs's streaming reader on its own, as the conversion sets it up. */
+function excelJsReader(input: string | ReadStream): ExcelJS.stream.xlsx.WorkbookReader {
+  return new ExcelJS.stream.xlsx.WorkbookReader(input, {
     worksheets: 'emit',
     sharedStrings: 'cache',
     styles: 'cache',
     hyperlinks: 'ignore',
     entries: 'emit',
   });
+}
+
+async function firstDataRowWithExcelJs(file: string): Promise<unknown[]> {
+  const reader = excelJsReader(file);
   for await (const sheet of reader) {
     for await (const row of sheet) {
       if (row.number === 4) return [1, 2, 3].map((col) => row.getCell(col).value);
     }
   }
   return [];
+}
+
+/** The worksheets exceljs streams from `source` when each takes 20 ms to convert. */
+async function sheetNamesReadSlowly(source: ReadStream): Promise<string[]> {
+  const reader = excelJsReader(source);
+  const names: string[] = [];
+  for await (const sheet of reader) {
+    await sleep(10);
+    for await (const _row of sheet) {
+      // read through
+    }
+    await sleep(10);
+    names.push(String(Reflect.get(sheet, 'name')));
+  }
+  return names;
 }
 
 /**

@@ -164,7 +164,7 @@ async function readWorkbook(
   parts?: WorkbookParts,
 ): Promise<XlsxConversion> {
   const { WorkbookReader } = (await loadExcelJs()).stream.xlsx;
-  const source = createReadStream(file, { highWaterMark: 1 << 20 });
+  const source = zipSource(file);
   const reader = new WorkbookReader(source, {
     ...READER_OPTIONS,
     // Injected styles must not be replaced by an empty style table.
@@ -211,6 +211,29 @@ async function readWorkbook(
 }
 
 /**
+ * The xlsx file as the stream exceljs pipes into its zip parser, with the parser's early `end` taken out.
+ * unzipper 0.10's parser emits `end` as soon as its input is consumed ('finish'), while entries it has
+ * already parsed still wait in its readable buffer; exceljs stops at that `end`. When a worksheet is
+ * streamed (shared strings and relationships stored before it) and converting it is slower than parsing
+ * the small parts after it, the worksheets after it were lost without a word. Without that listener the
+ * parser's own `push(null)` after the zip's end record ends the stream once every entry has been read.
+ */
+export function zipSource(file: string): ReadStream {
+  const source = createReadStream(file, { highWaterMark: 1 << 20 });
+  const pipe = source.pipe.bind(source);
+  source.pipe = <T extends NodeJS.WritableStream>(parser: T, options?: { end?: boolean }): T => {
+    if (parser instanceof EventEmitter) {
+      for (const listener of parser.listeners('finish')) {
+        if (/\.emit\(\s*['"]end['"]/.test(String(listener)))
+          parser.removeListener('finish', listener as () => void);
+      }
+    }
+    return pipe(parser, options);
+  };
+  return source;
+}
+
+/**
  * `items`, with the errors of reading them (exceljs's: a broken zip, malformed XML) replaced by `wrap`'s,
  * and only those: an error thrown by the loop consuming them passes as it is.
  */
@@ -247,7 +270,7 @@ function failureOf(source: ReadStream): Promise<never> {
  */
 async function readWorkbookParts(file: string, label: string): Promise<WorkbookParts> {
   const { WorkbookReader } = (await loadExcelJs()).stream.xlsx;
-  const source = createReadStream(file, { highWaterMark: 1 << 20 });
+  const source = zipSource(file);
   const reader = new WorkbookReader(source, { ...READER_OPTIONS, entries: 'ignore' });
   Object.assign(reader, { model: { sheets: [] } });
   const work = async (): Promise<void> => {
