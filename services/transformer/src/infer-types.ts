@@ -796,13 +796,16 @@ export async function inferColumnPlans(
   );
   const [sampled] = await queryRows(connection, `SELECT count(*) AS n FROM ${INFER_SAMPLE}`);
   const rows = toCount(sampled?.['n']);
+  // A small sample is not worth a plan per thread: planning its hundreds of expressions costs more than
+  // scanning it.
+  const scanParts = rows > PREFIX_ROWS ? parts : 1;
   const all = rawColumns.map((_, i) => ({ i, checks }));
   let needed = all;
   if (rows > PREFIX_ROWS) {
     const prefix = await sampleCounts(connection, countChecks(all), PREFIX_ROWS, 1);
     needed = all.map(({ i }) => ({ i, checks: neededChecks(prefix, i, rows, checks) }));
   }
-  const base = await sampleCounts(connection, countChecks(needed), rows, parts);
+  const base = await sampleCounts(connection, countChecks(needed), rows, scanParts);
   // Second pass, over the same sample, only for columns that look like dates (or non-ISO date-times)
   // often enough to be typed so, or to say they nearly were (demotedText).
   const often = (i: number, check: Check, share = DEMOTED_SHARE): boolean => {
@@ -819,7 +822,7 @@ export async function inferColumnPlans(
         : []),
     ]),
     rows,
-    parts,
+    scanParts,
   );
   const count = (i: number, check: Check): number => toCount(base[`s${i}_${check}`]);
   const stats = rawColumns.map(

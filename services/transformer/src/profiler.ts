@@ -25,6 +25,7 @@ import {
   planForColumns,
   queryRows,
   toCount,
+  unpivotedAggregates,
   withDuckDb,
 } from './duckdb-session';
 import {
@@ -164,19 +165,14 @@ export async function candidateKeys(
   connection: DuckDBConnection,
   plans: readonly ColumnPlan[],
 ): Promise<string[][]> {
-  const row = await aggregateRow(
+  const counts = await unpivotedAggregates(
     connection,
-    plans.map((_, i) => [
-      `${countWhere(`v${i} IS NULL OR v${i} = ''`)} AS e${i}`,
-      `count(DISTINCT v${i}) AS d${i}`,
-    ]),
-    (aggregates) => `SELECT count(*) AS n, ${aggregates.join(', ')} FROM ${INFER_SAMPLE}`,
+    plans.map((_, i) => `v${i}`),
+    `count(*) AS n, ${countWhere(`value IS NULL OR value = ''`)} AS e, count(DISTINCT value) AS d`,
+    INFER_SAMPLE,
   );
-  const columns = plans.map((_, i) => ({
-    empty: toCount(row[`e${i}`]),
-    distinct: toCount(row[`d${i}`]),
-  }));
-  const rows = toCount(row['n']);
+  const columns = counts.map((row) => ({ empty: toCount(row?.['e']), distinct: toCount(row?.['d']) }));
+  const rows = toCount(counts[0]?.['n']);
   const singles = plans.flatMap((p, i) =>
     rows > 1 && columns[i]!.empty === 0 && columns[i]!.distinct === rows ? [[p.name]] : [],
   );
@@ -210,12 +206,13 @@ async function findCandidateKeys(
   if (pairs.length === 0 || singles.length >= MAX_KEYS) return singles.slice(0, MAX_KEYS);
   // A pair repeated in the first rows is no key: most pairs are ruled out there, cheaply.
   const uniquePairs = async (candidates: Array<[number, number]>, limit: number) => {
-    const [counts = {}] = await queryRows(
+    const counts = await unpivotedAggregates(
       connection,
-      `SELECT count(*) AS n, ${candidates.map(([a, b], j) => `count(DISTINCT hash(v${a}, v${b})) AS p${j}`).join(', ')}
-       FROM ${INFER_SAMPLE} WHERE rowid < ${limit}`,
+      candidates.map(([a, b]) => `hash(v${a}, v${b})`),
+      'count(*) AS n, count(DISTINCT value) AS d',
+      `${INFER_SAMPLE} WHERE rowid < ${limit}`,
     );
-    return candidates.filter((_, j) => toCount(counts[`p${j}`]) === toCount(counts['n']));
+    return candidates.filter((_, j) => toCount(counts[j]?.['d']) === toCount(counts[j]?.['n']));
   };
   const survivors = rows > PAIR_PREFIX_ROWS ? await uniquePairs(pairs, PAIR_PREFIX_ROWS) : pairs;
   const unique = (survivors.length > 0 ? await uniquePairs(survivors, rows) : []).map(([a, b]) => [

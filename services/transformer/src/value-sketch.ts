@@ -4,10 +4,11 @@
  * how a renamed column is told from a new one without keeping the old values.
  *
  * Two scans of the inference sample (per batch of columns: COLUMN_BATCH), in time proportional to its cells:
- * distinct counts first, then each column's distinct hashes below a cut that keeps about 4k of them.
+ * distinct counts first, then each column's distinct hashes below a cut that keeps about 4k of them
+ * (grouped over the columns unpivoted: `unpivotedAggregates`).
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { aggregateRow, toCount } from './duckdb-session';
+import { aggregateRow, toCount, unpivotedAggregates } from './duckdb-session';
 
 export const SKETCH_SIZE = 32;
 
@@ -32,15 +33,14 @@ export async function valueSketches(
     return (MAX_HASH / BigInt(d)) * BigInt(SKETCH_SIZE * 4);
   };
   // Without FILTER (see countWhere): the NULL of a value left out is dropped below.
-  const lists = await aggregateRow(
+  const lists = await unpivotedAggregates(
     connection,
-    indexes.map((i) => [
-      `list(DISTINCT CASE WHEN v${i} <> '' AND hash(v${i}) <= ${cut(i)}::UBIGINT THEN hash(v${i}) END) AS h${i}`,
-    ]),
-    (aggregates) => `SELECT ${aggregates.join(', ')} FROM ${table}`,
+    indexes.map((i) => `CASE WHEN v${i} <> '' AND hash(v${i}) <= ${cut(i)}::UBIGINT THEN hash(v${i}) END`),
+    'list(DISTINCT value) AS h',
+    table,
   );
   return indexes.map((i) =>
-    ((lists[`h${i}`] as unknown[] | null) ?? [])
+    ((lists[i]?.['h'] as unknown[] | null | undefined) ?? [])
       .filter((h) => h !== null)
       .map((h) => BigInt(h as bigint | string | number))
       .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
