@@ -118,35 +118,21 @@ export async function analyze(request: AnalyzeRequest, deps: AnalyzeDeps): Promi
   const load = await readStageManifest<LoadResponse>(store, runId, 'load');
   const source = extract.dataset.id;
   const started = Date.now();
-
-  const profiles = await profileTables(warehouse, load, source, runId);
-  const chosen = chooseFactTable(profiles);
-  const fact = chosen && (await withReturns(warehouse, source, chosen));
-  // The related tables whose dimensions the drivers may use (a store's type), joined only on a certain key.
-  const view =
-    fact &&
-    (await readFactView(
-      warehouse.dialect,
-      (sql, params) => warehouse.query(sql, params),
+  // A dozen small queries and one load: one opening of the warehouse for all of them.
+  const { fact, view, result, analyzedAt, results } = await warehouse.session(async () => {
+    const computed = await analyzeSource(warehouse, load, source, runId);
+    const analyzedAt = (deps.now ?? (() => new Date()))();
+    const results = await warehouse.load({
+      tables: computed.result.tables,
       source,
-      fact,
-      profiles,
-    ));
-
-  const result =
-    fact && view
-      ? await analyzeFact(warehouse, source, fact, view)
-      : skipAll(noFactTableReason(source, profiles));
-
-  const analyzedAt = (deps.now ?? (() => new Date()))();
-  const results = await warehouse.load({
-    tables: result.tables,
-    source,
-    runId,
-    sourceVersion: extract.dataset.version,
-    loadedAt: analyzedAt,
+      runId,
+      sourceVersion: extract.dataset.version,
+      loadedAt: analyzedAt,
+    });
+    return { ...computed, analyzedAt, results };
   });
   const status = !fact ? 'skipped' : result.skipped.length > 0 ? 'partial' : 'succeeded';
+
   logger.info(
     { table: fact?.name ?? null, status, skipped: result.skipped, tables: results, ms: Date.now() - started },
     'analyzed',
@@ -171,6 +157,33 @@ export async function analyze(request: AnalyzeRequest, deps: AnalyzeDeps): Promi
   };
   await putJson(store, doneKey, response);
   return response;
+}
+
+/** The fact table of the run's tables, its related tables, and what the ML stage computes on them. */
+async function analyzeSource(
+  warehouse: Warehouse,
+  load: LoadResponse,
+  source: string,
+  runId: string,
+): Promise<{ fact: TableProfile | undefined; view: FactView | undefined; result: Outputs }> {
+  const profiles = await profileTables(warehouse, load, source, runId);
+  const chosen = chooseFactTable(profiles);
+  const fact = chosen && (await withReturns(warehouse, source, chosen));
+  // The related tables whose dimensions the drivers may use (a store's type), joined only on a certain key.
+  const view =
+    fact &&
+    (await readFactView(
+      warehouse.dialect,
+      (sql, params) => warehouse.query(sql, params),
+      source,
+      fact,
+      profiles,
+    ));
+  const result =
+    fact && view
+      ? await analyzeFact(warehouse, source, fact, view)
+      : skipAll(noFactTableReason(source, profiles));
+  return { fact, view, result };
 }
 
 // ---- tables and roles ------------------------------------------------------------------------------

@@ -172,6 +172,7 @@ describe('the dataset load lease', () => {
         return deps.warehouse.load(request);
       },
       query: (sql, params) => deps.warehouse.query(sql, params),
+      session: (work) => deps.warehouse.session(work),
       close: () => deps.warehouse.close(),
     };
     const results = await Promise.allSettled([

@@ -352,6 +352,11 @@ export class BigQueryWarehouse implements Warehouse {
     }
   }
 
+  session<T>(work: () => Promise<T>): Promise<T> {
+    // Every query is a job of its own: there is no opening to share.
+    return work();
+  }
+
   async close(): Promise<void> {
     // The client holds no connections that need closing.
   }

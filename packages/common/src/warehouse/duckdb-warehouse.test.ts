@@ -51,6 +51,17 @@ function wide(columns: number, rows: number): Uint8Array {
   return writeArrowTable(tableFromArrays(Object.fromEntries(arrays)));
 }
 
+/** Run run-2: its first table is fine, its second is no Arrow file, so it fails inside its transaction. */
+function loadFailingAtItsSecondTable(): LoadRequest {
+  return request(orders([9]), {
+    tables: [
+      { table: 'orders', arrow: orders([9]) },
+      { table: 'orders_rejects', arrow: new Uint8Array([1, 2, 3]) },
+    ],
+    runId: 'run-2',
+  });
+}
+
 function request(arrow: Uint8Array, overrides: Partial<LoadRequest> = {}): LoadRequest {
   return {
     tables: [{ table: 'orders', arrow }],
@@ -106,13 +117,7 @@ describe('DuckDbWarehouse', () => {
 
   test('a failed load leaves the previous rows in place', async () => {
     await warehouse.load(request(orders([1, 2])));
-    const broken = request(orders([9]), {
-      tables: [
-        { table: 'orders', arrow: orders([9]) },
-        { table: 'orders_rejects', arrow: new Uint8Array([1, 2, 3]) },
-      ],
-      runId: 'run-2',
-    });
+    const broken = loadFailingAtItsSecondTable();
     await expect(warehouse.load(broken)).rejects.toThrow();
     expect(await warehouse.query('SELECT count(*)::INT AS n, max(_run_id) AS run FROM orders')).toEqual([
       { n: 2, run: 'run-1' },
@@ -226,6 +231,42 @@ describe('DuckDbWarehouse', () => {
         request(orders([1]), { tables: [{ table: 'orders"; DROP TABLE x; --', arrow: orders([1]) }] }),
       ),
     ).rejects.toThrow(InvalidRequestError);
+  });
+});
+
+describe('DuckDbWarehouse.session', () => {
+  test("a session's operations share one opening; anyone else's wait for its end", async () => {
+    const events: string[] = [];
+    const session = warehouse.session(async () => {
+      // A temporary table lives as long as the connection: the next query sees it only on the same one.
+      await warehouse.query('CREATE TEMP TABLE opened AS SELECT 1 AS x');
+      events.push('session: created');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await warehouse.load(request(orders([1, 2])));
+      const rows = await warehouse.query('SELECT x FROM opened');
+      events.push('session: read');
+      return rows;
+    });
+    const outside = warehouse.query('SELECT count(*)::INT AS n FROM orders').then((rows) => {
+      events.push('outside');
+      return rows;
+    });
+    expect(await session).toEqual([{ x: 1 }]);
+    expect(await outside).toEqual([{ n: 2 }]);
+    expect(events).toEqual(['session: created', 'session: read', 'outside']);
+    // Closed with the session: the next operation opens the file afresh.
+    await expect(warehouse.query('SELECT x FROM opened')).rejects.toThrow(/opened/);
+  });
+
+  test('a load failing inside a session is rolled back there, and the session goes on', async () => {
+    await warehouse.load(request(orders([1, 2])));
+    const broken = loadFailingAtItsSecondTable();
+    const after = await warehouse.session(async () => {
+      await expect(warehouse.load(broken)).rejects.toThrow();
+      await warehouse.load(request(orders([5, 6, 7]), { runId: 'run-3' }));
+      return warehouse.query('SELECT count(*)::INT AS n, max(_run_id) AS run FROM orders');
+    });
+    expect(after).toEqual([{ n: 3, run: 'run-3' }]);
   });
 });
 

@@ -9,6 +9,7 @@
  * with a warning naming both files, and the database reopens at its last checkpoint. A database DuckDB
  * invalidated during an operation is a retryable 503: the next operation opens it afresh.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -80,6 +81,8 @@ export class DuckDbWarehouse implements Warehouse {
   readonly kind = 'duckdb' as const;
   readonly dialect = duckDbDialect;
   readonly location: string;
+  /** The connection of the session (`session`) the current operation runs in, if any. */
+  private readonly held = new AsyncLocalStorage<DuckDBConnection>();
 
   constructor(private readonly options: DuckDbWarehouseOptions) {
     this.location = path.resolve(options.file);
@@ -128,6 +131,16 @@ export class DuckDbWarehouse implements Warehouse {
     });
   }
 
+  /**
+   * The operations `work` makes, and only those (told apart by their async context), use the connection the
+   * session opened; anyone else's wait for the file's turn as usual. A load inside a session commits as
+   * always, and its checkpoint happens when the session closes the file.
+   */
+  async session<T>(work: () => Promise<T>): Promise<T> {
+    if (this.held.getStore()) return work();
+    return this.withConnection((connection) => this.held.run(connection, work));
+  }
+
   async close(): Promise<void> {
     // Nothing is held open between operations.
   }
@@ -136,6 +149,14 @@ export class DuckDbWarehouse implements Warehouse {
     work: (connection: DuckDBConnection) => Promise<T>,
     lap?: (step: string) => void,
   ): Promise<T> {
+    const held = this.held.getStore();
+    if (held) {
+      try {
+        return await work(held);
+      } catch (error) {
+        throw await this.mapError(error);
+      }
+    }
     const done = await takeTurn(this.location);
     try {
       return await this.openAndRun(work, lap);

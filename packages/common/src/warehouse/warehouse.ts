@@ -68,5 +68,11 @@ export interface Warehouse {
   load(request: LoadRequest): Promise<TableLoadResult[]>;
   /** Runs read-only SQL; `params` bind to `$1..$n` (DuckDB) or `@name` (BigQuery). */
   query(sql: string, params?: unknown[]): Promise<Row[]>;
+  /**
+   * Runs `work`, whose operations on this warehouse share one opening of it: a stage's many small queries
+   * then pay one open and one close (DuckDB: the file opened once, checkpointed once at the end; BigQuery:
+   * nothing to share). Other callers' operations wait until it ends.
+   */
+  session<T>(work: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
