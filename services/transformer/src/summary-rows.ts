@@ -66,9 +66,18 @@ export function summaryMarkSql(cells: readonly string[], names: readonly string[
   return `CASE WHEN ${anyLabel(cells)} THEN CASE WHEN ${noOtherText} AND ${someNumber} THEN ${mark} END END`;
 }
 
+/**
+ * The first letters of the labels, lower case, as `ascii(cell) | 32` gives them for either case: tested before
+ * the regular expression, it spares RE2 most cells (the label test cost 0.4-0.8 s of a 1M-row typing query,
+ * 0.2-0.3 s with it). RE2's case folding beyond ASCII (`ſum`) is given up.
+ */
+const LABEL_INITIALS = [...new Set(SUMMARY_LABELS.map((label) => label.charCodeAt(0)))].join(', ');
+const mayBeLabel = (cell: string): string =>
+  `((ascii(${cell}) | 32) IN (${LABEL_INITIALS}) AND ${isLabel(cell)})`;
+
 /** `isLabel` of any cell, as a balanced OR: DuckDB refuses expressions over 1,000 levels deep (wide files). */
 function anyLabel(cells: readonly string[]): string {
-  if (cells.length === 1) return isLabel(cells[0]!);
+  if (cells.length === 1) return mayBeLabel(cells[0]!);
   const half = Math.ceil(cells.length / 2);
   return `(${anyLabel(cells.slice(0, half))} OR ${anyLabel(cells.slice(half))})`;
 }
