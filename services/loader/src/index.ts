@@ -1,3 +1,4 @@
+import { preloadParquet } from '@etl/common/arrow';
 import { loadConfig } from '@etl/common/config';
 import { runService } from '@etl/common/http';
 import { createLogger } from '@etl/common/logging';
@@ -44,3 +45,4 @@ await runService({
     await warehouse.close();
   },
 });
+preloadParquet();
