@@ -1,7 +1,7 @@
 /**
  * `pnpm bench`: how fast, how much memory, against what. See bench/README.md.
  *
- *   pnpm bench [--sizes 100,100k,1M,5M] [--runs N] [--warmup N] [--json] [--smoke]
+ *   pnpm bench [--sizes 100,100k,1M,5M] [--datasets 5x1M] [--runs N] [--warmup N] [--json] [--smoke]
  *              [--skip pandas,node-naive,floor,load-floor,etl-run,zip,superstore] [--cache-dir DIR]
  *
  * Per workload, each measure runs `warmup` times unrecorded, then `runs` times; medians are reported.
@@ -14,7 +14,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { type Finished, parseResult, REPO_ROOT, runNodeWorker, runProcess, watchPeaks } from './processes';
 import type { StageResult } from './worker-result';
-import { parseSize, salesWorkload, superstoreWorkload, type Workload } from './workloads';
+import { datasetWorkload, parseSize, salesWorkload, superstoreWorkload, type Workload } from './workloads';
 
 const PYTHON = '/usr/bin/python3';
 const NODE_NAIVE_HEAP_MB = 12_288;
@@ -163,8 +163,11 @@ interface RunSummary {
   tables: { rowsLoaded: number; rowsQuarantined: number; rowsDuplicate: number }[];
 }
 
-/** The real `etl run`: CLI -> workflow runner -> three services over HTTP, in a fresh data dir. */
-async function etlRun(source: string, work: string): Promise<RunOnce> {
+/**
+ * The real `etl run`: CLI -> workflow runner -> three services over HTTP, in a fresh data dir. Counts are
+ * summed over the run's tables; `args` are extra `etl run` flags.
+ */
+async function etlRun(source: string, work: string, args: readonly string[] = []): Promise<RunOnce> {
   const dataDir = await mkdtemp(path.join(work, 'etl-'));
   let watcher: ReturnType<typeof watchPeaks> | undefined;
   const done = await runProcess(
@@ -180,6 +183,7 @@ async function etlRun(source: string, work: string): Promise<RunOnce> {
       dataDir,
       '--max-reject-rate',
       '1',
+      ...args,
     ],
     { onSpawn: (child) => (watcher = watchPeaks(child)), env: { INIT_CWD: REPO_ROOT } },
   );
@@ -192,14 +196,14 @@ async function etlRun(source: string, work: string): Promise<RunOnce> {
       `expected etl run on ${source} to succeed, got exit code ${done.code}, status ${summary?.status}\n${done.stderr.slice(-3000)}`,
     );
   }
-  const table = summary.tables[0]!;
+  const sum = (key: keyof RunSummary['tables'][number]) => summary.tables.reduce((n, t) => n + t[key], 0);
   return {
     ms: done.wallMs,
     peaks,
     counts: {
-      rowsOut: table.rowsLoaded,
-      rowsQuarantined: table.rowsQuarantined,
-      rowsDuplicate: table.rowsDuplicate,
+      rowsOut: sum('rowsLoaded'),
+      rowsQuarantined: sum('rowsQuarantined'),
+      rowsDuplicate: sum('rowsDuplicate'),
     },
     detail: { workflowMs: summary.durationMs, ...etlRunBreakdown(done) },
   };
@@ -261,6 +265,37 @@ async function attempt(label: string, failures: string[], work: () => Promise<vo
   } catch (error) {
     failures.push(`${label} crashed: ${error instanceof Error ? error.message : String(error)}`);
     process.stderr.write(`${failures.at(-1)}\n`);
+  }
+}
+
+/**
+ * A dataset workload: only `etl run` (one table a file), whose rows must all be accounted for: loaded,
+ * quarantined or duplicate, adding up to the files' rows.
+ */
+async function benchDataset(
+  workload: Workload & { dataset: NonNullable<Workload['dataset']> },
+  options: { runs: number; warmup: number; log: (line: string) => void },
+  failures: string[],
+): Promise<WorkloadResult> {
+  const { files, rowsPerFile } = workload.dataset;
+  const rowsIn = files.length * rowsPerFile;
+  const work = await mkdtemp(path.join(os.tmpdir(), `etl-bench-${workload.name}-`));
+  try {
+    options.log(`${workload.name}: ${files.length} files in ${workload.csv}`);
+    const tables = files.map((file, i) => `${file}=table_${i + 1}`).join(',');
+    const measures: Measure[] = [];
+    await attempt(`${workload.name} etl-run`, failures, async () => {
+      const run = await measure('etl-run dataset', workload, rowsIn, options, () =>
+        etlRun(workload.csv, work, ['--tables', tables]),
+      );
+      measures.push(run);
+      const counted = run.counts.rowsOut + run.counts.rowsQuarantined + run.counts.rowsDuplicate;
+      if (counted !== rowsIn)
+        failures.push(`${workload.name} etl-run: ${counted} rows accounted for, expected ${rowsIn}`);
+    });
+    return { workload: workload.name, rowsIn, bytes: workload.bytes, measures, ratios: {}, checks: [] };
+  } finally {
+    await rm(work, { recursive: true, force: true });
   }
 }
 
@@ -414,6 +449,13 @@ function targetChecks(result: WorkloadResult): string[] {
   const r = result.ratios;
   const mark = (ok: boolean) => (ok ? 'MET ' : 'MISS');
   const limitMb = result.rowsIn >= 4e6 ? 2048 : 1024;
+  const dataset = result.measures.find((x) => x.name === 'etl-run dataset');
+  if (dataset) {
+    for (const [proc, mb] of Object.entries(dataset.peakRssMb)) {
+      if (proc !== 'cli')
+        lines.push(`${mark(mb < 2048)} ${dataset.name} ${proc} peak RSS < 2048 MiB: ${Math.round(mb)} MiB`);
+    }
+  }
   const etlRun = result.measures.find((x) => x.name === 'etl-run csv');
   if (result.rowsIn <= 1000 && etlRun) {
     lines.push(
@@ -510,6 +552,7 @@ async function main(argv: string[]): Promise<number> {
     args: argv,
     options: {
       sizes: { type: 'string' },
+      datasets: { type: 'string' },
       runs: { type: 'string' },
       warmup: { type: 'string' },
       json: { type: 'boolean', default: false },
@@ -550,6 +593,9 @@ async function main(argv: string[]): Promise<number> {
   }
   const workloads: Workload[] = [];
   for (const size of sizes) workloads.push(await salesWorkload(parseSize(size), cacheDir, log));
+  const datasets = values.datasets ?? (smoke ? '2x2k' : '');
+  for (const dataset of datasets.split(',').filter((d) => d.trim()))
+    workloads.push(await datasetWorkload(dataset, cacheDir, log));
   const superstore = skip.has('superstore') ? undefined : superstoreWorkload();
   if (superstore) workloads.push(superstore);
   else if (!skip.has('superstore'))
@@ -563,11 +609,14 @@ async function main(argv: string[]): Promise<number> {
     failures: [],
   };
   for (const workload of workloads) {
-    const w = await benchWorkload(
-      workload,
-      { runs, warmup, skip, ...(pandasSkip ? { pandasSkip } : {}), log },
-      result.failures,
-    );
+    const { dataset } = workload;
+    const w = dataset
+      ? await benchDataset({ ...workload, dataset }, { runs, warmup, log }, result.failures)
+      : await benchWorkload(
+          workload,
+          { runs, warmup, skip, ...(pandasSkip ? { pandasSkip } : {}), log },
+          result.failures,
+        );
     w.checks = targetChecks(w);
     result.workloads.push(w);
     // Kept after every workload, so a long run that dies later still leaves what it measured.

@@ -3,16 +3,19 @@
  * CLI's own generator (`etl generate`, seed 42), plus the real Superstore file when /work/shared exists.
  */
 import { existsSync, statSync } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { link, mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { REPO_ROOT, runProcess } from './processes';
 
 export interface Workload {
   name: string;
+  /** The CSV file; for a dataset workload, the folder of its files. */
   csv: string;
   /** A zip holding the CSV, for the whole-run measure; undefined when `zip` is not installed. */
   zip?: string;
   bytes: number;
+  /** A dataset workload: its files (each loaded as a table of its own) and the data rows of each. */
+  dataset?: { files: string[]; rowsPerFile: number };
 }
 
 export const SUPERSTORE_CSV = path.resolve(REPO_ROOT, '../shared/data/superstore/Sample - Superstore.csv');
@@ -80,6 +83,33 @@ export async function salesWorkload(
     await rename(partial, zip);
   }
   return { ...workload, zip };
+}
+
+/**
+ * "5x1M": a folder of `tables` files, each the `rows`-row workload's CSV (a hard link: no copy on disk),
+ * which `etl run` loads as one table a file (`--tables`): the multi-table memory bound.
+ */
+export async function datasetWorkload(
+  text: string,
+  cacheDir: string,
+  log: (line: string) => void,
+): Promise<Workload> {
+  const match = /^(\d+)x(.+)$/.exec(text.trim());
+  if (!match) throw new Error(`expected a dataset such as 5x1M (tables x rows), got ${JSON.stringify(text)}`);
+  const tables = Number(match[1]);
+  const rows = parseSize(match[2]!);
+  const single = await salesWorkload(rows, cacheDir, log);
+  const dir = path.join(cacheDir, `sales-${tables}x${sizeLabel(rows)}`);
+  await mkdir(dir, { recursive: true });
+  const files = Array.from({ length: tables }, (_, i) => `part-${i + 1}.csv`);
+  for (const file of files)
+    if (!existsSync(path.join(dir, file))) await link(single.csv, path.join(dir, file));
+  return {
+    name: path.basename(dir),
+    csv: dir,
+    bytes: single.bytes * tables,
+    dataset: { files, rowsPerFile: rows },
+  };
 }
 
 export function superstoreWorkload(): Workload | undefined {

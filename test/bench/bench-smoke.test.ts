@@ -15,7 +15,13 @@ interface SmokeResult {
   workloads: {
     workload: string;
     rowsIn: number;
-    measures: { name: string; medianMs: number; detail?: Record<string, Record<string, number>> }[];
+    measures: {
+      name: string;
+      medianMs: number;
+      detail?: Record<string, Record<string, number>>;
+      counts: { rowsOut: number; rowsQuarantined: number; rowsDuplicate: number };
+      peakRssMb: Record<string, number>;
+    }[];
   }[];
   skipped: string[];
   failures: string[];
@@ -78,4 +84,11 @@ test('pnpm bench --smoke measures every stage and baseline, and the counts agree
       'exit',
     ]),
   );
+  // The dataset workload: two 2k-row files, one table each, every row accounted for, every service's peak.
+  const dataset = result.workloads[1];
+  expect(dataset?.workload).toBe('sales-2x2k');
+  expect(dataset?.measures.map((m) => m.name)).toEqual(['etl-run dataset']);
+  const run = dataset!.measures[0]!;
+  expect(run.counts.rowsOut + run.counts.rowsQuarantined + run.counts.rowsDuplicate).toBe(4000);
+  expect(Object.keys(run.peakRssMb)).toEqual(expect.arrayContaining(['extractor', 'transformer', 'loader']));
 }, 120_000);
