@@ -36,8 +36,10 @@ interface TableSummary {
 
 interface Summary {
   status: string;
+  datasetVersion: string | null;
   tables: TableSummary[];
   skippedFiles?: Array<{ name: string; reason: string }>;
+  tablesNotInVersion?: Array<{ name: string; rows: number; version: string | null }>;
   error?: unknown;
 }
 
@@ -294,6 +296,38 @@ describe('two datasets that both hold train.csv load side by side', () => {
         store_demand_train: demand.rowsLoaded,
         black_friday_train: friday.rowsLoaded,
       });
+    },
+    2 * TIMEOUT,
+  );
+});
+
+describe('a file that leaves the dataset in its next version', () => {
+  let dataDir: string;
+  let fixture: DatasetFixture;
+  beforeAll(async () => {
+    fixture = await rossmannFolder(await mkdtemp(path.join(fixturesRoot, 'leaving-')));
+    dataDir = await mkdtemp(path.join(tmpdir(), 'etl-e2e-datasets-data-'));
+  });
+  afterAll(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  test(
+    'its table keeps the rows of the version that had it, and the summary names the table',
+    async () => {
+      const first = await runEtl(fixture.path, dataDir);
+      expect(first.summary.status, outcome(first)).toBe('succeeded');
+      expect(first.summary.tablesNotInVersion).toBeUndefined();
+      const loaded = summaryTable(first.summary, 'rossmann_test').rowsLoaded;
+
+      await rm(path.join(fixture.path, 'test.csv'));
+      const second = await runEtl(fixture.path, dataDir);
+      expect(second.summary.status, outcome(second)).toBe('succeeded');
+      expect(second.summary.tables.map((t) => t.name).sort()).toEqual(['rossmann_store', 'rossmann_train']);
+      expect(second.summary.tablesNotInVersion).toEqual([
+        { name: 'rossmann_test', rows: loaded, version: first.summary.datasetVersion },
+      ]);
+      expect(await countRows(dataDir, ['rossmann_test'])).toEqual({ rossmann_test: loaded });
     },
     2 * TIMEOUT,
   );

@@ -46,6 +46,8 @@ export interface RunSummary {
   tables: TableSummary[];
   /** Files of the dataset that hold no table (README, images, empty files), with the reason. */
   skippedFiles?: Array<{ name: string; reason: string }>;
+  /** Tables an earlier version loaded and this one has no file for: their rows stay (docs/datasets.md). */
+  tablesNotInVersion?: Array<{ name: string; rows: number; version: string | null }>;
   /** The ML stage: null when it is off; `failed` (with the reason) leaves the run succeeded. */
   analysis?: {
     status: string;

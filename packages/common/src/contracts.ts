@@ -361,6 +361,20 @@ export const loadResponseSchema = z.object({
       rowsReplaced: z.number().int().nonnegative(),
     }),
   ),
+  /**
+   * Tables an earlier version of the dataset loaded and this one has no file for: their rows of the dataset
+   * stay as they were (`version` is the version they were loaded from), and are named here so that they are
+   * not mistaken for this version's.
+   */
+  tablesNotInVersion: z
+    .array(
+      z.object({
+        name: tableNameSchema,
+        rows: z.number().int().nonnegative(),
+        version: z.string().nullable(),
+      }),
+    )
+    .optional(),
   loadedAt: z.string(),
   manifestKey: z.string(),
 });

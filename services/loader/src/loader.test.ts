@@ -212,6 +212,49 @@ describe('dataset state', () => {
   });
 });
 
+describe('a table the new version has no file for', () => {
+  /** Adds table `name` (its rows, rejects and schema) to what the transform stage left for `runId`. */
+  async function stageAnotherTable(runId: string, name: string, amounts: number[]): Promise<void> {
+    const transform = await getJson<TransformResponse>(store, manifestKey(runId, 'transform'));
+    await store.put(
+      stagedKey(runId, name),
+      writeArrowTable(new Table({ amount: vectorFromArray(amounts, new Float64()) })),
+    );
+    const noRejects = new Table({
+      line: vectorFromArray([], new Int64()),
+      reason: vectorFromArray([], new Utf8()),
+    });
+    await store.put(quarantineKey(runId, name), writeArrowTable(noRejects));
+    await putJson(store, stagedSchemaKey(runId, name), SALES_SCHEMA);
+    transform.tables.push({
+      name,
+      rowsIn: amounts.length,
+      rowsOut: amounts.length,
+      rowsQuarantined: 0,
+      rowsDuplicate: 0,
+      stagedKey: stagedKey(runId, name),
+      quarantineKey: quarantineKey(runId, name),
+    });
+    await putJson(store, manifestKey(runId, 'transform'), transform);
+  }
+
+  test('keeps its rows, and the load names it with their count and version', async () => {
+    await stageRun('r1', [1, 2, 3]);
+    await stageAnotherTable('r1', 'returns', [4, 5]);
+    expect((await load({ runId: 'r1' }, deps)).tablesNotInVersion).toBeUndefined();
+
+    await stageRun('r2', [6, 7, 8], [], 'v2');
+    const response = await load({ runId: 'r2' }, deps);
+
+    expect(response.tablesNotInVersion).toEqual([{ name: 'returns', rows: 2, version: 'v1' }]);
+    expect(await deps.warehouse.query('SELECT count(*)::INT AS n FROM returns')).toEqual([{ n: 2 }]);
+    // Removed by hand: no longer named.
+    await deps.warehouse.query("DELETE FROM returns WHERE _source = 'local/files/sales'");
+    await stageRun('r3', [9, 10, 11], [], 'v3');
+    expect((await load({ runId: 'r3' }, deps)).tablesNotInVersion).toBeUndefined();
+  });
+});
+
 describe('feature tables', () => {
   test('a feature table is loaded without a rejects table of its own', async () => {
     await stageRun('r1', [1, 2, 3]);

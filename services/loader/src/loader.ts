@@ -33,6 +33,7 @@ import {
   stagedSchemaKey,
 } from '@etl/common/storage';
 import type { TableLoad, Warehouse } from '@etl/common/warehouse';
+import { datasetRows } from './dataset-rows';
 import { acquireLease, releaseLease } from './lease';
 import { type MetricsSink, recordLoadMetrics } from './metrics/load-metrics';
 import { checkVolume } from './volume-check';
@@ -196,11 +197,21 @@ async function loadStaged(
     tables: { ...previous?.tables, ...Object.fromEntries(schemas) },
   });
 
+  // Tables an earlier version loaded and this one has no file for keep their rows: said, not dropped.
+  const left = await datasetRows(
+    warehouse,
+    datasetId,
+    Object.keys(previous?.tables ?? {}).filter((name) => !cleaned.some((t) => t.name === name)),
+  );
+  const notInVersion = [...left].flatMap(([name, held]) => (held.rows > 0 ? [{ name, ...held }] : []));
+  if (notInVersion.length > 0)
+    logger.warn({ tablesNotInVersion: notInVersion }, 'tables of an earlier version keep their rows');
   const response: LoadResponse = {
     runId,
     warehouse: warehouse.kind,
     dataset: { id: extract.dataset.id, version: extract.dataset.version },
     tables: results.map((r) => ({ name: r.table, rowsLoaded: r.rowsLoaded, rowsReplaced: r.rowsReplaced })),
+    ...(notInVersion.length > 0 ? { tablesNotInVersion: notInVersion } : {}),
     loadedAt: loadedAt.toISOString(),
     manifestKey: doneKey,
   };

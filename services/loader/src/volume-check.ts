@@ -1,10 +1,11 @@
 /**
  * The volume check: a new version that would replace a table's loaded rows with far fewer (a truncated
  * export, a sample uploaded by mistake) is refused before anything is written, unless the request allows
- * it. Counted in the warehouse itself, so it holds whatever the dataset state says.
+ * it. Counted in the warehouse itself (./dataset-rows).
  */
 import { DataRejectedError } from '@etl/common/errors';
 import type { Warehouse } from '@etl/common/warehouse';
+import { datasetRows } from './dataset-rows';
 
 export interface VolumeCheckInput {
   warehouse: Warehouse;
@@ -19,19 +20,14 @@ export interface VolumeCheckInput {
 export async function checkVolume(input: VolumeCheckInput): Promise<void> {
   const { warehouse, source, minRatio } = input;
   if (minRatio <= 0 || input.tables.length === 0) return;
-  const existing = new Set(
-    (await warehouse.query(`SELECT table_name FROM ${warehouse.dialect.tables}`)).map((r) =>
-      String(r['table_name']),
-    ),
+  const loadedRows = await datasetRows(
+    warehouse,
+    source,
+    input.tables.map((t) => t.name),
   );
   const drops: Array<{ table: string; loaded: number; staged: number }> = [];
   for (const t of input.tables) {
-    if (!existing.has(t.name)) continue;
-    const [row] = await warehouse.query(
-      `SELECT count(*) AS n FROM ${warehouse.dialect.identifier(t.name)} WHERE _source = $1`,
-      [source],
-    );
-    const loaded = Number(row?.['n'] ?? 0);
+    const loaded = loadedRows.get(t.name)?.rows ?? 0;
     if (loaded > 0 && t.rows < loaded * minRatio) drops.push({ table: t.name, loaded, staged: t.rows });
   }
   if (drops.length === 0) return;

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { analysisLine, tableLine } from './run';
+import { analysisLine, notInVersionLine, tableLine } from './run';
 
 describe('the run summary as etl run prints it', () => {
   test("a table's schema changes and guesses each get a line under it", () => {
@@ -17,6 +17,12 @@ describe('the run summary as etl run prints it', () => {
       '  ventas: 3 in, 3 loaded, 0 quarantined, 0 duplicates (from ventas.csv)\n' +
         '    schema: column canal added\n' +
         '    guess: column fecha read as %d/%m/%Y\n',
+    );
+  });
+
+  test('a table an earlier version loaded and this one has no file for is named with its rows', () => {
+    expect(notInVersionLine({ name: 'rossmann_test', rows: 41, version: '4f2c9a01b7e3d5c6' })).toBe(
+      '  not in this version: rossmann_test keeps its 41 rows of version 4f2c9a01b7e3 (no file of this version loads into it)\n',
     );
   });
 

@@ -178,6 +178,7 @@ export function printSummary(summary: RunSummary): void {
   if (summary.datasetVersion) out.write(`dataset version ${summary.datasetVersion}\n`);
   for (const t of summary.tables) out.write(tableLine(t));
   for (const f of summary.skippedFiles ?? []) out.write(`  skipped ${f.name}: ${f.reason}\n`);
+  for (const t of summary.tablesNotInVersion ?? []) out.write(notInVersionLine(t));
   if (summary.analysis) out.write(analysisLine(summary.analysis));
   if (summary.error) out.write(`error: ${JSON.stringify(summary.error)}\n`);
 }
@@ -193,6 +194,12 @@ export function tableLine(t: TableSummary): string {
   const changes = (t.schemaChanges ?? []).map((c) => `    schema: ${c.message}\n`).join('');
   const guesses = (t.guesses ?? []).map((g) => `    guess: ${g.message}\n`).join('');
   return `  ${t.name}: ${t.rowsIn} in, ${t.rowsLoaded} loaded, ${t.rowsQuarantined} quarantined, ${t.rowsDuplicate} duplicates${replaced}${from}\n${changes}${guesses}`;
+}
+
+/** A table an earlier version loaded and this one has no file for, as `etl run` prints it. */
+export function notInVersionLine(t: NonNullable<RunSummary['tablesNotInVersion']>[number]): string {
+  const version = t.version === null ? 'an unknown version' : `version ${t.version.slice(0, 12)}`;
+  return `  not in this version: ${t.name} keeps its ${t.rows} rows of ${version} (no file of this version loads into it)\n`;
 }
 
 /** The ML stage of a run summary, as `etl run` prints it. */
