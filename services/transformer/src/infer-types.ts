@@ -174,6 +174,12 @@ const SYMBOL = `[${CURRENCY_SYMBOLS}]`;
 const MONEY_NUMBER = '([0-9]{1,3}(,[0-9]{3})+|[0-9]+)([.][0-9]+)?';
 /** `$1,234.50`, `-$5`, `$-5`, `12.50 €`, and accounting negatives `($1,234.50)`. */
 const MONEY_PATTERN = `[+-]?${SYMBOL} ?[+-]?${MONEY_NUMBER}|[+-]?${MONEY_NUMBER} ?${SYMBOL}|[(]${SYMBOL} ?${MONEY_NUMBER}[)]|[(]${MONEY_NUMBER} ?${SYMBOL}[)]`;
+/**
+ * The same with a decimal comma and `.` or space thousands groups, as money is written where the comma is the
+ * decimal mark (`12,50 €`, `1.234,00 €`, `€ 1 234,50`, `(5,00 €)`); tried in files not delimited by `,`.
+ */
+const MONEY_COMMA_NUMBER = '([0-9]{1,3}([.][0-9]{3})+|[0-9]{1,3}( [0-9]{3})+|[0-9]+)(,[0-9]+)?';
+const MONEY_COMMA_PATTERN = `[+-]?${SYMBOL} ?[+-]?${MONEY_COMMA_NUMBER}|[+-]?${MONEY_COMMA_NUMBER} ?${SYMBOL}|[(]${SYMBOL} ?${MONEY_COMMA_NUMBER}[)]|[(]${MONEY_COMMA_NUMBER} ?${SYMBOL}[)]`;
 /** `12%`, `-8.5 %`. */
 const PERCENT_PATTERN = '[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+) ?%';
 
@@ -265,6 +271,8 @@ export interface ColumnStats {
   prefixed?: number;
   /** Numbers with a currency symbol (MONEY_PATTERN), and how many carry each symbol, most first. */
   money?: number;
+  /** The same written with a decimal comma (`12,50 €`: MONEY_COMMA_PATTERN); counted as `decimalComma` is. */
+  moneyComma?: number;
   currencies?: Array<[symbol: string, count: number]>;
   /** Percentages (`12%`). */
   percents?: number;
@@ -445,14 +453,17 @@ function moneyChoice(
   enough: (count: number) => boolean,
 ): TypeChoice | undefined {
   if (stats.leadingZeros > 0) return undefined;
-  const money = stats.money ?? 0;
-  const numbers = stats.numbers + (stats.grouped ?? 0);
+  // A decimal comma when it reads more values than a decimal point (`12,50 €` reads only so; `12 €` both).
+  const comma = isCommaMoney(stats);
+  const money = (comma ? stats.moneyComma : stats.money) ?? 0;
+  const numbers = comma ? (stats.decimalComma?.none ?? 0) : stats.numbers + (stats.grouped ?? 0);
   if (money > 0 && enough(money + numbers)) {
     const symbols = stats.currencies ?? [];
     const [symbol = '$', count = money] = symbols[0] ?? [];
+    const separators = comma ? { thousands: '.', decimal: ',' } : { thousands: ',' };
     // The other symbols' values are then quarantined, as any value that fails a column's type.
     if (enough(count + numbers))
-      return { type: 'DOUBLE', ambiguous: false, missingTokens: true, thousands: ',', currency: symbol };
+      return { type: 'DOUBLE', ambiguous: false, missingTokens: true, ...separators, currency: symbol };
     return {
       type: 'VARCHAR',
       ambiguous: false,
@@ -466,17 +477,21 @@ function moneyChoice(
   return undefined;
 }
 
-/** The currency symbols each of `columns` writes in the sample, with their counts, most first. */
+const isCommaMoney = (stats: ColumnStats): boolean => (stats.moneyComma ?? 0) > (stats.money ?? 0);
+
+/** The currency symbols each column of `stats` with money writes in the sample, with their counts, most first. */
 async function currencySymbols(
   connection: DuckDBConnection,
-  columns: readonly number[],
+  stats: readonly ColumnStats[],
 ): Promise<Map<number, Array<[string, number]>>> {
   const out = new Map<number, Array<[string, number]>>();
-  for (const i of columns) {
+  for (const [i, s] of stats.entries()) {
+    if (!s.money && !s.moneyComma) continue;
+    const pattern = isCommaMoney(s) ? MONEY_COMMA_PATTERN : MONEY_PATTERN;
     const rows = await queryRows(
       connection,
       `SELECT regexp_extract(v${i}, ${quoteLiteral(SYMBOL)}) AS symbol, count(*) AS n FROM ${INFER_SAMPLE}
-       WHERE regexp_full_match(v${i}, ${quoteLiteral(MONEY_PATTERN)}) GROUP BY symbol ORDER BY n DESC, symbol`,
+       WHERE regexp_full_match(v${i}, ${quoteLiteral(pattern)}) GROUP BY symbol ORDER BY n DESC, symbol`,
     );
     out.set(
       i,
@@ -591,6 +606,7 @@ const CHECKS = {
     `${v} LIKE '%,%' AND regexp_full_match(${v}, ${quoteLiteral(GROUPED_INTEGER_PATTERN)})`,
   prefixed: (v: string) => `regexp_full_match(${v}, ${quoteLiteral(PREFIXED_CODE_PATTERN)})`,
   money: (v: string) => `regexp_full_match(${v}, ${quoteLiteral(MONEY_PATTERN)})`,
+  moneyComma: (v: string) => `regexp_full_match(${v}, ${quoteLiteral(MONEY_COMMA_PATTERN)})`,
   percents: (v: string) =>
     `contains(${v}, '%') AND regexp_full_match(${v}, ${quoteLiteral(PERCENT_PATTERN)})`,
   commaNumbers: (v: string) =>
@@ -624,7 +640,9 @@ const NUMERIC_CHECKS: Check[] = [
 ];
 /** Whether some value of a column reads as a number: else every numeric check can be left out. */
 const NUMBER_CHECKS: Check[] = ['integers', 'numbers', 'grouped', 'commaNumbersDot', 'commaNumbersSpace'];
-const SHAPE_CHECKS: Check[] = ['dateish', 'timestamps', 'timestampish', 'money', 'percents'];
+const SHAPE_CHECKS: Check[] = ['dateish', 'timestamps', 'timestampish', 'money', 'moneyComma', 'percents'];
+/** The checks of a decimal comma, left out for a comma-delimited file. */
+const COMMA_FILE_CHECKS: Check[] = [...DECIMAL_COMMA_CHECKS, 'moneyComma'];
 
 /** The temporary table of trimmed sample values (`v0..vN`) that inference leaves for the candidate keys. */
 export const INFER_SAMPLE = 'infer_sample';
@@ -775,7 +793,7 @@ export async function inferColumnPlans(
 ): Promise<{ plans: ColumnPlan[]; stats: ColumnStats[] }> {
   const sampleRows = options.sampleRows ?? DEFAULT_SAMPLE_ROWS;
   const decimalComma = (options.delimiter ?? ',') !== ',';
-  const checks = decimalComma ? ALL_CHECKS : ALL_CHECKS.filter((c) => !DECIMAL_COMMA_CHECKS.includes(c));
+  const checks = decimalComma ? ALL_CHECKS : ALL_CHECKS.filter((c) => !COMMA_FILE_CHECKS.includes(c));
   const values = rawColumns.map((c, i) => `${trimmed(quoteIdentifier(c))} AS v${i}`);
   // A LIMIT over a file read by several threads parses far past the rows it keeps; one thread stops there.
   const [threads] = await queryRows(connection, "SELECT current_setting('threads') AS n");
@@ -850,6 +868,7 @@ export async function inferColumnPlans(
             },
             decimalCommaProofs: count(i, 'commaProofs'),
             ambiguousCommas: count(i, 'ambiguousCommas'),
+            moneyComma: count(i, 'moneyComma'),
           }
         : {}),
     }),
@@ -857,10 +876,7 @@ export async function inferColumnPlans(
   // Third pass, for columns that may be identifiers: letter-prefixed codes seen, or a numeric column whose
   // name says identifier.
   const maybeIdentifiers = indexes.filter((i) => mayBeIdentifier(stats[i]!, names[i]!));
-  for (const [i, currencies] of await currencySymbols(
-    connection,
-    indexes.filter((i) => stats[i]!.money),
-  ))
+  for (const [i, currencies] of await currencySymbols(connection, stats))
     stats[i] = { ...stats[i]!, currencies };
   for (const [i, identifier] of await identifierStats(connection, maybeIdentifiers))
     stats[i] = { ...stats[i]!, identifier };

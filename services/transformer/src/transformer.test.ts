@@ -124,6 +124,32 @@ describe('transform: types and cleaning', () => {
     });
   });
 
+  test('money written with a decimal comma (12,50 €, 1.234,00 €, € 1 234,50, (5,00 €)) is a number in a file not delimited by ","', async () => {
+    const csv = [
+      'Pedido;Importe;Envío;Nota',
+      'P-1;12,50 €;€ 3,90;1,5 kg',
+      'P-2;1.234,00 €;€ 0,00;2 kg',
+      'P-3;(5,00 €);€ 1 234,50;',
+      'P-4;-2,10 €;;3 kg',
+      'P-5;7 €;€ 4,25;4 kg',
+    ].join('\n');
+    const result = await run({ 'pedidos.csv': `${csv}\n` });
+    expect(result.counts).toMatchObject({ rowsIn: 5, rowsOut: 5, rowsQuarantined: 0 });
+    expect(typeOf(result.report, 'importe')).toMatchObject({
+      type: 'DOUBLE',
+      currency: '€',
+      decimal: ',',
+      thousands: '.',
+    });
+    expect(result.rows.map((r) => r['importe'])).toEqual([12.5, 1234, -5, -2.1, 7]);
+    expect(result.rows.map((r) => r['envio'])).toEqual([3.9, 0, 1234.5, null, 4.25]);
+    expect(fieldTypes(result)).toMatchObject({ nota: 'Utf8' });
+    // The point reading stays where values prove it: $1,234.50 in the same kind of file.
+    const dollars = await run({ 'd.csv': 'id;amount\n1;$1,234.50\n2;$2.25\n' }, 0.5, 'r2');
+    expect(typeOf(dollars.report, 'amount')).toMatchObject({ type: 'DOUBLE', currency: '$', thousands: ',' });
+    expect(dollars.rows.map((r) => r['amount'])).toEqual([1234.5, 2.25]);
+  });
+
   test('a money value in another currency is quarantined naming the column and its currency', async () => {
     const rows = Array.from({ length: 60 }, (_, i) => `${i},$${i}.50`);
     const result = await run({ 'm.csv': `id,amount\n${rows.join('\n')}\n60,£3.00\n` });
