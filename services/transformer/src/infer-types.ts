@@ -273,6 +273,8 @@ export interface ColumnStats {
   money?: number;
   /** The same written with a decimal comma (`12,50 €`: MONEY_COMMA_PATTERN); counted as `decimalComma` is. */
   moneyComma?: number;
+  /** Of those, values with a `.`: in a value both readings take (`1.234 €`), it can only be a thousands dot. */
+  moneyCommaDots?: number;
   currencies?: Array<[symbol: string, count: number]>;
   /** Percentages (`12%`). */
   percents?: number;
@@ -453,7 +455,6 @@ function moneyChoice(
   enough: (count: number) => boolean,
 ): TypeChoice | undefined {
   if (stats.leadingZeros > 0) return undefined;
-  // A decimal comma when it reads more values than a decimal point (`12,50 €` reads only so; `12 €` both).
   const comma = isCommaMoney(stats);
   const money = (comma ? stats.moneyComma : stats.money) ?? 0;
   const numbers = comma ? (stats.decimalComma?.none ?? 0) : stats.numbers + (stats.grouped ?? 0);
@@ -477,7 +478,16 @@ function moneyChoice(
   return undefined;
 }
 
-const isCommaMoney = (stats: ColumnStats): boolean => (stats.moneyComma ?? 0) > (stats.money ?? 0);
+/**
+ * Money read with a decimal comma: when more values read so than with a decimal point (`12,50 €` reads only
+ * so), or when every value reads both ways and some has a `.`, which is then `.` followed by three digits:
+ * a thousands dot (`1.234 €`), as amounts are not written to the thousandth.
+ */
+function isCommaMoney(stats: ColumnStats): boolean {
+  const comma = stats.moneyComma ?? 0;
+  const point = stats.money ?? 0;
+  return comma > point || (comma > 0 && comma === point && (stats.moneyCommaDots ?? 0) > 0);
+}
 
 /** The currency symbols each column of `stats` with money writes in the sample, with their counts, most first. */
 async function currencySymbols(
@@ -607,6 +617,8 @@ const CHECKS = {
   prefixed: (v: string) => `regexp_full_match(${v}, ${quoteLiteral(PREFIXED_CODE_PATTERN)})`,
   money: (v: string) => `regexp_full_match(${v}, ${quoteLiteral(MONEY_PATTERN)})`,
   moneyComma: (v: string) => `regexp_full_match(${v}, ${quoteLiteral(MONEY_COMMA_PATTERN)})`,
+  moneyCommaDots: (v: string) =>
+    `contains(${v}, '.') AND regexp_full_match(${v}, ${quoteLiteral(MONEY_COMMA_PATTERN)})`,
   percents: (v: string) =>
     `contains(${v}, '%') AND regexp_full_match(${v}, ${quoteLiteral(PERCENT_PATTERN)})`,
   commaNumbers: (v: string) =>
@@ -640,9 +652,17 @@ const NUMERIC_CHECKS: Check[] = [
 ];
 /** Whether some value of a column reads as a number: else every numeric check can be left out. */
 const NUMBER_CHECKS: Check[] = ['integers', 'numbers', 'grouped', 'commaNumbersDot', 'commaNumbersSpace'];
-const SHAPE_CHECKS: Check[] = ['dateish', 'timestamps', 'timestampish', 'money', 'moneyComma', 'percents'];
+const SHAPE_CHECKS: Check[] = [
+  'dateish',
+  'timestamps',
+  'timestampish',
+  'money',
+  'moneyComma',
+  'moneyCommaDots',
+  'percents',
+];
 /** The checks of a decimal comma, left out for a comma-delimited file. */
-const COMMA_FILE_CHECKS: Check[] = [...DECIMAL_COMMA_CHECKS, 'moneyComma'];
+const COMMA_FILE_CHECKS: Check[] = [...DECIMAL_COMMA_CHECKS, 'moneyComma', 'moneyCommaDots'];
 
 /** The temporary table of trimmed sample values (`v0..vN`) that inference leaves for the candidate keys. */
 export const INFER_SAMPLE = 'infer_sample';
@@ -869,6 +889,7 @@ export async function inferColumnPlans(
             decimalCommaProofs: count(i, 'commaProofs'),
             ambiguousCommas: count(i, 'ambiguousCommas'),
             moneyComma: count(i, 'moneyComma'),
+            moneyCommaDots: count(i, 'moneyCommaDots'),
           }
         : {}),
     }),

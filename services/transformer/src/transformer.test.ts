@@ -144,6 +144,11 @@ describe('transform: types and cleaning', () => {
     expect(result.rows.map((r) => r['importe'])).toEqual([12.5, 1234, -5, -2.1, 7]);
     expect(result.rows.map((r) => r['envio'])).toEqual([3.9, 0, 1234.5, null, 4.25]);
     expect(fieldTypes(result)).toMatchObject({ nota: 'Utf8' });
+    // Amounts that read both ways: a dot followed by three digits is a thousands dot, not a thousandth.
+    const whole = await run({ 'w.csv': 'id;total\n1;1.234 €\n2;12 €\n' }, 0.5, 'r3');
+    expect(whole.rows.map((r) => r['total'])).toEqual([1234, 12]);
+    const integers = await run({ 'i.csv': 'id;total\n1;12 €\n2;7 €\n' }, 0.5, 'r4');
+    expect(integers.rows.map((r) => r['total'])).toEqual([12, 7]);
     // The point reading stays where values prove it: $1,234.50 in the same kind of file.
     const dollars = await run({ 'd.csv': 'id;amount\n1;$1,234.50\n2;$2.25\n' }, 0.5, 'r2');
     expect(typeOf(dollars.report, 'amount')).toMatchObject({ type: 'DOUBLE', currency: '$', thousands: ',' });
