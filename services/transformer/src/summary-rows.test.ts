@@ -3,6 +3,7 @@
  * `summary_row`, left out of type inference, and never loaded (a loaded one doubles every sum).
  */
 import { getJson } from '@etl/common/storage';
+import ExcelJS from 'exceljs';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import type { TransformReport } from './report';
 import {
@@ -45,7 +46,7 @@ function salesRows(count: number): { lines: string[]; units: number; amount: num
   return { lines, units, amount: cents / 100 };
 }
 
-async function run(runId: string, file: string, csv: string) {
+async function run(runId: string, file: string, csv: string | Uint8Array) {
   await writeExtractedRun(t.store, runId, { [file]: csv });
   const response = await transform({ runId }, t.deps);
   const counts = response.tables[0]!;
@@ -204,5 +205,46 @@ describe('summary (footer) rows', () => {
     expect(six).toMatchObject({ rowsIn: 6, rowsOut: 5, rowsQuarantined: 1 });
     expect(six.quality).toMatchObject({ passed: true, rejectRate: 0 });
     expect(response.quality).toMatchObject({ passed: true, rejectRate: 0 });
+  });
+
+  test('a footer in a workbook sheet and in a JSON lines file is quarantined as in a CSV', async () => {
+    const data = salesRows(20);
+    const records = data.lines.map((line) => line.split(','));
+    const book = new ExcelJS.Workbook();
+    const sheet = book.addWorksheet('Sales');
+    sheet.addRow(HEADER.split(','));
+    for (const [date, region, product, units, amount] of records)
+      sheet.addRow([new Date(`${date}T00:00:00Z`), region, product, Number(units), Number(amount)]);
+    sheet.addRow(['Total', null, null, data.units, data.amount]);
+    const jsonl = [
+      ...records.map(([date, region, product, units, amount]) =>
+        JSON.stringify({
+          Date: date,
+          Region: region,
+          Product: product,
+          Units: Number(units),
+          Amount: Number(amount),
+        }),
+      ),
+      JSON.stringify({ Date: 'Total', Units: data.units, Amount: data.amount }),
+    ].join('\n');
+    const inputs: Array<[string, string, string | Uint8Array]> = [
+      ['xlsx', 'sales.xlsx', Buffer.from(await book.xlsx.writeBuffer())],
+      ['jsonl', 'sales.jsonl', `${jsonl}\n`],
+    ];
+    for (const [runId, file, content] of inputs) {
+      const { counts, report, rows, quarantine } = await run(runId, file, content);
+      expect(counts, file).toMatchObject({ rowsIn: 21, rowsOut: 20, rowsQuarantined: 1 });
+      expect(
+        report.columns.find((c) => c.name === 'date'),
+        file,
+      ).toMatchObject({ type: 'DATE', invalid: 0 });
+      expect(
+        quarantine.map((q) => q['reason']),
+        file,
+      ).toEqual(['summary_row']);
+      expect(sumOf(rows, 'amount'), file).toBeCloseTo(data.amount, 6);
+      expect(sumOf(rows, 'units'), file).toBe(data.units);
+    }
   });
 });
