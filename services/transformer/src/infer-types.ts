@@ -170,16 +170,21 @@ export function groupedNumberPattern(sep: string | undefined, dec: string): stri
 /** Currency symbols a money value may carry before or after its number (`$1,234.50`, `12.50 €`). */
 export const CURRENCY_SYMBOLS = '$€£¥₹';
 const SYMBOL = `[${CURRENCY_SYMBOLS}]`;
-/** A number with a `.` decimal and optional `,` thousands groups, as money is written in them. */
-const MONEY_NUMBER = '([0-9]{1,3}(,[0-9]{3})+|[0-9]+)([.][0-9]+)?';
-/** `$1,234.50`, `-$5`, `$-5`, `12.50 €`, and accounting negatives `($1,234.50)`. */
-const MONEY_PATTERN = `[+-]?${SYMBOL} ?[+-]?${MONEY_NUMBER}|[+-]?${MONEY_NUMBER} ?${SYMBOL}|[(]${SYMBOL} ?${MONEY_NUMBER}[)]|[(]${MONEY_NUMBER} ?${SYMBOL}[)]`;
+/** A money value around `number`: the symbol before or after it, a sign, accounting parentheses. */
+const moneyPattern = (number: string): string =>
+  `[+-]?${SYMBOL} ?[+-]?${number}|[+-]?${number} ?${SYMBOL}|[(]${SYMBOL} ?${number}[)]|[(]${number} ?${SYMBOL}[)]`;
+/**
+ * `$1,234.50`, `-$5`, `$-5`, `12.50 €`, and accounting negatives `($1,234.50)`: a `.` decimal and optional
+ * `,` thousands groups.
+ */
+const MONEY_PATTERN = moneyPattern('([0-9]{1,3}(,[0-9]{3})+|[0-9]+)([.][0-9]+)?');
 /**
  * The same with a decimal comma and `.` or space thousands groups, as money is written where the comma is the
  * decimal mark (`12,50 €`, `1.234,00 €`, `€ 1 234,50`, `(5,00 €)`); tried in files not delimited by `,`.
  */
-const MONEY_COMMA_NUMBER = '([0-9]{1,3}([.][0-9]{3})+|[0-9]{1,3}( [0-9]{3})+|[0-9]+)(,[0-9]+)?';
-const MONEY_COMMA_PATTERN = `[+-]?${SYMBOL} ?[+-]?${MONEY_COMMA_NUMBER}|[+-]?${MONEY_COMMA_NUMBER} ?${SYMBOL}|[(]${SYMBOL} ?${MONEY_COMMA_NUMBER}[)]|[(]${MONEY_COMMA_NUMBER} ?${SYMBOL}[)]`;
+const MONEY_COMMA_PATTERN = moneyPattern(
+  '([0-9]{1,3}([.][0-9]{3})+|[0-9]{1,3}( [0-9]{3})+|[0-9]+)(,[0-9]+)?',
+);
 /** `12%`, `-8.5 %`. */
 const PERCENT_PATTERN = '[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+) ?%';
 
