@@ -149,21 +149,15 @@ export class DuckDbWarehouse implements Warehouse {
     work: (connection: DuckDBConnection) => Promise<T>,
     lap?: (step: string) => void,
   ): Promise<T> {
+    // Inside a session the file is open and the turn taken: the session's connection is used as it is.
     const held = this.held.getStore();
-    if (held) {
-      try {
-        return await work(held);
-      } catch (error) {
-        throw await this.mapError(error);
-      }
-    }
-    const done = await takeTurn(this.location);
+    const done = held ? undefined : await takeTurn(this.location);
     try {
-      return await this.openAndRun(work, lap);
+      return held ? await work(held) : await this.openAndRun(work, lap);
     } catch (error) {
       throw await this.mapError(error);
     } finally {
-      done();
+      done?.();
     }
   }
 
