@@ -449,13 +449,15 @@ function targetChecks(result: WorkloadResult): string[] {
   const r = result.ratios;
   const mark = (ok: boolean) => (ok ? 'MET ' : 'MISS');
   const limitMb = result.rowsIn >= 4e6 ? 2048 : 1024;
-  const dataset = result.measures.find((x) => x.name === 'etl-run dataset');
-  if (dataset) {
-    for (const [proc, mb] of Object.entries(dataset.peakRssMb)) {
+  const peakChecks = (m: Measure, limit: number) => {
+    for (const [proc, mb] of Object.entries(m.peakRssMb)) {
       if (proc !== 'cli')
-        lines.push(`${mark(mb < 2048)} ${dataset.name} ${proc} peak RSS < 2048 MiB: ${Math.round(mb)} MiB`);
+        lines.push(`${mark(mb < limit)} ${m.name} ${proc} peak RSS < ${limit} MiB: ${Math.round(mb)} MiB`);
     }
-  }
+  };
+  // A dataset of several tables is held to 2 GiB whatever its size (the multi-table bound).
+  const dataset = result.measures.find((x) => x.name === 'etl-run dataset');
+  if (dataset) peakChecks(dataset, 2048);
   const etlRun = result.measures.find((x) => x.name === 'etl-run csv');
   if (result.rowsIn <= 1000 && etlRun) {
     lines.push(
@@ -496,14 +498,8 @@ function targetChecks(result: WorkloadResult): string[] {
     );
     for (const m of result.measures.filter(
       (x) => x.name === 'transform' || x.name === 'load' || (x !== dataset && x.name.startsWith('etl-run')),
-    )) {
-      for (const [proc, mb] of Object.entries(m.peakRssMb)) {
-        if (proc === 'cli') continue;
-        lines.push(
-          `${mark(mb < limitMb)} ${m.name} ${proc} peak RSS < ${limitMb} MiB: ${Math.round(mb)} MiB`,
-        );
-      }
-    }
+    ))
+      peakChecks(m, limitMb);
   }
   return lines;
 }
