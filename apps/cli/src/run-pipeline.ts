@@ -17,6 +17,7 @@ import {
   WorkflowExecutionError,
 } from '@etl/workflow-runner';
 import { createRunStore, type ResumableStage, removeManifestsFrom } from './run-state';
+import { servedServices } from './served-services';
 import { ServiceDiedError } from './service-exit';
 import { startServices } from './services';
 
@@ -107,13 +108,17 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunSumma
     );
   }
   progress(`run ${runId}: starting services`);
-  const services = await startServices({
-    dataDir: options.dataDir,
-    env: options.serviceEnv,
-    onProgress: (line) => progress(`run ${runId}: ${line}`),
-  });
+  const served = await servedServices(options.dataDir, { ...process.env, ...options.serviceEnv });
+  if (served.notUsed) progress(`run ${runId}: not using the services of ${served.notUsed}`);
+  const services =
+    served.services ??
+    (await startServices({
+      dataDir: options.dataDir,
+      env: options.serviceEnv,
+      onProgress: (line) => progress(`run ${runId}: ${line}`),
+    }));
   progress(
-    `run ${runId}: services started: ${services.services.map((s) => `${s.name} pid ${s.child.pid} ${s.url}`).join(', ')}; logs in ${services.logDir}`,
+    `run ${runId}: services ${served.services ? 'of etl serve' : 'started'}: ${services.services.map((s) => `${s.name} pid ${s.pid} ${s.url}`).join(', ')}; logs in ${services.logDir}`,
   );
   // A service that dies stops the run at once: the workflow would retry its dead port for minutes.
   const stopped = new AbortController();

@@ -9,9 +9,10 @@
  *
  * Fresh, and the build: scripts/in-place-bundles.mjs.
  */
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { workspaceRoot } from '@etl/common/workspace-root';
-import { buildBundles, isBundleFresh as isFresh } from '../../../scripts/in-place-bundles.mjs';
+import { BUNDLE_INPUTS, buildBundles, isBundleFresh as isFresh } from '../../../scripts/in-place-bundles.mjs';
 
 const REPO_ROOT = workspaceRoot(import.meta.dirname);
 
@@ -19,6 +20,8 @@ const REPO_ROOT = workspaceRoot(import.meta.dirname);
 export interface ServiceEntry {
   args: string[];
   from: 'bundle' | 'source';
+  /** The bundle's build (`bundleBuild`); none from source. */
+  build?: number;
 }
 
 const bundleDir = (name: string, root = REPO_ROOT) => path.join(root, 'services', name);
@@ -26,6 +29,20 @@ const bundleDir = (name: string, root = REPO_ROOT) => path.join(root, 'services'
 /** Whether `root`/services/<name>/dist/index.js exists and was built from the files as they are now. */
 export function isBundleFresh(name: string, root = REPO_ROOT): boolean {
   return isFresh(bundleDir(name, root), root);
+}
+
+/**
+ * When `name`'s bundle was built (the start of its build, from its input list), if the bundle is fresh: two
+ * processes started from the same build of a service run the same code.
+ */
+export function bundleBuild(name: string, root = REPO_ROOT): number | undefined {
+  if (!isBundleFresh(name, root)) return undefined;
+  try {
+    const inputs = JSON.parse(readFileSync(path.join(bundleDir(name, root), BUNDLE_INPUTS), 'utf8'));
+    return typeof inputs.startedAt === 'number' ? inputs.startedAt : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The entries of `names`, building the stale bundles first (one build for all of them). */
@@ -45,10 +62,15 @@ export async function serviceEntries(
   }
   const entries: Record<string, ServiceEntry> = {};
   for (const name of names) {
+    const build = bundleBuild(name);
     entries[name] =
       failed && stale.includes(name)
         ? { args: ['--import', 'tsx', path.join(bundleDir(name), 'src', 'index.ts')], from: 'source' }
-        : { args: [path.join(bundleDir(name), 'dist', 'index.js')], from: 'bundle' };
+        : {
+            args: [path.join(bundleDir(name), 'dist', 'index.js')],
+            from: 'bundle',
+            ...(build === undefined ? {} : { build }),
+          };
   }
   return entries;
 }

@@ -19,6 +19,8 @@ export function describeExit({ code, signal }: Pick<ServiceExit, 'code' | 'signa
   if (signal === 'SIGKILL')
     return 'was killed by SIGKILL (kill -9, or the out-of-memory killer: see `dmesg | grep -i oom`)';
   if (signal) return `was killed by ${signal}`;
+  // A service `etl serve` started: how it ended is that process's to know.
+  if (code === null) return 'stopped';
   return `exited with code ${code}`;
 }
 

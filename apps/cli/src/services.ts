@@ -22,8 +22,14 @@ const STARTUP_TIMEOUT_MS = 30_000;
 export interface RunningService {
   name: ServiceName;
   url: string;
-  child: ChildProcess;
+  pid: number;
   logFile: string;
+  /** The build of the bundle it runs (`bundleBuild`); none when it runs from source. */
+  build?: number;
+}
+
+interface StartedService extends RunningService {
+  child: ChildProcess;
 }
 
 export interface ServiceSet {
@@ -32,6 +38,7 @@ export interface ServiceSet {
   logDir: string;
   /** Settles with the first service that exits on its own (not through `stop`). */
   died: Promise<ServiceExit>;
+  /** Stops the services this set started (none when it uses those of `etl serve`). */
   stop(): Promise<void>;
 }
 
@@ -91,7 +98,7 @@ function startService(
   entry: ServiceEntry,
   env: Record<string, string>,
   logDir: string,
-): Promise<RunningService> {
+): Promise<StartedService> {
   const logFile = path.join(logDir, `${name}.log`);
   const log = openSync(logFile, 'a');
   let child: ChildProcess;
@@ -123,7 +130,14 @@ function startService(
       if (!isListeningMessage(message)) return;
       clearTimeout(timer);
       child.off('exit', onExit);
-      resolve({ name, url: message.url, child, logFile });
+      resolve({
+        name,
+        url: message.url,
+        pid: child.pid ?? 0,
+        logFile,
+        child,
+        ...(entry.build === undefined ? {} : { build: entry.build }),
+      });
     });
   });
 }
@@ -139,7 +153,7 @@ export function listeningUrl(line: string): string | undefined {
 }
 
 /** SIGTERM (graceful: in-flight work finishes), then SIGKILL after a grace period. */
-async function stopServices(services: RunningService[]): Promise<void> {
+async function stopServices(services: StartedService[]): Promise<void> {
   await Promise.all(
     services.map(
       ({ child }) =>

@@ -26,8 +26,12 @@ export class Cli {
   stderr = '';
   private waiters: Array<() => void> = [];
 
-  constructor(args: string[]) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: REPO_ROOT, env: ENV });
+  /** `env` adds to the tests' environment. */
+  constructor(args: string[], env: Record<string, string> = {}) {
+    this.child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+      cwd: REPO_ROOT,
+      env: { ...ENV, ...env },
+    });
     this.exited = new Promise((resolve) =>
       this.child.once('exit', (code, signal) => resolve({ code, signal })),
     );
