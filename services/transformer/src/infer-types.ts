@@ -193,8 +193,19 @@ const GROUPED_NUMBER_PATTERN = '[+-]?[0-9]{1,3}(,[0-9]{3})+([.][0-9]*)?';
 const GROUPED_INTEGER_PATTERN = '[+-]?[0-9]{1,3}(,[0-9]{3})+';
 /** A number with a decimal comma and digits after it, with or without `.` or space thousands groups. */
 const DECIMAL_COMMA_PATTERN = '[+-]?([0-9]{1,3}([.][0-9]{3})+|[0-9]{1,3}( [0-9]{3})+|[0-9]*),[0-9]+';
+/** How a plan's `reason` starts when the values left its reading open: the run summary lists it (`isNumberGuess`). */
+const AMBIGUOUS = 'ambiguous: ';
+
+/** Whether a plan's number reading was a guess the values left open (`1,234`, `1.234`). */
+export const isNumberGuess = (plan: Pick<ColumnPlan, 'reason'>): boolean =>
+  plan.reason?.startsWith(AMBIGUOUS) === true;
+
 /** `1,234`: one comma and 3 digits after it, read alike with a thousands comma and a decimal comma. */
 const AMBIGUOUS_COMMA_PATTERN = '[+-]?[0-9]{1,3},[0-9]{3}';
+/** `1.234`: one `.` and 3 digits after it, read alike with a decimal point and a thousands dot. */
+const AMBIGUOUS_DOT_PATTERN = '[+-]?[1-9][0-9]{0,2}[.][0-9]{3}';
+/** `1.234.567`: two or more `.` groups, which only a thousands dot reads. */
+const DOT_GROUPS_PATTERN = '[+-]?[1-9][0-9]{0,2}([.][0-9]{3}){2,}';
 
 /** How one source column becomes one typed column. */
 export interface ColumnPlan {
@@ -272,6 +283,10 @@ export interface ColumnStats {
   decimalCommaProofs?: number;
   /** Values like `1,234`, read alike with a thousands comma and a decimal comma (also in `grouped`). */
   ambiguousCommas?: number;
+  /** Values like `1.234`, read alike with a decimal point and a thousands dot (also in `numbers`). */
+  ambiguousDots?: number;
+  /** Values like `1.234.567`, which only a thousands dot reads. */
+  dotProofs?: number;
   /** Values that are a letter prefix on a number of 3+ digits (`C536379`, `P00285442`). */
   prefixed?: number;
   /** Numbers with a currency symbol (MONEY_PATTERN), and how many carry each symbol, most first. */
@@ -416,6 +431,8 @@ function chooseValueType(stats: ColumnStats): TypeChoice {
   const decimalComma = stats.leadingZeros === 0 ? decimalCommaThousands(stats, enough) : undefined;
   if (decimalComma !== undefined)
     return { ...typed('DOUBLE'), ...(decimalComma === '' ? {} : { thousands: decimalComma }), decimal: ',' };
+  if (stats.leadingZeros === 0 && isDotGrouped(stats, enough) === 'proven')
+    return { ...typed('BIGINT'), thousands: '.' };
   if (stats.leadingZeros === 0 && enough(stats.numbers)) return typed('DOUBLE');
   const grouped = stats.grouped ?? 0;
   if (stats.leadingZeros === 0 && grouped > 0) {
@@ -559,6 +576,26 @@ function decimalCommaThousands(
   return enough(counts.none) ? '' : undefined;
 }
 
+/**
+ * Whether a column is integers with `.` thousands groups, in a file not delimited by `,` (where a decimal
+ * comma, and so a thousands dot, is possible): 98% of its values are integers or dot-grouped, and some
+ * value has two groups (`1.234.567`, no decimal point reads it) more often than others prove a decimal
+ * point (`1.5`, `0.250`, `1234.567`): 'proven'. With every dotted value like `1.234` and no proof either way:
+ * 'ambiguous', which the file decides (`dotsByFile`).
+ */
+function isDotGrouped(
+  stats: ColumnStats,
+  enough: (count: number) => boolean,
+): 'proven' | 'ambiguous' | undefined {
+  if (stats.decimalComma === undefined) return undefined;
+  const ambiguous = stats.ambiguousDots ?? 0;
+  const proofs = stats.dotProofs ?? 0;
+  const pointProofs = stats.numbers - stats.integers - ambiguous;
+  if (ambiguous + proofs === 0 || !enough(stats.integers + ambiguous + proofs)) return undefined;
+  if (proofs > pointProofs) return 'proven';
+  return proofs === 0 && pointProofs === 0 ? 'ambiguous' : undefined;
+}
+
 /** Values only a thousands comma reads (`1,234,567`, `1,234.50`). */
 const thousandsCommaProofs = (stats: ColumnStats): number =>
   (stats.grouped ?? 0) - (stats.ambiguousCommas ?? 0);
@@ -571,7 +608,7 @@ function thousandsCommaGuess(stats: ColumnStats): string | undefined {
   if (stats.decimalComma === undefined || (stats.decimalCommaProofs ?? 0) > 0) return undefined;
   const ambiguous = stats.ambiguousCommas ?? 0;
   if (ambiguous === 0 || thousandsCommaProofs(stats) > 0) return undefined;
-  return `ambiguous: ${formatCount(ambiguous)} sampled values like 1,234 read with "," as a thousands separator or as a decimal mark, and no value proves which; read as thousands (a profile's decimal: "," reads them as decimals)`;
+  return `${AMBIGUOUS}${formatCount(ambiguous)} sampled values like 1,234 read with "," as a thousands separator or as a decimal mark, and no value proves which; read as thousands (a profile's decimal: "," reads them as decimals)`;
 }
 
 const BLANKS = [' ', '\t', '\r', '\n'];
@@ -635,6 +672,10 @@ const CHECKS = {
     `${v} LIKE '%,%' AND regexp_full_match(${v}, ${quoteLiteral(DECIMAL_COMMA_PATTERN)}) AND NOT regexp_full_match(${v}, ${quoteLiteral(AMBIGUOUS_COMMA_PATTERN)})`,
   ambiguousCommas: (v: string) =>
     `${v} LIKE '%,%' AND regexp_full_match(${v}, ${quoteLiteral(AMBIGUOUS_COMMA_PATTERN)})`,
+  ambiguousDots: (v: string) =>
+    `contains(${v}, '.') AND regexp_full_match(${v}, ${quoteLiteral(AMBIGUOUS_DOT_PATTERN)})`,
+  dotProofs: (v: string) =>
+    `contains(${v}, '.') AND regexp_full_match(${v}, ${quoteLiteral(DOT_GROUPS_PATTERN)})`,
 };
 type Check = keyof typeof CHECKS;
 const ALL_CHECKS = Object.keys(CHECKS) as Check[];
@@ -645,6 +686,8 @@ const DECIMAL_COMMA_CHECKS: Check[] = [
   'commaNumbersSpace',
   'commaProofs',
   'ambiguousCommas',
+  'ambiguousDots',
+  'dotProofs',
 ];
 const NUMERIC_CHECKS: Check[] = [
   'integers',
@@ -893,6 +936,8 @@ export async function inferColumnPlans(
             },
             decimalCommaProofs: count(i, 'commaProofs'),
             ambiguousCommas: count(i, 'ambiguousCommas'),
+            ambiguousDots: count(i, 'ambiguousDots'),
+            dotProofs: count(i, 'dotProofs'),
             moneyComma: count(i, 'moneyComma'),
             moneyCommaDots: count(i, 'moneyCommaDots'),
           }
@@ -911,7 +956,35 @@ export async function inferColumnPlans(
     name: names[i]!,
     ...chooseType(s, names[i]!),
   }));
-  return { plans: dayFirstWithDecimalCommas(plans), stats };
+  return { plans: dayFirstWithDecimalCommas(dotsByFile(plans, stats)), stats };
+}
+
+/**
+ * A column whose every dotted value reads both ways (`1.234`: a decimal point, or a thousands dot) is read
+ * as the rest of the file writes numbers: with thousands dots when another column writes decimals with a
+ * comma (`12,50`), else with a decimal point. Either way the plan's reason says it was a guess, and the
+ * run summary carries it (`guesses`).
+ */
+function dotsByFile(plans: ColumnPlan[], stats: readonly ColumnStats[]): ColumnPlan[] {
+  const comma = plans.find((p) => p.decimal === ',');
+  return plans.map((plan, i) => {
+    const s = stats[i]!;
+    const enough = (count: number) => count >= TYPE_THRESHOLD * (s.values - s.missingTokens);
+    const readByPoint = plan.type === 'DOUBLE' && plan.decimal === undefined && plan.thousands === undefined;
+    if (!readByPoint || plan.currency || plan.percent || isDotGrouped(s, enough) !== 'ambiguous') return plan;
+    const values = `${formatCount(s.ambiguousDots ?? 0)} sampled values like 1.234 read with "." as a decimal mark or as a thousands separator, and no value proves which`;
+    if (comma)
+      return {
+        ...plan,
+        type: 'BIGINT',
+        thousands: '.',
+        reason: `${AMBIGUOUS}${values}; read as thousands, as the file writes decimals with a comma (column ${comma.name}) (a profile's decimal: "." reads them as decimals)`,
+      };
+    return {
+      ...plan,
+      reason: `${AMBIGUOUS}${values}; read as decimals (a profile's type: integer with thousands: "." reads them as thousands)`,
+    };
+  });
 }
 
 /**

@@ -44,6 +44,7 @@ import {
   INFER_SAMPLE,
   inferColumnPlans,
   inferenceSampleRows,
+  isNumberGuess,
   TYPE_THRESHOLD,
 } from './infer-types';
 import {
@@ -283,6 +284,9 @@ export async function transformTable(job: TableJob, context: TableContext): Prom
         input.dialect.preamble ? [preambleGuess(input.name, input.dialect.preamble)] : [],
       ),
       ...plans.filter((p) => p.ambiguous && p.candidates).map(formatGuess),
+      ...plans
+        .filter(isNumberGuess)
+        .map((p) => ({ column: p.name, message: `column ${p.name}: ${p.reason}` })),
     ];
     timings.write = clock.lap();
 

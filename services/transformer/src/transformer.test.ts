@@ -155,6 +155,46 @@ describe('transform: types and cleaning', () => {
     expect(dollars.rows.map((r) => r['amount'])).toEqual([1234.5, 2.25]);
   });
 
+  test('1.234 in a file not delimited by ",": thousands where a value proves it or the file writes decimal commas, else a decimal; a guess is said', async () => {
+    // A German stock list: Bestand has a value with two groups (only a thousands dot reads 1.234.567); every
+    // dotted Menge value reads both ways, and Preis writes decimals with a comma, so Menge is thousands too.
+    const stock = [
+      'Artikel;Menge;Bestand;Preis',
+      'A;1.234;1.234.567;1,5',
+      'B;12.500;12.345;2,25',
+      'C;999;7;3,0',
+      'D;5;2.000;4,75',
+    ].join('\n');
+    const german = await run({ 'lager.csv': `${stock}\n` });
+    expect(german.counts).toMatchObject({ rowsIn: 4, rowsOut: 4, rowsQuarantined: 0 });
+    expect(german.rows.map((r) => r['bestand'])).toEqual([1234567, 12345, 7, 2000]);
+    expect(german.rows.map((r) => r['menge'])).toEqual([1234, 12500, 999, 5]);
+    expect(typeOf(german.report, 'menge')).toMatchObject({ type: 'BIGINT', thousands: '.' });
+    expect(german.response.tables[0]!.guesses).toEqual([
+      {
+        column: 'menge',
+        message: expect.stringMatching(
+          /^column menge: ambiguous: 2 sampled values like 1\.234 .* read as thousands, as the file writes decimals with a comma \(column preis\)/,
+        ),
+      },
+    ]);
+    // The same Menge where another column writes decimals with a point: a decimal point, said as a guess.
+    const point = await run(
+      { 'p.csv': 'Artikel;Menge;Gewicht\nA;1.234;0.5\nB;12.500;1.25\nC;999;2\n' },
+      0.5,
+      'r2',
+    );
+    expect(point.rows.map((r) => r['menge'])).toEqual([1.234, 12.5, 999]);
+    expect(point.response.tables[0]!.guesses?.[0]?.message).toMatch(/read as decimals/);
+    // A value no thousands dot reads (1.5) proves the point: no guess. A comma-delimited file never asks.
+    const proven = await run({ 'q.csv': 'id;menge\n1;1.234\n2;1.5\n3;7\n' }, 0.5, 'r3');
+    expect(proven.rows.map((r) => r['menge'])).toEqual([1.234, 1.5, 7]);
+    expect(proven.response.tables[0]!.guesses ?? []).toEqual([]);
+    const comma = await run({ 'c.csv': 'id,menge\n1,1.234\n2,12.500\n' }, 0.5, 'r4');
+    expect(comma.rows.map((r) => r['menge'])).toEqual([1.234, 12.5]);
+    expect(comma.response.tables[0]!.guesses ?? []).toEqual([]);
+  });
+
   test('a money value in another currency is quarantined naming the column and its currency', async () => {
     const rows = Array.from({ length: 60 }, (_, i) => `${i},$${i}.50`);
     const result = await run({ 'm.csv': `id,amount\n${rows.join('\n')}\n60,£3.00\n` });
