@@ -153,8 +153,21 @@ describe('convertXlsx', () => {
           rows: 3,
           columns: 11,
           emptyRows: 2,
+          // The header is row 3; the records rows 4, 6 and 8.
+          rowJumps: [
+            [1, 3],
+            [3, 6],
+            [4, 8],
+          ],
         },
-        { sheet: 'Returns', path: path.join(out, 'book.sheet-2.csv'), rows: 2, columns: 3, emptyRows: 0 },
+        {
+          sheet: 'Returns',
+          path: path.join(out, 'book.sheet-2.csv'),
+          rows: 2,
+          columns: 3,
+          emptyRows: 0,
+          rowJumps: [[1, 1]],
+        },
       ],
       skipped: [
         { sheet: 'Empty', reason: 'empty sheet' },

@@ -53,6 +53,12 @@ export interface XlsxSheetCsv {
   columns: number;
   /** Fully empty rows between the header and the last data row, left out of the CSV. */
   emptyRows: number;
+  /**
+   * The sheet's row numbers of the CSV's lines, as [CSV line, sheet row] where they stop following each
+   * other (first line, and after empty rows left out): line L is sheet row `row + L - line` of the last
+   * pair at or before it.
+   */
+  rowJumps: Array<[line: number, row: number]>;
 }
 
 export interface XlsxSkippedSheet {
@@ -329,6 +335,8 @@ async function writeSheet(
   let emptyRows = 0;
   let lastNonEmpty = 0;
   let lastRow = 0;
+  let lines = 0;
+  const rowJumps: Array<[number, number]> = [];
   let minWidth = Number.POSITIVE_INFINITY;
   let maxWidth = 0;
   let lead = Number.POSITIVE_INFINITY;
@@ -347,6 +355,8 @@ async function writeSheet(
         rows += 1;
       }
       headerSeen = true;
+      lines += 1;
+      if (number !== lastNonEmpty + 1 || lines === 1) rowJumps.push([lines, number]);
       lastNonEmpty = number;
       minWidth = Math.min(minWidth, fields.length);
       maxWidth = Math.max(maxWidth, fields.length);
@@ -385,7 +395,7 @@ async function writeSheet(
     await rename(part, out);
   }
   target.budget.used += bytes;
-  return { sheet: name, path: out, rows, columns: maxWidth - lead, emptyRows };
+  return { sheet: name, path: out, rows, columns: maxWidth - lead, emptyRows, rowJumps };
 }
 
 /** The row's cells as text, trailing empty cells dropped: [] for a fully empty row. */

@@ -25,8 +25,19 @@ export interface CsvInput {
   path: string;
   /** Object key, for messages. */
   key: string;
-  /** Lines of the raw file above this one's first line (title lines skipped), for line numbers. */
-  lineOffset?: number;
+  /** How its records number in the raw file; its lines are the raw file's when unset. */
+  lines?: SourceLines;
+}
+
+/**
+ * How the records of a local CSV number in their source: record k (1-based, the header not counted) is
+ * source line `k + headerLines + offset`, plus the `extra` of the last step whose record is at most k.
+ */
+export interface SourceLines {
+  /** Lines of the source above the CSV's first line (title lines cut off; -1 when the header was added). */
+  offset: number;
+  /** [record, extra]: from that record on, `extra` more lines (a sheet's empty rows left out). */
+  steps?: Array<[record: number, extra: number]>;
 }
 
 /** How to read the files; the default is RFC 4180 with a header (`,` and `"`). */
@@ -77,8 +88,8 @@ export interface ReadCsvResult {
   files: ParsedCsvFile[];
   /** The rowid of each file's first row in the table. */
   firstRowids: number[];
-  /** Each file's `lineOffset`. */
-  lineOffsets: number[];
+  /** How each file's records number in its source. */
+  lines: SourceLines[];
 }
 
 /**
@@ -105,7 +116,7 @@ export async function readCsvRows(
       // A record can carry several errors: keep one row per rejected line.
       await connection.run(`
         INSERT INTO rejects
-        SELECT ${index}, e.line + ${file.lineOffset ?? 0}, regexp_replace(first(e.csv_line ORDER BY e.column_idx), '^[\\r\\n]+|[\\r\\n]+$', '', 'g'),
+        SELECT ${index}, e.line + ${file.lines?.offset ?? 0}, regexp_replace(first(e.csv_line ORDER BY e.column_idx), '^[\\r\\n]+|[\\r\\n]+$', '', 'g'),
                string_agg(e.error_type || ': ' || e.error_message, '; ' ORDER BY e.column_idx)
         FROM reject_errors e JOIN reject_scans s ON e.scan_id = s.scan_id AND e.file_id = s.file_id
         WHERE s.file_path = ${quoteLiteral(file.path)}
@@ -129,7 +140,7 @@ export async function readCsvRows(
     total += result.rows;
     parsed.push(result);
   }
-  return { files: parsed, firstRowids, lineOffsets: files.map((f) => f.lineOffset ?? 0) };
+  return { files: parsed, firstRowids, lines: files.map((f) => f.lines ?? { offset: 0 }) };
 }
 
 /** `raw` (every field as text, and `__file`), `rejects` and the view `numbered` (raw + `__rowid`, `__line`). */
@@ -172,8 +183,11 @@ export async function numberRows(
   const ordinal = `(rowid - CASE __file ${read.firstRowids.map((first, i) => `WHEN ${i} THEN ${first}`).join(' ')} END + 1)`;
   // Lines above each file's first record: its header, and the title lines skipped above that.
   const lead = (file = '__file') =>
-    `(${headerLines} + CASE ${file} ${read.lineOffsets.map((offset, i) => `WHEN ${i} THEN ${offset}`).join(' ')} END)`;
-  if (read.files.every((p) => p.unparseable === 0)) {
+    `(${headerLines} + CASE ${file} ${read.lines.map(({ offset }, i) => `WHEN ${i} THEN ${offset}`).join(' ')} END)`;
+  const sourceSteps = read.lines.flatMap(({ steps }, i) =>
+    (steps ?? []).map(([record, extra]) => `(${i}, ${record - 1}, ${extra})`),
+  );
+  if (read.files.every((p) => p.unparseable === 0) && sourceSteps.length === 0) {
     await connection.run(
       `CREATE VIEW ${name} AS SELECT *, rowid AS __rowid, ${ordinal} + ${lead()} AS __line FROM ${table}`,
     );
@@ -188,6 +202,9 @@ export async function numberRows(
              row_number() OVER (PARTITION BY __file ORDER BY line) AS j
       FROM rejects)
     GROUP BY __file, threshold`);
+  // A sheet's empty rows left out of its CSV (a converted file has no unparseable lines): the same steps.
+  if (sourceSteps.length > 0)
+    await connection.run(`INSERT INTO reject_steps VALUES ${sourceSteps.join(', ')}`);
   await connection.run(`
     CREATE TABLE ${name} AS
     SELECT r.* EXCLUDE (__ordinal), r.__ordinal + ${lead('r.__file')} + coalesce(s.j, 0) AS __line

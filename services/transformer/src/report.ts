@@ -8,8 +8,10 @@ import type { KeyDuplicateReport } from './refine';
 
 export const LINE_NUMBERING =
   'line = 1-based record number in its file, the header being line 1; equal to the physical line unless an ' +
-  'earlier record spans lines (a quoted line break) or blank lines precede it. raw = the original text for ' +
-  'unparseable_line; for invalid_<type> the parsed fields re-joined with commas, quoted as CSV where needed.';
+  'earlier record spans lines (a quoted line break) or blank lines precede it. A workbook sheet: the row ' +
+  'number in the sheet. JSON, JSON lines, Parquet: the record number (the line of a JSON lines file without ' +
+  'blank lines). raw = the original text for unparseable_line; for invalid_<type> the parsed fields ' +
+  're-joined with commas, quoted as CSV where needed.';
 
 export interface FileReport {
   /** The raw file (`FILE#SHEET` for a workbook sheet). */

@@ -9,10 +9,10 @@ import path from 'node:path';
 import type { RawFile, SkippedFile } from '@etl/common/contracts';
 import { DataRejectedError } from '@etl/common/errors';
 import { type BlobStore, downloadToFile } from '@etl/common/storage';
-import { convertWithDuckDb, convertXlsx } from './convert-table-file';
+import { convertWithDuckDb, convertXlsx, type XlsxSheetCsv } from './convert-table-file';
 import type { TextEncoding } from './detect-encoding';
 import { type DuckDbSettings, withDuckDb } from './duckdb-session';
-import type { ParseDialect } from './parse-csv';
+import type { ParseDialect, SourceLines } from './parse-csv';
 import { prepareCsvFile, skipLeadingBytes } from './prepare-file';
 import type { Profile } from './profile';
 import { readCsvHeader, readCsvStart } from './read-header';
@@ -47,6 +47,8 @@ export interface TableInput extends TableMember {
   header: string[];
   /** Time spent making the local CSV, ms (a workbook's on its first sheet, 0 on the others). */
   ms: number;
+  /** How the local CSV's lines number in the source (`sourceLines`). */
+  lines: SourceLines;
 }
 
 export interface PrepareTableInputsOptions {
@@ -102,6 +104,7 @@ export async function prepareTableInputs(
         dialect,
         header,
         ms: elapsed(),
+        lines: { offset: dialect.preamble?.lines ?? 0 },
       });
       continue;
     }
@@ -114,9 +117,11 @@ export async function prepareTableInputs(
       stem: string,
       csv: string,
       ms: number,
-      titles = false,
+      rowJumps?: XlsxSheetCsv['rowJumps'],
     ): Promise<TableInput> => {
-      const { dialect, path: local } = titles ? await withoutTitles(csv) : { dialect: CONVERTED, path: csv };
+      const { dialect, path: local } = rowJumps
+        ? await withoutTitles(csv)
+        : { dialect: CONVERTED, path: csv };
       const header = await readHeader(local, dialect, key);
       return {
         file,
@@ -130,6 +135,7 @@ export async function prepareTableInputs(
         dialect,
         header,
         ms,
+        lines: rowJumps ? sheetLines(rowJumps, dialect.preamble?.lines ?? 0) : RECORD_NUMBERS,
       };
     };
     if (file.format === 'xlsx') {
@@ -148,7 +154,14 @@ export async function prepareTableInputs(
         const name = `${file.name}#${sheet.sheet}`;
         // The workbook's time is counted once, on its first sheet.
         inputs.push(
-          await converted(name, `${file.key}#${sheet.sheet}`, stem, sheet.path, i === 0 ? ms : 0, true),
+          await converted(
+            name,
+            `${file.key}#${sheet.sheet}`,
+            stem,
+            sheet.path,
+            i === 0 ? ms : 0,
+            sheet.rowJumps,
+          ),
         );
       }
       continue;
@@ -163,6 +176,30 @@ export async function prepareTableInputs(
     else inputs.push(await converted(file.name, file.key, fileStem(file.name), csv, elapsed()));
   }
   return { inputs, skipped };
+}
+
+/** JSON, JSON lines and Parquet, converted with a header line they did not have: a record's number. */
+const RECORD_NUMBERS: SourceLines = { offset: -1 };
+
+/**
+ * A worksheet's row numbers, from the converter's [CSV line, sheet row] jumps, once `cut` title lines are
+ * cut off the CSV: its header is sheet row H (offset H - 1), and each later jump adds the rows left out.
+ */
+function sheetLines(jumps: XlsxSheetCsv['rowJumps'], cut: number): SourceLines {
+  const rowOf = (line: number): number => {
+    let at: [number, number] = jumps[0]!;
+    for (const jump of jumps) if (jump[0] <= line) at = jump;
+    return at[1] + line - at[0];
+  };
+  const headerLine = cut + 1;
+  const headerRow = rowOf(headerLine);
+  const steps = jumps
+    .filter(([line]) => line > headerLine)
+    .map(([line, row]): [number, number] => {
+      const record = line - headerLine;
+      return [record, row - headerRow - record];
+    });
+  return { offset: headerRow - 1, ...(steps.length > 0 ? { steps } : {}) };
 }
 
 /** Parts of one table must agree on the header (names compared trimmed), or its width, and the way it is read. */

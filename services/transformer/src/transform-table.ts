@@ -145,7 +145,7 @@ export async function transformTable(job: TableJob, context: TableContext): Prom
     const inputs = job.inputs.map((input) => ({
       path: input.path,
       key: input.key,
-      lineOffset: input.dialect.preamble?.lines ?? 0,
+      lines: input.lines,
     }));
     const allText = csvRelation(
       inputs.map((f) => f.path),

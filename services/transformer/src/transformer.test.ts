@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { TransformResponse } from '@etl/common/contracts';
 import { DataRejectedError, NotFoundError } from '@etl/common/errors';
 import { getJson, putJson } from '@etl/common/storage';
+import ExcelJS from 'exceljs';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import type { TableReport, TransformReport } from './report';
 import { createTestStore, readTable, rowsOf, type TestStore, writeExtractedRun } from './test-support';
@@ -229,6 +230,30 @@ describe('transform: types and cleaning', () => {
       [6, 'unparseable_line'],
       [7, 'invalid_double'],
     ]);
+  });
+
+  test('quarantined records of a sheet and of a JSON lines file are named by sheet row and by line, as the user sees them', async () => {
+    // A title row, an empty row above the header, and empty rows among the records: all left out of the
+    // sheet's CSV, none left out of its row numbers.
+    const book = new ExcelJS.Workbook();
+    const sheet = book.addWorksheet('Stock');
+    sheet.getRow(1).values = ['Inventory as of May'];
+    sheet.getRow(3).values = ['Sku', 'Units'];
+    const units = (row: number) => (row === 20 || row === 107 ? 'n/a?' : row);
+    for (let row = 4; row <= 33; row++) sheet.getRow(row).values = [`S-${row}`, units(row)];
+    for (let row = 36; row <= 130; row++) sheet.getRow(row).values = [`S-${row}`, units(row)];
+    const workbook = await run({ 'stock.xlsx': Buffer.from(await book.xlsx.writeBuffer()) });
+    expect(workbook.counts).toMatchObject({ rowsIn: 125, rowsOut: 123, rowsQuarantined: 2 });
+    expect(workbook.rejects.map((r) => [r['line'], r['raw']])).toEqual([
+      [20, 'S-20,n/a?'],
+      [107, 'S-107,n/a?'],
+    ]);
+    // JSON lines: a record's line, not the converted CSV's (which has a header line more).
+    const records = Array.from({ length: 60 }, (_, i) =>
+      JSON.stringify({ sku: `S-${i + 1}`, units: i === 41 ? 'n/a?' : i }),
+    );
+    const jsonl = await run({ 'stock.jsonl': `${records.join('\n')}\n` }, 0.5, 'r2');
+    expect(jsonl.rejects.map((r) => r['line'])).toEqual([42]);
   });
 
   test('D/M/Y is chosen when only it parses the values', async () => {
