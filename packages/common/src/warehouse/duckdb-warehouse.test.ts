@@ -225,6 +225,13 @@ describe('DuckDbWarehouse', () => {
     ]);
   });
 
+  test('query answers a DATE as YYYY-MM-DD (as BigQuery does) and a TIMESTAMP as an ISO instant', async () => {
+    const rows = await warehouse.query(
+      "SELECT DATE '2023-02-01' AS day, TIMESTAMP '2023-02-01 13:45:00' AS at, CAST(NULL AS DATE) AS none",
+    );
+    expect(rows).toEqual([{ day: '2023-02-01', at: '2023-02-01T13:45:00.000Z', none: null }]);
+  });
+
   test('an invalid table name is rejected before it reaches SQL', async () => {
     await expect(
       warehouse.load(

@@ -13,7 +13,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { type DuckDBConnection, DuckDBInstance, DuckDBTypeId } from '@duckdb/node-api';
 import { arrowToParquetParts, partsCheck } from '../arrow';
 import {
   DataRejectedError,
@@ -127,7 +127,14 @@ export class DuckDbWarehouse implements Warehouse {
   async query(sql: string, params: unknown[] = []): Promise<Row[]> {
     return this.withConnection(async (connection) => {
       const reader = await connection.runAndReadAll(sql, params as never);
-      return reader.getRowObjectsJS().map(toJsonSafeRow);
+      // A DATE is a JS Date at UTC midnight: as `YYYY-MM-DD`, the way BigQuery answers it.
+      const types = reader.columnTypes();
+      const dates = reader.columnNames().filter((_, i) => types[i]!.typeId === DuckDBTypeId.DATE);
+      return reader.getRowObjectsJS().map((values) => {
+        const row = toJsonSafeRow(values);
+        for (const name of dates) if (typeof row[name] === 'string') row[name] = row[name].slice(0, 10);
+        return row;
+      });
     });
   }
 
