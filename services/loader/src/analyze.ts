@@ -118,18 +118,20 @@ export async function analyze(request: AnalyzeRequest, deps: AnalyzeDeps): Promi
   const load = await readStageManifest<LoadResponse>(store, runId, 'load');
   const source = extract.dataset.id;
   const started = Date.now();
-  // A dozen small queries and one load: one opening of the warehouse for all of them.
-  const { fact, view, result, analyzedAt, results } = await warehouse.session(async () => {
-    const computed = await analyzeSource(warehouse, load, source, runId);
-    const analyzedAt = (deps.now ?? (() => new Date()))();
-    const results = await warehouse.load({
-      tables: computed.result.tables,
-      source,
-      runId,
-      sourceVersion: extract.dataset.version,
-      loadedAt: analyzedAt,
-    });
-    return { ...computed, analyzedAt, results };
+  // A dozen small queries share one read-only opening of the warehouse, during which the insights app and
+  // `etl query` still read it (a read-write opening held the file: 2.6 s at 1M rows, 23 s at 10M); the
+  // outputs are loaded after, on an opening of their own.
+  const { fact, view, result } = await warehouse.session(
+    () => analyzeSource(warehouse, load, source, runId),
+    { readOnly: true },
+  );
+  const analyzedAt = (deps.now ?? (() => new Date()))();
+  const results = await warehouse.load({
+    tables: result.tables,
+    source,
+    runId,
+    sourceVersion: extract.dataset.version,
+    loadedAt: analyzedAt,
   });
   const status = !fact ? 'skipped' : result.skipped.length > 0 ? 'partial' : 'succeeded';
 

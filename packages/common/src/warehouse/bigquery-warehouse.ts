@@ -34,7 +34,7 @@ import { planWidening, type Widening } from './column-compat';
 import { bigQueryDialect } from './dialect';
 import { toJsonSafeRow } from './json-safe-row';
 import { TABLE_METADATA, TABLE_METADATA_COLUMNS, tableMetadataValues } from './table-metadata';
-import type { LoadRequest, Row, TableLoad, TableLoadResult, Warehouse } from './warehouse';
+import type { LoadRequest, Row, SessionOptions, TableLoad, TableLoadResult, Warehouse } from './warehouse';
 
 export interface BigQueryPollOptions {
   /** First wait between jobs.get calls (default 500 ms); each next wait is 1.5x longer. */
@@ -352,7 +352,7 @@ export class BigQueryWarehouse implements Warehouse {
     }
   }
 
-  session<T>(work: () => Promise<T>): Promise<T> {
+  session<T>(work: () => Promise<T>, _options?: SessionOptions): Promise<T> {
     // Every query is a job of its own: there is no opening to share.
     return work();
   }

@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { mkdtemp, open, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
 import {
   DateDay,
@@ -263,6 +265,41 @@ describe('DuckDbWarehouse.session', () => {
     expect(events).toEqual(['session: created', 'session: read', 'outside']);
     // Closed with the session: the next operation opens the file afresh.
     await expect(warehouse.query('SELECT x FROM opened')).rejects.toThrow(/opened/);
+  });
+
+  test('during a read-only session another process reads the file; during a read-write one it is locked out', async () => {
+    await warehouse.load(request(orders([1, 2, 3])));
+    const file = path.join(dir, 'warehouse.duckdb');
+    // Another process, as `etl query` or the insights app opens the warehouse: read-only.
+    const readElsewhere = () =>
+      promisify(execFile)(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          `import { DuckDBInstance } from '@duckdb/node-api';
+           const db = await DuckDBInstance.create(${JSON.stringify(file)}, { access_mode: 'READ_ONLY' });
+           const rows = await (await db.connect()).runAndReadAll('SELECT count(*)::INT FROM orders');
+           process.stdout.write(String(rows.getRows()[0][0]));`,
+        ],
+        { cwd: import.meta.dirname },
+      ).then(
+        ({ stdout }) => stdout,
+        (error: { stderr?: string }) => `failed: ${error.stderr}`,
+      );
+    const during = (readOnly: boolean) =>
+      warehouse.session(
+        async () => {
+          await warehouse.query('SELECT count(*) FROM orders');
+          return readElsewhere();
+        },
+        { readOnly },
+      );
+    expect(await during(true)).toBe('3');
+    expect(await during(false)).toMatch(/failed: .*lock/is);
+    await expect(
+      warehouse.session(() => warehouse.load(request(orders([4]))), { readOnly: true }),
+    ).rejects.toThrow(/read-only/i);
   });
 
   test('a load failing inside a session is rolled back there, and the session goes on', async () => {

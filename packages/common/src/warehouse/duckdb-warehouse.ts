@@ -35,7 +35,7 @@ import { withThreads } from './duckdb-threads';
 import { toJsonSafeRow } from './json-safe-row';
 import { quoteIdentifier, quoteLiteral } from './sql';
 import { TABLE_METADATA, TABLE_METADATA_COLUMNS, tableMetadataValues } from './table-metadata';
-import type { LoadRequest, Row, TableLoad, TableLoadResult, Warehouse } from './warehouse';
+import type { LoadRequest, Row, SessionOptions, TableLoad, TableLoadResult, Warehouse } from './warehouse';
 
 export interface DuckDbWarehouseOptions {
   /** The database file; created on first use. */
@@ -143,9 +143,9 @@ export class DuckDbWarehouse implements Warehouse {
    * session opened; anyone else's wait for the file's turn as usual. A load inside a session commits as
    * always, and its checkpoint happens when the session closes the file.
    */
-  async session<T>(work: () => Promise<T>): Promise<T> {
+  async session<T>(work: () => Promise<T>, options: SessionOptions = {}): Promise<T> {
     if (this.held.getStore()) return work();
-    return this.withConnection((connection) => this.held.run(connection, work));
+    return this.withConnection((connection) => this.held.run(connection, work), undefined, options.readOnly);
   }
 
   async close(): Promise<void> {
@@ -155,12 +155,13 @@ export class DuckDbWarehouse implements Warehouse {
   private async withConnection<T>(
     work: (connection: DuckDBConnection) => Promise<T>,
     lap?: (step: string) => void,
+    readOnly = this.readOnly,
   ): Promise<T> {
     // Inside a session the file is open and the turn taken: the session's connection is used as it is.
     const held = this.held.getStore();
     const done = held ? undefined : await takeTurn(this.location);
     try {
-      return held ? await work(held) : await this.openAndRun(work, lap);
+      return held ? await work(held) : await this.openAndRun(work, lap, readOnly);
     } catch (error) {
       throw await this.mapError(error);
     } finally {
@@ -218,17 +219,21 @@ export class DuckDbWarehouse implements Warehouse {
   /** `lap('close')` follows closing the database, which checkpoints it (see `load`). */
   private async openAndRun<T>(
     work: (connection: DuckDBConnection) => Promise<T>,
-    lap?: (step: string) => void,
+    lap: ((step: string) => void) | undefined,
+    readOnly: boolean,
   ): Promise<T> {
+    const settings = readOnly
+      ? { ...this.options.settings, access_mode: 'READ_ONLY' }
+      : this.options.settings;
     await mkdir(path.dirname(this.location), { recursive: true });
     const deadline = Date.now() + (this.options.lockTimeoutMs ?? 5_000);
     let instance: DuckDBInstance | undefined;
     let walSetAside = false;
     while (!instance) {
       try {
-        instance = await DuckDBInstance.create(this.location, this.options.settings);
+        instance = await DuckDBInstance.create(this.location, settings);
       } catch (error) {
-        if (UNREADABLE_WAL.test(String(error)) && !walSetAside && !this.readOnly) {
+        if (UNREADABLE_WAL.test(String(error)) && !walSetAside && !readOnly) {
           await this.setAsideUnreadableWal(error);
           walSetAside = true;
           continue;

@@ -71,8 +71,13 @@ export interface Warehouse {
   /**
    * Runs `work`, whose operations on this warehouse share one opening of it: a stage's many small queries
    * then pay one open and one close (DuckDB: the file opened once, checkpointed once at the end; BigQuery:
-   * nothing to share). Other callers' operations wait until it ends.
+   * nothing to share). Other callers' operations in this process wait until it ends. With `readOnly` (work
+   * that only queries), other processes may read meanwhile (DuckDB: opened read-only; a load inside fails).
    */
-  session<T>(work: () => Promise<T>): Promise<T>;
+  session<T>(work: () => Promise<T>, options?: SessionOptions): Promise<T>;
   close(): Promise<void>;
+}
+
+export interface SessionOptions {
+  readOnly?: boolean;
 }
