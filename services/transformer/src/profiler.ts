@@ -17,6 +17,7 @@ import { DataRejectedError } from '@etl/common/errors';
 import { inferRoles, type Roles } from '@etl/common/roles';
 import { quoteIdentifier, quoteLiteral } from '@etl/common/warehouse/sql';
 import { normalizeColumnNames, toSnakeCase } from './column-names';
+import { convertWithDuckDb, convertXlsx } from './convert-table-file';
 import type { TextEncoding } from './detect-encoding';
 import {
   aggregateRow,
@@ -231,6 +232,8 @@ export interface ProfileCsvOptions {
   name?: string;
   /** Target table (default `sales`). */
   table?: string;
+  /** The files as the user named them, for the profile's name and text (default: `files`). */
+  sourceFiles?: readonly string[];
 }
 
 export interface ProfileCsvResult {
@@ -252,13 +255,14 @@ export async function profileCsvFiles(
   options: ProfileCsvOptions = {},
 ): Promise<ProfileCsvResult> {
   if (files.length === 0) throw new DataRejectedError('no CSV file to profile', {}, 'NO_FILES');
+  const named = options.sourceFiles ?? files;
   const scratch = await mkdtemp(path.join(options.tempDir ?? tmpdir(), 'etl-profile-'));
   try {
     const prepared: PreparedFile[] = [];
     for (const [i, file] of files.entries()) prepared.push(await prepareLocalCsvFile(file, scratch, i));
     const start = (await readCsvStart(prepared[0]!.path, SNIFF_BYTES)) ?? '';
     if (start === '')
-      throw new DataRejectedError(`${files[0]} is empty: expected a CSV header line`, {}, 'EMPTY_FILE');
+      throw new DataRejectedError(`${named[0]} is empty: expected a CSV header line`, {}, 'EMPTY_FILE');
     const { dialect, preamble } = sniffTable(start, prepared[0]!.bytes <= SNIFF_BYTES);
     // Title lines above the header (a report export): skipped in each file; the first file's are the
     // profile's skipLines.
@@ -291,12 +295,54 @@ export async function profileCsvFiles(
       );
       const findings = await measureColumns(connection, plans, sampleRows);
       const encodings = prepared.map((p) => p.encoding);
-      const profile = buildProfile(plans, findings, dialect, encodings, files, options, preamble?.lines);
+      const profile = buildProfile(plans, findings, dialect, encodings, named, options, preamble?.lines);
       const ambiguous = plans.filter((p) => p.ambiguous).map((p) => p.name);
       const roles = inferRoles(plans.map((p) => ({ name: p.name, type: p.type })));
-      const yaml = `${stringifyProfile(profile, summary(findings, encodings, dialect, ambiguous, files))}${rolesComment(roles)}\n`;
+      const yaml = `${stringifyProfile(profile, summary(findings, encodings, dialect, ambiguous, named))}${rolesComment(roles)}\n`;
       return { profile, yaml, roles, findings, dialect, encodings, ambiguous };
     });
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+export interface ProfileTableFileOptions extends ProfileCsvOptions {
+  /** The workbook sheet to profile (default: the first with data rows). */
+  sheet?: string;
+}
+
+/**
+ * A JSON, JSON lines, Parquet or workbook file -> its profile: converted to CSV first, as the transformer
+ * reads it (convert-table-file.ts), then profiled as that CSV. A workbook's sheet is `options.sheet`, else
+ * its first with data rows; `sheets` names every sheet with data.
+ */
+export async function profileTableFile(
+  file: string,
+  format: 'json' | 'parquet' | 'xlsx',
+  options: ProfileTableFileOptions = {},
+): Promise<ProfileCsvResult & { sheet?: string; sheets?: string[] }> {
+  const scratch = await mkdtemp(path.join(options.tempDir ?? tmpdir(), 'etl-profile-'));
+  try {
+    const profiled = (csv: string) => profileCsvFiles([csv], { ...options, sourceFiles: [file] });
+    if (format === 'xlsx') {
+      const book = await convertXlsx(file, path.join(scratch, 'sheets'), file);
+      const sheets = book.sheets.map((s) => s.sheet);
+      const chosen =
+        options.sheet === undefined ? book.sheets[0] : book.sheets.find((s) => s.sheet === options.sheet);
+      if (!chosen)
+        throw new DataRejectedError(
+          `${file} has ${options.sheet === undefined ? 'no sheet' : `no sheet ${JSON.stringify(options.sheet)}`} with data rows (sheets with data: ${sheets.join(', ') || 'none'})`,
+          {},
+          'NO_SHEET',
+        );
+      return { ...(await profiled(chosen.path)), sheet: chosen.sheet, sheets };
+    }
+    const csv = path.join(scratch, 'converted.csv');
+    const { rows } = await withDuckDb(options.duckdb ?? {}, scratch, (connection) =>
+      convertWithDuckDb(connection, file, format, csv, file),
+    );
+    if (rows === 0) throw new DataRejectedError(`${file} holds no records`, {}, 'EMPTY_FILE');
+    return await profiled(csv);
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }

@@ -2,9 +2,10 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseProfile } from '@etl/transformer/profile';
+import ExcelJS from 'exceljs';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { UsageError } from '../args';
-import { listCsvFiles, profileCommand } from './profile';
+import { profileCommand, profileSource } from './profile';
 import { resolveProfile } from './run';
 
 let dir: string;
@@ -70,18 +71,81 @@ describe('etl profile', () => {
     });
   });
 
-  test('a folder of CSV files is one table; a zip and a missing path are usage errors', async () => {
+  test('a folder of CSV files is one table; a zip, a gzip, a non-table file and a missing path are usage errors', async () => {
     await mkdir(path.join(dir, 'in'));
     await writeFile(path.join(dir, 'in', 'b.csv'), 'x\n1\n');
     await writeFile(path.join(dir, 'in', 'a.csv'), 'x\n2\n');
     await writeFile(path.join(dir, 'in', 'notes.txt'), 'hi');
-    expect(listCsvFiles(`local:${path.join(dir, 'in')}`)).toEqual([
-      path.join(dir, 'in', 'a.csv'),
-      path.join(dir, 'in', 'b.csv'),
+    expect(profileSource(`local:${path.join(dir, 'in')}`)).toEqual({
+      files: [path.join(dir, 'in', 'a.csv'), path.join(dir, 'in', 'b.csv')],
+      format: 'delimited',
+    });
+    for (const [name, message] of [
+      ['a.zip', /is a zip archive: unzip it/],
+      ['a.csv.gz', /is gzip-compressed: decompress it/],
+      ['a.pdf', /is no table file to profile: PDF document, not a table/],
+    ] as const) {
+      await writeFile(path.join(dir, name), 'x');
+      expect(() => profileSource(`local:${path.join(dir, name)}`)).toThrow(UsageError);
+      expect(() => profileSource(`local:${path.join(dir, name)}`)).toThrow(message);
+    }
+    expect(() => profileSource(`local:${path.join(dir, 'nope.csv')}`)).toThrow(/does not exist/);
+  });
+
+  test('a JSON lines file and a workbook sheet are profiled as the transformer reads them, not as CSV text', async () => {
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const printed = () => String(stderr.mock.calls.map((c) => c[0]).join(''));
+    // Before, the JSON lines text was sniffed as CSV: "0 rows", columns named "{order: A1".
+    const jsonl = path.join(dir, 'orders.jsonl');
+    const records = Array.from({ length: 30 }, (_, i) =>
+      JSON.stringify({
+        order: `A${i}`,
+        order_date: `2024-01-${String(1 + (i % 28)).padStart(2, '0')}`,
+        total: i + 0.5,
+      }),
+    );
+    await writeFile(jsonl, `${records.join('\n')}\n`);
+    const out = path.join(dir, 'orders.yaml');
+    expect(await profileCommand([`local:${jsonl}`, '--out', out])).toBe(0);
+    expect(printed()).toContain(`profiled 30 rows of ${jsonl}: 3 columns, read as JSON`);
+    const profile = parseProfile(await readFile(out, 'utf8'), out);
+    expect(profile.columns.map((c) => [c.name, c.type])).toEqual([
+      ['order', 'string'],
+      ['order_date', 'date'],
+      ['total', 'number'],
     ]);
-    await writeFile(path.join(dir, 'a.zip'), 'PK');
-    expect(() => listCsvFiles(`local:${path.join(dir, 'a.zip')}`)).toThrow(UsageError);
-    expect(() => listCsvFiles(`local:${path.join(dir, 'nope.csv')}`)).toThrow(/does not exist/);
+    expect(profile.source.files).toEqual(['orders.jsonl']);
+
+    const book = new ExcelJS.Workbook();
+    book.addWorksheet('Notes').addRow(['read me']);
+    const stock = book.addWorksheet('Stock');
+    stock.addRow(['Sku', 'Units']);
+    for (let i = 1; i <= 5; i++) stock.addRow([`S-${i}`, i * 10]);
+    const prices = book.addWorksheet('Prices');
+    prices.addRow(['Sku', 'Price']);
+    for (let i = 1; i <= 5; i++) prices.addRow([`S-${i}`, i + 0.99]);
+    const xlsx = path.join(dir, 'stock.xlsx');
+    await book.xlsx.writeFile(xlsx);
+    const sheetProfile = async (...args: string[]) => {
+      const file = path.join(dir, 'sheet.yaml');
+      expect(await profileCommand([`local:${xlsx}`, '--out', file, ...args])).toBe(0);
+      return parseProfile(await readFile(file, 'utf8'), file).columns.map((c) => [c.name, c.type]);
+    };
+    expect(await sheetProfile()).toEqual([
+      ['sku', 'string'],
+      ['units', 'integer'],
+    ]);
+    expect(printed()).toContain(
+      `profiled 5 rows of sheet "Stock" of ${xlsx} (sheets with data: Stock, Prices; --sheet NAME picks one)`,
+    );
+    expect(await sheetProfile('--sheet', 'Prices')).toEqual([
+      ['sku', 'string'],
+      ['price', 'number'],
+    ]);
+    await expect(profileCommand([`local:${xlsx}`, '--sheet', 'Returns'])).rejects.toThrow(
+      /has no sheet "Returns" with data rows \(sheets with data: Stock, Prices\)/,
+    );
+    await expect(profileCommand([`local:${jsonl}`, '--sheet', 'Stock'])).rejects.toThrow(UsageError);
   });
 });
 

@@ -1,5 +1,6 @@
 /**
- * `etl profile local:PATH [--out FILE]`: profiles a CSV file (or a folder of CSV files forming one table)
+ * `etl profile local:PATH [--out FILE]`: profiles a table file (CSV or TSV; JSON, JSON lines, Parquet or a
+ * workbook sheet, converted as the transformer converts them) or a folder of CSV files forming one table,
  * and writes a dataset profile (YAML) to edit and run with: `etl run --source local:PATH --profile FILE`.
  * Encoding, delimiter, quoting, header, column types and date formats are inferred; ambiguous date columns
  * are marked, not guessed; candidate keys, missing-value tokens and text issues are reported, and the column
@@ -9,12 +10,30 @@ import { readdirSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import type { TableFormat } from '@etl/common/contracts';
 import { ROLE_NAMES, type Roles } from '@etl/common/roles';
-import { profileCsvFiles } from '@etl/transformer/profiling';
+import { classifyFile } from '@etl/extractor/files';
+import { profileCsvFiles, profileTableFile } from '@etl/transformer/profiling';
 import { resolveFromCaller, UsageError } from '../args';
 
 export const profileUsage =
-  'etl profile local:PATH [--out FILE] [--name NAME] [--table NAME] [--sample-rows N]';
+  'etl profile local:PATH [--out FILE] [--name NAME] [--table NAME] [--sheet NAME] [--sample-rows N]';
+
+/**
+ * What `local:PATH` is to profile: a folder's *.csv files in name order, or one table file with its format
+ * (named by its extension, as the extractor names it); anything else is a UsageError saying why.
+ */
+export function profileSource(source: string): { files: string[]; format: TableFormat } {
+  const files = listCsvFiles(source);
+  if (files.length > 1) return { files, format: 'delimited' };
+  const kind = classifyFile(files[0]!);
+  if (kind.kind === 'table') return { files, format: kind.format };
+  if (kind.kind === 'zip')
+    throw new UsageError(`${files[0]} is a zip archive: unzip it and profile the files inside`);
+  if (kind.kind === 'gzip')
+    throw new UsageError(`${files[0]} is gzip-compressed: decompress it and profile the file inside`);
+  throw new UsageError(`${files[0]} is no table file to profile: ${kind.reason}`);
+}
 
 /** The CSV files of `local:PATH`: the file itself, or a folder's *.csv files in name order. */
 export function listCsvFiles(source: string): string[] {
@@ -35,8 +54,6 @@ export function listCsvFiles(source: string): string[] {
     if (files.length === 0) throw new UsageError(`${target} holds no .csv file`);
     return files;
   }
-  if (target.toLowerCase().endsWith('.zip'))
-    throw new UsageError(`${target} is a zip archive: unzip it and profile the CSV files inside`);
   return [target];
 }
 
@@ -65,26 +82,46 @@ export async function profileCommand(argv: string[]): Promise<number> {
       out: { type: 'string' },
       name: { type: 'string' },
       table: { type: 'string' },
+      sheet: { type: 'string' },
       'sample-rows': { type: 'string' },
     },
     strict: true,
     allowPositionals: true,
   });
   if (positionals.length !== 1) throw new UsageError(`expected one source\nusage: ${profileUsage}`);
-  const files = listCsvFiles(positionals[0]!);
+  const { files, format } = profileSource(positionals[0]!);
+  if (values.sheet !== undefined && format !== 'xlsx')
+    throw new UsageError(`--sheet names a workbook sheet, and ${files[0]} is no workbook`);
   const sampleRows = values['sample-rows'] === undefined ? undefined : Number(values['sample-rows']);
   if (sampleRows !== undefined && (!Number.isInteger(sampleRows) || sampleRows < 1))
     throw new UsageError(
       `--sample-rows expects a positive integer, got ${JSON.stringify(values['sample-rows'])}`,
     );
-  const result = await profileCsvFiles(files, {
+  const options = {
     ...(values.name ? { name: values.name } : {}),
     ...(values.table ? { table: values.table } : {}),
     ...(sampleRows ? { sampleRows } : {}),
-  });
+  };
+  const result: Awaited<ReturnType<typeof profileTableFile>> =
+    format === 'delimited'
+      ? await profileCsvFiles(files, options)
+      : await profileTableFile(files[0]!, format, {
+          ...options,
+          ...(values.sheet === undefined ? {} : { sheet: values.sheet }),
+        });
   const err = process.stderr;
+  const what =
+    result.sheet !== undefined
+      ? `sheet ${JSON.stringify(result.sheet)} of ${files[0]} (sheets with data: ${result.sheets?.join(', ')}; --sheet NAME picks one)`
+      : files.length === 1
+        ? files[0]
+        : `${files.length} files`;
+  const read =
+    format === 'delimited'
+      ? `encoding ${[...new Set(result.encodings)].join('/')}, delimiter ${JSON.stringify(result.dialect.delimiter)}, header ${result.dialect.header}`
+      : `read as ${format === 'xlsx' ? 'a workbook' : format === 'json' ? 'JSON' : 'Parquet'}`;
   err.write(
-    `profiled ${result.findings.rows} rows of ${files.length === 1 ? files[0] : `${files.length} files`}: ${result.profile.columns?.length ?? 0} columns, encoding ${[...new Set(result.encodings)].join('/')}, delimiter ${JSON.stringify(result.dialect.delimiter)}, header ${result.dialect.header}\n`,
+    `profiled ${result.findings.rows} rows of ${what}: ${result.profile.columns?.length ?? 0} columns, ${read}\n`,
   );
   err.write(
     `candidate keys: ${result.findings.candidateKeys.map((k) => `(${k.join(', ')})`).join(' ') || 'none'}\n`,
