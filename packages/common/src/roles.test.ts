@@ -71,6 +71,39 @@ describe('inferRoles: the roles a person would pick', () => {
     });
   });
 
+  test("Favorita and Predict Future Sales: a dimension's code (store_nbr, shop_id, country_code) is the dimension; item codes are not", () => {
+    const favorita = inferRoles(
+      columns(
+        'id:BIGINT',
+        'date:DATE',
+        'store_nbr:BIGINT',
+        'item_nbr:VARCHAR',
+        'unit_sales:DOUBLE',
+        'onpromotion:BOOLEAN',
+        ...LINEAGE,
+      ),
+    );
+    expect(favorita.dimensions).toEqual([
+      {
+        column: 'store_nbr',
+        confidence: 0.8,
+        evidence: 'name store_nbr is a place dimension (its number); an integer',
+      },
+    ]);
+    const shops = inferRoles(
+      columns(
+        'date:DATE',
+        'date_block_num:BIGINT',
+        'shop_id:BIGINT',
+        'item_id:BIGINT',
+        'item_price:DOUBLE',
+        'item_cnt_day:DOUBLE',
+        'country_code:VARCHAR',
+      ),
+    );
+    expect(shops.dimensions.map((d) => d.column)).toEqual(['shop_id', 'country_code']);
+  });
+
   test('Sample Sales Data: compact names, sales over priceeach * quantityordered, the name as customer', () => {
     const roles = inferRoles(
       columns(

@@ -615,6 +615,7 @@ const DIMENSION_NAMES: ReadonlyArray<readonly [compact: string, confidence: numb
   ['brand', 0.7, 'product'],
   ['region', 0.9, 'place'],
   ['store', 0.85, 'place'],
+  ['shop', 0.85, 'place'],
   ['branch', 0.85, 'place'],
   ['territory', 0.9, 'place'],
   ['country', 0.85, 'place'],
@@ -689,6 +690,30 @@ interface Candidate {
   type: string;
   words: string[];
   compact: string;
+}
+
+/** Last words that make a dimension's name a code of it: Favorita's `store_nbr`, `shop_id`, `country_code`. */
+const CODE_WORDS = new Map([
+  ['id', 'id'],
+  ['nbr', 'number'],
+  ['no', 'number'],
+  ['num', 'number'],
+  ['number', 'number'],
+  ['code', 'code'],
+  ['key', 'key'],
+]);
+
+/** The dimension a column names, by its whole name or as a code of one (`store_nbr`: what its code says). */
+function dimensionName(
+  c: Candidate,
+): [(typeof DIMENSION_NAMES)[number], coded: string | undefined] | undefined {
+  const whole = DIMENSION_NAMES.find(([compact]) => compact === c.compact);
+  if (whole) return [whole, undefined];
+  const code = CODE_WORDS.get(c.words.at(-1) ?? '');
+  if (!code || c.words.length < 2) return undefined;
+  const stem = c.words.slice(0, -1).join('');
+  const coded = DIMENSION_NAMES.find(([compact]) => compact === stem);
+  return coded ? [coded, code] : undefined;
 }
 
 function isIdentifierLike(c: Candidate): boolean {
@@ -824,13 +849,13 @@ export function inferRoles(columns: ReadonlyArray<ColumnInfo>): Roles {
   const dimensions = new Map<Family, ColumnRole[]>(FAMILIES.map((f) => [f, []]));
   for (const c of candidates) {
     if (used.has(c.column)) continue;
-    const match = DIMENSION_NAMES.find(([compact]) => compact === c.compact);
-    if (!match) continue;
-    if (!DIMENSION.includes(c.kind)) continue;
-    dimensions.get(match[2])!.push({
+    const named = dimensionName(c);
+    if (!named || !DIMENSION.includes(c.kind)) continue;
+    const [[, confidence, family], coded] = named;
+    dimensions.get(family)!.push({
       column: c.column,
-      confidence: match[1],
-      evidence: `name ${c.column} is a ${match[2]} dimension; ${KIND_TEXT[c.kind]}`,
+      confidence: coded ? Math.round((confidence - 0.05) * 100) / 100 : confidence,
+      evidence: `name ${c.column} is a ${family} dimension${coded ? ` (its ${coded})` : ''}; ${KIND_TEXT[c.kind]}`,
     });
   }
   const ranked = FAMILIES.map((f) => dimensions.get(f)!.sort((a, b) => b.confidence - a.confidence));
