@@ -102,6 +102,28 @@ describe('inferRoles: the roles a person would pick', () => {
       ),
     );
     expect(shops.dimensions.map((d) => d.column)).toEqual(['shop_id', 'country_code']);
+    // Text whose last word names a dimension is one; a number named so is not.
+    const nested = inferRoles(
+      columns(
+        'order_id:VARCHAR',
+        'customer_country:VARCHAR',
+        'ship_city:VARCHAR',
+        'days_since_holiday:BIGINT',
+        'total_amount:DOUBLE',
+      ),
+    );
+    expect(nested.dimensions).toEqual([
+      {
+        column: 'customer_country',
+        confidence: 0.75,
+        evidence: 'name customer_country is a place dimension (its last word); text',
+      },
+      {
+        column: 'ship_city',
+        confidence: 0.65,
+        evidence: 'name ship_city is a place dimension (its last word); text',
+      },
+    ]);
   });
 
   test('Sample Sales Data: compact names, sales over priceeach * quantityordered, the name as customer', () => {

@@ -703,17 +703,23 @@ const CODE_WORDS = new Map([
   ['key', 'key'],
 ]);
 
-/** The dimension a column names, by its whole name or as a code of one (`store_nbr`: what its code says). */
+/**
+ * The dimension a column names: by its whole name; as a code of one (`store_nbr`: its number); or, for text,
+ * by its last word (`customer_country`, `ship_city`: a number named so, `days_since_holiday`, is none).
+ */
 function dimensionName(
   c: Candidate,
-): [(typeof DIMENSION_NAMES)[number], coded: string | undefined] | undefined {
-  const whole = DIMENSION_NAMES.find(([compact]) => compact === c.compact);
-  if (whole) return [whole, undefined];
-  const code = CODE_WORDS.get(c.words.at(-1) ?? '');
-  if (!code || c.words.length < 2) return undefined;
-  const stem = c.words.slice(0, -1).join('');
-  const coded = DIMENSION_NAMES.find(([compact]) => compact === stem);
-  return coded ? [coded, code] : undefined;
+): [(typeof DIMENSION_NAMES)[number], how: string | undefined, less: number] | undefined {
+  const named = (compact: string) => DIMENSION_NAMES.find(([name]) => name === compact);
+  const whole = named(c.compact);
+  if (whole) return [whole, undefined, 0];
+  if (c.words.length < 2) return undefined;
+  const last = c.words.at(-1)!;
+  const code = CODE_WORDS.get(last);
+  const coded = code ? named(c.words.slice(0, -1).join('')) : undefined;
+  if (coded) return [coded, `its ${code}`, 0.05];
+  const ending = c.kind === 'text' || c.kind === 'boolean' ? named(last) : undefined;
+  return ending ? [ending, 'its last word', 0.1] : undefined;
 }
 
 function isIdentifierLike(c: Candidate): boolean {
@@ -851,11 +857,11 @@ export function inferRoles(columns: ReadonlyArray<ColumnInfo>): Roles {
     if (used.has(c.column)) continue;
     const named = dimensionName(c);
     if (!named || !DIMENSION.includes(c.kind)) continue;
-    const [[, confidence, family], coded] = named;
+    const [[, confidence, family], how, less] = named;
     dimensions.get(family)!.push({
       column: c.column,
-      confidence: coded ? Math.round((confidence - 0.05) * 100) / 100 : confidence,
-      evidence: `name ${c.column} is a ${family} dimension${coded ? ` (its ${coded})` : ''}; ${KIND_TEXT[c.kind]}`,
+      confidence: Math.round((confidence - less) * 100) / 100,
+      evidence: `name ${c.column} is a ${family} dimension${how ? ` (${how})` : ''}; ${KIND_TEXT[c.kind]}`,
     });
   }
   const ranked = FAMILIES.map((f) => dimensions.get(f)!.sort((a, b) => b.confidence - a.confidence));

@@ -426,6 +426,36 @@ describe('convertWithDuckDb', () => {
     },
   );
 
+  test('regression: a list of objects (an order and its lines) is JSON text, not spread as an object (422 "Cannot extract field")', async () => {
+    const out = await folder('lines');
+    const file = path.join(out, 'orders.json');
+    const orders = [
+      { order: 'O1', lines: [{ sku: 'A', qty: 1 }], total: { amount: 1.5, currency: 'EUR' } },
+      {
+        order: 'O2',
+        lines: [
+          { sku: 'B', qty: 2 },
+          { sku: 'C', qty: 1 },
+        ],
+        total: { amount: 4, currency: 'EUR' },
+      },
+    ];
+    await writeFile(file, JSON.stringify(orders));
+    const csv = path.join(out, 'orders.csv');
+    const result = await withDuckDb({ threads: 1 }, out, (connection) =>
+      convertWithDuckDb(connection, file, 'json', csv, 'orders.json'),
+    );
+    expect(result).toEqual({ rows: 2, columns: 4 });
+    expect(await readFile(csv, 'utf8')).toBe(
+      [
+        'order,lines,total.amount,total.currency',
+        'O1,"[{""sku"":""A"",""qty"":1}]",1.5,EUR',
+        'O2,"[{""sku"":""B"",""qty"":2},{""sku"":""C"",""qty"":1}]",4.0,EUR',
+        '',
+      ].join('\n'),
+    );
+  });
+
   test('a key holding numbers, text and objects: strings unquoted, the rest as JSON text', async () => {
     const out = await folder('mixed');
     const file = path.join(out, 'mixed.jsonl');

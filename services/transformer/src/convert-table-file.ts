@@ -687,7 +687,8 @@ async function flatColumns(
     const name = String(row['column_name']);
     const type = String(row['column_type']);
     const at = [...path, name];
-    if (type.startsWith('STRUCT(') && depth < MAX_NESTING)
+    // `STRUCT(...)[]` is a list of objects (an order's lines), kept as JSON text like any list.
+    if (type.startsWith('STRUCT(') && type.endsWith(')') && depth < MAX_NESTING)
       out.push(...(await flatColumns(connection, source, at, depth + 1)));
     else out.push({ name: at.join('.'), sql: at.map(duckDbIdentifier).join('.'), type });
   }
