@@ -8,7 +8,7 @@
  * values; M/D/Y before D/M/Y when both parse everything, and the column is marked ambiguous), TIMESTAMP
  * (ISO date-times without a format; else a date in one of the DATE_FORMATS orders, a space and a time
  * `H:MM`, `H:MM:SS`, optionally with AM/PM: `12/1/2010 8:26`, chosen and marked ambiguous as dates are),
- * BOOLEAN (true/false/yes/no), else VARCHAR. The missing tokens (NA, N/A, null, None, -) are left out of
+ * BOOLEAN (true/false/yes/no), else VARCHAR. The missing tokens (NA, N/A, null, None, -, \N) are left out of
  * the count, and become NULL, only when the column is typed; a text column keeps them. Numbers with `,`
  * thousands separators (`1,234.50`, only possible inside quotes in a comma-delimited file) count as
  * numbers, and the plan records the separator.
@@ -123,7 +123,8 @@ export function guardedCast(t: string, pattern: string, type: string): string {
 }
 
 /** Compared lower-case. */
-export const MISSING_TOKENS = ['na', 'n/a', 'null', 'none', '-'] as const;
+/** Lower-case; `\\n` is `\\N`, the NULL of MySQL and PostgreSQL text dumps. */
+export const MISSING_TOKENS = ['na', 'n/a', 'null', 'none', '-', '\\n'] as const;
 
 export const TRUE_TOKENS = ['true', 'yes'] as const;
 export const FALSE_TOKENS = ['false', 'no'] as const;
@@ -222,7 +223,7 @@ export interface ColumnPlan {
   candidates?: string[];
   /** Why the values' look was overruled (an identifier kept as text), for the column report. */
   reason?: string;
-  /** Whether NA, N/A, null, None, - mean NULL in this column. */
+  /** Whether NA, N/A, null, None, -, \N mean NULL in this column. */
   missingTokens: boolean;
   /** Values read as missing (compared lower-case); overrides `missingTokens` when set (a profile). */
   tokens?: readonly string[];

@@ -301,6 +301,26 @@ describe('transform: types and cleaning', () => {
     expect(result.rows.map((r) => r['note'])).toEqual(['x', null, '-', 'y', 'NULL']);
   });
 
+  test('\\N, the NULL of MySQL and PostgreSQL text dumps, is missing in typed columns (they were text)', async () => {
+    const lines = Array.from({ length: 20 }, (_, i) =>
+      [
+        i,
+        i % 5 === 3 ? '\\N' : `${i}.25`,
+        i % 7 === 4 ? '\\N' : `2023-05-${String(1 + i).padStart(2, '0')} 12:00:00`,
+        '\\N',
+      ].join('\t'),
+    );
+    const result = await run({ 'dump.tsv': `id\tprice\tsold_at\tnote\n${lines.join('\n')}\n` });
+    expect(fieldTypes(result)).toMatchObject({
+      price: 'Float64',
+      sold_at: 'Timestamp<MICROSECOND>',
+      note: 'Utf8',
+    });
+    expect(result.rows.filter((r) => r['price'] === null)).toHaveLength(4);
+    expect(result.rows.filter((r) => r['sold_at'] === null)).toHaveLength(3);
+    expect(result.rows[0]!['note']).toBe('\\N');
+  });
+
   test('exact duplicate rows are removed, counted, and the first is kept', async () => {
     const csv = 'id,name\n1,a\n2,b\n1, a \n3,c\n2,b\n1,a\n';
     const result = await run({ 'a.csv': csv });
