@@ -18,9 +18,9 @@ import {
   guardedCast,
   INTEGER_PATTERN,
   inList,
+  isoTimestamp,
   MISSING_TOKENS,
   NUMBER_PATTERN,
-  TIMESTAMP_PATTERN,
   TRUE_TOKENS,
   trimBlanks,
   trimmed,
@@ -75,7 +75,7 @@ export function castExpression(plan: CastPlan, t: string): string {
       return `CAST(${dateExpression(t, plan.format ?? '%Y-%m-%d')} AS DATE)`;
     case 'TIMESTAMP':
       if (plan.format !== undefined) return dateExpression(t, plan.format);
-      return guardedCast(t, TIMESTAMP_PATTERN, 'TIMESTAMP');
+      return isoTimestamp(t);
     case 'BOOLEAN':
       return `CASE WHEN lower(${t}) IN (${inList(TRUE_TOKENS)}) THEN true WHEN lower(${t}) IN (${inList(FALSE_TOKENS)}) THEN false END`;
     case 'VARCHAR':

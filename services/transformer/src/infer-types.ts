@@ -62,7 +62,7 @@ export const TIME_FORMATS = ['%H:%M', '%H:%M:%S', '%I:%M %p', '%I:%M:%S %p'] as 
 /**
  * Every date order with every time part: `%m/%d/%Y %H:%M` (`12/1/2010 8:26`), ... Date order first, so
  * a tie picks M/D/Y before D/M/Y as for dates. ISO values (`2017-10-02 10:56:33`) are counted here too,
- * but a column of them keeps the plain ISO cast (TIMESTAMP_PATTERN, no format).
+ * but a column of them keeps the plain ISO cast (`isoTimestamp`, no format).
  */
 export const TIMESTAMP_FORMATS: readonly string[] = DATE_FORMATS.flatMap((date) =>
   TIME_FORMATS.map((time) => `${date} ${time}`),
@@ -122,8 +122,7 @@ export function guardedCast(t: string, pattern: string, type: string): string {
   return `CASE WHEN regexp_full_match(${t}, ${quoteLiteral(pattern)}) THEN TRY_CAST(${t} AS ${type}) END`;
 }
 
-/** Compared lower-case. */
-/** Lower-case; `\\n` is `\\N`, the NULL of MySQL and PostgreSQL text dumps. */
+/** Compared lower-case; `\\n` is `\\N`, the NULL of MySQL and PostgreSQL text dumps. */
 export const MISSING_TOKENS = ['na', 'n/a', 'null', 'none', '-', '\\n'] as const;
 
 export const TRUE_TOKENS = ['true', 'yes'] as const;
@@ -151,8 +150,18 @@ export function inferenceSampleRows(sampleRows: number, columns: number): number
 /** RE2 patterns (DuckDB `regexp_full_match`), stricter than TRY_CAST, which accepts `1.5`, `0x1F`, `1_000` as BIGINT. */
 export const INTEGER_PATTERN = '[+-]?[0-9]+';
 export const NUMBER_PATTERN = '[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]+)?';
-export const TIMESTAMP_PATTERN =
-  '[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]{1,9})?)?Z?';
+const ISO_DATE_TIME = '[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]{1,9})?)?';
+const TIMESTAMP_PATTERN = `${ISO_DATE_TIME}Z?`;
+/** With a UTC offset, as pandas writes an aware date-time: `2020-01-01 00:00:00+00:00`, `...-0500`. */
+const TIMESTAMP_OFFSET_PATTERN = `${ISO_DATE_TIME}[+-][0-9]{2}(:?[0-9]{2})?`;
+
+/**
+ * An ISO date-time as a TIMESTAMP in UTC: one with an offset is moved by it (a plain cast to TIMESTAMP
+ * drops the offset, `10:00+02:00` would read 10:00); one without is taken as written.
+ */
+export function isoTimestamp(t: string): string {
+  return `CASE WHEN regexp_full_match(${t}, ${quoteLiteral(TIMESTAMP_PATTERN)}) THEN TRY_CAST(${t} AS TIMESTAMP) WHEN regexp_full_match(${t}, ${quoteLiteral(TIMESTAMP_OFFSET_PATTERN)}) THEN timezone('UTC', TRY_CAST(${t} AS TIMESTAMPTZ)) END`;
+}
 const LEADING_ZERO_PATTERN = '^[+-]?0[0-9]';
 
 /** RE2 pattern of an integer with an optional thousands separator `sep` (groups of exactly 3 digits). */
@@ -266,7 +275,7 @@ export interface ColumnStats {
   numbers: number;
   /** Parsed values per DATE_FORMATS entry. */
   dates: number[];
-  /** ISO date-times (TIMESTAMP_PATTERN). */
+  /** ISO date-times, with or without a UTC offset (`isoTimestamp`). */
   timestamps: number;
   /** Parsed values per TIMESTAMP_FORMATS entry (counted for columns of date-time shape, not ISO). */
   timestampFormats?: number[];
@@ -650,7 +659,7 @@ const CHECKS = {
   zeros: (v: string) => `regexp_matches(${v}, ${quoteLiteral(LEADING_ZERO_PATTERN)})`,
   numbers: (v: string) => `${guardedCast(v, NUMBER_PATTERN, 'DOUBLE')} IS NOT NULL`,
   dateish: (v: string) => `regexp_full_match(${v}, ${quoteLiteral(ANY_DATE_SHAPE)})`,
-  timestamps: (v: string) => `${guardedCast(v, TIMESTAMP_PATTERN, 'TIMESTAMP')} IS NOT NULL`,
+  timestamps: (v: string) => `${isoTimestamp(v)} IS NOT NULL`,
   timestampish: (v: string) => `regexp_full_match(${v}, ${quoteLiteral(ANY_TIMESTAMP_SHAPE)})`,
   booleans: (v: string) => `lower(${v}) IN (${inList([...TRUE_TOKENS, ...FALSE_TOKENS])})`,
   grouped: (v: string) =>

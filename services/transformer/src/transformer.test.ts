@@ -256,6 +256,26 @@ describe('transform: types and cleaning', () => {
     expect(jsonl.rejects.map((r) => r['line'])).toEqual([42]);
   });
 
+  test('ISO date-times with a UTC offset (pandas writes +00:00) are TIMESTAMPs in UTC, moved by their offset', async () => {
+    const csv = [
+      'id,seen_at',
+      '1,2020-01-01 10:00:00+02:00',
+      '2,2020-01-01T10:00:00-0500',
+      '3,2020-01-01 10:00:00',
+      '4,2020-01-01T10:00:00.5Z',
+      '5,2020-01-01 00:00:00+00:00',
+    ].join('\n');
+    const result = await run({ 'seen.csv': `${csv}\n` });
+    expect(typeOf(result.report, 'seen_at')).toMatchObject({ type: 'TIMESTAMP', invalid: 0 });
+    expect(result.rows.map((r) => new Date(r['seen_at'] as number).toISOString())).toEqual([
+      '2020-01-01T08:00:00.000Z',
+      '2020-01-01T15:00:00.000Z',
+      '2020-01-01T10:00:00.000Z',
+      '2020-01-01T10:00:00.500Z',
+      '2020-01-01T00:00:00.000Z',
+    ]);
+  });
+
   test('D/M/Y is chosen when only it parses the values', async () => {
     const result = await run({ 'a.csv': 'd\n25/12/2020\n3/4/2020\n' });
     expect(typeOf(result.report, 'd')).toMatchObject({ type: 'DATE', format: '%d/%m/%Y', ambiguous: false });
