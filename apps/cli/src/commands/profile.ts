@@ -24,7 +24,7 @@ export const profileUsage =
  * (named by its extension, as the extractor names it); anything else is a UsageError saying why.
  */
 export function profileSource(source: string): { files: string[]; format: TableFormat } {
-  const files = listCsvFiles(source);
+  const files = listFiles(source);
   if (files.length > 1) return { files, format: 'delimited' };
   const kind = classifyFile(files[0]!);
   if (kind.kind === 'table') return { files, format: kind.format };
@@ -35,8 +35,8 @@ export function profileSource(source: string): { files: string[]; format: TableF
   throw new UsageError(`${files[0]} is no table file to profile: ${kind.reason}`);
 }
 
-/** The CSV files of `local:PATH`: the file itself, or a folder's *.csv files in name order. */
-export function listCsvFiles(source: string): string[] {
+/** The files of `local:PATH`: the file itself, or a folder's *.csv files in name order. */
+function listFiles(source: string): string[] {
   const raw = source.startsWith('local:') ? source.slice('local:'.length) : source;
   if (raw === '') throw new UsageError(`expected local:PATH\nusage: ${profileUsage}`);
   const target = resolveFromCaller(raw);
