@@ -36,7 +36,11 @@ export function isBundleFresh(name: string, root = REPO_ROOT): boolean {
  * processes started from the same build of a service run the same code.
  */
 export function bundleBuild(name: string, root = REPO_ROOT): number | undefined {
-  if (!isBundleFresh(name, root)) return undefined;
+  return isBundleFresh(name, root) ? buildStamp(name, root) : undefined;
+}
+
+/** The start of the build of `name`'s bundle, from its input list, whether or not the bundle is fresh. */
+function buildStamp(name: string, root = REPO_ROOT): number | undefined {
   try {
     const inputs = JSON.parse(readFileSync(path.join(bundleDir(name, root), BUNDLE_INPUTS), 'utf8'));
     return typeof inputs.startedAt === 'number' ? inputs.startedAt : undefined;
@@ -62,7 +66,8 @@ export async function serviceEntries(
   }
   const entries: Record<string, ServiceEntry> = {};
   for (const name of names) {
-    const build = bundleBuild(name);
+    // Fresh by now (or started from source): its freshness, ~15-20 ms of stat calls, is not checked again.
+    const build = buildStamp(name);
     entries[name] =
       failed && stale.includes(name)
         ? { args: ['--import', 'tsx', path.join(bundleDir(name), 'src', 'index.ts')], from: 'source' }
