@@ -408,27 +408,31 @@ describe('convertWithDuckDb', () => {
     '',
   ].join('\n');
 
+  /** `content` as the file `name` in a folder of its own, converted: the counts and the CSV's text. */
+  async function convertJson(name: string, content: string) {
+    const out = await folder(name);
+    const file = path.join(out, name);
+    await writeFile(file, content);
+    const csv = path.join(out, `${name}.csv`);
+    const result = await withDuckDb({ threads: 1 }, out, (connection) =>
+      convertWithDuckDb(connection, file, 'json', csv, name),
+    );
+    return { result, csv: await readFile(csv, 'utf8') };
+  }
+
   test.each([
     ['a JSON array of objects', 'records.json', JSON.stringify(RECORDS, null, 2)],
     ['JSON lines', 'records.jsonl', `${RECORDS.map((r) => JSON.stringify(r)).join('\n')}\n`],
   ])(
     '%s: nested objects spread into columns, lists as JSON text, missing keys as empty fields',
     async (_, name, content) => {
-      const out = await folder('json');
-      const file = path.join(out, name);
-      await writeFile(file, content);
-      const csv = path.join(out, 'records.csv');
-      const result = await withDuckDb({ threads: 1 }, out, (connection) =>
-        convertWithDuckDb(connection, file, 'json', csv, name),
-      );
+      const { result, csv } = await convertJson(name, content);
       expect(result).toEqual({ rows: 3, columns: 6 });
-      expect(await readFile(csv, 'utf8')).toBe(RECORDS_CSV);
+      expect(csv).toBe(RECORDS_CSV);
     },
   );
 
   test('regression: a list of objects (an order and its lines) is JSON text, not spread as an object (422 "Cannot extract field")', async () => {
-    const out = await folder('lines');
-    const file = path.join(out, 'orders.json');
     const orders = [
       { order: 'O1', lines: [{ sku: 'A', qty: 1 }], total: { amount: 1.5, currency: 'EUR' } },
       {
@@ -440,13 +444,9 @@ describe('convertWithDuckDb', () => {
         total: { amount: 4, currency: 'EUR' },
       },
     ];
-    await writeFile(file, JSON.stringify(orders));
-    const csv = path.join(out, 'orders.csv');
-    const result = await withDuckDb({ threads: 1 }, out, (connection) =>
-      convertWithDuckDb(connection, file, 'json', csv, 'orders.json'),
-    );
+    const { result, csv } = await convertJson('orders.json', JSON.stringify(orders));
     expect(result).toEqual({ rows: 2, columns: 4 });
-    expect(await readFile(csv, 'utf8')).toBe(
+    expect(csv).toBe(
       [
         'order,lines,total.amount,total.currency',
         'O1,"[{""sku"":""A"",""qty"":1}]",1.5,EUR',
@@ -457,24 +457,16 @@ describe('convertWithDuckDb', () => {
   });
 
   test('a key holding numbers, text and objects: strings unquoted, the rest as JSON text', async () => {
-    const out = await folder('mixed');
-    const file = path.join(out, 'mixed.jsonl');
-    await writeFile(file, '{"code":1}\n{"code":"A7"}\n{"code":{"x":1}}\n{"other":true}\n');
-    const csv = path.join(out, 'mixed.csv');
-    const result = await withDuckDb({ threads: 1 }, out, (connection) =>
-      convertWithDuckDb(connection, file, 'json', csv, 'mixed.jsonl'),
+    const { result, csv } = await convertJson(
+      'mixed.jsonl',
+      '{"code":1}\n{"code":"A7"}\n{"code":{"x":1}}\n{"other":true}\n',
     );
     expect(result).toEqual({ rows: 4, columns: 2 });
-    expect(await readFile(csv, 'utf8')).toBe('code,other\n1,\nA7,\n"{""x"":1}",\n,true\n');
+    expect(csv).toBe('code,other\n1,\nA7,\n"{""x"":1}",\n,true\n');
   });
 
   test('an empty JSON array gives 0 rows', async () => {
-    const out = await folder('empty');
-    const file = path.join(out, 'empty.json');
-    await writeFile(file, '[]');
-    const result = await withDuckDb({ threads: 1 }, out, (connection) =>
-      convertWithDuckDb(connection, file, 'json', path.join(out, 'empty.csv'), 'empty.json'),
-    );
+    const { result } = await convertJson('empty.json', '[]');
     expect(result.rows).toBe(0);
   });
 

@@ -423,12 +423,16 @@ export function chooseType(stats: ColumnStats, name = ''): TypeChoice {
   return reason === undefined ? choice : { type: 'VARCHAR', ambiguous: false, missingTokens: false, reason };
 }
 
+/** Whether `count` sampled values of a column are enough for a type: 98% of its values not missing. */
+const isEnough = (stats: ColumnStats, count: number): boolean =>
+  count >= TYPE_THRESHOLD * (stats.values - stats.missingTokens);
+
 /** The type the values alone say, before the identifier rules. */
 function chooseValueType(stats: ColumnStats): TypeChoice {
   const candidates = stats.values - stats.missingTokens;
   const text: TypeChoice = { type: 'VARCHAR', ambiguous: false, missingTokens: false };
   if (candidates <= 0) return text;
-  const enough = (count: number): boolean => count >= TYPE_THRESHOLD * candidates;
+  const enough = (count: number): boolean => isEnough(stats, count);
   const typed = (type: ColumnType, format?: string, ambiguous = false): TypeChoice => ({
     type,
     ...(format === undefined ? {} : { format }),
@@ -441,7 +445,7 @@ function chooseValueType(stats: ColumnStats): TypeChoice {
   const decimalComma = stats.leadingZeros === 0 ? decimalCommaThousands(stats, enough) : undefined;
   if (decimalComma !== undefined)
     return { ...typed('DOUBLE'), ...(decimalComma === '' ? {} : { thousands: decimalComma }), decimal: ',' };
-  if (stats.leadingZeros === 0 && isDotGrouped(stats, enough) === 'proven')
+  if (stats.leadingZeros === 0 && isDotGrouped(stats) === 'proven')
     return { ...typed('BIGINT'), thousands: '.' };
   if (stats.leadingZeros === 0 && enough(stats.numbers)) return typed('DOUBLE');
   const grouped = stats.grouped ?? 0;
@@ -593,15 +597,12 @@ function decimalCommaThousands(
  * point (`1.5`, `0.250`, `1234.567`): 'proven'. With every dotted value like `1.234` and no proof either way:
  * 'ambiguous', which the file decides (`dotsByFile`).
  */
-function isDotGrouped(
-  stats: ColumnStats,
-  enough: (count: number) => boolean,
-): 'proven' | 'ambiguous' | undefined {
+function isDotGrouped(stats: ColumnStats): 'proven' | 'ambiguous' | undefined {
   if (stats.decimalComma === undefined) return undefined;
   const ambiguous = stats.ambiguousDots ?? 0;
   const proofs = stats.dotProofs ?? 0;
   const pointProofs = stats.numbers - stats.integers - ambiguous;
-  if (ambiguous + proofs === 0 || !enough(stats.integers + ambiguous + proofs)) return undefined;
+  if (ambiguous + proofs === 0 || !isEnough(stats, stats.integers + ambiguous + proofs)) return undefined;
   if (proofs > pointProofs) return 'proven';
   return proofs === 0 && pointProofs === 0 ? 'ambiguous' : undefined;
 }
@@ -979,9 +980,8 @@ function dotsByFile(plans: ColumnPlan[], stats: readonly ColumnStats[]): ColumnP
   const comma = plans.find((p) => p.decimal === ',');
   return plans.map((plan, i) => {
     const s = stats[i]!;
-    const enough = (count: number) => count >= TYPE_THRESHOLD * (s.values - s.missingTokens);
     const readByPoint = plan.type === 'DOUBLE' && plan.decimal === undefined && plan.thousands === undefined;
-    if (!readByPoint || plan.currency || plan.percent || isDotGrouped(s, enough) !== 'ambiguous') return plan;
+    if (!readByPoint || plan.currency || plan.percent || isDotGrouped(s) !== 'ambiguous') return plan;
     const values = `${formatCount(s.ambiguousDots ?? 0)} sampled values like 1.234 read with "." as a decimal mark or as a thousands separator, and no value proves which`;
     if (comma)
       return {
