@@ -112,11 +112,16 @@ describe('a service that dies stops the run at once', () => {
 });
 
 describe('the console ALERT line', () => {
-  test('carries the stage`s reason, not only its status code', async () => {
-    cli = new Cli(['run', '--json', '--rows', '2000', '--max-reject-rate', '0', '--data-dir', dataDir]);
+  test('carries the stage`s reason, not only its status code; so does the summary`s error line', async () => {
+    cli = new Cli(['run', '--rows', '2000', '--max-reject-rate', '0', '--data-dir', dataDir]);
     expect(await cli.exited).toEqual({ code: 1, signal: null });
     expect(cli.stderr).toMatch(
       /ALERT step transform failed: QUALITY_GATE_FAILED: quality gate failed for run \S+: table sales: .* above the limit of 0%.* \(code 422\)/,
     );
+    // The workflow's HttpError (its headers, its body) is in `--json`, not in the console line.
+    expect(cli.stdout).toMatch(
+      /^error: QUALITY_GATE_FAILED: quality gate failed for run \S+: table sales: .*$/m,
+    );
+    expect(cli.stdout).not.toContain('headers');
   });
 });

@@ -212,15 +212,22 @@ function serviceDiedAlert(
 
 /** One console line for an alert: the step, then the reason the stage gave (its JSON error), not only its status. */
 function alertSummary(data: unknown): string {
-  const alert = data as {
-    step?: unknown;
-    error?: { code?: unknown; message?: unknown; body?: { error?: { code?: unknown; message?: unknown } } };
-  } | null;
-  const stageError = alert?.error?.body?.error;
-  const reason = (
+  const alert = data as { step?: unknown; error?: { code?: unknown } } | null;
+  return `step ${String(alert?.step)} failed: ${errorReason(alert?.error)} (code ${String(alert?.error?.code)}); see alerts.jsonl`;
+}
+
+/**
+ * A workflow error in one line: the code and message of the stage's JSON error when a service answered
+ * with one, else the error's own message (the full error is in `--json` and alerts.jsonl).
+ */
+export function errorReason(error: unknown): string {
+  const e = error as { message?: unknown; body?: { error?: { code?: unknown; message?: unknown } } } | null;
+  const stageError = e?.body?.error;
+  const reason =
     typeof stageError?.message === 'string'
       ? `${String(stageError.code)}: ${stageError.message}`
-      : String(alert?.error?.message)
-  ).split('\n')[0];
-  return `step ${String(alert?.step)} failed: ${reason} (code ${String(alert?.error?.code)}); see alerts.jsonl`;
+      : typeof e?.message === 'string'
+        ? e.message
+        : JSON.stringify(error);
+  return reason.split('\n')[0]!;
 }

@@ -312,7 +312,7 @@ describe('rejections leave nothing under the run', () => {
     [
       'NUL bytes',
       Buffer.concat([Buffer.from('a,b\n1,'), Buffer.alloc(8), Buffer.from('\n')]),
-      /found a NUL byte at offset 6/,
+      /found a NUL byte at offset 6 \(binary content, or UTF-16 without a byte-order mark: save it as UTF-8\)/,
     ],
     [
       'a PNG',
@@ -323,6 +323,22 @@ describe('rejections leave nothing under the run', () => {
   ])('a binary file named .csv (%s): 422', async (_case, content, message) => {
     const file = await temp.writeScratch('data.csv', content);
     await expectRejected({ runId: 'r1', source: `local:${file}` }, 422, message);
+  });
+
+  test('UTF-16 text with its byte-order mark (Excel "Unicode Text") is extracted as it is; header only is still refused', async () => {
+    const utf16 = (text: string, order: 'le' | 'be') => {
+      const bytes = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
+      return order === 'le' ? bytes : bytes.swap16();
+    };
+    for (const order of ['le', 'be'] as const) {
+      // U+0A0D has a 0x0A byte: lines are counted in code units, not bytes.
+      const content = utf16('Date\tItem\r\n03/01/2021\t\u0a0d\r\n', order);
+      const file = await temp.writeScratch(`sales-${order}.txt`, content);
+      const result = await extract({ runId: `r-${order}`, source: `local:${file}` }, temp.deps());
+      expect(result.files[0]).toMatchObject({ bytes: content.length, format: 'delimited' });
+      const header = await temp.writeScratch(`header-${order}.txt`, utf16('Date\t\u0a0d\r\n', order));
+      await expectRejected({ runId: 'r1', source: `local:${header}` }, 422, /has a header but no data rows/);
+    }
   });
 
   test('a zip where a CSV was expected: 422', async () => {

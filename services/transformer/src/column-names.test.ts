@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { normalizeColumnNames, toSnakeCase } from './column-names';
+import { isUnnamed, normalizeColumnNames, toSnakeCase } from './column-names';
 
 describe('column names', () => {
   test('snake_case identifiers', () => {
@@ -12,15 +12,27 @@ describe('column names', () => {
     expect(toSnakeCase('  % Margin ')).toBe('margin');
   });
 
-  test('empty and digit-leading names get a col_ prefix; collisions get _2', () => {
-    expect(normalizeColumnNames(['', '2019 Sales', 'Name', 'name', 'NAME', '---'])).toEqual([
-      'col',
+  test('digit-leading names get a col_ prefix; collisions get _2', () => {
+    expect(normalizeColumnNames(['2019 Sales', 'Name', 'name', 'NAME'])).toEqual([
       'col_2019_sales',
       'name',
       'name_2',
       'name_3',
-      'col_2',
     ]);
+  });
+
+  test('a name with no letter or digit is named by its position, as in a file without a header', () => {
+    // A pandas index leaves the first header name empty; a delimiter ending every line adds an empty last one.
+    expect(normalizeColumnNames(['', 'date', '---', 'column_3', ' '])).toEqual([
+      'column_1',
+      'date',
+      'column_3',
+      'column_3_2',
+      'column_5',
+    ]);
+    expect(isUnnamed(' ')).toBe(true);
+    expect(isUnnamed('%')).toBe(true);
+    expect(isUnnamed('% Margin')).toBe(false);
   });
 
   test('names fit 63 characters', () => {

@@ -1,19 +1,25 @@
 /**
- * Encoding detection while bytes stream past: a UTF-8 byte-order mark, else valid UTF-8, else
- * Windows-1252 (the encoding of CSV files saved by Excel on Windows, e.g. Kaggle's Superstore file).
+ * Encoding detection while bytes stream past: a UTF-8 or UTF-16 byte-order mark (Excel's "Unicode Text" is
+ * UTF-16LE with one), else valid UTF-8, else Windows-1252 (the encoding of CSV files saved by Excel on
+ * Windows, e.g. Kaggle's Superstore file).
  * Validation uses Node's native `isUtf8` per chunk, holding back a sequence cut by a chunk boundary, so
  * no per-byte JavaScript runs.
  */
 import { isUtf8 } from 'node:buffer';
 
-export type TextEncoding = 'utf-8' | 'utf-8-bom' | 'windows-1252';
+export type TextEncoding = 'utf-8' | 'utf-8-bom' | 'utf-16le' | 'utf-16be' | 'windows-1252';
 
 export const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+const UTF16_BOMS = [
+  { encoding: 'utf-16le', bom: Buffer.from([0xff, 0xfe]) },
+  { encoding: 'utf-16be', bom: Buffer.from([0xfe, 0xff]) },
+] as const;
 
 /** Feed chunks in order with `update`, then read `encoding`. Once a chunk is invalid, the rest is skipped. */
 export class EncodingDetector {
   private started = false;
   private bom = false;
+  private utf16: 'utf-16le' | 'utf-16be' | undefined;
   private invalid = false;
   private pending: Buffer = Buffer.alloc(0);
 
@@ -27,13 +33,19 @@ export class EncodingDetector {
         this.bom = true;
         body = chunk.subarray(3);
       }
+      const utf16 = UTF16_BOMS.find(({ bom }) => chunk.subarray(0, 2).equals(bom));
+      if (utf16) {
+        this.utf16 = utf16.encoding;
+        body = chunk.subarray(2);
+      }
     }
-    if (!this.invalid) this.check(body);
+    if (!this.invalid && !this.utf16) this.check(body);
     return body;
   }
 
   /** The verdict after the last chunk. */
   get encoding(): TextEncoding {
+    if (this.utf16) return this.utf16;
     const valid = !this.invalid && this.pending.length === 0;
     if (!valid) return 'windows-1252';
     return this.bom ? 'utf-8-bom' : 'utf-8';

@@ -1,6 +1,8 @@
+import { Readable } from 'node:stream';
+import { text } from 'node:stream/consumers';
 import { describe, expect, test } from 'vitest';
 import { detectEncoding, EncodingDetector, incompleteTail } from './detect-encoding';
-import { decodeWindows1252, windows1252ToUtf8 } from './transcode';
+import { createUtf16Decoder, decodeWindows1252, windows1252ToUtf8 } from './transcode';
 
 describe('encoding detection', () => {
   test('UTF-8, UTF-8 with BOM, Windows-1252', () => {
@@ -26,10 +28,34 @@ describe('encoding detection', () => {
     expect(incompleteTail(Buffer.from('abc'))).toBe(0);
   });
 
+  test('UTF-16 by its byte-order mark (little or big endian), whatever follows; the mark is removed', () => {
+    const le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('a\tb\r\n', 'utf16le')]);
+    const detector = new EncodingDetector();
+    expect(detector.update(le)).toEqual(Buffer.from('a\tb\r\n', 'utf16le'));
+    expect(detector.encoding).toBe('utf-16le');
+    expect(detectEncoding(Buffer.from([0xfe, 0xff, 0x00, 0x61]))).toBe('utf-16be');
+    // Without a mark, NUL-laden text is not taken for UTF-16 (the extractor refuses it before).
+    expect(detectEncoding(Buffer.from('ab', 'utf16le'))).toBe('utf-8');
+  });
+
   test('the BOM is removed from the first chunk only', () => {
     const detector = new EncodingDetector();
     expect(detector.update(Buffer.from([0xef, 0xbb, 0xbf, 0x61])).toString()).toBe('a');
     expect(detector.update(Buffer.from([0xef, 0xbb, 0xbf])).length).toBe(3);
+  });
+});
+
+describe('UTF-16 decoding', () => {
+  test('a code unit or a surrogate pair cut by a chunk boundary decodes whole', async () => {
+    const sample = 'Äpfel\t€ 1,20\t😀\r\n';
+    for (const encoding of ['utf-16le', 'utf-16be'] as const) {
+      const bytes = Buffer.from(sample, 'utf16le');
+      if (encoding === 'utf-16be') bytes.swap16();
+      for (let cut = 1; cut < bytes.length; cut++) {
+        const chunks = [bytes.subarray(0, cut), bytes.subarray(cut)];
+        expect(await text(Readable.from(chunks).pipe(createUtf16Decoder(encoding)))).toBe(sample);
+      }
+    }
   });
 });
 

@@ -8,7 +8,7 @@
  * values; M/D/Y before D/M/Y when both parse everything, and the column is marked ambiguous), TIMESTAMP
  * (ISO date-times without a format; else a date in one of the DATE_FORMATS orders, a space and a time
  * `H:MM`, `H:MM:SS`, optionally with AM/PM: `12/1/2010 8:26`, chosen and marked ambiguous as dates are),
- * BOOLEAN (true/false/yes/no), else VARCHAR. The missing tokens (NA, N/A, null, None, -, \N) are left out of
+ * BOOLEAN (true/false/yes/no), else VARCHAR. The missing tokens (NA, N/A, null, None, -, \N, NaN, <NA>, #N/A) are left out of
  * the count, and become NULL, only when the column is typed; a text column keeps them. Numbers with `,`
  * thousands separators (`1,234.50`, only possible inside quotes in a comma-delimited file) count as
  * numbers, and the plan records the separator.
@@ -122,8 +122,11 @@ export function guardedCast(t: string, pattern: string, type: string): string {
   return `CASE WHEN regexp_full_match(${t}, ${quoteLiteral(pattern)}) THEN TRY_CAST(${t} AS ${type}) END`;
 }
 
-/** Compared lower-case; `\\n` is `\\N`, the NULL of MySQL and PostgreSQL text dumps. */
-export const MISSING_TOKENS = ['na', 'n/a', 'null', 'none', '-', '\\n'] as const;
+/**
+ * Compared lower-case; `\\n` is `\\N`, the NULL of MySQL and PostgreSQL text dumps; `nan` and `<na>` are
+ * what numpy and pandas print for a missing value, `#n/a` Excel's.
+ */
+export const MISSING_TOKENS = ['na', 'n/a', 'null', 'none', '-', '\\n', 'nan', '<na>', '#n/a'] as const;
 
 export const TRUE_TOKENS = ['true', 'yes'] as const;
 export const FALSE_TOKENS = ['false', 'no'] as const;
@@ -232,7 +235,7 @@ export interface ColumnPlan {
   candidates?: string[];
   /** Why the values' look was overruled (an identifier kept as text), for the column report. */
   reason?: string;
-  /** Whether NA, N/A, null, None, -, \N mean NULL in this column. */
+  /** Whether NA, N/A, null, None, -, \N, NaN, <NA>, #N/A mean NULL in this column. */
   missingTokens: boolean;
   /** Values read as missing (compared lower-case); overrides `missingTokens` when set (a profile). */
   tokens?: readonly string[];

@@ -11,7 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import { DataRejectedError, isPipelineError, NotFoundError, PayloadTooLargeError } from '@etl/common/errors';
 import type { BlobStore } from '@etl/common/storage';
 import { EncodingDetector, type TextEncoding } from './detect-encoding';
-import { transcodeWindows1252File } from './transcode';
+import { transcodeFile } from './transcode';
 
 export interface PreparedFile {
   /** Local UTF-8 file without BOM. */
@@ -100,17 +100,19 @@ export async function prepareCsvStream(
   }
   const detected = detector.encoding;
   const wanted = options.encoding ?? 'auto';
-  if (wanted === 'utf-8' && detected === 'windows-1252') {
+  if (wanted === 'utf-8' && detected !== 'utf-8' && detected !== 'utf-8-bom') {
+    const found =
+      detected === 'windows-1252' ? 'is not valid UTF-8' : `is ${detected} (by its byte-order mark)`;
     throw new DataRejectedError(
-      `raw file ${key} is not valid UTF-8, but its profile says encoding utf-8: set encoding: auto or windows-1252`,
+      `raw file ${key} ${found}, but its profile says encoding utf-8: set encoding: auto${detected === 'windows-1252' ? ' or windows-1252' : ''}`,
       { objectKey: key },
       'ENCODING_MISMATCH',
     );
   }
   const encoding: TextEncoding = wanted === 'windows-1252' ? 'windows-1252' : detected;
-  if (encoding !== 'windows-1252') return { path: downloaded, encoding, bytes };
+  if (encoding === 'utf-8' || encoding === 'utf-8-bom') return { path: downloaded, encoding, bytes };
   const transcoded = path.join(dir, `utf8-${index}.csv`);
-  await transcodeWindows1252File(downloaded, transcoded);
+  await transcodeFile(downloaded, transcoded, encoding);
   await rm(downloaded, { force: true });
   return { path: transcoded, encoding, bytes };
 }

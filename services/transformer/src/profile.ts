@@ -38,7 +38,17 @@ export function profileTypeOf(type: ColumnType): ProfileType {
   return found![0] as ProfileType;
 }
 
-export const DEFAULT_MISSING_TOKENS = ['NA', 'N/A', 'null', 'None', '-', '\\N'] as const;
+export const DEFAULT_MISSING_TOKENS = [
+  'NA',
+  'N/A',
+  'null',
+  'None',
+  '-',
+  '\\N',
+  'NaN',
+  '<NA>',
+  '#N/A',
+] as const;
 
 export const textRuleSchema = z
   .object({

@@ -360,7 +360,7 @@ function buildProfile(
   const base = path.basename(files[0]!).replace(/\.[^.]+$/, '');
   const encoding = encodings.every((e) => e === 'windows-1252')
     ? 'windows-1252'
-    : encodings.every((e) => e !== 'windows-1252')
+    : encodings.every((e) => e === 'utf-8' || e === 'utf-8-bom')
       ? 'utf-8'
       : 'auto';
   const columns = plans.map((plan, i): ColumnProfile => {

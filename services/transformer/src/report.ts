@@ -53,7 +53,7 @@ export interface ColumnReport {
   currency?: string;
   /** Percentages read as fractions (`12%` -> 0.12). */
   percent?: boolean;
-  /** Whether NA, N/A, null, None, -, \N were read as missing. */
+  /** Whether NA, N/A, null, None, -, \N, NaN, <NA>, #N/A were read as missing. */
   missingTokens: boolean;
   /** NULLs in the staged rows. */
   nulls: number;

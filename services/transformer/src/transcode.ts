@@ -58,10 +58,28 @@ export function createWindows1252Decoder(): Transform {
   });
 }
 
-export async function transcodeWindows1252File(source: string, target: string): Promise<void> {
+/** UTF-16 (after its byte-order mark) -> UTF-8; the decoder carries a code unit or surrogate pair cut by a chunk over. */
+export function createUtf16Decoder(encoding: 'utf-16le' | 'utf-16be'): Transform {
+  const decoder = new TextDecoder(encoding);
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      done(null, Buffer.from(decoder.decode(chunk, { stream: true }), 'utf8'));
+    },
+    flush(done) {
+      done(null, Buffer.from(decoder.decode(), 'utf8'));
+    },
+  });
+}
+
+/** `source` in `encoding` -> `target` in UTF-8. */
+export async function transcodeFile(
+  source: string,
+  target: string,
+  encoding: 'windows-1252' | 'utf-16le' | 'utf-16be',
+): Promise<void> {
   await pipeline(
     createReadStream(source, { highWaterMark: 1 << 20 }),
-    createWindows1252Decoder(),
+    encoding === 'windows-1252' ? createWindows1252Decoder() : createUtf16Decoder(encoding),
     createWriteStream(target),
   );
 }

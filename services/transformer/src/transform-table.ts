@@ -25,7 +25,7 @@ import {
   stagedQuerySql,
   typedRowsSql,
 } from './clean-sql';
-import { normalizeColumnNames } from './column-names';
+import { isUnnamed, normalizeColumnNames } from './column-names';
 import { countCsvRecords } from './count-records';
 import {
   type DuckDbSettings,
@@ -287,6 +287,7 @@ export async function transformTable(job: TableJob, context: TableContext): Prom
       ...plans
         .filter(isNumberGuess)
         .map((p) => ({ column: p.name, message: `column ${p.name}: ${p.reason}` })),
+      ...(dialect.header ? unnamedColumnGuesses(fileHeader, columns, stagedCounts.rows) : []),
     ];
     timings.write = clock.lap();
 
@@ -593,6 +594,31 @@ function formatGuess(plan: ColumnPlan): { column: string; message: string } {
     column: plan.name,
     message: `column ${plan.name} read as ${plan.format}${why}; every sampled value also reads as ${others}: set its format in a profile to choose`,
   };
+}
+
+/**
+ * What the run summary says of columns whose header names nothing: each is loaded as `column_N`, and one
+ * with no value at all most likely comes from a delimiter at the end of every line.
+ */
+function unnamedColumnGuesses(
+  header: readonly string[],
+  columns: readonly ColumnReport[],
+  rows: number,
+): { column: string; message: string }[] {
+  return header.flatMap((source, i) => {
+    if (!isUnnamed(source)) return [];
+    const column = columns[i]!;
+    const empty =
+      rows > 0 && column.nulls === rows
+        ? ', and has no value in any row (a delimiter at the end of every line?)'
+        : '';
+    return [
+      {
+        column: column.name,
+        message: `column ${i + 1} has no name in the header (${JSON.stringify(source)}): loaded as ${column.name}${empty}`,
+      },
+    ];
+  });
 }
 
 /** What the run summary says of title lines skipped above a file's header. */

@@ -97,6 +97,29 @@ describe('transform: types and cleaning', () => {
     expect(unambiguous.counts.guesses).toBeUndefined();
   });
 
+  test('columns without a header name are column_N by position, and the response says so', async () => {
+    // pandas `to_csv` with its index, plus a delimiter ending every line.
+    const csv = ',date,store,units,\n0,2021-03-01,S1,3,\n1,2021-03-02,S2,5,\n2,2021-03-02,S1,,\n';
+    const result = await run({ 'idx.csv': csv });
+    expect(result.counts).toMatchObject({ rowsIn: 3, rowsOut: 3, rowsQuarantined: 0 });
+    expect(fieldTypes(result)).toEqual({
+      column_1: 'Int64',
+      date: 'Date32<DAY>',
+      store: 'Utf8',
+      units: 'Int64',
+      column_5: 'Utf8',
+    });
+    expect(result.rows.map((r) => r['column_1'])).toEqual([0, 1, 2]);
+    expect(result.counts.guesses).toEqual([
+      { column: 'column_1', message: 'column 1 has no name in the header (""): loaded as column_1' },
+      {
+        column: 'column_5',
+        message:
+          'column 5 has no name in the header (""): loaded as column_5, and has no value in any row (a delimiter at the end of every line?)',
+      },
+    ]);
+  });
+
   test('money ($1,234.50, ($5.00), 12.50 $) and percentages (12%) are numbers; two currencies stay text', async () => {
     const csv = [
       'Order,Price,Revenue,Margin,Fee',
@@ -341,6 +364,28 @@ describe('transform: types and cleaning', () => {
     expect(result.rows[0]!['note']).toBe('\\N');
   });
 
+  test('NaN, <NA> (numpy and pandas) and #N/A (Excel) are missing in typed columns, kept in text', async () => {
+    const csv = [
+      'id,qty,price,sold_on,name',
+      '1,3,1.5,2023-05-01,Nan',
+      '2,NaN,nan,#N/A,Bo',
+      '3,<NA>,2.25,2023-05-03,#N/A',
+      '4,#N/A,#N/A,2023-05-04,Al',
+    ].join('\n');
+    const result = await run({ 'export.csv': `${csv}\n` });
+    expect(result.counts).toMatchObject({ rowsIn: 4, rowsOut: 4, rowsQuarantined: 0 });
+    expect(fieldTypes(result)).toMatchObject({
+      qty: 'Int64',
+      price: 'Float64',
+      sold_on: 'Date32<DAY>',
+      name: 'Utf8',
+    });
+    expect(result.rows.map((r) => r['qty'])).toEqual([3, null, null, null]);
+    expect(result.rows.map((r) => r['price'])).toEqual([1.5, null, 2.25, null]);
+    expect(result.rows.map((r) => r['sold_on'])).toEqual(['2023-05-01', null, '2023-05-03', '2023-05-04']);
+    expect(result.rows.map((r) => r['name'])).toEqual(['Nan', 'Bo', '#N/A', 'Al']);
+  });
+
   test('exact duplicate rows are removed, counted, and the first is kept', async () => {
     const csv = 'id,name\n1,a\n2,b\n1, a \n3,c\n2,b\n1,a\n';
     const result = await run({ 'a.csv': csv });
@@ -449,6 +494,19 @@ describe('transform: bytes and encodings', () => {
     const result = await run({ 'a.csv': bytes });
     expect(result.report.files[0]!.encoding).toBe('windows-1252');
     expect(result.rows.map((r) => r['product_name'])).toEqual(['\u201cWall\u00a0Clock\u201d', 'Café']);
+  });
+
+  test('UTF-16LE with its byte-order mark (Excel "Unicode Text": tab-delimited, CRLF) is decoded', async () => {
+    const text =
+      'Datum\tArtikel\tMenge\tBetrag\r\n03.01.2021\tÄpfel 🍎\t3\t1,20\r\n04.01.2021\tBirnen\t5\t0,80\r\n';
+    const bytes = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
+    const result = await run({ 'export.txt': bytes });
+    expect(result.report.files[0]).toMatchObject({ encoding: 'utf-16le', rowsParsed: 2 });
+    expect(result.report.dialect).toMatchObject({ delimiter: '\t', header: true });
+    expect(result.rows).toEqual([
+      { datum: '2021-01-03', artikel: 'Äpfel 🍎', menge: 3, betrag: 1.2 },
+      { datum: '2021-01-04', artikel: 'Birnen', menge: 5, betrag: 0.8 },
+    ]);
   });
 
   test('CRLF, quoted commas and doubled quotes', async () => {

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { CONTRACT_MODES } from '@etl/common/contracts';
 import { loadProfileFile } from '@etl/transformer/profile';
 import { parseNumberFlag, resolveDataDir, resolveFromCaller, UsageError } from '../args';
-import { type RunSummary, runPipeline, type TableSummary } from '../run-pipeline';
+import { errorReason, type RunSummary, runPipeline, type TableSummary } from '../run-pipeline';
 import { createRunStore, isResumableStage, RESUMABLE_STAGES, readExtractedInput } from '../run-state';
 
 export const runUsage = `etl run [--source sample|local:PATH|kaggle:OWNER/SLUG|gs://BUCKET/OBJECT|gs://BUCKET/PREFIX/] [--run-id ID] [--force]
@@ -180,7 +180,7 @@ export function printSummary(summary: RunSummary): void {
   for (const f of summary.skippedFiles ?? []) out.write(`  skipped ${f.name}: ${f.reason}\n`);
   for (const t of summary.tablesNotInVersion ?? []) out.write(notInVersionLine(t));
   if (summary.analysis) out.write(analysisLine(summary.analysis));
-  if (summary.error) out.write(`error: ${JSON.stringify(summary.error)}\n`);
+  if (summary.error) out.write(`error: ${errorReason(summary.error)}\n`);
 }
 
 /** One table of a run summary, as `etl run` and `etl cloud status` print it. */

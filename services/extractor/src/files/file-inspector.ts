@@ -44,6 +44,11 @@ const MAGIC: Partial<Record<TableFormat, { bytes: Buffer; what: string; expected
 };
 
 const BOM = [0xef, 0xbb, 0xbf];
+/**
+ * Byte-order marks of UTF-16 text (Excel's "Unicode Text" export: tab-delimited UTF-16LE): such delimited
+ * text has NUL bytes and is read (the transformer decodes it); without a mark, NUL bytes are binary.
+ */
+const UTF16_BOMS = { le: [0xff, 0xfe], be: [0xfe, 0xff] } as const;
 const LF = 0x0a;
 const CR = 0x0d;
 const SPACE = 0x20;
@@ -98,6 +103,9 @@ export class FileInspector extends Transform {
   private bytes = 0;
   private contentLines = 0;
   private lineHasContent = false;
+  /** Delimited text in UTF-16, by its byte-order mark; then lines are counted in code units. */
+  private utf16: keyof typeof UTF16_BOMS | undefined;
+  private unitFirstByte = 0;
   private digest: string | undefined;
 
   constructor(options: FileInspectorOptions) {
@@ -157,6 +165,10 @@ export class FileInspector extends Transform {
   private checkStart(chunk: Buffer): DataRejectedError | undefined {
     if (this.probe.length >= PROBE_BYTES) return undefined;
     this.probe = Buffer.concat([this.probe, chunk.subarray(0, PROBE_BYTES - this.probe.length)]);
+    if (this.format === 'delimited')
+      this.utf16 = (['le', 'be'] as const).find((order) =>
+        UTF16_BOMS[order].every((byte, i) => this.probe[i] === byte),
+      );
     return this.startProblem(false);
   }
 
@@ -189,11 +201,11 @@ export class FileInspector extends Transform {
 
   private checkNul(chunk: Buffer, offset: number): DataRejectedError | undefined {
     const text = TEXT[this.format];
-    if (!text || offset >= HEAD_BYTES) return undefined;
+    if (!text || offset >= HEAD_BYTES || this.utf16) return undefined;
     const at = chunk.subarray(0, HEAD_BYTES - offset).indexOf(0);
     if (at < 0) return undefined;
     return new DataRejectedError(
-      `${this.label} is not ${text.name} text: found a NUL byte at offset ${offset + at} (binary or UTF-16 content)`,
+      `${this.label} is not ${text.name} text: found a NUL byte at offset ${offset + at} (binary content, or UTF-16 without a byte-order mark: save it as UTF-8)`,
       {},
       text.code,
     );
@@ -203,14 +215,28 @@ export class FileInspector extends Transform {
   private countLines(chunk: Buffer, offset: number): void {
     if (this.format !== 'delimited') return;
     for (let i = 0; i < chunk.length && this.contentLines < 2; i++) {
+      const at = offset + i;
       const byte = chunk[i]!;
-      if (byte === LF || byte === CR) {
-        // CR alone ends a line too (old Mac files); CRLF just adds an empty line, which is not counted.
-        if (this.lineHasContent) this.contentLines++;
-        this.lineHasContent = false;
-      } else if (byte !== SPACE && byte !== TAB && !(offset + i < BOM.length && BOM[offset + i] === byte)) {
-        this.lineHasContent = true;
+      if (!this.utf16) {
+        if (!(at < BOM.length && BOM[at] === byte)) this.countCharacter(byte);
+      } else if (at >= 2) {
+        // Code units start at even offsets, after the 2-byte mark.
+        if (at % 2 === 0) this.unitFirstByte = byte;
+        else
+          this.countCharacter(
+            this.utf16 === 'le' ? this.unitFirstByte | (byte << 8) : (this.unitFirstByte << 8) | byte,
+          );
       }
+    }
+  }
+
+  private countCharacter(code: number): void {
+    if (code === LF || code === CR) {
+      // CR alone ends a line too (old Mac files); CRLF just adds an empty line, which is not counted.
+      if (this.lineHasContent) this.contentLines++;
+      this.lineHasContent = false;
+    } else if (code !== SPACE && code !== TAB) {
+      this.lineHasContent = true;
     }
   }
 

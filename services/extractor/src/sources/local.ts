@@ -79,12 +79,20 @@ function stillWriting(file: string, why: string): UpstreamUnavailableError {
   );
 }
 
-async function lastByte(file: string, size: number): Promise<number | undefined> {
-  if (size === 0) return undefined;
+/** Whether the file's last character is a line terminator: a byte, or a code unit in UTF-16 with a byte-order mark. */
+async function endsWithLineTerminator(file: string, size: number): Promise<boolean> {
   const handle = await open(file, 'r');
   try {
-    const { buffer } = await handle.read({ buffer: Buffer.alloc(1), position: size - 1 });
-    return buffer[0];
+    const head = Buffer.alloc(2);
+    const tail = Buffer.alloc(2);
+    await handle.read({ buffer: head, position: 0 });
+    await handle.read({ buffer: tail, position: Math.max(0, size - 2) });
+    const utf16 =
+      head[0] === 0xff && head[1] === 0xfe ? 'le' : head[0] === 0xfe && head[1] === 0xff ? 'be' : undefined;
+    const unit =
+      utf16 === undefined ? undefined : utf16 === 'le' ? tail.readUInt16LE(0) : tail.readUInt16BE(0);
+    const last = unit ?? tail[size >= 2 ? 1 : 0]!;
+    return last === 0x0a || last === 0x0d;
   } finally {
     await handle.close();
   }
@@ -103,8 +111,7 @@ async function assertLocalFileSettled(file: string, before: Stats, delimited: bo
     );
   }
   const age = Date.now() - after.mtimeMs;
-  const last = delimited && age < SETTLE_MS ? await lastByte(file, after.size) : undefined;
-  if (last !== undefined && last !== 0x0a && last !== 0x0d) {
+  if (delimited && age < SETTLE_MS && after.size > 0 && !(await endsWithLineTerminator(file, after.size))) {
     throw stillWriting(
       file,
       `its last line has no line terminator and it was modified ${Math.round(age)} ms ago, less than ${SETTLE_MS} ms`,
