@@ -26,7 +26,7 @@ import {
   trimmed,
 } from './infer-types';
 import { type NumberedRows, rawColumn } from './parse-csv';
-import { summaryMarkSql } from './summary-rows';
+import { NOT_DATA_REASONS, summaryMarkSql } from './summary-rows';
 
 const value = (i: number): string => `v${i}`;
 const text = (i: number): string => `t${i}`;
@@ -360,7 +360,7 @@ ORDER BY q.file_index, q.line`;
 
 /**
  * Per column index `i` with a failed value, the rows `n` it failed in (from `__failed`). A summary row's
- * label is no bad value of its column (`Total` in a date column).
+ * label is no bad value of its column (`Total` in a date column), nor a repeated header's name.
  */
 export const invalidCountsSql = (): string =>
-  "SELECT i, count(*) AS n FROM (SELECT unnest(__failed) AS i FROM typed WHERE __failed IS NOT NULL AND __reason IS DISTINCT FROM 'summary_row') GROUP BY i";
+  `SELECT i, count(*) AS n FROM (SELECT unnest(__failed) AS i FROM typed WHERE __failed IS NOT NULL AND coalesce(__reason, '') NOT IN (${NOT_DATA_REASONS.map(quoteLiteral).join(', ')})) GROUP BY i`;

@@ -157,7 +157,8 @@ describe('chooseType', () => {
     expect(formatShape('%m-%d-%y %I:%M:%S %p')).toBe(
       '[0-9]{1,2}-[0-9]{1,2}-[0-9]{2} [0-9]{1,2}:[0-9]{2}:[0-9]{2} [AaPp][Mm]',
     );
-    expect(formatShape('%d %b %Y')).toBeUndefined();
+    expect(formatShape('%d-%b-%Y')).toBe('[0-9]{1,2}-[A-Za-z]{3}-[0-9]{4}');
+    expect(formatShape('%a %d %b %Y')).toBeUndefined();
     expect(formatShape('%Y-%m-%dT%H:%M:%S.%f')).toBeUndefined();
   });
 });
@@ -321,6 +322,37 @@ describe('inferColumnPlans over a sample', () => {
       await connection.run(`CREATE TABLE t AS SELECT * FROM (VALUES ${values}) v(${header.join(', ')})`);
       return inferColumnPlans(connection, 't', header, header, header, { sampleRows, delimiter });
     });
+
+  test('dates with English month names, any case; a column of only May is not ambiguous between %b and %B', async () => {
+    const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+    const full = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September'];
+    const rows = Array.from({ length: 60 }, (_, i) => {
+      const day = (i % 28) + 1;
+      const pad = String(day).padStart(2, '0');
+      return [
+        `${pad}-${months[i % 12]!.toUpperCase()}-21`, // Oracle's DD-MON-RR
+        `${pad}-${months[i % 12]}-2021`,
+        `${months[i % 12]} ${day}, 2021`,
+        `${day} ${full[i % 9]} 2021`,
+        `${full[i % 9]} ${day}, 2021`,
+        `${day} May 2021`,
+        `${pad}/${months[i % 12]}/2021`,
+        `${pad}-${months[i % 12]}-2021 ${i % 24}:${String(i % 60).padStart(2, '0')}`,
+      ];
+    });
+    const header = ['oracle', 'dashed', 'us', 'day_first', 'us_full', 'only_may', 'slashed', 'stamped'];
+    const { plans } = await plan(rows, header, 60);
+    expect(plans.map((p) => [p.type, p.format, p.ambiguous])).toEqual([
+      ['DATE', '%d-%b-%y', false],
+      ['DATE', '%d-%b-%Y', false],
+      ['DATE', '%b %d, %Y', false],
+      ['DATE', '%d %B %Y', false],
+      ['DATE', '%B %d, %Y', false],
+      ['DATE', '%d %b %Y', false],
+      ['DATE', '%d/%b/%Y', false],
+      ['TIMESTAMP', '%d-%b-%Y %H:%M', false],
+    ]);
+  });
 
   test('the first-rows pass leaves out only types that cannot win; the choices equal full counts', async () => {
     const rows = Array.from({ length: 12_000 }, (_, i) => [

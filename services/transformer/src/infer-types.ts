@@ -54,6 +54,15 @@ export const DATE_FORMATS = [
   '%d.%m.%y',
   '%m-%d-%y',
   '%d-%m-%y',
+  // Month names, English, any case (`05-Jan-2021`, Oracle's `05-JAN-21`, `Jan 5, 2021`, `5 January 2021`):
+  // strptime's %b reads only abbreviations and %B only full names, so `May` reads both (not an ambiguity).
+  '%d-%b-%Y',
+  '%d-%b-%y',
+  '%d %b %Y',
+  '%d %B %Y',
+  '%b %d, %Y',
+  '%B %d, %Y',
+  '%d/%b/%Y',
 ] as const;
 
 /** The time parts a timestamp format may end with, after a date in a DATE_FORMATS order and a space. */
@@ -68,11 +77,23 @@ export const TIMESTAMP_FORMATS: readonly string[] = DATE_FORMATS.flatMap((date) 
   TIME_FORMATS.map((time) => `${date} ${time}`),
 );
 
+/**
+ * The formats that parse `best` values, the first of them (the choice) first. One that differs from the choice
+ * only by %b/%B reads the same dates (`May`), so it is no other reading.
+ */
+function formatTies(formats: readonly string[], counts: readonly number[], best: number): string[] {
+  const chosen = formats[counts.indexOf(best)]!;
+  const monthNames = (format: string): string => format.replace('%B', '%b');
+  return [chosen, ...formats.filter((f, i) => counts[i] === best && monthNames(f) !== monthNames(chosen))];
+}
+
 /** RE2 shape of each strptime directive the shapes know (`%H` and `%m` take 1 or 2 digits, as strptime). */
 const DIRECTIVE_SHAPES: Record<string, string> = {
   Y: '[0-9]{4}',
   y: '[0-9]{2}',
   m: '[0-9]{1,2}',
+  b: '[A-Za-z]{3}',
+  B: '[A-Za-z]{3,9}',
   d: '[0-9]{1,2}',
   H: '[0-9]{1,2}',
   I: '[0-9]{1,2}',
@@ -84,7 +105,7 @@ const DIRECTIVE_SHAPES: Record<string, string> = {
 
 /**
  * The RE2 shape of the text a strptime format accepts, or undefined when the format uses a directive
- * the shapes do not know (`%b`, `%f`, `%z`: a profile's format is then cast unguarded).
+ * the shapes do not know (`%a`, `%f`, `%z`: a profile's format is then cast unguarded).
  * `try_strptime` is ~5x slower on text that is not a date than on dates, so it only runs behind this
  * cheap match.
  */
@@ -461,10 +482,9 @@ function chooseValueType(stats: ColumnStats): TypeChoice {
   }
   const best = Math.max(...stats.dates);
   if (best > 0 && enough(best)) {
-    const index = stats.dates.indexOf(best); // first in DATE_FORMATS order: M/D/Y before D/M/Y
-    const ties = DATE_FORMATS.filter((_, i) => stats.dates[i] === best);
+    const ties = formatTies(DATE_FORMATS, stats.dates, best); // first in DATE_FORMATS order: M/D/Y before D/M/Y
     return {
-      ...typed('DATE', DATE_FORMATS[index], ties.length > 1),
+      ...typed('DATE', ties[0], ties.length > 1),
       ...(ties.length > 1 ? { candidates: [...ties] } : {}),
     };
   }
@@ -472,7 +492,7 @@ function chooseValueType(stats: ColumnStats): TypeChoice {
   const formats = stats.timestampFormats ?? [];
   const bestTimestamp = Math.max(0, ...formats);
   if (bestTimestamp > 0 && enough(bestTimestamp)) {
-    const ties = TIMESTAMP_FORMATS.filter((_, i) => formats[i] === bestTimestamp);
+    const ties = formatTies(TIMESTAMP_FORMATS, formats, bestTimestamp);
     return {
       ...typed('TIMESTAMP', ties[0], ties.length > 1),
       ...(ties.length > 1 ? { candidates: ties } : {}),
@@ -647,7 +667,8 @@ export const trimBlanks = (sql: string): string => `trim(${sql}, ${quoteLiteral(
 export const inList = (values: readonly string[]): string => values.map(quoteLiteral).join(', ');
 
 /** Any of the date formats' shapes; the per-format counts only run for columns where this is common. */
-const ANY_DATE_SHAPE = '[0-9]{1,4}[-/.][0-9]{1,2}[-/.][0-9]{1,4}';
+const ANY_DATE_SHAPE =
+  '([0-9]{1,4}[-/.][0-9]{1,2}[-/.][0-9]{1,4}|[0-9]{1,2}[-/ ][A-Za-z]{3,9}[-/ ][0-9]{2,4}|[A-Za-z]{3,9} [0-9]{1,2}, [0-9]{4})';
 /** Any of the timestamp formats' shapes, likewise. */
 const ANY_TIMESTAMP_SHAPE = `${ANY_DATE_SHAPE} [0-9]{1,2}:[0-9]{2}(:[0-9]{2})?( [AaPp][Mm])?`;
 /** A letter prefix on a number: `C536379` (a cancelled invoice), `P00285442` (a product). */

@@ -248,3 +248,45 @@ describe('summary (footer) rows', () => {
     }
   });
 });
+
+describe('repeated header rows', () => {
+  test('exports joined one after another: each repeated header is quarantined wherever it is, the columns still type', async () => {
+    const data = salesRows(8);
+    // The second export's header in another case and with padding; a 9-row file, so one text row in the
+    // date column would have kept it text.
+    const csv = [
+      HEADER,
+      ...data.lines.slice(0, 4),
+      ' date , REGION,Product,Units,Amount',
+      ...data.lines.slice(4),
+    ];
+    const { counts, report, rows, quarantine, response } = await run(
+      'joined',
+      'sales.csv',
+      `${csv.join('\n')}\n`,
+    );
+    expect(report.columns.find((c) => c.name === 'date')).toMatchObject({ type: 'DATE', invalid: 0 });
+    expect(report.columns.find((c) => c.name === 'units')).toMatchObject({ type: 'BIGINT', invalid: 0 });
+    expect(counts).toMatchObject({ rowsIn: 9, rowsOut: 8, rowsQuarantined: 1, rowsDuplicate: 0 });
+    expect(report.reasons).toEqual({ repeated_header: 1 });
+    expect(quarantine).toEqual([
+      {
+        line: 6,
+        raw: ' date , REGION,Product,Units,Amount',
+        reason: 'repeated_header',
+        message: 'line 6 of sales.csv repeats the header (files joined one after another?), not data',
+        file: 'sales.csv',
+      },
+    ]);
+    // No bad data: 1 of 9 quarantined would be over the default 10%.
+    expect(response.quality).toMatchObject({ passed: true, rejectRate: 0 });
+    expect(sumOf(rows, 'units')).toBe(data.units);
+  });
+
+  test('a row equal to the header in some cells only is data; a one-column file keeps a value equal to its name', async () => {
+    const { counts } = await run('partial', 'a.csv', 'name,kind\nname,x\nkind,kind\nb,y\n');
+    expect(counts).toMatchObject({ rowsIn: 3, rowsOut: 3, rowsQuarantined: 0 });
+    const { counts: single } = await run('single', 'b.csv', 'status\nstatus\nopen\n');
+    expect(single).toMatchObject({ rowsIn: 2, rowsOut: 2, rowsQuarantined: 0 });
+  });
+});

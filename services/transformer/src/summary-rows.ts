@@ -8,6 +8,10 @@
  * one at least is), and the row is among the last SUMMARY_FOOTER_ROWS rows of its file. Where a file ends
  * is only known once its rows are numbered, so the typing query marks every row of that shape
  * (`summaryMarkSql`) and `quarantineSummaryRows` quarantines the marked rows at the end of their file.
+ *
+ * A repeated header (`id,order_date,amount` again mid-file: exports joined one after another) is no data
+ * either; in a small file it kept every column text. It is marked the same way (`HEADER_MARK`), anywhere in
+ * its file, and quarantined as `repeated_header`. Neither kind counts against the quality gate.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { quoteLiteral } from '@etl/common/warehouse/sql';
@@ -30,6 +34,12 @@ export const SUMMARY_LABELS = [
   'totale',
   'totaal',
 ] as const;
+
+/** Quarantine reasons of rows that are no data (not bad data): left out of the quality gate's reject rate. */
+export const NOT_DATA_REASONS = ['summary_row', 'repeated_header'] as const;
+
+/** The `__summary` mark of a repeated header row. */
+const HEADER_MARK = 'repeated header';
 
 /** How many rows at the end of a file may be a summary row: a footer, not a product named `Total`. */
 export const SUMMARY_FOOTER_ROWS = 3;
@@ -56,6 +66,7 @@ const isEmpty = (cell: string): string => `coalesce(${cell}, '') = ''`;
  * with a label.
  */
 export function summaryMarkSql(cells: readonly string[], names: readonly string[]): string {
+  const header = repeatedHeaderSql(cells, names);
   const list = `[${cells.join(', ')}]`;
   const isNumber = `regexp_full_match(x, ${quoteLiteral(SUMMARY_NUMBER_PATTERN)})`;
   const noOtherText = `list_bool_and(list_transform(${list}, lambda x: ${isEmpty('x')} OR ${isLabel('x')} OR ${isNumber}))`;
@@ -63,7 +74,27 @@ export function summaryMarkSql(cells: readonly string[], names: readonly string[
   const someNumber = `list_bool_or(list_transform(${list}, lambda x: coalesce(${isNumber}, false)))`;
   const first = `list_position(list_transform(${list}, lambda x: ${isLabel('x')}), true)`;
   const mark = `CAST(to_json(${list}[${first}]) AS VARCHAR) || ' in column ' || [${names.map(quoteLiteral).join(', ')}][${first}]`;
-  return `CASE WHEN ${anyLabel(cells)} THEN CASE WHEN ${noOtherText} AND ${someNumber} THEN ${mark} END END`;
+  const summary = `CASE WHEN ${anyLabel(cells)} THEN CASE WHEN ${noOtherText} AND ${someNumber} THEN ${mark} END END`;
+  return header ? `CASE WHEN ${header} THEN ${quoteLiteral(HEADER_MARK)} ELSE ${summary} END` : summary;
+}
+
+/**
+ * Whether the cells repeat the header `names` (trimmed, any case; an empty name matches an empty cell), as a
+ * balanced AND (DuckDB refuses expressions over 1,000 levels deep). None for fewer than two names: a one-column
+ * list may well hold its own name.
+ */
+function repeatedHeaderSql(cells: readonly string[], names: readonly string[]): string | undefined {
+  if (names.filter((name) => name.trim() !== '').length < 2) return undefined;
+  const matches = cells.map((cell, i) => {
+    const name = names[i]!.trim();
+    return name === '' ? isEmpty(cell) : `lower(${cell}) = ${quoteLiteral(name.toLowerCase())}`;
+  });
+  const all = (parts: readonly string[]): string => {
+    if (parts.length === 1) return parts[0]!;
+    const half = Math.ceil(parts.length / 2);
+    return `(${all(parts.slice(0, half))} AND ${all(parts.slice(half))})`;
+  };
+  return all(matches);
 }
 
 /**
@@ -83,8 +114,8 @@ function anyLabel(cells: readonly string[]): string {
 }
 
 /**
- * Quarantines the marked rows (`__summary`) among the last rows of each file: they become rejected rows
- * (`__bad`) with reason `summary_row`, so every later step (duplicates, profile rules, the staged rows, the
+ * Quarantines the marked rows (`__summary`): a summary row among the last rows of its file, a repeated
+ * header anywhere. They become rejected rows (`__bad`) with reason `summary_row` or `repeated_header`, so every later step (duplicates, profile rules, the staged rows, the
  * quarantine) leaves them out or lists them as it does any rejected row. `__failed` stays as it is: DuckDB
  * updates a list column by deleting the row and appending it again, which would move the row to the end of
  * `typed` and give it another `__rowid` (and line); `invalidCountsSql` leaves these rows out instead.
@@ -99,14 +130,19 @@ export async function quarantineSummaryRows(
   const footer = lastRowids
     .map((last, file) => `(v.__file = ${file} AND v.__rowid > ${last - SUMMARY_FOOTER_ROWS})`)
     .join(' OR ');
+  const header = `v.__summary = ${quoteLiteral(HEADER_MARK)}`;
   await connection.run(`CREATE TABLE summary_rows AS
-SELECT v.__rowid, 'line ' || v.__line || ' of ' || f.name || ' is a summary row (' || v.__summary || '), not data' AS message
+SELECT v.__rowid,
+  CASE WHEN ${header} THEN 'repeated_header' ELSE 'summary_row' END AS reason,
+  'line ' || v.__line || ' of ' || f.name || CASE WHEN ${header}
+    THEN ' repeats the header (files joined one after another?), not data'
+    ELSE ' is a summary row (' || v.__summary || '), not data' END AS message
 FROM ${view} v JOIN files f ON f.__file = v.__file
-WHERE v.__summary IS NOT NULL AND (${footer})`);
+WHERE ${header} OR (v.__summary IS NOT NULL AND (${footer}))`);
   const [count] = await queryRows(connection, 'SELECT count(*) AS n FROM summary_rows');
   const quarantined = toCount(count?.['n']);
   if (quarantined > 0)
-    await connection.run(`UPDATE ${rows.table} SET __bad = true, __reason = 'summary_row', __message = s.message
+    await connection.run(`UPDATE ${rows.table} SET __bad = true, __reason = s.reason, __message = s.message
 FROM summary_rows s WHERE ${rows.table}.${rows.rowid} = s.__rowid`);
   return quarantined;
 }

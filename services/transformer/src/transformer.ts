@@ -48,6 +48,7 @@ import type { DuckDbSettings } from './duckdb-session';
 import { DEFAULT_SAMPLE_ROWS } from './infer-types';
 import { loadProfile } from './profile';
 import { formatPercent, type TableReport, type TransformReport } from './report';
+import { NOT_DATA_REASONS } from './summary-rows';
 import { prepareTableInputs, type TableInput } from './table-inputs';
 import { matchesGlob, type PlannedTable, planTables } from './table-names';
 import { stopwatch, type TableJob, transformTable } from './transform-table';
@@ -187,8 +188,12 @@ export async function transform(input: TransformInput, deps: TransformDeps): Pro
     const cleaned = tables.filter((t) => t.kind !== 'features');
     const rowsIn = cleaned.reduce((sum, t) => sum + t.rowsIn, 0);
     const rowsQuarantined = cleaned.reduce((sum, t) => sum + t.rowsQuarantined, 0);
-    // As each table's gate: footers of totals are quarantined, but are no bad data (summary-rows.ts).
-    const summaryRows = reports.reduce((sum, r) => sum + (r.reasons['summary_row'] ?? 0), 0);
+    // As each table's gate: footers of totals and repeated headers are quarantined, but are no bad data
+    // (summary-rows.ts).
+    const summaryRows = reports.reduce(
+      (sum, r) => sum + NOT_DATA_REASONS.reduce((n, reason) => n + (r.reasons[reason] ?? 0), 0),
+      0,
+    );
     const quality = {
       passed: reports.every((r) => r.quality.passed),
       rejectRate: rowsIn === 0 ? 0 : (rowsQuarantined - summaryRows) / rowsIn,
