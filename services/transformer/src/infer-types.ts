@@ -175,7 +175,11 @@ export function inferenceSampleRows(sampleRows: number, columns: number): number
 export const INTEGER_PATTERN = '[+-]?[0-9]+';
 export const NUMBER_PATTERN = '[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]+)?';
 const ISO_DATE_TIME = '[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]{1,9})?)?';
-const TIMESTAMP_PATTERN = `${ISO_DATE_TIME}Z?`;
+/**
+ * A date alone counts too (midnight): a column of date-times where midnight is written as the date alone
+ * (`2021-03-01`, `2021-03-02 10:00`) is a TIMESTAMP; one of dates alone is still a DATE, tried first.
+ */
+const TIMESTAMP_PATTERN = `[0-9]{4}-[0-9]{2}-[0-9]{2}|${ISO_DATE_TIME}Z?`;
 /** With a UTC offset, as pandas writes an aware date-time: `2020-01-01 00:00:00+00:00`, `...-0500`. */
 const TIMESTAMP_OFFSET_PATTERN = `${ISO_DATE_TIME}[+-][0-9]{2}(:?[0-9]{2})?`;
 

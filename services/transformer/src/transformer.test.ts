@@ -78,6 +78,18 @@ describe('transform: types and cleaning', () => {
     expect(result.rows.map((r) => r['d'])).toEqual(['2020-01-02', '2020-03-04']);
   });
 
+  test('ISO date-times where midnight is the date alone are TIMESTAMPs; ISO dates alone stay DATEs', async () => {
+    const csv =
+      'id,updated,day\n1,2021-03-01,2021-03-01\n2,2021-03-02 10:00:00,2021-03-02\n3,2021-03-03T08:30:00Z,2021-03-03\n';
+    const result = await run({ 'a.csv': csv });
+    expect(fieldTypes(result)).toMatchObject({ updated: 'Timestamp<MICROSECOND>', day: 'Date32<DAY>' });
+    expect(result.rows.map((r) => r['updated'])).toEqual([
+      Date.UTC(2021, 2, 1),
+      Date.UTC(2021, 2, 2, 10),
+      Date.UTC(2021, 2, 3, 8, 30),
+    ]);
+  });
+
   test('an ambiguous date column is a guess the response says, and day first in a file with decimal commas', async () => {
     const us = await run({ 'a.csv': 'd,amount\n1/2/2020,2.50\n3/4/2020,1.75\n' });
     expect(us.counts.guesses).toEqual([
