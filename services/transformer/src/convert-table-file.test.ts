@@ -465,6 +465,47 @@ describe('convertWithDuckDb', () => {
     expect(csv).toBe('code,other\n1,\nA7,\n"{""x"":1}",\n,true\n');
   });
 
+  test('one object holding one list of objects (an API envelope): the objects are the rows, the note says so', async () => {
+    const page = {
+      meta: { count: 2, next: null },
+      data: [
+        { order: 'O1', customer: { id: 7 }, total: 12.5 },
+        { order: 'O2', customer: { id: 8 }, total: 7 },
+      ],
+    };
+    const { result, csv } = await convertJson('page.json', JSON.stringify(page));
+    expect(result).toEqual({
+      rows: 2,
+      columns: 3,
+      note: 'the file is one object: its rows are the objects of its "data" list; its other keys (meta) are not rows, and not loaded',
+    });
+    expect(csv).toBe('order,customer.id,total\nO1,7,12.5\nO2,8,7.0\n');
+    // A single order with its lines is one object too: read the same way, and said.
+    const { result: one } = await convertJson(
+      'order.json',
+      JSON.stringify({ id: 'O1', lines: [{ sku: 'A' }] }),
+    );
+    expect(one).toMatchObject({ rows: 1, note: expect.stringContaining('its other keys (id)') });
+  });
+
+  test("pandas' DataFrame.to_json() (columns by index): read as rows, the index as a column", async () => {
+    const frame = { order: { '0': 'O1', '1': 'O2', '2': 'O3' }, total: { '0': 12.5, '1': null, '2': 7 } };
+    const { result, csv } = await convertJson('frame.json', JSON.stringify(frame));
+    expect(result).toMatchObject({
+      rows: 3,
+      columns: 3,
+      note: expect.stringContaining("pandas' to_json default"),
+    });
+    expect(csv).toBe('index,order,total\n0,O1,12.5\n1,O2,\n2,O3,7\n');
+    // Over 200 index entries, and columns of one type (DuckDB would read the whole file as one MAP).
+    const many = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [String(i), i * 2]));
+    const { result: big } = await convertJson('big.json', JSON.stringify({ qty: many, price: many }));
+    expect(big).toMatchObject({ rows: 300, columns: 3 });
+    // One record of nested objects is not a frame: its keys are no index.
+    const { result: record } = await convertJson('one.json', JSON.stringify({ a: { x: 1 }, b: { y: 2 } }));
+    expect(record).toEqual({ rows: 1, columns: 2 });
+  });
+
   test('an empty JSON array gives 0 rows', async () => {
     const { result } = await convertJson('empty.json', '[]');
     expect(result.rows).toBe(0);

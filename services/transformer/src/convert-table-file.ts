@@ -620,9 +620,10 @@ export function dateText(date: Date, numFmt: string | undefined, date1904 = fals
 
 /**
  * One Parquet or JSON file (`format='auto'`: a JSON array of objects, one object, or JSON lines) -> one
- * CSV at `out`. 0 rows still writes the header; the caller decides what an empty table means. A file
- * DuckDB cannot read -> 422 UNREADABLE_FILE, the message starting with `label` and ending with the first
- * line of DuckDB's.
+ * CSV at `out`. A JSON file that is one object holding one list of objects (an API's `{"meta": ...,
+ * "data": [...]}`) gives the list's objects as its rows, and `note` says so. 0 rows still writes the
+ * header; the caller decides what an empty table means. A file DuckDB cannot read -> 422 UNREADABLE_FILE,
+ * the message starting with `label` and ending with the first line of DuckDB's.
  */
 export async function convertWithDuckDb(
   connection: DuckDBConnection,
@@ -630,14 +631,29 @@ export async function convertWithDuckDb(
   format: 'parquet' | 'json',
   out: string,
   label: string,
-): Promise<{ rows: number; columns: number }> {
+): Promise<{ rows: number; columns: number; note?: string }> {
   // sample_size = -1: the column set and types come from every record, not the first 20,480.
-  const source =
+  let source =
     format === 'parquet'
       ? `read_parquet(${quoteLiteral(file)})`
       : `read_json(${quoteLiteral(file)}, format = 'auto', sample_size = -1)`;
   let columns: FlatColumn[];
+  let note: string | undefined;
   try {
+    const envelope = format === 'json' ? await recordsEnvelope(connection, source) : undefined;
+    const byColumn =
+      format === 'json' && !envelope ? await pandasColumns(connection, file, source) : undefined;
+    if (byColumn) {
+      source = byColumn;
+      note = `the file is one object of columns, each an object of the rows by their index (pandas' to_json default): read as rows, the index as column "index"`;
+    } else if (envelope) {
+      source = `(SELECT unnest(${duckDbIdentifier(envelope.list)}, max_depth := 2) FROM ${source})`;
+      const others =
+        envelope.others.length > 0
+          ? `; its other keys (${envelope.others.join(', ')}) are not rows, and not loaded`
+          : '';
+      note = `the file is one object: its rows are the objects of its ${JSON.stringify(envelope.list)} list${others}`;
+    }
     columns = await flatColumns(connection, source, [], 0);
   } catch (error) {
     throw readFailure(error, label, format);
@@ -650,12 +666,68 @@ export async function convertWithDuckDb(
       connection,
       `COPY (SELECT ${select} FROM ${source}) TO ${quoteLiteral(out)} (FORMAT csv, HEADER, DELIMITER ',', QUOTE '"')`,
     );
-    return { rows: toCount(copied[0]?.['Count']), columns: columns.length };
+    return { rows: toCount(copied[0]?.['Count']), columns: columns.length, ...(note ? { note } : {}) };
   } catch (error) {
     // A failure to write `out` (a full disk) is not the input's fault.
     if (errorMessage(error).includes(out)) throw error;
     throw readFailure(error, label, format);
   }
+}
+
+/**
+ * The list of objects a JSON file wraps, when the file is one object with exactly one such list among its
+ * keys (`{"meta": {...}, "data": [{...}, ...]}`): the list's key, and the other keys. The file is counted
+ * only when its keys have that shape; an array of records with one list of objects each (orders with their
+ * lines) has more than one row, and stays as it is.
+ */
+async function recordsEnvelope(
+  connection: DuckDBConnection,
+  source: string,
+): Promise<{ list: string; others: string[] } | undefined> {
+  const keys = (await queryRows(connection, `DESCRIBE SELECT * FROM ${source}`)).map((row) => ({
+    name: String(row['column_name']),
+    type: String(row['column_type']),
+  }));
+  const lists = keys.filter((key) => key.type.startsWith('STRUCT(') && key.type.endsWith(')[]'));
+  if (lists.length !== 1) return undefined;
+  const [count] = await queryRows(connection, `SELECT count(*) AS n FROM ${source}`);
+  if (toCount(count?.['n']) !== 1) return undefined;
+  const list = lists[0]!.name;
+  return { list, others: keys.map((key) => key.name).filter((name) => name !== list) };
+}
+
+/**
+ * The rows of a JSON file written by pandas' `DataFrame.to_json()` with its default orient, `columns`:
+ * `{"order_id": {"0": "A1", "1": "A2"}, "total": {"0": 12.5, "1": 7.0}}`. As a table that is one row of
+ * columns `order_id_0`, `order_id_1`... So when the file is one object whose keys are all objects keyed by
+ * the same integers, it is read again with every key a MAP to JSON values, and the maps are unnested side
+ * by side: one row an index entry, the index (a date index is written as epoch milliseconds) kept as column
+ * `index`.
+ */
+async function pandasColumns(
+  connection: DuckDBConnection,
+  file: string,
+  source: string,
+): Promise<string | undefined> {
+  const described = await queryRows(connection, `DESCRIBE SELECT * FROM ${source}`);
+  if (!described.every((row) => /^(STRUCT|MAP)\(/.test(String(row['column_type'])))) return undefined;
+  const [count] = await queryRows(connection, `SELECT count(*) AS n FROM ${source}`);
+  if (toCount(count?.['n']) !== 1) return undefined;
+  // Stated, not inferred: DuckDB makes a STRUCT of an object of up to 200 keys, and a MAP of the whole
+  // file when its columns hold values of one type.
+  const names = described.map((row) => String(row['column_name']));
+  const maps = `read_json(${quoteLiteral(file)}, format = 'auto', records = 'true', columns = {${names
+    .map((name) => `${quoteLiteral(name)}: 'MAP(VARCHAR, JSON)'`)
+    .join(', ')}})`;
+  const columns = names.map(duckDbIdentifier);
+  const first = columns[0]!;
+  const [shape] = await queryRows(
+    connection,
+    `SELECT list_bool_and(list_transform(map_keys(${first}), lambda k: regexp_full_match(k, '-?[0-9]+')))
+      AND ${columns.map((c) => `map_keys(${c}) = map_keys(${first})`).join(' AND ')} AS ok FROM ${maps}`,
+  );
+  if (shape?.['ok'] !== true) return undefined;
+  return `(SELECT unnest(map_keys(${first})) AS "index", ${columns.map((c) => `unnest(map_values(${c})) AS ${c}`).join(', ')} FROM ${maps})`;
 }
 
 /** A column of the converted CSV: its header, the SQL reading it, its DuckDB type. */

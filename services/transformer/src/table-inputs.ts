@@ -49,6 +49,8 @@ export interface TableInput extends TableMember {
   ms: number;
   /** How the local CSV's lines number in the source (`sourceLines`). */
   lines: SourceLines;
+  /** What converting the file decided that the run summary says (a JSON object's list read as the rows). */
+  note?: string;
 }
 
 export interface PrepareTableInputsOptions {
@@ -168,12 +170,15 @@ export async function prepareTableInputs(
     }
     const csv = path.join(options.scratch, `converted-${index}.csv`);
     const format = file.format;
-    const { rows } = await withDuckDb(options.duckdb, options.scratch, (connection) =>
+    const { rows, note } = await withDuckDb(options.duckdb, options.scratch, (connection) =>
       convertWithDuckDb(connection, downloaded, format, csv, `raw file ${file.key}`),
     );
     await rm(downloaded, { force: true });
     if (rows === 0) skipped.push({ name: file.name, reason: `no rows (an empty ${format} file)` });
-    else inputs.push(await converted(file.name, file.key, fileStem(file.name), csv, elapsed()));
+    else {
+      const input = await converted(file.name, file.key, fileStem(file.name), csv, elapsed());
+      inputs.push(note ? { ...input, note } : input);
+    }
   }
   return { inputs, skipped };
 }

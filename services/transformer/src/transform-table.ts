@@ -283,6 +283,9 @@ export async function transformTable(job: TableJob, context: TableContext): Prom
       ...job.inputs.flatMap((input) =>
         input.dialect.preamble ? [preambleGuess(input.name, input.dialect.preamble)] : [],
       ),
+      ...job.inputs.flatMap((input) =>
+        input.note ? [{ message: `file ${input.name}: ${input.note}` }] : [],
+      ),
       ...plans.filter((p) => p.ambiguous && p.candidates).map(formatGuess),
       ...plans
         .filter(isNumberGuess)
