@@ -558,6 +558,23 @@ describe('analyze stage on any dataset: columns found by their roles', () => {
     expect((await metrics()).forecast_grain).toBe('day');
   });
 
+  test('two monthly dates: anomalies skipped, the reason said in months', async () => {
+    const months = tableOf(
+      [
+        { order_date: new Date('2024-01-01T00:00:00Z'), sales: 120 },
+        { order_date: new Date('2024-02-01T00:00:00Z'), sales: 340 },
+      ],
+      { order_date: new DateDay(), sales: new Float64() },
+    );
+    await loadDataset('r1', { months }, 'local/files/months');
+    const response = await analyze({ runId: 'r1' }, deps);
+    expect(response.skipped).toContainEqual({
+      output: 'anomalies',
+      reason:
+        'only 2 months of data: the rule scores each month against up to 28 months before it, and needs at least 15 months',
+    });
+  });
+
   test('a table without a date column: 200, status skipped, every output with the reason', async () => {
     const products = tableOf(
       [

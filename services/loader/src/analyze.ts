@@ -601,7 +601,7 @@ function computeAnomalies(
   const { points: series } = toPeriods(daily, grain, gap);
   if (series.length < MIN_ANOMALY_POINTS) {
     return skip(
-      `only ${series.length} ${grain}s of data: the rule scores a ${grain} against the ${GRAINS_TEXT[grain]} before it and needs at least ${MIN_ANOMALY_POINTS}`,
+      `only ${plural(series.length, grain)} of data: the rule scores each ${grain} against up to ${plural(ANOMALY_WINDOW, grain)} before it, and needs at least ${plural(MIN_ANOMALY_POINTS, grain)}`,
     );
   }
   const scored = detectAnomalies(series.map((p) => p.value)).map((a, i) => ({ ...a, time: series[i]!.time }));
@@ -622,7 +622,10 @@ function computeAnomalies(
   };
 }
 
-const GRAINS_TEXT: Record<Grain, string> = { day: '28 days', week: '28 weeks', month: '28 months' };
+/** The periods the anomaly rule looks back over (`detectAnomalies`' default window), at any grain. */
+const ANOMALY_WINDOW = 28;
+
+const plural = (count: number, unit: string): string => `${count} ${unit}${count === 1 ? '' : 's'}`;
 
 /** The median number of days between consecutive dates that have rows (1 for daily data). */
 function medianGap(dailyRows: Row[]): number {
