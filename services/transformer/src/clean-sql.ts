@@ -40,7 +40,11 @@ type CastPlan = Pick<ColumnPlan, 'type' | 'format' | 'thousands' | 'decimal' | '
 function unitlessText(plan: CastPlan, t: string): string {
   if (plan.currency !== undefined) {
     const negative = `regexp_replace(${t}, '^[(](.*)[)]$', '-\\1')`;
-    return `regexp_replace(${negative}, ${quoteLiteral(`[${plan.currency} ]`)}, '', 'g')`;
+    // A code may carry an abbreviation's dot (`Rs. 1,299`).
+    const symbol = /^[A-Za-z]+$/.test(plan.currency)
+      ? `${plan.currency}[.]?`
+      : plan.currency.replace(/[\\^$.|?*+()[\]{}]/g, '\\$&');
+    return `regexp_replace(${negative}, ${quoteLiteral(`${symbol}| `)}, '', 'g')`;
   }
   return plan.percent ? `regexp_replace(${t}, ' ?%$', '')` : t;
 }

@@ -207,7 +207,20 @@ export function groupedNumberPattern(sep: string | undefined, dec: string): stri
 
 /** Currency symbols a money value may carry before or after its number (`$1,234.50`, `12.50 €`). */
 export const CURRENCY_SYMBOLS = '$€£¥₹';
-const SYMBOL = `[${CURRENCY_SYMBOLS}]`;
+/**
+ * ISO codes written in place of a symbol (`USD 12.50`, `12,50 EUR`), upper case, and India's `Rs` (`Rs. 1,299`),
+ * each also with an abbreviation's dot. A closed list: any three capitals before a number would take product
+ * codes (`LOT 123`) for money.
+ */
+// biome-ignore format: a list of codes, not one a line
+export const CURRENCY_CODES = [
+  'USD', 'EUR', 'GBP', 'JPY', 'CNY', 'INR', 'AUD', 'CAD', 'CHF', 'SEK', 'NOK', 'DKK', 'PLN', 'CZK', 'HUF',
+  'RUB', 'TRY', 'BRL', 'MXN', 'ARS', 'CLP', 'COP', 'PEN', 'ZAR', 'NGN', 'KES', 'EGP', 'AED', 'SAR', 'ILS',
+  'KRW', 'SGD', 'HKD', 'TWD', 'NZD', 'IDR', 'MYR', 'PHP', 'THB', 'VND', 'PKR', 'BDT', 'LKR', 'Rs',
+] as const;
+/** A currency's name as the plan records it: the symbol, or the code without its dot (group 1). */
+const CURRENCY_NAME = `([${CURRENCY_SYMBOLS}]|${CURRENCY_CODES.join('|')})`;
+const SYMBOL = `([${CURRENCY_SYMBOLS}]|(?:${CURRENCY_CODES.join('|')})[.]?)`;
 /** A money value around `number`: the symbol before or after it, a sign, accounting parentheses. */
 const moneyPattern = (number: string): string =>
   `[+-]?${SYMBOL} ?[+-]?${number}|[+-]?${number} ?${SYMBOL}|[(]${SYMBOL} ?${number}[)]|[(]${number} ?${SYMBOL}[)]`;
@@ -563,7 +576,7 @@ async function currencySymbols(
     const pattern = isCommaMoney(s) ? MONEY_COMMA_PATTERN : MONEY_PATTERN;
     const rows = await queryRows(
       connection,
-      `SELECT regexp_extract(v${i}, ${quoteLiteral(SYMBOL)}) AS symbol, count(*) AS n FROM ${INFER_SAMPLE}
+      `SELECT regexp_extract(v${i}, ${quoteLiteral(CURRENCY_NAME)}, 1) AS symbol, count(*) AS n FROM ${INFER_SAMPLE}
        WHERE regexp_full_match(v${i}, ${quoteLiteral(pattern)}) GROUP BY symbol ORDER BY n DESC, symbol`,
     );
     out.set(

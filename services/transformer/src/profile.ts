@@ -100,7 +100,7 @@ export const columnProfileSchema = z
       .regex(/^[^0-9.,+\-() ]{1,3}$/)
       .optional()
       .describe(
-        'Currency symbol of a number column of money, dropped before reading it: `$` reads `$1,234.50`, `($5)` as -5.',
+        'Currency symbol or code of a number column of money, dropped before reading it: `$` reads `$1,234.50`, `($5)` as -5; `USD` reads `USD 12.50`; a code also with a dot: `Rs` reads `Rs. 1,299`.',
       ),
     percent: z
       .boolean()

@@ -132,6 +132,25 @@ describe('transform: types and cleaning', () => {
     ]);
   });
 
+  test('money written with a currency code (USD 12.50, 12,50 EUR, Rs. 1,299) is a number; a product code is not money', async () => {
+    const csv = [
+      'Order,Price,Fee,Lot',
+      'A-1,USD 12.50,Rs. 1,LOT 100',
+      'A-2,"USD 1,250.00","Rs. 1,299",LOT 200',
+      'A-3,(USD 7.25),Rs.5,LOT 300',
+      'A-4,0.99 USD,Rs 12.5,LOT 400',
+    ].join('\n');
+    const result = await run({ 'shop.csv': `${csv}\n` });
+    expect(result.counts).toMatchObject({ rowsIn: 4, rowsOut: 4, rowsQuarantined: 0 });
+    expect(fieldTypes(result)).toMatchObject({ price: 'Float64', fee: 'Float64', lot: 'Utf8' });
+    expect(result.rows.map((r) => r['price'])).toEqual([12.5, 1250, -7.25, 0.99]);
+    expect(result.rows.map((r) => r['fee'])).toEqual([1, 1299, 5, 12.5]);
+    expect(typeOf(result.report, 'price')).toMatchObject({ currency: 'USD', thousands: ',' });
+    expect(typeOf(result.report, 'fee')).toMatchObject({ currency: 'Rs' });
+    const euro = await run({ 'eu.csv': 'id;betrag\n1;12,50 EUR\n2;1.234,00 EUR\n3;7 EUR\n' }, 0.5, 'r2');
+    expect(euro.rows.map((r) => r['betrag'])).toEqual([12.5, 1234, 7]);
+  });
+
   test('money ($1,234.50, ($5.00), 12.50 $) and percentages (12%) are numbers; two currencies stay text', async () => {
     const csv = [
       'Order,Price,Revenue,Margin,Fee',
