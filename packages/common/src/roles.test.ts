@@ -357,6 +357,19 @@ describe('inferRoles: names, types and fallbacks', () => {
     ]);
   });
 
+  test('no column named like the event time: the only date or time column is, weakly, unless it dates something else', () => {
+    const roles = inferRoles(
+      columns('sku:VARCHAR', 'qty:BIGINT', 'price:DOUBLE', 'sold:TIMESTAMP', ...LINEAGE),
+    );
+    expect(roles.event_time).toMatchObject({
+      column: 'sold',
+      confidence: 0.4,
+      evidence: 'no column is named like the event time: sold is the only date or time column; a TIMESTAMP',
+    });
+    expect(inferRoles(columns('sku:VARCHAR', 'price:DOUBLE', 'ship:DATE')).event_time).toBeUndefined();
+    expect(inferRoles(columns('opened:DATE', 'closed:DATE', 'sales:DOUBLE')).event_time).toBeUndefined();
+  });
+
   test('identifier-like and non-money numbers are never amounts; a price alone is a weak amount', () => {
     expect(inferRoles(columns('sales_id:BIGINT', 'sales_count:BIGINT', 'fecha:DATE')).amount).toBeUndefined();
     const roles = inferRoles(columns('fecha:DATE', 'price:DOUBLE', 'net_sales_usd:DOUBLE'));
