@@ -91,13 +91,21 @@ async function transformBytes(bytes: Uint8Array): Promise<Outcome & { runId: str
 
 /**
  * The raw file's records, counted apart from DuckDB with the dialect and width in the run's report. The
- * transformer reads a UTF-8 copy, but re-encoding keeps every ASCII byte (line breaks, quotes, delimiters,
- * spaces) as it is, so the raw bytes without their BOM count the same.
+ * transformer reads a UTF-8 copy, but re-encoding a single-byte or UTF-8 file keeps every ASCII byte (line
+ * breaks, quotes, delimiters, spaces) as it is, so the raw bytes without their BOM count the same; UTF-16
+ * is decoded here with Node's own decoder.
  */
 async function countRecords(bytes: Uint8Array, runId: string, reportKey: string): Promise<number> {
   const table = (await getJson<TransformReport>(store, reportKey)).tables[0]!;
   const file = path.join(root, `${runId}.csv`);
-  await writeFile(file, table.files[0]!.encoding === 'utf-8-bom' ? bytes.subarray(3) : bytes);
+  const { encoding } = table.files[0]!;
+  const text =
+    encoding === 'utf-16le' || encoding === 'utf-16be'
+      ? Buffer.from(new TextDecoder(encoding).decode(bytes), 'utf8')
+      : encoding === 'utf-8-bom'
+        ? bytes.subarray(3)
+        : bytes;
+  await writeFile(file, text);
   return (await countCsvRecords(file, table.dialect, { columns: table.columns.length })).records;
 }
 
