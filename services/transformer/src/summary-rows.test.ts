@@ -2,9 +2,13 @@
  * Footer rows of totals (`Total,,,120,1523.40`) at the end of report exports: they are quarantined as
  * `summary_row`, left out of type inference, and never loaded (a loaded one doubles every sum).
  */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { getJson } from '@etl/common/storage';
 import ExcelJS from 'exceljs';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { withDuckDb } from './duckdb-session';
 import type { TransformReport } from './report';
 import {
   createTestStore,
@@ -207,7 +211,7 @@ describe('summary (footer) rows', () => {
     expect(response.quality).toMatchObject({ passed: true, rejectRate: 0 });
   });
 
-  test('a footer in a workbook sheet and in a JSON lines file is quarantined as in a CSV', async () => {
+  test('a footer in a workbook sheet, a JSON lines file and a Parquet file is quarantined as in a CSV', async () => {
     const data = salesRows(20);
     const records = data.lines.map((line) => line.split(','));
     const book = new ExcelJS.Workbook();
@@ -228,10 +232,19 @@ describe('summary (footer) rows', () => {
       ),
       JSON.stringify({ Date: 'Total', Units: data.units, Amount: data.amount }),
     ].join('\n');
+    // The same records as Parquet, written by DuckDB in their order (one thread).
+    const dir = await mkdtemp(path.join(tmpdir(), 'summary-parquet-'));
+    const parquet = path.join(dir, 'sales.parquet');
+    await writeFile(path.join(dir, 'sales.jsonl'), `${jsonl}\n`);
+    await withDuckDb({ threads: 1 }, dir, (connection) =>
+      connection.run(`COPY (SELECT * FROM read_json('${dir}/sales.jsonl')) TO '${parquet}' (FORMAT parquet)`),
+    );
     const inputs: Array<[string, string, string | Uint8Array]> = [
       ['xlsx', 'sales.xlsx', Buffer.from(await book.xlsx.writeBuffer())],
       ['jsonl', 'sales.jsonl', `${jsonl}\n`],
+      ['parquet', 'sales.parquet', await readFile(parquet)],
     ];
+    await rm(dir, { recursive: true, force: true });
     for (const [runId, file, content] of inputs) {
       const { counts, report, rows, quarantine } = await run(runId, file, content);
       expect(counts, file).toMatchObject({ rowsIn: 21, rowsOut: 20, rowsQuarantined: 1 });
