@@ -1,8 +1,11 @@
+import { silhouette } from 'simple-statistics';
 import { describe, expect, test } from 'vitest';
 import {
   computeRfm,
   labelSegments,
+  pairwiseDistances,
   type RfmRow,
+  sampledSilhouette,
   segmentCustomers,
   selectKMeans,
   standardize,
@@ -69,6 +72,29 @@ describe('selectKMeans', () => {
 
   test('is deterministic', () => {
     expect(selectKMeans(points).best.clusters).toEqual(selectKMeans(points).best.clusters);
+  });
+});
+
+describe('sampledSilhouette', () => {
+  test("is the mean of simple-statistics' per-point silhouettes, to the bit", () => {
+    const random = createRandom(3);
+    const points = Array.from({ length: 300 }, () => [random.normal(), random.normal(), random.normal()]);
+    const distances = pairwiseDistances(points);
+    // Labels not numbered by first appearance, and a cluster of one point (its silhouette is 0).
+    for (const clusters of [
+      points.map((_, i) => (i * 7) % 4),
+      points.map((p) => (p[0]! > 0 ? 2 : 0)),
+      points.map((_, i) => (i === 5 ? 1 : i % 3 === 0 ? 3 : 0)),
+    ]) {
+      const dense = new Map<number, number>();
+      const labels = clusters.map((c) => dense.get(c) ?? dense.set(c, dense.size).get(c)!);
+      const values = silhouette(points, labels);
+      expect(sampledSilhouette(distances, clusters)).toBe(values.reduce((a, b) => a + b, 0) / values.length);
+    }
+  });
+
+  test('is -1 when every point is in one cluster', () => {
+    expect(sampledSilhouette(pairwiseDistances([[0], [1], [2]]), [4, 4, 4])).toBe(-1);
   });
 });
 

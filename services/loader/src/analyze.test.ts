@@ -542,6 +542,53 @@ describe('analyze stage on any dataset: columns found by their roles', () => {
     expect(m.skipped_segments).toContain('no customer column');
   });
 
+  test('drivers: a dimension passed over lets the next candidate in; candidates past the choice are not named', async () => {
+    // Candidates in role order: category (1 value), region, segment (one per line), ship_mode, city.
+    const lines = makeLines(12).map((l, i) => ({
+      ...l,
+      category: 'Furniture',
+      segment: `s${i}`,
+      ship_mode: ['Standard', 'First'][i % 2]!,
+      city: ['Paris', 'Lyon', 'Nice'][i % 3]!,
+    }));
+    const sales = tableOf(
+      lines.map((l) => ({ ...l, order_date: new Date(`${l.order_date}T00:00:00Z`) })),
+      {
+        order_id: new Utf8(),
+        order_date: new DateDay(),
+        customer_id: new Utf8(),
+        customer_name: new Utf8(),
+        segment: new Utf8(),
+        region: new Utf8(),
+        category: new Utf8(),
+        ship_mode: new Utf8(),
+        city: new Utf8(),
+        sales: new Float64(),
+        discount: new Float64(),
+        profit: new Float64(),
+      },
+    );
+    await loadDataset('r1', { sales }, 'local/files/sales');
+    const response = await analyze({ runId: 'r1' }, deps);
+
+    expect(response.roles?.dimensions.map((d) => d.column)).toEqual([
+      'category',
+      'region',
+      'segment',
+      'ship_mode',
+      'city',
+    ]);
+    expect(response.drivers?.dimensions).toEqual(['region', 'ship_mode', 'city', 'discount']);
+    const m = await metrics();
+    expect(m.drivers_dimensions_left_out).toBe(2);
+    const [leftOut] = await warehouse.query(
+      "SELECT note FROM ml_metrics WHERE metric = 'drivers_dimensions_left_out'",
+    );
+    expect(leftOut!.note).toBe(
+      `need 2..500 distinct values: category (1 values), segment (${lines.length} values)`,
+    );
+  });
+
   test('three months of data: a daily forecast with a weekly season', async () => {
     await loadRun('r1', makeLines(3));
     const response = await analyze({ runId: 'r1' }, deps);
