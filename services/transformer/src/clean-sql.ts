@@ -7,7 +7,7 @@
  * holds a block of memory per stored column while it writes).
  */
 import { quoteIdentifier, quoteLiteral } from '@etl/common/warehouse/sql';
-import { WIDE_TABLE_COLUMNS } from './duckdb-session';
+import { balancedSql, WIDE_TABLE_COLUMNS } from './duckdb-session';
 import {
   type ColumnPlan,
   type ColumnType,
@@ -153,15 +153,7 @@ function padSql(plan: ColumnPlan, t: string): string {
   return `CASE WHEN length(${t}) < ${plan.pad} AND regexp_full_match(${t}, '[0-9]+') THEN lpad(${t}, ${plan.pad}, '0') ELSE ${t} END`;
 }
 
-/**
- * `a OR b OR ...` as a balanced tree: a chain nests one level a term, and DuckDB refuses expressions over
- * 1,000 levels deep (a 1,000-column file's failure checks).
- */
-function anyOf(conditions: readonly string[]): string {
-  if (conditions.length === 1) return conditions[0]!;
-  const half = Math.ceil(conditions.length / 2);
-  return `(${anyOf(conditions.slice(0, half))} OR ${anyOf(conditions.slice(half))})`;
-}
+const anyOf = (conditions: readonly string[]): string => balancedSql('OR', conditions);
 
 export interface TypedRowsOptions {
   /** Keep every row's raw text in `__raw` (a profile's rules can reject any row), not only failed rows'. */

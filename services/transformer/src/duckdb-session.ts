@@ -30,6 +30,16 @@ const DISABLED_OPTIMIZERS = ['in_clause'];
 export const WIDE_TABLE_COLUMNS = 100;
 
 /**
+ * `a OP b OP ...` as a balanced tree: a chain nests one level a term, and DuckDB refuses expressions over
+ * 1,000 levels deep (a 1,000-column file's failure checks).
+ */
+export function balancedSql(op: 'AND' | 'OR', parts: readonly string[]): string {
+  if (parts.length === 1) return parts[0]!;
+  const half = Math.ceil(parts.length / 2);
+  return `(${balancedSql(op, parts.slice(0, half))} ${op} ${balancedSql(op, parts.slice(half))})`;
+}
+
+/**
  * Plans the queries of a table of `columns` columns without the common-subexpression optimizer when it is
  * wider than WIDE_TABLE_COLUMNS. Its planning time grows with the square of a query's expressions: the typing
  * query of a 400-column file took 4.3 s to plan, 3.9 s of them in that optimizer, for 20 rows, and a

@@ -15,7 +15,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { quoteLiteral } from '@etl/common/warehouse/sql';
-import { queryRows, toCount } from './duckdb-session';
+import { balancedSql, queryRows, toCount } from './duckdb-session';
 import type { NumberedRows } from './parse-csv';
 
 /** Lower case, without the optional trailing colon. */
@@ -79,9 +79,8 @@ export function summaryMarkSql(cells: readonly string[], names: readonly string[
 }
 
 /**
- * Whether the cells repeat the header `names` (trimmed, any case; an empty name matches an empty cell), as a
- * balanced AND (DuckDB refuses expressions over 1,000 levels deep). None for fewer than two names: a one-column
- * list may well hold its own name.
+ * Whether the cells repeat the header `names` (trimmed, any case; an empty name matches an empty cell). None
+ * for fewer than two names: a one-column list may well hold its own name.
  */
 function repeatedHeaderSql(cells: readonly string[], names: readonly string[]): string | undefined {
   if (names.filter((name) => name.trim() !== '').length < 2) return undefined;
@@ -89,12 +88,7 @@ function repeatedHeaderSql(cells: readonly string[], names: readonly string[]): 
     const name = names[i]!.trim();
     return name === '' ? isEmpty(cell) : `lower(${cell}) = ${quoteLiteral(name.toLowerCase())}`;
   });
-  const all = (parts: readonly string[]): string => {
-    if (parts.length === 1) return parts[0]!;
-    const half = Math.ceil(parts.length / 2);
-    return `(${all(parts.slice(0, half))} AND ${all(parts.slice(half))})`;
-  };
-  return all(matches);
+  return balancedSql('AND', matches);
 }
 
 /**
@@ -106,19 +100,18 @@ const LABEL_INITIALS = [...new Set(SUMMARY_LABELS.map((label) => label.charCodeA
 const mayBeLabel = (cell: string): string =>
   `((ascii(${cell}) | 32) IN (${LABEL_INITIALS}) AND ${isLabel(cell)})`;
 
-/** `isLabel` of any cell, as a balanced OR: DuckDB refuses expressions over 1,000 levels deep (wide files). */
+/** `isLabel` of any cell. */
 function anyLabel(cells: readonly string[]): string {
-  if (cells.length === 1) return mayBeLabel(cells[0]!);
-  const half = Math.ceil(cells.length / 2);
-  return `(${anyLabel(cells.slice(0, half))} OR ${anyLabel(cells.slice(half))})`;
+  return balancedSql('OR', cells.map(mayBeLabel));
 }
 
 /**
  * Quarantines the marked rows (`__summary`): a summary row among the last rows of its file, a repeated
- * header anywhere. They become rejected rows (`__bad`) with reason `summary_row` or `repeated_header`, so every later step (duplicates, profile rules, the staged rows, the
- * quarantine) leaves them out or lists them as it does any rejected row. `__failed` stays as it is: DuckDB
- * updates a list column by deleting the row and appending it again, which would move the row to the end of
- * `typed` and give it another `__rowid` (and line); `invalidCountsSql` leaves these rows out instead.
+ * header anywhere. They become rejected rows (`__bad`) with reason `summary_row` or `repeated_header`, so
+ * every later step (duplicates, profile rules, the staged rows, the quarantine) leaves them out or lists them
+ * as it does any rejected row. `__failed` stays as it is: DuckDB updates a list column by deleting the row and
+ * appending it again, which would move the row to the end of `typed` and give it another `__rowid` (and
+ * line); `invalidCountsSql` leaves these rows out instead.
  * `lastRowids` is each file's last `__rowid`; files joins `__file` to its name. Returns the rows quarantined.
  */
 export async function quarantineSummaryRows(
