@@ -640,9 +640,11 @@ export async function convertWithDuckDb(
   let columns: FlatColumn[];
   let note: string | undefined;
   try {
-    const envelope = format === 'json' ? await recordsEnvelope(connection, source) : undefined;
+    // Described once: each DESCRIBE of a JSON file with sample_size = -1 parses all of it.
+    const top = await describeColumns(connection, `SELECT * FROM ${source}`);
+    const envelope = format === 'json' ? await recordsEnvelope(connection, source, top) : undefined;
     const byColumn =
-      format === 'json' && !envelope ? await pandasColumns(connection, file, source) : undefined;
+      format === 'json' && !envelope ? await pandasColumns(connection, file, source, top) : undefined;
     if (byColumn) {
       source = byColumn;
       note = `the file is one object of columns, each an object of the rows by their index (pandas' to_json default): read as rows, the index as column "index"`;
@@ -654,7 +656,7 @@ export async function convertWithDuckDb(
           : '';
       note = `the file is one object: its rows are the objects of its ${JSON.stringify(envelope.list)} list${others}`;
     }
-    columns = await flatColumns(connection, source, [], 0);
+    columns = await flatColumns(connection, source, [], 0, envelope || byColumn ? undefined : top);
   } catch (error) {
     throw readFailure(error, label, format);
   }
@@ -683,11 +685,8 @@ export async function convertWithDuckDb(
 async function recordsEnvelope(
   connection: DuckDBConnection,
   source: string,
+  keys: readonly SourceColumn[],
 ): Promise<{ list: string; others: string[] } | undefined> {
-  const keys = (await queryRows(connection, `DESCRIBE SELECT * FROM ${source}`)).map((row) => ({
-    name: String(row['column_name']),
-    type: String(row['column_type']),
-  }));
   const lists = keys.filter((key) => key.type.startsWith('STRUCT(') && key.type.endsWith(')[]'));
   if (lists.length !== 1) return undefined;
   const [count] = await queryRows(connection, `SELECT count(*) AS n FROM ${source}`);
@@ -708,14 +707,14 @@ async function pandasColumns(
   connection: DuckDBConnection,
   file: string,
   source: string,
+  described: readonly SourceColumn[],
 ): Promise<string | undefined> {
-  const described = await queryRows(connection, `DESCRIBE SELECT * FROM ${source}`);
-  if (!described.every((row) => /^(STRUCT|MAP)\(/.test(String(row['column_type'])))) return undefined;
+  if (!described.every((column) => /^(STRUCT|MAP)\(/.test(column.type))) return undefined;
   const [count] = await queryRows(connection, `SELECT count(*) AS n FROM ${source}`);
   if (toCount(count?.['n']) !== 1) return undefined;
   // Stated, not inferred: DuckDB makes a STRUCT of an object of up to 200 keys, and a MAP of the whole
   // file when its columns hold values of one type.
-  const names = described.map((row) => String(row['column_name']));
+  const names = described.map((column) => column.name);
   const maps = `read_json(${quoteLiteral(file)}, format = 'auto', records = 'true', columns = {${names
     .map((name) => `${quoteLiteral(name)}: 'MAP(VARCHAR, JSON)'`)
     .join(', ')}})`;
@@ -728,6 +727,19 @@ async function pandasColumns(
   );
   if (shape?.['ok'] !== true) return undefined;
   return `(SELECT unnest(map_keys(${first})) AS "index", ${columns.map((c) => `unnest(map_values(${c})) AS ${c}`).join(', ')} FROM ${maps})`;
+}
+
+/** A column of a query as DuckDB describes it. */
+interface SourceColumn {
+  name: string;
+  type: string;
+}
+
+async function describeColumns(connection: DuckDBConnection, select: string): Promise<SourceColumn[]> {
+  return (await queryRows(connection, `DESCRIBE ${select}`)).map((row) => ({
+    name: String(row['column_name']),
+    type: String(row['column_type']),
+  }));
 }
 
 /** A column of the converted CSV: its header, the SQL reading it, its DuckDB type. */
@@ -750,14 +762,13 @@ async function flatColumns(
   source: string,
   path: readonly string[],
   depth: number,
+  described?: readonly SourceColumn[],
 ): Promise<FlatColumn[]> {
   // unnest() of a STRUCT lists its fields (a nested `a.b.*` does not parse).
   const fields = path.length === 0 ? '*' : `unnest(${path.map(duckDbIdentifier).join('.')})`;
-  const described = await queryRows(connection, `DESCRIBE SELECT ${fields} FROM ${source}`);
+  const columns = described ?? (await describeColumns(connection, `SELECT ${fields} FROM ${source}`));
   const out: FlatColumn[] = [];
-  for (const row of described) {
-    const name = String(row['column_name']);
-    const type = String(row['column_type']);
+  for (const { name, type } of columns) {
     const at = [...path, name];
     // `STRUCT(...)[]` is a list of objects (an order's lines), kept as JSON text like any list.
     if (type.startsWith('STRUCT(') && type.endsWith(')') && depth < MAX_NESTING)
