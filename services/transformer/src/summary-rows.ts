@@ -86,7 +86,10 @@ function repeatedHeaderSql(cells: readonly string[], names: readonly string[]): 
   if (names.filter((name) => name.trim() !== '').length < 2) return undefined;
   const matches = cells.map((cell, i) => {
     const name = names[i]!.trim();
-    return name === '' ? isEmpty(cell) : `lower(${cell}) = ${quoteLiteral(name.toLowerCase())}`;
+    // The byte length first (DuckDB keeps it with the string): most rows stop there, before any lower().
+    return name === ''
+      ? isEmpty(cell)
+      : `(strlen(${cell}) = ${Buffer.byteLength(name)} AND lower(${cell}) = ${quoteLiteral(name.toLowerCase())})`;
   });
   return balancedSql('AND', matches);
 }
