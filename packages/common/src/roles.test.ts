@@ -357,7 +357,7 @@ describe('inferRoles: names, types and fallbacks', () => {
     ]);
   });
 
-  test('no column named like the event time: the only date or time column is, weakly, unless it dates something else', () => {
+  test('no column named like the event time: the only date or time column of a table of amounts is, weakly, unless it dates something else', () => {
     const roles = inferRoles(
       columns('sku:VARCHAR', 'qty:BIGINT', 'price:DOUBLE', 'sold:TIMESTAMP', ...LINEAGE),
     );
@@ -368,6 +368,8 @@ describe('inferRoles: names, types and fallbacks', () => {
     });
     expect(inferRoles(columns('sku:VARCHAR', 'price:DOUBLE', 'ship:DATE')).event_time).toBeUndefined();
     expect(inferRoles(columns('opened:DATE', 'closed:DATE', 'sales:DOUBLE')).event_time).toBeUndefined();
+    // A table without amounts describes things: a store's opening date does not date it.
+    expect(inferRoles(columns('store:VARCHAR', 'size:BIGINT', 'opened:DATE')).event_time).toBeUndefined();
   });
 
   test('identifier-like and non-money numbers are never amounts; a price alone is a weak amount', () => {

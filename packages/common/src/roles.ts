@@ -824,21 +824,6 @@ export function inferRoles(columns: ReadonlyArray<ColumnInfo>): Roles {
     used.add(candidate.column);
   }
 
-  // No column named like the event time: the table's only date or time column is (a shop export's `sold`,
-  // `created`), unless its name says it dates something else (`ship_date`, `birth_date`).
-  if (!roles.event_time) {
-    const times = candidates.filter((c) => TIME.includes(c.kind) && !used.has(c.column));
-    const only = times.length === 1 ? times[0]! : undefined;
-    if (only && !only.words.some((w) => OTHER_DATES.has(w))) {
-      roles.event_time = {
-        column: only.column,
-        confidence: 0.4,
-        evidence: `no column is named like the event time: ${only.column} is the only date or time column; ${KIND_TEXT[only.kind]}`,
-      };
-      used.add(only.column);
-    }
-  }
-
   // No customer id: a customer name still tells customers apart (Sample Sales Data has only names).
   if (!roles.customer_id && roles.customer_name) {
     roles.customer_id = {
@@ -865,6 +850,22 @@ export function inferRoles(columns: ReadonlyArray<ColumnInfo>): Roles {
     };
   } else if (roles.amount) {
     roles.amount.evidence += `; ${net}`;
+  }
+
+  // No column named like the event time: the only date or time column of a table of amounts is (a shop
+  // export's `sold`, `created`), unless its name says it dates something else (`ship_date`, `birth_date`).
+  // A table without amounts describes things (a store's `opened`): dated, it would no longer lend dimensions.
+  if (!roles.event_time && roles.amount) {
+    const times = candidates.filter((c) => TIME.includes(c.kind) && !used.has(c.column));
+    const only = times.length === 1 ? times[0]! : undefined;
+    if (only && !only.words.some((w) => OTHER_DATES.has(w))) {
+      roles.event_time = {
+        column: only.column,
+        confidence: 0.4,
+        evidence: `no column is named like the event time: ${only.column} is the only date or time column; ${KIND_TEXT[only.kind]}`,
+      };
+      used.add(only.column);
+    }
   }
 
   const dimensions = new Map<Family, ColumnRole[]>(FAMILIES.map((f) => [f, []]));
