@@ -6,20 +6,17 @@
  * no per-byte JavaScript runs.
  */
 import { isUtf8 } from 'node:buffer';
+import { UTF16_BOM_BYTES, type Utf16ByteOrder, utf16ByteOrder } from '@etl/common/byte-order';
 
-export type TextEncoding = 'utf-8' | 'utf-8-bom' | 'utf-16le' | 'utf-16be' | 'windows-1252';
+export type TextEncoding = 'utf-8' | 'utf-8-bom' | Utf16ByteOrder | 'windows-1252';
 
 export const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
-const UTF16_BOMS = [
-  { encoding: 'utf-16le', bom: Buffer.from([0xff, 0xfe]) },
-  { encoding: 'utf-16be', bom: Buffer.from([0xfe, 0xff]) },
-] as const;
 
 /** Feed chunks in order with `update`, then read `encoding`. Once a chunk is invalid, the rest is skipped. */
 export class EncodingDetector {
   private started = false;
   private bom = false;
-  private utf16: 'utf-16le' | 'utf-16be' | undefined;
+  private utf16: Utf16ByteOrder | undefined;
   private invalid = false;
   private pending: Buffer = Buffer.alloc(0);
 
@@ -33,11 +30,8 @@ export class EncodingDetector {
         this.bom = true;
         body = chunk.subarray(3);
       }
-      const utf16 = UTF16_BOMS.find(({ bom }) => chunk.subarray(0, 2).equals(bom));
-      if (utf16) {
-        this.utf16 = utf16.encoding;
-        body = chunk.subarray(2);
-      }
+      this.utf16 = utf16ByteOrder(chunk);
+      if (this.utf16) body = chunk.subarray(UTF16_BOM_BYTES);
     }
     if (!this.invalid && !this.utf16) this.check(body);
     return body;

@@ -11,6 +11,7 @@ import { transcode } from 'node:buffer';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { Utf16ByteOrder } from '@etl/common/byte-order';
 
 /** Windows-1252 bytes 0x80-0x9F; the five bytes it leaves undefined keep their C1 code point (as WHATWG does). */
 const CP1252_HIGH = [
@@ -59,7 +60,7 @@ export function createWindows1252Decoder(): Transform {
 }
 
 /** UTF-16 (after its byte-order mark) -> UTF-8; the decoder carries a code unit or surrogate pair cut by a chunk over. */
-export function createUtf16Decoder(encoding: 'utf-16le' | 'utf-16be'): Transform {
+export function createUtf16Decoder(encoding: Utf16ByteOrder): Transform {
   const decoder = new TextDecoder(encoding);
   return new Transform({
     transform(chunk: Buffer, _encoding, done) {
@@ -75,7 +76,7 @@ export function createUtf16Decoder(encoding: 'utf-16le' | 'utf-16be'): Transform
 export async function transcodeFile(
   source: string,
   target: string,
-  encoding: 'windows-1252' | 'utf-16le' | 'utf-16be',
+  encoding: 'windows-1252' | Utf16ByteOrder,
 ): Promise<void> {
   await pipeline(
     createReadStream(source, { highWaterMark: 1 << 20 }),

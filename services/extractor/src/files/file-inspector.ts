@@ -7,6 +7,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
+import { UTF16_BOM_BYTES, type Utf16ByteOrder, utf16ByteOrder } from '@etl/common/byte-order';
 import type { TableFormat } from '@etl/common/contracts';
 import { DataRejectedError, type PipelineError } from '@etl/common/errors';
 
@@ -44,11 +45,6 @@ const MAGIC: Partial<Record<TableFormat, { bytes: Buffer; what: string; expected
 };
 
 const BOM = [0xef, 0xbb, 0xbf];
-/**
- * Byte-order marks of UTF-16 text (Excel's "Unicode Text" export: tab-delimited UTF-16LE): such delimited
- * text has NUL bytes and is read (the transformer decodes it); without a mark, NUL bytes are binary.
- */
-const UTF16_BOMS = { le: [0xff, 0xfe], be: [0xfe, 0xff] } as const;
 const LF = 0x0a;
 const CR = 0x0d;
 const SPACE = 0x20;
@@ -104,7 +100,7 @@ export class FileInspector extends Transform {
   private contentLines = 0;
   private lineHasContent = false;
   /** Delimited text in UTF-16, by its byte-order mark; then lines are counted in code units. */
-  private utf16: keyof typeof UTF16_BOMS | undefined;
+  private utf16: Utf16ByteOrder | undefined;
   private unitFirstByte = 0;
   private digest: string | undefined;
 
@@ -165,10 +161,7 @@ export class FileInspector extends Transform {
   private checkStart(chunk: Buffer): DataRejectedError | undefined {
     if (this.probe.length >= PROBE_BYTES) return undefined;
     this.probe = Buffer.concat([this.probe, chunk.subarray(0, PROBE_BYTES - this.probe.length)]);
-    if (this.format === 'delimited')
-      this.utf16 = (['le', 'be'] as const).find((order) =>
-        UTF16_BOMS[order].every((byte, i) => this.probe[i] === byte),
-      );
+    if (this.format === 'delimited') this.utf16 = utf16ByteOrder(this.probe);
     return this.startProblem(false);
   }
 
@@ -219,12 +212,12 @@ export class FileInspector extends Transform {
       const byte = chunk[i]!;
       if (!this.utf16) {
         if (!(at < BOM.length && BOM[at] === byte)) this.countCharacter(byte);
-      } else if (at >= 2) {
-        // Code units start at even offsets, after the 2-byte mark.
+      } else if (at >= UTF16_BOM_BYTES) {
+        // Code units start at even offsets, after the mark.
         if (at % 2 === 0) this.unitFirstByte = byte;
         else
           this.countCharacter(
-            this.utf16 === 'le' ? this.unitFirstByte | (byte << 8) : (this.unitFirstByte << 8) | byte,
+            this.utf16 === 'utf-16le' ? this.unitFirstByte | (byte << 8) : (this.unitFirstByte << 8) | byte,
           );
       }
     }

@@ -11,6 +11,7 @@
 import { createReadStream, type Dirent, type Stats } from 'node:fs';
 import { open, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { utf16ByteOrder } from '@etl/common/byte-order';
 import type { SkippedFile } from '@etl/common/contracts';
 import { InvalidRequestError, NotFoundError, UpstreamUnavailableError } from '@etl/common/errors';
 import { classifyFile, stripDataExtensions } from '../files/dataset-files';
@@ -87,10 +88,9 @@ async function endsWithLineTerminator(file: string, size: number): Promise<boole
     const tail = Buffer.alloc(2);
     await handle.read({ buffer: head, position: 0 });
     await handle.read({ buffer: tail, position: Math.max(0, size - 2) });
-    const utf16 =
-      head[0] === 0xff && head[1] === 0xfe ? 'le' : head[0] === 0xfe && head[1] === 0xff ? 'be' : undefined;
+    const utf16 = utf16ByteOrder(head);
     const unit =
-      utf16 === undefined ? undefined : utf16 === 'le' ? tail.readUInt16LE(0) : tail.readUInt16BE(0);
+      utf16 === undefined ? undefined : utf16 === 'utf-16le' ? tail.readUInt16LE(0) : tail.readUInt16BE(0);
     const last = unit ?? tail[size >= 2 ? 1 : 0]!;
     return last === 0x0a || last === 0x0d;
   } finally {
