@@ -83,14 +83,9 @@ function makeLines(months: number, customers = 30): Line[] {
   return lines;
 }
 
-/** What extract and load leave behind: the two manifests and the dataset's rows in `sales`. */
-async function loadRun(
-  runId: string,
-  lines: Line[],
-  source = 'local/files/sales',
-  target: { warehouse: Warehouse; store: BlobStore } = { warehouse, store },
-): Promise<void> {
-  const sales = tableOf(
+/** The sales lines as the cleaned table, with `text` columns of their own (e.g. `ship_mode`) after `category`. */
+function salesTable(lines: readonly Line[], text: readonly string[] = []): Table {
+  return tableOf(
     lines.map((l) => ({ ...l, order_date: new Date(`${l.order_date}T00:00:00Z`) })),
     {
       order_id: new Utf8(),
@@ -100,12 +95,22 @@ async function loadRun(
       segment: new Utf8(),
       region: new Utf8(),
       category: new Utf8(),
+      ...Object.fromEntries(text.map((name) => [name, new Utf8()])),
       sales: new Float64(),
       discount: new Float64(),
       profit: new Float64(),
     },
   );
-  await loadDataset(runId, { sales }, source, target);
+}
+
+/** What extract and load leave behind: the two manifests and the dataset's rows in `sales`. */
+async function loadRun(
+  runId: string,
+  lines: Line[],
+  source = 'local/files/sales',
+  target: { warehouse: Warehouse; store: BlobStore } = { warehouse, store },
+): Promise<void> {
+  await loadDataset(runId, { sales: salesTable(lines) }, source, target);
 }
 
 async function metrics(): Promise<Record<string, number | string | null>> {
@@ -551,23 +556,7 @@ describe('analyze stage on any dataset: columns found by their roles', () => {
       ship_mode: ['Standard', 'First'][i % 2]!,
       city: ['Paris', 'Lyon', 'Nice'][i % 3]!,
     }));
-    const sales = tableOf(
-      lines.map((l) => ({ ...l, order_date: new Date(`${l.order_date}T00:00:00Z`) })),
-      {
-        order_id: new Utf8(),
-        order_date: new DateDay(),
-        customer_id: new Utf8(),
-        customer_name: new Utf8(),
-        segment: new Utf8(),
-        region: new Utf8(),
-        category: new Utf8(),
-        ship_mode: new Utf8(),
-        city: new Utf8(),
-        sales: new Float64(),
-        discount: new Float64(),
-        profit: new Float64(),
-      },
-    );
+    const sales = salesTable(lines, ['ship_mode', 'city']);
     await loadDataset('r1', { sales }, 'local/files/sales');
     const response = await analyze({ runId: 'r1' }, deps);
 
