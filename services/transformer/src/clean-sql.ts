@@ -21,6 +21,7 @@ import {
   isoTimestamp,
   MISSING_TOKENS,
   NUMBER_PATTERN,
+  regexLiteral,
   TRUE_TOKENS,
   trimBlanks,
   trimmed,
@@ -41,9 +42,7 @@ function unitlessText(plan: CastPlan, t: string): string {
   if (plan.currency !== undefined) {
     const negative = `regexp_replace(${t}, '^[(](.*)[)]$', '-\\1')`;
     // A code may carry an abbreviation's dot (`Rs. 1,299`).
-    const symbol = /^[A-Za-z]+$/.test(plan.currency)
-      ? `${plan.currency}[.]?`
-      : plan.currency.replace(/[\\^$.|?*+()[\]{}]/g, '\\$&');
+    const symbol = /^[A-Za-z]+$/.test(plan.currency) ? `${plan.currency}[.]?` : regexLiteral(plan.currency);
     return `regexp_replace(${negative}, ${quoteLiteral(`${symbol}| `)}, '', 'g')`;
   }
   return plan.percent ? `regexp_replace(${t}, ' ?%$', '')` : t;

@@ -118,10 +118,14 @@ export function formatShape(format: string): string | undefined {
       if (directive === undefined) return undefined;
       shape += directive;
       i++;
-    } else if (c === '.') shape += '[.]';
-    else shape += /[\\^$*+?()[\]{}|]/.test(c) ? `\\${c}` : c;
+    } else shape += regexLiteral(c);
   }
   return shape;
+}
+
+/** RE2 pattern matching `text` as written: `.` as `[.]`, other special characters escaped. */
+export function regexLiteral(text: string): string {
+  return text.replace(/[.\\^$*+?()[\]{}|]/g, (c) => (c === '.' ? '[.]' : `\\${c}`));
 }
 
 /** The shape of a date format (4-digit years): `%d.%m.%Y` -> `[0-9]{1,2}[.][0-9]{1,2}[.][0-9]{4}`. */
