@@ -30,11 +30,13 @@ export interface AnomalyPoint {
   direction: 'spike' | 'drop' | null;
 }
 
-export const ANOMALY_RULE =
-  '|x - median of the previous 28 days| / (1.4826 × MAD of those days) > 3.5 (Hampel filter, trailing window)';
+/** The trailing window, in periods (days, or the series' own grain). */
+export const ANOMALY_WINDOW = 28;
+
+export const ANOMALY_RULE = `|x - median of the previous ${ANOMALY_WINDOW} days| / (1.4826 × MAD of those days) > 3.5 (Hampel filter, trailing window)`;
 
 export function detectAnomalies(values: readonly number[], options: AnomalyOptions = {}): AnomalyPoint[] {
-  const window = options.window ?? 28;
+  const window = options.window ?? ANOMALY_WINDOW;
   const threshold = options.threshold ?? 3.5;
   const minPeriods = options.minPeriods ?? Math.min(14, window);
   return values.map((value, index) => {

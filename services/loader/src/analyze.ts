@@ -52,6 +52,7 @@ import { type BlobStore, getJson, manifestKey, putJson, readStageManifest } from
 import { dateText, type Row, TABLE_METADATA, type TableLoad, type Warehouse } from '@etl/common/warehouse';
 import {
   ANOMALY_RULE,
+  ANOMALY_WINDOW,
   type AnomalyPoint,
   type DriverGroup,
   detectAnomalies,
@@ -624,9 +625,6 @@ function computeAnomalies(
     response: { grain, days, points: series.length, flagged, rule },
   };
 }
-
-/** The periods the anomaly rule looks back over (`detectAnomalies`' default window), at any grain. */
-const ANOMALY_WINDOW = 28;
 
 const plural = (count: number, unit: string): string => `${count} ${unit}${count === 1 ? '' : 's'}`;
 
