@@ -167,7 +167,48 @@ describe('Parquet bridge', () => {
     }
   });
 
-  test('a part is bounded by cells, not rows: 131,072 rows up to 32 columns, fewer beyond, never under 2,048', () => {
-    expect([10, 32, 33, 1_000, 100_000].map(batchRowsFor)).toEqual([131_072, 131_072, 127_100, 4_194, 2_048]);
+  test('a part is bounded by cells, not rows: a row group up to 32 columns, fewer beyond, never under 2,048', () => {
+    expect([10, 32, 33, 1_000, 100_000].map(batchRowsFor)).toEqual([122_880, 122_880, 119_156, 3_932, 2_048]);
+  });
+
+  test('dictionary columns: every part carries the dictionary, also where a batch is sliced', async () => {
+    const one = tableFromArrays({
+      s: ['a', 'b', 'a', 'c', 'd', 'c', 'e'],
+      n: Int32Array.from({ length: 7 }, (_, i) => i),
+    });
+    expect(String(one.schema.fields[0]!.type)).toBe('Dictionary<Int32, Utf8>');
+    const table = new Table([one.batches[0]!.slice(0, 3), one.batches[0]!.slice(3)]);
+    for (const [partRows, expected] of [
+      [3, ['a0 b1 a2', 'c3 d4 c5', 'e6']],
+      [5, ['a0 b1 a2 c3 d4', 'c5 e6']],
+    ] as const) {
+      const parts = await readParts(await collect(arrowToParquetParts(writeArrowTable(table), partRows)));
+      expect(
+        parts.map((t) =>
+          t
+            .toArray()
+            .map((r) => `${r.s}${r.n}`)
+            .join(' '),
+        ),
+      ).toEqual(expected);
+    }
+  });
+
+  test('a file cut short or missing bytes is refused naming the object, before any part', async () => {
+    const bytes = Buffer.from(
+      writeArrowTable(tableFromArrays({ n: Int32Array.from({ length: 100 }, (_, i) => i) })),
+    );
+    const key = 'runs/r1/staged/orders.arrow';
+    const parts = (input: Uint8Array) => collect(arrowToParquetParts(input, undefined, { name: key }));
+    await expect(parts(bytes.subarray(0, bytes.length - 20))).rejects.toThrow(
+      'expected an Arrow IPC file at runs/r1/staged/orders.arrow: it does not end with ARROW1 (is it cut short?)',
+    );
+    const missing = Buffer.concat([bytes.subarray(0, 8), bytes.subarray(24)]);
+    const refused = await parts(missing).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(DataRejectedError);
+    expect(refused).toMatchObject({ status: 422, objectKey: key });
+    expect((refused as Error).message).toMatch(
+      /^expected an Arrow IPC file at runs\/r1\/staged\/orders\.arrow: /,
+    );
   });
 });

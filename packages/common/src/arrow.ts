@@ -3,18 +3,20 @@
  * Parquet is how data enters a warehouse (DuckDB reads it natively, BigQuery load jobs require it), so the
  * two conversions live here, once.
  */
-import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import {
+  MessageHeader,
   type RecordBatch,
   RecordBatchFileWriter,
-  RecordBatchReader,
   type Schema,
   Table,
   tableFromIPC,
   tableToIPC,
 } from 'apache-arrow';
 import { DataRejectedError } from './errors';
+import { type ArrowInput, END_OF_STREAM, messageOf, openIpcFile } from './ipc-file';
+
+export type { ArrowInput } from './ipc-file';
 
 const ARROW_MAGIC = 'ARROW1';
 
@@ -74,72 +76,6 @@ export function writeArrowBatchesStream(
   return stream;
 }
 
-const BATCH_ROWS = 128 * 1024;
-/** Cells of a full batch: 131,072 rows of 32 columns. */
-const BATCH_CELLS = BATCH_ROWS * 32;
-
-/**
- * Rows per record batch (the transformer's output) and per Parquet part (a load) of a table of `columns`
- * columns: 131,072, but no more than BATCH_CELLS cells (and no fewer than 2,048 rows). A batch is held
- * whole, several times over, while it is written or converted: 131,072 rows of 1,000 columns were 3 GB of
- * the transformer's memory, and as one Parquet part the loader peaked at 4.4 GB while DuckDB ran out of
- * its 1 GB (at 4,096 rows a part: 1.8 GB, and the load fits).
- */
-export function batchRowsFor(columns: number): number {
-  return Math.min(BATCH_ROWS, Math.max(2048, Math.floor(BATCH_CELLS / Math.max(1, columns))));
-}
-
-/** An Arrow IPC file: its bytes, or a local file that is read one record batch at a time. */
-export type ArrowInput = Uint8Array | { path: string };
-
-/** The schema and the record batches of an Arrow IPC file (see `ArrowInput`); `name` is for messages. */
-export async function openArrow(
-  input: ArrowInput,
-  name = 'input',
-): Promise<{ schema: Schema; numRows?: number; batches: AsyncGenerator<RecordBatch> }> {
-  if (input instanceof Uint8Array) {
-    const table = readArrowTable(input, name);
-    return { schema: table.schema, numRows: table.numRows, batches: fromIterable(table.batches) };
-  }
-  const { file, reader } = await openArrowFile(input.path, name);
-  async function* batches(): AsyncGenerator<RecordBatch> {
-    try {
-      for await (const batch of reader) yield batch;
-    } finally {
-      await file.close().catch(() => {}); // the reader may have closed it already
-    }
-  }
-  return { schema: reader.schema, batches: batches() };
-}
-
-/** The schema of an Arrow IPC file, without reading its record batches. */
-export async function readArrowSchema(input: ArrowInput, name = 'input'): Promise<Schema> {
-  if (input instanceof Uint8Array) return readArrowTable(input, name).schema;
-  const { file, reader } = await openArrowFile(input.path, name);
-  await file.close().catch(() => {});
-  return reader.schema;
-}
-
-async function openArrowFile(path: string, name: string) {
-  const file = await open(path, 'r');
-  try {
-    const { buffer } = await file.read(Buffer.alloc(12), 0, 12, 0);
-    if (!isArrowFile(buffer)) {
-      throw new DataRejectedError(`expected an Arrow IPC file at ${name}, found no ARROW1 magic`);
-    }
-    const reader = await RecordBatchReader.from(file);
-    await reader.open();
-    return { file, reader };
-  } catch (error) {
-    await file.close().catch(() => {});
-    throw error;
-  }
-}
-
-async function* fromIterable<T>(items: Iterable<T>): AsyncGenerator<T> {
-  yield* items;
-}
-
 /**
  * DuckDB's row group. An insert of a part leaves its last row group partly filled, and the first checkpoint
  * of a later read-write opening rewrote the table to merge those: at 1M rows, parts of the transformer's
@@ -148,46 +84,82 @@ async function* fromIterable<T>(items: Iterable<T>): AsyncGenerator<T> {
  */
 export const DUCKDB_ROW_GROUP_ROWS = 122_880;
 
+/** Cells of a full batch: a row group of 32 columns. */
+const BATCH_CELLS = DUCKDB_ROW_GROUP_ROWS * 32;
+
+/**
+ * Rows per record batch (the transformer's output) and per Parquet part (a load) of a table of `columns`
+ * columns: a DuckDB row group, but no more than BATCH_CELLS cells (and no fewer than 2,048 rows). The same
+ * number on both sides lets a load hand the transformer's batches on as they are (`arrowToParquetParts`).
+ * A batch is held whole, several times over, while it is written or converted: 131,072 rows of 1,000 columns were 3 GB of
+ * the transformer's memory, and as one Parquet part the loader peaked at 4.4 GB while DuckDB ran out of
+ * its 1 GB (at 4,096 rows a part: 1.8 GB, and the load fits).
+ */
+export function batchRowsFor(columns: number): number {
+  return Math.min(DUCKDB_ROW_GROUP_ROWS, Math.max(2048, Math.floor(BATCH_CELLS / Math.max(1, columns))));
+}
+
+/** The schema of an Arrow IPC file, without reading its record batches. */
+export async function readArrowSchema(input: ArrowInput, name = 'input'): Promise<Schema> {
+  const file = await openIpcFile(input, name);
+  await file.close();
+  return file.schema;
+}
+
 /**
  * An Arrow IPC file -> Parquet files (zstd) of exactly `partRows` rows each but the last (by default
- * DuckDB's row group, fewer for a wide table: `batchRowsFor` its columns), in row order; a table without
- * rows gives one part with its schema. Batches are sliced at the parts' edges (views, not copies).
+ * `batchRowsFor` its columns, the transformer's batch), in row order; a table without rows gives one part
+ * with its schema. A part is the file's own messages (`openIpcFile`): only a record batch that lies across
+ * a part's edge is decoded, and its slices encoded again, which the transformer's batches never need.
  * parquet-wasm's heap grows to the largest conversion it has done and never shrinks, and the conversion
- * holds an IPC stream copy of what it converts: converting a part at a time bounds both by the part, and a
- * local file input is read only as far as the part being converted.
+ * holds the part's IPC stream: converting a part at a time bounds both by the part, and a local file
+ * input is read only as far as the part being converted.
  */
 export async function* arrowToParquetParts(
   input: ArrowInput,
   rowsPerPart: number | undefined = undefined,
   check: ParquetPartsCheck = {},
 ): AsyncGenerator<Uint8Array> {
-  const { schema, batches } = await openArrow(input, check.name);
-  const partRows = rowsPerPart ?? Math.min(DUCKDB_ROW_GROUP_ROWS, batchRowsFor(schema.fields.length));
-  let group: RecordBatch[] = [];
-  let rows = 0;
-  let parts = 0;
-  let total = 0;
-  for await (const batch of batches) {
-    for (let start = 0; start < batch.numRows; ) {
-      const take = Math.min(batch.numRows - start, partRows - rows);
-      group.push(start === 0 && take === batch.numRows ? batch : batch.slice(start, start + take));
-      start += take;
-      rows += take;
-      total += take;
-      if (rows === partRows) {
-        yield await tableToParquet(new Table(schema, group));
-        parts++;
-        group = [];
-        rows = 0;
+  const name = check.name ?? 'input';
+  const file = await openIpcFile(input, name);
+  try {
+    const partRows = rowsPerPart ?? batchRowsFor(file.schema.fields.length);
+    const part = (messages: Uint8Array[]) =>
+      ipcStreamToParquet(Buffer.concat([file.prelude, ...messages, END_OF_STREAM]), name);
+    let messages: Uint8Array[] = [];
+    let rows = 0;
+    let parts = 0;
+    let total = 0;
+    for await (const batch of file.batches()) {
+      let decoded: RecordBatch | undefined;
+      for (let start = 0; start < batch.rows; ) {
+        const take = Math.min(batch.rows - start, partRows - rows);
+        if (take === batch.rows) messages.push(batch.bytes);
+        else {
+          decoded ??= tableFromIPC(Buffer.concat([file.prelude, batch.bytes, END_OF_STREAM])).batches[0]!;
+          const slice = new Table([decoded.slice(start, start + take)]);
+          messages.push(messageOf(tableToIPC(slice, 'stream'), MessageHeader.RecordBatch));
+        }
+        start += take;
+        rows += take;
+        total += take;
+        if (rows === partRows) {
+          yield await part(messages);
+          parts++;
+          messages = [];
+          rows = 0;
+        }
       }
     }
-  }
-  if (group.length > 0 || parts === 0) yield await tableToParquet(new Table(schema, group));
-  if (check.expectedRows !== undefined && total !== check.expectedRows) {
-    throw new DataRejectedError(
-      `expected ${check.expectedRows} rows in ${check.name ?? 'input'} as its manifest says, found ${total}`,
-      check.name === undefined ? {} : { objectKey: check.name },
-    );
+    if (messages.length > 0 || parts === 0) yield await part(messages);
+    if (check.expectedRows !== undefined && total !== check.expectedRows) {
+      throw new DataRejectedError(
+        `expected ${check.expectedRows} rows in ${name} as its manifest says, found ${total}`,
+        check.name === undefined ? {} : { objectKey: check.name },
+      );
+    }
+  } finally {
+    await file.close();
   }
 }
 
@@ -225,15 +197,23 @@ export function preloadParquet(): void {
   loadParquet().catch(() => undefined);
 }
 
-async function tableToParquet(table: Table): Promise<Uint8Array> {
+async function ipcStreamToParquet(stream: Uint8Array, name: string): Promise<Uint8Array> {
   const parquet = await loadParquet();
-  const wasmTable = parquet.Table.fromIPCStream(tableToIPC(table, 'stream'));
+  let table: ReturnType<typeof parquet.Table.fromIPCStream>;
+  try {
+    table = parquet.Table.fromIPCStream(stream);
+  } catch (error) {
+    throw new DataRejectedError(`the Arrow IPC file at ${name} cannot be read: ${String(error)}`, {
+      cause: error,
+      objectKey: name,
+    });
+  }
   // A part is read once, whole: page and chunk statistics would only cost its writing (0.5-0.8 s at 1M rows).
   const properties = new parquet.WriterPropertiesBuilder()
     .setCompression(parquet.Compression.ZSTD)
     .setStatisticsEnabled(parquet.EnabledStatistics.None)
     .build();
-  return parquet.writeParquet(wasmTable, properties);
+  return parquet.writeParquet(table, properties);
 }
 
 /** Parquet bytes -> Arrow table. */

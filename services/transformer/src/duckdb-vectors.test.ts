@@ -63,11 +63,20 @@ const ALL_TYPES_SQL = (rows: number) => `
   FROM range(${rows}) t(i)`;
 
 describe('queryToArrowByVectors', () => {
-  test('matches the Parquet route on every type, with NULLs, over several chunks and batches', async () => {
+  test('matches the Parquet route on every type, with NULLs, over several chunks and batches of exactly batchRows rows', async () => {
     await withDb(async (connection) => {
-      const table = await expectSameAsParquet(connection, ALL_TYPES_SQL(10_000), { batchRows: 3000 });
-      expect(table.batches.length).toBeGreaterThan(1);
+      // 3,001 rows a batch: chunks are split at bit offsets inside a byte of their validity masks.
+      const table = await expectSameAsParquet(connection, ALL_TYPES_SQL(10_000), { batchRows: 3001 });
+      expect(table.batches.map((b) => b.numRows)).toEqual([3001, 3001, 3001, 997]);
       expect(table.getChild('category')!.nullCount).toBe(2000);
+      // A filter leaves chunks partly filled: batches are still exact.
+      const filtered = await expectSameAsParquet(
+        connection,
+        `SELECT * FROM (${ALL_TYPES_SQL(10_000)}) WHERE big IS NULL OR big % 3 <> 0`,
+        { batchRows: 2500 },
+      );
+      expect(filtered.batches.slice(0, -1).every((b) => b.numRows === 2500)).toBe(true);
+      expect(filtered.batches.at(-1)!.numRows).toBeLessThanOrEqual(2500);
     });
   });
 
@@ -184,16 +193,18 @@ describe('queryToArrowByVectors', () => {
 });
 
 describe('copyBits', () => {
-  test('copies at every bit offset, and a null mask sets every bit', () => {
+  test('copies from and to every bit offset, and a null mask sets every bit', () => {
     const source = Uint8Array.from([0b10110101, 0b01100011, 0b1]);
     const bits = (bytes: Uint8Array, from: number, count: number) =>
       Array.from({ length: count }, (_, i) => (bytes[(from + i) >> 3]! >> ((from + i) & 7)) & 1);
     for (let at = 0; at < 16; at++) {
       for (const count of [0, 1, 7, 8, 9, 17]) {
-        const target = new Uint8Array(8);
-        copyBits(target, at, source, count);
-        expect(bits(target, at, count)).toEqual(bits(source, 0, count));
-        expect(bits(target, 0, at).every((b) => b === 0)).toBe(true);
+        for (const from of [0, 3, 8]) {
+          const target = new Uint8Array(8);
+          copyBits(target, at, source, count, from);
+          expect(bits(target, at, count)).toEqual(bits(source, from, count));
+          expect(bits(target, 0, at).every((b) => b === 0)).toBe(true);
+        }
         const all = new Uint8Array(8);
         copyBits(all, at, null, count);
         expect(bits(all, at, count).every((b) => b === 1)).toBe(true);

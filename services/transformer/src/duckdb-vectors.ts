@@ -92,8 +92,8 @@ export class UnsupportedColumnTypeError extends Error {
 
 export interface VectorsToArrowOptions {
   /**
-   * Rows per Arrow record batch (a batch is closed at the first chunk boundary at or past it); by default
-   * 131,072, fewer for a result of more than 32 columns (`batchRowsFor`).
+   * Rows per Arrow record batch, exactly, but the last (a chunk is split at a batch's edge); by default
+   * DuckDB's row group, fewer for a result of more than 32 columns (`batchRowsFor`).
    */
   batchRows?: number;
   /** Read low-cardinality text columns as ENUMs (see above); on by default. */
@@ -166,13 +166,29 @@ function columnSpec(name: string, type: DuckDBType): ColumnSpec {
   throw new UnsupportedColumnTypeError(name, type.toString());
 }
 
-/** Copies `count` bits of `source` (from bit 0) into `target` from bit `at`; `source` null = all set. */
-export function copyBits(target: Uint8Array, at: number, source: Uint8Array | null, count: number): void {
+/**
+ * Copies `count` bits of `source` from bit `from` into `target` from bit `at`; `source` null = all set.
+ * A `from` inside a byte (only where a chunk is split at a batch's edge) is copied a bit at a time.
+ */
+export function copyBits(
+  target: Uint8Array,
+  at: number,
+  whole: Uint8Array | null,
+  count: number,
+  from = 0,
+): void {
   if (count === 0) return;
-  if (source === null) {
+  if (whole === null) {
     setBits(target, at, count);
     return;
   }
+  if (from & 7) {
+    for (let bit = 0; bit < count; bit++) {
+      if (isValid(whole, from + bit)) target[(at + bit) >> 3]! |= 1 << ((at + bit) & 7);
+    }
+    return;
+  }
+  const source = whole.subarray(from >> 3);
   const shift = at & 7;
   let byte = at >> 3;
   const fullBytes = count >> 3;
@@ -253,34 +269,36 @@ class ColumnBuilder {
     }
   }
 
-  append(chunk: RawChunk, rows: number): void {
+  /** Appends the chunk's rows `from` to `from + rows`. */
+  append(chunk: RawChunk, from: number, rows: number): void {
     const read = this.spec.read;
+    const end = from + rows;
     const vector = bindings.data_chunk_get_vector(chunk, this.column);
-    const validity = bindings.vector_get_validity(vector, Math.ceil(rows / 64) * 8);
+    const validity = bindings.vector_get_validity(vector, Math.ceil(end / 64) * 8);
     if (validity !== null) this.hasNulls = true;
-    copyBits(this.validity, this.length, validity, rows);
+    copyBits(this.validity, this.length, validity, rows, from);
     switch (read.kind) {
       case 'fixed': {
         // Garbage under NULL rows is harmless for fixed-width values: Arrow ignores them.
-        const data = bindings.vector_get_data(vector, rows * read.width);
-        this.values.set(data.subarray(0, rows * read.width), this.length * read.width);
+        const data = bindings.vector_get_data(vector, end * read.width);
+        this.values.set(data.subarray(from * read.width, end * read.width), this.length * read.width);
         break;
       }
       case 'bool': {
-        const data = bindings.vector_get_data(vector, rows);
-        for (let row = 0; row < rows; row++) {
+        const data = bindings.vector_get_data(vector, end);
+        for (let row = from; row < end; row++) {
           if (data[row] && isValid(validity, row)) {
-            const bit = this.length + row;
+            const bit = this.length + row - from;
             this.values[bit >> 3]! |= 1 << (bit & 7);
           }
         }
         break;
       }
       case 'text':
-        this.appendText(bindings.vector_get_data(vector, rows * STRING_STRUCT_BYTES), validity, rows);
+        this.appendText(bindings.vector_get_data(vector, end * STRING_STRUCT_BYTES), validity, from, end);
         break;
       case 'enum':
-        this.appendEnum(bindings.vector_get_data(vector, rows * read.width), validity, rows, read);
+        this.appendEnum(bindings.vector_get_data(vector, end * read.width), validity, from, end, read);
         break;
     }
     this.length += rows;
@@ -291,7 +309,7 @@ class ColumnBuilder {
    * bytes follow each other in DuckDB's string heap (almost all of them: measured 99.8% on retail data)
    * are copied as one run with one native call; every byte of a run belongs to one of its strings.
    */
-  private appendText(data: Uint8Array, validity: Uint8Array | null, rows: number): void {
+  private appendText(data: Uint8Array, validity: Uint8Array | null, from: number, end: number): void {
     const offsets = this.offsets!;
     let runStruct = -1; // struct offset of the run's first string
     let runOut = 0; // where the run's bytes go in `values`
@@ -307,7 +325,7 @@ class ColumnBuilder {
       this.values.set(bytes, runOut);
       runStruct = -1;
     };
-    for (let row = 0; row < rows; row++) {
+    for (let row = from; row < end; row++) {
       if (isValid(validity, row)) {
         const structAt = row * STRING_STRUCT_BYTES;
         const size = readUint32(data, structAt);
@@ -326,7 +344,7 @@ class ColumnBuilder {
           runEnd = address + size;
         }
       }
-      offsets[this.length + row + 1] = this.bytes;
+      offsets[this.length + row - from + 1] = this.bytes;
     }
     flush();
   }
@@ -335,7 +353,8 @@ class ColumnBuilder {
   private appendEnum(
     data: Uint8Array,
     validity: Uint8Array | null,
-    rows: number,
+    from: number,
+    end: number,
     read: { width: number; values: Uint8Array[] },
   ): void {
     const offsets = this.offsets!;
@@ -343,9 +362,9 @@ class ColumnBuilder {
       read.width === 1
         ? data
         : read.width === 2
-          ? new Uint16Array(data.buffer, data.byteOffset, rows)
-          : new Uint32Array(data.buffer, data.byteOffset, rows);
-    for (let row = 0; row < rows; row++) {
+          ? new Uint16Array(data.buffer, data.byteOffset, end)
+          : new Uint32Array(data.buffer, data.byteOffset, end);
+    for (let row = from; row < end; row++) {
       if (isValid(validity, row)) {
         const value = read.values[codes[row]!]!;
         const size = value.length;
@@ -356,7 +375,7 @@ class ColumnBuilder {
         else values.set(value, at);
         this.bytes = at + size;
       }
-      offsets[this.length + row + 1] = this.bytes;
+      offsets[this.length + row - from + 1] = this.bytes;
     }
   }
 
@@ -405,15 +424,14 @@ class ColumnBuilder {
   }
 }
 
-/** Streams `result` as record batches of about `batchRows` rows. */
+/** Streams `result` as record batches of exactly `batchRows` rows but the last. */
 async function* readBatches(
   result: DuckDBResult,
   schema: Schema,
   specs: ColumnSpec[],
   batchRows: number,
 ): AsyncGenerator<RecordBatch> {
-  const capacity = batchRows + 2048 * 2;
-  const newBuilders = () => specs.map((spec, i) => new ColumnBuilder(spec, i, capacity));
+  const newBuilders = () => specs.map((spec, i) => new ColumnBuilder(spec, i, batchRows));
   let builders = newBuilders();
   let rows = 0;
   const finish = (): RecordBatch => {
@@ -431,11 +449,13 @@ async function* readBatches(
     if (chunk === null || chunk.rowCount === 0) break;
     next = result.fetchChunk();
     next.catch(() => {}); // awaited on the next turn; a copy error below must not leave it unhandled
-    const count = chunk.rowCount;
-    if (rows + count > capacity) yield finish();
-    for (const builder of builders) builder.append(chunk.chunk, count);
-    rows += count;
-    if (rows >= batchRows) yield finish();
+    for (let from = 0; from < chunk.rowCount; ) {
+      const take = Math.min(chunk.rowCount - from, batchRows - rows);
+      for (const builder of builders) builder.append(chunk.chunk, from, take);
+      from += take;
+      rows += take;
+      if (rows === batchRows) yield finish();
+    }
   }
   if (rows > 0) yield finish();
 }
