@@ -23,17 +23,19 @@ const CONTINUATION = 0xffffffff;
 /** The end-of-stream marker: a continuation and a zero metadata length. */
 export const END_OF_STREAM = Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0);
 
-/** One record batch's message (metadata and body) and its row count. */
+/** One record batch: its row count and the length of its message (metadata and body). */
 export interface BatchMessage {
   rows: number;
-  bytes: Uint8Array;
+  length: number;
+  /** Reads the message into `into` from `at`: a caller that builds a stream reuses one buffer. */
+  readInto(into: Uint8Array, at: number): Promise<void>;
 }
 
 export interface IpcFile {
   schema: Schema;
   /** The schema message and every dictionary batch: what a stream of this file's record batches opens with. */
   prelude: Uint8Array;
-  /** The record batches in file order, each read when it is asked for. */
+  /** The record batches in file order, each located (its metadata read) when it is asked for. */
   batches(): AsyncGenerator<BatchMessage>;
   close(): Promise<void>;
 }
@@ -58,17 +60,26 @@ export async function openIpcFile(input: ArrowInput, name = 'input'): Promise<Ip
     const footer = await readFooter(source);
     // Encoded from the footer's schema: arrow-js writes no schema message into a file's body.
     const schemaMessage = messageOf(tableToIPC(new Table(footer.schema), 'stream'), MessageHeader.Schema);
-    const dictionaries = await Promise.all([...footer.dictionaryBatches()].map((b) => readBlock(source, b)));
-    const prelude = Buffer.concat([schemaMessage, ...dictionaries]);
+    const dictionaries = [...footer.dictionaryBatches()];
+    const prelude = Buffer.alloc(schemaMessage.length + dictionaries.reduce((n, b) => n + blockLength(b), 0));
+    prelude.set(schemaMessage);
+    let at = schemaMessage.length;
+    for (const block of dictionaries) {
+      await readBlock(source, block, prelude, at);
+      at += blockLength(block);
+    }
     async function* batches(): AsyncGenerator<BatchMessage> {
       for (const block of footer.recordBatches()) {
         let batch: BatchMessage;
         try {
-          const bytes = await readBlock(source, block);
-          const message = decodeMessage(bytes, 0);
+          const message = decodeMessage(await source.read(block.offset, block.metaDataLength), 0);
           if (!message.isRecordBatch())
             throw new Error(`the block at byte ${block.offset} is not a record batch`);
-          batch = { rows: message.header().length, bytes };
+          const readInto = (into: Uint8Array, at: number) =>
+            readBlock(source, block, into, at).catch((error: unknown) => {
+              throw rejected(error);
+            });
+          batch = { rows: message.header().length, length: blockLength(block), readInto };
         } catch (error) {
           throw rejected(error);
         }
@@ -98,14 +109,24 @@ export function messageOf(stream: Uint8Array, type: MessageHeader): Uint8Array {
 
 interface Source {
   size: number;
+  /** Up to `length` bytes from `offset` (fewer past the end). */
   read(offset: number, length: number): Promise<Uint8Array>;
+  /** `length` bytes from `offset` into `into` at `at`; the number of bytes there were. */
+  readInto(offset: number, length: number, into: Uint8Array, at: number): Promise<number>;
   close(): Promise<void>;
 }
 
 function bytesSource(bytes: Uint8Array): Source {
+  const read = async (offset: number, length: number) =>
+    bytes.subarray(offset, Math.min(bytes.length, offset + length));
   return {
     size: bytes.length,
-    read: async (offset, length) => bytes.subarray(offset, Math.min(bytes.length, offset + length)),
+    read,
+    readInto: async (offset, length, into, at) => {
+      const part = await read(offset, length);
+      into.set(part, at);
+      return part.length;
+    },
     close: async () => {},
   };
 }
@@ -114,13 +135,22 @@ async function fileSource(path: string): Promise<Source> {
   const file: FileHandle = await open(path, 'r');
   try {
     const { size } = await file.stat();
+    const readInto = async (offset: number, length: number, into: Uint8Array, at: number) => {
+      let done = 0;
+      while (done < length) {
+        const { bytesRead } = await file.read(into, at + done, length - done, offset + done);
+        if (bytesRead === 0) break;
+        done += bytesRead;
+      }
+      return done;
+    };
     return {
       size,
       read: async (offset, length) => {
         const into = Buffer.allocUnsafe(Math.max(0, Math.min(length, size - offset)));
-        const { bytesRead } = await file.read(into, 0, into.length, offset);
-        return into.subarray(0, bytesRead);
+        return into.subarray(0, await readInto(offset, into.length, into, 0));
       },
+      readInto,
       close: () => file.close().catch(() => {}), // closing twice is harmless
     };
   } catch (error) {
@@ -142,11 +172,13 @@ async function readFooter(source: Source): Promise<Footer> {
   return Footer.decode(await source.read(start, length));
 }
 
-async function readBlock(source: Source, block: FileBlock): Promise<Uint8Array> {
-  const length = block.metaDataLength + block.bodyLength;
-  const bytes = await source.read(block.offset, length);
-  if (bytes.length !== length) throw new Error(`the block at byte ${block.offset} runs past the file's end`);
-  return bytes;
+const blockLength = (block: FileBlock) => block.metaDataLength + block.bodyLength;
+
+async function readBlock(source: Source, block: FileBlock, into: Uint8Array, at: number): Promise<void> {
+  const length = blockLength(block);
+  if ((await source.readInto(block.offset, length, into, at)) !== length) {
+    throw new Error(`the block at byte ${block.offset} runs past the file's end`);
+  }
 }
 
 /** The metadata length of the message at `at` (after its continuation marker, as every writer since 0.15). */

@@ -29,6 +29,7 @@ import {
 import type { Logger } from '../logging';
 import type { ColumnInfo, Roles } from '../roles';
 import { assertTableName } from '../storage/object-keys';
+import { asReady } from './as-ready';
 import { planWidening } from './column-compat';
 import { duckDbDialect } from './dialect';
 import { withThreads } from './duckdb-threads';
@@ -89,9 +90,8 @@ export class DuckDbWarehouse implements Warehouse {
   }
 
   /**
-   * Each table is converted to Parquet a part at a time (`arrowToParquetParts`) and each part inserted as
-   * soon as it is written, so that DuckDB inserts part n on its threads while this thread converts part
-   * n + 1. All in one transaction; the close checkpoints, so a load answers once it is in the main file
+   * Each table is converted to Parquet a part at a time (`arrowToParquetParts`) onto local files, and
+   * DuckDB inserts the parts written so far on its threads while this thread converts the next ones. All in one transaction; the close checkpoints, so a load answers once it is in the main file
    * (bench/RESULTS.md: what that costs and why it stays).
    */
   async load(request: LoadRequest): Promise<TableLoadResult[]> {
@@ -270,7 +270,7 @@ function stepTimer(onStepTimed: ((step: string, ms: number) => void) | undefined
   };
 }
 
-/** The table's Parquet parts as local files, each written when the previous one has been taken. */
+/** The table's Parquet parts as local files, in order. */
 async function* parquetPartFiles(
   load: TableLoad,
   prefix: string,
@@ -315,36 +315,26 @@ async function replaceSlice(
   const deleted = await connection.runAndReadAll(`DELETE FROM ${target} WHERE _source = $1`, [
     request.source,
   ]);
-  // Parts are inserted in order (insertion order is kept), the next one converted meanwhile.
-  const insert = (file: string): Promise<number> => {
-    const inserted = connection
-      .runAndReadAll(
-        `INSERT INTO ${target} BY NAME SELECT *, ${lineage} FROM read_parquet(${quoteLiteral(file)})`,
+  // Parts are inserted in order (insertion order is kept) while the next ones are converted. An insert
+  // takes every part converted since the previous one began: a part is one row group, which one DuckDB
+  // thread reads, and a statement of several parts reads them on all threads (1M rows: 2.7 s a part at a
+  // time, 1.35 s in one statement).
+  const insert = async (files: string[]): Promise<number> => {
+    const sources = files.map(quoteLiteral).join(', ');
+    try {
+      const result = await connection.runAndReadAll(
+        `INSERT INTO ${target} BY NAME SELECT *, ${lineage} FROM read_parquet([${sources}])`,
         params,
-      )
-      .then(async (result) => {
-        await rm(file, { force: true });
-        return changedRows(result.getRows());
-      })
-      .catch((error: unknown) => {
-        throw conversionError(table, error) ?? error;
-      });
-    // Awaited below; until then a failure must not count as an unhandled rejection.
-    inserted.catch(() => {});
-    return inserted;
+      );
+      await Promise.all(files.map((file) => rm(file, { force: true })));
+      return changedRows(result.getRows());
+    } catch (error) {
+      throw conversionError(table, error) ?? error;
+    }
   };
   const insertAll = async (): Promise<number> => {
-    let inserting = insert(first.value);
     let rowsLoaded = 0;
-    try {
-      for await (const file of parts) {
-        rowsLoaded += await inserting;
-        inserting = insert(file);
-      }
-    } finally {
-      // A failed conversion still waits for the insert in flight: the connection is then free to roll back.
-      rowsLoaded += await inserting;
-    }
+    for await (const files of asReady(parts, [first.value])) rowsLoaded += await insert(files);
     return rowsLoaded;
   };
   const rowsLoaded =
