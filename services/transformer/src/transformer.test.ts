@@ -310,7 +310,7 @@ describe('transform: types and cleaning', () => {
     expect(jsonl.rejects.map((r) => r['line'])).toEqual([42]);
   });
 
-  test('ISO date-times with a UTC offset (pandas writes +00:00) are TIMESTAMPs in UTC, moved by their offset', async () => {
+  test('ISO date-times with a UTC offset (pandas writes +00:00) are TIMESTAMPs in UTC, moved by their offset; named UTC or GMT (event logs), as written', async () => {
     const csv = [
       'id,seen_at',
       '1,2020-01-01 10:00:00+02:00',
@@ -318,6 +318,8 @@ describe('transform: types and cleaning', () => {
       '3,2020-01-01 10:00:00',
       '4,2020-01-01T10:00:00.5Z',
       '5,2020-01-01 00:00:00+00:00',
+      '6,2019-10-01 00:00:07 UTC',
+      '7,2019-10-01T23:59:59GMT',
     ].join('\n');
     const result = await run({ 'seen.csv': `${csv}\n` });
     expect(typeOf(result.report, 'seen_at')).toMatchObject({ type: 'TIMESTAMP', invalid: 0 });
@@ -327,6 +329,8 @@ describe('transform: types and cleaning', () => {
       '2020-01-01T10:00:00.000Z',
       '2020-01-01T10:00:00.500Z',
       '2020-01-01T00:00:00.000Z',
+      '2019-10-01T00:00:07.000Z',
+      '2019-10-01T23:59:59.000Z',
     ]);
   });
 
