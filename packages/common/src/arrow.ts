@@ -14,15 +14,9 @@ import {
   tableToIPC,
 } from 'apache-arrow';
 import { DataRejectedError } from './errors';
-import { type ArrowInput, END_OF_STREAM, messageOf, openIpcFile } from './ipc-file';
+import { type ArrowInput, END_OF_STREAM, isArrowFile, messageOf, openIpcFile } from './ipc-file';
 
-export type { ArrowInput } from './ipc-file';
-
-const ARROW_MAGIC = 'ARROW1';
-
-export function isArrowFile(bytes: Uint8Array): boolean {
-  return bytes.length >= 12 && Buffer.from(bytes.subarray(0, 6)).toString('latin1') === ARROW_MAGIC;
-}
+export { type ArrowInput, isArrowFile } from './ipc-file';
 
 /** Reads an Arrow IPC file; `name` (an object key) is only used in the error message. */
 export function readArrowTable(bytes: Uint8Array, name = 'input'): Table {
@@ -91,9 +85,9 @@ const BATCH_CELLS = DUCKDB_ROW_GROUP_ROWS * 32;
  * Rows per record batch (the transformer's output) and per Parquet part (a load) of a table of `columns`
  * columns: a DuckDB row group, but no more than BATCH_CELLS cells (and no fewer than 2,048 rows). The same
  * number on both sides lets a load hand the transformer's batches on as they are (`arrowToParquetParts`).
- * A batch is held whole, several times over, while it is written or converted: 131,072 rows of 1,000 columns were 3 GB of
- * the transformer's memory, and as one Parquet part the loader peaked at 4.4 GB while DuckDB ran out of
- * its 1 GB (at 4,096 rows a part: 1.8 GB, and the load fits).
+ * A batch is held whole, several times over, while it is written or converted: 131,072 rows of 1,000
+ * columns were 3 GB of the transformer's memory, and as one Parquet part the loader peaked at 4.4 GB while
+ * DuckDB ran out of its 1 GB (at 4,096 rows a part: 1.8 GB, and the load fits).
  */
 export function batchRowsFor(columns: number): number {
   return Math.min(DUCKDB_ROW_GROUP_ROWS, Math.max(2048, Math.floor(BATCH_CELLS / Math.max(1, columns))));

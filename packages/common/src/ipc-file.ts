@@ -20,6 +20,13 @@ const OPENING_BYTES = 8;
 const CLOSING_BYTES = 4 + MAGIC.length;
 const CONTINUATION = 0xffffffff;
 
+export function isArrowFile(bytes: Uint8Array): boolean {
+  return (
+    bytes.length >= OPENING_BYTES + CLOSING_BYTES &&
+    Buffer.from(bytes.subarray(0, MAGIC.length)).equals(MAGIC)
+  );
+}
+
 /** The end-of-stream marker: a continuation and a zero metadata length. */
 export const END_OF_STREAM = Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0);
 
@@ -160,12 +167,11 @@ async function fileSource(path: string): Promise<Source> {
 }
 
 async function readFooter(source: Source): Promise<Footer> {
-  const hasMagic = (bytes: Uint8Array) => Buffer.from(bytes).equals(MAGIC);
-  if (source.size < OPENING_BYTES + CLOSING_BYTES || !hasMagic(await source.read(0, MAGIC.length))) {
+  if (!isArrowFile(await source.read(0, OPENING_BYTES + CLOSING_BYTES))) {
     throw new Error(`found ${source.size} bytes without the ARROW1 magic`);
   }
   const closing = Buffer.from(await source.read(source.size - CLOSING_BYTES, CLOSING_BYTES));
-  if (!hasMagic(closing.subarray(4))) throw new Error('it does not end with ARROW1 (is it cut short?)');
+  if (!closing.subarray(4).equals(MAGIC)) throw new Error('it does not end with ARROW1 (is it cut short?)');
   const length = closing.readInt32LE(0);
   const start = source.size - CLOSING_BYTES - length;
   if (length <= 0 || start < OPENING_BYTES) throw new Error(`its footer length ${length} is impossible`);
