@@ -12,12 +12,15 @@ import {
   type ColumnPlan,
   type ColumnType,
   dateExpression,
+  epochExpression,
+  epochRange,
   FALSE_TOKENS,
   groupedIntegerPattern,
   groupedNumberPattern,
   guardedCast,
   INTEGER_PATTERN,
   inList,
+  isEpochFormat,
   isoTimestamp,
   MISSING_TOKENS,
   NUMBER_PATTERN,
@@ -77,6 +80,7 @@ export function castExpression(plan: CastPlan, t: string): string {
     case 'DATE':
       return `CAST(${dateExpression(t, plan.format ?? '%Y-%m-%d')} AS DATE)`;
     case 'TIMESTAMP':
+      if (isEpochFormat(plan.format)) return epochExpression(t, plan.format);
       if (plan.format !== undefined) return dateExpression(t, plan.format);
       return isoTimestamp(t);
     case 'BOOLEAN':
@@ -111,6 +115,10 @@ export function invalidDescription(
     case 'DATE':
       return `is not a date in format ${plan.format ?? '%Y-%m-%d'}`;
     case 'TIMESTAMP':
+      if (isEpochFormat(plan.format)) {
+        const unit = plan.format === 'unix_seconds' ? 'seconds' : 'milliseconds';
+        return `is not a Unix time in ${unit} from 2000 to 2100 (${epochRange(plan.format).join(' to ')})`;
+      }
       return plan.format === undefined
         ? 'is not an ISO date-time'
         : `is not a date-time in format ${plan.format}`;

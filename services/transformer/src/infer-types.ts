@@ -198,6 +198,31 @@ export function isoTimestamp(t: string): string {
 }
 const LEADING_ZERO_PATTERN = '^[+-]?0[0-9]';
 
+/**
+ * Integer Unix times, as event logs write them (`1672531200`, `1433221332117` in milliseconds): the
+ * formats a TIMESTAMP plan may have instead of a strptime one, with microseconds per unit. A column is read
+ * so when its name says time and every sampled value is a time from 2000 to 2100 in one unit (`epochTimes`).
+ */
+export const EPOCH_FORMATS = { unix_seconds: 1_000_000, unix_milliseconds: 1_000 } as const;
+type EpochFormat = keyof typeof EPOCH_FORMATS;
+const EPOCH_FROM = Date.UTC(2000, 0, 1) * 1_000;
+const EPOCH_TO = Date.UTC(2100, 0, 1) * 1_000;
+
+export const isEpochFormat = (format: string | undefined): format is EpochFormat =>
+  format !== undefined && Object.hasOwn(EPOCH_FORMATS, format);
+
+/** The first and last instants, in `format`'s unit, that `epochExpression` reads. */
+export function epochRange(format: EpochFormat): [number, number] {
+  return [EPOCH_FROM / EPOCH_FORMATS[format], EPOCH_TO / EPOCH_FORMATS[format] - 1];
+}
+
+/** A Unix time's text as a TIMESTAMP (UTC); NULL outside 2000-2100, so that the value is quarantined. */
+export function epochExpression(t: string, format: EpochFormat): string {
+  const [from, to] = epochRange(format);
+  const n = `TRY_CAST(${t} AS BIGINT)`;
+  return `CASE WHEN regexp_full_match(${t}, '[0-9]{1,13}') AND ${n} BETWEEN ${from} AND ${to} THEN make_timestamp(${n} * ${EPOCH_FORMATS[format]}) END`;
+}
+
 /** RE2 pattern of an integer with an optional thousands separator `sep` (groups of exactly 3 digits). */
 export function groupedIntegerPattern(sep: string): string {
   const s = sep === '.' ? '[.]' : sep === ' ' ? ' ' : sep;
@@ -254,8 +279,12 @@ const DECIMAL_COMMA_PATTERN = '[+-]?([0-9]{1,3}([.][0-9]{3})+|[0-9]{1,3}( [0-9]{
 const AMBIGUOUS = 'ambiguous: ';
 
 /** Whether a plan's number reading was a guess the values left open (`1,234`, `1.234`). */
-export const isNumberGuess = (plan: Pick<ColumnPlan, 'reason'>): boolean =>
+const isNumberGuess = (plan: Pick<ColumnPlan, 'reason'>): boolean =>
   plan.reason?.startsWith(AMBIGUOUS) === true;
+
+/** Whether the run summary should say how the plan read its values: a number guess, or Unix times. */
+export const isReadingGuess = (plan: Pick<ColumnPlan, 'reason' | 'format'>): boolean =>
+  isNumberGuess(plan) || (isEpochFormat(plan.format) && plan.reason !== undefined);
 
 /** `1,234`: one comma and 3 digits after it, read alike with a thousands comma and a decimal comma. */
 const AMBIGUOUS_COMMA_PATTERN = '[+-]?[0-9]{1,3},[0-9]{3}';
@@ -1014,7 +1043,44 @@ export async function inferColumnPlans(
     name: names[i]!,
     ...chooseType(s, names[i]!),
   }));
-  return { plans: dayFirstWithDecimalCommas(dotsByFile(plans, stats)), stats };
+  return { plans: await epochTimes(connection, dayFirstWithDecimalCommas(dotsByFile(plans, stats))), stats };
+}
+
+/** A name that says time: `timestamp`, `ts`, `event_time`, `created_at`, `unix_time`, `epoch`. */
+const TIME_NAME = /(^|_)(ts|timestamp|time|datetime|epoch|unix|unixtime)(_|$)|(^|_)(at|on)$/;
+
+/**
+ * Integer columns named like a time whose sampled values are all Unix times from 2000 to 2100, in seconds
+ * or all in milliseconds: TIMESTAMPs (`EPOCH_FORMATS`), with the reason, which the run summary carries.
+ * Another integer column (a quantity, an id) is left alone, whatever its values.
+ */
+async function epochTimes(connection: DuckDBConnection, plans: ColumnPlan[]): Promise<ColumnPlan[]> {
+  const out = [...plans];
+  for (const [i, plan] of plans.entries()) {
+    const plain = plan.type === 'BIGINT' && plan.thousands === undefined && plan.reason === undefined;
+    if (!plain || !TIME_NAME.test(plan.name)) continue;
+    const [range] = await queryRows(
+      connection,
+      `SELECT min(n) AS lo, max(n) AS hi FROM (SELECT TRY_CAST(${trimBlanks(`v${i}`)} AS BIGINT) AS n FROM ${INFER_SAMPLE})`,
+    );
+    const [lo, hi] = [Number(range?.['lo']), Number(range?.['hi'])];
+    const format = (Object.keys(EPOCH_FORMATS) as EpochFormat[]).find((f) => {
+      const [from, to] = epochRange(f);
+      return lo >= from && hi <= to;
+    });
+    if (format === undefined) continue;
+    const example = new Date((lo * EPOCH_FORMATS[format]) / 1_000)
+      .toISOString()
+      .replace('T', ' ')
+      .slice(0, 19);
+    out[i] = {
+      ...plan,
+      type: 'TIMESTAMP',
+      format,
+      reason: `integers named like a time, every sampled one a Unix time in ${format === 'unix_seconds' ? 'seconds' : 'milliseconds'} from 2000 to 2100: read as date-times in UTC (${lo} is ${example}; a profile's type: integer keeps the numbers)`,
+    };
+  }
+  return out;
 }
 
 /**

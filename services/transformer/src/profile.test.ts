@@ -108,6 +108,7 @@ describe('profile validation names the file, line, column and field', () => {
       '  - { name: d_z, type: number }',
       '  - { name: e, type: integer, currency: $ }',
       '  - { name: f, type: string, percent: true }',
+      '  - { name: g, type: date, format: unix_seconds }',
       'quality:',
       '  checks:',
       '    - { name: bad, rule: "a >> b" }',
@@ -119,8 +120,9 @@ describe('profile validation names the file, line, column and field', () => {
       expect.stringContaining('columns[2].missing: impute: constant needs a value'),
       expect.stringContaining('columns[5].currency: currency and percent need type number, not integer'),
       expect.stringContaining('columns[6].percent: currency and percent need type number, not string'),
+      expect.stringContaining('columns[7].format: format unix_seconds needs type timestamp'),
       expect.stringContaining('columns[3].name: d adds the column d_z, which the profile also lists'),
-      `profiles/x.yaml:11:26: quality.checks[0].rule: cannot read "> b" in "a >> b": expected a column, a number or 'text'`,
+      `profiles/x.yaml:12:26: quality.checks[0].rule: cannot read "> b" in "a >> b": expected a column, a number or 'text'`,
     ]);
   });
 

@@ -15,7 +15,7 @@ import { ROLE_NAMES, type RoleName } from '@etl/common/roles';
 import { isNode, LineCounter, parseDocument, stringify } from 'yaml';
 import { z } from 'zod';
 import { CHECK_RULE, parseCheckRule } from './checks';
-import type { ColumnType } from './infer-types';
+import { type ColumnType, isEpochFormat } from './infer-types';
 
 const IDENTIFIER = /^[a-z][a-z0-9_]{0,62}$/;
 const identifier = z
@@ -87,7 +87,9 @@ export const columnProfileSchema = z
       .string()
       .min(2)
       .optional()
-      .describe('strptime format of a date or timestamp column, e.g. %m/%d/%Y.'),
+      .describe(
+        'strptime format of a date or timestamp column, e.g. %m/%d/%Y; or unix_seconds / unix_milliseconds for a timestamp column of integer Unix times.',
+      ),
     ambiguous: z
       .boolean()
       .optional()
@@ -440,6 +442,8 @@ function checkConsistency(profile: Profile): Problem[] {
     const type = c.type;
     if (c.format !== undefined && type !== undefined && type !== 'date' && type !== 'timestamp')
       problems.push({ path: at('format'), message: `a format needs type date or timestamp, not ${type}` });
+    if (isEpochFormat(c.format) && type !== 'timestamp')
+      problems.push({ path: at('format'), message: `format ${c.format} needs type timestamp` });
     if (c.ambiguous && c.format === undefined)
       problems.push({
         path: at('ambiguous'),

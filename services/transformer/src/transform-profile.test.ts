@@ -362,6 +362,28 @@ describe('transform with a profile: dialect, separators and text', () => {
     });
   });
 
+  test('Unix times by the profile: format unix_milliseconds on any name; type integer keeps the numbers of a column named like a time', async () => {
+    await writeProfile(
+      t,
+      'p',
+      [
+        'columns:',
+        '  - { name: seen, type: timestamp, format: unix_milliseconds }',
+        '  - { name: created_at, type: integer }',
+      ].join('\n'),
+    );
+    const { rows, counts, staged } = await run(
+      { 'a.csv': 'seen,created_at\n1433221332117,1672531200\n1433221332118,1672531260\n' },
+      { profile: 'p' },
+    );
+    expect(staged.schema.fields.map((f) => String(f.type))).toEqual(['Timestamp<MICROSECOND>', 'Int64']);
+    expect(rows).toEqual([
+      { seen: 1433221332117, created_at: 1672531200 },
+      { seen: 1433221332118, created_at: 1672531260 },
+    ]);
+    expect(counts.guesses ?? []).toEqual([]);
+  });
+
   test('text rules: NBSP, NFC, collapsed spaces, and NFKC by a value map', async () => {
     await writeProfile(
       t,

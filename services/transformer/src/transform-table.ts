@@ -44,7 +44,7 @@ import {
   INFER_SAMPLE,
   inferColumnPlans,
   inferenceSampleRows,
-  isNumberGuess,
+  isReadingGuess,
   TYPE_THRESHOLD,
 } from './infer-types';
 import {
@@ -288,7 +288,7 @@ export async function transformTable(job: TableJob, context: TableContext): Prom
       ),
       ...plans.filter((p) => p.ambiguous && p.candidates).map(formatGuess),
       ...plans
-        .filter(isNumberGuess)
+        .filter(isReadingGuess)
         .map((p) => ({ column: p.name, message: `column ${p.name}: ${p.reason}` })),
       ...(dialect.header ? unnamedColumnGuesses(fileHeader, columns, stagedCounts.rows) : []),
     ];
