@@ -282,9 +282,9 @@ const AMBIGUOUS = 'ambiguous: ';
 const isNumberGuess = (plan: Pick<ColumnPlan, 'reason'>): boolean =>
   plan.reason?.startsWith(AMBIGUOUS) === true;
 
-/** Whether the run summary should say how the plan read its values: a number guess, or Unix times. */
-export const isReadingGuess = (plan: Pick<ColumnPlan, 'reason' | 'format'>): boolean =>
-  isNumberGuess(plan) || (isEpochFormat(plan.format) && plan.reason !== undefined);
+/** Whether the run summary should say how the plan read its values: a number guess, or dates from integers. */
+export const isReadingGuess = (plan: Pick<ColumnPlan, 'reason'>): boolean =>
+  isNumberGuess(plan) || plan.reason?.startsWith(FROM_INTEGERS) === true;
 
 /** `1,234`: one comma and 3 digits after it, read alike with a thousands comma and a decimal comma. */
 const AMBIGUOUS_COMMA_PATTERN = '[+-]?[0-9]{1,3},[0-9]{3}';
@@ -1043,27 +1043,49 @@ export async function inferColumnPlans(
     name: names[i]!,
     ...chooseType(s, names[i]!),
   }));
-  return { plans: await epochTimes(connection, dayFirstWithDecimalCommas(dotsByFile(plans, stats))), stats };
+  return {
+    plans: await integerTimes(connection, dayFirstWithDecimalCommas(dotsByFile(plans, stats))),
+    stats,
+  };
 }
 
 /** A name that says time: `timestamp`, `ts`, `event_time`, `created_at`, `unix_time`, `epoch`. */
 const TIME_NAME = /(^|_)(ts|timestamp|time|datetime|epoch|unix|unixtime)(_|$)|(^|_)(at|on)$/;
+/** A name that says date: `order_date`, `date_key`, `day`, `dt`, `yyyymmdd`. */
+const DATE_NAME = /date|(^|_)(day|dt|yyyymmdd|ymd)(_|$)/;
+/** How the reason of a plan read from integers starts: the run summary lists it (`isReadingGuess`). */
+const FROM_INTEGERS = 'integers named like a ';
 
 /**
- * Integer columns named like a time whose sampled values are all Unix times from 2000 to 2100, in seconds
- * or all in milliseconds: TIMESTAMPs (`EPOCH_FORMATS`), with the reason, which the run summary carries.
- * Another integer column (a quantity, an id) is left alone, whatever its values.
+ * Integer columns whose name and every sampled value say date or time: named like a date and all
+ * `YYYYMMDD` from 1900 to 2100 (`20230105`, a data warehouse's date key), DATEs in format `%Y%m%d`; named
+ * like a time and all Unix times from 2000 to 2100, in seconds or all in milliseconds, TIMESTAMPs
+ * (`EPOCH_FORMATS`). Each with the reason, which the run summary carries. Another integer column (a
+ * quantity, an id) is left alone, whatever its values.
  */
-async function epochTimes(connection: DuckDBConnection, plans: ColumnPlan[]): Promise<ColumnPlan[]> {
+async function integerTimes(connection: DuckDBConnection, plans: ColumnPlan[]): Promise<ColumnPlan[]> {
   const out = [...plans];
   for (const [i, plan] of plans.entries()) {
     const plain = plan.type === 'BIGINT' && plan.thousands === undefined && plan.reason === undefined;
-    if (!plain || !TIME_NAME.test(plan.name)) continue;
+    const date = DATE_NAME.test(plan.name);
+    if (!plain || !(date || TIME_NAME.test(plan.name))) continue;
     const [range] = await queryRows(
       connection,
-      `SELECT min(n) AS lo, max(n) AS hi FROM (SELECT TRY_CAST(${trimBlanks(`v${i}`)} AS BIGINT) AS n FROM ${INFER_SAMPLE})`,
+      `SELECT min(n) AS lo, max(n) AS hi,
+         count(*) FILTER (WHERE try_strptime(n::VARCHAR, '%Y%m%d') IS NULL) AS not_dates
+       FROM (SELECT TRY_CAST(${trimBlanks(`v${i}`)} AS BIGINT) AS n FROM ${INFER_SAMPLE}) WHERE n IS NOT NULL`,
     );
     const [lo, hi] = [Number(range?.['lo']), Number(range?.['hi'])];
+    if (date) {
+      if (toCount(range?.['not_dates']) > 0 || !(lo >= 19000101 && hi <= 21001231)) continue;
+      out[i] = {
+        ...plan,
+        type: 'DATE',
+        format: '%Y%m%d',
+        reason: `${FROM_INTEGERS}date, every sampled one a date written YYYYMMDD: read as dates (${lo}; a profile's type: integer keeps the numbers)`,
+      };
+      continue;
+    }
     const format = (Object.keys(EPOCH_FORMATS) as EpochFormat[]).find((f) => {
       const [from, to] = epochRange(f);
       return lo >= from && hi <= to;
@@ -1077,7 +1099,7 @@ async function epochTimes(connection: DuckDBConnection, plans: ColumnPlan[]): Pr
       ...plan,
       type: 'TIMESTAMP',
       format,
-      reason: `integers named like a time, every sampled one a Unix time in ${format === 'unix_seconds' ? 'seconds' : 'milliseconds'} from 2000 to 2100: read as date-times in UTC (${lo} is ${example}; a profile's type: integer keeps the numbers)`,
+      reason: `${FROM_INTEGERS}time, every sampled one a Unix time in ${format === 'unix_seconds' ? 'seconds' : 'milliseconds'} from 2000 to 2100: read as date-times in UTC (${lo} is ${example}; a profile's type: integer keeps the numbers)`,
     };
   }
   return out;

@@ -25,7 +25,7 @@ import {
   stagedQuerySql,
   typedRowsSql,
 } from './clean-sql';
-import { isUnnamed, normalizeColumnNames } from './column-names';
+import { isUnnamed, normalizeColumnNames, toSnakeCase } from './column-names';
 import { countCsvRecords } from './count-records';
 import {
   type DuckDbSettings,
@@ -290,7 +290,7 @@ export async function transformTable(job: TableJob, context: TableContext): Prom
       ...plans
         .filter(isReadingGuess)
         .map((p) => ({ column: p.name, message: `column ${p.name}: ${p.reason}` })),
-      ...(dialect.header ? unnamedColumnGuesses(fileHeader, columns, stagedCounts.rows) : []),
+      ...(dialect.header ? headerNameGuesses(fileHeader, columns, stagedCounts.rows) : []),
     ];
     timings.write = clock.lap();
 
@@ -600,17 +600,30 @@ function formatGuess(plan: ColumnPlan): { column: string; message: string } {
 }
 
 /**
- * What the run summary says of columns whose header names nothing: each is loaded as `column_N`, and one
- * with no value at all most likely comes from a delimiter at the end of every line.
+ * What the run summary says of columns not loaded under their header's name: one whose header names
+ * nothing is `column_N` (and one with no value at all most likely comes from a delimiter at the end of
+ * every line); one whose name an earlier column has (`Amount` twice, or `Order Date` and `order_date`) gets
+ * `_2`, `_3`.
  */
-function unnamedColumnGuesses(
+function headerNameGuesses(
   header: readonly string[],
   columns: readonly ColumnReport[],
   rows: number,
 ): { column: string; message: string }[] {
+  const normalized = normalizeColumnNames(header);
   return header.flatMap((source, i) => {
-    if (!isUnnamed(source)) return [];
     const column = columns[i]!;
+    if (!isUnnamed(source)) {
+      // A profile's own name for the column is no guess.
+      const named = toSnakeCase(source.trim());
+      if (column.name === named || column.name !== normalized[i]) return [];
+      return [
+        {
+          column: column.name,
+          message: `column ${i + 1} (${JSON.stringify(source)}) would be ${named}, the name of an earlier column: loaded as ${column.name}`,
+        },
+      ];
+    }
     const empty =
       rows > 0 && column.nulls === rows
         ? ', and has no value in any row (a delimiter at the end of every line?)'

@@ -132,6 +132,23 @@ describe('transform: types and cleaning', () => {
     ]);
   });
 
+  test('a header name used twice, or twice once made snake_case, gets _2, and the response says so', async () => {
+    const csv = 'Order Date,Amount,Amount,order_date\n2021-03-01,1.5,2,x\n2021-03-02,2.5,3,y\n';
+    const result = await run({ 'twice.csv': csv });
+    expect(Object.keys(fieldTypes(result))).toEqual(['order_date', 'amount', 'amount_2', 'order_date_2']);
+    expect(result.counts.guesses).toEqual([
+      {
+        column: 'amount_2',
+        message: 'column 3 ("Amount") would be amount, the name of an earlier column: loaded as amount_2',
+      },
+      {
+        column: 'order_date_2',
+        message:
+          'column 4 ("order_date") would be order_date, the name of an earlier column: loaded as order_date_2',
+      },
+    ]);
+  });
+
   test('money written with a currency code (USD 12.50, 12,50 EUR, Rs. 1,299) is a number; a product code is not money', async () => {
     const csv = [
       'Order,Price,Fee,Lot',
@@ -365,6 +382,25 @@ describe('transform: types and cleaning', () => {
     expect(counts.guesses?.map((g) => g.message)).toEqual([
       "column event_ts: integers named like a time, every sampled one a Unix time in seconds from 2000 to 2100: read as date-times in UTC (1672531200 is 2023-01-01 00:00:00; a profile's type: integer keeps the numbers)",
       "column timestamp: integers named like a time, every sampled one a Unix time in milliseconds from 2000 to 2100: read as date-times in UTC (1433221332117 is 2015-06-02 05:02:12; a profile's type: integer keeps the numbers)",
+    ]);
+  });
+
+  test('integers named like a date, every one YYYYMMDD, are DATEs with a guess; one that is no date keeps its column a number', async () => {
+    const csv = [
+      'date_key,order_date,units',
+      '20230105,20230105,20230105',
+      '20231231,20231301,20231231',
+      '19991231,20230106,19991231',
+    ].join('\n');
+    const result = await run({ 'facts.csv': `${csv}\n` });
+    expect(fieldTypes(result)).toEqual({ date_key: 'Date32<DAY>', order_date: 'Int64', units: 'Int64' });
+    expect(result.rows.map((r) => r['date_key'])).toEqual(['2023-01-05', '2023-12-31', '1999-12-31']);
+    expect(result.counts.guesses).toEqual([
+      {
+        column: 'date_key',
+        message:
+          "column date_key: integers named like a date, every sampled one a date written YYYYMMDD: read as dates (19991231; a profile's type: integer keeps the numbers)",
+      },
     ]);
   });
 
