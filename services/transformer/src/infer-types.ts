@@ -201,7 +201,7 @@ const LEADING_ZERO_PATTERN = '^[+-]?0[0-9]';
 /**
  * Integer Unix times, as event logs write them (`1672531200`, `1433221332117` in milliseconds): the
  * formats a TIMESTAMP plan may have instead of a strptime one, with microseconds per unit. A column is read
- * so when its name says time and every sampled value is a time from 2000 to 2100 in one unit (`epochTimes`).
+ * so when its name says time and every sampled value is a time from 2000 to 2100 in one unit (`integerTimes`).
  */
 export const EPOCH_FORMATS = { unix_seconds: 1_000_000, unix_milliseconds: 1_000 } as const;
 type EpochFormat = keyof typeof EPOCH_FORMATS;
@@ -1067,8 +1067,8 @@ async function integerTimes(connection: DuckDBConnection, plans: ColumnPlan[]): 
   const out = [...plans];
   for (const [i, plan] of plans.entries()) {
     const plain = plan.type === 'BIGINT' && plan.thousands === undefined && plan.reason === undefined;
-    const date = DATE_NAME.test(plan.name);
-    if (!plain || !(date || TIME_NAME.test(plan.name))) continue;
+    const [date, time] = [DATE_NAME.test(plan.name), TIME_NAME.test(plan.name)];
+    if (!plain || !(date || time)) continue;
     const [range] = await queryRows(
       connection,
       `SELECT min(n) AS lo, max(n) AS hi,
@@ -1076,8 +1076,7 @@ async function integerTimes(connection: DuckDBConnection, plans: ColumnPlan[]): 
        FROM (SELECT TRY_CAST(${trimBlanks(`v${i}`)} AS BIGINT) AS n FROM ${INFER_SAMPLE}) WHERE n IS NOT NULL`,
     );
     const [lo, hi] = [Number(range?.['lo']), Number(range?.['hi'])];
-    if (date) {
-      if (toCount(range?.['not_dates']) > 0 || !(lo >= 19000101 && hi <= 21001231)) continue;
+    if (date && toCount(range?.['not_dates']) === 0 && lo >= 19000101 && hi <= 21001231) {
       out[i] = {
         ...plan,
         type: 'DATE',
@@ -1086,6 +1085,7 @@ async function integerTimes(connection: DuckDBConnection, plans: ColumnPlan[]): 
       };
       continue;
     }
+    if (!time) continue;
     const format = (Object.keys(EPOCH_FORMATS) as EpochFormat[]).find((f) => {
       const [from, to] = epochRange(f);
       return lo >= from && hi <= to;
