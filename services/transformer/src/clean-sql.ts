@@ -12,6 +12,7 @@ import {
   type ColumnPlan,
   type ColumnType,
   dateExpression,
+  describeEpoch,
   epochExpression,
   epochRange,
   FALSE_TOKENS,
@@ -115,10 +116,8 @@ export function invalidDescription(
     case 'DATE':
       return `is not a date in format ${plan.format ?? '%Y-%m-%d'}`;
     case 'TIMESTAMP':
-      if (isEpochFormat(plan.format)) {
-        const unit = plan.format === 'unix_seconds' ? 'seconds' : 'milliseconds';
-        return `is not a Unix time in ${unit} from 2000 to 2100 (${epochRange(plan.format).join(' to ')})`;
-      }
+      if (isEpochFormat(plan.format))
+        return `is not ${describeEpoch(plan.format)} (${epochRange(plan.format).join(' to ')})`;
       return plan.format === undefined
         ? 'is not an ISO date-time'
         : `is not a date-time in format ${plan.format}`;

@@ -216,6 +216,10 @@ export function epochRange(format: EpochFormat): [number, number] {
   return [EPOCH_FROM / EPOCH_FORMATS[format], EPOCH_TO / EPOCH_FORMATS[format] - 1];
 }
 
+/** `a Unix time in seconds from 2000 to 2100`: what a column of `format` holds, for reasons and messages. */
+export const describeEpoch = (format: EpochFormat): string =>
+  `a Unix time in ${format === 'unix_seconds' ? 'seconds' : 'milliseconds'} from 2000 to 2100`;
+
 /** A Unix time's text as a TIMESTAMP (UTC); NULL outside 2000-2100, so that the value is quarantined. */
 export function epochExpression(t: string, format: EpochFormat): string {
   const [from, to] = epochRange(format);
@@ -1099,7 +1103,7 @@ async function integerTimes(connection: DuckDBConnection, plans: ColumnPlan[]): 
       ...plan,
       type: 'TIMESTAMP',
       format,
-      reason: `${FROM_INTEGERS}time, every sampled one a Unix time in ${format === 'unix_seconds' ? 'seconds' : 'milliseconds'} from 2000 to 2100: read as date-times in UTC (${lo} is ${example}; a profile's type: integer keeps the numbers)`,
+      reason: `${FROM_INTEGERS}time, every sampled one ${describeEpoch(format)}: read as date-times in UTC (${lo} is ${example}; a profile's type: integer keeps the numbers)`,
     };
   }
   return out;

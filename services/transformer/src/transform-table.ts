@@ -290,7 +290,7 @@ export async function transformTable(job: TableJob, context: TableContext): Prom
       ...plans
         .filter(isReadingGuess)
         .map((p) => ({ column: p.name, message: `column ${p.name}: ${p.reason}` })),
-      ...(dialect.header ? headerNameGuesses(fileHeader, columns, stagedCounts.rows) : []),
+      ...(dialect.header ? headerNameGuesses(fileHeader, names, columns, stagedCounts.rows) : []),
     ];
     timings.write = clock.lap();
 
@@ -607,10 +607,10 @@ function formatGuess(plan: ColumnPlan): { column: string; message: string } {
  */
 function headerNameGuesses(
   header: readonly string[],
+  normalized: readonly string[],
   columns: readonly ColumnReport[],
   rows: number,
 ): { column: string; message: string }[] {
-  const normalized = normalizeColumnNames(header);
   return header.flatMap((source, i) => {
     const column = columns[i]!;
     if (!isUnnamed(source)) {

@@ -91,7 +91,8 @@ export class DuckDbWarehouse implements Warehouse {
 
   /**
    * Each table is converted to Parquet a part at a time (`arrowToParquetParts`) onto local files, and
-   * DuckDB inserts the parts written so far on its threads while this thread converts the next ones. All in one transaction; the close checkpoints, so a load answers once it is in the main file
+   * DuckDB inserts the parts written so far on its threads while this thread converts the next ones. All
+   * in one transaction; the close checkpoints, so a load answers once it is in the main file
    * (bench/RESULTS.md: what that costs and why it stays).
    */
   async load(request: LoadRequest): Promise<TableLoadResult[]> {
