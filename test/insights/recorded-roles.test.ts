@@ -5,65 +5,36 @@
  * recorded amount; without the recorded roles (a warehouse loaded before they were recorded) the app infers
  * them again from the columns.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { createSilentLogger } from '@etl/common/logging';
-import { LocalBlobStore } from '@etl/common/storage';
-import { DuckDbWarehouse, TABLE_METADATA } from '@etl/common/warehouse';
-import { extract } from '@etl/extractor/stage';
+import { TABLE_METADATA } from '@etl/common/warehouse';
 import { createInsightsApp } from '@etl/insights/app';
-import { createLoaderApp } from '@etl/loader/app';
-import { load } from '@etl/loader/stage';
-import { transform } from '@etl/transformer/stage';
 import request from 'supertest';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { walmartLines } from './datasets';
+import { runStages, type StagesRun } from './stages-in-process';
 
 const logger = createSilentLogger();
 const lines = walmartLines().map((l) => ({ ...l, gross_sales: l.weekly_sales + 100 * l.store }));
 const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 
-let dir: string;
-let warehouse: DuckDbWarehouse;
-let store: LocalBlobStore;
-let analyzed: Record<string, unknown>;
+let run: StagesRun;
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'recorded-roles-'));
-  store = new LocalBlobStore(path.join(dir, 'blobs'));
-  warehouse = new DuckDbWarehouse({ file: path.join(dir, 'warehouse.duckdb') });
-  const file = path.join(dir, 'in', 'walmart_train.csv');
-  await mkdir(path.dirname(file), { recursive: true });
-  await writeFile(
-    file,
-    `${[
-      'Store,Dept,Date,Weekly_Sales,Gross_Sales,IsHoliday',
-      ...lines.map((l) => [l.store, l.dept, l.date, l.weekly_sales, l.gross_sales, l.is_holiday].join(',')),
-    ].join('\n')}\n`,
-  );
-  const profilesDir = path.join(dir, 'profiles');
-  await mkdir(profilesDir);
-  await writeFile(path.join(profilesDir, 'walmart.yaml'), 'roles:\n  amount: Gross_Sales\n');
-
-  const runId = 'r1';
-  await extract({ runId, source: `local:${file}` }, { store, logger });
-  await transform(
-    { runId, profile: 'walmart' },
-    { store, logger, tempDir: dir, duckdb: { threads: 1 }, profilesDir },
-  );
-  await load({ runId }, { store, warehouse, logger });
-  const loader = createLoaderApp({ store, warehouse, logger, tableau: undefined });
-  const response = await request(loader).post('/v1/analyze').send({ runId });
-  expect(response.status, JSON.stringify(response.body)).toBe(200);
-  analyzed = response.body;
+  const csv = `${[
+    'Store,Dept,Date,Weekly_Sales,Gross_Sales,IsHoliday',
+    ...lines.map((l) => [l.store, l.dept, l.date, l.weekly_sales, l.gross_sales, l.is_holiday].join(',')),
+  ].join('\n')}\n`;
+  run = await runStages('walmart_train.csv', csv, {
+    name: 'walmart',
+    yaml: 'roles:\n  amount: Gross_Sales\n',
+  });
 });
 afterAll(async () => {
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await run?.cleanup();
 });
 
 async function kpis(): Promise<{ source: string; columns: { revenue: string }; revenue: { value: number } }> {
-  const app = createInsightsApp({ warehouse, store, logger }, { cacheSeconds: 0 });
+  const app = createInsightsApp({ warehouse: run.warehouse, store: run.store, logger }, { cacheSeconds: 0 });
   const datasets = await request(app).get('/api/datasets');
   expect(datasets.status).toBe(200);
   // The metadata table is no dataset table.
@@ -77,8 +48,8 @@ async function kpis(): Promise<{ source: string; columns: { revenue: string }; r
 }
 
 test("the analyze stage uses the profile's amount, recorded with the load", async () => {
-  expect(analyzed['table']).toBe('walmart_train');
-  expect(analyzed['roles']).toMatchObject({
+  expect(run.analyzed['table']).toBe('walmart_train');
+  expect(run.analyzed['roles']).toMatchObject({
     amount: {
       column: 'gross_sales',
       confidence: 1,
@@ -87,7 +58,7 @@ test("the analyze stage uses the profile's amount, recorded with the load", asyn
     event_time: { column: 'date' },
     returns: { net: false },
   });
-  const [metric] = await warehouse.query("SELECT note FROM ml_metrics WHERE metric = 'role_amount'");
+  const [metric] = await run.warehouse.query("SELECT note FROM ml_metrics WHERE metric = 'role_amount'");
   expect(metric?.['note']).toMatch(/^gross_sales: set by profile/);
 });
 
@@ -96,7 +67,7 @@ test('the insights KPIs follow the recorded amount; without the record they infe
   expect(recorded.columns.revenue).toBe('gross_sales');
   expect(recorded.revenue.value).toBeCloseTo(sum(lines.map((l) => l.gross_sales)), 6);
 
-  await warehouse.query(`DROP TABLE ${TABLE_METADATA}`);
+  await run.warehouse.query(`DROP TABLE ${TABLE_METADATA}`);
   const inferred = await kpis();
   expect(inferred.columns.revenue).toBe('weekly_sales');
   expect(inferred.revenue.value).toBeCloseTo(sum(lines.map((l) => l.weekly_sales)), 6);

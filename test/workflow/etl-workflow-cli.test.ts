@@ -100,7 +100,7 @@ describe('etl workflow run', () => {
         },
       ],
       skippedFiles: [{ name: 'README.md', reason: 'documentation' }],
-      analysis: { status: 'succeeded', skipped: [] },
+      analysis: { status: 'succeeded', skipped: [], sales: null },
     });
     expect(result.stdout.trimEnd().split('\n')).toHaveLength(1);
     // The 503 was retried after 2 ms (2 s / 1000 with --fast-retries).

@@ -586,9 +586,27 @@ describe('etl.workflows.yaml: ML stage', () => {
   test('on by default: posts {runId} to LOADER_URL/v1/analyze after the load', async () => {
     const { result } = await runEtl({ source: SOURCE, run_id: 'run-19' }, { env: { ML_INSIGHTS: 'true' } });
 
-    expect(result).toEqual(succeeded('run-19', SOURCE, { status: 'succeeded', skipped: [] }));
+    expect(result).toEqual(succeeded('run-19', SOURCE, { status: 'succeeded', skipped: [], sales: null }));
     expect(stub.requests.map((request) => request.path)).toEqual([EXTRACT, TRANSFORM, LOAD, ANALYZE]);
     expect(stub.bodies(ANALYZE)).toEqual([{ runId: 'run-19' }]);
+  });
+
+  test("an event log's sales rows, as the analysis found them, are in the summary", async () => {
+    const sales = {
+      column: 'event_type',
+      values: ['purchase'],
+      rows: 2,
+      otherRows: 5,
+      evidence: 'only purchases',
+    };
+    stub.answer(ANALYZE, {
+      status: 200,
+      body: { runId: 'run-22', status: 'partial', skipped: [], roles: { dimensions: [], notes: [], sales } },
+    });
+
+    const { result } = await runEtl({ source: SOURCE, run_id: 'run-22' }, { env: { ML_INSIGHTS: 'true' } });
+
+    expect(result).toEqual(succeeded('run-22', SOURCE, { status: 'partial', skipped: [], sales }));
   });
 
   test('an analysis that fails on the data (4xx) is reported, the run succeeds: the rows are loaded', async () => {

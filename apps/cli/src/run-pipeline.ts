@@ -55,6 +55,8 @@ export interface RunSummary {
     reason?: string;
     code?: number;
     skipped?: Array<{ output: string; reason: string }>;
+    /** In an event log, the rows the analysis counts as sales (`roles.sales` of the analyze response). */
+    sales?: { evidence: string } | null;
   } | null;
   durationMs: number;
   /** The workflow's error map when the run failed. */

@@ -199,6 +199,7 @@ export function describeDataset(d: Dataset, view: FactView | undefined): Record<
     relations: d.fact ? (view?.relations.map((r) => describeRelation(d.fact!.name, r)) ?? []) : [],
     notJoined: view?.notJoined ?? [],
     returns: d.fact?.roles.returns ?? null,
+    sales: d.fact?.roles.sales ?? null,
     analyzed: d.analyzed,
     reason: d.reason,
   };

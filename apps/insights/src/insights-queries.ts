@@ -563,7 +563,7 @@ export class InsightsQueries {
       roles: table.roles,
       sql: factSql(dialect, table),
       dimensions: new Map(dimensionsOf(dataset, view).map((name) => [name, dialect.identifier(name)])),
-      from: (dimensions) => factViewFrom(dialect, table.name, view?.relations ?? [], dimensions),
+      from: (dimensions) => factViewFrom(dialect, table, view?.relations ?? [], dimensions),
     };
   }
 

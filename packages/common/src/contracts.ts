@@ -244,6 +244,7 @@ export const rolesSchema = z
     product_name: columnRoleSchema.optional(),
     profit: columnRoleSchema.optional(),
     discount: columnRoleSchema.optional(),
+    event_type: columnRoleSchema.optional(),
     dimensions: z.array(columnRoleSchema).describe('Columns to break revenue down by, best first.'),
     notes: z.array(z.string()).describe('Columns named like a role their type rules out.'),
     returns: z
@@ -265,6 +266,19 @@ export const rolesSchema = z
       .optional()
       .describe(
         'Returns and cancellations measured on the rows; absent when the roles come from names alone.',
+      ),
+    sales: z
+      .object({
+        column: z.string().describe('The event type column.'),
+        values: z.array(z.string()).describe('Its values that name a sale (purchase, buy, ...).'),
+        rows: z.number().int().nonnegative().describe('Rows with one of those values.'),
+        otherRows: z.number().int().nonnegative().describe('Rows with another value or none.'),
+        evidence: z.string(),
+      })
+      .optional()
+      .describe(
+        'In an event log, the rows that are sales, measured on the rows: every sum over the amount reads ' +
+          'only them. Absent without an event type, or when none of its values names a sale.',
       ),
   })
   .describe(

@@ -8,6 +8,7 @@
  */
 import { rolesSchema } from './contracts';
 import { type ColumnInfo, columnKind, inferRoles, ROLE_NAMES, type Roles } from './roles';
+import { salesFilter } from './sales-events';
 import type { SqlDialect } from './warehouse/dialect';
 import { TABLE_METADATA } from './warehouse/table-metadata';
 
@@ -84,6 +85,7 @@ export async function readTableRoles(
     const named = [
       ...ROLE_NAMES.map((role) => roles[role]?.column),
       ...roles.dimensions.map((d) => d.column),
+      roles.sales?.column,
     ];
     return named.every((c) => typeof c !== 'string' || names.has(c)) ? roles : inferRoles(tableColumns);
   };
@@ -133,9 +135,25 @@ export function noFactTableReason(
 /** A role held by one column (every role but the amount, which may be derived, and the lists). */
 export type ColumnRoleName = Exclude<keyof Roles, 'amount' | 'dimensions' | 'notes' | 'returns'>;
 
+/**
+ * What a query reads a fact table's rows FROM: the quoted table, or only its sales rows when its event type says
+ * which rows are sales (`roles.sales`, `./sales-events`). Named `alias` (a fixed name, `f`) when given, else by
+ * the table's own name.
+ */
+export function factRelation(
+  dialect: SqlDialect,
+  table: { name: string; roles: Roles },
+  alias?: string,
+): string {
+  const name = dialect.identifier(table.name);
+  const filter = salesFilter(dialect, table.roles);
+  if (filter !== undefined) return `(SELECT * FROM ${name} WHERE ${filter}) AS ${alias ?? name}`;
+  return alias === undefined ? name : `${name} AS ${alias}`;
+}
+
 /** SQL expressions over a fact table, quoted for the warehouse's dialect. */
 export interface FactSql {
-  /** The quoted table name. */
+  /** What to read the fact table's rows FROM (`factRelation`), under the table's own name. */
   table: string;
   /** The amount: its column, or `(quantity * unit_price)` when derived. */
   amount: string;
@@ -162,7 +180,7 @@ export function factSql(
   if (!amount || !event) throw new Error(`table ${table.name} has no event time and amount roles`);
   const eventType = table.columns.find((c) => c.name === event.column)?.type ?? 'DATE';
   return {
-    table: identifier(table.name),
+    table: factRelation(dialect, table),
     column,
     amount,
     day:

@@ -122,9 +122,26 @@ describe('SQL', () => {
   });
 
   test('the fact table alone unless a lent dimension is used; then a LEFT JOIN on the key and the dataset', () => {
-    expect(factViewFrom(duckDbDialect, 'walmart_train', relations, ['store'])).toBe('"walmart_train"');
-    expect(factViewFrom(bigQueryDialect, 'walmart_train', relations, ['store', 'type'])).toBe(
+    expect(factViewFrom(duckDbDialect, train, relations, ['store'])).toBe('"walmart_train"');
+    expect(factViewFrom(bigQueryDialect, train, relations, ['store', 'type'])).toBe(
       '(SELECT f.*, r0.`type` FROM `walmart_train` AS f LEFT JOIN `walmart_stores` AS r0 ON r0.`store` = f.`store` AND r0._source = f._source) AS fact_view',
+    );
+  });
+
+  test('an event log reads only its sales rows, alone and joined', () => {
+    const events = table('events', {
+      event_time: 'TIMESTAMP',
+      event_type: 'VARCHAR',
+      store: 'INTEGER',
+      price: 'DOUBLE',
+    });
+    const sales = { column: 'event_type', values: ['purchase'], rows: 4, otherRows: 40, evidence: '' };
+    const log = { ...events, roles: { ...events.roles, sales } };
+    expect(factViewFrom(duckDbDialect, log, relations, [])).toBe(
+      `(SELECT * FROM "events" WHERE "event_type" IN ('purchase')) AS "events"`,
+    );
+    expect(factViewFrom(bigQueryDialect, log, relations, ['type'])).toBe(
+      "(SELECT f.*, r0.`type` FROM (SELECT * FROM `events` WHERE `event_type` IN ('purchase')) AS f LEFT JOIN `walmart_stores` AS r0 ON r0.`store` = f.`store` AND r0._source = f._source) AS fact_view",
     );
   });
 });

@@ -12,7 +12,7 @@
  * nor the transformer's flags), except names F already has (compared without case, as both engines compare
  * column names). Anything else is not joined, with the reason. Names keep the dataset's own spelling and reach SQL only through `dialect.identifier`.
  */
-import type { Query } from './fact-table';
+import { factRelation, type Query } from './fact-table';
 import {
   type ColumnInfo,
   type ColumnKind,
@@ -212,25 +212,25 @@ export async function readFactView(
 }
 
 /**
- * What a query over the fact table reads FROM: the quoted table when none of `dimensions` is lent, else the table
- * LEFT JOINed to the tables lending them, on the key and the same `_source`, as `fact_view` (the fact table's
+ * What a query over the fact table reads FROM: its rows (`factRelation`: the table, or its sales rows) when none of
+ * `dimensions` is lent, else those rows LEFT JOINed to the tables lending them, on the key and the same `_source`, as `fact_view` (the fact table's
  * columns and the lent ones; no name of both, see the module comment). Only the tables a query needs are joined:
  * on BigQuery each table read is billed.
  */
 export function factViewFrom(
   dialect: SqlDialect,
-  fact: string,
+  fact: { name: string; roles: Roles },
   relations: readonly Relation[],
   dimensions: Iterable<string>,
 ): string {
   const { identifier } = dialect;
   const wanted = new Set(dimensions);
   const used = relations.filter((r) => r.dimensions.some((d) => wanted.has(d)));
-  if (used.length === 0) return identifier(fact);
+  if (used.length === 0) return factRelation(dialect, fact);
   const lent = used.flatMap((r, i) => r.dimensions.map((d) => `r${i}.${identifier(d)}`));
   const joins = used.map(
     (r, i) =>
       `LEFT JOIN ${identifier(r.table)} AS r${i} ON r${i}.${identifier(r.key)} = f.${identifier(r.key)} AND r${i}._source = f._source`,
   );
-  return `(SELECT f.*, ${lent.join(', ')} FROM ${identifier(fact)} AS f ${joins.join(' ')}) AS fact_view`;
+  return `(SELECT f.*, ${lent.join(', ')} FROM ${factRelation(dialect, fact, 'f')} ${joins.join(' ')}) AS fact_view`;
 }

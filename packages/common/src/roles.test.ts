@@ -276,6 +276,46 @@ describe('inferRoles: the roles a person would pick', () => {
   });
 });
 
+describe('inferRoles: event logs', () => {
+  test('REES46: event_time is the event time, event_type the event type, price the amount', () => {
+    const roles = inferRoles(
+      columns(
+        'event_time:TIMESTAMP',
+        'event_type:VARCHAR',
+        'product_id:BIGINT',
+        'category_id:BIGINT',
+        'category_code:VARCHAR',
+        'brand:VARCHAR',
+        'price:DOUBLE',
+        'user_id:BIGINT',
+        'user_session:VARCHAR',
+        ...LINEAGE,
+      ),
+    );
+    expect(picked(roles)).toMatchObject({
+      event_time: 'event_time',
+      amount: 'price',
+      event_type: 'event_type',
+      customer_id: 'user_id',
+      product_id: 'product_id',
+    });
+    expect(roles.event_time?.confidence).toBe(0.85);
+    expect(roles.dimensions.map((d) => d.column)).not.toContain('event_type');
+  });
+
+  test("Taobao's behavior_type and a plain action are event types; M5's event_type_1 and numbers are not", () => {
+    expect(inferRoles(columns('behavior_type:VARCHAR', 'item_id:BIGINT')).event_type?.column).toBe(
+      'behavior_type',
+    );
+    expect(inferRoles(columns('Action:VARCHAR')).event_type).toMatchObject({
+      column: 'Action',
+      confidence: 0.7,
+    });
+    expect(inferRoles(columns('event_type_1:VARCHAR', 'event_name_1:VARCHAR')).event_type).toBeUndefined();
+    expect(inferRoles(columns('event:BIGINT')).event_type).toBeUndefined();
+  });
+});
+
 describe('inferRoles: names, types and fallbacks', () => {
   test('raw header spellings match after snake-casing', () => {
     expect(snakeCase('InvoiceDate')).toBe('invoice_date');

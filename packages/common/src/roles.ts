@@ -31,6 +31,7 @@ export const ROLE_NAMES = [
   'product_name',
   'profit',
   'discount',
+  'event_type',
 ] as const;
 export type RoleName = (typeof ROLE_NAMES)[number];
 
@@ -73,6 +74,14 @@ export interface Roles {
   product_name?: ColumnRole;
   profit?: ColumnRole;
   discount?: ColumnRole;
+  /** The kind of event a row records (`view`, `cart`, `purchase`), in an event log. */
+  event_type?: ColumnRole;
+  /**
+   * Which rows are sales, when the event type says (`@etl/common/sales-events`, measured on the rows): every
+   * sum over the amount reads only those rows. Absent when there is no event type, or none of its values
+   * names a sale.
+   */
+  sales?: SalesEvents;
   /**
    * Columns to break revenue down by, best first: the best of each family (product, place, customer,
    * other) before the second best of any, so the first few cover different questions.
@@ -97,6 +106,20 @@ export interface ReturnsNote {
   negativeQuantities: number;
   /** Rows whose order id is `C` and a digit (Online Retail's cancelled invoices; 0 without an order id). */
   cancelledOrders: number;
+  /** The same in words. */
+  evidence: string;
+}
+
+/** The rows of an event log that are sales: those whose event type is one of `values`. */
+export interface SalesEvents {
+  /** The event type column. */
+  column: string;
+  /** Its values that name a sale (`purchase`), as written in the data. */
+  values: string[];
+  /** Rows with one of those values. */
+  rows: number;
+  /** Rows with another value, or none: views, carts, ..., left out of every sum. */
+  otherRows: number;
   /** The same in words. */
   evidence: string;
 }
@@ -263,6 +286,9 @@ const ROLE_RULES: Record<RoleName, RoleRule> = {
         'datum',
         'datetime',
         'timestamp',
+        'eventtime',
+        'eventdate',
+        'eventtimestamp',
         'day',
         'week',
         'weekdate',
@@ -596,6 +622,36 @@ const ROLE_RULES: Record<RoleName, RoleRule> = {
       ...rules(0.8, 'a discount rate', 'discountpercentage'),
     ],
   },
+  event_type: {
+    kinds: TEXT,
+    names: [
+      ...rules(
+        0.9,
+        'an event type',
+        'eventtype',
+        'eventname',
+        'eventkind',
+        'behaviortype',
+        'behaviourtype',
+        'actiontype',
+        'interactiontype',
+        'activitytype',
+        'tipoevento',
+        'tipodeevento',
+        'typeevenement',
+      ),
+      ...rules(
+        0.7,
+        'an event or action',
+        'event',
+        'action',
+        'behavior',
+        'behaviour',
+        'interaction',
+        'evento',
+      ),
+    ],
+  },
 };
 
 type Family = 'product' | 'place' | 'customer' | 'other';
@@ -753,6 +809,7 @@ const ROLE_TEXT: Record<RoleName, string> = {
   product_name: 'the product name',
   profit: 'the profit',
   discount: 'the discount',
+  event_type: 'the event type',
 };
 
 const EXPECTED_TEXT = (kinds: Kinds): string =>

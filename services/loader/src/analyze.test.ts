@@ -4,6 +4,8 @@ import path from 'node:path';
 import { writeArrowTable } from '@etl/common/arrow';
 import type { ExtractResponse, LoadResponse } from '@etl/common/contracts';
 import { createSilentLogger } from '@etl/common/logging';
+import { inferRoles, type Roles } from '@etl/common/roles';
+import { salesEvents } from '@etl/common/sales-events';
 import { type BlobStore, getJson, LocalBlobStore, manifestKey, putJson } from '@etl/common/storage';
 import { GcsBlobStore } from '@etl/common/storage/gcs';
 import { DuckDbWarehouse, type Row, type Warehouse } from '@etl/common/warehouse';
@@ -126,9 +128,14 @@ async function loadDataset(
   tables: Record<string, Table>,
   source: string,
   target: { warehouse: Warehouse; store: BlobStore } = { warehouse, store },
+  roles: Record<string, Roles> = {},
 ): Promise<void> {
   const results = await target.warehouse.load({
-    tables: Object.entries(tables).map(([table, arrow]) => ({ table, arrow: writeArrowTable(arrow) })),
+    tables: Object.entries(tables).map(([table, arrow]) => ({
+      table,
+      arrow: writeArrowTable(arrow),
+      ...(roles[table] ? { roles: roles[table] } : {}),
+    })),
     source,
     runId,
     sourceVersion: `v-${runId}`,
@@ -576,6 +583,91 @@ describe('analyze stage on any dataset: columns found by their roles', () => {
     expect(leftOut!.note).toBe(
       `need 2..500 distinct values: category (1 values), segment (${lines.length} values)`,
     );
+  });
+
+  test('REES46 event log: only the purchases are sales, in every output; views and carts stay loaded', async () => {
+    // 60 days of a shop's events: each user views, some add to cart, every third purchases (price on every row).
+    const events: Array<{
+      event_time: Date;
+      event_type: string;
+      product_id: number;
+      brand: string;
+      price: number;
+      user_id: number;
+    }> = [];
+    for (let d = 0; d < 60; d++) {
+      for (let u = 0; u < 12; u++) {
+        const at = Date.UTC(2019, 9, 1) + d * DAY + u * 3_600_000;
+        const price = 100 + ((d * 13 + u * 7) % 90);
+        const row = {
+          product_id: 1_000 + (u % 4),
+          brand: u % 2 ? 'apple' : 'samsung',
+          price,
+          user_id: 500 + u,
+        };
+        events.push({ ...row, event_time: new Date(at), event_type: 'view' });
+        if ((d + u) % 2 === 0) events.push({ ...row, event_time: new Date(at + 60_000), event_type: 'cart' });
+        if ((d + u) % 3 === 0)
+          events.push({ ...row, event_time: new Date(at + 120_000), event_type: 'purchase' });
+      }
+    }
+    const table = tableOf(events, {
+      event_time: new TimestampMillisecond(),
+      event_type: new Utf8(),
+      product_id: new Int32(),
+      brand: new Utf8(),
+      price: new Float64(),
+      user_id: new Int32(),
+    });
+    const purchases = events.filter((e) => e.event_type === 'purchase');
+    const tally = (type: string) => events.filter((e) => e.event_type === type).length;
+    const roles = {
+      ...inferRoles(
+        Object.entries({
+          event_time: 'TIMESTAMP',
+          event_type: 'VARCHAR',
+          product_id: 'INTEGER',
+          brand: 'VARCHAR',
+          price: 'DOUBLE',
+          user_id: 'INTEGER',
+        }).map(([name, type]) => ({ name, type })),
+      ),
+      sales: salesEvents('event_type', [
+        { value: 'view', n: tally('view') },
+        { value: 'cart', n: tally('cart') },
+        { value: 'purchase', n: purchases.length },
+      ]),
+    };
+    await loadDataset(
+      'r1',
+      { events: table },
+      'kaggle/owner/ecommerce-behavior',
+      { warehouse, store },
+      { events: roles },
+    );
+    const response = await analyze({ runId: 'r1' }, deps);
+
+    expect(response.roles?.sales).toMatchObject({ values: ['purchase'], rows: purchases.length });
+    const revenue = purchases.reduce((sum, e) => sum + e.price, 0);
+    const [daily] = await warehouse.query('SELECT sum(revenue) AS revenue FROM ml_anomalies');
+    expect(daily!.revenue as number).toBeCloseTo(revenue, 6);
+    const drivers = await warehouse.query('SELECT key, lines, revenue FROM ml_drivers WHERE dimension = $1', [
+      'brand',
+    ]);
+    expect(drivers.reduce((sum, d) => sum + (d.lines as number), 0)).toBe(purchases.length);
+    const buyer = purchases[0]!.user_id;
+    const [segment] = await warehouse.query('SELECT monetary FROM ml_segments WHERE customer_id = $1', [
+      String(buyer),
+    ]);
+    expect(segment!.monetary as number).toBeCloseTo(
+      purchases.filter((e) => e.user_id === buyer).reduce((sum, e) => sum + e.price, 0),
+      6,
+    );
+    const m = await metrics();
+    expect(m.lines).toBe(purchases.length);
+    expect(m.sales_rows_only).toBe(purchases.length);
+    const [all] = await warehouse.query('SELECT count(*)::INT AS n FROM events');
+    expect(all!.n).toBe(events.length);
   });
 
   test('three months of data: a daily forecast with a weekly season', async () => {

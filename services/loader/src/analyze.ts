@@ -329,7 +329,7 @@ function factSql(warehouse: Warehouse, source: string, profile: TableProfile, vi
     roles: profile.roles,
     relations: view.relations,
     ...factExpressions(dialect, profile),
-    from: (dimensions) => factViewFrom(dialect, profile.name, view.relations, dimensions),
+    from: (dimensions) => factViewFrom(dialect, profile, view.relations, dimensions),
   };
 }
 
@@ -407,7 +407,8 @@ async function analyzeFact(
 function roleMetrics(roles: Roles): Metric[] {
   const out: Metric[] = [];
   for (const [role, match] of Object.entries(roles)) {
-    if (role === 'dimensions' || role === 'notes' || role === 'returns' || !match) continue;
+    if (role === 'dimensions' || role === 'notes' || role === 'returns' || role === 'sales' || !match)
+      continue;
     const { column, confidence, evidence } = match as {
       column: string | null;
       confidence: number;
@@ -418,6 +419,7 @@ function roleMetrics(roles: Roles): Metric[] {
   if (roles.dimensions.length > 0)
     out.push(['role_dimensions', roles.dimensions.length, roles.dimensions.map((d) => d.column).join(', ')]);
   if (roles.returns) out.push(['amount_net_of_returns', roles.returns.net ? 1 : 0, roles.returns.evidence]);
+  if (roles.sales) out.push(['sales_rows_only', roles.sales.rows, roles.sales.evidence]);
   return out;
 }
 

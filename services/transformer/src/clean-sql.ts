@@ -39,15 +39,16 @@ const text = (i: number): string => `t${i}`;
 type CastPlan = Pick<ColumnPlan, 'type' | 'format' | 'thousands' | 'decimal' | 'currency' | 'percent'>;
 
 /**
- * Money and percentages as a plain number's text: `($1,234.50)` -> `-1,234.50`, `$-5` -> `-5`,
- * `12.50 €` -> `12.50`, `8.5 %` -> `8.5`; the separators are then read as in any number.
+ * Money and percentages as a plain number's text: `($1,234.50)` and `$(1,234.50)` -> `-1,234.50`, `$-5` ->
+ * `-5`, `12.50 €` -> `12.50`, the accounting zero `$ -` -> `0`, `8.5 %` -> `8.5`; the separators are then read
+ * as in any number.
  */
 function unitlessText(plan: CastPlan, t: string): string {
   if (plan.currency !== undefined) {
-    const negative = `regexp_replace(${t}, '^[(](.*)[)]$', '-\\1')`;
     // A code may carry an abbreviation's dot (`Rs. 1,299`).
     const symbol = /^[A-Za-z]+$/.test(plan.currency) ? `${plan.currency}[.]?` : regexLiteral(plan.currency);
-    return `regexp_replace(${negative}, ${quoteLiteral(`${symbol}| `)}, '', 'g')`;
+    const bare = `regexp_replace(${t}, ${quoteLiteral(`${symbol}| `)}, '', 'g')`;
+    return `regexp_replace(regexp_replace(${bare}, '^[(](.*)[)]$', '-\\1'), '^-$', '0')`;
   }
   return plan.percent ? `regexp_replace(${t}, ' ?%$', '')` : t;
 }

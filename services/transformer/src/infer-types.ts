@@ -256,12 +256,23 @@ export const CURRENCY_CODES = [
 /** A currency's name as the plan records it: the symbol, or the code without its dot (group 1). */
 const CURRENCY_NAME = `([${CURRENCY_SYMBOLS}]|${CURRENCY_CODES.join('|')})`;
 const SYMBOL = `([${CURRENCY_SYMBOLS}]|(?:${CURRENCY_CODES.join('|')})[.]?)`;
-/** A money value around `number`: the symbol before or after it, a sign, accounting parentheses. */
-const moneyPattern = (number: string): string =>
-  `[+-]?${SYMBOL} ?[+-]?${number}|[+-]?${number} ?${SYMBOL}|[(]${SYMBOL} ?${number}[)]|[(]${number} ?${SYMBOL}[)]`;
 /**
- * `$1,234.50`, `-$5`, `$-5`, `12.50 €`, and accounting negatives `($1,234.50)`: a `.` decimal and optional
- * `,` thousands groups.
+ * A money value around `number`: the symbol before or after it, a sign, accounting parentheses inside or
+ * outside the symbol (`($5.00)`, `$(5.00)`), and the accounting format's zero, a dash (`$ -`, `- €`).
+ */
+const moneyPattern = (number: string): string =>
+  [
+    `[+-]?${SYMBOL} ?[+-]?${number}`,
+    `[+-]?${number} ?${SYMBOL}`,
+    `[(]${SYMBOL} ?${number}[)]`,
+    `[(]${number} ?${SYMBOL}[)]`,
+    `${SYMBOL} ?[(]${number}[)]`,
+    `[(]${number}[)] ?${SYMBOL}`,
+    `${SYMBOL} ?-|- ?${SYMBOL}`,
+  ].join('|');
+/**
+ * `$1,234.50`, `-$5`, `$-5`, `12.50 €`, accounting negatives `($1,234.50)` and `$(1,234.50)`, and the
+ * accounting zero `$ -`: a `.` decimal and optional `,` thousands groups.
  */
 const MONEY_PATTERN = moneyPattern('([0-9]{1,3}(,[0-9]{3})+|[0-9]+)([.][0-9]+)?');
 /**

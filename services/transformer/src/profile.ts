@@ -212,7 +212,8 @@ export const rolesProfileSchema = z
   .strict()
   .describe(
     'Column roles over the inferred ones (event_time, amount, quantity, unit_price, order_id, customer_id, ' +
-      'customer_name, product_id, product_name, profit, discount, dimensions); a role left out stays inferred.',
+      'customer_name, product_id, product_name, profit, discount, event_type, dimensions); a role left out ' +
+      'stays inferred.',
   );
 export type RolesProfile = z.infer<typeof rolesProfileSchema>;
 

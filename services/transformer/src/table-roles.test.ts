@@ -24,6 +24,17 @@ const WALMART = `Store,Dept,Date,Weekly_Sales,Gross_Sales,IsHoliday
 2,1,2010-02-12,46039.49,47000,TRUE
 `;
 
+/** REES46's eCommerce behavior log: a price on every event, only the purchases are sales; one refund. */
+const REES46 = `event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session
+2019-10-01 00:00:00 UTC,view,44600062,2103807459595387724,,shiseido,35.79,541312140,72d76fde-8bb3-4e00-8c23-a032dfed738c
+2019-10-01 00:00:00 UTC,view,3900821,2053013552326770905,appliances.environment.water_heater,aqua,33.20,554748717,9333dfbd-b87a-4708-9857-6336556b0fcc
+2019-10-01 00:00:01 UTC,cart,17200506,2053013559792632471,furniture.living_room.sofa,,543.10,519107250,566511c2-e2e3-422b-b695-cf8e6e792ca8
+2019-10-01 00:00:01 UTC,purchase,1307067,2053013558920217191,computers.notebook,lenovo,251.74,550050854,7c90fc70-0e80-4590-96f3-13c02c18c713
+2019-10-01 00:00:04 UTC,view,1004237,2053013555631882655,electronics.smartphone,apple,1081.98,535871217,c6bd7419-2748-4c56-95b4-8cec9ff8b80d
+2019-10-01 00:00:05 UTC,purchase,1480613,2053013561092866779,computers.desktop,pulser,-908.62,512742880,0d0d91c2-c9c2-4e81-90a5-86594dec0683
+2019-10-01 00:00:08 UTC,remove_from_cart,17300353,2053013553853497655,,creed,380.96,555447699,4fe811e9-91de-46da-90c3-bbd87ed3a65d
+`;
+
 async function rolesOf(runId: string, files: Record<string, string>, profile?: string) {
   await writeExtractedRun(t.store, runId, files);
   const response = await transform({ runId, ...(profile ? { profile } : {}) }, t.deps);
@@ -44,6 +55,29 @@ describe('roles decided at transform time', () => {
       evidence:
         'the amount is net of returns and cancellations, which are kept: 1 rows with a negative amount, 1 with a negative quantity, 1 with a cancelled (C) order id',
     });
+  });
+
+  test('an event log: the event type says which rows are sales; the returns are counted among them', async () => {
+    const roles = await rolesOf('r1', { 'events.csv': REES46 });
+    expect(roles.event_time).toMatchObject({ column: 'event_time', confidence: 0.85 });
+    expect(roles.event_type?.column).toBe('event_type');
+    expect(roles.amount?.column).toBe('price');
+    expect(roles.sales).toEqual({
+      column: 'event_type',
+      values: ['purchase'],
+      rows: 2,
+      otherRows: 5,
+      evidence:
+        'event_type says which rows are sales: only its "purchase" rows (2 of 7) are summed; the 5 rows of "view", "cart", "remove_from_cart" are loaded but are not sales',
+    });
+    expect(roles.returns).toMatchObject({ negativeAmounts: 1 });
+  });
+
+  test("a profile's event_type: null leaves every row a sale", async () => {
+    await writeProfile(t, 'events', 'roles:\n  event_type: null\n');
+    const roles = await rolesOf('r1', { 'events.csv': REES46 }, 'events');
+    expect(roles.event_type).toBeUndefined();
+    expect(roles.sales).toBeUndefined();
   });
 
   test("the profile's roles: win, by header or column name; the column it takes loses its inferred role", async () => {

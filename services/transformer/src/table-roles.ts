@@ -20,6 +20,7 @@ import {
   type Roles,
   roleTypeProblem,
 } from '@etl/common/roles';
+import { eventValuesSql, salesEvents, salesFilter } from '@etl/common/sales-events';
 import { duckDbDialect } from '@etl/common/warehouse';
 import { queryRows } from './duckdb-session';
 import type { ColumnPlan } from './infer-types';
@@ -110,7 +111,8 @@ export function overrideRoles(inferred: Roles, overrides: RoleOverrides): Roles 
 
 /**
  * The roles of the staged rows (`stagedSql`, a query on `connection`): inferred from their columns, the
- * profile's over them, and the returns measured on the rows when there is an amount.
+ * profile's over them, which rows are sales when an event type says (@etl/common/sales-events), and the returns
+ * among those rows when there is an amount.
  */
 export async function decideTableRoles(
   connection: DuckDBConnection,
@@ -122,8 +124,15 @@ export async function decideTableRoles(
     type: String(c['column_type']),
   }));
   const inferred = inferRoles(columns);
-  const roles = overrides ? overrideRoles(inferred, overrides) : inferred;
-  const sql = returnsSql(duckDbDialect, roles, `(${stagedSql}) AS staged`);
+  let roles = overrides ? overrideRoles(inferred, overrides) : inferred;
+  const staged = `(${stagedSql}) AS staged`;
+  const eventsSql = eventValuesSql(duckDbDialect, roles, staged);
+  if (eventsSql !== undefined && roles.event_type) {
+    const sales = salesEvents(roles.event_type.column, await queryRows(connection, eventsSql));
+    if (sales) roles = { ...roles, sales };
+  }
+  const filter = salesFilter(duckDbDialect, roles);
+  const sql = returnsSql(duckDbDialect, roles, filter === undefined ? staged : `${staged} WHERE ${filter}`);
   if (sql === undefined) return roles;
   const [row] = await queryRows(connection, sql);
   return { ...roles, returns: returnsNote(row) };

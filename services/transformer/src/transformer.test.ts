@@ -196,6 +196,28 @@ describe('transform: types and cleaning', () => {
     });
   });
 
+  test("Excel's accounting format (Microsoft's Financial Sample): $(12,575.00) is negative, $- is zero", async () => {
+    const csv = [
+      'Segment,Country,Product,Units Sold,Gross Sales,Discounts,Profit,Date',
+      'Government,Canada, Carretera ," 1,618.50 "," $32,370.00 ", $-   ," $16,185.00 ",1/1/2014',
+      'Enterprise,Mexico, Velo , 912.00 ," $114,000.00 "," $15,960.00 "," $(11,400.00)",12/1/2013',
+      'Midmarket,France, Paseo ," 2,178.00 "," $32,670.00 ", $ - ," $(10.50) ",6/1/2014',
+      'Channel Partners,Germany, VTT ," 1,397.00 "," $16,764.00 ", $167.64 , $-   ,10/1/2014',
+    ].join('\n');
+    const result = await run({ 'financial_sample.csv': `${csv}\n` });
+    expect(result.counts).toMatchObject({ rowsIn: 4, rowsOut: 4, rowsQuarantined: 0 });
+    expect(fieldTypes(result)).toMatchObject({
+      discounts: 'Float64',
+      profit: 'Float64',
+      gross_sales: 'Float64',
+    });
+    expect(result.rows.map((r) => r['discounts'])).toEqual([0, 15960, 0, 167.64]);
+    expect(result.rows.map((r) => r['profit'])).toEqual([16185, -11400, -10.5, 0]);
+    // A bare dash is still a missing value, not a zero: only the currency's dash is the accounting zero.
+    const bare = await run({ 'bare.csv': 'id,amount\n1,$5.00\n2,-\n3,$(2.00)\n' }, 0.5, 'r2');
+    expect(bare.rows.map((r) => r['amount'])).toEqual([5, null, -2]);
+  });
+
   test('money written with a decimal comma (12,50 €, 1.234,00 €, € 1 234,50, (5,00 €)) is a number in a file not delimited by ","', async () => {
     const csv = [
       'Pedido;Importe;Envío;Nota',

@@ -39,4 +39,17 @@ describe('the run summary as etl run prints it', () => {
       'analysis: skipped (forecast, anomalies skipped: no event time; segments skipped: no customer column)\n',
     );
   });
+
+  test("an event log's sales rows are said before what was skipped", () => {
+    const line = analysisLine({
+      status: 'partial',
+      sales: {
+        evidence: 'event_type says which rows are sales: only its "purchase" rows (2 of 7) are summed',
+      },
+      skipped: [{ output: 'forecast', reason: 'the dates span 1 day' }],
+    });
+    expect(line).toBe(
+      'analysis: partial (event_type says which rows are sales: only its "purchase" rows (2 of 7) are summed; forecast skipped: the dates span 1 day)\n',
+    );
+  });
 });

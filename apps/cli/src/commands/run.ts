@@ -209,7 +209,7 @@ export function analysisLine(analysis: NonNullable<RunSummary['analysis']>): str
   for (const s of analysis.skipped ?? [])
     byReason.set(s.reason, [...(byReason.get(s.reason) ?? []), s.output]);
   const skipped = [...byReason].map(([reason, outputs]) => `${outputs.join(', ')} skipped: ${reason}`);
-  const details = [analysis.reason, ...skipped].filter(Boolean).join('; ');
+  const details = [analysis.reason, analysis.sales?.evidence, ...skipped].filter(Boolean).join('; ');
   return `analysis: ${analysis.status}${details ? ` (${details})` : ''}\n`;
 }
 
