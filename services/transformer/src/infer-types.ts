@@ -299,7 +299,9 @@ const isNumberGuess = (plan: Pick<ColumnPlan, 'reason'>): boolean =>
 
 /** Whether the run summary should say how the plan read its values: a number guess, or dates from integers. */
 export const isReadingGuess = (plan: Pick<ColumnPlan, 'reason'>): boolean =>
-  isNumberGuess(plan) || plan.reason?.startsWith(FROM_INTEGERS) === true;
+  isNumberGuess(plan) ||
+  plan.reason?.startsWith(FROM_INTEGERS) === true ||
+  plan.reason?.startsWith(FROM_MONTHS) === true;
 
 /** `1,234`: one comma and 3 digits after it, read alike with a thousands comma and a decimal comma. */
 const AMBIGUOUS_COMMA_PATTERN = '[+-]?[0-9]{1,3},[0-9]{3}';
@@ -1058,10 +1060,8 @@ export async function inferColumnPlans(
     name: names[i]!,
     ...chooseType(s, names[i]!),
   }));
-  return {
-    plans: await integerTimes(connection, dayFirstWithDecimalCommas(dotsByFile(plans, stats))),
-    stats,
-  };
+  const read = await integerTimes(connection, dayFirstWithDecimalCommas(dotsByFile(plans, stats)));
+  return { plans: await yearMonths(connection, read), stats };
 }
 
 /** A name that says time: `timestamp`, `ts`, `event_time`, `created_at`, `unix_time`, `epoch`. */
@@ -1070,6 +1070,21 @@ const TIME_NAME = /(^|_)(ts|timestamp|time|datetime|epoch|unix|unixtime)(_|$)|(^
 const DATE_NAME = /date|(^|_)(day|dt|yyyymmdd|ymd)(_|$)/;
 /** How the reason of a plan read from integers starts: the run summary lists it (`isReadingGuess`). */
 const FROM_INTEGERS = 'integers named like a ';
+/** A name that says month or period: `month`, `year_month`, `period`, `billing_month`, `mes`, `monat`, `mois`. */
+const MONTH_NAME = /month|period|date|(^|_)(ym|yyyymm|yearmonth|mes|monat|mois)(_|$)/;
+/** Year and month without a day: `2022-01`, `01/2022`, `Jan-2022`, `January 2022`, Excel's `Jan-22`. */
+export const YEAR_MONTH_FORMATS = [
+  '%Y-%m',
+  '%Y/%m',
+  '%m/%Y',
+  '%m-%Y',
+  '%b-%Y',
+  '%b %Y',
+  '%B %Y',
+  '%b-%y',
+] as const;
+/** How the reason of a plan read from year-months starts (`isReadingGuess`). */
+const FROM_MONTHS = 'year and month without a day';
 
 /**
  * Integer columns whose name and every sampled value say date or time: named like a date and all
@@ -1115,6 +1130,45 @@ async function integerTimes(connection: DuckDBConnection, plans: ColumnPlan[]): 
       type: 'TIMESTAMP',
       format,
       reason: `${FROM_INTEGERS}time, every sampled one ${describeEpoch(format)}: read as date-times in UTC (${lo} is ${example}; a profile's type: integer keeps the numbers)`,
+    };
+  }
+  return out;
+}
+
+/**
+ * Text columns named like a month, a period or a date whose every sampled value is a year and a month in one
+ * of YEAR_MONTH_FORMATS, from 1900 to 2100 (`2022-01`, a monthly report's `Month`): DATEs, the first day of each
+ * month, with the reason, which the run summary carries. A monthly sales table then has an event time.
+ */
+async function yearMonths(connection: DuckDBConnection, plans: ColumnPlan[]): Promise<ColumnPlan[]> {
+  const out = [...plans];
+  for (const [i, plan] of plans.entries()) {
+    if (plan.type !== 'VARCHAR' || plan.reason !== undefined || !MONTH_NAME.test(plan.name)) continue;
+    const v = trimBlanks(`v${i}`);
+    const reads = YEAR_MONTH_FORMATS.map(
+      (format, f) =>
+        `count(*) FILTER (WHERE year(${dateExpression(v, format)}) BETWEEN 1900 AND 2100) AS f${f}`,
+    );
+    const [row] = await queryRows(
+      connection,
+      `SELECT count(*) FILTER (WHERE ${v} <> '' AND lower(${v}) NOT IN (${inList(MISSING_TOKENS)})) AS n,
+              ${reads.join(', ')}
+       FROM ${INFER_SAMPLE}`,
+    );
+    const n = toCount(row?.['n']);
+    const format = YEAR_MONTH_FORMATS.find((_, f) => n > 0 && toCount(row?.[`f${f}`]) === n);
+    if (format === undefined) continue;
+    const [first] = await queryRows(
+      connection,
+      `SELECT ${v} AS text, strftime(${dateExpression(v, format)}, '%Y-%m-%d') AS day FROM ${INFER_SAMPLE}
+       WHERE ${dateExpression(v, format)} IS NOT NULL ORDER BY 2 LIMIT 1`,
+    );
+    out[i] = {
+      ...plan,
+      type: 'DATE',
+      format,
+      missingTokens: true,
+      reason: `${FROM_MONTHS}, every sampled value ${format}: read as the first day of each month (${String(first?.['text'])} is ${String(first?.['day'])}; a profile's type: string keeps the text)`,
     };
   }
   return out;

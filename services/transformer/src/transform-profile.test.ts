@@ -384,6 +384,27 @@ describe('transform with a profile: dialect, separators and text', () => {
     expect(counts.guesses ?? []).toEqual([]);
   });
 
+  test("a profile's type: string keeps a month column's text; its own format reads year-months anywhere", async () => {
+    await writeProfile(
+      t,
+      'p',
+      [
+        'columns:',
+        '  - { name: month, type: string }',
+        '  - { name: sold, type: date, format: "%m/%Y" }',
+      ].join('\n'),
+    );
+    const { rows, counts } = await run(
+      { 'a.csv': 'month,sold\n2022-01,01/2022\n2022-02,02/2022\n' },
+      { profile: 'p' },
+    );
+    expect(rows).toEqual([
+      { month: '2022-01', sold: '2022-01-01' },
+      { month: '2022-02', sold: '2022-02-01' },
+    ]);
+    expect(counts.guesses ?? []).toEqual([]);
+  });
+
   test('text rules: NBSP, NFC, collapsed spaces, and NFKC by a value map', async () => {
     await writeProfile(
       t,

@@ -428,6 +428,40 @@ describe('transform: types and cleaning', () => {
     ]);
   });
 
+  test("year and month without a day, in a column named like a month or period, are DATEs (the month's first day) with a guess", async () => {
+    const csv = [
+      'Region,Month,Period,Billing Month,Code,Revenue',
+      'North,2022-01,Jan-22,January 2022,2022-01,"1,200.50"',
+      'South,2022-02,Feb-22,February 2022,2022-02,980.00',
+      'North,2022-12,Dec-22,May 2023,1999-12,"1,310.00"',
+    ].join('\n');
+    const result = await run({ 'monthly.csv': `${csv}\n` });
+    expect(result.counts).toMatchObject({ rowsIn: 3, rowsOut: 3, rowsQuarantined: 0 });
+    // Code is not named like a month: the same values stay text.
+    expect(fieldTypes(result)).toMatchObject({
+      month: 'Date32<DAY>',
+      period: 'Date32<DAY>',
+      billing_month: 'Date32<DAY>',
+      code: 'Utf8',
+    });
+    expect(result.rows.map((r) => [r['month'], r['period'], r['billing_month']])).toEqual([
+      ['2022-01-01', '2022-01-01', '2022-01-01'],
+      ['2022-02-01', '2022-02-01', '2022-02-01'],
+      ['2022-12-01', '2022-12-01', '2023-05-01'],
+    ]);
+    expect(result.counts.guesses?.map((g) => g.message)).toEqual([
+      "column month: year and month without a day, every sampled value %Y-%m: read as the first day of each month (2022-01 is 2022-01-01; a profile's type: string keeps the text)",
+      "column period: year and month without a day, every sampled value %b-%y: read as the first day of each month (Jan-22 is 2022-01-01; a profile's type: string keeps the text)",
+      "column billing_month: year and month without a day, every sampled value %B %Y: read as the first day of each month (January 2022 is 2022-01-01; a profile's type: string keeps the text)",
+    ]);
+  });
+
+  test('a month column with one value that is no year-month (Q1 2022), or no month (2022-13), stays text', async () => {
+    const result = await run({ 'm.csv': 'month,other_month,amount\n2022-01,2022-01,5\nQ1 2022,2022-13,6\n' });
+    expect(fieldTypes(result)).toMatchObject({ month: 'Utf8', other_month: 'Utf8' });
+    expect(result.counts.guesses).toBeUndefined();
+  });
+
   test('D/M/Y is chosen when only it parses the values', async () => {
     const result = await run({ 'a.csv': 'd\n25/12/2020\n3/4/2020\n' });
     expect(typeOf(result.report, 'd')).toMatchObject({ type: 'DATE', format: '%d/%m/%Y', ambiguous: false });

@@ -84,7 +84,9 @@ export function planWidening(
   }
   if (refused.length > 0)
     throw new DataRejectedError(
-      `table ${table} cannot take this load without a lossy cast: ${refused.join('; ')}; nothing was loaded (docs/contracts.md)`,
+      `table ${table} cannot take this load without a lossy cast: ${refused.join('; ')}; nothing was loaded. ` +
+        `When the table holds another dataset's rows (a file of the same name loaded from elsewhere), give this ` +
+        `dataset a table of its own: etl run --table NAME, or options.table (docs/contracts.md)`,
       { details: { table, columns: refused } },
       'SCHEMA_CHANGED',
     );
