@@ -1,6 +1,6 @@
 /**
  * Child processes for the bench: workers that print a JSON result line, and the real `etl run`, whose
- * service processes are watched through /proc for their peak resident set (VmHWM).
+ * service processes are watched through /proc for their peak resident set (VmHWM) and their CPU time.
  *
  * Why /proc polling: the CLI starts the three services as grandchildren of the bench, and neither
  * `process.resourceUsage()` (own process only) nor getrusage(RUSAGE_CHILDREN) (one maximum over every
@@ -102,13 +102,25 @@ function descendants(pid: number): number[] {
   return found;
 }
 
-/** VmHWM of a process in MiB, and its command line; undefined once it has exited. */
-function readPeak(pid: number): { peakMb: number; cmdline: string } | undefined {
+/** Clock ticks per second of /proc/<pid>/stat's CPU times: USER_HZ, 100 on every Linux this runs on. */
+const TICKS_PER_SECOND = 100;
+
+/**
+ * VmHWM of a process in MiB, its CPU time so far (user + system, ms) and its command line; undefined once it
+ * has exited.
+ */
+function readProcess(pid: number): { peakMb: number; cpuMs: number; cmdline: string } | undefined {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const kb = /VmHWM:\s+(\d+) kB/.exec(status)?.[1];
+    // Fields after the command's closing parenthesis: state is the 3rd field, utime the 14th, stime the 15th.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\u0000', ' ');
-    return kb === undefined ? undefined : { peakMb: Number(kb) / 1024, cmdline };
+    return kb === undefined
+      ? undefined
+      : { peakMb: Number(kb) / 1024, cpuMs: (ticks * 1000) / TICKS_PER_SECOND, cmdline };
   } catch {
     return undefined;
   }
@@ -122,27 +134,42 @@ function processName(cmdline: string): string {
   return path.basename(cmdline.split(' ')[0] ?? 'unknown');
 }
 
+/** What `watchProcesses` found, per named process. */
+export interface ProcessUse {
+  /** Peak RSS, MiB. */
+  peaks: Record<string, number>;
+  /**
+   * CPU time (user + system), ms, summed over the processes of a name: as last polled, so up to one poll
+   * interval of each process's work before it exited is missed.
+   */
+  cpuMs: Record<string, number>;
+}
+
 /**
- * Peak RSS per named process of the tree under `root` (itself included), polled every 100 ms until
- * `stop()`; esbuild helpers that tsx starts are ignored.
+ * Peak RSS and CPU time per named process of the tree under `root` (itself included), polled every 100 ms
+ * until `stop()`; esbuild helpers that tsx starts are ignored.
  */
-export function watchPeaks(root: ChildProcess): { stop(): Record<string, number> } {
+export function watchProcesses(root: ChildProcess): { stop(): ProcessUse } {
   const peaks: Record<string, number> = {};
+  const cpu = new Map<number, { name: string; ms: number }>();
   const sample = (): void => {
     if (root.pid === undefined) return;
     for (const pid of [root.pid, ...descendants(root.pid)]) {
-      const peak = readPeak(pid);
-      if (!peak || peak.cmdline.trim() === '') continue; // exited (a zombie has no command line)
-      const name = processName(peak.cmdline);
+      const found = readProcess(pid);
+      if (!found || found.cmdline.trim() === '') continue; // exited (a zombie has no command line)
+      const name = processName(found.cmdline);
       if (name === 'esbuild') continue;
-      peaks[name] = Math.max(peaks[name] ?? 0, peak.peakMb);
+      peaks[name] = Math.max(peaks[name] ?? 0, found.peakMb);
+      cpu.set(pid, { name, ms: found.cpuMs });
     }
   };
   const timer = setInterval(sample, POLL_MS);
   return {
     stop() {
       clearInterval(timer);
-      return peaks;
+      const cpuMs: Record<string, number> = {};
+      for (const { name, ms } of cpu.values()) cpuMs[name] = (cpuMs[name] ?? 0) + ms;
+      return { peaks, cpuMs };
     },
   };
 }

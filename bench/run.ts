@@ -13,7 +13,14 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { type Finished, parseResult, REPO_ROOT, runNodeWorker, runProcess, watchPeaks } from './processes';
+import {
+  type Finished,
+  parseResult,
+  REPO_ROOT,
+  runNodeWorker,
+  runProcess,
+  watchProcesses,
+} from './processes';
 import type { StageResult } from './worker-result';
 import { datasetWorkload, parseSize, salesWorkload, superstoreWorkload, type Workload } from './workloads';
 
@@ -178,7 +185,7 @@ async function etlRun(
   served?: string,
 ): Promise<RunOnce> {
   const dataDir = served ?? (await mkdtemp(path.join(work, 'etl-')));
-  let watcher: ReturnType<typeof watchPeaks> | undefined;
+  let watcher: ReturnType<typeof watchProcesses> | undefined;
   const done = await runProcess(
     process.execPath,
     [
@@ -194,9 +201,9 @@ async function etlRun(
       '1',
       ...args,
     ],
-    { onSpawn: (child) => (watcher = watchPeaks(child)), env: { INIT_CWD: REPO_ROOT } },
+    { onSpawn: (child) => (watcher = watchProcesses(child)), env: { INIT_CWD: REPO_ROOT } },
   );
-  const peaks = watcher!.stop();
+  const { peaks, cpuMs } = watcher!.stop();
   if (!served) await rm(dataDir, { recursive: true, force: true });
   const last = done.stdout.trim().split('\n').at(-1) ?? '';
   const summary = last.startsWith('{') ? (JSON.parse(last) as RunSummary) : undefined;
@@ -214,7 +221,7 @@ async function etlRun(
       rowsQuarantined: sum('rowsQuarantined'),
       rowsDuplicate: sum('rowsDuplicate'),
     },
-    detail: { workflowMs: summary.durationMs, ...etlRunBreakdown(done) },
+    detail: { workflowMs: summary.durationMs, ...etlRunBreakdown(done), cpuMs },
   };
 }
 
@@ -279,6 +286,19 @@ export function etlRunBreakdown(done: Pick<Finished, 'stderrLines' | 'wallMs'>):
   breakdownMs['exit'] = done.wallMs - lastStageEnd;
   for (const [k, v] of Object.entries(breakdownMs)) breakdownMs[k] = Math.round(v);
   return { stageMs, breakdownMs };
+}
+
+/**
+ * CPU time per process of one `etl run`, their total, and the wall time that total needs at best on `cores`
+ * cores: no overlap of stages can bring the run below it, only less work.
+ */
+export function cpuLine(cpuMs: Record<string, number>, cores: number): string {
+  const total = Object.values(cpuMs).reduce((a, b) => a + b, 0);
+  const each = Object.entries(cpuMs)
+    .sort(([, a], [, b]) => b - a)
+    .map(([name, ms]) => `${name} ${(ms / 1000).toFixed(2)}`)
+    .join(', ');
+  return `${each}; total ${(total / 1000).toFixed(2)} s of CPU (median run), at least ${(total / cores / 1000).toFixed(2)} s of wall on ${cores} cores`;
 }
 
 function checkCounts(
@@ -600,6 +620,8 @@ export function formatTable(result: BenchResult): string {
     if (floorDetail) out.push(`- load-floor steps (ms, median run): ${JSON.stringify(floorDetail)}`);
     for (const x of w.measures.filter((y) => y.name.startsWith('etl-run'))) {
       out.push(`- ${x.name} breakdown (ms, median run): ${JSON.stringify(x.detail?.['breakdownMs'])}`);
+      const cpu = x.detail?.['cpuMs'] as Record<string, number> | undefined;
+      if (cpu) out.push(`- ${x.name} CPU: ${cpuLine(cpu, Number(result.machine['nproc']) || 1)}`);
     }
     for (const line of w.checks) out.push(`- ${line}`);
     out.push('');

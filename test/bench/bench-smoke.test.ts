@@ -86,6 +86,9 @@ test('pnpm bench --smoke measures every stage and baseline, and the counts agree
         'exit',
       ]),
     );
+  // The CPU each process of `etl run` spent, which bounds its wall time on this machine's cores.
+  const cpu = detail('etl-run csv')['cpuMs'] ?? {};
+  for (const service of ['transformer', 'loader']) expect(cpu[service]).toBeGreaterThan(0);
   // The dataset workload: two 2k-row files, one table each, every row accounted for, every service's peak.
   const dataset = result.workloads[1];
   expect(dataset?.workload).toBe('sales-2x2k');
