@@ -33,6 +33,8 @@ describe('salesEvents: which rows of an event log are sales', () => {
 
   test('nothing to filter: no value names a sale, every row is a sale, or too many values for event kinds', () => {
     expect(salesEvents('action', counts(['view', 10], ['click', 3]))).toBeUndefined();
+    // A sales table's promotions: a day of a `Sale` is no event log's purchase.
+    expect(salesEvents('event', counts(['None', 300], ['Sale', 40], ['Black Friday', 2]))).toBeUndefined();
     expect(salesEvents('action', counts(['purchase', 10]))).toBeUndefined();
     const many = Array.from({ length: MAX_EVENT_VALUES + 1 }, (_, i): [string, number] => [`kind ${i}`, 1]);
     expect(salesEvents('action', counts(['purchase', 3], ...many))).toBeUndefined();

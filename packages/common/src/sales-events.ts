@@ -11,13 +11,16 @@ import type { Roles, SalesEvents } from './roles';
 import type { SqlDialect } from './warehouse/dialect';
 import { quoteLiteral } from './warehouse/sql';
 
-/** Event values that record a sale, compared without case, spaces, `_` or `-` (`Order Completed`). */
+/**
+ * Event values that record a sale, compared without case, spaces, `_` or `-` (`Order Completed`). Not `sale`
+ * (nor `venta`, `venda`): an `event` column of a sales table may name promotions (`Sale`, `None`), and taking it
+ * for an event log would leave every day without a promotion out of the revenue.
+ */
 const SALE_EVENTS = new Set([
   'purchase',
   'purchased',
   'buy',
   'bought',
-  'sale',
   'sold',
   'transaction',
   'order',
@@ -30,8 +33,6 @@ const SALE_EVENTS = new Set([
   'checkoutcompleted',
   'completedcheckout',
   'compra',
-  'venta',
-  'venda',
   'achat',
   'kauf',
 ]);
