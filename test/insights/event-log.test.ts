@@ -92,3 +92,37 @@ test('the insights app shows the same revenue, and says which rows are sales', a
   const total = (brands.body.groups as Array<{ revenue: number }>).reduce((sum, r) => sum + r.revenue, 0);
   expect(total).toBeCloseTo(revenue, 6);
 });
+
+test('an order status: the cancelled orders are loaded, and left out of the revenue the app shows', async () => {
+  const orders = Array.from({ length: 90 }, (_, i) => ({
+    id: `171-${1000 + i}`,
+    date: new Date(Date.UTC(2022, 3, 1 + (i % 30))).toISOString().slice(0, 10),
+    status: i % 7 === 0 ? 'Cancelled' : i % 11 === 0 ? 'Shipped - Returned to Seller' : 'Shipped',
+    amount: 300 + ((i * 53) % 700),
+  }));
+  const csv = `Order ID,Date,Status,Category,Amount\n${orders.map((o, i) => `${o.id},${o.date},${o.status},${['Set', 'kurta'][i % 2]},${o.amount}.00`).join('\n')}\n`;
+  const stages = await runStages('Amazon Sale Report.csv', csv);
+  try {
+    const shipped = orders.filter((o) => o.status === 'Shipped');
+    expect(stages.analyzed['roles']).toMatchObject({
+      sales: { column: 'status', mode: 'except', rows: shipped.length },
+    });
+    const app = createInsightsApp(
+      { warehouse: stages.warehouse, store: stages.store, logger },
+      { cacheSeconds: 0 },
+    );
+    const [dataset] = (await request(app).get('/api/datasets')).body.datasets;
+    const kpis = await request(app).get(
+      `/api/kpis?source=${encodeURIComponent(dataset.id)}&from=2022-04-01&to=2022-04-30`,
+    );
+    expect(kpis.status, JSON.stringify(kpis.body)).toBe(200);
+    expect(kpis.body.revenue.value).toBeCloseTo(
+      shipped.reduce((sum, o) => sum + o.amount, 0),
+      6,
+    );
+    const [loaded] = await stages.warehouse.query('SELECT count(*)::INT AS n FROM amazon_sale_report');
+    expect(loaded?.['n']).toBe(orders.length);
+  } finally {
+    await stages.cleanup();
+  }
+});

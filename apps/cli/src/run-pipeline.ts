@@ -55,7 +55,7 @@ export interface RunSummary {
     reason?: string;
     code?: number;
     skipped?: Array<{ output: string; reason: string }>;
-    /** In an event log, the rows the analysis counts as sales (`roles.sales` of the analyze response). */
+    /** The rows the analysis counts as sales, when an event type or a status says (`roles.sales` of the analyze response). */
     sales?: { evidence: string } | null;
   } | null;
   durationMs: number;

@@ -269,16 +269,22 @@ export const rolesSchema = z
       ),
     sales: z
       .object({
-        column: z.string().describe('The event type column.'),
-        values: z.array(z.string()).describe('Its values that name a sale (purchase, buy, ...).'),
-        rows: z.number().int().nonnegative().describe('Rows with one of those values.'),
-        otherRows: z.number().int().nonnegative().describe('Rows with another value or none.'),
+        column: z.string().describe('The event type or order status column.'),
+        mode: z
+          .enum(['only', 'except'])
+          .default('only')
+          .describe('only: the rows with one of `values` are the sales; except: every row but those.'),
+        values: z
+          .array(z.string())
+          .describe('Values that name a sale (purchase, buy; only) or no sale (Cancelled; except).'),
+        rows: z.number().int().nonnegative().describe('Rows that are sales.'),
+        otherRows: z.number().int().nonnegative().describe('The other rows, left out of every sum.'),
         evidence: z.string(),
       })
       .optional()
       .describe(
-        'In an event log, the rows that are sales, measured on the rows: every sum over the amount reads ' +
-          'only them. Absent without an event type, or when none of its values names a sale.',
+        'The rows that are sales when an event type (an event log) or an order status (cancelled orders) ' +
+          'says so, measured on the rows: every sum over the amount reads only them. Absent when every row is a sale.',
       ),
   })
   .describe(

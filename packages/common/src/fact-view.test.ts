@@ -135,7 +135,14 @@ describe('SQL', () => {
       store: 'INTEGER',
       price: 'DOUBLE',
     });
-    const sales = { column: 'event_type', values: ['purchase'], rows: 4, otherRows: 40, evidence: '' };
+    const sales = {
+      column: 'event_type',
+      mode: 'only' as const,
+      values: ['purchase'],
+      rows: 4,
+      otherRows: 40,
+      evidence: '',
+    };
     const log = { ...events, roles: { ...events.roles, sales } };
     expect(factViewFrom(duckDbDialect, log, relations, [])).toBe(
       `(SELECT * FROM "events" WHERE "event_type" IN ('purchase')) AS "events"`,

@@ -77,9 +77,8 @@ export interface Roles {
   /** The kind of event a row records (`view`, `cart`, `purchase`), in an event log. */
   event_type?: ColumnRole;
   /**
-   * Which rows are sales, when the event type says (`@etl/common/sales-events`, measured on the rows): every
-   * sum over the amount reads only those rows. Absent when there is no event type, or none of its values
-   * names a sale.
+   * Which rows are sales, when an event type or an order status says (`@etl/common/sales-events`, measured on
+   * the rows): every sum over the amount reads only those rows. Absent when every row is a sale.
    */
   sales?: SalesEvents;
   /**
@@ -110,15 +109,20 @@ export interface ReturnsNote {
   evidence: string;
 }
 
-/** The rows of an event log that are sales: those whose event type is one of `values`. */
+/**
+ * The rows that are sales, when a column says so (`@etl/common/sales-events`): in an event log, only the rows
+ * whose event type is one of `values` (`only`); with an order status, every row but those whose status is one
+ * of `values` (`except`: cancelled, returned, ...).
+ */
 export interface SalesEvents {
-  /** The event type column. */
+  /** The event type or status column. */
   column: string;
-  /** Its values that name a sale (`purchase`), as written in the data. */
+  mode: 'only' | 'except';
+  /** Its values that name a sale (`purchase`; `only`) or no sale (`Cancelled`; `except`), as written. */
   values: string[];
-  /** Rows with one of those values. */
+  /** Rows that are sales. */
   rows: number;
-  /** Rows with another value, or none: views, carts, ..., left out of every sum. */
+  /** The other rows (views, carts, cancelled orders), left out of every sum. */
   otherRows: number;
   /** The same in words. */
   evidence: string;

@@ -1,13 +1,18 @@
 /**
- * Which rows of an event log are sales. A log of what shoppers did (REES46's `event_type`: `view`, `cart`,
- * `purchase`; Taobao's `behavior_type`: `pv`, `buy`) carries a price on every row, so summing it over all rows
- * would count every product view as revenue. When the event type role's values include words for a sale, every
- * sum over the amount reads only the rows with those values (`salesFilter`); the other rows stay loaded.
+ * Which rows of a table are sales, when a column says so:
+ *   - an event log (the event type role): a log of what shoppers did (REES46's `event_type`: `view`, `cart`,
+ *     `purchase`; Taobao's `behavior_type`: `pv`, `buy`) carries a price on every row, so summing it over all
+ *     rows would count every product view as revenue. Only the rows whose value names a sale are sales.
+ *   - an order status (a text column named `status`, `order_status`, ...): Amazon's sale report keeps its
+ *     `Cancelled` orders with their amounts. Every row is a sale except those whose status says cancelled,
+ *     refunded, returned or rejected (`Shipped - Returned to Seller`); a row without a status is a sale.
+ * Every sum over the amount then reads only the sales rows (`salesFilter`); the other rows stay loaded.
  *
  * The transform stage measures it on the cleaned rows and records it with the roles, as it does the returns.
- * One SQL for both engines; the values reach SQL as literals only after `isPlainEventValue` accepts them.
+ * One SQL for both engines; values reach SQL as literals only after `isPlainValue` accepts them.
  */
-import type { Roles, SalesEvents } from './roles';
+import { snakeCase } from './names';
+import { type ColumnInfo, columnKind, type Roles, type SalesEvents } from './roles';
 import type { SqlDialect } from './warehouse/dialect';
 import { quoteLiteral } from './warehouse/sql';
 
@@ -37,33 +42,95 @@ const SALE_EVENTS = new Set([
   'kauf',
 ]);
 
-/** More distinct values than this, and the column is not a list of event kinds. */
+/** Names (snake_case, without `_`) of a column holding an order's status. */
+const STATUS_NAMES = new Set([
+  'status',
+  'orderstatus',
+  'transactionstatus',
+  'salestatus',
+  'salesstatus',
+  'invoicestatus',
+  'estado',
+  'estadopedido',
+  'estadodelpedido',
+  'statut',
+  'bestellstatus',
+  'stato',
+]);
+
+/** Words of a status that make its row no sale, accents dropped (`annulée` -> `annulee`). */
+const NOT_SALE_WORDS = new Set([
+  'cancel',
+  'cancelled',
+  'canceled',
+  'cancellation',
+  'void',
+  'voided',
+  'refund',
+  'refunded',
+  'returned',
+  'rejected',
+  'cancelado',
+  'cancelada',
+  'devuelto',
+  'devolvido',
+  'reembolsado',
+  'annule',
+  'annulee',
+  'storniert',
+  'annullato',
+]);
+
+/** More distinct values than this, and the column is not a list of event kinds or statuses. */
 export const MAX_EVENT_VALUES = 100;
 
-/** Letters, digits, spaces, `_` and `-` only: a value that is safe as a literal in both engines. */
-const isPlainEventValue = (value: string): boolean => /^[A-Za-z0-9 _-]{1,40}$/.test(value);
+/** Letters, digits, spaces and `_ - / . , ( ) & :` only: a value that is safe as a literal in both engines. */
+const isPlainValue = (value: string): boolean => /^[\p{L}\p{N} _\-/.,()&:]{1,80}$/u.test(value);
+
+const words = (value: string): string[] =>
+  value
+    .normalize('NFD')
+    .replaceAll(/\p{M}/gu, '')
+    .toLowerCase()
+    .split(/[^a-z]+/)
+    .filter(Boolean);
 
 const isSaleEvent = (value: string): boolean =>
-  isPlainEventValue(value) && SALE_EVENTS.has(value.toLowerCase().replaceAll(/[ _-]/g, ''));
+  isPlainValue(value) && SALE_EVENTS.has(value.toLowerCase().replaceAll(/[ _-]/g, ''));
+
+const isNotSaleStatus = (value: string): boolean =>
+  isPlainValue(value) && words(value).some((w) => NOT_SALE_WORDS.has(w));
+
+/** The column that says which rows are sales, and how: the event type role, else an order status column. */
+export interface SalesColumn {
+  column: string;
+  by: 'event type' | 'status';
+}
+
+export function salesColumn(roles: Roles, columns: readonly ColumnInfo[]): SalesColumn | undefined {
+  if (roles.event_type) return { column: roles.event_type.column, by: 'event type' };
+  const status = columns.find(
+    (c) => columnKind(c.type) === 'text' && STATUS_NAMES.has(snakeCase(c.name).replaceAll('_', '')),
+  );
+  return status ? { column: status.name, by: 'status' } : undefined;
+}
 
 /**
- * SQL counting the rows of each event type value over `relation` (a quoted table or a parenthesised query,
- * plus any `WHERE`), at most MAX_EVENT_VALUES + 1 values; undefined without an event type role. Its rows:
- * `value` (NULL for rows without one) and `n`.
+ * SQL counting the rows of each value of `column` over `relation` (a quoted table or a parenthesised query,
+ * plus any `WHERE`), at most MAX_EVENT_VALUES + 1 values. Its rows: `value` (NULL for rows without one), `n`.
  */
-export function eventValuesSql(dialect: SqlDialect, roles: Roles, relation: string): string | undefined {
-  if (!roles.event_type) return undefined;
-  const column = dialect.identifier(roles.event_type.column);
-  return `SELECT CAST(${column} AS STRING) AS value, count(*) AS n FROM ${relation}
+export function valueCountsSql(dialect: SqlDialect, column: string, relation: string): string {
+  const quoted = dialect.identifier(column);
+  return `SELECT CAST(${quoted} AS STRING) AS value, count(*) AS n FROM ${relation}
           GROUP BY 1 ORDER BY n DESC, value LIMIT ${MAX_EVENT_VALUES + 1}`;
 }
 
 /**
- * The sales rows from the rows of `eventValuesSql`; undefined when no value names a sale, when every row is a
- * sale (nothing to leave out), or when there are too many values for event kinds.
+ * The sales rows from the rows of `valueCountsSql` over `source`'s column; undefined when no value says
+ * which rows are sales, when every row is a sale or none is, or when there are too many values.
  */
 export function salesEvents(
-  column: string,
+  source: SalesColumn,
   rows: ReadonlyArray<Record<string, unknown>>,
 ): SalesEvents | undefined {
   if (rows.length > MAX_EVENT_VALUES) return undefined;
@@ -71,24 +138,30 @@ export function salesEvents(
     value: r['value'] === null ? null : String(r['value']),
     n: Number(r['n']),
   }));
-  const sales = counted.filter((c) => c.value !== null && isSaleEvent(c.value));
-  const others = counted.filter((c) => !sales.includes(c));
-  if (sales.length === 0 || others.length === 0) return undefined;
+  const byEvent = source.by === 'event type';
+  const named = counted.filter((c) => c.value !== null && (byEvent ? isSaleEvent : isNotSaleStatus)(c.value));
+  const rest = counted.filter((c) => !named.includes(c));
+  if (named.length === 0 || rest.length === 0) return undefined;
+  const [sales, others] = byEvent ? [named, rest] : [rest, named];
   const sum = (list: typeof counted) => list.reduce((total, c) => total + c.n, 0);
-  const values = sales.map((c) => c.value!);
-  const rowsOf = sum(sales);
-  const otherRows = sum(others);
-  const named = others.slice(0, 5).map((c) => (c.value === null ? 'none' : JSON.stringify(c.value)));
-  if (others.length > 5) named.push(`${others.length - 5} more values`);
+  const quote = (list: typeof counted) => {
+    const shown = list.slice(0, 5).map((c) => (c.value === null ? 'none' : JSON.stringify(c.value)));
+    return list.length > 5 ? [...shown, `${list.length - 5} more values`] : shown;
+  };
+  const [rowsOf, otherRows] = [sum(sales), sum(others)];
+  const { column } = source;
+  const values = named.map((c) => c.value!);
   return {
     column,
+    mode: byEvent ? 'only' : 'except',
     values,
     rows: rowsOf,
     otherRows,
-    evidence:
-      `${column} says which rows are sales: only its ${values.map((v) => JSON.stringify(v)).join(', ')} rows ` +
-      `(${rowsOf} of ${rowsOf + otherRows}) are summed; the ${otherRows} rows of ${named.join(', ')} are loaded ` +
-      'but are not sales',
+    evidence: byEvent
+      ? `${column} says which rows are sales: only its ${quote(sales).join(', ')} rows (${rowsOf} of ` +
+        `${rowsOf + otherRows}) are summed; the ${otherRows} rows of ${quote(others).join(', ')} are loaded but are not sales`
+      : `${column} says which rows are no sale: its ${quote(others).join(', ')} rows (${otherRows} of ` +
+        `${rowsOf + otherRows}) are loaded but left out of every sum`,
   };
 }
 
@@ -96,7 +169,11 @@ export function salesEvents(
 export function salesFilter(dialect: SqlDialect, roles: Roles): string | undefined {
   const sales = roles.sales;
   if (!sales) return undefined;
-  const values = sales.values.filter(isPlainEventValue);
+  const values = sales.values.filter(isPlainValue);
   if (values.length === 0) return undefined;
-  return `${dialect.identifier(sales.column)} IN (${values.map(quoteLiteral).join(', ')})`;
+  const column = dialect.identifier(sales.column);
+  const list = values.map(quoteLiteral).join(', ');
+  return sales.mode === 'except'
+    ? `(${column} IS NULL OR ${column} NOT IN (${list}))`
+    : `${column} IN (${list})`;
 }

@@ -632,7 +632,7 @@ describe('analyze stage on any dataset: columns found by their roles', () => {
           user_id: 'INTEGER',
         }).map(([name, type]) => ({ name, type })),
       ),
-      sales: salesEvents('event_type', [
+      sales: salesEvents({ column: 'event_type', by: 'event type' }, [
         { value: 'view', n: tally('view') },
         { value: 'cart', n: tally('cart') },
         { value: 'purchase', n: purchases.length },

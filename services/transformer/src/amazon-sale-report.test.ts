@@ -25,10 +25,11 @@ const PROMOTIONS =
   '"Amazon PLCC Free-Financing Universal Merchant AAT-WNKTBO3K27EJC,Amazon PLCC Free-Financing Universal Merchant AAT-QX3UCCJESKPA2"';
 
 /** 120 lines over 2022-03-31..06-29, two per order id; every 15th without Amount and currency. */
-function amazonCsv(): { csv: string; blanks: number; total: number } {
+function amazonCsv(): { csv: string; blanks: number; total: number; cancelled: number } {
   const lines = [HEADER];
   let blanks = 0;
   let total = 0;
+  let cancelled = 0;
   for (let i = 0; i < 120; i++) {
     const day = new Date(Date.UTC(2022, 2, 31 + (i % 91)));
     const date = `${String(day.getUTCMonth() + 1).padStart(2, '0')}-${String(day.getUTCDate()).padStart(2, '0')}-22`;
@@ -36,6 +37,7 @@ function amazonCsv(): { csv: string; blanks: number; total: number } {
     const amount = blank ? '' : `${300 + ((i * 37) % 1200)}.00`;
     if (blank) blanks++;
     else total += Number(amount);
+    if (i % 9 === 0) cancelled++;
     lines.push(
       [
         i,
@@ -65,12 +67,12 @@ function amazonCsv(): { csv: string; blanks: number; total: number } {
       ].join(','),
     );
   }
-  return { csv: `${lines.join('\n')}\n`, blanks, total };
+  return { csv: `${lines.join('\n')}\n`, blanks, total, cancelled };
 }
 
 describe('Amazon Sale Report: two-digit-year dates and the real file quirks', () => {
   test('every row loads; Date is a DATE read as %m-%d-%y; the roles find the event time, amount and quantity', async () => {
-    const { csv, blanks, total } = amazonCsv();
+    const { csv, blanks, total, cancelled } = amazonCsv();
     await writeExtractedRun(t.store, 'r1', { 'Amazon Sale Report.csv': csv });
     const response = await transform({ runId: 'r1' }, t.deps);
     const counts = response.tables[0]!;
@@ -84,6 +86,14 @@ describe('Amazon Sale Report: two-digit-year dates and the real file quirks', ()
       product_id: { column: 'sku' },
     });
     expect(counts.roles?.dimensions.map((d) => d.column)).toContain('sales_channel');
+    // Cancelled orders keep their amounts in the file: the Status says they are no sale.
+    expect(counts.roles?.sales).toMatchObject({
+      column: 'status',
+      mode: 'except',
+      values: ['Cancelled'],
+      rows: 120 - cancelled,
+      otherRows: cancelled,
+    });
 
     const report = (await getJson<TransformReport>(t.store, response.reportKey)).tables[0]!;
     const column = (name: string) => report.columns.find((c) => c.name === name);

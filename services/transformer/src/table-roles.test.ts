@@ -64,6 +64,7 @@ describe('roles decided at transform time', () => {
     expect(roles.amount?.column).toBe('price');
     expect(roles.sales).toEqual({
       column: 'event_type',
+      mode: 'only',
       values: ['purchase'],
       rows: 2,
       otherRows: 5,

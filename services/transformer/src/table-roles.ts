@@ -20,7 +20,7 @@ import {
   type Roles,
   roleTypeProblem,
 } from '@etl/common/roles';
-import { eventValuesSql, salesEvents, salesFilter } from '@etl/common/sales-events';
+import { salesColumn, salesEvents, salesFilter, valueCountsSql } from '@etl/common/sales-events';
 import { duckDbDialect } from '@etl/common/warehouse';
 import { queryRows } from './duckdb-session';
 import type { ColumnPlan } from './infer-types';
@@ -111,8 +111,8 @@ export function overrideRoles(inferred: Roles, overrides: RoleOverrides): Roles 
 
 /**
  * The roles of the staged rows (`stagedSql`, a query on `connection`): inferred from their columns, the
- * profile's over them, which rows are sales when an event type says (@etl/common/sales-events), and the returns
- * among those rows when there is an amount.
+ * profile's over them, which rows are sales when an event type or an order status says (@etl/common/sales-events),
+ * and the returns among those rows when there is an amount.
  */
 export async function decideTableRoles(
   connection: DuckDBConnection,
@@ -126,9 +126,10 @@ export async function decideTableRoles(
   const inferred = inferRoles(columns);
   let roles = overrides ? overrideRoles(inferred, overrides) : inferred;
   const staged = `(${stagedSql}) AS staged`;
-  const eventsSql = eventValuesSql(duckDbDialect, roles, staged);
-  if (eventsSql !== undefined && roles.event_type) {
-    const sales = salesEvents(roles.event_type.column, await queryRows(connection, eventsSql));
+  const source = salesColumn(roles, columns);
+  if (source) {
+    const counts = await queryRows(connection, valueCountsSql(duckDbDialect, source.column, staged));
+    const sales = salesEvents(source, counts);
     if (sales) roles = { ...roles, sales };
   }
   const filter = salesFilter(duckDbDialect, roles);
