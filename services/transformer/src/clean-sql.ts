@@ -9,6 +9,7 @@
 import { quoteIdentifier, quoteLiteral } from '@etl/common/warehouse/sql';
 import { balancedSql, WIDE_TABLE_COLUMNS } from './duckdb-session';
 import {
+  accountingNegative,
   type ColumnPlan,
   type ColumnType,
   dateExpression,
@@ -65,20 +66,22 @@ function plainNumber(plan: CastPlan, t: string): string {
 /** The typed expression of trimmed, non-empty text `t`; NULL when `t` does not parse. */
 export function castExpression(plan: CastPlan, t: string): string {
   const separators = plan.thousands !== undefined || (plan.decimal !== undefined && plan.decimal !== '.');
+  // A number may be an accounting negative, `(1,234.50)`; money reads its own (`($5.00)`, unitlessText).
+  const n = accountingNegative(t);
   switch (plan.type) {
     case 'BIGINT':
       if (plan.thousands !== undefined)
-        return `CASE WHEN regexp_full_match(${t}, ${quoteLiteral(groupedIntegerPattern(plan.thousands))}) THEN TRY_CAST(${plainNumber(plan, t)} AS BIGINT) END`;
-      return guardedCast(t, INTEGER_PATTERN, 'BIGINT');
+        return `CASE WHEN regexp_full_match(${n}, ${quoteLiteral(groupedIntegerPattern(plan.thousands))}) THEN TRY_CAST(${plainNumber(plan, n)} AS BIGINT) END`;
+      return guardedCast(n, INTEGER_PATTERN, 'BIGINT');
     case 'DOUBLE':
       if (plan.currency !== undefined || plan.percent) {
-        const n = unitlessText(plan, t);
-        const cast = `CASE WHEN regexp_full_match(${n}, ${quoteLiteral(groupedNumberPattern(plan.thousands, plan.decimal ?? '.'))}) THEN TRY_CAST(${plainNumber(plan, n)} AS DOUBLE) END`;
+        const unitless = unitlessText(plan, t);
+        const cast = `CASE WHEN regexp_full_match(${unitless}, ${quoteLiteral(groupedNumberPattern(plan.thousands, plan.decimal ?? '.'))}) THEN TRY_CAST(${plainNumber(plan, unitless)} AS DOUBLE) END`;
         return plan.percent ? `(${cast}) / 100` : cast;
       }
       if (separators)
-        return `CASE WHEN regexp_full_match(${t}, ${quoteLiteral(groupedNumberPattern(plan.thousands, plan.decimal ?? '.'))}) THEN TRY_CAST(${plainNumber(plan, t)} AS DOUBLE) END`;
-      return guardedCast(t, NUMBER_PATTERN, 'DOUBLE');
+        return `CASE WHEN regexp_full_match(${n}, ${quoteLiteral(groupedNumberPattern(plan.thousands, plan.decimal ?? '.'))}) THEN TRY_CAST(${plainNumber(plan, n)} AS DOUBLE) END`;
+      return guardedCast(n, NUMBER_PATTERN, 'DOUBLE');
     case 'DATE':
       return `CAST(${dateExpression(t, plan.format ?? '%Y-%m-%d')} AS DATE)`;
     case 'TIMESTAMP':

@@ -227,6 +227,17 @@ export function epochExpression(t: string, format: EpochFormat): string {
   return `CASE WHEN regexp_full_match(${t}, '[0-9]{1,13}') AND ${n} BETWEEN ${from} AND ${to} THEN make_timestamp(${n} * ${EPOCH_FORMATS[format]}) END`;
 }
 
+/** A number in parentheses, accounting's way of writing a negative one: `(1,234.50)`, `(3,10)`, `(5)`. */
+const PARENTHESIZED_NUMBER = '[(][0-9][0-9., ]*[)]';
+
+/**
+ * Text `t` with an accounting negative written with a sign (`(1,234.50)` -> `-1,234.50`), any other text as it
+ * is: every number column reads both, and the separators are then read as in any number.
+ */
+export function accountingNegative(t: string): string {
+  return `CASE WHEN starts_with(${t}, '(') AND regexp_full_match(${t}, ${quoteLiteral(PARENTHESIZED_NUMBER)}) THEN '-' || substr(${t}, 2, length(${t}) - 2) ELSE ${t} END`;
+}
+
 /** RE2 pattern of an integer with an optional thousands separator `sep` (groups of exactly 3 digits). */
 export function groupedIntegerPattern(sep: string): string {
   const s = sep === '.' ? '[.]' : sep === ' ' ? ' ' : sep;
@@ -967,12 +978,15 @@ export async function inferColumnPlans(
   const decimalComma = (options.delimiter ?? ',') !== ',';
   const checks = decimalComma ? ALL_CHECKS : ALL_CHECKS.filter((c) => !COMMA_FILE_CHECKS.includes(c));
   const values = rawColumns.map((c, i) => `${trimmed(quoteIdentifier(c))} AS v${i}`);
+  // Read as the cleaning reads them: an accounting negative `(1,234.50)` is a number.
+  const signed = rawColumns.map((_, i) => `${accountingNegative(`v${i}`)} AS v${i}`);
   // A LIMIT over a file read by several threads parses far past the rows it keeps; one thread stops there.
   const [threads] = await queryRows(connection, "SELECT current_setting('threads') AS n");
   const parts = toCount(threads?.['n']);
   await withThreads(connection, 1, () =>
     connection.run(
-      `CREATE OR REPLACE TEMP TABLE ${INFER_SAMPLE} AS SELECT ${values.join(', ')} FROM ${relation} LIMIT ${sampleRows}`,
+      `CREATE OR REPLACE TEMP TABLE ${INFER_SAMPLE} AS SELECT ${signed.join(', ')}
+       FROM (SELECT ${values.join(', ')} FROM ${relation} LIMIT ${sampleRows})`,
     ),
   );
   // A footer of totals (`Total,,,120,1523.40`) is no data: in a small file its `Total` alone would keep the

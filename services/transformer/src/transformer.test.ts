@@ -196,6 +196,29 @@ describe('transform: types and cleaning', () => {
     });
   });
 
+  test('accounting negatives without a symbol, (1,234.56) and (5), are negative numbers; with a decimal comma (3,10) too', async () => {
+    const csv = [
+      'Account,Profit,Units,Note',
+      'Sales,"1,200.50",12,(see below)',
+      'Returns,"(310.25)",(3),x',
+      'Fees,(45.00),1,(1)',
+    ];
+    const result = await run({ 'pl.csv': `${csv.join('\n')}\n` });
+    expect(result.counts).toMatchObject({ rowsIn: 3, rowsOut: 3, rowsQuarantined: 0 });
+    expect(fieldTypes(result)).toMatchObject({ profit: 'Float64', units: 'Int64', note: 'Utf8' });
+    expect(result.rows.map((r) => [r['profit'], r['units'], r['note']])).toEqual([
+      [1200.5, 12, '(see below)'],
+      [-310.25, -3, 'x'],
+      [-45, 1, '(1)'],
+    ]);
+    const es = await run(
+      { 'cuentas.csv': 'Cuenta;Importe\nVentas;1.200,50\nDevoluciones;(3,10)\nTasas;(1.045,00)\n' },
+      0.5,
+      'r2',
+    );
+    expect(es.rows.map((r) => r['importe'])).toEqual([1200.5, -3.1, -1045]);
+  });
+
   test("Excel's accounting format (Microsoft's Financial Sample): $(12,575.00) is negative, $- is zero", async () => {
     const csv = [
       'Segment,Country,Product,Units Sold,Gross Sales,Discounts,Profit,Date',
