@@ -9,7 +9,6 @@
 import { quoteIdentifier, quoteLiteral } from '@etl/common/warehouse/sql';
 import { balancedSql, WIDE_TABLE_COLUMNS } from './duckdb-session';
 import {
-  accountingNegative,
   type ColumnPlan,
   type ColumnType,
   dateExpression,
@@ -24,6 +23,7 @@ import {
   inList,
   isEpochFormat,
   isoTimestamp,
+  leadingMinus,
   MISSING_TOKENS,
   NUMBER_PATTERN,
   regexLiteral,
@@ -66,8 +66,8 @@ function plainNumber(plan: CastPlan, t: string): string {
 /** The typed expression of trimmed, non-empty text `t`; NULL when `t` does not parse. */
 export function castExpression(plan: CastPlan, t: string): string {
   const separators = plan.thousands !== undefined || (plan.decimal !== undefined && plan.decimal !== '.');
-  // A number may be an accounting negative, `(1,234.50)`; money reads its own (`($5.00)`, unitlessText).
-  const n = accountingNegative(t);
+  // A negative number may be written `(1,234.50)` or `1.234,56-`; money reads its own (`($5.00)`, unitlessText).
+  const n = leadingMinus(t);
   switch (plan.type) {
     case 'BIGINT':
       if (plan.thousands !== undefined)

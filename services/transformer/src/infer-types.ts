@@ -229,13 +229,19 @@ export function epochExpression(t: string, format: EpochFormat): string {
 
 /** A number in parentheses, accounting's way of writing a negative one: `(1,234.50)`, `(3,10)`, `(5)`. */
 const PARENTHESIZED_NUMBER = '[(][0-9][0-9., ]*[)]';
+/** A number with its minus after it, as SAP and other ERP exports write it: `1.234,56-`, `3-`. */
+const TRAILING_MINUS_NUMBER = '[0-9][0-9., ]*-';
 
 /**
- * Text `t` with an accounting negative written with a sign (`(1,234.50)` -> `-1,234.50`), any other text as it
- * is: every number column reads both, and the separators are then read as in any number.
+ * Text `t` with a negative number written the usual way: an accounting negative (`(1,234.50)` -> `-1,234.50`)
+ * or a trailing minus (`1.234,56-` -> `-1.234,56`); any other text as it is. Every number column reads both,
+ * and the separators are then read as in any number. Only a value starting with `(` or ending with `-` is
+ * matched against a pattern.
  */
-export function accountingNegative(t: string): string {
-  return `CASE WHEN starts_with(${t}, '(') AND regexp_full_match(${t}, ${quoteLiteral(PARENTHESIZED_NUMBER)}) THEN '-' || substr(${t}, 2, length(${t}) - 2) ELSE ${t} END`;
+export function leadingMinus(t: string): string {
+  const parenthesized = `starts_with(${t}, '(') AND regexp_full_match(${t}, ${quoteLiteral(PARENTHESIZED_NUMBER)})`;
+  const trailing = `ends_with(${t}, '-') AND regexp_full_match(${t}, ${quoteLiteral(TRAILING_MINUS_NUMBER)})`;
+  return `CASE WHEN ${parenthesized} THEN '-' || substr(${t}, 2, length(${t}) - 2) WHEN ${trailing} THEN '-' || substr(${t}, 1, length(${t}) - 1) ELSE ${t} END`;
 }
 
 /** RE2 pattern of an integer with an optional thousands separator `sep` (groups of exactly 3 digits). */
@@ -978,8 +984,8 @@ export async function inferColumnPlans(
   const decimalComma = (options.delimiter ?? ',') !== ',';
   const checks = decimalComma ? ALL_CHECKS : ALL_CHECKS.filter((c) => !COMMA_FILE_CHECKS.includes(c));
   const values = rawColumns.map((c, i) => `${trimmed(quoteIdentifier(c))} AS v${i}`);
-  // Read as the cleaning reads them: an accounting negative `(1,234.50)` is a number.
-  const signed = rawColumns.map((_, i) => `${accountingNegative(`v${i}`)} AS v${i}`);
+  // Read as the cleaning reads them: `(1,234.50)` and `1.234,56-` are negative numbers.
+  const signed = rawColumns.map((_, i) => `${leadingMinus(`v${i}`)} AS v${i}`);
   // A LIMIT over a file read by several threads parses far past the rows it keeps; one thread stops there.
   const [threads] = await queryRows(connection, "SELECT current_setting('threads') AS n");
   const parts = toCount(threads?.['n']);

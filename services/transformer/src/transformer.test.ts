@@ -219,6 +219,23 @@ describe('transform: types and cleaning', () => {
     expect(es.rows.map((r) => r['importe'])).toEqual([1200.5, -3.1, -1045]);
   });
 
+  test("an ERP export's trailing minus (SAP: 99,00-, 1-) is a negative number; a code ending in - is text", async () => {
+    const csv = [
+      'Belegdatum;Kunde;Betrag;Menge;Ref',
+      '05.01.2023;4711;1.234,56;3;A-',
+      '06.01.2023;4712;99,00-;1-;12-',
+      '07.01.2023;4713;12,00;2;B-',
+    ];
+    const result = await run({ 'sap.csv': `${csv.join('\n')}\n` });
+    expect(result.counts).toMatchObject({ rowsIn: 3, rowsOut: 3, rowsQuarantined: 0 });
+    expect(fieldTypes(result)).toMatchObject({ betrag: 'Float64', menge: 'Int64', ref: 'Utf8' });
+    expect(result.rows.map((r) => [r['betrag'], r['menge'], r['ref']])).toEqual([
+      [1234.56, 3, 'A-'],
+      [-99, -1, '12-'],
+      [12, 2, 'B-'],
+    ]);
+  });
+
   test("Excel's accounting format (Microsoft's Financial Sample): $(12,575.00) is negative, $- is zero", async () => {
     const csv = [
       'Segment,Country,Product,Units Sold,Gross Sales,Discounts,Profit,Date',
