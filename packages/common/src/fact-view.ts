@@ -212,10 +212,10 @@ export async function readFactView(
 }
 
 /**
- * What a query over the fact table reads FROM: its rows (`factRelation`: the table, or its sales rows) when none of
- * `dimensions` is lent, else those rows LEFT JOINed to the tables lending them, on the key and the same `_source`, as `fact_view` (the fact table's
- * columns and the lent ones; no name of both, see the module comment). Only the tables a query needs are joined:
- * on BigQuery each table read is billed.
+ * What a query over the fact table reads FROM: its rows (`factRelation`: the table, or only its sales rows) when
+ * none of `dimensions` is lent, else those rows LEFT JOINed to the tables lending them, on the key and the same
+ * `_source`, as `fact_view` (the fact table's columns and the lent ones; no name of both, see the module
+ * comment). Only the tables a query needs are joined: on BigQuery each table read is billed.
  */
 export function factViewFrom(
   dialect: SqlDialect,

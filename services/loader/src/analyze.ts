@@ -309,7 +309,7 @@ interface Fact {
   roles: Roles;
   /** The related tables joined to it, and the dimensions they lend. */
   relations: Relation[];
-  /** The quoted table name. */
+  /** What to read the fact table's rows FROM: the table, or only its sales rows (`factRelation`). */
   table: string;
   /** What to read FROM for a query using these dimensions: the table, joined to what lends them. */
   from(dimensions: Iterable<string>): string;
