@@ -402,6 +402,65 @@ describe('analyze stage', () => {
   });
 });
 
+/**
+ * REES46's shape: 60 days of a shop's events, each user viewing, some adding to cart, every third purchasing,
+ * with the price on every row; the roles as the transform stage records them, with the purchases as the sales.
+ */
+function makeEvents() {
+  const events: Array<{
+    event_time: Date;
+    event_type: string;
+    product_id: number;
+    brand: string;
+    price: number;
+    user_id: number;
+  }> = [];
+  for (let d = 0; d < 60; d++) {
+    for (let u = 0; u < 12; u++) {
+      const at = Date.UTC(2019, 9, 1) + d * DAY + u * 3_600_000;
+      const price = 100 + ((d * 13 + u * 7) % 90);
+      const row = {
+        product_id: 1_000 + (u % 4),
+        brand: u % 2 ? 'apple' : 'samsung',
+        price,
+        user_id: 500 + u,
+      };
+      events.push({ ...row, event_time: new Date(at), event_type: 'view' });
+      if ((d + u) % 2 === 0) events.push({ ...row, event_time: new Date(at + 60_000), event_type: 'cart' });
+      if ((d + u) % 3 === 0)
+        events.push({ ...row, event_time: new Date(at + 120_000), event_type: 'purchase' });
+    }
+  }
+  const table = tableOf(events, {
+    event_time: new TimestampMillisecond(),
+    event_type: new Utf8(),
+    product_id: new Int32(),
+    brand: new Utf8(),
+    price: new Float64(),
+    user_id: new Int32(),
+  });
+  const purchases = events.filter((e) => e.event_type === 'purchase');
+  const tally = (type: string) => events.filter((e) => e.event_type === type).length;
+  const roles = {
+    ...inferRoles(
+      Object.entries({
+        event_time: 'TIMESTAMP',
+        event_type: 'VARCHAR',
+        product_id: 'INTEGER',
+        brand: 'VARCHAR',
+        price: 'DOUBLE',
+        user_id: 'INTEGER',
+      }).map(([name, type]) => ({ name, type })),
+    ),
+    sales: salesEvents({ column: 'event_type', by: 'event type' }, [
+      { value: 'view', n: tally('view') },
+      { value: 'cart', n: tally('cart') },
+      { value: 'purchase', n: purchases.length },
+    ]),
+  };
+  return { table, roles, purchases, events };
+}
+
 describe('analyze stage on any dataset: columns found by their roles', () => {
   test('Online Retail: amount = quantity * unit_price, cancellations kept and netted, weekly forecast', async () => {
     const lines = makeRetail();
@@ -586,58 +645,7 @@ describe('analyze stage on any dataset: columns found by their roles', () => {
   });
 
   test('REES46 event log: only the purchases are sales, in every output; views and carts stay loaded', async () => {
-    // 60 days of a shop's events: each user views, some add to cart, every third purchases (price on every row).
-    const events: Array<{
-      event_time: Date;
-      event_type: string;
-      product_id: number;
-      brand: string;
-      price: number;
-      user_id: number;
-    }> = [];
-    for (let d = 0; d < 60; d++) {
-      for (let u = 0; u < 12; u++) {
-        const at = Date.UTC(2019, 9, 1) + d * DAY + u * 3_600_000;
-        const price = 100 + ((d * 13 + u * 7) % 90);
-        const row = {
-          product_id: 1_000 + (u % 4),
-          brand: u % 2 ? 'apple' : 'samsung',
-          price,
-          user_id: 500 + u,
-        };
-        events.push({ ...row, event_time: new Date(at), event_type: 'view' });
-        if ((d + u) % 2 === 0) events.push({ ...row, event_time: new Date(at + 60_000), event_type: 'cart' });
-        if ((d + u) % 3 === 0)
-          events.push({ ...row, event_time: new Date(at + 120_000), event_type: 'purchase' });
-      }
-    }
-    const table = tableOf(events, {
-      event_time: new TimestampMillisecond(),
-      event_type: new Utf8(),
-      product_id: new Int32(),
-      brand: new Utf8(),
-      price: new Float64(),
-      user_id: new Int32(),
-    });
-    const purchases = events.filter((e) => e.event_type === 'purchase');
-    const tally = (type: string) => events.filter((e) => e.event_type === type).length;
-    const roles = {
-      ...inferRoles(
-        Object.entries({
-          event_time: 'TIMESTAMP',
-          event_type: 'VARCHAR',
-          product_id: 'INTEGER',
-          brand: 'VARCHAR',
-          price: 'DOUBLE',
-          user_id: 'INTEGER',
-        }).map(([name, type]) => ({ name, type })),
-      ),
-      sales: salesEvents({ column: 'event_type', by: 'event type' }, [
-        { value: 'view', n: tally('view') },
-        { value: 'cart', n: tally('cart') },
-        { value: 'purchase', n: purchases.length },
-      ]),
-    };
+    const { table, roles, purchases, events } = makeEvents();
     await loadDataset(
       'r1',
       { events: table },
@@ -887,6 +895,33 @@ describe('analyze stage on BigQuery', () => {
     const sent = [...bq.jobs.values()].map((j) => j.configuration.query?.query ?? '');
     expect(sent.some((q) => q.includes('INFORMATION_SCHEMA.COLUMNS'))).toBe(true);
     expect(sent.some((q) => q.includes('(`quantity` * `unit_price`)'))).toBe(true);
+  });
+
+  test('an event log reads only its sales rows on BigQuery too: the same ml_* tables', async () => {
+    const { table, roles } = makeEvents();
+    const source = 'kaggle/owner/ecommerce-behavior';
+    await loadDataset('r4', { events: table }, source, { warehouse, store }, { events: roles });
+    await loadDataset(
+      'r4',
+      { events: table },
+      source,
+      { warehouse: bigquery, store: gcsStore },
+      { events: roles },
+    );
+    const onDuckDb = await analyze({ runId: 'r4' }, deps);
+    const onBigQuery = await analyze({ runId: 'r4' }, { ...deps, warehouse: bigquery, store: gcsStore });
+    expect(onBigQuery).toEqual({
+      ...onDuckDb,
+      segments: { ...onDuckDb.segments, silhouette: expect.closeTo(onDuckDb.segments!.silhouette, 9) },
+    });
+    for (const [name, sql] of Object.entries(ML_QUERIES)) {
+      const scoped = sql.replace(`FROM ${name}`, `FROM ${name} WHERE _source = '${source}'`);
+      expect(await bigquery.query(scoped), name).toEqual(approximately(await warehouse.query(scoped)));
+    }
+    const sent = [...bq.jobs.values()].map((j) => j.configuration.query?.query ?? '');
+    expect(
+      sent.some((q) => q.includes("(SELECT * FROM `events` WHERE `event_type` IN ('purchase')) AS `events`")),
+    ).toBe(true);
   });
 
   test('a read over the bytes-billed cap fails the stage with 413 naming the cap, and writes nothing', async () => {
