@@ -1,8 +1,9 @@
 /**
- * An event log is not a sales table: a REES46-like `events.csv` (a price on every view, cart and purchase) run
- * through extract, transform, load and analyze in process. Only the purchases are sales, in the analyze stage's
- * outputs and in the insights app's figures alike; every event stays loaded. The expected sums are computed
- * here from the rows written, never by the product.
+ * Not every row is a sale: a REES46-like `events.csv` (a price on every view, cart and purchase), and an Amazon
+ * sale report-like file whose cancelled and returned orders keep their amounts, each run through extract,
+ * transform, load and analyze in process. Only the sales rows are summed, in the analyze stage's outputs and in
+ * the insights app's figures alike; every row stays loaded. The expected sums are computed here from the rows
+ * written, never by the product.
  */
 import { createSilentLogger } from '@etl/common/logging';
 import { createInsightsApp } from '@etl/insights/app';
