@@ -1171,7 +1171,7 @@ async function yearMonths(connection: DuckDBConnection, plans: ColumnPlan[]): Pr
     );
     const [row] = await queryRows(
       connection,
-      `SELECT count(*) FILTER (WHERE ${v} <> '' AND lower(${v}) NOT IN (${inList(MISSING_TOKENS)})) AS n,
+      `SELECT count(*) FILTER (WHERE ${CHECKS.values(v)} AND NOT ${CHECKS.tokens(v)}) AS n,
               ${reads.join(', ')}
        FROM ${INFER_SAMPLE}`,
     );
