@@ -24,6 +24,7 @@ const MONEY_TOOLTIP = {
 
 /** Words for the analyze stage's grains (`ml_metrics.forecast_grain`, `anomaly_grain`). */
 const GRAIN_WORDS = {
+  quarter: { adjective: 'Quarterly', unit: 'quarter', units: 'quarters' },
   month: { adjective: 'Monthly', unit: 'month', units: 'months' },
   week: { adjective: 'Weekly', unit: 'week', units: 'weeks' },
   day: { adjective: 'Daily', unit: 'day', units: 'days' },

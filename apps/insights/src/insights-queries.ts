@@ -19,6 +19,7 @@
  * All monitoring queries are scoped to one dataset (`_source`): by default the one loaded last, since
  * mixing, say, the generated sample with Superstore would add up unrelated businesses.
  */
+import { ANALYZE_GRAINS } from '@etl/common/contracts';
 import { InvalidRequestError, NotFoundError, UpstreamUnavailableError } from '@etl/common/errors';
 import { type ColumnRoleName, type FactSql, factSql } from '@etl/common/fact-table';
 import { type FactView, factViewFrom, readFactView } from '@etl/common/fact-view';
@@ -76,11 +77,16 @@ const TOP_ROLES: Record<TopKind, { keys: ColumnRoleName[]; label: ColumnRoleName
   },
 };
 
-/** Characters of a period's 'YYYY-MM-DD' text that name it: the month, or the day a week or day starts. */
-const PERIOD_TEXT_LENGTH: Record<Grain, number> = { month: 7, week: 10, day: 10 };
+type ForecastGrain = (typeof ANALYZE_GRAINS)[number];
 
-function parseGrain(value: string | null | undefined): Grain {
-  return value === 'day' || value === 'week' ? value : 'month';
+/**
+ * Characters of a period's 'YYYY-MM-DD' text that name it: the month (a quarter's first month), or the day a
+ * week or day starts.
+ */
+const PERIOD_TEXT_LENGTH: Record<ForecastGrain, number> = { quarter: 7, month: 7, week: 10, day: 10 };
+
+function parseGrain(value: string | null | undefined): ForecastGrain {
+  return ANALYZE_GRAINS.find((g) => g === value) ?? 'month';
 }
 
 const DAY_MS = 86_400_000;
@@ -419,7 +425,7 @@ export class InsightsQueries {
   // ---- ML results ------------------------------------------------------------------------------
 
   /**
-   * The forecast at the grain the analyze stage chose (`ml_metrics.forecast_grain`: month, week or day;
+   * The forecast at the grain the analyze stage chose (`ml_metrics.forecast_grain`: quarter, month, week or day;
    * month before it recorded one): `month` is YYYY-MM for months, else the period's first day.
    */
   forecast(source?: string): Promise<unknown> {

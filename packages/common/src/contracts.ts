@@ -499,7 +499,8 @@ export const refreshEndpoint: EndpointContract = {
 export const analyzeRequestSchema = z.object({ runId: runIdSchema }).strict();
 
 export const ANALYZE_OUTPUTS = ['forecast', 'anomalies', 'segments', 'drivers', 'discount_margin'] as const;
-export const ANALYZE_GRAINS = ['day', 'week', 'month'] as const;
+/** Finest first. */
+export const ANALYZE_GRAINS = ['day', 'week', 'month', 'quarter'] as const;
 
 export const analyzeResponseSchema = z.object({
   runId: runIdSchema,
@@ -546,7 +547,9 @@ export const analyzeResponseSchema = z.object({
     .object({
       grain: z
         .enum(ANALYZE_GRAINS)
-        .describe('month with >= 24 months of data, else week with >= 16 weeks, else day.'),
+        .describe(
+          'month with >= 24 months of data, else week with >= 16 weeks, else day; never finer than the dates themselves; quarter (>= 8) for quarterly dates.',
+        ),
       method: z
         .enum(['holt-winters', 'seasonal-naive', 'naive'])
         .describe('Model used; see docs/insights.md.'),
@@ -579,7 +582,7 @@ export const analyzeResponseSchema = z.object({
     .object({
       grain: z
         .enum(ANALYZE_GRAINS)
-        .describe('day, or week / month when the dates themselves are that sparse.'),
+        .describe('day, or week / month / quarter when the dates themselves are that sparse.'),
       days: z.number().int().describe('Days from the first to the last date.'),
       points: z.number().int().describe('Points scored, at the grain.'),
       flagged: z.number().int(),

@@ -389,6 +389,32 @@ describe('inferRoles: names, types and fallbacks', () => {
     });
   });
 
+  test('a currency after the name is its unit: Sales (USD), umsatz_eur, price_in_inr; a code alone stays a name', () => {
+    const roles = inferRoles(
+      columns(
+        'Order Date:DATE',
+        'Sales (USD):DOUBLE',
+        'Unit Price in INR:DOUBLE',
+        'Qty:BIGINT',
+        'usd:DOUBLE',
+      ),
+    );
+    expect(picked(roles)).toMatchObject({
+      amount: 'Sales (USD)',
+      unit_price: 'Unit Price in INR',
+      quantity: 'Qty',
+    });
+    expect(roles.amount?.evidence).toMatch(
+      /^name Sales \(USD\) is a sales, revenue or total amount in usd; a number;/,
+    );
+    expect(
+      picked(inferRoles(columns('Quartal:DATE', 'Umsatz (EUR):DOUBLE', 'Betrag_Euro:DOUBLE'))),
+    ).toMatchObject({
+      amount: 'Umsatz (EUR)',
+    });
+    expect(inferRoles(columns('usd:DOUBLE', 'eur:DOUBLE')).amount).toBeUndefined();
+  });
+
   test('a date-named text column is no event time, and says why', () => {
     const roles = inferRoles(columns('order_date:VARCHAR', 'sales:DOUBLE'));
     expect(roles.event_time).toBeUndefined();
@@ -416,7 +442,7 @@ describe('inferRoles: names, types and fallbacks', () => {
     expect(inferRoles(columns('sales_id:BIGINT', 'sales_count:BIGINT', 'fecha:DATE')).amount).toBeUndefined();
     const roles = inferRoles(columns('fecha:DATE', 'price:DOUBLE', 'net_sales_usd:DOUBLE'));
     expect(roles.event_time?.column).toBe('fecha');
-    expect(roles.amount).toMatchObject({ column: 'net_sales_usd', confidence: 0.7 });
+    expect(roles.amount).toMatchObject({ column: 'net_sales_usd', confidence: 0.95 });
     expect(inferRoles(columns('fecha:DATE', 'price:DOUBLE')).amount).toMatchObject({
       column: 'price',
       confidence: 0.4,

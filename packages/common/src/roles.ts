@@ -17,6 +17,7 @@
  * Types are accepted in both engines' spellings: DuckDB (`VARCHAR`, `DOUBLE`, `BIGINT`, `DECIMAL(18,3)`,
  * `TIMESTAMP WITH TIME ZONE`) and BigQuery (`STRING`, `FLOAT64`, `INT64`, `NUMERIC`, `DATETIME`).
  */
+import { CURRENCY_CODES } from './currency';
 import { snakeCase } from './names';
 
 export const ROLE_NAMES = [
@@ -751,8 +752,32 @@ interface Candidate {
   column: string;
   kind: ColumnKind;
   type: string;
+  /** The name's snake-case words, its unit left out (`umsatz_eur`: `umsatz`). */
   words: string[];
   compact: string;
+  /** The unit words left out, if any (`eur`). */
+  unit?: string;
+}
+
+/** Words a name ends with to give its unit, not its meaning: a currency (`Sales (USD)`, `price_in_eur`). */
+const UNIT_WORDS = new Set([
+  ...CURRENCY_CODES.map((code) => code.toLowerCase()),
+  'euro',
+  'euros',
+  'dollar',
+  'dollars',
+  'rupees',
+  'reais',
+]);
+
+/** The words of a name without its trailing unit (and an `in` before it), never all of them. */
+function withoutUnit(words: string[]): { words: string[]; unit?: string } {
+  let end = words.length;
+  while (end > 1 && UNIT_WORDS.has(words[end - 1]!)) end -= 1;
+  if (end === words.length) return { words };
+  const unit = words.slice(end).join('_');
+  if (end > 1 && words[end - 1] === 'in') end -= 1;
+  return { words: words.slice(0, end), unit };
 }
 
 /** Last words that make a dimension's name a code of it: Favorita's `store_nbr`, `shop_id`, `country_code`. */
@@ -848,14 +873,8 @@ export function inferRoles(columns: ReadonlyArray<ColumnInfo>): Roles {
     .filter((c) => !c.name.startsWith('_'))
     .filter((c) => !isDerivedColumn(c.name, names))
     .map((c) => {
-      const snake = snakeCase(c.name);
-      return {
-        column: c.name,
-        kind: columnKind(c.type),
-        type: c.type,
-        words: snake.split('_').filter(Boolean),
-        compact: snake.replaceAll('_', ''),
-      };
+      const { words, unit } = withoutUnit(snakeCase(c.name).split('_').filter(Boolean));
+      return { column: c.name, kind: columnKind(c.type), type: c.type, words, compact: words.join(''), unit };
     });
   const roles: Roles = { dimensions: [], notes: [] };
   const used = new Set<string>();
@@ -883,7 +902,7 @@ export function inferRoles(columns: ReadonlyArray<ColumnInfo>): Roles {
     roles[role] = {
       column: candidate.column,
       confidence: match[1],
-      evidence: `${exact ? 'name' : 'name words of'} ${candidate.column} ${exact ? 'is' : 'suggest'} ${match[2]}; ${KIND_TEXT[candidate.kind]}`,
+      evidence: `${exact ? 'name' : 'name words of'} ${candidate.column} ${exact ? 'is' : 'suggest'} ${match[2]}${candidate.unit ? ` in ${candidate.unit}` : ''}; ${KIND_TEXT[candidate.kind]}`,
     };
     used.add(candidate.column);
   }

@@ -711,6 +711,46 @@ describe('analyze stage on any dataset: columns found by their roles', () => {
     });
   });
 
+  test('quarterly dates: a forecast by quarter with a yearly season, anomalies by quarter', async () => {
+    const rows = Array.from({ length: 12 }, (_, q) => ({
+      quarter: new Date(Date.UTC(2021, q * 3, 1)),
+      umsatz_eur: 1000 + 50 * q + (q % 4 === 3 ? 400 : 0),
+    }));
+    const quarterly = tableOf(rows, { quarter: new DateDay(), umsatz_eur: new Float64() });
+    await loadDataset('r1', { quarterly }, 'local/files/quarterly');
+    const response = await analyze({ runId: 'r1' }, deps);
+    expect(response.forecast).toMatchObject({ grain: 'quarter', months: 34, periods: 12, horizon: 4 });
+    const forecast = await warehouse.query(
+      `SELECT strftime(month, '%Y-%m-%d') AS day FROM ml_forecast WHERE forecast IS NOT NULL ORDER BY 1`,
+    );
+    expect(forecast.map((r) => r.day)).toEqual(['2024-01-01', '2024-04-01', '2024-07-01', '2024-10-01']);
+    expect((await metrics()).forecast_period).toBe(4);
+    expect(response.skipped).toContainEqual({
+      output: 'anomalies',
+      reason:
+        'only 12 quarters of data: the rule scores each quarter against up to 28 quarters before it, and needs at least 15 quarters',
+    });
+  });
+
+  test('18 monthly dates: no forecast by week or day over the empty days between them', async () => {
+    const rows = Array.from({ length: 18 }, (_, m) => ({
+      month: new Date(Date.UTC(2023, m, 1)),
+      sales: 100 + m,
+    }));
+    await loadDataset(
+      'r1',
+      { monthly: tableOf(rows, { month: new DateDay(), sales: new Float64() }) },
+      'local/files/monthly',
+    );
+    const response = await analyze({ runId: 'r1' }, deps);
+    expect(response.forecast).toBeNull();
+    expect(response.skipped).toContainEqual({
+      output: 'forecast',
+      reason:
+        'the dates span 518 days (2023-01-01 .. 2024-06-01, 31 days apart (median)): a forecast needs at least 24 months',
+    });
+  });
+
   test('a table without a date column: 200, status skipped, every output with the reason', async () => {
     const products = tableOf(
       [

@@ -21,6 +21,7 @@
  */
 import { writeArrowTable } from '@etl/common/arrow';
 import {
+  ANALYZE_GRAINS,
   type ANALYZE_OUTPUTS,
   type AnalyzeRequest,
   type AnalyzeResponse,
@@ -82,7 +83,7 @@ export interface AnalyzeDeps {
   now?: () => Date;
 }
 
-type Grain = 'day' | 'week' | 'month';
+type Grain = (typeof ANALYZE_GRAINS)[number];
 type Output = (typeof ANALYZE_OUTPUTS)[number];
 type Metric = [name: string, value: number | null, note: string | null];
 
@@ -91,6 +92,7 @@ type Metric = [name: string, value: number | null, note: string | null];
  * date). `period` is the season length the models use; `horizon` the periods forecast.
  */
 const GRAINS: Record<Grain, { min: number; period: number; horizon: number }> = {
+  quarter: { min: 8, period: 4, horizon: 4 },
   month: { min: 24, period: 12, horizon: 12 },
   week: { min: 16, period: 52, horizon: 13 },
   day: { min: 28, period: 7, horizon: 28 },
@@ -475,10 +477,21 @@ function computeForecast(
   const first = daily[0]!.time;
   const last = daily.at(-1)!.time;
   const span = spanOf(first, last);
-  const grain = (['month', 'week', 'day'] as const).find((g) => span[g] >= GRAINS[g].min);
+  // The coarsest grain the span supports, but none finer than the data's own cadence; quarters only for
+  // quarterly data.
+  const cadence = cadenceOf(gap);
+  const grains =
+    cadence === 'quarter'
+      ? (['quarter'] as const)
+      : (['month', 'week', 'day'] as const).filter(
+          (g) => ANALYZE_GRAINS.indexOf(g) >= ANALYZE_GRAINS.indexOf(cadence),
+        );
+  const grain = grains.find((g) => span[g] >= GRAINS[g].min);
   if (!grain) {
+    const needs = grains.map((g) => plural(GRAINS[g].min, g));
+    const apart = cadence === 'day' ? '' : `, ${gap} days apart (median)`;
     return skip(
-      `the dates span ${span.day} days (${isoDay(first)} .. ${isoDay(last)}): a forecast needs at least ${GRAINS.day.min} days (daily), ${GRAINS.week.min} weeks (weekly) or ${GRAINS.month.min} months (monthly)`,
+      `the dates span ${span.day} days (${isoDay(first)} .. ${isoDay(last)}${apart}): a forecast needs at least ${[needs.slice(0, -1).join(', '), needs.at(-1)].filter(Boolean).join(' or ')}`,
     );
   }
   const { period, horizon } = GRAINS[grain];
@@ -601,9 +614,9 @@ function computeAnomalies(
     response: null,
   });
   if (daily.length === 0) return skip('no rows have both an event time and an amount');
-  // Dates only every week or month (Walmart's weekly sales): scoring the empty days between them would flag
-  // every date as a spike, so the series takes the data's own cadence.
-  const grain: Grain = gap >= 28 ? 'month' : gap >= 7 ? 'week' : 'day';
+  // Dates only every week, month or quarter (Walmart's weekly sales): scoring the empty days between them
+  // would flag every date as a spike, so the series takes the data's own cadence.
+  const grain = cadenceOf(gap);
   const { points: series } = toPeriods(daily, grain, gap);
   if (series.length < MIN_ANOMALY_POINTS) {
     return skip(
@@ -629,6 +642,14 @@ function computeAnomalies(
 }
 
 const plural = (count: number, unit: string): string => `${count} ${unit}${count === 1 ? '' : 's'}`;
+
+/**
+ * The grain of dates `gap` days apart (median): weekly sales, a monthly report dated on the 1st, a quarterly
+ * one. Summed per day or week, such data reads as empty periods between its dates.
+ */
+function cadenceOf(gap: number): Grain {
+  return gap >= 80 ? 'quarter' : gap >= 28 ? 'month' : gap >= 7 ? 'week' : 'day';
+}
 
 /** The median number of days between consecutive dates that have rows (1 for daily data). */
 function medianGap(dailyRows: Row[]): number {
@@ -917,18 +938,20 @@ function fillDays(rows: Row[]): Point[] {
   return out;
 }
 
-/** The first day of the day, ISO week (Monday) or month holding `time`. */
+/** The first day of the day, ISO week (Monday), month or quarter holding `time`. */
 function periodStart(time: number, grain: Grain): number {
   const date = new Date(time);
+  if (grain === 'quarter')
+    return Date.UTC(date.getUTCFullYear(), date.getUTCMonth() - (date.getUTCMonth() % 3), 1);
   if (grain === 'month') return Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1);
   if (grain === 'week') return time - ((date.getUTCDay() + 6) % 7) * DAY_MS;
   return time;
 }
 
 function addPeriods(start: number, grain: Grain, count: number): number {
-  if (grain === 'month') {
+  if (grain === 'month' || grain === 'quarter') {
     const date = new Date(start);
-    return Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + count, 1);
+    return Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + count * (grain === 'quarter' ? 3 : 1), 1);
   }
   return start + count * (grain === 'week' ? 7 : 1) * DAY_MS;
 }
@@ -937,7 +960,9 @@ function addPeriods(start: number, grain: Grain, count: number): number {
 function spanOf(first: number, last: number): Record<Grain, number> {
   const a = new Date(first);
   const b = new Date(last);
+  const quarterOf = (d: Date) => d.getUTCFullYear() * 4 + Math.floor(d.getUTCMonth() / 3);
   return {
+    quarter: quarterOf(b) - quarterOf(a) + 1,
     month: (b.getUTCFullYear() - a.getUTCFullYear()) * 12 + b.getUTCMonth() - a.getUTCMonth() + 1,
     week: Math.round((periodStart(last, 'week') - periodStart(first, 'week')) / (7 * DAY_MS)) + 1,
     day: Math.round((last - first) / DAY_MS) + 1,
@@ -948,7 +973,7 @@ function spanOf(first: number, last: number): Record<Grain, number> {
  * The (zero-filled, contiguous) days summed per period. A first or last period the data covers less than
  * half of (a dataset ending on the 9th of a month) would read as a collapse, so it is dropped, as long as
  * more than two periods remain. With dates `gap` days apart (weekly sales), each date stands for the
- * `gap` days up to it.
+ * `gap` days up to it; with one date a period, for its period.
  */
 function toPeriods(daily: Point[], grain: Grain, gap: number): { points: Point[]; dropped: string[] } {
   if (grain === 'day' || daily.length === 0) return { points: daily, dropped: [] };
@@ -958,6 +983,8 @@ function toPeriods(daily: Point[], grain: Grain, gap: number): { points: Point[]
     sums.set(start, (sums.get(start) ?? 0) + d.value);
   }
   const points = [...sums.entries()].map(([time, value]) => ({ time, value }));
+  // One date a period (a monthly report dated the 1st) stands for the whole period.
+  if (cadenceOf(gap) === grain) return { points, dropped: [] };
   const first = daily[0]!.time - (Math.max(gap, 1) - 1) * DAY_MS;
   const last = daily.at(-1)!.time;
   const dropped: string[] = [];

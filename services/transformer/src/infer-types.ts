@@ -32,6 +32,7 @@
  *   widths (`Row ID` 1..9994) stay integers.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { CURRENCY_CODES, CURRENCY_SYMBOLS } from '@etl/common/currency';
 import type { ColumnType } from '@etl/common/dataset-state';
 import { withThreads } from '@etl/common/warehouse';
 import { quoteIdentifier, quoteLiteral } from '@etl/common/warehouse/sql';
@@ -100,6 +101,7 @@ const DIRECTIVE_SHAPES: Record<string, string> = {
   M: '[0-9]{2}',
   S: '[0-9]{2}',
   p: '[AaPp][Mm]',
+  q: '[1-4]',
   '%': '%',
 };
 
@@ -135,11 +137,22 @@ export function dateShape(format: string): string {
 
 /** `try_strptime` guarded by the format's shape: NULL unless `t` is a date (or date-time) in `format`. */
 export function dateExpression(t: string, format: string): string {
-  const parse = `try_strptime(${t}, ${quoteLiteral(format)})`;
   const shape = formatShape(format);
+  if (format.includes('%q') && shape !== undefined) return quarterExpression(t, shape);
+  const parse = `try_strptime(${t}, ${quoteLiteral(format)})`;
   return shape === undefined
     ? parse
     : `CASE WHEN regexp_full_match(${t}, ${quoteLiteral(shape)}) THEN ${parse} END`;
+}
+
+/**
+ * `%q`, a quarter 1-4 after a `Q` (`2022-Q1`, `Q1 2022`), is our directive, not strptime's: the DATE of the
+ * quarter's first day, built from the value's 4-digit year and its quarter when it has `shape`.
+ */
+function quarterExpression(t: string, shape: string): string {
+  const year = `CAST(regexp_extract(${t}, '[0-9]{4}') AS INTEGER)`;
+  const quarter = `CAST(regexp_extract(${t}, 'Q([1-4])', 1) AS INTEGER)`;
+  return `CASE WHEN regexp_full_match(${t}, ${quoteLiteral(shape)}) THEN make_date(${year}, ${quarter} * 3 - 2, 1) END`;
 }
 
 /** `TRY_CAST` guarded by a pattern: NULL unless `t` matches it and casts. */
@@ -257,21 +270,9 @@ export function groupedNumberPattern(sep: string | undefined, dec: string): stri
   return `(${whole}(${d}[0-9]*)?|[+-]?${d}[0-9]+)([eE][+-]?[0-9]+)?`;
 }
 
-/** Currency symbols a money value may carry before or after its number (`$1,234.50`, `12.50 €`). */
-export const CURRENCY_SYMBOLS = '$€£¥₹';
-/**
- * ISO codes written in place of a symbol (`USD 12.50`, `12,50 EUR`), upper case, and India's `Rs` (`Rs. 1,299`),
- * each also with an abbreviation's dot. A closed list: any three capitals before a number would take product
- * codes (`LOT 123`) for money.
- */
-// biome-ignore format: a list of codes, not one a line
-export const CURRENCY_CODES = [
-  'USD', 'EUR', 'GBP', 'JPY', 'CNY', 'INR', 'AUD', 'CAD', 'CHF', 'SEK', 'NOK', 'DKK', 'PLN', 'CZK', 'HUF',
-  'RUB', 'TRY', 'BRL', 'MXN', 'ARS', 'CLP', 'COP', 'PEN', 'ZAR', 'NGN', 'KES', 'EGP', 'AED', 'SAR', 'ILS',
-  'KRW', 'SGD', 'HKD', 'TWD', 'NZD', 'IDR', 'MYR', 'PHP', 'THB', 'VND', 'PKR', 'BDT', 'LKR', 'Rs',
-] as const;
 /** A currency's name as the plan records it: the symbol, or the code without its dot (group 1). */
 const CURRENCY_NAME = `([${CURRENCY_SYMBOLS}]|${CURRENCY_CODES.join('|')})`;
+/** A symbol, or a code also with an abbreviation's dot (`Rs. 1,299`). */
 const SYMBOL = `([${CURRENCY_SYMBOLS}]|(?:${CURRENCY_CODES.join('|')})[.]?)`;
 /**
  * A money value around `number`: the symbol before or after it, a sign, accounting parentheses inside or
@@ -318,7 +319,7 @@ const isNumberGuess = (plan: Pick<ColumnPlan, 'reason'>): boolean =>
 export const isReadingGuess = (plan: Pick<ColumnPlan, 'reason'>): boolean =>
   isNumberGuess(plan) ||
   plan.reason?.startsWith(FROM_INTEGERS) === true ||
-  plan.reason?.startsWith(FROM_MONTHS) === true;
+  FROM_PERIODS.test(plan.reason ?? '');
 
 /** `1,234`: one comma and 3 digits after it, read alike with a thousands comma and a decimal comma. */
 const AMBIGUOUS_COMMA_PATTERN = '[+-]?[0-9]{1,3},[0-9]{3}';
@@ -1081,7 +1082,7 @@ export async function inferColumnPlans(
     ...chooseType(s, names[i]!),
   }));
   const read = await integerTimes(connection, dayFirstWithDecimalCommas(dotsByFile(plans, stats)));
-  return { plans: await yearMonths(connection, read), stats };
+  return { plans: await yearPeriods(connection, read), stats };
 }
 
 /** A name that says time: `timestamp`, `ts`, `event_time`, `created_at`, `unix_time`, `epoch`. */
@@ -1090,21 +1091,25 @@ const TIME_NAME = /(^|_)(ts|timestamp|time|datetime|epoch|unix|unixtime)(_|$)|(^
 const DATE_NAME = /date|(^|_)(day|dt|yyyymmdd|ymd)(_|$)/;
 /** How the reason of a plan read from integers starts: the run summary lists it (`isReadingGuess`). */
 const FROM_INTEGERS = 'integers named like a ';
-/** A name that says month or period: `month`, `year_month`, `period`, `billing_month`, `mes`, `monat`, `mois`. */
-const MONTH_NAME = /month|period|date|(^|_)(ym|yyyymm|yearmonth|mes|monat|mois)(_|$)/;
-/** Year and month without a day: `2022-01`, `01/2022`, `Jan-2022`, `January 2022`, Excel's `Jan-22`. */
-export const YEAR_MONTH_FORMATS = [
-  '%Y-%m',
-  '%Y/%m',
-  '%m/%Y',
-  '%m-%Y',
-  '%b-%Y',
-  '%b %Y',
-  '%B %Y',
-  '%b-%y',
+/** A year and a month, or a quarter, without a day: the names that allow reading it as a date, and its formats. */
+const PERIODS = [
+  {
+    unit: 'month',
+    /** `month`, `year_month`, `period`, `billing_month`, `mes`, `monat`, `mois`. */
+    name: /month|period|date|(^|_)(ym|yyyymm|yearmonth|mes|monat|mois)(_|$)/,
+    /** `2022-01`, `01/2022`, `Jan-2022`, `January 2022`, Excel's `Jan-22`. */
+    formats: ['%Y-%m', '%Y/%m', '%m/%Y', '%m-%Y', '%b-%Y', '%b %Y', '%B %Y', '%b-%y'],
+  },
+  {
+    unit: 'quarter',
+    /** `quarter`, `fiscal_quarter`, `qtr`, `period`, `quartal`, `trimestre`. */
+    name: /quarter|period|date|(^|_)(qtr|yq|yearquarter|quartal|trimestre)(_|$)/,
+    /** `2022-Q1`, `2022 Q1`, `2022Q1`, `Q1 2022`, `Q1-2022`, `Q1/2022`. */
+    formats: ['%Y-Q%q', '%Y Q%q', '%YQ%q', '%Y/Q%q', 'Q%q %Y', 'Q%q-%Y', 'Q%q/%Y'],
+  },
 ] as const;
-/** How the reason of a plan read from year-months starts (`isReadingGuess`). */
-const FROM_MONTHS = 'year and month without a day';
+/** How the reason of a plan read from year-months or year-quarters starts (`isReadingGuess`). */
+const FROM_PERIODS = /^year and (month|quarter) without a day/;
 
 /**
  * Integer columns whose name and every sampled value say date or time: named like a date and all
@@ -1156,17 +1161,21 @@ async function integerTimes(connection: DuckDBConnection, plans: ColumnPlan[]): 
 }
 
 /**
- * Text columns named like a month, a period or a date whose every sampled value is a year and a month in one
- * of YEAR_MONTH_FORMATS, from 1900 to 2100 (`2022-01`, a monthly report's `Month`): DATEs, the first day of each
- * month, with the reason, which the run summary carries. A monthly sales table then has an event time.
+ * Text columns named like a month (a quarter), a period or a date whose every sampled value is a year and a
+ * month (a quarter) in one of PERIODS' formats, from 1900 to 2100 (`2022-01`, a monthly report's `Month`;
+ * `2022-Q1`): DATEs, the first day of each month (quarter), with the reason, which the run summary carries.
+ * A monthly or quarterly sales table then has an event time.
  */
-async function yearMonths(connection: DuckDBConnection, plans: ColumnPlan[]): Promise<ColumnPlan[]> {
+async function yearPeriods(connection: DuckDBConnection, plans: ColumnPlan[]): Promise<ColumnPlan[]> {
   const out = [...plans];
   for (const [i, plan] of plans.entries()) {
-    if (plan.type !== 'VARCHAR' || plan.reason !== undefined || !MONTH_NAME.test(plan.name)) continue;
+    if (plan.type !== 'VARCHAR' || plan.reason !== undefined) continue;
+    const periods = PERIODS.filter((p) => p.name.test(plan.name));
+    const formats = periods.flatMap((p) => p.formats.map((format) => ({ unit: p.unit, format })));
+    if (formats.length === 0) continue;
     const v = trimBlanks(`v${i}`);
-    const reads = YEAR_MONTH_FORMATS.map(
-      (format, f) =>
+    const reads = formats.map(
+      ({ format }, f) =>
         `count(*) FILTER (WHERE year(${dateExpression(v, format)}) BETWEEN 1900 AND 2100) AS f${f}`,
     );
     const [row] = await queryRows(
@@ -1176,8 +1185,9 @@ async function yearMonths(connection: DuckDBConnection, plans: ColumnPlan[]): Pr
        FROM ${INFER_SAMPLE}`,
     );
     const n = toCount(row?.['n']);
-    const format = YEAR_MONTH_FORMATS.find((_, f) => n > 0 && toCount(row?.[`f${f}`]) === n);
-    if (format === undefined) continue;
+    const found = formats.find((_, f) => n > 0 && toCount(row?.[`f${f}`]) === n);
+    if (found === undefined) continue;
+    const { unit, format } = found;
     const [first] = await queryRows(
       connection,
       `SELECT ${v} AS text, strftime(${dateExpression(v, format)}, '%Y-%m-%d') AS day FROM ${INFER_SAMPLE}
@@ -1188,7 +1198,7 @@ async function yearMonths(connection: DuckDBConnection, plans: ColumnPlan[]): Pr
       type: 'DATE',
       format,
       missingTokens: true,
-      reason: `${FROM_MONTHS}, every sampled value ${format}: read as the first day of each month (${String(first?.['text'])} is ${String(first?.['day'])}; a profile's type: string keeps the text)`,
+      reason: `year and ${unit} without a day, every sampled value ${format}: read as the first day of each ${unit} (${String(first?.['text'])} is ${String(first?.['day'])}; a profile's type: string keeps the text)`,
     };
   }
   return out;

@@ -405,6 +405,20 @@ describe('transform with a profile: dialect, separators and text', () => {
     expect(counts.guesses ?? []).toEqual([]);
   });
 
+  test("a profile's %q format reads quarters in any column; a value that is no quarter is quarantined", async () => {
+    await writeProfile(t, 'p', ['columns:', '  - { name: closed, type: date, format: "Q%q/%Y" }'].join('\n'));
+    const { rows, rejects, counts } = await run(
+      { 'a.csv': 'closed,amount\nQ2/2021,5\nQ5/2021,6\n2021-Q3,7\n' },
+      { profile: 'p', maxRejectRate: 1 },
+    );
+    expect(rows).toEqual([{ closed: '2021-04-01', amount: 5 }]);
+    expect(rejects.map((r) => [r['line'], r['reason']])).toEqual([
+      [3, 'invalid_date'],
+      [4, 'invalid_date'],
+    ]);
+    expect(counts).toMatchObject({ rowsIn: 3, rowsOut: 1, rowsQuarantined: 2 });
+  });
+
   test('text rules: NBSP, NFC, collapsed spaces, and NFKC by a value map', async () => {
     await writeProfile(
       t,

@@ -502,6 +502,31 @@ describe('transform: types and cleaning', () => {
     expect(result.counts.guesses).toBeUndefined();
   });
 
+  test("a year and a quarter (2022-Q1, Q3 2023) in a column named like a quarter or period is a DATE, the quarter's first day", async () => {
+    const csv = [
+      'Quarter;Fiscal Period;Label;Umsatz (EUR)',
+      '2022-Q1;Q1 2022;2022-Q1;"1.234,50"',
+      '2022-Q4;Q4 2022;2022-Q4;"987,25"',
+      '2023-Q3;Q3 2023;2023-Q3;"2.001,00"',
+    ].join('\n');
+    const result = await run({ 'quarterly.csv': `${csv}\n` });
+    expect(fieldTypes(result)).toMatchObject({
+      quarter: 'Date32<DAY>',
+      fiscal_period: 'Date32<DAY>',
+      label: 'Utf8',
+    });
+    expect(result.rows.map((r) => [r['quarter'], r['fiscal_period']])).toEqual([
+      ['2022-01-01', '2022-01-01'],
+      ['2022-10-01', '2022-10-01'],
+      ['2023-07-01', '2023-07-01'],
+    ]);
+    expect(result.counts).toMatchObject({ rowsIn: 3, rowsOut: 3, rowsQuarantined: 0 });
+    expect(result.counts.guesses?.map((g) => g.message)).toEqual([
+      "column quarter: year and quarter without a day, every sampled value %Y-Q%q: read as the first day of each quarter (2022-Q1 is 2022-01-01; a profile's type: string keeps the text)",
+      "column fiscal_period: year and quarter without a day, every sampled value Q%q %Y: read as the first day of each quarter (Q1 2022 is 2022-01-01; a profile's type: string keeps the text)",
+    ]);
+  });
+
   test('D/M/Y is chosen when only it parses the values', async () => {
     const result = await run({ 'a.csv': 'd\n25/12/2020\n3/4/2020\n' });
     expect(typeOf(result.report, 'd')).toMatchObject({ type: 'DATE', format: '%d/%m/%Y', ambiguous: false });
