@@ -751,6 +751,24 @@ describe('analyze stage on any dataset: columns found by their roles', () => {
     });
   });
 
+  test('a few days of data: no forecast, the reason naming every grain finest first', async () => {
+    const rows = Array.from({ length: 5 }, (_, d) => ({
+      order_date: new Date(Date.UTC(2023, 2, 1 + d)),
+      sales: 10 + d,
+    }));
+    await loadDataset(
+      'r1',
+      { days: tableOf(rows, { order_date: new DateDay(), sales: new Float64() }) },
+      'local/files/days',
+    );
+    const response = await analyze({ runId: 'r1' }, deps);
+    expect(response.skipped).toContainEqual({
+      output: 'forecast',
+      reason:
+        'the dates span 5 days (2023-03-01 .. 2023-03-05): a forecast needs at least 28 days, 16 weeks or 24 months',
+    });
+  });
+
   test('a table without a date column: 200, status skipped, every output with the reason', async () => {
     const products = tableOf(
       [

@@ -488,7 +488,7 @@ function computeForecast(
         );
   const grain = grains.find((g) => span[g] >= GRAINS[g].min);
   if (!grain) {
-    const needs = grains.map((g) => plural(GRAINS[g].min, g));
+    const needs = grains.map((g) => plural(GRAINS[g].min, g)).reverse();
     const apart = cadence === 'day' ? '' : `, ${gap} days apart (median)`;
     return skip(
       `the dates span ${span.day} days (${isoDay(first)} .. ${isoDay(last)}${apart}): a forecast needs at least ${[needs.slice(0, -1).join(', '), needs.at(-1)].filter(Boolean).join(' or ')}`,

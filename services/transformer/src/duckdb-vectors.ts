@@ -19,7 +19,8 @@
  * DuckDB ENUMs (fixed-width dictionary codes) and expanded here into the same Utf8 column, each distinct
  * value crossing the native boundary once. The query is then materialised once in a temporary table
  * (unless it is a plain scan), its first rows scanned for an approximate distinct count of every text
- * column, the whole for the distinct values of the chosen ones, then read. Reading text in
+ * column, the whole for the distinct values of the chosen ones, then read. A result of fewer than
+ * MIN_ENUM_ROWS rows is read as it is. Reading text in
  * 12-character `substring` pieces (all inline) was measured too and dropped: it costs DuckDB more than it
  * saves (bench/RESULTS.md).
  *
@@ -108,6 +109,8 @@ export interface VectorsToArrowOptions {
 }
 
 const DEFAULT_MIN_REPEATS = 8;
+/** A result of fewer rows is read as plain text: the ENUMs' statements would cost more than they save. */
+const MIN_ENUM_ROWS = 10_000;
 const MAX_ENUM_VALUES = 65_535;
 const ENUM_SAMPLE_ROWS = 131_072;
 const STRING_STRUCT_BYTES = 16;
@@ -562,7 +565,7 @@ async function withEnumText(
   const rows = Number(counts[0] ?? 0);
   const chosen = text.filter((_, t) => {
     const distinct = Number(counts[t + 1] ?? 0);
-    return rows > 0 && distinct * minRepeats <= rows && distinct <= MAX_ENUM_VALUES;
+    return rows >= MIN_ENUM_ROWS && distinct * minRepeats <= rows && distinct <= MAX_ENUM_VALUES;
   });
   const enums = new Map<string, string>();
   if (chosen.length > 0) {

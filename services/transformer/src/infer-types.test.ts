@@ -373,6 +373,23 @@ describe('inferColumnPlans over a sample', () => {
     expect(stats[3]!.dates[0]).toBe(12_000);
   });
 
+  test('a column without a digit or a dash is only checked for text and booleans; the stats equal full counts', async () => {
+    const rows = Array.from({ length: 200 }, (_, i) => [
+      ['Office Supplies', 'Furniture', 'Technology'][i % 3]!,
+      i % 2 ? 'yes' : 'no',
+      // the accounting zero has no digit, only a dash
+      i % 4 ? `$${i}.50` : '$ -',
+      i % 50 === 3 ? 'n/a' : `${i % 7} units`,
+    ]);
+    const header = ['category', 'promo', 'amount', 'note'];
+    const { plans, stats } = await plan(rows, header, 200);
+    expect(plans.map((p) => p.type)).toEqual(['VARCHAR', 'BOOLEAN', 'DOUBLE', 'VARCHAR']);
+    expect(stats[0]).toMatchObject({ values: 200, missingTokens: 0, integers: 0, numbers: 0, money: 0 });
+    expect(stats[1]).toMatchObject({ values: 200, booleans: 200 });
+    expect(stats[2]!.money).toBe(200);
+    expect(stats[3]).toMatchObject({ values: 200, missingTokens: 4, integers: 0 });
+  });
+
   test('non-ISO date-times get a format per column; identifiers are text with a reason; numbers stay numbers', async () => {
     const pad = (n: number) => String(n).padStart(2, '0');
     const rows = Array.from({ length: 300 }, (_, i) => {
