@@ -257,8 +257,19 @@ export function leadingMinus(t: string): string {
   return `CASE WHEN ${parenthesized} THEN '-' || substr(${t}, 2, length(${t}) - 2) WHEN ${trailing} THEN '-' || substr(${t}, 1, length(${t}) - 1) ELSE ${t} END`;
 }
 
-/** RE2 pattern of an integer with an optional thousands separator `sep` (groups of exactly 3 digits). */
+/**
+ * Digits in `,` groups: of 3 (`1,234,567`), or as India writes lakhs and crores, of 2 before the last 3
+ * (`12,34,567`). Either way every comma separates thousands, hundreds of thousands, ...: no decimal comma
+ * reads such a value.
+ */
+const COMMA_GROUPS = '[0-9]{1,3}(,[0-9]{3})+|[0-9]{1,2}(,[0-9]{2})+,[0-9]{3}';
+
+/**
+ * RE2 pattern of an integer with an optional thousands separator `sep` (groups of exactly 3 digits; with
+ * `,`, India's groups too, COMMA_GROUPS).
+ */
 export function groupedIntegerPattern(sep: string): string {
+  if (sep === ',') return `[+-]?(${COMMA_GROUPS}|[0-9]+)`;
   const s = sep === '.' ? '[.]' : sep === ' ' ? ' ' : sep;
   return `[+-]?([0-9]{1,3}(${s}[0-9]{3})+|[0-9]+)`;
 }
@@ -292,7 +303,7 @@ const moneyPattern = (number: string): string =>
  * `$1,234.50`, `-$5`, `$-5`, `12.50 €`, accounting negatives `($1,234.50)` and `$(1,234.50)`, and the
  * accounting zero `$ -`: a `.` decimal and optional `,` thousands groups.
  */
-const MONEY_PATTERN = moneyPattern('([0-9]{1,3}(,[0-9]{3})+|[0-9]+)([.][0-9]+)?');
+const MONEY_PATTERN = moneyPattern(`(${COMMA_GROUPS}|[0-9]+)([.][0-9]+)?`);
 /**
  * The same with a decimal comma and `.` or space thousands groups, as money is written where the comma is the
  * decimal mark (`12,50 €`, `1.234,00 €`, `€ 1 234,50`, `(5,00 €)`); tried in files not delimited by `,`.
@@ -304,8 +315,8 @@ const MONEY_COMMA_PATTERN = moneyPattern(
 const PERCENT_PATTERN = '[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+) ?%';
 
 /** Values with at least one `,` group: the evidence for a thousands separator. */
-const GROUPED_NUMBER_PATTERN = '[+-]?[0-9]{1,3}(,[0-9]{3})+([.][0-9]*)?';
-const GROUPED_INTEGER_PATTERN = '[+-]?[0-9]{1,3}(,[0-9]{3})+';
+const GROUPED_NUMBER_PATTERN = `[+-]?(${COMMA_GROUPS})([.][0-9]*)?`;
+const GROUPED_INTEGER_PATTERN = `[+-]?(${COMMA_GROUPS})`;
 /** A number with a decimal comma and digits after it, with or without `.` or space thousands groups. */
 const DECIMAL_COMMA_PATTERN = '[+-]?([0-9]{1,3}([.][0-9]{3})+|[0-9]{1,3}( [0-9]{3})+|[0-9]*),[0-9]+';
 /** How a plan's `reason` starts when the values left its reading open: the run summary lists it (`isNumberGuess`). */

@@ -168,6 +168,28 @@ describe('transform: types and cleaning', () => {
     expect(euro.rows.map((r) => r['betrag'])).toEqual([12.5, 1234, 7]);
   });
 
+  test("India's lakh grouping (1,23,456.50, ₹12,34,567) is a number, plain or as money; a misplaced group is quarantined", async () => {
+    const csv = [
+      'Order ID,Amount (INR),Units,Price',
+      'IN-1,"1,23,456.50","1,00,000","₹1,23,456"',
+      'IN-2,"45,678.00",250,₹999.50',
+      'IN-3,"12,34,567.25","10,00,000","₹12,34,567.00"',
+      'IN-4,999.00,7,"₹4,500"',
+      ...Array.from({ length: 60 }, (_, i) => `IN-${i + 5},"1,00,${100 + i}.00",1,₹10`),
+      'IN-65,"1,2,345.00",3,₹10',
+    ].join('\n');
+    const result = await run({ 'india.csv': `${csv}\n` }, 0.5);
+    expect(fieldTypes(result)).toMatchObject({ amount_inr: 'Float64', units: 'Int64', price: 'Float64' });
+    expect(result.rows.slice(0, 4).map((r) => [r['amount_inr'], r['units'], r['price']])).toEqual([
+      [123456.5, 100000, 123456],
+      [45678, 250, 999.5],
+      [1234567.25, 1000000, 1234567],
+      [999, 7, 4500],
+    ]);
+    expect(result.rows[4]!['amount_inr']).toBe(100100);
+    expect(result.rejects.map((r) => [r['line'], r['reason']])).toEqual([[66, 'invalid_double']]);
+  });
+
   test('money ($1,234.50, ($5.00), 12.50 $) and percentages (12%) are numbers; two currencies stay text', async () => {
     const csv = [
       'Order,Price,Revenue,Margin,Fee',
