@@ -166,8 +166,9 @@ export function guardedCast(t: string, pattern: string, type: string): string {
  */
 export const MISSING_TOKENS = ['na', 'n/a', 'null', 'none', '-', '\\n', 'nan', '<na>', '#n/a'] as const;
 
-export const TRUE_TOKENS = ['true', 'yes'] as const;
-export const FALSE_TOKENS = ['false', 'no'] as const;
+/** Compared lower-case: `Y`/`N` flags (`Promo (Y/N)`), PostgreSQL's `t`/`f`. */
+export const TRUE_TOKENS = ['true', 'yes', 'y', 't'] as const;
+export const FALSE_TOKENS = ['false', 'no', 'n', 'f'] as const;
 
 /** Share of the non-missing values that must parse for a type to be chosen; the rest is quarantined. */
 export const TYPE_THRESHOLD = 0.98;

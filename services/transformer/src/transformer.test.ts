@@ -72,6 +72,18 @@ describe('transform: types and cleaning', () => {
     expect(typeOf(result.report, 'postal_code')).toMatchObject({ type: 'VARCHAR', source: 'Postal Code' });
   });
 
+  test('Y/N flags and t/f are booleans; F/M and N/S/E/W stay text', async () => {
+    const csv = ['promo,active,gender,heading', 'Y,t,F,N', 'n,F,M,S', 'y,T,F,E', 'N,f,M,W'].join('\n');
+    const result = await run({ 'flags.csv': `${csv}\n` });
+    expect(fieldTypes(result)).toEqual({ promo: 'Bool', active: 'Bool', gender: 'Utf8', heading: 'Utf8' });
+    expect(result.rows.map((r) => [r['promo'], r['active']])).toEqual([
+      [true, true],
+      [false, false],
+      [true, true],
+      [false, false],
+    ]);
+  });
+
   test('a date column that reads both as M/D/Y and D/M/Y is M/D/Y and marked ambiguous', async () => {
     const result = await run({ 'a.csv': 'd\n1/2/2020\n3/4/2020\n' });
     expect(typeOf(result.report, 'd')).toMatchObject({ type: 'DATE', format: '%m/%d/%Y', ambiguous: true });
