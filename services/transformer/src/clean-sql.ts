@@ -6,22 +6,21 @@
  * columns (`__failed`) rather than a flag a column: a table of N columns stores N values, not 2N (DuckDB
  * holds a block of memory per stored column while it writes).
  */
+
 import { quoteIdentifier, quoteLiteral } from '@etl/common/warehouse/sql';
 import { balancedSql, WIDE_TABLE_COLUMNS } from './duckdb-session';
+import { describeEpoch, epochRange, isEpochFormat } from './epoch-formats';
 import {
   type ColumnPlan,
   type ColumnType,
   dateExpression,
-  describeEpoch,
   epochExpression,
-  epochRange,
   FALSE_TOKENS,
   groupedIntegerPattern,
   groupedNumberPattern,
   guardedCast,
   INTEGER_PATTERN,
   inList,
-  isEpochFormat,
   isoTimestamp,
   leadingMinus,
   MISSING_TOKENS,

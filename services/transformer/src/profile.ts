@@ -15,7 +15,8 @@ import { ROLE_NAMES, type RoleName } from '@etl/common/roles';
 import { isNode, LineCounter, parseDocument, stringify } from 'yaml';
 import { z } from 'zod';
 import { CHECK_RULE, parseCheckRule } from './checks';
-import { type ColumnType, isEpochFormat } from './infer-types';
+import { isEpochFormat } from './epoch-formats';
+import type { ColumnType } from './infer-types';
 
 const IDENTIFIER = /^[a-z][a-z0-9_]{0,62}$/;
 const identifier = z
