@@ -338,9 +338,20 @@ describe('inferColumnPlans over a sample', () => {
         `${day} May 2021`,
         `${pad}/${months[i % 12]}/2021`,
         `${pad}-${months[i % 12]}-2021 ${i % 24}:${String(i % 60).padStart(2, '0')}`,
+        `${months[i % 12]} ${day} 2021`,
       ];
     });
-    const header = ['oracle', 'dashed', 'us', 'day_first', 'us_full', 'only_may', 'slashed', 'stamped'];
+    const header = [
+      'oracle',
+      'dashed',
+      'us',
+      'day_first',
+      'us_full',
+      'only_may',
+      'slashed',
+      'stamped',
+      'no_comma',
+    ];
     const { plans } = await plan(rows, header, 60);
     expect(plans.map((p) => [p.type, p.format, p.ambiguous])).toEqual([
       ['DATE', '%d-%b-%y', false],
@@ -351,6 +362,7 @@ describe('inferColumnPlans over a sample', () => {
       ['DATE', '%d %b %Y', false],
       ['DATE', '%d/%b/%Y', false],
       ['TIMESTAMP', '%d-%b-%Y %H:%M', false],
+      ['DATE', '%b %d %Y', false],
     ]);
   });
 

@@ -64,6 +64,8 @@ export const DATE_FORMATS = [
   '%d %B %Y',
   '%b %d, %Y',
   '%B %d, %Y',
+  '%b %d %Y',
+  '%B %d %Y',
   '%d/%b/%Y',
 ] as const;
 
@@ -226,15 +228,16 @@ const PARENTHESIZED_NUMBER = '[(][0-9][0-9., ]*[)]';
 const TRAILING_MINUS_NUMBER = '[0-9][0-9., ]*-';
 
 /**
- * Text `t` with a negative number written the usual way: an accounting negative (`(1,234.50)` -> `-1,234.50`)
- * or a trailing minus (`1.234,56-` -> `-1.234,56`); any other text as it is. Every number column reads both,
- * and the separators are then read as in any number. Only a value starting with `(` or ending with `-` is
- * matched against a pattern.
+ * Text `t` with a negative number written the usual way: an accounting negative (`(1,234.50)` -> `-1,234.50`),
+ * a trailing minus (`1.234,56-` -> `-1.234,56`) or a typographic minus sign (U+2212, `−5.00` -> `-5.00`, as
+ * spreadsheets and reports typeset it); any other text as it is. Every number column reads them, and the
+ * separators are then read as in any number. Only a value starting with `(` or ending with `-` is matched
+ * against a pattern.
  */
 export function leadingMinus(t: string): string {
   const parenthesized = `starts_with(${t}, '(') AND regexp_full_match(${t}, ${quoteLiteral(PARENTHESIZED_NUMBER)})`;
   const trailing = `ends_with(${t}, '-') AND regexp_full_match(${t}, ${quoteLiteral(TRAILING_MINUS_NUMBER)})`;
-  return `CASE WHEN ${parenthesized} THEN '-' || substr(${t}, 2, length(${t}) - 2) WHEN ${trailing} THEN '-' || substr(${t}, 1, length(${t}) - 1) ELSE ${t} END`;
+  return `CASE WHEN ${parenthesized} THEN '-' || substr(${t}, 2, length(${t}) - 2) WHEN ${trailing} THEN '-' || substr(${t}, 1, length(${t}) - 1) WHEN starts_with(${t}, '−') THEN '-' || substr(${t}, 2) ELSE ${t} END`;
 }
 
 /**
@@ -746,7 +749,7 @@ export const inList = (values: readonly string[]): string => values.map(quoteLit
 
 /** Any of the date formats' shapes; the per-format counts only run for columns where this is common. */
 const ANY_DATE_SHAPE =
-  '([0-9]{1,4}[-/.][0-9]{1,2}[-/.][0-9]{1,4}|[0-9]{1,2}[-/ ][A-Za-z]{3,9}[-/ ][0-9]{2,4}|[A-Za-z]{3,9} [0-9]{1,2}, [0-9]{4})';
+  '([0-9]{1,4}[-/.][0-9]{1,2}[-/.][0-9]{1,4}|[0-9]{1,2}[-/ ][A-Za-z]{3,9}[-/ ][0-9]{2,4}|[A-Za-z]{3,9} [0-9]{1,2},? [0-9]{4})';
 /** Any of the timestamp formats' shapes, likewise. */
 const ANY_TIMESTAMP_SHAPE = `${ANY_DATE_SHAPE} [0-9]{1,2}:[0-9]{2}(:[0-9]{2})?( [AaPp][Mm])?`;
 /** A letter prefix on a number: `C536379` (a cancelled invoice), `P00285442` (a product). */

@@ -270,6 +270,28 @@ describe('transform: types and cleaning', () => {
     ]);
   });
 
+  test('a typographic minus sign (−5.00, U+2212) is a negative number; text starting with it stays text', async () => {
+    const csv = [
+      'Order Date,Change,Units,Label',
+      'Jan 15 2023,−5.00,−2,−x',
+      'Feb 3 2023,3.10,4,y',
+      'Mar 28 2023,−0.50,1,z',
+    ];
+    const result = await run({ 'report.csv': `${csv.join('\n')}\n` });
+    expect(result.counts).toMatchObject({ rowsIn: 3, rowsOut: 3, rowsQuarantined: 0 });
+    expect(fieldTypes(result)).toMatchObject({
+      order_date: 'Date32<DAY>',
+      change: 'Float64',
+      units: 'Int64',
+      label: 'Utf8',
+    });
+    expect(result.rows.map((r) => [r['order_date'], r['change'], r['units'], r['label']])).toEqual([
+      ['2023-01-15', -5, -2, '−x'],
+      ['2023-02-03', 3.1, 4, 'y'],
+      ['2023-03-28', -0.5, 1, 'z'],
+    ]);
+  });
+
   test("Excel's accounting format (Microsoft's Financial Sample): $(12,575.00) is negative, $- is zero", async () => {
     const csv = [
       'Segment,Country,Product,Units Sold,Gross Sales,Discounts,Profit,Date',
