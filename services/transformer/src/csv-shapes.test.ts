@@ -84,17 +84,18 @@ describe('CSV shapes', () => {
     expect(r.profiled.findings.rows).toBe(3);
   });
 
-  test('ISO and D/M/Y dates; M/D vs D/M decided from the data; an undecidable column reported', async () => {
+  test('ISO, Y.M.D and D/M/Y dates; M/D vs D/M decided from the data; an undecidable column reported', async () => {
     const r = await both(
       'a.csv',
-      'iso,dmy,either\n2024-01-31,31/01/2024,01/02/2024\n2024-02-01,01/02/2024,03/04/2024\n2024-02-13,13/02/2024,05/06/2024\n',
+      'iso,dmy,either,dotted\n2024-01-31,31/01/2024,01/02/2024,2024.01.31\n2024-02-01,01/02/2024,03/04/2024,2024.02.01\n2024-02-13,13/02/2024,05/06/2024,2024.02.13\n',
     );
     expect(r.report.columns.map((c) => [c.name, c.type, c.format, c.ambiguous])).toEqual([
       ['iso', 'DATE', '%Y-%m-%d', false],
       ['dmy', 'DATE', '%d/%m/%Y', false],
       ['either', 'DATE', '%m/%d/%Y', true],
+      ['dotted', 'DATE', '%Y.%m.%d', false],
     ]);
-    expect(r.rows[0]).toMatchObject({ iso: '2024-01-31', dmy: '2024-01-31' });
+    expect(r.rows[0]).toMatchObject({ iso: '2024-01-31', dmy: '2024-01-31', dotted: '2024-01-31' });
     expect(r.profiled.ambiguous).toEqual(['either']);
     expect(r.profiled.profile.columns![2]).toEqual({
       name: 'either',

@@ -47,6 +47,7 @@ export const DATE_FORMATS = [
   '%m/%d/%Y',
   '%d/%m/%Y',
   '%Y/%m/%d',
+  '%Y.%m.%d',
   '%d.%m.%Y',
   '%m-%d-%Y',
   '%d-%m-%Y',
@@ -201,8 +202,11 @@ const ISO_DATE_TIME = '[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}
  * (`2021-03-01`, `2021-03-02 10:00`) is a TIMESTAMP; one of dates alone is still a DATE, tried first.
  */
 const TIMESTAMP_PATTERN = `[0-9]{4}-[0-9]{2}-[0-9]{2}|${ISO_DATE_TIME}Z?`;
-/** With a UTC offset, as pandas writes an aware date-time: `2020-01-01 00:00:00+00:00`, `...-0500`. */
-const TIMESTAMP_OFFSET_PATTERN = `${ISO_DATE_TIME}[+-][0-9]{2}(:?[0-9]{2})?`;
+/**
+ * With a UTC offset, as pandas writes an aware date-time: `2020-01-01 00:00:00+00:00`, `...-0500`, or after a
+ * space as logs write it (`2023-01-15 10:00:00 +0000`).
+ */
+const TIMESTAMP_OFFSET_PATTERN = `${ISO_DATE_TIME} ?[+-][0-9]{2}(:?[0-9]{2})?`;
 /** Named UTC after it, as event logs write it: `2019-10-01 00:00:00 UTC` (REES46's `event_time`), `... GMT`. */
 const TIMESTAMP_UTC_PATTERN = `${ISO_DATE_TIME} ?(UTC|GMT)`;
 
@@ -211,7 +215,7 @@ const TIMESTAMP_UTC_PATTERN = `${ISO_DATE_TIME} ?(UTC|GMT)`;
  * drops the offset, `10:00+02:00` would read 10:00); one named UTC or GMT, or with none, is taken as written.
  */
 export function isoTimestamp(t: string): string {
-  return `CASE WHEN regexp_full_match(${t}, ${quoteLiteral(TIMESTAMP_PATTERN)}) THEN TRY_CAST(${t} AS TIMESTAMP) WHEN regexp_full_match(${t}, ${quoteLiteral(TIMESTAMP_OFFSET_PATTERN)}) THEN timezone('UTC', TRY_CAST(${t} AS TIMESTAMPTZ)) WHEN regexp_full_match(${t}, ${quoteLiteral(TIMESTAMP_UTC_PATTERN)}) THEN TRY_CAST(regexp_replace(${t}, ' ?(UTC|GMT)$', '') AS TIMESTAMP) END`;
+  return `CASE WHEN regexp_full_match(${t}, ${quoteLiteral(TIMESTAMP_PATTERN)}) THEN TRY_CAST(${t} AS TIMESTAMP) WHEN regexp_full_match(${t}, ${quoteLiteral(TIMESTAMP_OFFSET_PATTERN)}) THEN timezone('UTC', TRY_CAST(regexp_replace(${t}, ' ([+-])', '\\1') AS TIMESTAMPTZ)) WHEN regexp_full_match(${t}, ${quoteLiteral(TIMESTAMP_UTC_PATTERN)}) THEN TRY_CAST(regexp_replace(${t}, ' ?(UTC|GMT)$', '') AS TIMESTAMP) END`;
 }
 const LEADING_ZERO_PATTERN = '^[+-]?0[0-9]';
 

@@ -455,6 +455,7 @@ describe('transform: types and cleaning', () => {
       '5,2020-01-01 00:00:00+00:00',
       '6,2019-10-01 00:00:07 UTC',
       '7,2019-10-01T23:59:59GMT',
+      '8,2023-01-15 10:00:00 +0100',
     ].join('\n');
     const result = await run({ 'seen.csv': `${csv}\n` });
     expect(typeOf(result.report, 'seen_at')).toMatchObject({ type: 'TIMESTAMP', invalid: 0 });
@@ -466,6 +467,7 @@ describe('transform: types and cleaning', () => {
       '2020-01-01T00:00:00.000Z',
       '2019-10-01T00:00:07.000Z',
       '2019-10-01T23:59:59.000Z',
+      '2023-01-15T09:00:00.000Z',
     ]);
   });
 
