@@ -158,7 +158,8 @@ describe('chooseType', () => {
       '[0-9]{1,2}-[0-9]{1,2}-[0-9]{2} [0-9]{1,2}:[0-9]{2}:[0-9]{2} [AaPp][Mm]',
     );
     expect(formatShape('%d-%b-%Y')).toBe('[0-9]{1,2}-[A-Za-z]{3}-[0-9]{4}');
-    expect(formatShape('%a %d %b %Y')).toBeUndefined();
+    expect(formatShape('%a, %d %b %Y')).toBe('[A-Za-z]{3}, [0-9]{1,2} [A-Za-z]{3} [0-9]{4}');
+    expect(formatShape('%j/%Y')).toBeUndefined();
     expect(formatShape('%Y-%m-%dT%H:%M:%S.%f')).toBeUndefined();
   });
 });
@@ -339,6 +340,14 @@ describe('inferColumnPlans over a sample', () => {
         `${pad}/${months[i % 12]}/2021`,
         `${pad}-${months[i % 12]}-2021 ${i % 24}:${String(i % 60).padStart(2, '0')}`,
         `${months[i % 12]} ${day} 2021`,
+        new Date(Date.UTC(2021, i % 9, day)).toLocaleDateString('en-US', {
+          timeZone: 'UTC',
+          weekday: 'long',
+          year: 'numeric',
+          month: 'long',
+          day: 'numeric',
+        }),
+        new Date(Date.UTC(2021, i % 12, day)).toUTCString().slice(0, 16),
       ];
     });
     const header = [
@@ -351,6 +360,8 @@ describe('inferColumnPlans over a sample', () => {
       'slashed',
       'stamped',
       'no_comma',
+      'long_date',
+      'rfc_2822',
     ];
     const { plans } = await plan(rows, header, 60);
     expect(plans.map((p) => [p.type, p.format, p.ambiguous])).toEqual([
@@ -363,6 +374,8 @@ describe('inferColumnPlans over a sample', () => {
       ['DATE', '%d/%b/%Y', false],
       ['TIMESTAMP', '%d-%b-%Y %H:%M', false],
       ['DATE', '%b %d %Y', false],
+      ['DATE', '%A, %B %d, %Y', false],
+      ['DATE', '%a, %d %b %Y', false],
     ]);
   });
 

@@ -67,6 +67,9 @@ export const DATE_FORMATS = [
   '%B %d, %Y',
   '%b %d %Y',
   '%B %d %Y',
+  // With the weekday: Excel's long date (`Monday, January 16, 2023`), RFC 2822's (`Mon, 16 Jan 2023`).
+  '%A, %B %d, %Y',
+  '%a, %d %b %Y',
   '%d/%b/%Y',
 ] as const;
 
@@ -99,6 +102,8 @@ const DIRECTIVE_SHAPES: Record<string, string> = {
   m: '[0-9]{1,2}',
   b: '[A-Za-z]{3}',
   B: '[A-Za-z]{3,9}',
+  a: '[A-Za-z]{3}',
+  A: '[A-Za-z]{6,9}',
   d: '[0-9]{1,2}',
   H: '[0-9]{1,2}',
   I: '[0-9]{1,2}',
@@ -753,7 +758,7 @@ export const inList = (values: readonly string[]): string => values.map(quoteLit
 
 /** Any of the date formats' shapes; the per-format counts only run for columns where this is common. */
 const ANY_DATE_SHAPE =
-  '([0-9]{1,4}[-/.][0-9]{1,2}[-/.][0-9]{1,4}|[0-9]{1,2}[-/ ][A-Za-z]{3,9}[-/ ][0-9]{2,4}|[A-Za-z]{3,9} [0-9]{1,2},? [0-9]{4})';
+  '([0-9]{1,4}[-/.][0-9]{1,2}[-/.][0-9]{1,4}|[0-9]{1,2}[-/ ][A-Za-z]{3,9}[-/ ][0-9]{2,4}|([A-Za-z]{6,9}, )?[A-Za-z]{3,9} [0-9]{1,2},? [0-9]{4}|[A-Za-z]{3}, [0-9]{1,2} [A-Za-z]{3} [0-9]{4})';
 /** Any of the timestamp formats' shapes, likewise. */
 const ANY_TIMESTAMP_SHAPE = `${ANY_DATE_SHAPE} [0-9]{1,2}:[0-9]{2}(:[0-9]{2})?( [AaPp][Mm])?`;
 /** A letter prefix on a number: `C536379` (a cancelled invoice), `P00285442` (a product). */
