@@ -115,6 +115,14 @@ async function loadRun(
   await loadDataset(runId, { sales: salesTable(lines) }, source, target);
 }
 
+/** Table `name` of a DATE column and an amount (the rows' two keys, in order), loaded as run r1 and analyzed. */
+async function analyzeDated(name: string, rows: Array<Record<string, Date | number>>) {
+  const [date, amount] = Object.keys(rows[0]!) as [string, string];
+  const table = tableOf(rows, { [date]: new DateDay(), [amount]: new Float64() });
+  await loadDataset('r1', { [name]: table }, `local/files/${name}`);
+  return analyze({ runId: 'r1' }, deps);
+}
+
 async function metrics(): Promise<Record<string, number | string | null>> {
   const rows = await warehouse.query('SELECT metric, value, note FROM ml_metrics');
   return Object.fromEntries(
@@ -695,15 +703,10 @@ describe('analyze stage on any dataset: columns found by their roles', () => {
   });
 
   test('two monthly dates: anomalies skipped, the reason said in months', async () => {
-    const months = tableOf(
-      [
-        { order_date: new Date('2024-01-01T00:00:00Z'), sales: 120 },
-        { order_date: new Date('2024-02-01T00:00:00Z'), sales: 340 },
-      ],
-      { order_date: new DateDay(), sales: new Float64() },
-    );
-    await loadDataset('r1', { months }, 'local/files/months');
-    const response = await analyze({ runId: 'r1' }, deps);
+    const response = await analyzeDated('months', [
+      { order_date: new Date('2024-01-01T00:00:00Z'), sales: 120 },
+      { order_date: new Date('2024-02-01T00:00:00Z'), sales: 340 },
+    ]);
     expect(response.skipped).toContainEqual({
       output: 'anomalies',
       reason:
@@ -716,9 +719,7 @@ describe('analyze stage on any dataset: columns found by their roles', () => {
       quarter: new Date(Date.UTC(2021, q * 3, 1)),
       umsatz_eur: 1000 + 50 * q + (q % 4 === 3 ? 400 : 0),
     }));
-    const quarterly = tableOf(rows, { quarter: new DateDay(), umsatz_eur: new Float64() });
-    await loadDataset('r1', { quarterly }, 'local/files/quarterly');
-    const response = await analyze({ runId: 'r1' }, deps);
+    const response = await analyzeDated('quarterly', rows);
     expect(response.forecast).toMatchObject({ grain: 'quarter', months: 34, periods: 12, horizon: 4 });
     const forecast = await warehouse.query(
       `SELECT strftime(month, '%Y-%m-%d') AS day FROM ml_forecast WHERE forecast IS NOT NULL ORDER BY 1`,
@@ -737,12 +738,7 @@ describe('analyze stage on any dataset: columns found by their roles', () => {
       month: new Date(Date.UTC(2023, m, 1)),
       sales: 100 + m,
     }));
-    await loadDataset(
-      'r1',
-      { monthly: tableOf(rows, { month: new DateDay(), sales: new Float64() }) },
-      'local/files/monthly',
-    );
-    const response = await analyze({ runId: 'r1' }, deps);
+    const response = await analyzeDated('monthly', rows);
     expect(response.forecast).toBeNull();
     expect(response.skipped).toContainEqual({
       output: 'forecast',
@@ -756,12 +752,7 @@ describe('analyze stage on any dataset: columns found by their roles', () => {
       order_date: new Date(Date.UTC(2023, 2, 1 + d)),
       sales: 10 + d,
     }));
-    await loadDataset(
-      'r1',
-      { days: tableOf(rows, { order_date: new DateDay(), sales: new Float64() }) },
-      'local/files/days',
-    );
-    const response = await analyze({ runId: 'r1' }, deps);
+    const response = await analyzeDated('days', rows);
     expect(response.skipped).toContainEqual({
       output: 'forecast',
       reason:

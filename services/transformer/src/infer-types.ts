@@ -322,7 +322,7 @@ const isNumberGuess = (plan: Pick<ColumnPlan, 'reason'>): boolean =>
 export const isReadingGuess = (plan: Pick<ColumnPlan, 'reason'>): boolean =>
   isNumberGuess(plan) ||
   plan.reason?.startsWith(FROM_INTEGERS) === true ||
-  FROM_PERIODS.test(plan.reason ?? '');
+  PERIODS.some((p) => plan.reason?.startsWith(fromPeriods(p.unit)) === true);
 
 /** `1,234`: one comma and 3 digits after it, read alike with a thousands comma and a decimal comma. */
 const AMBIGUOUS_COMMA_PATTERN = '[+-]?[0-9]{1,3},[0-9]{3}';
@@ -1032,11 +1032,10 @@ export async function inferColumnPlans(
   // column's checks costs more than scanning a small sample (for 100 rows of 20 columns, ~250 ms).
   const first = await sampleCounts(
     connection,
-    rawColumns.map((_, i) =>
-      (['values', 'tokens'] as const)
-        .map((check): Count => [countWhere(CHECKS[check](`v${i}`)), `s${i}_${check}`])
-        .concat([[countWhere(`regexp_matches(v${i}, '[0-9-]')`), `s${i}_signs`]]),
-    ),
+    countChecks(rawColumns.map((_, i) => ({ i, checks: ['values', 'tokens'] }))).map((counts, i) => [
+      ...counts,
+      [countWhere(`regexp_matches(v${i}, '[0-9-]')`), `s${i}_signs`],
+    ]),
     Math.min(rows, PREFIX_ROWS),
     1,
   );
@@ -1141,7 +1140,7 @@ const PERIODS = [
   },
 ] as const;
 /** How the reason of a plan read from year-months or year-quarters starts (`isReadingGuess`). */
-const FROM_PERIODS = /^year and (month|quarter) without a day/;
+const fromPeriods = (unit: (typeof PERIODS)[number]['unit']): string => `year and ${unit} without a day`;
 
 /**
  * Integer columns whose name and every sampled value say date or time: named like a date and all
@@ -1230,7 +1229,7 @@ async function yearPeriods(connection: DuckDBConnection, plans: ColumnPlan[]): P
       type: 'DATE',
       format,
       missingTokens: true,
-      reason: `year and ${unit} without a day, every sampled value ${format}: read as the first day of each ${unit} (${String(first?.['text'])} is ${String(first?.['day'])}; a profile's type: string keeps the text)`,
+      reason: `${fromPeriods(unit)}, every sampled value ${format}: read as the first day of each ${unit} (${String(first?.['text'])} is ${String(first?.['day'])}; a profile's type: string keeps the text)`,
     };
   }
   return out;
