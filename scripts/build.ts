@@ -60,6 +60,12 @@ const PACKAGE_FILES: Record<string, Array<{ name: string; files: string[] }>> = 
 
 const BUILTINS = new Set(builtinModules);
 
+/**
+ * Packages a module loads with `createRequire`, which esbuild does not follow: external to every bundle that
+ * holds the module.
+ */
+const REQUIRED_BY: Record<string, string> = { 'packages/common/src/duckdb.ts': '@duckdb/node-api' };
+
 /** The package a bare import names: `@scope/name/sub` -> `@scope/name`, `name/sub` -> `name`. */
 export function packageName(specifier: string): string | undefined {
   if (specifier.startsWith('node:') || specifier.startsWith('.') || specifier.startsWith('/'))
@@ -82,6 +88,9 @@ export function externalPackages(metafile: Metafile): {
   const externals = new Map<string, string>();
   const unresolved = new Set<string>();
   for (const [input, info] of Object.entries(metafile.inputs)) {
+    const required = REQUIRED_BY[input];
+    if (required && !externals.has(required))
+      externals.set(required, path.dirname(path.resolve(ROOT, input)));
     for (const imported of info.imports) {
       if (!imported.external) continue;
       const name = packageName(imported.path);

@@ -1,5 +1,6 @@
 import { preloadParquet } from '@etl/common/arrow';
 import { loadConfig } from '@etl/common/config';
+import { duckdb } from '@etl/common/duckdb';
 import { runService } from '@etl/common/http';
 import { createLogger } from '@etl/common/logging';
 import { createBlobStore } from '@etl/common/storage';
@@ -45,4 +46,6 @@ await runService({
     await warehouse.close();
   },
 });
+// What every request needs, loaded once listening, while the run's first stages work.
 preloadParquet();
+duckdb();

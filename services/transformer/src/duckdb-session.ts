@@ -1,6 +1,7 @@
 /** One in-memory DuckDB per request: opened with the request's limits, always closed afterwards. */
 import { availableParallelism, totalmem } from 'node:os';
-import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { duckdb } from '@etl/common/duckdb';
 import { errorMessage, isOutOfMemory, isPipelineError, PayloadTooLargeError } from '@etl/common/errors';
 
 export interface DuckDbSettings {
@@ -67,7 +68,7 @@ export async function withDuckDb<T>(
   if (settings.memoryLimit !== undefined) options['memory_limit'] = settings.memoryLimit;
   if (settings.maxTempDirectorySize !== undefined)
     options['max_temp_directory_size'] = settings.maxTempDirectorySize;
-  const instance = await DuckDBInstance.create(':memory:', options);
+  const instance = await duckdb().DuckDBInstance.create(':memory:', options);
   const connection = await instance.connect();
   try {
     return await work(connection);

@@ -30,15 +30,10 @@
  * type is refused with `UnsupportedColumnTypeError`, so the caller can take the Parquet route.
  */
 import { createRequire } from 'node:module';
-import {
-  type DuckDBConnection,
-  type DuckDBDataChunk,
-  DuckDBEnumType,
-  type DuckDBResult,
-  type DuckDBType,
-  DuckDBTypeId,
-} from '@duckdb/node-api';
+import type * as DuckDB from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBDataChunk, DuckDBResult, DuckDBType } from '@duckdb/node-api';
 import { batchRowsFor } from '@etl/common/arrow';
+import { duckdb } from '@etl/common/duckdb';
 import { quoteIdentifier, quoteLiteral } from '@etl/common/warehouse/sql';
 import {
   Bool,
@@ -79,6 +74,7 @@ interface NodeBindings {
 
 // @duckdb/node-bindings is resolved through @duckdb/node-api, whose dependency it is, so that exactly the
 // binary node-api uses is loaded.
+const { DuckDBEnumType, DuckDBTypeId } = duckdb();
 const requireHere = createRequire(import.meta.url);
 const bindings = createRequire(requireHere.resolve('@duckdb/node-api'))(
   '@duckdb/node-bindings',
@@ -132,7 +128,7 @@ interface ColumnSpec {
     | { kind: 'enum'; width: number; values: Uint8Array[] };
 }
 
-const FIXED: Partial<Record<DuckDBTypeId, FixedKind>> = {
+const FIXED: Partial<Record<DuckDB.DuckDBTypeId, FixedKind>> = {
   [DuckDBTypeId.TINYINT]: { kind: 'fixed', width: 1, arrow: () => new Int8() },
   [DuckDBTypeId.SMALLINT]: { kind: 'fixed', width: 2, arrow: () => new Int16() },
   [DuckDBTypeId.INTEGER]: { kind: 'fixed', width: 4, arrow: () => new Int32() },
@@ -147,7 +143,7 @@ const FIXED: Partial<Record<DuckDBTypeId, FixedKind>> = {
   [DuckDBTypeId.TIMESTAMP]: { kind: 'fixed', width: 8, arrow: () => new TimestampMicrosecond() },
 };
 
-const ENUM_CODE_WIDTH: Partial<Record<DuckDBTypeId, number>> = {
+const ENUM_CODE_WIDTH: Partial<Record<DuckDB.DuckDBTypeId, number>> = {
   [DuckDBTypeId.UTINYINT]: 1,
   [DuckDBTypeId.USMALLINT]: 2,
   [DuckDBTypeId.UINTEGER]: 4,
@@ -249,10 +245,15 @@ const readUint32 = (data: Uint8Array, at: number): number =>
   (data[at]! | (data[at + 1]! << 8) | (data[at + 2]! << 16) | (data[at + 3]! << 24)) >>> 0;
 
 /** The rows of one column of the record batch being built. */
+/**
+ * One column of a record batch being built. Its buffers start at `capacity` rows and double as rows come:
+ * a batch's full size (128k rows) allocated up front for each column of a 100-row result was ~40 MB of
+ * zeroed memory a query, most of the transform of a small file (bench/RESULTS.md).
+ */
 class ColumnBuilder {
-  private readonly validity: Uint8Array;
+  private validity: Uint8Array;
   private values: Uint8Array;
-  private readonly offsets: Int32Array | undefined;
+  private offsets: Int32Array | undefined;
   private bytes = 0;
   private hasNulls = false;
   length = 0;
@@ -260,7 +261,7 @@ class ColumnBuilder {
   constructor(
     private readonly spec: ColumnSpec,
     private readonly column: number,
-    capacity: number,
+    private capacity: number,
   ) {
     this.validity = new Uint8Array(Math.ceil(capacity / 8));
     const read = spec.read;
@@ -276,6 +277,7 @@ class ColumnBuilder {
   append(chunk: RawChunk, from: number, rows: number): void {
     const read = this.spec.read;
     const end = from + rows;
+    if (this.length + rows > this.capacity) this.reserve(this.length + rows);
     const vector = bindings.data_chunk_get_vector(chunk, this.column);
     const validity = bindings.vector_get_validity(vector, Math.ceil(end / 64) * 8);
     if (validity !== null) this.hasNulls = true;
@@ -391,6 +393,22 @@ class ColumnBuilder {
     this.bytes = at + size;
   }
 
+  /** Room for `rows` rows in every buffer but the text bytes (those grow by themselves, `grow`). */
+  private reserve(rows: number): void {
+    let capacity = this.capacity * 2;
+    while (capacity < rows) capacity *= 2;
+    this.capacity = capacity;
+    this.validity = resized(this.validity, Math.ceil(capacity / 8));
+    const read = this.spec.read;
+    if (read.kind === 'fixed') this.values = resized(this.values, capacity * read.width);
+    else if (read.kind === 'bool') this.values = resized(this.values, Math.ceil(capacity / 8));
+    else {
+      const offsets = new Int32Array(capacity + 1);
+      offsets.set(this.offsets!);
+      this.offsets = offsets;
+    }
+  }
+
   private grow(size: number): void {
     let next = this.values.length * 2;
     while (next < this.bytes + size) next *= 2;
@@ -427,6 +445,16 @@ class ColumnBuilder {
   }
 }
 
+/** `bytes` copied into a zeroed array of `length` bytes. */
+function resized(bytes: Uint8Array, length: number): Uint8Array {
+  const grown = new Uint8Array(length);
+  grown.set(bytes);
+  return grown;
+}
+
+/** Rows of one DuckDB vector: a result's first batch is sized for one, and grows (`ColumnBuilder`). */
+const VECTOR_ROWS = 2048;
+
 /** Streams `result` as record batches of exactly `batchRows` rows but the last. */
 async function* readBatches(
   result: DuckDBResult,
@@ -434,13 +462,14 @@ async function* readBatches(
   specs: ColumnSpec[],
   batchRows: number,
 ): AsyncGenerator<RecordBatch> {
-  const newBuilders = () => specs.map((spec, i) => new ColumnBuilder(spec, i, batchRows));
-  let builders = newBuilders();
+  const newBuilders = (capacity: number) => specs.map((spec, i) => new ColumnBuilder(spec, i, capacity));
+  // A batch after a full one is sized whole: the result is that large.
+  let builders: ColumnBuilder[] | undefined = newBuilders(Math.min(batchRows, VECTOR_ROWS));
   let rows = 0;
   const finish = (): RecordBatch => {
-    const children = builders.map((b) => b.finish());
+    const children = builders!.map((b) => b.finish());
     const data = makeData({ type: new Struct(schema.fields), length: rows, nullCount: 0, children });
-    builders = newBuilders();
+    builders = undefined;
     rows = 0;
     return new RecordBatch(schema, data);
   };
@@ -454,6 +483,7 @@ async function* readBatches(
     next.catch(() => {}); // awaited on the next turn; a copy error below must not leave it unhandled
     for (let from = 0; from < chunk.rowCount; ) {
       const take = Math.min(chunk.rowCount - from, batchRows - rows);
+      builders ??= newBuilders(batchRows);
       for (const builder of builders) builder.append(chunk.chunk, from, take);
       from += take;
       rows += take;

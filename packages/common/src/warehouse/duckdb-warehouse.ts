@@ -13,8 +13,9 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type DuckDBConnection, DuckDBInstance, DuckDBTypeId } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { arrowToParquetParts, partsCheck } from '../arrow';
+import { duckdb } from '../duckdb';
 import {
   DataRejectedError,
   diskFullError,
@@ -31,7 +32,7 @@ import type { ColumnInfo, Roles } from '../roles';
 import { assertTableName } from '../storage/object-keys';
 import { asReady } from './as-ready';
 import { planWidening } from './column-compat';
-import { duckDbDialect } from './dialect';
+import { DUCKDB_OWN_SCHEMA, duckDbDialect } from './dialect';
 import { withThreads } from './duckdb-threads';
 import { toJsonSafeRow } from './json-safe-row';
 import { quoteIdentifier, quoteLiteral } from './sql';
@@ -130,7 +131,7 @@ export class DuckDbWarehouse implements Warehouse {
       const reader = await connection.runAndReadAll(sql, params as never);
       // A DATE is a JS Date at UTC midnight: as `YYYY-MM-DD`, the way BigQuery answers it.
       const types = reader.columnTypes();
-      const dates = reader.columnNames().filter((_, i) => types[i]!.typeId === DuckDBTypeId.DATE);
+      const dates = reader.columnNames().filter((_, i) => types[i]!.typeId === duckdb().DuckDBTypeId.DATE);
       return reader.getRowObjectsJS().map((values) => {
         const row = toJsonSafeRow(values);
         for (const name of dates) if (typeof row[name] === 'string') row[name] = row[name].slice(0, 10);
@@ -232,7 +233,7 @@ export class DuckDbWarehouse implements Warehouse {
     let walSetAside = false;
     while (!instance) {
       try {
-        instance = await DuckDBInstance.create(this.location, settings);
+        instance = await duckdb().DuckDBInstance.create(this.location, settings);
       } catch (error) {
         if (UNREADABLE_WAL.test(String(error)) && !walSetAside && !readOnly) {
           await this.setAsideUnreadableWal(error);
@@ -376,7 +377,7 @@ async function alignColumns(
 ): Promise<ColumnInfo[]> {
   const existing = (
     await connection.runAndReadAll(
-      "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'main' AND table_name = $1",
+      `SELECT column_name, data_type FROM duckdb_columns() WHERE ${DUCKDB_OWN_SCHEMA} AND table_name = $1 ORDER BY column_index`,
       [table],
     )
   )
