@@ -389,6 +389,49 @@ describe('inferRoles: names, types and fallbacks', () => {
     });
   });
 
+  test.each([
+    {
+      language: 'Russian',
+      headers: ['Дата заказа:DATE', 'Номер заказа:VARCHAR', 'Цена:DOUBLE', 'Кол-во:BIGINT', 'Регион:VARCHAR'],
+      roles: {
+        event_time: 'Дата заказа',
+        order_id: 'Номер заказа',
+        unit_price: 'Цена',
+        quantity: 'Кол-во',
+        dimensions: ['Регион'],
+      },
+    },
+    {
+      language: 'Chinese',
+      headers: ['日期:DATE', '门店:VARCHAR', '商品编号:VARCHAR', '销售额:DOUBLE', '利润:DOUBLE'],
+      roles: {
+        event_time: '日期',
+        amount: '销售额',
+        product_id: '商品编号',
+        profit: '利润',
+        dimensions: ['门店'],
+      },
+    },
+    {
+      language: 'Japanese',
+      headers: ['注文日:DATE', '顧客ID:VARCHAR', '売上:BIGINT', '割引:DOUBLE', 'カテゴリー:VARCHAR'],
+      roles: {
+        event_time: '注文日',
+        customer_id: '顧客ID',
+        amount: '売上',
+        discount: '割引',
+        dimensions: ['カテゴリー'],
+      },
+    },
+    {
+      language: 'Korean',
+      headers: ['주문일자:DATE', '고객명:VARCHAR', '매출액:BIGINT', '지역:VARCHAR'],
+      roles: { event_time: '주문일자', customer_name: '고객명', amount: '매출액', dimensions: ['지역'] },
+    },
+  ])('common $language headers', ({ headers, roles }) => {
+    expect(picked(inferRoles(columns(...headers)))).toMatchObject(roles);
+  });
+
   test('a currency after the name is its unit: Sales (USD), umsatz_eur, price_in_inr; a code alone stays a name', () => {
     const roles = inferRoles(
       columns(

@@ -4,10 +4,11 @@
  * column, a number or a quoted text; identifiers are quoted, literals escaped. A row where either side
  * is NULL passes (the value is unknown, not wrong; `required` or `missing: reject` cover absence).
  */
+import { COLUMN_NAME } from '@etl/common/names';
 import { quoteLiteral } from '@etl/common/warehouse/sql';
 
 /** `<column> <op> <rest>`; the rest is read by parseCheckRule. */
-export const CHECK_RULE = /^\s*([a-z][a-z0-9_]*)\s*(>=|<=|<>|!=|=|>|<)\s*(.+?)\s*$/;
+export const CHECK_RULE = /^\s*(\p{L}[\p{L}\p{M}\p{N}_]*)\s*(>=|<=|<>|!=|=|>|<)\s*(.+?)\s*$/u;
 
 export type CheckOperator = '>=' | '<=' | '>' | '<' | '=' | '!=';
 
@@ -20,7 +21,6 @@ export interface CheckRule {
     | { kind: 'text'; value: string };
 }
 
-const COLUMN = /^[a-z][a-z0-9_]*$/;
 const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 const TEXT = /^'((?:[^']|'')*)'$/;
 
@@ -32,7 +32,7 @@ export function parseCheckRule(rule: string): CheckRule {
     );
   const [, left, rawOp, rhs] = m as unknown as [string, string, string, string];
   const op = (rawOp === '<>' ? '!=' : rawOp) as CheckOperator;
-  if (COLUMN.test(rhs)) return { left, op, right: { kind: 'column', name: rhs } };
+  if (COLUMN_NAME.test(rhs)) return { left, op, right: { kind: 'column', name: rhs } };
   if (NUMBER.test(rhs)) return { left, op, right: { kind: 'number', value: Number(rhs) } };
   const text = TEXT.exec(rhs);
   if (text) return { left, op, right: { kind: 'text', value: text[1]!.replaceAll("''", "'") } };

@@ -9,12 +9,13 @@
 
 import { quoteIdentifier, quoteLiteral } from '@etl/common/warehouse/sql';
 import { balancedSql, WIDE_TABLE_COLUMNS } from './duckdb-session';
-import { describeEpoch, epochRange, isEpochFormat } from './epoch-formats';
+import { describeEpoch, EXCEL_SERIAL, EXCEL_SERIAL_RANGE, epochRange, isEpochFormat } from './epoch-formats';
 import {
   type ColumnPlan,
   type ColumnType,
   dateExpression,
   epochExpression,
+  excelSerialExpression,
   FALSE_TOKENS,
   groupedIntegerPattern,
   groupedNumberPattern,
@@ -82,6 +83,7 @@ export function castExpression(plan: CastPlan, t: string): string {
         return `CASE WHEN regexp_full_match(${n}, ${quoteLiteral(groupedNumberPattern(plan.thousands, plan.decimal ?? '.'))}) THEN TRY_CAST(${plainNumber(plan, n)} AS DOUBLE) END`;
       return guardedCast(n, NUMBER_PATTERN, 'DOUBLE');
     case 'DATE':
+      if (plan.format === EXCEL_SERIAL) return excelSerialExpression(t);
       return `CAST(${dateExpression(t, plan.format ?? '%Y-%m-%d')} AS DATE)`;
     case 'TIMESTAMP':
       if (isEpochFormat(plan.format)) return epochExpression(t, plan.format);
@@ -117,6 +119,8 @@ export function invalidDescription(
     case 'DOUBLE':
       return `is not a number${withSeparators}`;
     case 'DATE':
+      if (plan.format === EXCEL_SERIAL)
+        return `is not an Excel serial date from 1970 to 2100 (${EXCEL_SERIAL_RANGE.join(' to ')})`;
       return `is not a date in format ${plan.format ?? '%Y-%m-%d'}`;
     case 'TIMESTAMP':
       if (isEpochFormat(plan.format))

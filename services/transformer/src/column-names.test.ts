@@ -12,6 +12,20 @@ describe('column names', () => {
     expect(toSnakeCase('  % Margin ')).toBe('margin');
   });
 
+  test('letters of every script are kept; only Latin accents are dropped', () => {
+    expect(toSnakeCase('Сумма продаж')).toBe('сумма_продаж');
+    expect(toSnakeCase('Край')).toBe('край'); // й keeps its breve
+    expect(toSnakeCase('下单日期')).toBe('下单日期');
+    expect(toSnakeCase('主文 カテゴリー')).toBe('主文_カテゴリー');
+    expect(toSnakeCase('주문 일자')).toBe('주문_일자'); // Hangul syllables stay whole
+    expect(toSnakeCase('ＳＡＬＥＳ（円）')).toBe('sales_円'); // full-width forms read as ASCII
+    expect(toSnakeCase('2023年')).toBe('col_2023年');
+    expect(isUnnamed('日付')).toBe(false);
+    expect(normalizeColumnNames(['数量', '数量'])).toEqual(['数量', '数量_2']);
+    // 63 characters, not 63 UTF-16 units: a character outside the BMP is never cut in half.
+    expect(Array.from(toSnakeCase('𠀀'.repeat(70)))).toHaveLength(63);
+  });
+
   test('digit-leading names get a col_ prefix; collisions get _2', () => {
     expect(normalizeColumnNames(['2019 Sales', 'Name', 'name', 'NAME'])).toEqual([
       'col_2019_sales',

@@ -20,3 +20,12 @@ export function epochRange(format: EpochFormat): [number, number] {
 /** `a Unix time in seconds from 2000 to 2100`: what a column of `format` holds, for reasons and messages. */
 export const describeEpoch = (format: EpochFormat): string =>
   `a Unix time in ${format === 'unix_seconds' ? 'seconds' : 'milliseconds'} from 2000 to 2100`;
+
+/**
+ * Excel's serial dates, as a workbook's date cells become when exported as plain numbers (`44927` is
+ * 2023-01-01): days since 1899-12-30. The format a DATE plan may have instead of a strptime one; read so from
+ * 1970 to 2100 only, where a date-named integer column is not a day of the month, a week or a count.
+ */
+export const EXCEL_SERIAL = 'excel_serial';
+/** The first and last serials `excelSerialExpression` reads: 1970-01-01 and 2099-12-31. */
+export const EXCEL_SERIAL_RANGE: readonly [number, number] = [25_569, 73_050];

@@ -37,7 +37,14 @@ import type { ColumnType } from '@etl/common/dataset-state';
 import { withThreads } from '@etl/common/warehouse';
 import { quoteIdentifier, quoteLiteral } from '@etl/common/warehouse/sql';
 import { aggregateRow, COLUMN_BATCH, countWhere, type JsonRow, queryRows, toCount } from './duckdb-session';
-import { describeEpoch, EPOCH_FORMATS, type EpochFormat, epochRange } from './epoch-formats';
+import {
+  describeEpoch,
+  EPOCH_FORMATS,
+  type EpochFormat,
+  EXCEL_SERIAL,
+  EXCEL_SERIAL_RANGE,
+  epochRange,
+} from './epoch-formats';
 import { summaryMarkSql } from './summary-rows';
 
 export type { ColumnType };
@@ -71,6 +78,9 @@ export const DATE_FORMATS = [
   '%A, %B %d, %Y',
   '%a, %d %b %Y',
   '%d/%b/%Y',
+  // Chinese and Japanese (`2023年1月5日`), Korean (`2023년 1월 5일`).
+  '%Y年%m月%d日',
+  '%Y년 %m월 %d일',
 ] as const;
 
 /** The time parts a timestamp format may end with, after a date in a DATE_FORMATS order and a space. */
@@ -229,6 +239,13 @@ export function epochExpression(t: string, format: EpochFormat): string {
   const [from, to] = epochRange(format);
   const n = `TRY_CAST(${t} AS BIGINT)`;
   return `CASE WHEN regexp_full_match(${t}, '[0-9]{1,13}') AND ${n} BETWEEN ${from} AND ${to} THEN make_timestamp(${n} * ${EPOCH_FORMATS[format]}) END`;
+}
+
+/** An Excel serial date's text as a DATE; NULL outside EXCEL_SERIAL_RANGE, so that the value is quarantined. */
+export function excelSerialExpression(t: string): string {
+  const [from, to] = EXCEL_SERIAL_RANGE;
+  const n = `TRY_CAST(${t} AS INTEGER)`;
+  return `CASE WHEN regexp_full_match(${t}, '[0-9]{5}') AND ${n} BETWEEN ${from} AND ${to} THEN DATE '1899-12-30' + ${n} END`;
 }
 
 /** A number in parentheses, accounting's way of writing a negative one: `(1,234.50)`, `(3,10)`, `(5)`. */
@@ -758,7 +775,7 @@ export const inList = (values: readonly string[]): string => values.map(quoteLit
 
 /** Any of the date formats' shapes; the per-format counts only run for columns where this is common. */
 const ANY_DATE_SHAPE =
-  '([0-9]{1,4}[-/.][0-9]{1,2}[-/.][0-9]{1,4}|[0-9]{1,2}[-/ ][A-Za-z]{3,9}[-/ ][0-9]{2,4}|([A-Za-z]{6,9}, )?[A-Za-z]{3,9} [0-9]{1,2},? [0-9]{4}|[A-Za-z]{3}, [0-9]{1,2} [A-Za-z]{3} [0-9]{4})';
+  '([0-9]{1,4}[-/.][0-9]{1,2}[-/.][0-9]{1,4}|[0-9]{1,2}[-/ ][A-Za-z]{3,9}[-/ ][0-9]{2,4}|([A-Za-z]{6,9}, )?[A-Za-z]{3,9} [0-9]{1,2},? [0-9]{4}|[A-Za-z]{3}, [0-9]{1,2} [A-Za-z]{3} [0-9]{4}|[0-9]{4}年[0-9]{1,2}月[0-9]{1,2}日|[0-9]{4}년 [0-9]{1,2}월 [0-9]{1,2}일)';
 /** Any of the timestamp formats' shapes, likewise. */
 const ANY_TIMESTAMP_SHAPE = `${ANY_DATE_SHAPE} [0-9]{1,2}:[0-9]{2}(:[0-9]{2})?( [AaPp][Mm])?`;
 /** A letter prefix on a number: `C536379` (a cancelled invoice), `P00285442` (a product). */
@@ -1144,7 +1161,8 @@ const fromPeriods = (unit: (typeof PERIODS)[number]['unit']): string => `year an
 
 /**
  * Integer columns whose name and every sampled value say date or time: named like a date and all
- * `YYYYMMDD` from 1900 to 2100 (`20230105`, a data warehouse's date key), DATEs in format `%Y%m%d`; named
+ * `YYYYMMDD` from 1900 to 2100 (`20230105`, a data warehouse's date key), DATEs in format `%Y%m%d`, or all
+ * Excel serial dates from 1970 to 2100 (`44927`, a workbook's dates saved as numbers), format `excel_serial`; named
  * like a time and all Unix times from 2000 to 2100, in seconds or all in milliseconds, TIMESTAMPs
  * (`EPOCH_FORMATS`). Each with the reason, which the run summary carries. Another integer column (a
  * quantity, an id) is left alone, whatever its values.
@@ -1168,6 +1186,16 @@ async function integerTimes(connection: DuckDBConnection, plans: ColumnPlan[]): 
         type: 'DATE',
         format: '%Y%m%d',
         reason: `${FROM_INTEGERS}date, every sampled one a date written YYYYMMDD: read as dates (${lo}; a profile's type: integer keeps the numbers)`,
+      };
+      continue;
+    }
+    if (date && lo >= EXCEL_SERIAL_RANGE[0] && hi <= EXCEL_SERIAL_RANGE[1]) {
+      const example = new Date(Date.UTC(1899, 11, 30) + lo * 86_400_000).toISOString().slice(0, 10);
+      out[i] = {
+        ...plan,
+        type: 'DATE',
+        format: EXCEL_SERIAL,
+        reason: `${FROM_INTEGERS}date, every sampled one an Excel serial date from 1970 to 2100: read as dates (${lo} is ${example}; a profile's type: integer keeps the numbers)`,
       };
       continue;
     }

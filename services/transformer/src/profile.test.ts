@@ -85,6 +85,21 @@ describe('profile validation names the file, line, column and field', () => {
     expect(problems.join('\n')).toMatch(/profiles\/x\.yaml:2:5: columns\[0\]: .*colour/);
   });
 
+  test('column names in any script, lower-case', () => {
+    const profile = parseProfile(
+      [
+        'columns:',
+        '  - { name: 下单日期, type: date, format: "%Y年%m月%d日" }',
+        '  - { name: сумма, type: number }',
+      ].join('\n'),
+      'profiles/x.yaml',
+    );
+    expect(profile.columns.map((c) => c.name)).toEqual(['下单日期', 'сумма']);
+    expect(problemsOf(['columns:', '  - name: Сумма'].join('\n')).join('\n')).toMatch(
+      /expected a snake_case name/,
+    );
+  });
+
   test('an ambiguous date column without a format does not load', () => {
     const text = [
       'columns:',
@@ -109,6 +124,7 @@ describe('profile validation names the file, line, column and field', () => {
       '  - { name: e, type: integer, currency: $ }',
       '  - { name: f, type: string, percent: true }',
       '  - { name: g, type: date, format: unix_seconds }',
+      '  - { name: h, type: timestamp, format: excel_serial }',
       'quality:',
       '  checks:',
       '    - { name: bad, rule: "a >> b" }',
@@ -121,8 +137,9 @@ describe('profile validation names the file, line, column and field', () => {
       expect.stringContaining('columns[5].currency: currency and percent need type number, not integer'),
       expect.stringContaining('columns[6].percent: currency and percent need type number, not string'),
       expect.stringContaining('columns[7].format: format unix_seconds needs type timestamp'),
+      expect.stringContaining('columns[8].format: format excel_serial needs type date'),
       expect.stringContaining('columns[3].name: d adds the column d_z, which the profile also lists'),
-      `profiles/x.yaml:12:26: quality.checks[0].rule: cannot read "> b" in "a >> b": expected a column, a number or 'text'`,
+      `profiles/x.yaml:13:26: quality.checks[0].rule: cannot read "> b" in "a >> b": expected a column, a number or 'text'`,
     ]);
   });
 
@@ -202,5 +219,10 @@ describe('check rules', () => {
       right: { kind: 'text', value: "O'Brien" },
     });
     expect(() => parseCheckRule('a >= b; DROP TABLE x')).toThrow(/expected a column, a number or 'text'/);
+    expect(parseCheckRule('сумма_продаж >= количество')).toEqual({
+      left: 'сумма_продаж',
+      op: '>=',
+      right: { kind: 'column', name: 'количество' },
+    });
   });
 });

@@ -11,17 +11,25 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CONTRACT_MODES } from '@etl/common/contracts';
 import { InvalidRequestError, NotFoundError } from '@etl/common/errors';
+import { COLUMN_NAME } from '@etl/common/names';
 import { ROLE_NAMES, type RoleName } from '@etl/common/roles';
 import { isNode, LineCounter, parseDocument, stringify } from 'yaml';
 import { z } from 'zod';
 import { CHECK_RULE, parseCheckRule } from './checks';
-import { isEpochFormat } from './epoch-formats';
+import { EXCEL_SERIAL, isEpochFormat } from './epoch-formats';
 import type { ColumnType } from './infer-types';
 
 const IDENTIFIER = /^[a-z][a-z0-9_]{0,62}$/;
 const identifier = z
   .string()
   .regex(IDENTIFIER, 'expected a snake_case name: lower-case letters, digits and _ starting with a letter');
+/** A column's name, as the transformer writes it (column-names.ts): letters of any script are kept. */
+const columnName = z
+  .string()
+  .regex(
+    COLUMN_NAME,
+    'expected a snake_case name: lower-case letters (of any script), digits and _ starting with a letter',
+  );
 
 /** Profile type names -> DuckDB types of the staged table. */
 export const PROFILE_TYPES = {
@@ -77,7 +85,7 @@ export type MissingStrategy = z.infer<typeof missingStrategySchema>;
 
 export const columnProfileSchema = z
   .object({
-    name: identifier.describe('Column name in the staged table (snake_case).'),
+    name: columnName.describe('Column name in the staged table (snake_case).'),
     source: z
       .string()
       .min(1)
@@ -183,9 +191,9 @@ export const mlSchema = z
     tables: z.array(z.enum(FEATURE_TABLES)).default([...FEATURE_TABLES]),
     roles: z
       .object(
-        Object.fromEntries(ML_ROLES.map((role) => [role, identifier.optional()])) as Record<
+        Object.fromEntries(ML_ROLES.map((role) => [role, columnName.optional()])) as Record<
           MlRole,
-          z.ZodOptional<typeof identifier>
+          z.ZodOptional<typeof columnName>
         >,
       )
       .strict()
@@ -252,7 +260,7 @@ export const profileSchema = z
         'Schema contract with the last loaded version (docs/contracts.md); the request `contract` wins when given.',
       ),
     primaryKey: z
-      .array(identifier)
+      .array(columnName)
       .min(1)
       .optional()
       .describe('Unique per row: a later row with the same key is quarantined (duplicate_key).'),
@@ -266,11 +274,11 @@ export const profileSchema = z
       .object({
         exact: z.enum(['drop', 'keep']).default('drop').describe('Rows equal in every column.'),
         ignoreColumns: z
-          .array(identifier)
+          .array(columnName)
           .default([])
           .describe('Also report rows equal in every column but these (e.g. a surrogate row id); kept.'),
         keys: z
-          .array(z.array(identifier).min(1))
+          .array(z.array(columnName).min(1))
           .default([])
           .describe('Column sets whose repeated values are reported with examples; rows kept.'),
       })
@@ -286,8 +294,8 @@ export const profileSchema = z
       .default({ checks: [] }),
     warehouse: z
       .object({
-        partitionBy: identifier.optional().describe('A DATE or TIMESTAMP column.'),
-        clusterBy: z.array(identifier).max(4).optional(),
+        partitionBy: columnName.optional().describe('A DATE or TIMESTAMP column.'),
+        clusterBy: z.array(columnName).max(4).optional(),
       })
       .strict()
       .optional(),
@@ -446,6 +454,8 @@ function checkConsistency(profile: Profile): Problem[] {
       problems.push({ path: at('format'), message: `a format needs type date or timestamp, not ${type}` });
     if (isEpochFormat(c.format) && type !== 'timestamp')
       problems.push({ path: at('format'), message: `format ${c.format} needs type timestamp` });
+    if (c.format === EXCEL_SERIAL && type !== 'date')
+      problems.push({ path: at('format'), message: `format ${c.format} needs type date` });
     if (c.ambiguous && c.format === undefined)
       problems.push({
         path: at('ambiguous'),

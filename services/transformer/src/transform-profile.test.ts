@@ -300,6 +300,22 @@ describe('transform with a profile: the profile against the data', () => {
     expect(rows.map((r) => r['d'])).toEqual(['2020-02-01', '2020-04-03']);
   });
 
+  test('a profile reads Excel serial dates; one outside 1970-2100 is quarantined naming the format', async () => {
+    await writeProfile(t, 'p', 'columns: [{ name: order_date, type: date, format: excel_serial }]\n');
+    const { counts, rows, rejects } = await run(
+      { 'a.csv': 'order_date,sales\n44927,1\n100,2\n45291,3\n' },
+      { profile: 'p', maxRejectRate: 0.5 },
+    );
+    expect(counts).toMatchObject({ rowsIn: 3, rowsOut: 2, rowsQuarantined: 1 });
+    expect(rows.map((r) => r['order_date'])).toEqual(['2023-01-01', '2023-12-31']);
+    expect(rejects.map((r) => [r['reason'], r['message']])).toEqual([
+      [
+        'invalid_date',
+        'column order_date: "100" is not an Excel serial date from 1970 to 2100 (25569 to 73050)',
+      ],
+    ]);
+  });
+
   test('a profile naming unknown columns: 400 listing them', async () => {
     await writeProfile(t, 'p', 'primaryKey: [nope]\nwarehouse: { partitionBy: amount }\n');
     await writeExtractedRun(t.store, 'r1', { 'a.csv': 'id,amount\n1,2\n' });

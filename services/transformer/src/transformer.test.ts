@@ -526,6 +526,21 @@ describe('transform: types and cleaning', () => {
     ]);
   });
 
+  test('integers named like a date, every one an Excel serial date, are DATEs with a guess; a day of the month stays a number', async () => {
+    const csv = [
+      'Order Date,day,Invoice,Sales',
+      '44927,1,44927,10.5',
+      '45291,31,45291,20',
+      '44958,15,44958,7.25',
+    ].join('\n');
+    const result = await run({ 'export.csv': `${csv}\n` });
+    expect(fieldTypes(result)).toMatchObject({ order_date: 'Date32<DAY>', day: 'Int64', invoice: 'Int64' });
+    expect(result.rows.map((r) => r['order_date'])).toEqual(['2023-01-01', '2023-12-31', '2023-02-01']);
+    expect(result.counts.guesses?.map((g) => g.message)).toEqual([
+      "column order_date: integers named like a date, every sampled one an Excel serial date from 1970 to 2100: read as dates (44927 is 2023-01-01; a profile's type: integer keeps the numbers)",
+    ]);
+  });
+
   test("year and month without a day, in a column named like a month or period, are DATEs (the month's first day) with a guess", async () => {
     const csv = [
       'Region,Month,Period,Billing Month,Code,Revenue',

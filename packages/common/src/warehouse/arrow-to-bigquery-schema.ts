@@ -24,8 +24,11 @@ export interface BigQueryField {
   mode: 'NULLABLE' | 'REQUIRED';
 }
 
-/** BigQuery column names: letters, digits and underscores, not starting with a digit, at most 300 characters. */
-const COLUMN = /^[A-Za-z_][A-Za-z0-9_]{0,299}$/;
+/**
+ * The BigQuery column names this adapter writes: letters (of any script: BigQuery's flexible column
+ * names), marks, digits and underscores, not starting with a digit, at most 300 characters.
+ */
+const COLUMN = /^[\p{L}_][\p{L}\p{M}\p{N}_]{0,299}$/u;
 
 export function bigQueryType(type: DataType): BigQueryType | undefined {
   if (DataType.isDictionary(type)) return bigQueryType(type.dictionary);

@@ -411,6 +411,25 @@ describe('BigQueryWarehouse (against the fake BigQuery and GCS servers)', () => 
     ]);
   });
 
+  test('column names in other scripts (BigQuery flexible column names) load and read back', async () => {
+    const table = new Table({
+      дата: vectorFromArray(['2026-01-02'], new Utf8()),
+      销售额: vectorFromArray([12.5], new Float64()),
+      주문_일자: vectorFromArray(['x'], new Utf8()),
+    });
+    await warehouse.load(
+      request(writeArrowTable(table), { tables: [{ table: 'unicode', arrow: writeArrowTable(table) }] }),
+    );
+    expect(loadJobs()[0]?.configuration.load?.schema?.fields.map((f) => f.name)).toEqual([
+      'дата',
+      '销售额',
+      '주문_일자',
+    ]);
+    expect(await warehouse.query('SELECT `дата`, `销售额`, `주문_일자` FROM unicode')).toEqual([
+      { дата: '2026-01-02', 销售额: 12.5, 주문_일자: 'x' },
+    ]);
+  });
+
   test('query binds $n parameters (as in DuckDB) and named parameters', async () => {
     await warehouse.load(request(orders([1, 2, 3])));
     expect(
