@@ -17,6 +17,7 @@ import {
   epochExpression,
   excelSerialExpression,
   FALSE_TOKENS,
+  FORMAT_SEPARATOR,
   groupedIntegerPattern,
   groupedNumberPattern,
   guardedCast,
@@ -121,7 +122,7 @@ export function invalidDescription(
     case 'DATE':
       if (plan.format === EXCEL_SERIAL)
         return `is not an Excel serial date from 1970 to 2100 (${EXCEL_SERIAL_RANGE.join(' to ')})`;
-      return `is not a date in format ${plan.format ?? '%Y-%m-%d'}`;
+      return `is not a date in format ${(plan.format ?? '%Y-%m-%d').split(FORMAT_SEPARATOR).join(' or ')}`;
     case 'TIMESTAMP':
       if (isEpochFormat(plan.format))
         return `is not ${describeEpoch(plan.format)} (${epochRange(plan.format).join(' to ')})`;

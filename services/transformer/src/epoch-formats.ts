@@ -1,8 +1,10 @@
 /**
+ * The formats of dates and times written as integers (Unix times, and Excel serial dates below), apart from
+ * the inference so that a profile is validated without loading it (and DuckDB with it).
+ *
  * Integer Unix times, as event logs write them (`1672531200`, `1433221332117` in milliseconds): the
  * formats a TIMESTAMP plan may have instead of a strptime one, with microseconds per unit. A column is read
  * so when its name says time and every sampled value is a time from 2000 to 2100 in one unit (`integerTimes`).
- * Apart from the inference, so that a profile is validated without loading it (and DuckDB with it).
  */
 export const EPOCH_FORMATS = { unix_seconds: 1_000_000, unix_milliseconds: 1_000 } as const;
 export type EpochFormat = keyof typeof EPOCH_FORMATS;

@@ -154,8 +154,19 @@ export function dateShape(format: string): string {
   return formatShape(format) ?? '.*';
 }
 
-/** `try_strptime` guarded by the format's shape: NULL unless `t` is a date (or date-time) in `format`. */
+/** Formats joined by it in a plan's `format` are each tried in turn: a column of dates in two formats. */
+export const FORMAT_SEPARATOR = '|';
+
+/**
+ * `try_strptime` guarded by the format's shape: NULL unless `t` is a date (or date-time) in `format`, or in
+ * one of the formats `format` joins with FORMAT_SEPARATOR.
+ */
 export function dateExpression(t: string, format: string): string {
+  if (format.includes(FORMAT_SEPARATOR))
+    return `coalesce(${format
+      .split(FORMAT_SEPARATOR)
+      .map((f) => dateExpression(t, f))
+      .join(', ')})`;
   const shape = formatShape(format);
   if (format.includes('%q') && shape !== undefined) return quarterExpression(t, shape);
   const parse = `try_strptime(${t}, ${quoteLiteral(format)})`;
@@ -335,9 +346,16 @@ const AMBIGUOUS = 'ambiguous: ';
 const isNumberGuess = (plan: Pick<ColumnPlan, 'reason'>): boolean =>
   plan.reason?.startsWith(AMBIGUOUS) === true;
 
-/** Whether the run summary should say how the plan read its values: a number guess, or dates from integers. */
+/** How the reason of a plan of dates in two formats starts (`isReadingGuess`). */
+const TWO_FORMATS = 'dates in two formats: ';
+
+/**
+ * Whether the run summary should say how the plan read its values: a number guess, dates from integers, or
+ * dates in two formats.
+ */
 export const isReadingGuess = (plan: Pick<ColumnPlan, 'reason'>): boolean =>
   isNumberGuess(plan) ||
+  plan.reason?.startsWith(TWO_FORMATS) === true ||
   plan.reason?.startsWith(FROM_INTEGERS) === true ||
   PERIODS.some((p) => plan.reason?.startsWith(fromPeriods(p.unit)) === true);
 
@@ -605,8 +623,50 @@ function chooseValueType(stats: ColumnStats): TypeChoice {
       ...(ties.length > 1 ? { candidates: ties } : {}),
     };
   }
+  const two = twoDateFormats(stats.dates, enough);
+  if (two) return { ...typed('DATE', two.format), reason: two.reason };
   if (enough(stats.booleans)) return typed('BOOLEAN');
   return demotedText(stats, candidates) ?? text;
+}
+
+/**
+ * A date format's shape as tokens no two of which match the same text: 4 digits, 1 or 2 digits (`%y` too),
+ * letters, and its literals. Two formats of different skeletons never read the same value.
+ */
+const skeleton = (format: string): string =>
+  format
+    .replaceAll('%Y', '4')
+    .replace(/%[ymd]/g, 'n')
+    .replace(/%[aAbB]/g, 'w');
+const DATE_SKELETONS = DATE_FORMATS.map(skeleton);
+
+/**
+ * Dates written in two formats that never read the same value (a merged export: `2023-01-15` and
+ * `01/16/2023`), enough for a DATE together: the pair reading the most values, each format clear of its own
+ * shape's others (`01/02/2023` alone leaves M/D/Y and D/M/Y tied: no pair). The counts add up because no value
+ * reads in both.
+ */
+function twoDateFormats(
+  counts: readonly number[],
+  enough: (count: number) => boolean,
+): { format: string; reason: string } | undefined {
+  const clear = (f: number): boolean =>
+    counts[f]! > 0 &&
+    counts.every((n, g) => g === f || DATE_SKELETONS[g] !== DATE_SKELETONS[f] || n < counts[f]!);
+  let best: [number, number] | undefined;
+  for (let f = 0; f < counts.length; f++) {
+    for (let g = f + 1; g < counts.length; g++) {
+      if (DATE_SKELETONS[f] === DATE_SKELETONS[g] || !clear(f) || !clear(g)) continue;
+      if (!best || counts[f]! + counts[g]! > counts[best[0]]! + counts[best[1]]!) best = [f, g];
+    }
+  }
+  if (!best || !enough(counts[best[0]]! + counts[best[1]]!)) return undefined;
+  const [first, second] = counts[best[1]]! > counts[best[0]]! ? [best[1], best[0]] : best;
+  const [a, b] = [DATE_FORMATS[first]!, DATE_FORMATS[second]!];
+  return {
+    format: `${a}${FORMAT_SEPARATOR}${b}`,
+    reason: `${TWO_FORMATS}${formatCount(counts[first]!)} sampled values ${a} and ${formatCount(counts[second]!)} ${b}: each read in its own (a profile's format sets one)`,
+  };
 }
 
 /**

@@ -97,7 +97,7 @@ export const columnProfileSchema = z
       .min(2)
       .optional()
       .describe(
-        'strptime format of a date or timestamp column, e.g. %m/%d/%Y; or unix_seconds / unix_milliseconds for a timestamp column of integer Unix times.',
+        'strptime format of a date or timestamp column, e.g. %m/%d/%Y, or several joined by | (tried in turn); unix_seconds / unix_milliseconds for a timestamp column of integer Unix times; excel_serial for a date column of Excel serial numbers.',
       ),
     ambiguous: z
       .boolean()

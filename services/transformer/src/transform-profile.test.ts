@@ -316,6 +316,18 @@ describe('transform with a profile: the profile against the data', () => {
     ]);
   });
 
+  test("a profile's format may join formats with |: each is tried; a value in none is quarantined naming them", async () => {
+    await writeProfile(t, 'p', 'columns: [{ name: d, type: date, format: "%d.%m.%Y|%Y-%m-%d" }]\n');
+    const { rows, rejects } = await run(
+      { 'a.csv': 'd,n\n05.01.2023,1\n2023-01-06,2\n01/07/2023,3\n' },
+      { profile: 'p', maxRejectRate: 0.5 },
+    );
+    expect(rows.map((r) => r['d'])).toEqual(['2023-01-05', '2023-01-06']);
+    expect(rejects.map((r) => r['message'])).toEqual([
+      'column d: "01/07/2023" is not a date in format %d.%m.%Y or %Y-%m-%d',
+    ]);
+  });
+
   test('a profile naming unknown columns: 400 listing them', async () => {
     await writeProfile(t, 'p', 'primaryKey: [nope]\nwarehouse: { partitionBy: amount }\n');
     await writeExtractedRun(t.store, 'r1', { 'a.csv': 'id,amount\n1,2\n' });

@@ -541,6 +541,31 @@ describe('transform: types and cleaning', () => {
     ]);
   });
 
+  test('dates in two formats that never read the same value are one DATE column with a guess; a tied pair stays text', async () => {
+    const csv = [
+      'order_date,ship_date,amount',
+      '2023-01-15,2023-01-15,10',
+      '01/16/2023,01/02/2023,20',
+      '2023-01-17,2023-01-17,30',
+      '1/2/2023,2023-01-18,5',
+      '2023-01-19,2023-01-19,7',
+    ].join('\n');
+    const result = await run({ 'merged.csv': `${csv}\n` });
+    // ship_date's 01/02/2023 reads as M/D/Y and as D/M/Y alike: no pair, the column stays text.
+    expect(fieldTypes(result)).toMatchObject({ order_date: 'Date32<DAY>', ship_date: 'Utf8' });
+    expect(result.rows.map((r) => r['order_date'])).toEqual([
+      '2023-01-15',
+      '2023-01-16',
+      '2023-01-17',
+      '2023-01-02',
+      '2023-01-19',
+    ]);
+    expect(result.counts.guesses?.map((g) => g.message)).toEqual([
+      "column order_date: dates in two formats: 3 sampled values %Y-%m-%d and 2 %m/%d/%Y: each read in its own (a profile's format sets one)",
+    ]);
+    expect(typeOf(result.report, 'order_date')).toMatchObject({ type: 'DATE', format: '%Y-%m-%d|%m/%d/%Y' });
+  });
+
   test("year and month without a day, in a column named like a month or period, are DATEs (the month's first day) with a guess", async () => {
     const csv = [
       'Region,Month,Period,Billing Month,Code,Revenue',
