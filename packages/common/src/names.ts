@@ -25,4 +25,4 @@ export function snakeCase(text: string, letters: 'latin' | 'any' = 'latin'): str
  * A column name as `snakeCase(header, 'any')` writes it: lower-case letters of any script (`сумма`, `日付`),
  * marks, digits and `_`, starting with a letter, at most 63 characters. Profiles and checks name columns by it.
  */
-export const COLUMN_NAME = /^(?![^]*[\p{Lu}\p{Lt}])\p{L}[\p{L}\p{M}\p{N}_]{0,62}$/u;
+export const COLUMN_NAME = /^(?!.*[\p{Lu}\p{Lt}])\p{L}[\p{L}\p{M}\p{N}_]{0,62}$/u;
