@@ -136,6 +136,53 @@ describe('summary (footer) rows', () => {
     ]);
   });
 
+  test("a report's subtotal rows are quarantined wherever they are; a product named like one is data", async () => {
+    const REPORT = 'Region,Product,Units,Amount';
+    const groups = [
+      {
+        region: 'North',
+        label: 'North Subtotal',
+        rows: [
+          ['Widget', 3, 30.5],
+          ['Gadget', 2, 12],
+        ],
+      },
+      {
+        region: 'South',
+        label: 'Sub-total: South',
+        rows: [
+          ['Widget', 1, 10.25],
+          ['Gizmo', 4, 40],
+        ],
+      },
+      { region: 'Ost', label: 'Zwischensumme Ost', rows: [['Subtotal Organizer', 5, 55]] },
+    ] as const;
+    const lines: string[] = [];
+    for (const g of groups) {
+      for (const [product, units, amount] of g.rows) lines.push(`${g.region},${product},${units},${amount}`);
+      const units = g.rows.reduce((n, r) => n + r[1], 0);
+      lines.push(`${g.label},,${units},"${g.rows.reduce((n, r) => n + r[2], 0).toFixed(2)}"`);
+    }
+    const dataRows = groups.flatMap((g) => g.rows);
+    const total = dataRows.reduce((n, r) => n + r[2], 0);
+    lines.push(`Grand Total,,${dataRows.reduce((n, r) => n + r[1], 0)},${total}`);
+    const { counts, report, rows, quarantine } = await run(
+      'subtotals',
+      'report.csv',
+      `${[REPORT, ...lines].join('\n')}\n`,
+    );
+    expect(counts).toMatchObject({ rowsIn: 9, rowsOut: 5, rowsQuarantined: 4 });
+    expect(report.reasons).toEqual({ summary_row: 4 });
+    expect(sumOf(rows, 'amount')).toBeCloseTo(total, 6);
+    expect(rows.map((r) => r['product'])).toContain('Subtotal Organizer');
+    expect(quarantine.map((q) => q['message'])).toEqual([
+      'line 4 of report.csv is a summary row ("North Subtotal" in column Region, a subtotal), not data',
+      'line 7 of report.csv is a summary row ("Sub-total: South" in column Region, a subtotal), not data',
+      'line 9 of report.csv is a summary row ("Zwischensumme Ost" in column Region, a subtotal), not data',
+      'line 10 of report.csv is a summary row ("Grand Total" in column Region), not data',
+    ]);
+  });
+
   test('a Total row before the last 3 records is data; an unparseable line does not shift the footer', async () => {
     const data = salesRows(200);
     const lines = [...data.lines];

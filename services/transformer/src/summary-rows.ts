@@ -5,7 +5,8 @@
  *
  * Kept conservative, as a false positive drops a real row: a row is a summary row when some cell (trimmed,
  * any case, optionally ending in `:`) is one of SUMMARY_LABELS, every other non-empty cell is a number (and
- * one at least is), and the row is among the last SUMMARY_FOOTER_ROWS rows of its file. Where a file ends
+ * one at least is), and the row is among the last SUMMARY_FOOTER_ROWS rows of its file; or, anywhere, one of
+ * its first cells names a subtotal (`North Subtotal`, SUBTOTAL_PATTERN) and the rest are so. Where a file ends
  * is only known once its rows are numbered, so the typing query marks every row of that shape
  * (`summaryMarkSql`) and `quarantineSummaryRows` quarantines the marked rows at the end of their file.
  *
@@ -60,6 +61,20 @@ const isLabel = (cell: string): string => `regexp_full_match(${cell}, ${quoteLit
 const isEmpty = (cell: string): string => `coalesce(${cell}, '') = ''`;
 
 /**
+ * A cell naming a subtotal anywhere in it: `Subtotal`, `North Subtotal`, `Sub-total (EU)`, `Zwischensumme Nord`.
+ * Unlike a total, a subtotal sits between the rows it sums, so a row of one is quarantined wherever it is.
+ * `Total North` or `North Total` is not one: `Colgate Total` may be a product.
+ */
+const SUBTOTAL_PATTERN = '(?i).*(sub ?-?total|zwischensumme).*';
+/** Cells a subtotal's name is looked for in: a report writes it in its grouping column, one of the first. */
+const SUBTOTAL_COLUMNS = 3;
+/** `contains` first: it spares RE2 nearly every cell (no string is copied, as `lower` would). */
+const isSubtotal = (cell: string): string =>
+  `((contains(${cell}, 'otal') OR contains(${cell}, 'OTAL') OR contains(${cell}, 'umme')) AND regexp_full_match(${cell}, ${quoteLiteral(SUBTOTAL_PATTERN)}))`;
+/** Ends the mark of a subtotal's row (`summaryMarkSql`). */
+const SUBTOTAL_MARK = ', a subtotal';
+
+/**
  * SQL of a row's mark over its trimmed cells `cells` (SQL text expressions, one a column, named `names`):
  * NULL unless the row has a summary label and no text but numbers, else what marks it, e.g.
  * `"Total" in column Date`. Only the label test runs on every row; the list work runs on the few rows
@@ -68,13 +83,18 @@ const isEmpty = (cell: string): string => `coalesce(${cell}, '') = ''`;
 export function summaryMarkSql(cells: readonly string[], names: readonly string[]): string {
   const header = repeatedHeaderSql(cells, names);
   const list = `[${cells.join(', ')}]`;
+  const leading = `[${cells.slice(0, SUBTOTAL_COLUMNS).join(', ')}]`;
   const isNumber = `regexp_full_match(x, ${quoteLiteral(SUMMARY_NUMBER_PATTERN)})`;
-  const noOtherText = `list_bool_and(list_transform(${list}, lambda x: ${isEmpty('x')} OR ${isLabel('x')} OR ${isNumber}))`;
+  const named = (x: string, i: string) =>
+    `(${isLabel(x)} OR (${i} <= ${SUBTOTAL_COLUMNS} AND ${isSubtotal(x)}))`;
+  const noOtherText = `list_bool_and(list_transform(${list}, lambda x, i: ${isEmpty('x')} OR ${named('x', 'i')} OR ${isNumber}))`;
   // A lone label with nothing to total (a one-column list of names ending in `Total`) stays data.
   const someNumber = `list_bool_or(list_transform(${list}, lambda x: coalesce(${isNumber}, false)))`;
-  const first = `list_position(list_transform(${list}, lambda x: ${isLabel('x')}), true)`;
-  const mark = `CAST(to_json(${list}[${first}]) AS VARCHAR) || ' in column ' || [${names.map(quoteLiteral).join(', ')}][${first}]`;
-  const summary = `CASE WHEN ${anyLabel(cells)} THEN CASE WHEN ${noOtherText} AND ${someNumber} THEN ${mark} END END`;
+  const first = `list_position(list_transform(${list}, lambda x, i: ${named('x', 'i')}), true)`;
+  const subtotal = `coalesce(list_bool_or(list_transform(${leading}, lambda x: ${isSubtotal('x')})), false)`;
+  const mark = `CAST(to_json(${list}[${first}]) AS VARCHAR) || ' in column ' || [${names.map(quoteLiteral).join(', ')}][${first}] || CASE WHEN ${subtotal} THEN ${quoteLiteral(SUBTOTAL_MARK)} ELSE '' END`;
+  const labelled = `${anyLabel(cells)} OR ${balancedSql('OR', cells.slice(0, SUBTOTAL_COLUMNS).map(isSubtotal))}`;
+  const summary = `CASE WHEN ${labelled} THEN CASE WHEN ${noOtherText} AND ${someNumber} THEN ${mark} END END`;
   return header ? `CASE WHEN ${header} THEN ${quoteLiteral(HEADER_MARK)} ELSE ${summary} END` : summary;
 }
 
@@ -109,8 +129,8 @@ function anyLabel(cells: readonly string[]): string {
 }
 
 /**
- * Quarantines the marked rows (`__summary`): a summary row among the last rows of its file, a repeated
- * header anywhere. They become rejected rows (`__bad`) with reason `summary_row` or `repeated_header`, so
+ * Quarantines the marked rows (`__summary`): a summary row among the last rows of its file, a subtotal's row
+ * or a repeated header anywhere. They become rejected rows (`__bad`) with reason `summary_row` or `repeated_header`, so
  * every later step (duplicates, profile rules, the staged rows, the quarantine) leaves them out or lists them
  * as it does any rejected row. `__failed` stays as it is: DuckDB updates a list column by deleting the row and
  * appending it again, which would move the row to the end of `typed` and give it another `__rowid` (and
@@ -134,7 +154,7 @@ SELECT v.__rowid,
     THEN ' repeats the header (files joined one after another?), not data'
     ELSE ' is a summary row (' || v.__summary || '), not data' END AS message
 FROM ${view} v JOIN files f ON f.__file = v.__file
-WHERE ${header} OR (v.__summary IS NOT NULL AND (${footer}))`);
+WHERE ${header} OR (v.__summary IS NOT NULL AND (${footer} OR ends_with(v.__summary, ${quoteLiteral(SUBTOTAL_MARK)})))`);
   const [count] = await queryRows(connection, 'SELECT count(*) AS n FROM summary_rows');
   const quarantined = toCount(count?.['n']);
   if (quarantined > 0)
