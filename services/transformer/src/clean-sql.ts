@@ -27,6 +27,7 @@ import {
   leadingMinus,
   MISSING_TOKENS,
   NUMBER_PATTERN,
+  noBreakSpaces,
   regexLiteral,
   TRUE_TOKENS,
   trimBlanks,
@@ -68,7 +69,10 @@ function plainNumber(plan: CastPlan, t: string): string {
 export function castExpression(plan: CastPlan, t: string): string {
   const separators = plan.thousands !== undefined || (plan.decimal !== undefined && plan.decimal !== '.');
   // A negative number may be written `(1,234.50)` or `1.234,56-`; money reads its own (`($5.00)`, unitlessText).
-  const n = leadingMinus(t);
+  // A no-break space reads as a space where a number may hold spaces: thousands groups (`1 234,50`), a currency
+  // or a percent sign after a space (`1 234,56 €`). Elsewhere it fails the number, as any other letter.
+  const spaced = plan.thousands === ' ' || plan.currency !== undefined || plan.percent ? noBreakSpaces(t) : t;
+  const n = leadingMinus(spaced);
   switch (plan.type) {
     case 'BIGINT':
       if (plan.thousands !== undefined)
@@ -76,7 +80,7 @@ export function castExpression(plan: CastPlan, t: string): string {
       return guardedCast(n, INTEGER_PATTERN, 'BIGINT');
     case 'DOUBLE':
       if (plan.currency !== undefined || plan.percent) {
-        const unitless = unitlessText(plan, t);
+        const unitless = unitlessText(plan, spaced);
         const cast = `CASE WHEN regexp_full_match(${unitless}, ${quoteLiteral(groupedNumberPattern(plan.thousands, plan.decimal ?? '.'))}) THEN TRY_CAST(${plainNumber(plan, unitless)} AS DOUBLE) END`;
         return plan.percent ? `(${cast}) / 100` : cast;
       }

@@ -265,6 +265,15 @@ const PARENTHESIZED_NUMBER = '[(][0-9][0-9., ]*[)]';
 const TRAILING_MINUS_NUMBER = '[0-9][0-9., ]*-';
 
 /**
+ * Text `t` with its no-break spaces (U+00A0, and U+202F as French Excel writes thousands: `1 234,56 €`) as
+ * plain spaces, so that a number reads as with a space; any other text as it is. Only a value holding one is
+ * copied.
+ */
+export function noBreakSpaces(t: string): string {
+  return `CASE WHEN contains(${t}, '\u00a0') OR contains(${t}, '\u202f') THEN translate(${t}, '\u00a0\u202f', '  ') ELSE ${t} END`;
+}
+
+/**
  * Text `t` with a negative number written the usual way: an accounting negative (`(1,234.50)` -> `-1,234.50`),
  * a trailing minus (`1.234,56-` -> `-1.234,56`) or a typographic minus sign (U+2212, `−5.00` -> `-5.00`, as
  * spreadsheets and reports typeset it); any other text as it is. Every number column reads them, and the
@@ -333,6 +342,8 @@ const MONEY_COMMA_PATTERN = moneyPattern(
 );
 /** `12%`, `-8.5 %`. */
 const PERCENT_PATTERN = '[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+) ?%';
+/** `12,5 %`, `-8 %`: percentages with a decimal comma; tried in files not delimited by `,`. */
+const PERCENT_COMMA_PATTERN = '[+-]?([0-9]+(,[0-9]*)?|,[0-9]+) ?%';
 
 /** Values with at least one `,` group: the evidence for a thousands separator. */
 const GROUPED_NUMBER_PATTERN = `[+-]?(${COMMA_GROUPS})([.][0-9]*)?`;
@@ -457,6 +468,8 @@ export interface ColumnStats {
   currencies?: Array<[symbol: string, count: number]>;
   /** Percentages (`12%`). */
   percents?: number;
+  /** The same with a decimal comma (`12,5 %`); counted as `decimalComma` is. */
+  percentsComma?: number;
   /** Evidence for the identifier rules, gathered for numeric columns that may be identifiers. */
   identifier?: IdentifierStats;
 }
@@ -701,6 +714,11 @@ function moneyChoice(
   const percents = stats.percents ?? 0;
   if (percents > 0 && 2 * percents >= candidates && enough(percents + stats.numbers))
     return { type: 'DOUBLE', ambiguous: false, missingTokens: true, percent: true };
+  // `12,5 %` reads only with a decimal comma, `8 %` either way: more values read so than with a point.
+  const commaPercents = stats.percentsComma ?? 0;
+  const commaNumbers = stats.decimalComma?.none ?? 0;
+  if (commaPercents > percents && 2 * commaPercents >= candidates && enough(commaPercents + commaNumbers))
+    return { type: 'DOUBLE', ambiguous: false, missingTokens: true, percent: true, decimal: ',' };
   return undefined;
 }
 
@@ -865,6 +883,8 @@ const CHECKS = {
     `contains(${v}, '.') AND regexp_full_match(${v}, ${quoteLiteral(MONEY_COMMA_PATTERN)})`,
   percents: (v: string) =>
     `contains(${v}, '%') AND regexp_full_match(${v}, ${quoteLiteral(PERCENT_PATTERN)})`,
+  percentsComma: (v: string) =>
+    `contains(${v}, '%') AND regexp_full_match(${v}, ${quoteLiteral(PERCENT_COMMA_PATTERN)})`,
   commaNumbers: (v: string) =>
     `regexp_full_match(${v}, ${quoteLiteral(groupedNumberPattern(undefined, ','))})`,
   commaNumbersDot: (v: string) => `regexp_full_match(${v}, ${quoteLiteral(groupedNumberPattern('.', ','))})`,
@@ -910,9 +930,10 @@ const SHAPE_CHECKS: Check[] = [
   'moneyComma',
   'moneyCommaDots',
   'percents',
+  'percentsComma',
 ];
 /** The checks of a decimal comma, left out for a comma-delimited file. */
-const COMMA_FILE_CHECKS: Check[] = [...DECIMAL_COMMA_CHECKS, 'moneyComma', 'moneyCommaDots'];
+const COMMA_FILE_CHECKS: Check[] = [...DECIMAL_COMMA_CHECKS, 'moneyComma', 'moneyCommaDots', 'percentsComma'];
 
 /** The temporary table of trimmed sample values (`v0..vN`) that inference leaves for the candidate keys. */
 export const INFER_SAMPLE = 'infer_sample';
@@ -1080,7 +1101,7 @@ export async function inferColumnPlans(
   const checks = decimalComma ? ALL_CHECKS : ALL_CHECKS.filter((c) => !COMMA_FILE_CHECKS.includes(c));
   const values = rawColumns.map((c, i) => `${trimmed(quoteIdentifier(c))} AS v${i}`);
   // Read as the cleaning reads them: `(1,234.50)` and `1.234,56-` are negative numbers.
-  const signed = rawColumns.map((_, i) => `${leadingMinus(`v${i}`)} AS v${i}`);
+  const signed = rawColumns.map((_, i) => `${leadingMinus(noBreakSpaces(`v${i}`))} AS v${i}`);
   // A LIMIT over a file read by several threads parses far past the rows it keeps; one thread stops there.
   const [threads] = await queryRows(connection, "SELECT current_setting('threads') AS n");
   const parts = toCount(threads?.['n']);
@@ -1173,6 +1194,7 @@ export async function inferColumnPlans(
             dotProofs: count(i, 'dotProofs'),
             moneyComma: count(i, 'moneyComma'),
             moneyCommaDots: count(i, 'moneyCommaDots'),
+            percentsComma: count(i, 'percentsComma'),
           }
         : {}),
     }),

@@ -138,7 +138,7 @@ describe('summary (footer) rows', () => {
 
   test("a report's subtotal rows are quarantined wherever they are; a product named like one is data", async () => {
     const REPORT = 'Region,Product,Units,Amount';
-    const groups = [
+    const groups: Array<{ region: string; label: string; rows: Array<[string, number, number]> }> = [
       {
         region: 'North',
         label: 'North Subtotal',
@@ -156,7 +156,7 @@ describe('summary (footer) rows', () => {
         ],
       },
       { region: 'Ost', label: 'Zwischensumme Ost', rows: [['Subtotal Organizer', 5, 55]] },
-    ] as const;
+    ];
     const lines: string[] = [];
     for (const g of groups) {
       for (const [product, units, amount] of g.rows) lines.push(`${g.region},${product},${units},${amount}`);

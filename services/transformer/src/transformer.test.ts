@@ -345,6 +345,28 @@ describe('transform: types and cleaning', () => {
     expect(dollars.rows.map((r) => r['amount'])).toEqual([1234.5, 2.25]);
   });
 
+  test('a French export: no-break spaces in thousands (1\u202f234,56 €, 1\u00a0234,50) and percentages with a decimal comma (12,5 %)', async () => {
+    const [nnbsp, nbsp] = ['\u202f', '\u00a0'];
+    const csv = [
+      'Date;Magasin;Montant;Taux;Prix',
+      `01/02/2023;Paris;1${nnbsp}234,56${nnbsp}€;12,5${nnbsp}%;1${nbsp}234,50`,
+      `02/02/2023;Lyon;-2${nnbsp}100,00${nnbsp}€;8 %;980,00`,
+      `03/02/2023;Nice Côte${nbsp}d'Azur;950,10 €;10,25 %;2${nbsp}001,00`,
+    ].join('\n');
+    const result = await run({ 'ventes.csv': `${csv}\n` });
+    expect(result.counts).toMatchObject({ rowsIn: 3, rowsOut: 3, rowsQuarantined: 0 });
+    expect(result.rows.map((r) => [r['montant'], r['taux'], r['prix']])).toEqual([
+      [1234.56, 0.125, 1234.5],
+      [-2100, 0.08, 980],
+      [950.1, 0.1025, 2001],
+    ]);
+    expect(typeOf(result.report, 'taux')).toMatchObject({ type: 'DOUBLE', percent: true, decimal: ',' });
+    // The decimal commas decide the dates' order: day first.
+    expect(result.rows.map((r) => r['date'])).toEqual(['2023-02-01', '2023-02-02', '2023-02-03']);
+    // Text keeps its no-break space.
+    expect(result.rows[2]?.['magasin']).toBe(`Nice Côte${nbsp}d'Azur`);
+  });
+
   test('1.234 in a file not delimited by ",": thousands where a value proves it or the file writes decimal commas, else a decimal; a guess is said', async () => {
     // A German stock list: Bestand has a value with two groups (only a thousands dot reads 1.234.567); every
     // dotted Menge value reads both ways, and Preis writes decimals with a comma, so Menge is thousands too.
