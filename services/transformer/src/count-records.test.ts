@@ -103,6 +103,12 @@ describe('countCsvRecords counts records as the transformer reads them with Duck
     await expectRecords('"id\nnumber",name\n1,a\n', 1);
   });
 
+  test('with a backslash escape, \\" and \\\\ inside quotes are text, wherever the chunks split them', async () => {
+    const backslash = { ...COMMA, escape: '\\' };
+    await expectRecords('id,note\n1,"say \\"hi\\"\nthere"\n2,"a \\\\"\n3,x\n', 3, { dialect: backslash });
+    await expectRecords('id,note\n1,"\\"\\"\\""\n2,"line\nbreak \\\\\\""\n', 2, { dialect: backslash });
+  });
+
   test('a quote opens only where a field starts, or one space after; elsewhere it is text', async () => {
     await expectRecords('id,size\n1,5" screen\n2,7" screen\n', 2);
     await expectRecords('id,note\n1, "a\nb"\n2,x\n', 2);

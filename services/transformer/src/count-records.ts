@@ -55,6 +55,10 @@ export async function countCsvRecords(
 export class CsvRecordCounter {
   private readonly delimiter: number;
   private readonly quote: number;
+  /** The escape of a quote inside quotes when it is not the quote itself (`\\"`), else undefined. */
+  private readonly escape: number | undefined;
+  /** The last chunk ended in an escape inside quotes: the first byte of this one is escaped. */
+  private escapePending = false;
   private readonly oneColumn: boolean;
   private headerPending: boolean;
   private records = 0;
@@ -74,6 +78,8 @@ export class CsvRecordCounter {
   constructor(dialect: ParseDialect, columns: number) {
     this.delimiter = singleByte(dialect.delimiter, 'delimiter');
     this.quote = singleByte(dialect.quote, 'quote');
+    const escape = dialect.escape === undefined ? undefined : singleByte(dialect.escape, 'escape');
+    this.escape = escape === this.quote ? undefined : escape;
     this.oneColumn = columns === 1;
     this.headerPending = dialect.header;
   }
@@ -89,7 +95,7 @@ export class CsvRecordCounter {
     let q = -1;
     while (p < n) {
       if (this.inQuotes) {
-        const close = chunk.indexOf(quote, p);
+        const close = this.escape === undefined ? chunk.indexOf(quote, p) : this.closingQuote(chunk, p);
         if (close === -1) break;
         this.inQuotes = false;
         p = this.afterClosingQuote(chunk, close + 1);
@@ -117,6 +123,25 @@ export class CsvRecordCounter {
   finish(): number {
     if (this.recordStart < this.offset) this.endRecord(false);
     return this.records;
+  }
+
+  /** The next quote at or after `from` inside quotes that no escape precedes (`\\"` does not close), or -1. */
+  private closingQuote(chunk: Buffer, from: number): number {
+    let p = from;
+    if (this.escapePending) {
+      this.escapePending = false;
+      p += 1;
+    }
+    for (;;) {
+      const quote = chunk.indexOf(this.quote, p);
+      const escape = chunk.indexOf(this.escape!, p);
+      if (escape === -1 || (quote !== -1 && quote < escape)) return quote;
+      if (escape + 1 >= chunk.length) {
+        this.escapePending = true;
+        return -1;
+      }
+      p = escape + 2;
+    }
   }
 
   /** After a closing quote at `from - 1`, a quote after nothing but spaces reopens. Where to go on from. */

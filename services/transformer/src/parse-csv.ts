@@ -44,6 +44,8 @@ export interface SourceLines {
 export interface ParseDialect {
   delimiter: string;
   quote: string;
+  /** What escapes a quote inside quotes: the quote itself (`""`) when absent, or `\\` (read-header.ts). */
+  escape?: string;
   /** Whether the first record is a header (then data lines start at 2). */
   header: boolean;
 }
@@ -80,7 +82,7 @@ export function csvRelation(
   const errors = storeRejects ? 'store_rejects = true' : 'ignore_errors = true';
   // Records up to 16 MiB; the read buffer is set to twice that instead of DuckDB's 16x default (256 MiB),
   // which made a 100k-row sample parse 1.8x longer and the whole 1M-row file 1.4x (bench/RESULTS.md).
-  return `read_csv(${files}, auto_detect = false, header = ${dialect.header}, delim = ${quoteLiteral(dialect.delimiter)}, quote = ${quoteLiteral(dialect.quote)}, escape = ${quoteLiteral(dialect.quote)}, columns = ${columnsStruct}, ${errors}, max_line_size = ${MAX_LINE_BYTES}, buffer_size = ${2 * MAX_LINE_BYTES})`;
+  return `read_csv(${files}, auto_detect = false, header = ${dialect.header}, delim = ${quoteLiteral(dialect.delimiter)}, quote = ${quoteLiteral(dialect.quote)}, escape = ${quoteLiteral(dialect.escape ?? dialect.quote)}, columns = ${columnsStruct}, ${errors}, max_line_size = ${MAX_LINE_BYTES}, buffer_size = ${2 * MAX_LINE_BYTES})`;
 }
 
 /** What `readCsvRows` read: per file, and where the rows are stored. */

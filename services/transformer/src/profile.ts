@@ -239,6 +239,12 @@ export const profileSchema = z
         encoding: z.enum(['auto', 'utf-8', 'windows-1252']).default('auto'),
         delimiter: z.enum([',', ';', '\t', '|']).optional().describe('Sniffed when unset.'),
         quote: z.string().length(1).default('"'),
+        escape: z
+          .literal('\\')
+          .optional()
+          .describe(
+            '`\\` when a quote inside quotes is written `\\"` (MySQL, many scrapers); else it is `""`.',
+          ),
         header: z.boolean().default(true),
         skipLines: z
           .number()

@@ -283,6 +283,7 @@ export async function profileCsvFiles(
       await parseCsvFiles(connection, inputs, header.length, {
         delimiter: dialect.delimiter,
         quote: dialect.quote,
+        ...(dialect.escape === undefined ? {} : { escape: dialect.escape }),
         header: dialect.header,
       });
       const { plans } = await inferColumnPlans(
@@ -412,6 +413,7 @@ function buildProfile(
       encoding,
       delimiter: dialect.delimiter,
       quote: dialect.quote,
+      ...(dialect.escape === '\\' ? { escape: '\\' as const } : {}),
       header: dialect.header,
       ...(skipLines ? { skipLines } : {}),
     },

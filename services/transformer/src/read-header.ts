@@ -7,6 +7,11 @@ const HEADER_LIMIT = 1 << 20;
 export interface CsvDialect {
   delimiter: string;
   quote: string;
+  /**
+   * What escapes a quote inside a quoted field: the quote itself (`""`, RFC 4180) when absent, or `\\`
+   * (`\"`, as MySQL and many scrapers write).
+   */
+  escape?: string;
 }
 
 export const DEFAULT_DIALECT: CsvDialect = { delimiter: ',', quote: '"' };
@@ -59,6 +64,7 @@ export function parseRecords(
   complete = false,
 ): ParsedRecords {
   const { delimiter, quote } = dialect;
+  const escape = dialect.escape ?? quote;
   const records: string[][] = [];
   let fields: string[] = [];
   let field = '';
@@ -68,8 +74,8 @@ export function parseRecords(
   for (; i < text.length && records.length < limit; i++) {
     const char = text[i]!;
     if (quoted) {
-      if (char === quote && text[i + 1] === quote) {
-        field += quote;
+      if (char === escape && (text[i + 1] === quote || (escape !== quote && text[i + 1] === escape))) {
+        field += text[i + 1];
         i++;
       } else if (char === quote) quoted = false;
       else field += char;

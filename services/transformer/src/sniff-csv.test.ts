@@ -22,6 +22,25 @@ describe('sniffDialect', () => {
     });
   });
 
+  test('quotes escaped with a backslash (\\"), as MySQL and scrapers write them, are read so; a field ending in \\ is RFC 4180', () => {
+    const escaped = 'id,review,stars\n1,"He said \\"great\\", twice",5\n2,"a \\\\ b, c",4\n3,plain,3\n';
+    expect(sniffDialect(escaped, true)).toMatchObject({
+      delimiter: ',',
+      escape: '\\',
+      columns: 3,
+      consistency: 1,
+    });
+    expect(parseRecords(escaped, { delimiter: ',', quote: '"', escape: '\\' }).records[1]).toEqual([
+      '1',
+      'He said "great", twice',
+      '5',
+    ]);
+    const rfc = 'id,path,size\n1,"C:\\temp\\",5\n2,"D:\\data\\",7\n3,"say ""hi""",1\n';
+    expect(sniffDialect(rfc, true)).not.toHaveProperty('escape');
+    // A value `\"` written the RFC 4180 way, `"\"""` (found by test/fuzz): its doubled quote is RFC 4180's.
+    expect(sniffDialect('id,note,n\n1,"\\""",2\n2,x,3\n', true)).not.toHaveProperty('escape');
+  });
+
   test('line endings: LF, CRLF, bare CR, none', () => {
     expect(sniffDialect('a,b\n1,2\n').lineEnding).toBe('LF');
     expect(sniffDialect('a,b\r\n1,2\r\n').lineEnding).toBe('CRLF');

@@ -28,9 +28,63 @@ const SNIFF_RECORDS = 200;
 /** `text` is the start of the file; `complete` when it is the whole file. */
 export function sniffDialect(text: string, complete = false): SniffedDialect {
   const quote = sniffQuote(text);
+  const quoted = sniffDelimiter(text, { quote }, complete);
+  // `\"` (MySQL's and many scrapers' escape of a quote) where RFC 4180 writes `""`: the file is read with `\`
+  // as the escape when that leaves fewer quotes closing a field mid-text (`"He said \"hi\""` read the RFC
+  // way closes at `\"`; a field ending in a backslash, `"C:\temp\"`, or `\` before a doubled quote, `"\"""`,
+  // read the other way does).
+  const escape =
+    text.includes(`\\${quote}`) &&
+    strayQuotes(text, quoted.delimiter, quote, '\\') < strayQuotes(text, quoted.delimiter, quote, quote)
+      ? '\\'
+      : undefined;
+  const chosen = escape ? sniffDelimiter(text, { quote, escape }, complete) : quoted;
+  return {
+    delimiter: chosen.delimiter,
+    quote,
+    ...(escape ? { escape } : {}),
+    header: looksLikeHeader(chosen.records),
+    lineEnding: sniffLineEnding(text),
+    columns: chosen.columns,
+    consistency: chosen.consistency,
+  };
+}
+
+/**
+ * Quotes that close a quoted field and are followed by anything but a delimiter, a line break or the end (a
+ * quote after spaces reopens, as DuckDB reads it): the mark of reading the file with the wrong escape.
+ */
+function strayQuotes(text: string, delimiter: string, quote: string, escape: string): number {
+  let stray = 0;
+  let quoted = false;
+  let fieldStart = true;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i]!;
+    if (quoted) {
+      const next = text[i + 1];
+      if (char === escape && (next === quote || (escape !== quote && next === escape))) i++;
+      else if (char === quote) {
+        quoted = false;
+        if (next !== undefined && next !== delimiter && next !== '\n' && next !== '\r' && next !== ' ')
+          stray++;
+      }
+      continue;
+    }
+    if (char === quote && fieldStart) quoted = true;
+    fieldStart = char === delimiter || char === '\n' || char === '\r' || (fieldStart && char === ' ');
+  }
+  return stray;
+}
+
+/** The delimiter that splits the sampled records into the same number (> 1) of fields most consistently. */
+function sniffDelimiter(
+  text: string,
+  quoting: { quote: string; escape?: string },
+  complete: boolean,
+): { delimiter: Delimiter; columns: number; consistency: number; records: string[][] } {
   let best: { delimiter: Delimiter; columns: number; consistency: number; records: string[][] } | undefined;
   for (const delimiter of DELIMITERS) {
-    const { records } = parseRecords(text, { delimiter, quote }, SNIFF_RECORDS, complete);
+    const { records } = parseRecords(text, { delimiter, ...quoting }, SNIFF_RECORDS, complete);
     if (records.length === 0) continue;
     const counts = new Map<number, number>();
     for (const r of records) counts.set(r.length, (counts.get(r.length) ?? 0) + 1);
@@ -47,20 +101,14 @@ export function sniffDialect(text: string, complete = false): SniffedDialect {
     )
       best = { delimiter, columns, consistency, records };
   }
-  const chosen = best ?? {
-    delimiter: ',' as const,
-    columns: 1,
-    consistency: 1,
-    records: parseRecords(text, { delimiter: ',', quote }, SNIFF_RECORDS, complete).records,
-  };
-  return {
-    delimiter: chosen.delimiter,
-    quote,
-    header: looksLikeHeader(chosen.records),
-    lineEnding: sniffLineEnding(text),
-    columns: chosen.columns,
-    consistency: chosen.consistency,
-  };
+  return (
+    best ?? {
+      delimiter: ',' as const,
+      columns: 1,
+      consistency: 1,
+      records: parseRecords(text, { delimiter: ',', ...quoting }, SNIFF_RECORDS, complete).records,
+    }
+  );
 }
 
 /** `"` unless the text quotes with `'` and never with `"`. */

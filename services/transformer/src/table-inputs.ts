@@ -210,7 +210,9 @@ function sheetLines(jumps: XlsxSheetCsv['rowJumps'], cut: number): SourceLines {
 /** Parts of one table must agree on the header (names compared trimmed), or its width, and the way it is read. */
 function shapeOf(header: readonly string[], dialect: ParseDialect): string {
   const columns = dialect.header ? header : [`${header.length} columns`];
-  return [dialect.delimiter, dialect.quote, String(dialect.header), ...columns].join('\u0000');
+  return [dialect.delimiter, dialect.quote, dialect.escape ?? '', String(dialect.header), ...columns].join(
+    '\u0000',
+  );
 }
 
 /**
@@ -227,7 +229,12 @@ async function chooseDialect(
   if (start === undefined) throw emptyFile(key);
   const complete = bytes <= SNIFF_BYTES;
   if (source?.delimiter !== undefined) {
-    const dialect = { delimiter: source.delimiter, quote: source.quote, header: source.header };
+    const dialect = {
+      delimiter: source.delimiter,
+      quote: source.quote,
+      ...(source.escape === undefined ? {} : { escape: source.escape }),
+      header: source.header,
+    };
     const preamble = source.skipLines ? linesAt(start, source.skipLines) : undefined;
     return {
       dialect: { ...dialect, sniffed: false, ...(preamble ? { preamble: preambleOf(preamble, false) } : {}) },
@@ -242,6 +249,9 @@ async function chooseDialect(
     dialect: {
       delimiter: sniffed.delimiter,
       quote: source?.quote ?? sniffed.quote,
+      ...((source?.escape ?? sniffed.escape) === undefined
+        ? {}
+        : { escape: source?.escape ?? sniffed.escape }),
       header: source ? source.header : sniffed.header,
       sniffed: true,
       lineEnding: sniffed.lineEnding,

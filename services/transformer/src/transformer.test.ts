@@ -345,6 +345,25 @@ describe('transform: types and cleaning', () => {
     expect(dollars.rows.map((r) => r['amount'])).toEqual([1234.5, 2.25]);
   });
 
+  test('a scraped export that escapes quotes with a backslash (\\"): every row loads, the text unescaped', async () => {
+    const csv = [
+      'review_id,review_date,product,review_text,price',
+      'R1,2023-01-05,"Cable 2m","Works, but the \\"fast\\" label is a stretch",9.99',
+      'R2,2023-01-06,"Hub","Path C:\\\\Users; fine",24.50',
+      'R3,2023-01-07,"Mouse","plain",12.00',
+      'R4,2023-01-08,"Stand 15\\"","Fits a 15\\" laptop",31.00',
+    ].join('\n');
+    const result = await run({ 'reviews.csv': `${csv}\n` });
+    expect(result.counts).toMatchObject({ rowsIn: 4, rowsOut: 4, rowsQuarantined: 0 });
+    expect(result.rows.map((r) => r['review_text'])).toEqual([
+      'Works, but the "fast" label is a stretch',
+      'Path C:\\Users; fine',
+      'plain',
+      'Fits a 15" laptop',
+    ]);
+    expect(result.rows.map((r) => r['price'])).toEqual([9.99, 24.5, 12, 31]);
+  });
+
   test('a French export: no-break spaces in thousands (1\u202f234,56 €, 1\u00a0234,50) and percentages with a decimal comma (12,5 %)', async () => {
     const [nnbsp, nbsp] = ['\u202f', '\u00a0'];
     const csv = [
