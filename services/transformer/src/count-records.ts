@@ -78,8 +78,8 @@ export class CsvRecordCounter {
   constructor(dialect: ParseDialect, columns: number) {
     this.delimiter = singleByte(dialect.delimiter, 'delimiter');
     this.quote = singleByte(dialect.quote, 'quote');
-    const escape = dialect.escape === undefined ? undefined : singleByte(dialect.escape, 'escape');
-    this.escape = escape === this.quote ? undefined : escape;
+    const escapeByte = dialect.escape === undefined ? undefined : singleByte(dialect.escape, 'escape');
+    this.escape = escapeByte === this.quote ? undefined : escapeByte;
     this.oneColumn = columns === 1;
     this.headerPending = dialect.header;
   }
@@ -134,13 +134,13 @@ export class CsvRecordCounter {
     }
     for (;;) {
       const quote = chunk.indexOf(this.quote, p);
-      const escape = chunk.indexOf(this.escape!, p);
-      if (escape === -1 || (quote !== -1 && quote < escape)) return quote;
-      if (escape + 1 >= chunk.length) {
+      const escaped = chunk.indexOf(this.escape!, p);
+      if (escaped === -1 || (quote !== -1 && quote < escaped)) return quote;
+      if (escaped + 1 >= chunk.length) {
         this.escapePending = true;
         return -1;
       }
-      p = escape + 2;
+      p = escaped + 2;
     }
   }
 

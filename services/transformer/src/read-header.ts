@@ -64,7 +64,7 @@ export function parseRecords(
   complete = false,
 ): ParsedRecords {
   const { delimiter, quote } = dialect;
-  const escape = dialect.escape ?? quote;
+  const escapeChar = dialect.escape ?? quote;
   const records: string[][] = [];
   let fields: string[] = [];
   let field = '';
@@ -74,7 +74,10 @@ export function parseRecords(
   for (; i < text.length && records.length < limit; i++) {
     const char = text[i]!;
     if (quoted) {
-      if (char === escape && (text[i + 1] === quote || (escape !== quote && text[i + 1] === escape))) {
+      if (
+        char === escapeChar &&
+        (text[i + 1] === quote || (escapeChar !== quote && text[i + 1] === escapeChar))
+      ) {
         field += text[i + 1];
         i++;
       } else if (char === quote) quoted = false;

@@ -33,16 +33,16 @@ export function sniffDialect(text: string, complete = false): SniffedDialect {
   // as the escape when that leaves fewer quotes closing a field mid-text (`"He said \"hi\""` read the RFC
   // way closes at `\"`; a field ending in a backslash, `"C:\temp\"`, or `\` before a doubled quote, `"\"""`,
   // read the other way does).
-  const escape =
+  const escapeChar =
     text.includes(`\\${quote}`) &&
     strayQuotes(text, quoted.delimiter, quote, '\\') < strayQuotes(text, quoted.delimiter, quote, quote)
       ? '\\'
       : undefined;
-  const chosen = escape ? sniffDelimiter(text, { quote, escape }, complete) : quoted;
+  const chosen = escapeChar ? sniffDelimiter(text, { quote, escape: escapeChar }, complete) : quoted;
   return {
     delimiter: chosen.delimiter,
     quote,
-    ...(escape ? { escape } : {}),
+    ...(escapeChar ? { escape: escapeChar } : {}),
     header: looksLikeHeader(chosen.records),
     lineEnding: sniffLineEnding(text),
     columns: chosen.columns,
@@ -54,7 +54,7 @@ export function sniffDialect(text: string, complete = false): SniffedDialect {
  * Quotes that close a quoted field and are followed by anything but a delimiter, a line break or the end (a
  * quote after spaces reopens, as DuckDB reads it): the mark of reading the file with the wrong escape.
  */
-function strayQuotes(text: string, delimiter: string, quote: string, escape: string): number {
+function strayQuotes(text: string, delimiter: string, quote: string, escapeChar: string): number {
   let stray = 0;
   let quoted = false;
   let fieldStart = true;
@@ -62,7 +62,7 @@ function strayQuotes(text: string, delimiter: string, quote: string, escape: str
     const char = text[i]!;
     if (quoted) {
       const next = text[i + 1];
-      if (char === escape && (next === quote || (escape !== quote && next === escape))) i++;
+      if (char === escapeChar && (next === quote || (escapeChar !== quote && next === escapeChar))) i++;
       else if (char === quote) {
         quoted = false;
         if (next !== undefined && next !== delimiter && next !== '\n' && next !== '\r' && next !== ' ')
