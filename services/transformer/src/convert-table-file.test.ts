@@ -506,6 +506,38 @@ describe('convertWithDuckDb', () => {
     expect(record).toEqual({ rows: 1, columns: 2 });
   });
 
+  test("pandas' to_json(orient='split'): its data lists read as rows, named by its columns", async () => {
+    const frame = {
+      columns: ['order', 'day', 'total'],
+      index: [10, 11, 12],
+      data: [
+        ['O1', '2023-01-01', 12.5],
+        ['O2', '2023-01-02', null],
+        ['O3, late', '2023-01-03', 7],
+      ],
+    };
+    const { result, csv } = await convertJson('split.json', JSON.stringify(frame));
+    expect(result).toEqual({
+      rows: 3,
+      columns: 4,
+      note: 'the file is one object of "columns" and "data" (pandas\' to_json orient split): its data lists read as rows, the index as column "index"',
+    });
+    expect(csv).toBe(
+      'index,order,day,total\n10,O1,2023-01-01,12.5\n11,O2,2023-01-02,\n12,"O3, late",2023-01-03,7\n',
+    );
+    // Without its index (orient='split', index=False), and a row of another length: not a frame, read as it is.
+    const { index: _, ...bare } = frame;
+    expect((await convertJson('bare.json', JSON.stringify(bare))).result).toMatchObject({
+      rows: 3,
+      columns: 3,
+    });
+    const ragged = { columns: ['a', 'b'], data: [[1, 2], [3]] };
+    expect((await convertJson('ragged.json', JSON.stringify(ragged))).result).toEqual({
+      rows: 1,
+      columns: 2,
+    });
+  });
+
   test('an empty JSON array gives 0 rows', async () => {
     const { result } = await convertJson('empty.json', '[]');
     expect(result.rows).toBe(0);

@@ -645,9 +645,16 @@ export async function convertWithDuckDb(
     const envelope = format === 'json' ? await recordsEnvelope(connection, source, top) : undefined;
     const byColumn =
       format === 'json' && !envelope ? await pandasColumns(connection, file, source, top) : undefined;
+    const split =
+      format === 'json' && !envelope && !byColumn
+        ? await pandasSplit(connection, file, source, top)
+        : undefined;
     if (byColumn) {
       source = byColumn;
       note = `the file is one object of columns, each an object of the rows by their index (pandas' to_json default): read as rows, the index as column "index"`;
+    } else if (split) {
+      source = split.source;
+      note = `the file is one object of "columns" and "data" (pandas' to_json orient split): its data lists read as rows${split.index ? ', the index as column "index"' : ''}`;
     } else if (envelope) {
       source = `(SELECT unnest(${duckDbIdentifier(envelope.list)}, max_depth := 2) FROM ${source})`;
       const others =
@@ -656,7 +663,7 @@ export async function convertWithDuckDb(
           : '';
       note = `the file is one object: its rows are the objects of its ${JSON.stringify(envelope.list)} list${others}`;
     }
-    columns = await flatColumns(connection, source, [], 0, envelope || byColumn ? undefined : top);
+    columns = await flatColumns(connection, source, [], 0, envelope || byColumn || split ? undefined : top);
   } catch (error) {
     throw readFailure(error, label, format);
   }
@@ -727,6 +734,38 @@ async function pandasColumns(
   );
   if (shape?.['ok'] !== true) return undefined;
   return `(SELECT unnest(map_keys(${first})) AS "index", ${columns.map((c) => `unnest(map_values(${c})) AS ${c}`).join(', ')} FROM ${maps})`;
+}
+
+/**
+ * The rows of a JSON file written by pandas' `DataFrame.to_json(orient='split')`: `{"columns": ["order_id",
+ * "total"], "index": [0, 1], "data": [["A1", 12.5], ["A2", 7.0]]}`, as a table one row of three lists. So when
+ * the file is one object of a list of names `columns`, a list of lists `data` as long as it, and at most an
+ * `index` list, each list of `data` is a row, its values named by `columns`, the index kept as column `index`.
+ */
+async function pandasSplit(
+  connection: DuckDBConnection,
+  file: string,
+  source: string,
+  described: readonly SourceColumn[],
+): Promise<{ source: string; index: boolean } | undefined> {
+  const types = new Map(described.map((column) => [column.name, column.type]));
+  const index = types.has('index');
+  const known = types.size === (index ? 3 : 2) && types.get('columns') === 'VARCHAR[]';
+  if (!known || !types.get('data')?.endsWith('[][]')) return undefined;
+  const [row, ...more] = await queryRows(connection, `SELECT columns FROM ${source}`);
+  const names = row?.['columns'];
+  if (more.length > 0 || !Array.isArray(names) || names.length === 0) return undefined;
+  const lists = `read_json(${quoteLiteral(file)}, format = 'auto', records = 'true', columns = {'columns': 'VARCHAR[]', 'data': 'JSON[][]'${index ? ", 'index': 'JSON[]'" : ''}})`;
+  const [shape] = await queryRows(
+    connection,
+    `SELECT list_bool_and(list_transform(data, lambda r: len(r) = ${names.length})) AS ok FROM ${lists}`,
+  );
+  if (shape?.['ok'] !== true) return undefined;
+  const values = names.map((name, i) => `r[${i + 1}] AS ${duckDbIdentifier(String(name))}`).join(', ');
+  return {
+    source: `(SELECT ${index ? '"index", ' : ''}${values} FROM (SELECT ${index ? 'unnest("index") AS "index", ' : ''}unnest(data) AS r FROM ${lists}))`,
+    index,
+  };
 }
 
 /** A column of a query as DuckDB describes it. */
