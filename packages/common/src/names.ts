@@ -21,8 +21,15 @@ export function snakeCase(text: string, letters: 'latin' | 'any' = 'latin'): str
     .replace(/^_+|_+$/g, '');
 }
 
+/** A letter that is not upper or title case: a lower-case one, or one of a script without case (`日`). */
+const LOWER_LETTER = '[\\p{Ll}\\p{Lm}\\p{Lo}]';
+const NAME_CHARACTER = '[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}\\p{N}_]';
+
 /**
- * A column name as `snakeCase(header, 'any')` writes it: lower-case letters of any script (`сумма`, `日付`),
- * marks, digits and `_`, starting with a letter, at most 63 characters. Profiles and checks name columns by it.
+ * A column name as `snakeCase(header, 'any')` writes it, unanchored (a `u` pattern): lower-case letters of any
+ * script (`сумма`, `日付`), marks, digits and `_`, starting with a letter. Checks find column names by it.
  */
-export const COLUMN_NAME = /^(?!.*[\p{Lu}\p{Lt}])\p{L}[\p{L}\p{M}\p{N}_]{0,62}$/u;
+export const COLUMN_WORD = `${LOWER_LETTER}${NAME_CHARACTER}*`;
+
+/** COLUMN_WORD as a whole name of at most 63 characters. Profiles name columns by it. */
+export const COLUMN_NAME = new RegExp(`^${LOWER_LETTER}${NAME_CHARACTER}{0,62}$`, 'u');

@@ -4,11 +4,11 @@
  * column, a number or a quoted text; identifiers are quoted, literals escaped. A row where either side
  * is NULL passes (the value is unknown, not wrong; `required` or `missing: reject` cover absence).
  */
-import { COLUMN_NAME } from '@etl/common/names';
+import { COLUMN_NAME, COLUMN_WORD } from '@etl/common/names';
 import { quoteLiteral } from '@etl/common/warehouse/sql';
 
 /** `<column> <op> <rest>`; the rest is read by parseCheckRule. */
-export const CHECK_RULE = /^\s*(\p{L}[\p{L}\p{M}\p{N}_]*)\s*(>=|<=|<>|!=|=|>|<)\s*(.+?)\s*$/u;
+export const CHECK_RULE = new RegExp(`^\\s*(${COLUMN_WORD})\\s*(>=|<=|<>|!=|=|>|<)\\s*(.+?)\\s*$`, 'u');
 
 export type CheckOperator = '>=' | '<=' | '>' | '<' | '=' | '!=';
 

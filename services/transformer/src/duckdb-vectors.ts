@@ -72,9 +72,9 @@ interface NodeBindings {
   get_data_from_pointer(buffer: ArrayBuffer, pointerOffset: number, byteCount: number): Uint8Array;
 }
 
+const { DuckDBEnumType, DuckDBTypeId } = duckdb();
 // @duckdb/node-bindings is resolved through @duckdb/node-api, whose dependency it is, so that exactly the
 // binary node-api uses is loaded.
-const { DuckDBEnumType, DuckDBTypeId } = duckdb();
 const requireHere = createRequire(import.meta.url);
 const bindings = createRequire(requireHere.resolve('@duckdb/node-api'))(
   '@duckdb/node-bindings',
@@ -244,7 +244,6 @@ const isValid = (validity: Uint8Array | null, row: number): boolean =>
 const readUint32 = (data: Uint8Array, at: number): number =>
   (data[at]! | (data[at + 1]! << 8) | (data[at + 2]! << 16) | (data[at + 3]! << 24)) >>> 0;
 
-/** The rows of one column of the record batch being built. */
 /**
  * One column of a record batch being built. Its buffers start at `capacity` rows and double as rows come:
  * a batch's full size (128k rows) allocated up front for each column of a 100-row result was ~40 MB of

@@ -663,13 +663,14 @@ function twoDateFormats(
   counts: readonly number[],
   enough: (count: number) => boolean,
 ): { format: string; reason: string } | undefined {
-  const clear = (f: number): boolean =>
-    counts[f]! > 0 &&
-    counts.every((n, g) => g === f || DATE_SKELETONS[g] !== DATE_SKELETONS[f] || n < counts[f]!);
+  const clear = counts.map(
+    (count, f) =>
+      count > 0 && counts.every((n, g) => g === f || DATE_SKELETONS[g] !== DATE_SKELETONS[f] || n < count),
+  );
   let best: [number, number] | undefined;
   for (let f = 0; f < counts.length; f++) {
     for (let g = f + 1; g < counts.length; g++) {
-      if (DATE_SKELETONS[f] === DATE_SKELETONS[g] || !clear(f) || !clear(g)) continue;
+      if (DATE_SKELETONS[f] === DATE_SKELETONS[g] || !clear[f] || !clear[g]) continue;
       if (!best || counts[f]! + counts[g]! > counts[best[0]]! + counts[best[1]]!) best = [f, g];
     }
   }

@@ -54,6 +54,17 @@ export interface ParsedRecords {
 }
 
 /**
+ * Whether `char`, inside quotes, escapes the `next` one: a doubled quote, or the dialect's escape before a
+ * quote or before itself (`\"`, `\\`).
+ */
+export function escapes(dialect: CsvDialect, char: string, next: string | undefined): boolean {
+  const escapeChar = dialect.escape ?? dialect.quote;
+  return (
+    char === escapeChar && (next === dialect.quote || (escapeChar !== dialect.quote && next === escapeChar))
+  );
+}
+
+/**
  * Up to `limit` records of `text`. Blank lines are skipped (as DuckDB does). The last record counts as
  * complete only when a line break follows it, unless `complete` says the text is the whole file.
  */
@@ -64,7 +75,6 @@ export function parseRecords(
   complete = false,
 ): ParsedRecords {
   const { delimiter, quote } = dialect;
-  const escapeChar = dialect.escape ?? quote;
   const records: string[][] = [];
   let fields: string[] = [];
   let field = '';
@@ -74,10 +84,7 @@ export function parseRecords(
   for (; i < text.length && records.length < limit; i++) {
     const char = text[i]!;
     if (quoted) {
-      if (
-        char === escapeChar &&
-        (text[i + 1] === quote || (escapeChar !== quote && text[i + 1] === escapeChar))
-      ) {
+      if (escapes(dialect, char, text[i + 1])) {
         field += text[i + 1];
         i++;
       } else if (char === quote) quoted = false;

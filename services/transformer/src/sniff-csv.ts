@@ -4,7 +4,7 @@
  * splits the sampled records into the same number (> 1) of fields most consistently; quotes are
  * respected, so a `1,234.50` inside quotes does not count for the comma.
  */
-import { type CsvDialect, parseFirstRecord, parseRecords } from './read-header';
+import { type CsvDialect, escapes, parseFirstRecord, parseRecords } from './read-header';
 
 export const DELIMITERS = [',', ';', '\t', '|'] as const;
 export type Delimiter = (typeof DELIMITERS)[number];
@@ -35,7 +35,8 @@ export function sniffDialect(text: string, complete = false): SniffedDialect {
   // read the other way does).
   const escapeChar =
     text.includes(`\\${quote}`) &&
-    strayQuotes(text, quoted.delimiter, quote, '\\') < strayQuotes(text, quoted.delimiter, quote, quote)
+    strayQuotes(text, { delimiter: quoted.delimiter, quote, escape: '\\' }) <
+      strayQuotes(text, { delimiter: quoted.delimiter, quote })
       ? '\\'
       : undefined;
   const chosen = escapeChar ? sniffDelimiter(text, { quote, escape: escapeChar }, complete) : quoted;
@@ -54,7 +55,8 @@ export function sniffDialect(text: string, complete = false): SniffedDialect {
  * Quotes that close a quoted field and are followed by anything but a delimiter, a line break or the end (a
  * quote after spaces reopens, as DuckDB reads it): the mark of reading the file with the wrong escape.
  */
-function strayQuotes(text: string, delimiter: string, quote: string, escapeChar: string): number {
+function strayQuotes(text: string, dialect: CsvDialect): number {
+  const { delimiter, quote } = dialect;
   let stray = 0;
   let quoted = false;
   let fieldStart = true;
@@ -62,7 +64,7 @@ function strayQuotes(text: string, delimiter: string, quote: string, escapeChar:
     const char = text[i]!;
     if (quoted) {
       const next = text[i + 1];
-      if (char === escapeChar && (next === quote || (escapeChar !== quote && next === escapeChar))) i++;
+      if (escapes(dialect, char, next)) i++;
       else if (char === quote) {
         quoted = false;
         if (next !== undefined && next !== delimiter && next !== '\n' && next !== '\r' && next !== ' ')

@@ -245,13 +245,12 @@ async function chooseDialect(
   const { dialect: sniffed, preamble } = skipped
     ? { dialect: sniffDialect(start.slice(skipped.chars), complete), preamble: skipped }
     : sniffTable(start, complete, source?.quote);
+  const escapeChar = source?.escape ?? sniffed.escape;
   return {
     dialect: {
       delimiter: sniffed.delimiter,
       quote: source?.quote ?? sniffed.quote,
-      ...((source?.escape ?? sniffed.escape) === undefined
-        ? {}
-        : { escape: source?.escape ?? sniffed.escape }),
+      ...(escapeChar === undefined ? {} : { escape: escapeChar }),
       header: source ? source.header : sniffed.header,
       sniffed: true,
       lineEnding: sniffed.lineEnding,
