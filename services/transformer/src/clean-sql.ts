@@ -255,8 +255,8 @@ export function typedRowsSql(
   return `SELECT ${fileIndex}::INTEGER AS __file, ${values.join(', ')}, __failed, __bad, false AS __dup,
   hash(${values.join(', ')}) AS __hash,
   ${wide ? (options.rawTextOfAll ? rawText : onQuarantinable(rawText)) : '__raw'} AS __raw, __summary,
-  ${onBad(failureReason(plans))} AS __reason,
-  ${onBad(failureMessage(plans))} AS __message
+  ${onBad(failureReason(plans))}::VARCHAR AS __reason,
+  ${onBad(failureMessage(plans))}::VARCHAR AS __message
 FROM (
   SELECT ${values.join(', ')}, __failed, __bad, __summary${nfkc.size ? ', __order' : ''},
     ${options.rawTextOfAll && wide ? fields : onQuarantinable(fields)} AS __fields${wide ? '' : `,\n    ${options.rawTextOfAll ? rawText : onQuarantinable(rawText)} AS __raw`} FROM (

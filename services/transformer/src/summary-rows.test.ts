@@ -350,3 +350,75 @@ describe('repeated header rows', () => {
     expect(single).toMatchObject({ rowsIn: 2, rowsOut: 2, rowsQuarantined: 0 });
   });
 });
+
+describe('empty rows', () => {
+  test('rows of blank cells a spreadsheet writes below and between its data are quarantined, not loaded as NULLs or duplicates', async () => {
+    const data = salesRows(8);
+    // Saved from Excel: an empty row between two blocks, padded blanks, and three rows of commas at the end.
+    const csv = [
+      HEADER,
+      ...data.lines.slice(0, 4),
+      ',,,,',
+      ...data.lines.slice(4),
+      ', ,,  ,',
+      ',,,,',
+      ',,,,',
+    ];
+    const { counts, report, rows, quarantine, response } = await run(
+      'blank-rows',
+      'sales.csv',
+      `${csv.join('\r\n')}\r\n`,
+    );
+    expect(counts).toMatchObject({ rowsIn: 12, rowsOut: 8, rowsQuarantined: 4, rowsDuplicate: 0 });
+    expect(report.reasons).toEqual({ empty_row: 4 });
+    expect(quarantine.map((q) => [q['line'], q['reason'], q['message']])).toEqual([
+      [6, 'empty_row', 'line 6 of sales.csv has no value in any cell, not data'],
+      [11, 'empty_row', 'line 11 of sales.csv has no value in any cell, not data'],
+      [12, 'empty_row', 'line 12 of sales.csv has no value in any cell, not data'],
+      [13, 'empty_row', 'line 13 of sales.csv has no value in any cell, not data'],
+    ]);
+    expect(quarantine[1]?.['raw']).toBe(', ,,  ,');
+    // No bad data: 4 of 12 quarantined would be over the default 10%.
+    expect(response.quality).toMatchObject({ passed: true, rejectRate: 0 });
+    expect(report.columns.find((c) => c.name === 'date')).toMatchObject({ type: 'DATE', invalid: 0 });
+    expect(sumOf(rows, 'units')).toBe(data.units);
+  });
+
+  test('a row with one value is data; a one-column file keeps its blank values as missing', async () => {
+    const { counts } = await run('one-value', 'a.csv', 'name,kind\nx,\n,\n,y\n');
+    expect(counts).toMatchObject({ rowsIn: 3, rowsOut: 2, rowsQuarantined: 1 });
+    const { counts: single } = await run('single-blank', 'b.csv', 'status\nopen\n""\nclosed\n');
+    expect(single).toMatchObject({ rowsIn: 3, rowsOut: 3, rowsQuarantined: 0 });
+  });
+});
+
+test('a table of text columns only quarantines its repeated header (its reason column was once typed as a number)', async () => {
+  const { counts, report } = await run('all-text', 'a.csv', 'name,kind\nalpha,red\nname,kind\nbeta,blue\n');
+  expect(counts).toMatchObject({ rowsIn: 3, rowsOut: 2, rowsQuarantined: 1 });
+  expect(report.reasons).toEqual({ repeated_header: 1 });
+});
+
+test('a Total footer followed by rows of commas is still a footer', async () => {
+  const data = salesRows(9);
+  const csv = [
+    HEADER,
+    ...data.lines,
+    `Total,,,${data.units},${data.amount.toFixed(2)}`,
+    ',,,,',
+    ',,,,',
+    ',,,,',
+    ',,,,',
+  ];
+  const { counts, report, rows } = await run('footer-then-blanks', 'sales.csv', `${csv.join('\n')}\n`);
+  expect(counts).toMatchObject({ rowsIn: 14, rowsOut: 9, rowsQuarantined: 5, rowsDuplicate: 0 });
+  expect(report.reasons).toEqual({ summary_row: 1, empty_row: 4 });
+  expect(report.columns.find((c) => c.name === 'date')).toMatchObject({ type: 'DATE', invalid: 0 });
+  expect(sumOf(rows, 'units')).toBe(data.units);
+  // Five rows of commas after the last data row do not make a `Total` four rows before them a footer.
+  const { report: early } = await run(
+    'total-before-data',
+    'sales.csv',
+    `${[HEADER, ...data.lines.slice(0, 5), 'Total,,,1,1.00', ...data.lines.slice(5), ',,,,'].join('\n')}\n`,
+  );
+  expect(early.reasons).toEqual({ empty_row: 1, invalid_date: 1 });
+});

@@ -5,14 +5,16 @@
  *
  * Kept conservative, as a false positive drops a real row: a row is a summary row when some cell (trimmed,
  * any case, optionally ending in `:`) is one of SUMMARY_LABELS, every other non-empty cell is a number (and
- * one at least is), and the row is among the last SUMMARY_FOOTER_ROWS rows of its file; or, anywhere, one of
+ * one at least is), and the row is among the last SUMMARY_FOOTER_ROWS rows of its file (empty rows at its end
+ * not counted); or, anywhere, one of
  * its first cells names a subtotal (`North Subtotal`, SUBTOTAL_PATTERN) and the rest are so. Where a file ends
  * is only known once its rows are numbered, so the typing query marks every row of that shape
  * (`summaryMarkSql`) and `quarantineSummaryRows` quarantines the marked rows at the end of their file.
  *
  * A repeated header (`id,order_date,amount` again mid-file: exports joined one after another) is no data
  * either; in a small file it kept every column text. It is marked the same way (`HEADER_MARK`), anywhere in
- * its file, and quarantined as `repeated_header`. Neither kind counts against the quality gate.
+ * its file, and quarantined as `repeated_header`. So is a row of blank cells (`,,,`, what a spreadsheet
+ * writes below its data), as `empty_row` (`EMPTY_MARK`). None of these kinds counts against the quality gate.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { quoteLiteral } from '@etl/common/warehouse/sql';
@@ -37,10 +39,12 @@ export const SUMMARY_LABELS = [
 ] as const;
 
 /** Quarantine reasons of rows that are no data (not bad data): left out of the quality gate's reject rate. */
-export const NOT_DATA_REASONS = ['summary_row', 'repeated_header'] as const;
+export const NOT_DATA_REASONS = ['summary_row', 'repeated_header', 'empty_row'] as const;
 
 /** The `__summary` mark of a repeated header row. */
 const HEADER_MARK = 'repeated header';
+/** The `__summary` mark of a row whose every cell is blank (`,,,`). */
+const EMPTY_MARK = 'empty row';
 
 /** How many rows at the end of a file may be a summary row: a footer, not a product named `Total`. */
 export const SUMMARY_FOOTER_ROWS = 3;
@@ -95,7 +99,21 @@ export function summaryMarkSql(cells: readonly string[], names: readonly string[
   const mark = `CAST(to_json(${list}[${first}]) AS VARCHAR) || ' in column ' || [${names.map(quoteLiteral).join(', ')}][${first}] || CASE WHEN ${subtotal} THEN ${quoteLiteral(SUBTOTAL_MARK)} ELSE '' END`;
   const labelled = `${anyLabel(cells)} OR ${balancedSql('OR', cells.slice(0, SUBTOTAL_COLUMNS).map(isSubtotal))}`;
   const summary = `CASE WHEN ${labelled} THEN CASE WHEN ${noOtherText} AND ${someNumber} THEN ${mark} END END`;
-  return header ? `CASE WHEN ${header} THEN ${quoteLiteral(HEADER_MARK)} ELSE ${summary} END` : summary;
+  const empty = emptyRowSql(cells);
+  const marks = [
+    ...(empty ? [`WHEN ${empty} THEN ${quoteLiteral(EMPTY_MARK)}`] : []),
+    ...(header ? [`WHEN ${header} THEN ${quoteLiteral(HEADER_MARK)}`] : []),
+  ];
+  return marks.length > 0 ? `CASE ${marks.join(' ')} ELSE ${summary} END` : summary;
+}
+
+/**
+ * Whether every cell is blank: the rows of commas a spreadsheet writes below its data (`,,,`), which would
+ * load as rows of NULLs (and each after the first as a duplicate). None for one column, whose blank cell is
+ * a missing value. The cells are tested in turn, so a row stops at its first value.
+ */
+function emptyRowSql(cells: readonly string[]): string | undefined {
+  return cells.length < 2 ? undefined : balancedSql('AND', cells.map(isEmpty));
 }
 
 /**
@@ -143,18 +161,30 @@ export async function quarantineSummaryRows(
   view: string,
   lastRowids: readonly number[],
 ): Promise<number> {
-  const footer = lastRowids
-    .map((last, file) => `(v.__file = ${file} AND v.__rowid > ${last - SUMMARY_FOOTER_ROWS})`)
-    .join(' OR ');
+  const ends = lastRowids.map((last, file) => `(${file}, ${last})`).join(', ');
   const header = `v.__summary = ${quoteLiteral(HEADER_MARK)}`;
+  const empty = `v.__summary = ${quoteLiteral(EMPTY_MARK)}`;
+  // A footer is among the last rows before the empty rows that may end its file (rows of commas below a
+  // `Total`): `ending` counts those, the empty rows whose rowids run up to the file's last one.
   await connection.run(`CREATE TABLE summary_rows AS
+WITH marked AS (SELECT __rowid, __file, __line, __summary FROM ${view} WHERE __summary IS NOT NULL),
+ends(__file, __last) AS (VALUES ${ends}),
+ending AS (
+  SELECT __file, count(*) AS n FROM (
+    SELECT __file, __rowid, row_number() OVER (PARTITION BY __file ORDER BY __rowid DESC) AS k
+    FROM marked WHERE __summary = ${quoteLiteral(EMPTY_MARK)}
+  ) JOIN ends USING (__file)
+  WHERE __rowid = __last - k + 1 GROUP BY __file)
 SELECT v.__rowid,
-  CASE WHEN ${header} THEN 'repeated_header' ELSE 'summary_row' END AS reason,
-  'line ' || v.__line || ' of ' || f.name || CASE WHEN ${header}
-    THEN ' repeats the header (files joined one after another?), not data'
+  CASE WHEN ${header} THEN 'repeated_header' WHEN ${empty} THEN 'empty_row' ELSE 'summary_row' END AS reason,
+  'line ' || v.__line || ' of ' || f.name || CASE
+    WHEN ${header} THEN ' repeats the header (files joined one after another?), not data'
+    WHEN ${empty} THEN ' has no value in any cell, not data'
     ELSE ' is a summary row (' || v.__summary || '), not data' END AS message
-FROM ${view} v JOIN files f ON f.__file = v.__file
-WHERE ${header} OR (v.__summary IS NOT NULL AND (${footer} OR ends_with(v.__summary, ${quoteLiteral(SUBTOTAL_MARK)})))`);
+FROM marked v JOIN files f ON f.__file = v.__file JOIN ends e ON e.__file = v.__file
+  LEFT JOIN ending t ON t.__file = v.__file
+WHERE ${header} OR ${empty} OR ends_with(v.__summary, ${quoteLiteral(SUBTOTAL_MARK)})
+  OR v.__rowid > e.__last - coalesce(t.n, 0) - ${SUMMARY_FOOTER_ROWS}`);
   const [count] = await queryRows(connection, 'SELECT count(*) AS n FROM summary_rows');
   const quarantined = toCount(count?.['n']);
   if (quarantined > 0)
