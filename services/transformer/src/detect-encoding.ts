@@ -1,16 +1,47 @@
 /**
  * Encoding detection while bytes stream past: a UTF-8 or UTF-16 byte-order mark (Excel's "Unicode Text" is
- * UTF-16LE with one), else valid UTF-8, else Windows-1252 (the encoding of CSV files saved by Excel on
- * Windows, e.g. Kaggle's Superstore file).
+ * UTF-16LE with one), else valid UTF-8, else a legacy encoding told by its bytes (`legacyEncoding`):
+ * Windows-1252 (the encoding of CSV files saved by Excel on Windows, e.g. Kaggle's Superstore file) unless
+ * they read as Chinese, Japanese, Korean or Cyrillic text in that language's own encoding.
  * Validation uses Node's native `isUtf8` per chunk, holding back a sequence cut by a chunk boundary, so
  * no per-byte JavaScript runs.
  */
 import { isUtf8 } from 'node:buffer';
 import { UTF16_BOM_BYTES, type Utf16ByteOrder, utf16ByteOrder } from '@etl/common/byte-order';
+import { analyse } from 'chardet';
 
-export type TextEncoding = 'utf-8' | 'utf-8-bom' | Utf16ByteOrder | 'windows-1252';
+/**
+ * The legacy encodings read besides Windows-1252, as WHATWG (and so `TextDecoder`) names them: Excel's CSV on
+ * a Chinese, Taiwanese, Japanese, Korean or Russian Windows, and Unix's Japanese and Russian encodings.
+ */
+export const LEGACY_ENCODINGS = [
+  'gb18030',
+  'big5',
+  'shift_jis',
+  'euc-jp',
+  'euc-kr',
+  'windows-1251',
+  'koi8-r',
+] as const;
+export type LegacyEncoding = (typeof LEGACY_ENCODINGS)[number];
+
+/** Each legacy encoding by the name the statistical detector gives it. */
+const DETECTED_AS: Record<string, LegacyEncoding> = {
+  GB18030: 'gb18030',
+  Big5: 'big5',
+  Shift_JIS: 'shift_jis',
+  'EUC-JP': 'euc-jp',
+  'EUC-KR': 'euc-kr',
+  'windows-1251': 'windows-1251',
+  'KOI8-R': 'koi8-r',
+};
+
+export type TextEncoding = 'utf-8' | 'utf-8-bom' | Utf16ByteOrder | 'windows-1252' | LegacyEncoding;
 
 export const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+/** Bytes from the first invalid chunk on that `legacyEncoding` judges: enough text, and quick to score. */
+const SAMPLE_BYTES = 64 * 1024;
 
 /** Feed chunks in order with `update`, then read `encoding`. Once a chunk is invalid, the rest is skipped. */
 export class EncodingDetector {
@@ -19,6 +50,8 @@ export class EncodingDetector {
   private utf16: Utf16ByteOrder | undefined;
   private invalid = false;
   private pending: Buffer = Buffer.alloc(0);
+  private sample: Buffer[] = [];
+  private sampled = 0;
 
   /** Returns the chunk without a leading BOM (only the first chunk can carry one). */
   update(chunk: Buffer): Buffer {
@@ -33,15 +66,17 @@ export class EncodingDetector {
       this.utf16 = utf16ByteOrder(chunk);
       if (this.utf16) body = chunk.subarray(UTF16_BOM_BYTES);
     }
-    if (!this.invalid && !this.utf16) this.check(body);
+    if (this.utf16) return body;
+    if (!this.invalid) this.check(body);
+    else this.keep(body);
     return body;
   }
 
   /** The verdict after the last chunk. */
   get encoding(): TextEncoding {
     if (this.utf16) return this.utf16;
-    const valid = !this.invalid && this.pending.length === 0;
-    if (!valid) return 'windows-1252';
+    if (this.invalid || this.pending.length > 0)
+      return legacyEncoding(Buffer.concat([...this.sample, ...(this.invalid ? [] : [this.pending])]));
     return this.bom ? 'utf-8-bom' : 'utf-8';
   }
 
@@ -49,8 +84,46 @@ export class EncodingDetector {
     const data = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : chunk;
     const cut = incompleteTail(data);
     this.pending = Buffer.from(data.subarray(data.length - cut));
-    if (!isUtf8(data.subarray(0, data.length - cut))) this.invalid = true;
+    if (!isUtf8(data.subarray(0, data.length - cut))) {
+      this.invalid = true;
+      this.keep(data);
+    }
   }
+
+  private keep(chunk: Buffer): void {
+    if (this.sampled >= SAMPLE_BYTES) return;
+    const part = Buffer.from(chunk.subarray(0, SAMPLE_BYTES - this.sampled));
+    this.sample.push(part);
+    this.sampled += part.length;
+  }
+}
+
+/**
+ * The encoding of text that is not UTF-8, from a sample of it: the one a statistical detector (ICU's, ported
+ * by `chardet`: byte and character n-grams of each language) ranks first, when it is one of
+ * LEGACY_ENCODINGS and decodes the sample without an invalid sequence; else Windows-1252, which decodes
+ * anything. Before, GBK and Shift_JIS files were read as Windows-1252 and loaded as mojibake without a word.
+ */
+export function legacyEncoding(sample: Uint8Array): 'windows-1252' | LegacyEncoding {
+  const [best] = analyse(sample);
+  const encoding = best && DETECTED_AS[best.name];
+  if (!encoding) return 'windows-1252';
+  try {
+    // The sample may end inside a character: `stream` leaves that one undecoded instead of failing on it.
+    new TextDecoder(encoding, { fatal: true }).decode(sample, { stream: true });
+    return encoding;
+  } catch {
+    return 'windows-1252';
+  }
+}
+
+/**
+ * What the run summary says of a file read in a legacy encoding its bytes chose (`legacyEncoding`): a guess,
+ * unlike UTF-8 and the Windows-1252 every other non-UTF-8 file is read in.
+ */
+export function encodingGuess(encoding: TextEncoding): string | undefined {
+  if (!(LEGACY_ENCODINGS as readonly string[]).includes(encoding)) return undefined;
+  return `not UTF-8: read as ${encoding}, the encoding its bytes read best in (a profile's source.encoding says otherwise)`;
 }
 
 /** Bytes at the end of `data` that begin a UTF-8 sequence the chunk does not finish (0-3). */

@@ -1,8 +1,15 @@
+import { isUtf8 } from 'node:buffer';
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { describe, expect, test } from 'vitest';
-import { detectEncoding, EncodingDetector, incompleteTail } from './detect-encoding';
-import { createUtf16Decoder, decodeWindows1252, windows1252ToUtf8 } from './transcode';
+import { detectEncoding, EncodingDetector, encodingGuess, incompleteTail } from './detect-encoding';
+import { encodeLegacy } from './test-support';
+import { createTextDecoder, decodeWindows1252, isUndecodable, windows1252ToUtf8 } from './transcode';
+
+/** `text` in Windows-1252 (every character here is one of its bytes). */
+const windows1252 = (text: string): Buffer =>
+  Buffer.from([...text].map((char) => CP1252[char] ?? char.charCodeAt(0)));
+const CP1252: Record<string, number> = { '€': 0x80, '“': 0x93, '”': 0x94, '–': 0x96, '’': 0x92 };
 
 describe('encoding detection', () => {
   test('UTF-8, UTF-8 with BOM, Windows-1252', () => {
@@ -45,6 +52,63 @@ describe('encoding detection', () => {
   });
 });
 
+describe('legacy encodings, by their bytes', () => {
+  const samples = [
+    [
+      'gb18030',
+      '订单编号,下单日期,商品名称,数量,金额,城市\nA001,2023-01-05,苹果手机,1,5999.00,北京\nA002,2023-01-06,华为耳机,2,398.50,上海\n',
+    ],
+    [
+      'big5',
+      '訂單編號,日期,商品,數量,金額\nT001,2023-01-05,珍珠奶茶,2,120\nT002,2023-01-06,鳳梨酥禮盒,1,450\n',
+    ],
+    [
+      'shift_jis',
+      '受注番号,受注日,商品名,数量,金額,都道府県\nJ001,2023/01/05,ノートパソコン,1,98000,東京都\nJ002,2023/01/06,マウス,2,2980,大阪府\n',
+    ],
+    [
+      'euc-kr',
+      '주문번호,주문일자,상품명,수량,금액\nK001,2023-01-05,무선 이어폰,1,129000\nK002,2023-01-06,노트북 가방,2,45000\n',
+    ],
+    [
+      'windows-1251',
+      'Дата;Контрагент;Номенклатура;Сумма\n05.01.2023;ООО Ромашка;Бумага офисная;1 250,00\n06.01.2023;ИП Иванов;Ручка шариковая;2 300,50\n',
+    ],
+  ] as const;
+
+  test.each(samples)(
+    '%s: detected, and decoded to the same text whatever the chunks',
+    async (encoding, csv) => {
+      const bytes = encodeLegacy(csv, encoding);
+      expect(isUtf8(bytes)).toBe(false);
+      expect(detectEncoding(bytes)).toBe(encoding);
+      for (const cut of [1, 7, 20, 41]) {
+        const chunks = [bytes.subarray(0, cut), bytes.subarray(cut)];
+        expect(await text(Readable.from(chunks).pipe(createTextDecoder(encoding)))).toBe(csv);
+      }
+      expect(encodingGuess(encoding)).toContain(`read as ${encoding}`);
+    },
+  );
+
+  test('Western text stays Windows-1252: German, French, Spanish, and English with curly quotes and dashes', () => {
+    const western = [
+      'Kunde,Ort,Artikel\nMüller GmbH,Köln,Größe XL\nBäckerei Schäfer,Düsseldorf,Brötchen\n',
+      'client,ville,note\nFrançois,Besançon,à bientôt\nHélène,Orléans,crème brûlée – 12,50 €\n',
+      'cliente,ciudad,producto\nJosé Núñez,Málaga,jamón ibérico\nMaría,Cádiz,año\n',
+      'Customer Name,Product Name\nClaire Gute,“Bush Somerset” Bookcase – Oak\nDarrin Van Huff,Self-Adhesive Address Labels, 8½” x 11”\n',
+    ];
+    for (const csv of western) expect(detectEncoding(windows1252(csv)), csv).toBe('windows-1252');
+    expect(encodingGuess('windows-1252')).toBeUndefined();
+  });
+
+  test('bytes the sampled encoding cannot decode fail its decoder instead of becoming U+FFFD', async () => {
+    const bytes = Buffer.concat([encodeLegacy('北京,上海\n', 'gb18030'), Buffer.from([0x81, 0x20, 0x0a])]);
+    await expect(text(Readable.from([bytes]).pipe(createTextDecoder('gb18030')))).rejects.toSatisfy(
+      isUndecodable,
+    );
+  });
+});
+
 describe('UTF-16 decoding', () => {
   test('a code unit or a surrogate pair cut by a chunk boundary decodes whole', async () => {
     const sample = 'Äpfel\t€ 1,20\t😀\r\n';
@@ -53,7 +117,7 @@ describe('UTF-16 decoding', () => {
       if (encoding === 'utf-16be') bytes.swap16();
       for (let cut = 1; cut < bytes.length; cut++) {
         const chunks = [bytes.subarray(0, cut), bytes.subarray(cut)];
-        expect(await text(Readable.from(chunks).pipe(createUtf16Decoder(encoding)))).toBe(sample);
+        expect(await text(Readable.from(chunks).pipe(createTextDecoder(encoding)))).toBe(sample);
       }
     }
   });

@@ -335,14 +335,15 @@ const moneyPattern = (number: string): string =>
 const MONEY_PATTERN = moneyPattern(`(${COMMA_GROUPS}|[0-9]+)([.][0-9]+)?`);
 /**
  * The same with a decimal comma and `.` or space thousands groups, as money is written where the comma is the
- * decimal mark (`12,50 €`, `1.234,00 €`, `€ 1 234,50`, `(5,00 €)`); tried in files not delimited by `,`.
+ * decimal mark (`12,50 €`, `1.234,00 €`, `€ 1 234,50`, `(5,00 €)`); tried in comma-delimited files too, where
+ * such a value is quoted (a French bakery's `"0,90 €"`): its symbol says it is an amount.
  */
 const MONEY_COMMA_PATTERN = moneyPattern(
   '([0-9]{1,3}([.][0-9]{3})+|[0-9]{1,3}( [0-9]{3})+|[0-9]+)(,[0-9]+)?',
 );
 /** `12%`, `-8.5 %`. */
 const PERCENT_PATTERN = '[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+) ?%';
-/** `12,5 %`, `-8 %`: percentages with a decimal comma; tried in files not delimited by `,`. */
+/** `12,5 %`, `-8 %`: percentages with a decimal comma, in any file as money with a decimal comma is. */
 const PERCENT_COMMA_PATTERN = '[+-]?([0-9]+(,[0-9]*)?|,[0-9]+) ?%';
 
 /** Values with at least one `,` group: the evidence for a thousands separator. */
@@ -461,14 +462,14 @@ export interface ColumnStats {
   prefixed?: number;
   /** Numbers with a currency symbol (MONEY_PATTERN), and how many carry each symbol, most first. */
   money?: number;
-  /** The same written with a decimal comma (`12,50 €`: MONEY_COMMA_PATTERN); counted as `decimalComma` is. */
+  /** The same written with a decimal comma (`12,50 €`: MONEY_COMMA_PATTERN), in any file. */
   moneyComma?: number;
   /** Of those, values with a `.`: in a value both readings take (`1.234 €`), it can only be a thousands dot. */
   moneyCommaDots?: number;
   currencies?: Array<[symbol: string, count: number]>;
   /** Percentages (`12%`). */
   percents?: number;
-  /** The same with a decimal comma (`12,5 %`); counted as `decimalComma` is. */
+  /** The same with a decimal comma (`12,5 %`), in any file. */
   percentsComma?: number;
   /** Evidence for the identifier rules, gathered for numeric columns that may be identifiers. */
   identifier?: IdentifierStats;
@@ -697,7 +698,8 @@ function moneyChoice(
   if (stats.leadingZeros > 0) return undefined;
   const comma = isCommaMoney(stats);
   const money = (comma ? stats.moneyComma : stats.money) ?? 0;
-  const numbers = comma ? (stats.decimalComma?.none ?? 0) : stats.numbers + (stats.grouped ?? 0);
+  // Plain numbers beside the amounts: with a decimal comma; in a comma-delimited file (no such counts), integers.
+  const numbers = comma ? (stats.decimalComma?.none ?? stats.integers) : stats.numbers + (stats.grouped ?? 0);
   if (money > 0 && enough(money + numbers)) {
     const symbols = stats.currencies ?? [];
     const [symbol = '$', count = money] = symbols[0] ?? [];
@@ -717,7 +719,7 @@ function moneyChoice(
     return { type: 'DOUBLE', ambiguous: false, missingTokens: true, percent: true };
   // `12,5 %` reads only with a decimal comma, `8 %` either way: more values read so than with a point.
   const commaPercents = stats.percentsComma ?? 0;
-  const commaNumbers = stats.decimalComma?.none ?? 0;
+  const commaNumbers = stats.decimalComma?.none ?? stats.integers;
   if (commaPercents > percents && 2 * commaPercents >= candidates && enough(commaPercents + commaNumbers))
     return { type: 'DOUBLE', ambiguous: false, missingTokens: true, percent: true, decimal: ',' };
   return undefined;
@@ -933,8 +935,6 @@ const SHAPE_CHECKS: Check[] = [
   'percents',
   'percentsComma',
 ];
-/** The checks of a decimal comma, left out for a comma-delimited file. */
-const COMMA_FILE_CHECKS: Check[] = [...DECIMAL_COMMA_CHECKS, 'moneyComma', 'moneyCommaDots', 'percentsComma'];
 
 /** The temporary table of trimmed sample values (`v0..vN`) that inference leaves for the candidate keys. */
 export const INFER_SAMPLE = 'infer_sample';
@@ -1099,7 +1099,7 @@ export async function inferColumnPlans(
 ): Promise<{ plans: ColumnPlan[]; stats: ColumnStats[] }> {
   const sampleRows = options.sampleRows ?? DEFAULT_SAMPLE_ROWS;
   const decimalComma = (options.delimiter ?? ',') !== ',';
-  const checks = decimalComma ? ALL_CHECKS : ALL_CHECKS.filter((c) => !COMMA_FILE_CHECKS.includes(c));
+  const checks = decimalComma ? ALL_CHECKS : ALL_CHECKS.filter((c) => !DECIMAL_COMMA_CHECKS.includes(c));
   const values = rawColumns.map((c, i) => `${trimmed(quoteIdentifier(c))} AS v${i}`);
   // Read as the cleaning reads them: `(1,234.50)` and `1.234,56-` are negative numbers.
   const signed = rawColumns.map((_, i) => `${leadingMinus(noBreakSpaces(`v${i}`))} AS v${i}`);
@@ -1193,11 +1193,11 @@ export async function inferColumnPlans(
             ambiguousCommas: count(i, 'ambiguousCommas'),
             ambiguousDots: count(i, 'ambiguousDots'),
             dotProofs: count(i, 'dotProofs'),
-            moneyComma: count(i, 'moneyComma'),
-            moneyCommaDots: count(i, 'moneyCommaDots'),
-            percentsComma: count(i, 'percentsComma'),
           }
         : {}),
+      moneyComma: count(i, 'moneyComma'),
+      moneyCommaDots: count(i, 'moneyCommaDots'),
+      percentsComma: count(i, 'percentsComma'),
     }),
   );
   // Third pass, for columns that may be identifiers: letter-prefixed codes seen, or a numeric column whose

@@ -10,8 +10,8 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DataRejectedError, isPipelineError, NotFoundError, PayloadTooLargeError } from '@etl/common/errors';
 import type { BlobStore } from '@etl/common/storage';
-import { EncodingDetector, type TextEncoding } from './detect-encoding';
-import { transcodeFile } from './transcode';
+import { EncodingDetector, type LegacyEncoding, type TextEncoding } from './detect-encoding';
+import { isUndecodable, transcodeFile } from './transcode';
 
 export interface PreparedFile {
   /** Local UTF-8 file without BOM. */
@@ -24,8 +24,8 @@ export interface PreparedFile {
 export interface PrepareOptions {
   /** Largest number of bytes accepted for this file (the remaining input budget); no limit when unset. */
   maxBytes?: number;
-  /** What the bytes must be; `windows-1252` decodes even bytes that happen to be valid UTF-8. */
-  encoding?: 'auto' | 'utf-8' | 'windows-1252';
+  /** What the bytes must be; a legacy encoding decodes even bytes that happen to be valid UTF-8. */
+  encoding?: 'auto' | 'utf-8' | 'windows-1252' | LegacyEncoding;
   /** How the limit is named in messages, e.g. "MAX_INPUT_BYTES", and its configured total. */
   limitName?: string;
   limitBytes?: number;
@@ -101,18 +101,33 @@ export async function prepareCsvStream(
   const detected = detector.encoding;
   const wanted = options.encoding ?? 'auto';
   if (wanted === 'utf-8' && detected !== 'utf-8' && detected !== 'utf-8-bom') {
-    const found =
-      detected === 'windows-1252' ? 'is not valid UTF-8' : `is ${detected} (by its byte-order mark)`;
+    const marked = detected === 'utf-16le' || detected === 'utf-16be';
+    const found = marked
+      ? `is ${detected} (by its byte-order mark)`
+      : `is not valid UTF-8 (it reads as ${detected})`;
     throw new DataRejectedError(
-      `raw file ${key} ${found}, but its profile says encoding utf-8: set encoding: auto${detected === 'windows-1252' ? ' or windows-1252' : ''}`,
+      `raw file ${key} ${found}, but its profile says encoding utf-8: set encoding: auto${marked ? '' : ` or ${detected}`}`,
       { objectKey: key },
       'ENCODING_MISMATCH',
     );
   }
-  const encoding: TextEncoding = wanted === 'windows-1252' ? 'windows-1252' : detected;
+  let encoding: TextEncoding = wanted === 'auto' || wanted === 'utf-8' ? detected : wanted;
   if (encoding === 'utf-8' || encoding === 'utf-8-bom') return { path: downloaded, encoding, bytes };
   const transcoded = path.join(dir, `utf8-${index}.csv`);
-  await transcodeFile(downloaded, transcoded, encoding);
+  try {
+    await transcodeFile(downloaded, transcoded, encoding);
+  } catch (error) {
+    if (!isUndecodable(error)) throw error;
+    // Past the sample it was chosen from, the file holds bytes its legacy encoding cannot hold.
+    if (wanted !== 'auto')
+      throw new DataRejectedError(
+        `raw file ${key} is not ${wanted} as its profile's source.encoding says: it holds bytes ${wanted} cannot decode`,
+        { objectKey: key },
+        'ENCODING_MISMATCH',
+      );
+    encoding = 'windows-1252';
+    await transcodeFile(downloaded, transcoded, encoding);
+  }
   await rm(downloaded, { force: true });
   return { path: transcoded, encoding, bytes };
 }

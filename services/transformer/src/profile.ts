@@ -16,6 +16,7 @@ import { ROLE_NAMES, type RoleName } from '@etl/common/roles';
 import { isNode, LineCounter, parseDocument, stringify } from 'yaml';
 import { z } from 'zod';
 import { CHECK_RULE, parseCheckRule } from './checks';
+import { LEGACY_ENCODINGS } from './detect-encoding';
 import { EXCEL_SERIAL, isEpochFormat } from './epoch-formats';
 import type { ColumnType } from './infer-types';
 
@@ -236,7 +237,7 @@ export const profileSchema = z
           .array(z.string().min(1))
           .optional()
           .describe('Globs (* and ?) of the raw file names to read; by default every *.csv.'),
-        encoding: z.enum(['auto', 'utf-8', 'windows-1252']).default('auto'),
+        encoding: z.enum(['auto', 'utf-8', 'windows-1252', ...LEGACY_ENCODINGS]).default('auto'),
         delimiter: z.enum([',', ';', '\t', '|']).optional().describe('Sniffed when unset.'),
         quote: z.string().length(1).default('"'),
         escape: z

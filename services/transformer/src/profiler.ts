@@ -18,7 +18,7 @@ import { inferRoles, type Roles } from '@etl/common/roles';
 import { quoteIdentifier, quoteLiteral } from '@etl/common/warehouse/sql';
 import { normalizeColumnNames, toSnakeCase } from './column-names';
 import { convertWithDuckDb, convertXlsx } from './convert-table-file';
-import type { TextEncoding } from './detect-encoding';
+import { LEGACY_ENCODINGS, type LegacyEncoding, type TextEncoding } from './detect-encoding';
 import {
   aggregateRow,
   countWhere,
@@ -359,11 +359,15 @@ function buildProfile(
   skipLines: number | undefined,
 ): ProfileInput {
   const base = path.basename(files[0]!).replace(/\.[^.]+$/, '');
-  const encoding = encodings.every((e) => e === 'windows-1252')
-    ? 'windows-1252'
-    : encodings.every((e) => e === 'utf-8' || e === 'utf-8-bom')
-      ? 'utf-8'
-      : 'auto';
+  const [first = 'utf-8'] = encodings;
+  const legacy = (e: TextEncoding): e is 'windows-1252' | LegacyEncoding =>
+    e === 'windows-1252' || (LEGACY_ENCODINGS as readonly string[]).includes(e);
+  const encoding =
+    legacy(first) && encodings.every((e) => e === first)
+      ? first
+      : encodings.every((e) => e === 'utf-8' || e === 'utf-8-bom')
+        ? 'utf-8'
+        : 'auto';
   const columns = plans.map((plan, i): ColumnProfile => {
     const f = findings.columns[i]!;
     const column: ColumnProfile = { name: plan.name, source: plan.source, type: profileTypeOf(plan.type) };

@@ -10,7 +10,7 @@ import type { RawFile, SkippedFile } from '@etl/common/contracts';
 import { DataRejectedError } from '@etl/common/errors';
 import { type BlobStore, downloadToFile } from '@etl/common/storage';
 import { convertWithDuckDb, convertXlsx, type XlsxSheetCsv } from './convert-table-file';
-import type { TextEncoding } from './detect-encoding';
+import { encodingGuess, type TextEncoding } from './detect-encoding';
 import { type DuckDbSettings, withDuckDb } from './duckdb-session';
 import type { ParseDialect, SourceLines } from './parse-csv';
 import { prepareCsvFile, skipLeadingBytes } from './prepare-file';
@@ -49,7 +49,10 @@ export interface TableInput extends TableMember {
   ms: number;
   /** How the local CSV's lines number in the source (`sourceLines`). */
   lines: SourceLines;
-  /** What converting the file decided that the run summary says (a JSON object's list read as the rows). */
+  /**
+   * What reading or converting the file decided that the run summary says (a JSON object's list read as the
+   * rows, the legacy encoding its bytes chose).
+   */
   note?: string;
 }
 
@@ -81,10 +84,12 @@ export async function prepareTableInputs(
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
     if (file.format === 'delimited') {
+      const encoding = options.source?.encoding ?? 'auto';
       const prepared = await prepareCsvFile(options.store, file.key, options.scratch, index, {
-        encoding: options.source?.encoding ?? 'auto',
+        encoding,
         ...limit(),
       });
+      const note = encoding === 'auto' ? encodingGuess(prepared.encoding) : undefined;
       if (budget !== undefined) budget -= prepared.bytes;
       const { dialect, skipBytes } = await chooseDialect(
         prepared.path,
@@ -107,6 +112,7 @@ export async function prepareTableInputs(
         header,
         ms: elapsed(),
         lines: { offset: dialect.preamble?.lines ?? 0 },
+        ...(note ? { note } : {}),
       });
       continue;
     }

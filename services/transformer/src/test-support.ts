@@ -100,3 +100,40 @@ export function rowsOf(table: Table): Record<string, unknown>[] {
     ),
   );
 }
+
+const legacyTables = new Map<string, Map<string, number[]>>();
+
+/**
+ * `text` in a legacy encoding (`gb18030`, `shift_jis`, `windows-1251`, ...), for fixtures: Node can decode
+ * these but not encode them, so each character's bytes are found by decoding every one- and two-byte sequence.
+ */
+export function encodeLegacy(text: string, encoding: string): Buffer {
+  let table = legacyTables.get(encoding);
+  if (!table) {
+    const found = new Map<string, number[]>();
+    const decoder = new TextDecoder(encoding, { fatal: true });
+    const add = (bytes: number[]) => {
+      try {
+        const char = decoder.decode(Uint8Array.from(bytes));
+        if ([...char].length === 1 && !found.has(char)) found.set(char, bytes);
+      } catch {
+        // not a whole character in this encoding
+      }
+    };
+    for (let a = 0x80; a <= 0xff; a++) add([a]);
+    for (let a = 0x81; a <= 0xfe; a++) for (let b = 0x40; b <= 0xfe; b++) add([a, b]);
+    legacyTables.set(encoding, found);
+    table = found;
+  }
+  const bytes: number[] = [];
+  for (const char of text) {
+    const code = char.charCodeAt(0);
+    if (code < 0x80) bytes.push(code);
+    else {
+      const encoded = table.get(char);
+      if (!encoded) throw new Error(`${JSON.stringify(char)} has no ${encoding} bytes`);
+      bytes.push(...encoded);
+    }
+  }
+  return Buffer.from(bytes);
+}

@@ -1,6 +1,7 @@
 /**
- * Windows-1252 -> UTF-8, streamed so memory stays flat whatever the file size. Nothing else is
- * normalised: line endings, no-break spaces and quotes pass through as characters.
+ * Windows-1252, UTF-16 and the legacy encodings of ./detect-encoding -> UTF-8, streamed so memory stays flat
+ * whatever the file size. Nothing else is normalised: line endings, no-break spaces and quotes pass through
+ * as characters.
  *
  * Node 20's `new TextDecoder('windows-1252')` decodes 0x80-0x9F as C1 control characters (Latin-1),
  * which turns the curly quotes “ ” of 0x93/0x94 into U+0093/U+0094. So the decoding is done here: the
@@ -12,6 +13,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Utf16ByteOrder } from '@etl/common/byte-order';
+import type { LegacyEncoding } from './detect-encoding';
 
 /** Windows-1252 bytes 0x80-0x9F; the five bytes it leaves undefined keep their C1 code point (as WHATWG does). */
 const CP1252_HIGH = [
@@ -59,15 +61,27 @@ export function createWindows1252Decoder(): Transform {
   });
 }
 
-/** UTF-16 (after its byte-order mark) -> UTF-8; the decoder carries a code unit or surrogate pair cut by a chunk over. */
-export function createUtf16Decoder(encoding: Utf16ByteOrder): Transform {
-  const decoder = new TextDecoder(encoding);
+/**
+ * UTF-16 (after its byte-order mark) or a legacy encoding Node decodes right (`LegacyEncoding`) -> UTF-8; the
+ * decoder carries a code unit, surrogate pair or multi-byte character cut by a chunk over. A legacy encoding
+ * was chosen from a sample, so a byte sequence it cannot decode fails the stream (`isUndecodable`) rather
+ * than becoming U+FFFD.
+ */
+export function createTextDecoder(encoding: Utf16ByteOrder | LegacyEncoding): Transform {
+  const decoder = new TextDecoder(encoding, { fatal: encoding !== 'utf-16le' && encoding !== 'utf-16be' });
+  const decode = (chunk: Buffer | undefined, done: (error?: Error | null, data?: Buffer) => void) => {
+    try {
+      done(null, Buffer.from(chunk ? decoder.decode(chunk, { stream: true }) : decoder.decode(), 'utf8'));
+    } catch (error) {
+      done(error as Error);
+    }
+  };
   return new Transform({
     transform(chunk: Buffer, _encoding, done) {
-      done(null, Buffer.from(decoder.decode(chunk, { stream: true }), 'utf8'));
+      decode(chunk, done);
     },
     flush(done) {
-      done(null, Buffer.from(decoder.decode(), 'utf8'));
+      decode(undefined, done);
     },
   });
 }
@@ -76,11 +90,15 @@ export function createUtf16Decoder(encoding: Utf16ByteOrder): Transform {
 export async function transcodeFile(
   source: string,
   target: string,
-  encoding: 'windows-1252' | Utf16ByteOrder,
+  encoding: 'windows-1252' | Utf16ByteOrder | LegacyEncoding,
 ): Promise<void> {
   await pipeline(
     createReadStream(source, { highWaterMark: 1 << 20 }),
-    encoding === 'windows-1252' ? createWindows1252Decoder() : createUtf16Decoder(encoding),
+    encoding === 'windows-1252' ? createWindows1252Decoder() : createTextDecoder(encoding),
     createWriteStream(target),
   );
 }
+
+/** Whether `error` is a legacy decoder's refusal of bytes its encoding cannot hold (`createTextDecoder`). */
+export const isUndecodable = (error: unknown): boolean =>
+  (error as { code?: unknown } | undefined)?.code === 'ERR_ENCODING_INVALID_ENCODED_DATA';

@@ -5,6 +5,7 @@ import { defaultProfilesDir } from './config';
 import type { TransformReport } from './report';
 import {
   createTestStore,
+  encodeLegacy,
   readTable,
   rowsOf,
   type TestStore,
@@ -515,5 +516,31 @@ describe('the shipped superstore profile', () => {
     expect(error).toMatchObject({ status: 422, code: 'QUALITY_GATE_FAILED' });
     const report = await getJson<TransformReport>(t.store, 'runs/r1/reports/transform.json');
     expect(report.tables[0]).toMatchObject({ table: 'sales', counts: { rowsIn: 3, rowsQuarantined: 3 } });
+  });
+});
+
+describe("a profile's source.encoding", () => {
+  const csv = '受注番号,商品名,数量\r\nJ001,ノートパソコン,1\r\nJ002,マウス,2\r\n';
+
+  test('names a legacy encoding: the file is decoded in it, and no guess is said', async () => {
+    await writeProfile(t, 'p', 'source:\n  encoding: shift_jis\n');
+    const { report, rows, response } = await run(
+      { 'a.csv': encodeLegacy(csv, 'shift_jis') },
+      { profile: 'p' },
+    );
+    expect(report.files[0]).toMatchObject({ encoding: 'shift_jis' });
+    expect(rows.map((r) => r['商品名'])).toEqual(['ノートパソコン', 'マウス']);
+    expect(response.tables[0]!.guesses ?? []).toEqual([]);
+  });
+
+  test('names an encoding the bytes are not in: 422 ENCODING_MISMATCH naming the file', async () => {
+    await writeProfile(t, 'p', 'source:\n  encoding: gb18030\n');
+    const bytes = Buffer.concat([Buffer.from('a,b\r\nCaf'), Buffer.from([0xe9, 0x2c]), Buffer.from('2\r\n')]);
+    await writeExtractedRun(t.store, 'r1', { 'a.csv': bytes });
+    const error = await transform({ runId: 'r1', profile: 'p' }, t.deps).catch((e: unknown) => e);
+    expect(error).toMatchObject({ status: 422, code: 'ENCODING_MISMATCH' });
+    expect((error as Error).message).toMatch(
+      /^raw file \S+a\.csv is not gb18030 as its profile's source\.encoding says/,
+    );
   });
 });

@@ -6,7 +6,14 @@ import { getJson, putJson } from '@etl/common/storage';
 import ExcelJS from 'exceljs';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import type { TableReport, TransformReport } from './report';
-import { createTestStore, readTable, rowsOf, type TestStore, writeExtractedRun } from './test-support';
+import {
+  createTestStore,
+  encodeLegacy,
+  readTable,
+  rowsOf,
+  type TestStore,
+  writeExtractedRun,
+} from './test-support';
 import { transform } from './transformer';
 
 const SUPERSTORE = path.resolve(
@@ -343,6 +350,31 @@ describe('transform: types and cleaning', () => {
     const dollars = await run({ 'd.csv': 'id;amount\n1;$1,234.50\n2;$2.25\n' }, 0.5, 'r2');
     expect(typeOf(dollars.report, 'amount')).toMatchObject({ type: 'DOUBLE', currency: '$', thousands: ',' });
     expect(dollars.rows.map((r) => r['amount'])).toEqual([1234.5, 2.25]);
+  });
+
+  test('in a comma-delimited file, quoted money and percentages with a decimal comma ("0,90 €", "12,5 %") are numbers; "$1,234" keeps its thousands comma', async () => {
+    // A French bakery's till export as pandas wrote it: an unnamed index, dotted floats, euros with a comma.
+    const csv = [
+      ',date,time,ticket_number,article,Quantity,unit_price,remise',
+      '0,2021-01-02,08:38,150040.0,BAGUETTE,1.0,"0,90 €","0 %"',
+      '1,2021-01-02,08:38,150040.0,PAIN AU CHOCOLAT,3.0,"1,20 €","12,5 %"',
+      '4,2021-01-02,09:14,150041.0,PAIN,1.0,"1,15 €","0 %"',
+      '5,2021-01-02,09:25,150042.0,TRADITIONAL BAGUETTE,5.0,"1.201,20 €","5 %"',
+      '8,2021-01-02,09:32,150045.0,CROISSANT,-1.0,"1,10 €","0 %"',
+    ].join('\n');
+    const result = await run({ 'bakery.csv': `${csv}\n` });
+    expect(result.counts).toMatchObject({ rowsIn: 5, rowsOut: 5, rowsQuarantined: 0 });
+    expect(typeOf(result.report, 'unit_price')).toMatchObject({
+      type: 'DOUBLE',
+      currency: '€',
+      decimal: ',',
+    });
+    expect(result.rows.map((r) => r['unit_price'])).toEqual([0.9, 1.2, 1.15, 1201.2, 1.1]);
+    expect(result.rows.map((r) => r['remise'])).toEqual([0, 0.125, 0, 0.05, 0]);
+    expect(result.rows.map((r) => r['quantity'])).toEqual([1, 3, 1, 5, -1]);
+    // Values both readings take keep the comma-delimited file's thousands comma.
+    const dollars = await run({ 'd.csv': 'id,amount\n1,"$1,234"\n2,$12\n' }, 0.5, 'r2');
+    expect(dollars.rows.map((r) => r['amount'])).toEqual([1234, 12]);
   });
 
   test('a scraped export that escapes quotes with a backslash (\\"): every row loads, the text unescaped', async () => {
@@ -874,6 +906,29 @@ describe('transform: bytes and encodings', () => {
       { datum: '2021-01-03', artikel: 'Äpfel 🍎', menge: 3, betrag: 1.2 },
       { datum: '2021-01-04', artikel: 'Birnen', menge: 5, betrag: 0.8 },
     ]);
+  });
+
+  test('a GBK order list (Excel on a Chinese Windows) is decoded as gb18030 and the run summary says so', async () => {
+    const csv =
+      '订单编号,下单日期,商品名称,数量,金额,城市\r\nA001,2023-01-05,苹果手机,1,5999.00,北京\r\nA002,2023-01-06,华为耳机,2,398.50,上海\r\n';
+    const result = await run({ 'orders.csv': encodeLegacy(csv, 'gb18030') });
+    expect(result.report.files[0]).toMatchObject({ encoding: 'gb18030', rowsParsed: 2 });
+    expect(result.rows).toEqual([
+      { 订单编号: 'A001', 下单日期: '2023-01-05', 商品名称: '苹果手机', 数量: 1, 金额: 5999, 城市: '北京' },
+      { 订单编号: 'A002', 下单日期: '2023-01-06', 商品名称: '华为耳机', 数量: 2, 金额: 398.5, 城市: '上海' },
+    ]);
+    expect(result.response.tables[0]!.guesses).toContainEqual({
+      message: expect.stringMatching(/^file orders\.csv: not UTF-8: read as gb18030/),
+    });
+  });
+
+  test('a file that reads as GBK at first but holds bytes GBK cannot decode further on is read as Windows-1252', async () => {
+    const head = encodeLegacy(`城市,数量\r\n${'北京,1\r\n'.repeat(12_000)}`, 'gb18030');
+    expect(head.length).toBeGreaterThan(64 * 1024);
+    const bytes = Buffer.concat([head, Buffer.from('Caf'), Buffer.from([0xe9, 0x2c]), Buffer.from('2\r\n')]);
+    const result = await run({ 'mixed.csv': bytes });
+    expect(result.report.files[0]).toMatchObject({ encoding: 'windows-1252', rowsParsed: 12_001 });
+    expect(result.response.tables[0]!.guesses ?? []).toEqual([]);
   });
 
   test('CRLF, quoted commas and doubled quotes', async () => {
