@@ -192,9 +192,22 @@ export function guardedCast(t: string, pattern: string, type: string): string {
 
 /**
  * Compared lower-case; `\\n` is `\\N`, the NULL of MySQL and PostgreSQL text dumps; `nan` and `<na>` are
- * what numpy and pandas print for a missing value, `#n/a` Excel's.
+ * what numpy and pandas print for a missing value, `#n/a` Excel's; `0000-00-00` (and with a time) is MySQL's
+ * zero date, which its exports write for a date never set (a shipping date of an order not shipped).
  */
-export const MISSING_TOKENS = ['na', 'n/a', 'null', 'none', '-', '\\n', 'nan', '<na>', '#n/a'] as const;
+export const MISSING_TOKENS = [
+  'na',
+  'n/a',
+  'null',
+  'none',
+  '-',
+  '\\n',
+  'nan',
+  '<na>',
+  '#n/a',
+  '0000-00-00',
+  '0000-00-00 00:00:00',
+] as const;
 
 /** Compared lower-case: `Y`/`N` flags (`Promo (Y/N)`), PostgreSQL's `t`/`f`. */
 export const TRUE_TOKENS = ['true', 'yes', 'y', 't'] as const;

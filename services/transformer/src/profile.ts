@@ -58,6 +58,8 @@ export const DEFAULT_MISSING_TOKENS = [
   'NaN',
   '<NA>',
   '#N/A',
+  '0000-00-00',
+  '0000-00-00 00:00:00',
 ] as const;
 
 export const textRuleSchema = z

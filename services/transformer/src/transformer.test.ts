@@ -763,6 +763,28 @@ describe('transform: types and cleaning', () => {
     expect(result.rows[0]!['note']).toBe('\\N');
   });
 
+  test("MySQL's zero date (0000-00-00, and with 00:00:00) is missing in date and date-time columns: an order not yet shipped", async () => {
+    const lines = Array.from({ length: 30 }, (_, i) => {
+      const day = `2023-03-${String(1 + (i % 28)).padStart(2, '0')}`;
+      return [
+        i,
+        day,
+        i % 3 === 0 ? '0000-00-00 00:00:00' : `${day} 12:00:00`,
+        i % 4 === 0 ? '0000-00-00' : day,
+      ].join(',');
+    });
+    const result = await run({
+      'orders.csv': `id,order_date,shipped_at,delivered_on\n${lines.join('\n')}\n`,
+    });
+    expect(result.counts).toMatchObject({ rowsIn: 30, rowsOut: 30, rowsQuarantined: 0 });
+    expect(fieldTypes(result)).toMatchObject({
+      shipped_at: 'Timestamp<MICROSECOND>',
+      delivered_on: 'Date32<DAY>',
+    });
+    expect(result.rows.filter((r) => r['shipped_at'] === null)).toHaveLength(10);
+    expect(result.rows.filter((r) => r['delivered_on'] === null)).toHaveLength(8);
+  });
+
   test('NaN, <NA> (numpy and pandas) and #N/A (Excel) are missing in typed columns, kept in text', async () => {
     const csv = [
       'id,qty,price,sold_on,name',
