@@ -149,12 +149,18 @@ describe('CSV shapes', () => {
     expect(r.profiled.profile.columns![1]).toMatchObject({ type: 'number', thousands: ',' });
   });
 
-  test('no header row: generated names, data from line 1', async () => {
+  test('no header row: generated names, data from line 1, and the run summary says so', async () => {
     const r = await both('a.csv', '1,2024-01-01,2.5\n2,2024-01-02,3\n');
     expect(r.report.dialect.header).toBe(false);
     expect(r.rows).toEqual([
       { column_1: 1, column_2: '2024-01-01', column_3: 2.5 },
       { column_1: 2, column_2: '2024-01-02', column_3: 3 },
+    ]);
+    expect(r.response.tables[0]!.guesses).toEqual([
+      {
+        message:
+          "file a.csv: no header: the first line (1, 2024-01-01, 2.5) reads as data like the lines below it, so the columns are column_1 .. column_3 (a profile's source.header: true says otherwise)",
+      },
     ]);
   });
 

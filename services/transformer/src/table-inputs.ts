@@ -51,9 +51,9 @@ export interface TableInput extends TableMember {
   lines: SourceLines;
   /**
    * What reading or converting the file decided that the run summary says (a JSON object's list read as the
-   * rows, the legacy encoding its bytes chose).
+   * rows, the legacy encoding its bytes chose, a first line read as data).
    */
-  note?: string;
+  notes?: string[];
 }
 
 export interface PrepareTableInputsOptions {
@@ -89,7 +89,6 @@ export async function prepareTableInputs(
         encoding,
         ...limit(),
       });
-      const note = encoding === 'auto' ? encodingGuess(prepared.encoding) : undefined;
       if (budget !== undefined) budget -= prepared.bytes;
       const { dialect, skipBytes } = await chooseDialect(
         prepared.path,
@@ -99,6 +98,10 @@ export async function prepareTableInputs(
       );
       const local = skipBytes > 0 ? await skipLeadingBytes(prepared.path, skipBytes) : prepared.path;
       const header = await readHeader(local, dialect, file.key);
+      const notes = [
+        ...(encoding === 'auto' ? [encodingGuess(prepared.encoding)] : []),
+        ...(options.source ? [] : [headerGuess(dialect, header)]),
+      ].filter((note) => note !== undefined);
       inputs.push({
         file,
         key: file.key,
@@ -112,7 +115,7 @@ export async function prepareTableInputs(
         header,
         ms: elapsed(),
         lines: { offset: dialect.preamble?.lines ?? 0 },
-        ...(note ? { note } : {}),
+        ...(notes.length > 0 ? { notes } : {}),
       });
       continue;
     }
@@ -183,7 +186,7 @@ export async function prepareTableInputs(
     if (rows === 0) skipped.push({ name: file.name, reason: `no rows (an empty ${format} file)` });
     else {
       const input = await converted(file.name, file.key, fileStem(file.name), csv, elapsed());
-      inputs.push(note ? { ...input, note } : input);
+      inputs.push(note ? { ...input, notes: [note] } : input);
     }
   }
   return { inputs, skipped };
@@ -308,3 +311,10 @@ const emptyFile = (key: string) =>
     { objectKey: key },
     'EMPTY_FILE',
   );
+
+/** What the run summary says of a first line sniffed as data, not a header (`looksLikeHeader`). */
+function headerGuess(dialect: InputDialect, first: readonly string[]): string | undefined {
+  if (dialect.header) return undefined;
+  const shown = first.slice(0, 4).map((value) => (value.length > 20 ? `${value.slice(0, 20)}…` : value));
+  return `no header: the first line (${shown.join(', ')}${first.length > 4 ? ', …' : ''}) reads as data like the lines below it, so the columns are column_1 .. column_${first.length} (a profile's source.header: true says otherwise)`;
+}

@@ -284,7 +284,7 @@ export async function transformTable(job: TableJob, context: TableContext): Prom
         input.dialect.preamble ? [preambleGuess(input.name, input.dialect.preamble)] : [],
       ),
       ...job.inputs.flatMap((input) =>
-        input.note ? [{ message: `file ${input.name}: ${input.note}` }] : [],
+        (input.notes ?? []).map((note) => ({ message: `file ${input.name}: ${note}` })),
       ),
       ...plans.filter((p) => p.ambiguous && p.candidates).map(formatGuess),
       ...plans
