@@ -85,6 +85,27 @@ describe('a dataset of several tables', () => {
     ]);
   });
 
+  test("Spark's partitioned output: the part files of a folder are one table named by it, and the partition value not loaded is said", async () => {
+    const part = (n: number) => `part-0000${n}-5f2e8c7a-1d2b-4c3e-9f8a-0b1c2d3e4f5a-c000.csv`;
+    await writeExtractedRun(t.store, 'r1', {
+      [`orders/year=2022/${part(0)}`]: 'order_id,amount\n1,10\n2,20\n',
+      [`orders/year=2023/${part(0)}`]: 'order_id,amount\n3,30\n',
+      [`orders/year=2023/${part(1)}`]: 'order_id,amount\n4,40\n',
+    });
+    const response = await transform({ runId: 'r1' }, t.deps);
+    expect(counts(response)).toEqual({
+      sales_orders: {
+        files: [`orders/year=2022/${part(0)}`, `orders/year=2023/${part(0)}`, `orders/year=2023/${part(1)}`],
+        rowsIn: 4,
+        rowsOut: 4,
+        rowsQuarantined: 0,
+      },
+    });
+    expect(response.tables[0]!.guesses).toContainEqual({
+      message: `file orders/year=2022/${part(0)}: in partition folder year=2022: the value is in the path only, not loaded as a column`,
+    });
+  });
+
   test('the quality gate holds per table and names the table that failed', async () => {
     const numbers = (bad: number) =>
       `n\n${Array.from({ length: 60 }, (_, i) => (i < bad ? 'x' : String(i))).join('\n')}\n`;

@@ -24,7 +24,7 @@ import {
   sniffPreamble,
   sniffTable,
 } from './sniff-csv';
-import { fileStem, sheetStem, type TableMember } from './table-names';
+import { fileStem, partitionFolders, sheetStem, type TableMember } from './table-names';
 
 export type InputDialect = ParseDialect & {
   sniffed: boolean;
@@ -189,7 +189,18 @@ export async function prepareTableInputs(
       inputs.push(note ? { ...input, notes: [note] } : input);
     }
   }
-  return { inputs, skipped };
+  return { inputs: inputs.map(withPartitionNote), skipped };
+}
+
+/**
+ * A file in Hive partition folders (`year=2019/`) has its partition's value in its path only, as Spark's
+ * `partitionBy` drops the column from the file: the table is loaded without it, and the run summary says so.
+ */
+function withPartitionNote(input: TableInput): TableInput {
+  const folders = partitionFolders(input.name);
+  if (folders.length === 0) return input;
+  const note = `in partition folder${folders.length > 1 ? 's' : ''} ${folders.join('/')}: the value${folders.length > 1 ? 's are' : ' is'} in the path only, not loaded as a column`;
+  return { ...input, notes: [...(input.notes ?? []), note] };
 }
 
 /** JSON, JSON lines and Parquet, converted with a header line they did not have: a record's number. */

@@ -1,6 +1,14 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { fileStem, MAX_TABLE_NAME, matchesGlob, partBase, planTables, sheetStem } from './table-names';
+import {
+  fileStem,
+  MAX_TABLE_NAME,
+  matchesGlob,
+  partBase,
+  partitionFolders,
+  planTables,
+  sheetStem,
+} from './table-names';
 
 const member = (name: string, shape = 'a,b', stem = fileStem(name)) => ({ name, stem, shape });
 const plan = (dataset: string, ...members: ReturnType<typeof member>[]) =>
@@ -21,6 +29,38 @@ describe('table names from files', () => {
     expect(fileStem('Online Retail.xlsx')).toBe('online_retail');
     expect(fileStem('order_products__prior.csv')).toBe('order_products_prior');
     expect(fileStem('Café Ventas.tsv')).toBe('cafe_ventas');
+  });
+
+  it("names Spark's and Hadoop's part files after their folder, passing over partition folders", () => {
+    const uuid = '5f2e8c7a-1d2b-4c3e-9f8a-0b1c2d3e4f5a';
+    expect(fileStem(`orders/part-00000-${uuid}-c000.csv`)).toBe('orders');
+    expect(fileStem(`Daily Sales/year=2019/month=01/part-00001-${uuid}.c000.snappy.parquet`)).toBe(
+      'daily_sales',
+    );
+    expect(fileStem('sales.zip/part-r-00000.csv')).toBe('sales');
+    expect(fileStem(`part-00000-${uuid}-c000.csv`)).toBe('');
+    // Other names keep their own stem, in partition folders too.
+    expect(fileStem('year=2019/sales.csv')).toBe('sales');
+    expect(fileStem('parts/partners.csv')).toBe('partners');
+    expect(partitionFolders('sales/year=2019/month=01/part-00000.csv')).toEqual(['year=2019', 'month=01']);
+    expect(partitionFolders('2019/sales.csv')).toEqual([]);
+    expect(
+      plan(
+        'shop',
+        member(`orders/date=2023-01-01/part-00000-${uuid}-c000.csv`),
+        member(`orders/date=2023-01-02/part-00000-${uuid}-c000.csv`),
+        member(`items/part-00000-${uuid}-c000.csv`, 'x,y'),
+      ),
+    ).toEqual([
+      { name: 'shop_items', files: [`items/part-00000-${uuid}-c000.csv`] },
+      {
+        name: 'shop_orders',
+        files: [
+          `orders/date=2023-01-01/part-00000-${uuid}-c000.csv`,
+          `orders/date=2023-01-02/part-00000-${uuid}-c000.csv`,
+        ],
+      },
+    ]);
   });
 
   it('names a sheet after its workbook, and after the sheet too when there are several', () => {

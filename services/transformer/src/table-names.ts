@@ -36,10 +36,33 @@ export interface PlannedTable<M extends TableMember> {
   naming?: string;
 }
 
-/** The stem of a raw file name: its base name without data extensions, snake_cased. */
+/**
+ * Spark's and Hadoop's part files (`part-00000-<uuid>-c000.csv`, `part-00001-<uuid>.snappy.parquet`,
+ * `part-r-00000`), snake_cased: their names say nothing of their table, which their folder names.
+ */
+const SPARK_PART = /^part_(?:[mr]_)?\d+(?:_[0-9a-f]+)*(?:_c\d+)?(?:_(?:snappy|zstd|lz4|gz))?$/;
+/** A Hive partition folder (`year=2019`), as Spark's `partitionBy` writes one: its key and value. */
+const PARTITION_FOLDER = /^([^=]+)=(.*)$/;
+
+/**
+ * The stem of a raw file name: its base name without data extensions, snake_cased; for a Spark part file, its
+ * folder's (`sales/year=2019/part-00000-….csv` -> `sales`, partition folders passed over; '' at the top).
+ */
 export function fileStem(fileName: string): string {
-  const base = fileName.split('/').pop() ?? fileName;
-  return snakeCase(base.replace(DATA_EXTENSIONS, ''));
+  const folders = fileName.split('/');
+  const base = folders.pop() ?? fileName;
+  const stem = snakeCase(base.replace(DATA_EXTENSIONS, ''));
+  if (!SPARK_PART.test(stem)) return stem;
+  const folder = folders.reverse().find((f) => !PARTITION_FOLDER.test(f)) ?? '';
+  return snakeCase(folder.replace(/\.zip$/i, '').replace(DATA_EXTENSIONS, ''));
+}
+
+/** The Hive partition folders a raw file sits in (`sales/year=2019/month=01/…` -> `year=2019`, `month=01`). */
+export function partitionFolders(fileName: string): string[] {
+  return fileName
+    .split('/')
+    .slice(0, -1)
+    .filter((folder) => PARTITION_FOLDER.test(folder));
 }
 
 /** The stem of a workbook sheet: the workbook's, plus the sheet's name when the workbook has several. */
