@@ -178,6 +178,8 @@ export interface TypedRowsOptions {
   rawTextOfAll: boolean;
   /** Columns read through their NFKC value map `nfkc_<i>` (see refine.ts `createNfkcMaps`). */
   nfkc: readonly number[];
+  /** The file's own columns, the first ones: the raw text leaves out those its path adds (partitions). */
+  fileColumns?: number;
 }
 
 /**
@@ -249,9 +251,10 @@ export function typedRowsSql(
   // The raw fields as one list (of failed rows, unless a wide table's raw text is kept for every row), for
   // the message and a wide table's raw text: one expression in place of one a column.
   const fields = `[${raw.join(', ')}]`;
+  const own = options.fileColumns ?? raw.length;
   const rawText = wide
-    ? `array_to_string(list_transform(__fields, lambda x: ${csvField('x')}), ',')`
-    : `concat_ws(',', ${raw.map(csvField).join(', ')})`;
+    ? `array_to_string(list_transform(${own < raw.length ? `__fields[1:${own}]` : '__fields'}, lambda x: ${csvField('x')}), ',')`
+    : `concat_ws(',', ${raw.slice(0, own).map(csvField).join(', ')})`;
   return `SELECT ${fileIndex}::INTEGER AS __file, ${values.join(', ')}, __failed, __bad, false AS __dup,
   hash(${values.join(', ')}) AS __hash,
   ${wide ? (options.rawTextOfAll ? rawText : onQuarantinable(rawText)) : '__raw'} AS __raw, __summary,

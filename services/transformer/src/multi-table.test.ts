@@ -85,25 +85,49 @@ describe('a dataset of several tables', () => {
     ]);
   });
 
-  test("Spark's partitioned output: the part files of a folder are one table named by it, and the partition value not loaded is said", async () => {
+  test("Spark's partitioned output: the part files of a folder are one table named by it, each partition folder's value a column", async () => {
     const part = (n: number) => `part-0000${n}-5f2e8c7a-1d2b-4c3e-9f8a-0b1c2d3e4f5a-c000.csv`;
+    // 60 rows, so that one amount that is no number is quarantined rather than keeping the column text.
+    const web = Array.from({ length: 60 }, (_, i) => `${100 + i},${i}`);
+    const files = [
+      `orders/year=2022/channel=web/${part(0)}`,
+      `orders/year=2023/channel=store/${part(0)}`,
+      `orders/year=2023/channel=__HIVE_DEFAULT_PARTITION__/${part(1)}`,
+    ];
     await writeExtractedRun(t.store, 'r1', {
-      [`orders/year=2022/${part(0)}`]: 'order_id,amount\n1,10\n2,20\n',
-      [`orders/year=2023/${part(0)}`]: 'order_id,amount\n3,30\n',
-      [`orders/year=2023/${part(1)}`]: 'order_id,amount\n4,40\n',
+      [files[0]!]: `order_id,amount\n${web.join('\n')}\n`,
+      [files[1]!]: 'order_id,amount\n3,30\n4,x\n',
+      [files[2]!]: 'order_id,amount\n5,50\n',
+      // A file that holds its partition's column keeps its own values.
+      'returns/year=2023/part-00000.csv': 'return_id,year\n1,2023\n',
     });
-    const response = await transform({ runId: 'r1' }, t.deps);
+    const response = await transform({ runId: 'r1', maxRejectRate: 0.5 }, t.deps);
     expect(counts(response)).toEqual({
-      sales_orders: {
-        files: [`orders/year=2022/${part(0)}`, `orders/year=2023/${part(0)}`, `orders/year=2023/${part(1)}`],
-        rowsIn: 4,
-        rowsOut: 4,
+      sales_orders: { files, rowsIn: 63, rowsOut: 62, rowsQuarantined: 1 },
+      sales_returns: {
+        files: ['returns/year=2023/part-00000.csv'],
+        rowsIn: 1,
+        rowsOut: 1,
         rowsQuarantined: 0,
       },
     });
-    expect(response.tables[0]!.guesses).toContainEqual({
-      message: `file orders/year=2022/${part(0)}: in partition folder year=2022: the value is in the path only, not loaded as a column`,
+    const orders = response.tables.find((table) => table.name === 'sales_orders')!;
+    const rows = rowsOf(await readTable(t.store, orders.stagedKey));
+    expect(rows[0]).toEqual({ order_id: 100, amount: 0, year: 2022, channel: 'web' });
+    expect(rows.slice(-2)).toEqual([
+      { order_id: 3, amount: 30, year: 2023, channel: 'store' },
+      { order_id: 5, amount: 50, year: 2023, channel: null },
+    ]);
+    expect(rowsOf(await readTable(t.store, orders.quarantineKey))).toMatchObject([
+      // The raw text is the file's record: the partition values are not in it.
+      { file: files[1], line: 3, reason: 'invalid_bigint', raw: '4,x' },
+    ]);
+    expect(orders.guesses).toContainEqual({
+      message:
+        "its 3 files sit in partition folders (year=…/channel=…): loaded as columns year (2022, 2023), channel (web, store, NULL) after the files' own",
     });
+    const returns = response.tables.find((table) => table.name === 'sales_returns')!;
+    expect(rowsOf(await readTable(t.store, returns.stagedKey))).toEqual([{ return_id: 1, year: 2023 }]);
   });
 
   test('the quality gate holds per table and names the table that failed', async () => {

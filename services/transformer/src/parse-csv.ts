@@ -27,6 +27,8 @@ export interface CsvInput {
   key: string;
   /** How its records number in the raw file; its lines are the raw file's when unset. */
   lines?: SourceLines;
+  /** Values of columns its path holds, not the file (`partitionValues`): columns after the file's own. */
+  partitions?: ReadonlyArray<string | null>;
 }
 
 /**
@@ -66,23 +68,52 @@ const MAX_LINE_BYTES = 16 * 1024 * 1024;
 export const rawColumn = (index: number): string => `c${index}`;
 
 /**
- * `read_csv` of `paths` (one file, or several read in order) with every field as text in columns
- * c0..cN. With `storeRejects`, malformed records land in DuckDB's reject tables; without it they are
- * skipped (for a sample).
+ * `read_csv` of `files` (one, or several read in order) with every field as text in columns c0..cN. With
+ * `storeRejects`, malformed records land in DuckDB's reject tables; without it they are skipped (for a
+ * sample). A file's partition values (`CsvInput.partitions`) follow as columns c(N+1).., the same for each
+ * of its rows.
  */
 export function csvRelation(
-  paths: string | readonly string[],
+  files: CsvInput | readonly CsvInput[],
   columnCount: number,
   dialect: ParseDialect,
   storeRejects: boolean,
 ): string {
+  const list = 'path' in files ? [files] : files;
+  const partitions = list[0]?.partitions?.length ?? 0;
+  const paths = list.map((f) => f.path);
+  // Several partitioned files in one scan: each row's file (`filename`, its local path) says its values.
+  const byFilename = partitions > 0 && list.length > 1;
+  const relation = readCsvSql(paths, columnCount, dialect, storeRejects, byFilename);
+  if (partitions === 0) return relation;
+  const literal = (value: string | null | undefined) =>
+    value == null ? 'NULL::VARCHAR' : quoteLiteral(value);
+  const column = (k: number) => rawColumn(columnCount + k);
+  if (list.length === 1) {
+    const values = list[0]!.partitions!.map((value, k) => `${literal(value)} AS ${column(k)}`);
+    return `(SELECT *, ${values.join(', ')} FROM ${relation})`;
+  }
+  const byFile = Array.from({ length: partitions }, (_, k) => {
+    const cases = list.map((f) => `WHEN ${quoteLiteral(f.path)} THEN ${literal(f.partitions?.[k])}`);
+    return `CASE filename ${cases.join(' ')} END AS ${column(k)}`;
+  });
+  return `(SELECT * EXCLUDE (filename), ${byFile.join(', ')} FROM ${relation})`;
+}
+
+function readCsvSql(
+  paths: readonly string[],
+  columnCount: number,
+  dialect: ParseDialect,
+  storeRejects: boolean,
+  filename: boolean,
+): string {
   const columns = Array.from({ length: columnCount }, (_, i) => rawColumn(i));
   const columnsStruct = `{${columns.map((c) => `${quoteLiteral(c)}: 'VARCHAR'`).join(', ')}}`;
-  const files = typeof paths === 'string' ? quoteLiteral(paths) : `[${paths.map(quoteLiteral).join(', ')}]`;
+  const files = paths.length === 1 ? quoteLiteral(paths[0]!) : `[${paths.map(quoteLiteral).join(', ')}]`;
   const errors = storeRejects ? 'store_rejects = true' : 'ignore_errors = true';
   // Records up to 16 MiB; the read buffer is set to twice that instead of DuckDB's 16x default (256 MiB),
   // which made a 100k-row sample parse 1.8x longer and the whole 1M-row file 1.4x (bench/RESULTS.md).
-  return `read_csv(${files}, auto_detect = false, header = ${dialect.header}, delim = ${quoteLiteral(dialect.delimiter)}, quote = ${quoteLiteral(dialect.quote)}, escape = ${quoteLiteral(dialect.escape ?? dialect.quote)}, columns = ${columnsStruct}, ${errors}, max_line_size = ${MAX_LINE_BYTES}, buffer_size = ${2 * MAX_LINE_BYTES})`;
+  return `read_csv(${files}, auto_detect = false, header = ${dialect.header}, delim = ${quoteLiteral(dialect.delimiter)}, quote = ${quoteLiteral(dialect.quote)}, escape = ${quoteLiteral(dialect.escape ?? dialect.quote)}, columns = ${columnsStruct}, ${errors}, max_line_size = ${MAX_LINE_BYTES}, buffer_size = ${2 * MAX_LINE_BYTES}${filename ? ', filename = true' : ''})`;
 }
 
 /** What `readCsvRows` read: per file, and where the rows are stored. */
@@ -112,7 +143,7 @@ export async function readCsvRows(
   const firstRowids: number[] = [];
   let total = 0;
   for (const [index, file] of files.entries()) {
-    const rows = select(csvRelation(file.path, columnCount, dialect, true), index);
+    const rows = select(csvRelation(file, columnCount, dialect, true), index);
     try {
       await connection.run(index === 0 ? `CREATE TABLE ${table} AS ${rows}` : `INSERT INTO ${table} ${rows}`);
       // A record can carry several errors: keep one row per rejected line.

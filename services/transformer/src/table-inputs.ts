@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { RawFile, SkippedFile } from '@etl/common/contracts';
 import { DataRejectedError } from '@etl/common/errors';
 import { type BlobStore, downloadToFile } from '@etl/common/storage';
+import { toSnakeCase } from './column-names';
 import { convertWithDuckDb, convertXlsx, type XlsxSheetCsv } from './convert-table-file';
 import { encodingGuess, type TextEncoding } from './detect-encoding';
 import { type DuckDbSettings, withDuckDb } from './duckdb-session';
@@ -24,7 +25,7 @@ import {
   sniffPreamble,
   sniffTable,
 } from './sniff-csv';
-import { fileStem, partitionFolders, sheetStem, type TableMember } from './table-names';
+import { fileStem, partitionValues, sheetStem, type TableMember } from './table-names';
 
 export type InputDialect = ParseDialect & {
   sniffed: boolean;
@@ -45,6 +46,11 @@ export interface TableInput extends TableMember {
   dialect: InputDialect;
   /** Header names, trimmed (the column names when the dialect has no header). */
   header: string[];
+  /**
+   * Columns its path holds (Hive partition folders, `year=2019/`), after the file's own: those the file has
+   * no column of.
+   */
+  partitions?: Array<{ key: string; value: string | null }>;
   /** Time spent making the local CSV, ms (a workbook's on its first sheet, 0 on the others). */
   ms: number;
   /** How the local CSV's lines number in the source (`sourceLines`). */
@@ -189,18 +195,33 @@ export async function prepareTableInputs(
       inputs.push(note ? { ...input, notes: [note] } : input);
     }
   }
-  return { inputs: inputs.map(withPartitionNote), skipped };
+  return { inputs: inputs.map(withPartitions), skipped };
 }
 
 /**
  * A file in Hive partition folders (`year=2019/`) has its partition's value in its path only, as Spark's
- * `partitionBy` drops the column from the file: the table is loaded without it, and the run summary says so.
+ * `partitionBy` drops the column from the file: each becomes a column after the file's own (the run summary
+ * says so, `partitionGuess`). A key the file has a column of (by its snake_case name) is left to the file.
  */
-function withPartitionNote(input: TableInput): TableInput {
-  const folders = partitionFolders(input.name);
-  if (folders.length === 0) return input;
-  const note = `in partition folder${folders.length > 1 ? 's' : ''} ${folders.join('/')}: the value${folders.length > 1 ? 's are' : ' is'} in the path only, not loaded as a column`;
-  return { ...input, notes: [...(input.notes ?? []), note] };
+function withPartitions(input: TableInput): TableInput {
+  const own = new Set((input.dialect.header ? input.header : []).map((name) => toSnakeCase(name.trim())));
+  const partitions = partitionValues(input.name).filter((p) => !own.has(toSnakeCase(p.key)));
+  if (partitions.length === 0) return input;
+  return { ...input, partitions, shape: [input.shape, ...partitions.map((p) => p.key)].join('\u0000') };
+}
+
+/** What the run summary says of a table's partition columns: one line for all its files. */
+export function partitionGuess(inputs: readonly TableInput[]): string | undefined {
+  const keys = (inputs[0]?.partitions ?? []).map((p) => p.key);
+  if (keys.length === 0) return undefined;
+  const columns = keys.map((key, k) => {
+    const values = [...new Set(inputs.map((input) => input.partitions?.[k]?.value ?? 'NULL'))];
+    const shown = values.slice(0, 3).join(', ') + (values.length > 3 ? `, … (${values.length} values)` : '');
+    return `${key} (${shown})`;
+  });
+  const files = inputs.length === 1 ? 'its file sits' : `its ${inputs.length} files sit`;
+  const own = inputs.length === 1 ? "the file's" : "the files'";
+  return `${files} in partition folders (${keys.map((key) => `${key}=…`).join('/')}): loaded as column${keys.length > 1 ? 's' : ''} ${columns.join(', ')} after ${own} own`;
 }
 
 /** JSON, JSON lines and Parquet, converted with a header line they did not have: a record's number. */

@@ -5,7 +5,7 @@ import {
   MAX_TABLE_NAME,
   matchesGlob,
   partBase,
-  partitionFolders,
+  partitionValues,
   planTables,
   sheetStem,
 } from './table-names';
@@ -39,11 +39,22 @@ describe('table names from files', () => {
     );
     expect(fileStem('sales.zip/part-r-00000.csv')).toBe('sales');
     expect(fileStem(`part-00000-${uuid}-c000.csv`)).toBe('');
-    // Other names keep their own stem, in partition folders too.
-    expect(fileStem('year=2019/sales.csv')).toBe('sales');
+    // Any file in a partition folder is its table's: DuckDB writes data_0.parquet, pyarrow <uuid>-0.parquet.
+    expect(fileStem('orders/region=north/data_0.parquet')).toBe('orders');
+    expect(fileStem('events/dt=2024-01-01/3f2a9c-0.parquet')).toBe('events');
+    expect(fileStem('year=2019/sales.csv')).toBe('');
+    // Other names keep their own stem.
     expect(fileStem('parts/partners.csv')).toBe('partners');
-    expect(partitionFolders('sales/year=2019/month=01/part-00000.csv')).toEqual(['year=2019', 'month=01']);
-    expect(partitionFolders('2019/sales.csv')).toEqual([]);
+    expect(fileStem('2019/sales.csv')).toBe('sales');
+    expect(partitionValues('sales/year=2019/month=01/part-00000.csv')).toEqual([
+      { key: 'year', value: '2019' },
+      { key: 'month', value: '01' },
+    ]);
+    expect(partitionValues('t/day=2023-01-01%2010%3A00/region=__HIVE_DEFAULT_PARTITION__/p.csv')).toEqual([
+      { key: 'day', value: '2023-01-01 10:00' },
+      { key: 'region', value: null },
+    ]);
+    expect(partitionValues('2019/sales.csv')).toEqual([]);
     expect(
       plan(
         'shop',

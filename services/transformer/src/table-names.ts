@@ -45,24 +45,46 @@ const SPARK_PART = /^part_(?:[mr]_)?\d+(?:_[0-9a-f]+)*(?:_c\d+)?(?:_(?:snappy|zs
 const PARTITION_FOLDER = /^([^=]+)=(.*)$/;
 
 /**
- * The stem of a raw file name: its base name without data extensions, snake_cased; for a Spark part file, its
- * folder's (`sales/year=2019/part-00000-….csv` -> `sales`, partition folders passed over; '' at the top).
+ * The stem of a raw file name: its base name without data extensions, snake_cased. A Spark part file, or any
+ * file in a Hive partition folder (a partitioned table's file: `data_0.parquet`, `<uuid>-0.parquet`), takes
+ * its table's folder's (`sales/year=2019/part-00000-….csv` -> `sales`, partition folders passed over; ''
+ * at the top).
  */
 export function fileStem(fileName: string): string {
   const folders = fileName.split('/');
   const base = folders.pop() ?? fileName;
   const stem = snakeCase(base.replace(DATA_EXTENSIONS, ''));
-  if (!SPARK_PART.test(stem)) return stem;
+  const partitioned = folders.length > 0 && PARTITION_FOLDER.test(folders[folders.length - 1]!);
+  if (!partitioned && !SPARK_PART.test(stem)) return stem;
   const folder = folders.reverse().find((f) => !PARTITION_FOLDER.test(f)) ?? '';
   return snakeCase(folder.replace(/\.zip$/i, '').replace(DATA_EXTENSIONS, ''));
 }
 
-/** The Hive partition folders a raw file sits in (`sales/year=2019/month=01/…` -> `year=2019`, `month=01`). */
-export function partitionFolders(fileName: string): string[] {
+/** Hive's folder of the rows whose partition value is NULL. */
+const NULL_PARTITION = '__HIVE_DEFAULT_PARTITION__';
+
+/**
+ * The Hive partition folders a raw file sits in, as columns: `sales/year=2019/month=01/…` -> year 2019, month
+ * 01. Hive escapes `/`, `=`, `%` and the like in a value as `%XX`; its default partition is a NULL.
+ */
+export function partitionValues(fileName: string): Array<{ key: string; value: string | null }> {
   return fileName
     .split('/')
     .slice(0, -1)
-    .filter((folder) => PARTITION_FOLDER.test(folder));
+    .flatMap((folder) => {
+      const match = PARTITION_FOLDER.exec(folder);
+      if (!match) return [];
+      const value = unescapeHive(match[2]!);
+      return [{ key: unescapeHive(match[1]!), value: value === NULL_PARTITION ? null : value }];
+    });
+}
+
+function unescapeHive(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 /** The stem of a workbook sheet: the workbook's, plus the sheet's name when the workbook has several. */

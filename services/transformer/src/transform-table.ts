@@ -71,7 +71,7 @@ import {
 } from './report';
 import { applyContract } from './schema-contract';
 import { quarantineSummaryRows } from './summary-rows';
-import type { InputDialect, TableInput } from './table-inputs';
+import { type InputDialect, partitionGuess, type TableInput } from './table-inputs';
 import { decideTableRoles, resolveRoleOverrides } from './table-roles';
 import { valueSketches } from './value-sketch';
 
@@ -134,7 +134,12 @@ export async function transformTable(job: TableJob, context: TableContext): Prom
   // refused here, before any work, rather than after minutes of it.
   const threads = typingThreads(context.duckdb, fileHeader.length);
   if (threads === 0) throw tooWideForMemory(first.key, fileHeader.length, context.duckdb, runId);
-  const header = dialect.header ? fileHeader : fileHeader.map((_, i) => `column_${i + 1}`);
+  // Partition folders' columns follow the file's own (every file of a table has the same keys: its shape).
+  const partitionKeys = (first.partitions ?? []).map((p) => p.key);
+  const header = [
+    ...(dialect.header ? fileHeader : fileHeader.map((_, i) => `column_${i + 1}`)),
+    ...partitionKeys,
+  ];
   const names = normalizeColumnNames(header);
   const sampleRows = inferenceSampleRows(context.sampleRows, header.length);
   const timings: Partial<TransformTimings> = { prepare: job.inputs.reduce((sum, i) => sum + i.ms, 0) };
@@ -146,13 +151,9 @@ export async function transformTable(job: TableJob, context: TableContext): Prom
       path: input.path,
       key: input.key,
       lines: input.lines,
+      ...(input.partitions ? { partitions: input.partitions.map((p) => p.value) } : {}),
     }));
-    const allText = csvRelation(
-      inputs.map((f) => f.path),
-      header.length,
-      dialect,
-      false,
-    );
+    const allText = csvRelation(inputs, fileHeader.length, dialect, false);
     const rawColumns = header.map((_, i) => rawColumn(i));
     const inferred = await inferColumnPlans(connection, allText, rawColumns, header, names, {
       sampleRows,
@@ -184,15 +185,16 @@ export async function transformTable(job: TableJob, context: TableContext): Prom
     // 2. Parse and type in one pass: the rows are typed as DuckDB reads them, malformed records kept aside.
     await createNfkcMaps(connection, profiled?.nfkc ?? [], allText);
     const read = await withThreads(connection, threads, () =>
-      readCsvRows(connection, inputs, header.length, dialect, 'typed_rows', (relation, i) =>
+      readCsvRows(connection, inputs, fileHeader.length, dialect, 'typed_rows', (relation, i) =>
         typedRowsSql(plans, relation, i, {
           rawTextOfAll: profiled !== undefined,
           nfkc: profiled?.nfkc ?? [],
+          fileColumns: fileHeader.length,
         }),
       ),
     );
     const parsed = read.files;
-    await checkRecordCounts(job.inputs, parsed, dialect, header.length, runId);
+    await checkRecordCounts(job.inputs, parsed, dialect, fileHeader.length, runId);
     const typed = await numberRows(connection, 'typed_rows', 'typed', read, dialect.header ? 1 : 0);
     await connection.run('CREATE TABLE files (__file INTEGER, name VARCHAR)');
     await connection.run(
@@ -286,6 +288,7 @@ export async function transformTable(job: TableJob, context: TableContext): Prom
       ...job.inputs.flatMap((input) =>
         (input.notes ?? []).map((note) => ({ message: `file ${input.name}: ${note}` })),
       ),
+      ...[partitionGuess(job.inputs)].flatMap((message) => (message ? [{ message }] : [])),
       ...plans.filter((p) => p.ambiguous && p.candidates).map(formatGuess),
       ...plans
         .filter(isReadingGuess)
