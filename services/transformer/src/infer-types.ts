@@ -234,6 +234,8 @@ export function inferenceSampleRows(sampleRows: number, columns: number): number
 
 /** RE2 patterns (DuckDB `regexp_full_match`), stricter than TRY_CAST, which accepts `1.5`, `0x1F`, `1_000` as BIGINT. */
 export const INTEGER_PATTERN = '[+-]?[0-9]+';
+/** An integer of 19 digits or more: BIGINT holds up to 9,223,372,036,854,775,807. */
+const HUGE_INTEGER_PATTERN = '[+-]?[0-9]{19,}';
 export const NUMBER_PATTERN = '[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]+)?';
 const ISO_DATE_TIME = '[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]{1,9})?)?';
 /**
@@ -447,6 +449,8 @@ export interface ColumnStats {
   integers: number;
   leadingZeros: number;
   numbers: number;
+  /** Integers beyond BIGINT (`12345678901234567890`, a 20-digit reference): a DOUBLE would round them. */
+  hugeIntegers?: number;
   /** Parsed values per DATE_FORMATS entry. */
   dates: number[];
   /** ISO date-times, with or without a UTC offset (`isoTimestamp`). */
@@ -623,7 +627,15 @@ function chooseValueType(stats: ColumnStats): TypeChoice {
     return { ...typed('DOUBLE'), ...(decimalComma === '' ? {} : { thousands: decimalComma }), decimal: ',' };
   if (stats.leadingZeros === 0 && isDotGrouped(stats) === 'proven')
     return { ...typed('BIGINT'), thousands: '.' };
-  if (stats.leadingZeros === 0 && enough(stats.numbers)) return typed('DOUBLE');
+  if (stats.leadingZeros === 0 && enough(stats.numbers)) {
+    const huge = stats.hugeIntegers ?? 0;
+    if (huge === 0) return typed('DOUBLE');
+    // Two references a digit apart would load as one number: the digits are kept as text.
+    return {
+      ...text,
+      reason: `${formatCount(huge)} sampled values are integers of more digits than a 64-bit integer holds, which a floating-point number would round: kept as text`,
+    };
+  }
   const grouped = stats.grouped ?? 0;
   if (stats.leadingZeros === 0 && grouped > 0) {
     const guess = thousandsCommaGuess(stats);
@@ -882,6 +894,8 @@ const CHECKS = {
   values: (v: string) => `${v} <> ''`,
   tokens: (v: string) => `lower(${v}) IN (${inList(MISSING_TOKENS)})`,
   integers: (v: string) => `${guardedCast(v, INTEGER_PATTERN, 'BIGINT')} IS NOT NULL`,
+  hugeIntegers: (v: string) =>
+    `regexp_full_match(${v}, ${quoteLiteral(HUGE_INTEGER_PATTERN)}) AND TRY_CAST(${v} AS BIGINT) IS NULL`,
   zeros: (v: string) => `regexp_matches(${v}, ${quoteLiteral(LEADING_ZERO_PATTERN)})`,
   numbers: (v: string) => `${guardedCast(v, NUMBER_PATTERN, 'DOUBLE')} IS NOT NULL`,
   dateish: (v: string) => `regexp_full_match(${v}, ${quoteLiteral(ANY_DATE_SHAPE)})`,
@@ -929,6 +943,7 @@ const DECIMAL_COMMA_CHECKS: Check[] = [
 ];
 const NUMERIC_CHECKS: Check[] = [
   'integers',
+  'hugeIntegers',
   'zeros',
   'numbers',
   'grouped',
@@ -1184,6 +1199,7 @@ export async function inferColumnPlans(
       values: toCount(base[`s${i}_values`]),
       missingTokens: toCount(base[`s${i}_tokens`]),
       integers: toCount(base[`s${i}_integers`]),
+      hugeIntegers: toCount(base[`s${i}_hugeIntegers`]),
       leadingZeros: toCount(base[`s${i}_zeros`]),
       numbers: toCount(base[`s${i}_numbers`]),
       dates: DATE_FORMATS.map((_, f) => toCount(dates[`s${i}_date${f}`])),

@@ -187,6 +187,26 @@ describe('transform: types and cleaning', () => {
     expect(euro.rows.map((r) => r['betrag'])).toEqual([12.5, 1234, 7]);
   });
 
+  test('integers too long for a 64-bit integer (20-digit references) stay text, digit for digit, not rounded doubles', async () => {
+    const csv =
+      'txn_ref,amount\n12345678901234567890,10.5\n12345678901234567891,20\n98765432109876543210,30\n';
+    const result = await run({ 'payments.csv': csv });
+    expect(typeOf(result.report, 'txn_ref')).toMatchObject({
+      type: 'VARCHAR',
+      reason: expect.stringContaining(
+        '3 sampled values are integers of more digits than a 64-bit integer holds',
+      ),
+    });
+    expect(result.rows.map((r) => r['txn_ref'])).toEqual([
+      '12345678901234567890',
+      '12345678901234567891',
+      '98765432109876543210',
+    ]);
+    // The largest BIGINT is still a number.
+    const max = await run({ 'm.csv': 'n\n1\n9223372036854775807\n' }, 0.5, 'r2');
+    expect(typeOf(max.report, 'n')).toMatchObject({ type: 'BIGINT' });
+  });
+
   test("India's lakh grouping (1,23,456.50, ₹12,34,567) is a number, plain or as money; a misplaced group is quarantined", async () => {
     const csv = [
       'Order ID,Amount (INR),Units,Price',
