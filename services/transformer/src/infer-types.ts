@@ -451,6 +451,9 @@ export interface ColumnStats {
   numbers: number;
   /** Integers beyond BIGINT (`12345678901234567890`, a 20-digit reference): a DOUBLE would round them. */
   hugeIntegers?: number;
+  /** Numbers with apostrophe thousands groups, as Switzerland writes them (`1'234.50`); of those, integers. */
+  apostropheGrouped?: number;
+  apostropheIntegers?: number;
   /** Parsed values per DATE_FORMATS entry. */
   dates: number[];
   /** ISO date-times, with or without a UTC offset (`isoTimestamp`). */
@@ -643,6 +646,12 @@ function chooseValueType(stats: ColumnStats): TypeChoice {
     if (enough(stats.integers + (stats.groupedIntegers ?? 0)))
       return { ...typed('BIGINT'), thousands: ',', ...reason };
     if (enough(stats.numbers + grouped)) return { ...typed('DOUBLE'), thousands: ',', ...reason };
+  }
+  const apostrophes = stats.apostropheGrouped ?? 0;
+  if (stats.leadingZeros === 0 && apostrophes > 0) {
+    if (enough(stats.integers + (stats.apostropheIntegers ?? 0)))
+      return { ...typed('BIGINT'), thousands: "'" };
+    if (enough(stats.numbers + apostrophes)) return { ...typed('DOUBLE'), thousands: "'" };
   }
   const best = Math.max(...stats.dates);
   if (best > 0 && enough(best)) {
@@ -906,6 +915,10 @@ const CHECKS = {
     `${v} LIKE '%,%' AND regexp_full_match(${v}, ${quoteLiteral(GROUPED_NUMBER_PATTERN)})`,
   groupedInts: (v: string) =>
     `${v} LIKE '%,%' AND regexp_full_match(${v}, ${quoteLiteral(GROUPED_INTEGER_PATTERN)})`,
+  apostropheGrouped: (v: string) =>
+    `contains(${v}, '''') AND regexp_full_match(${v}, ${quoteLiteral(groupedNumberPattern("'", '.'))})`,
+  apostropheIntegers: (v: string) =>
+    `contains(${v}, '''') AND regexp_full_match(${v}, ${quoteLiteral(groupedIntegerPattern("'"))})`,
   prefixed: (v: string) => `regexp_full_match(${v}, ${quoteLiteral(PREFIXED_CODE_PATTERN)})`,
   money: (v: string) => `regexp_full_match(${v}, ${quoteLiteral(MONEY_PATTERN)})`,
   moneyComma: (v: string) => `regexp_full_match(${v}, ${quoteLiteral(MONEY_COMMA_PATTERN)})`,
@@ -944,6 +957,8 @@ const DECIMAL_COMMA_CHECKS: Check[] = [
 const NUMERIC_CHECKS: Check[] = [
   'integers',
   'hugeIntegers',
+  'apostropheGrouped',
+  'apostropheIntegers',
   'zeros',
   'numbers',
   'grouped',
@@ -952,7 +967,14 @@ const NUMERIC_CHECKS: Check[] = [
   ...DECIMAL_COMMA_CHECKS,
 ];
 /** Whether some value of a column reads as a number: else every numeric check can be left out. */
-const NUMBER_CHECKS: Check[] = ['integers', 'numbers', 'grouped', 'commaNumbersDot', 'commaNumbersSpace'];
+const NUMBER_CHECKS: Check[] = [
+  'integers',
+  'numbers',
+  'grouped',
+  'apostropheGrouped',
+  'commaNumbersDot',
+  'commaNumbersSpace',
+];
 const SHAPE_CHECKS: Check[] = [
   'dateish',
   'timestamps',
@@ -1200,6 +1222,8 @@ export async function inferColumnPlans(
       missingTokens: toCount(base[`s${i}_tokens`]),
       integers: toCount(base[`s${i}_integers`]),
       hugeIntegers: toCount(base[`s${i}_hugeIntegers`]),
+      apostropheGrouped: toCount(base[`s${i}_apostropheGrouped`]),
+      apostropheIntegers: toCount(base[`s${i}_apostropheIntegers`]),
       leadingZeros: toCount(base[`s${i}_zeros`]),
       numbers: toCount(base[`s${i}_numbers`]),
       dates: DATE_FORMATS.map((_, f) => toCount(dates[`s${i}_date${f}`])),

@@ -207,6 +207,29 @@ describe('transform: types and cleaning', () => {
     expect(typeOf(max.report, 'n')).toMatchObject({ type: 'BIGINT' });
   });
 
+  test("Swiss apostrophe thousands (1'250, 12'345.50, -1'500.75) are numbers with thousands \"'\"", async () => {
+    const csv = [
+      'Datum;Filiale;Menge;Umsatz CHF',
+      "03.01.2023;Zürich;1'250;12'345.50",
+      '04.01.2023;Bern;980;9870.00',
+      "05.01.2023;Basel;1'020;1'234'567.25",
+      "06.01.2023;Genf;15;-1'500.75",
+    ].join('\n');
+    const result = await run({ 'umsatz.csv': `${csv}\n` });
+    expect(result.counts).toMatchObject({ rowsIn: 4, rowsOut: 4, rowsQuarantined: 0 });
+    expect(typeOf(result.report, 'menge')).toMatchObject({ type: 'BIGINT', thousands: "'" });
+    expect(typeOf(result.report, 'umsatz_chf')).toMatchObject({ type: 'DOUBLE', thousands: "'" });
+    expect(result.rows.map((r) => [r['menge'], r['umsatz_chf']])).toEqual([
+      [1250, 12345.5],
+      [980, 9870],
+      [1020, 1234567.25],
+      [15, -1500.75],
+    ]);
+    // An apostrophe elsewhere keeps a column text.
+    const names = await run({ 'n.csv': "id,name\n1,O'Brien\n2,D'Arcy\n" }, 0.5, 'r2');
+    expect(typeOf(names.report, 'name')).toMatchObject({ type: 'VARCHAR' });
+  });
+
   test("India's lakh grouping (1,23,456.50, ₹12,34,567) is a number, plain or as money; a misplaced group is quarantined", async () => {
     const csv = [
       'Order ID,Amount (INR),Units,Price',
