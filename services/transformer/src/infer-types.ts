@@ -250,13 +250,50 @@ const TIMESTAMP_PATTERN = `[0-9]{4}-[0-9]{2}-[0-9]{2}|${ISO_DATE_TIME}Z?`;
 const TIMESTAMP_OFFSET_PATTERN = `${ISO_DATE_TIME} ?[+-][0-9]{2}(:?[0-9]{2})?`;
 /** Named UTC after it, as event logs write it: `2019-10-01 00:00:00 UTC` (REES46's `event_time`), `... GMT`. */
 const TIMESTAMP_UTC_PATTERN = `${ISO_DATE_TIME} ?(UTC|GMT)`;
+/**
+ * Time-zone abbreviations that name one offset, as US and European logs write them (`2023-01-15 10:00:00
+ * PST`). Not CST, CDT, IST or BST, each of which names several (US Central or China, India or Ireland, ...).
+ */
+const ZONE_OFFSETS: Record<string, string> = {
+  EST: '-05:00',
+  EDT: '-04:00',
+  MST: '-07:00',
+  MDT: '-06:00',
+  PST: '-08:00',
+  PDT: '-07:00',
+  AKST: '-09:00',
+  AKDT: '-08:00',
+  HST: '-10:00',
+  WET: '+00:00',
+  WEST: '+01:00',
+  CET: '+01:00',
+  CEST: '+02:00',
+  EET: '+02:00',
+  EEST: '+03:00',
+  MSK: '+03:00',
+  JST: '+09:00',
+  KST: '+09:00',
+  AEST: '+10:00',
+  AEDT: '+11:00',
+  NZST: '+12:00',
+  NZDT: '+13:00',
+};
+const TIMESTAMP_ZONE_PATTERN = `${ISO_DATE_TIME} ?(${Object.keys(ZONE_OFFSETS).join('|')})`;
+/** `:00` after a time of hours and minutes, before what follows: DuckDB reads an offset only after seconds. */
+const withSeconds = (t: string): string =>
+  `regexp_replace(${t}, '^([0-9-]+[T ][0-9]{2}:[0-9]{2})([+-]|$)', '\\1:00\\2')`;
+const zoneOffset = (t: string): string =>
+  `CASE regexp_extract(${t}, '([A-Z]+)$', 1) ${Object.entries(ZONE_OFFSETS)
+    .map(([zone, offset]) => `WHEN '${zone}' THEN '${offset}'`)
+    .join(' ')} END`;
 
 /**
  * An ISO date-time as a TIMESTAMP in UTC: one with an offset is moved by it (a plain cast to TIMESTAMP
- * drops the offset, `10:00+02:00` would read 10:00); one named UTC or GMT, or with none, is taken as written.
+ * drops the offset, `10:00+02:00` would read 10:00), and so is one named by a zone of one offset
+ * (ZONE_OFFSETS: `10:00 PST` is 18:00); one named UTC or GMT, or with none, is taken as written.
  */
 export function isoTimestamp(t: string): string {
-  return `CASE WHEN regexp_full_match(${t}, ${quoteLiteral(TIMESTAMP_PATTERN)}) THEN TRY_CAST(${t} AS TIMESTAMP) WHEN regexp_full_match(${t}, ${quoteLiteral(TIMESTAMP_OFFSET_PATTERN)}) THEN timezone('UTC', TRY_CAST(regexp_replace(${t}, ' ([+-])', '\\1') AS TIMESTAMPTZ)) WHEN regexp_full_match(${t}, ${quoteLiteral(TIMESTAMP_UTC_PATTERN)}) THEN TRY_CAST(regexp_replace(${t}, ' ?(UTC|GMT)$', '') AS TIMESTAMP) END`;
+  return `CASE WHEN regexp_full_match(${t}, ${quoteLiteral(TIMESTAMP_PATTERN)}) THEN TRY_CAST(${t} AS TIMESTAMP) WHEN regexp_full_match(${t}, ${quoteLiteral(TIMESTAMP_OFFSET_PATTERN)}) THEN timezone('UTC', TRY_CAST(${withSeconds(`regexp_replace(${t}, ' ([+-])', '\\1')`)} AS TIMESTAMPTZ)) WHEN regexp_full_match(${t}, ${quoteLiteral(TIMESTAMP_UTC_PATTERN)}) THEN TRY_CAST(regexp_replace(${t}, ' ?(UTC|GMT)$', '') AS TIMESTAMP) WHEN regexp_full_match(${t}, ${quoteLiteral(TIMESTAMP_ZONE_PATTERN)}) THEN timezone('UTC', TRY_CAST(${withSeconds(`regexp_replace(${t}, ' ?[A-Z]+$', '')`)} || ${zoneOffset(t)} AS TIMESTAMPTZ)) END`;
 }
 const LEADING_ZERO_PATTERN = '^[+-]?0[0-9]';
 

@@ -561,6 +561,33 @@ describe('transform: types and cleaning', () => {
     expect(jsonl.rejects.map((r) => r['line'])).toEqual([42]);
   });
 
+  test('ISO date-times named by a zone of one offset (PST, PDT, EDT, CET) are moved to UTC; CST, which names several, keeps the column text', async () => {
+    const csv = [
+      'ts,event',
+      '2023-01-15 10:00:00 PST,sale',
+      '2023-07-15 09:00:00 PDT,refund',
+      '2023-07-15T09:00:00 EDT,sale',
+      '2023-03-01 12:00 CET,sale',
+      // With an offset and minutes only: DuckDB reads an offset only after seconds.
+      '2023-03-02 12:00+01:00,sale',
+    ].join('\n');
+    const result = await run({ 'log.csv': `${csv}\n` });
+    expect(typeOf(result.report, 'ts')).toMatchObject({ type: 'TIMESTAMP', invalid: 0 });
+    expect(result.rows.map((r) => new Date(r['ts'] as number).toISOString())).toEqual([
+      '2023-01-15T18:00:00.000Z',
+      '2023-07-15T16:00:00.000Z',
+      '2023-07-15T13:00:00.000Z',
+      '2023-03-01T11:00:00.000Z',
+      '2023-03-02T11:00:00.000Z',
+    ]);
+    const central = await run(
+      { 'c.csv': 'ts,n\n2023-01-15 10:00:00 CST,1\n2023-01-16 10:00:00 CST,2\n' },
+      0.5,
+      'r2',
+    );
+    expect(typeOf(central.report, 'ts')).toMatchObject({ type: 'VARCHAR' });
+  });
+
   test('ISO date-times with a UTC offset (pandas writes +00:00) are TIMESTAMPs in UTC, moved by their offset; named UTC or GMT (event logs), as written', async () => {
     const csv = [
       'id,seen_at',
