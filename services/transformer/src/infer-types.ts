@@ -941,7 +941,7 @@ const CHECKS = {
   tokens: (v: string) => `lower(${v}) IN (${inList(MISSING_TOKENS)})`,
   integers: (v: string) => `${guardedCast(v, INTEGER_PATTERN, 'BIGINT')} IS NOT NULL`,
   hugeIntegers: (v: string) =>
-    `regexp_full_match(${v}, ${quoteLiteral(HUGE_INTEGER_PATTERN)}) AND TRY_CAST(${v} AS BIGINT) IS NULL`,
+    `strlen(${v}) >= 19 AND regexp_full_match(${v}, ${quoteLiteral(HUGE_INTEGER_PATTERN)}) AND TRY_CAST(${v} AS BIGINT) IS NULL`,
   zeros: (v: string) => `regexp_matches(${v}, ${quoteLiteral(LEADING_ZERO_PATTERN)})`,
   numbers: (v: string) => `${guardedCast(v, NUMBER_PATTERN, 'DOUBLE')} IS NOT NULL`,
   dateish: (v: string) => `regexp_full_match(${v}, ${quoteLiteral(ANY_DATE_SHAPE)})`,
