@@ -130,6 +130,36 @@ describe('a dataset of several tables', () => {
     expect(rowsOf(await readTable(t.store, returns.stagedKey))).toEqual([{ return_id: 1, year: 2023 }]);
   });
 
+  test('monthly exports named by month (Sales_January_2019.csv, ...) are one table; their repeated headers and rows of commas are quarantined as no data', async () => {
+    const header = 'Order ID,Product,Quantity Ordered,Price Each,Order Date,Purchase Address';
+    const month = (m: number, first: number) =>
+      [
+        header,
+        `${first},USB-C Charging Cable,2,11.95,${String(m).padStart(2, '0')}/19/19 08:46,"917 1st St, Dallas, TX 75001"`,
+        ',,,,,',
+        `${first + 1},Bose SoundSport Headphones,1,99.99,${String(m).padStart(2, '0')}/07/19 22:30,"682 Chestnut St, Boston, MA 02215"`,
+        header,
+        `${first + 2},Google Phone,1,600,${String(m).padStart(2, '0')}/12/19 14:38,"669 Spruce St, Los Angeles, CA 90001"`,
+      ].join('\n');
+    await writeExtractedRun(t.store, 'r1', {
+      'Sales_January_2019.csv': `${month(1, 141234)}\n`,
+      'Sales_February_2019.csv': `${month(2, 150502)}\n`,
+      'Sales_March_2019.csv': `${month(3, 162009)}\n`,
+    });
+    const response = await transform({ runId: 'r1' }, t.deps);
+    expect(counts(response)).toEqual({
+      sales: {
+        files: ['Sales_January_2019.csv', 'Sales_February_2019.csv', 'Sales_March_2019.csv'],
+        rowsIn: 15,
+        rowsOut: 9,
+        rowsQuarantined: 6,
+      },
+    });
+    const report = await getJson<TransformReport>(t.store, response.reportKey);
+    expect(report.tables[0]!.reasons).toEqual({ empty_row: 3, repeated_header: 3 });
+    expect(response.quality).toMatchObject({ passed: true, rejectRate: 0 });
+  });
+
   test('the quality gate holds per table and names the table that failed', async () => {
     const numbers = (bad: number) =>
       `n\n${Array.from({ length: 60 }, (_, i) => (i < bad ? 'x' : String(i))).join('\n')}\n`;

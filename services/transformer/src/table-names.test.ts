@@ -83,6 +83,11 @@ describe('table names from files', () => {
     expect(partBase('sales_2021_01')).toBe('sales');
     expect(partBase('sales_part_0001')).toBe('sales');
     expect(partBase('part_00000')).toBe('');
+    expect(partBase('sales_january_2019')).toBe('sales');
+    expect(partBase('sales_2019_sep')).toBe('sales');
+    expect(partBase('orders_q3_2023')).toBe('orders');
+    expect(partBase('march')).toBe('');
+    expect(partBase('sales_mayor')).toBe('sales_mayor');
     expect(partBase('2019')).toBe('');
     expect(partBase('sales_train_v2')).toBe('sales_train_v2');
     expect(partBase('data1')).toBe('data1');

@@ -16,8 +16,13 @@ export const MAX_TABLE_NAME = 63 - '_rejects'.length;
 const CUT_LENGTH = MAX_TABLE_NAME - 9;
 
 const DATA_EXTENSIONS = /(\.(csv|tsv|tab|psv|txt|json|jsonl|ndjson|parquet|pq|xlsx|xlsm))+$/i;
-/** A trailing part or date suffix: `_2021_01`, `_part_0001`, `_0001`, a bare `2019`. */
-const PART_SUFFIX = /(?:^|_)(?:part|chunk|batch|file)?_?\d+(?:_\d+)*$/;
+/** English month names and abbreviations, as monthly exports are named (`Sales_January_2019.csv`). */
+const MONTHS =
+  'jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|january|february|march|april|june|july|august|september|october|november|december';
+/** One word of a part or date suffix: a number, a month, a quarter. */
+const PART_WORD = `(?:\\d+|${MONTHS}|q[1-4])`;
+/** A trailing part or date suffix: `_2021_01`, `_part_0001`, `_0001`, `_january_2019`, `_2023_q1`, a bare `2019`. */
+const PART_SUFFIX = new RegExp(`(?:^|_)(?:part|chunk|batch|file)?_?${PART_WORD}(?:_${PART_WORD})*$`);
 
 /** One readable unit of a dataset: a file, or one sheet of a workbook. */
 export interface TableMember {
