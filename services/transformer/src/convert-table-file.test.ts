@@ -388,7 +388,7 @@ describe('convertWithDuckDb', () => {
     expect(await readFile(csv, 'utf8')).toBe(
       [
         'id,d,ts,tstz,amount,tags,info.city,info.zip,m,b,f,note,flag,blank',
-        '1,2024-01-15,2024-01-15 13:45:30,2024-01-15 11:45:30Z,12.50,"[""a"",""b,c""]",Zürich,8001,"{""k"":1}",ab01,0.1,"say ""hi"",\nbye",true,""',
+        '1,2024-01-15,2024-01-15 13:45:30,2024-01-15 11:45:30Z,12.50,"[""a"",""b,c""]",Zürich,8001,"{""k"":1}",\\xab01,0.1,"say ""hi"",\nbye",true,""',
         '2,,,,,,,,,,,,,',
         '',
       ].join('\n'),

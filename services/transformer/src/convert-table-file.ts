@@ -21,7 +21,7 @@
  * columns that are empty in every row (a table drawn from B2) are dropped.
  *
  * parquet / json (`convertWithDuckDb`): one DuckDB `COPY ... TO csv`. Nested values (STRUCT, LIST, MAP,
- * UNION, JSON objects and arrays) become JSON text, BLOBs lowercase hex, TIMESTAMP WITH TIME ZONE UTC text
+ * UNION, JSON objects and arrays) become JSON text, BLOBs lowercase hex after `\x`, TIMESTAMP WITH TIME ZONE UTC text
  * with a `Z`, everything else DuckDB's text form (dates `YYYY-MM-DD`, timestamps `YYYY-MM-DD HH:MM:SS[.f]`,
  * decimals with their scale); NULL is an empty field, an empty string `""`.
  */
@@ -824,7 +824,8 @@ export function textExpression(column: string, type: string): string {
   if (type === 'JSON') {
     return `CASE WHEN json_type(${column}) = 'VARCHAR' THEN ${column} ->> '$' ELSE CAST(${column} AS VARCHAR) END`;
   }
-  if (type === 'BLOB') return `lower(hex(${column}))`;
+  // `\x` first, as PostgreSQL writes bytea: bare hex of digits only (`78` for `x`) was typed as a number.
+  if (type === 'BLOB') return `'\\x' || lower(hex(${column}))`;
   if (type === 'TIMESTAMP WITH TIME ZONE') return `CAST(${column} AT TIME ZONE 'UTC' AS VARCHAR) || 'Z'`;
   return `CAST(${column} AS VARCHAR)`;
 }
