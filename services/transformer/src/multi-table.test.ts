@@ -234,6 +234,13 @@ describe('a dataset of several tables', () => {
     countries.addRow(['Country', 'Region']);
     countries.addRow(['France', 'Europe']);
     workbook.addWorksheet('Empty');
+    // Prose beside the tables: skipped and said, and the other sheets keep their names.
+    const notes = workbook.addWorksheet('Notes');
+    notes.addRow(['Source: UCI Machine Learning Repository']);
+    notes.addRow(['Amounts in GBP']);
+    const dictionary = workbook.addWorksheet('Data Dictionary');
+    dictionary.addRow(['Field', 'Meaning']);
+    dictionary.addRow(['InvoiceNo', 'a C in front marks a cancellation']);
     const xlsx = Buffer.from(await workbook.xlsx.writeBuffer());
     const manifest = await writeExtractedRun(t.store, 'r1', {
       'oil.parquet': parquet,
@@ -264,6 +271,8 @@ describe('a dataset of several tables', () => {
     expect(response.skippedFiles).toEqual([
       { name: 'README.md', reason: 'documentation' },
       { name: 'Online Retail.xlsx#Empty', reason: expect.stringMatching(/empty/) },
+      { name: 'Online Retail.xlsx#Notes', reason: 'documentation sheet, not a table' },
+      { name: 'Online Retail.xlsx#Data Dictionary', reason: 'documentation sheet, not a table' },
     ]);
     const byName = Object.fromEntries(response.tables.map((table) => [table.name, table]));
     expect(rowsOf(await readTable(t.store, byName['sales_online_retail_invoices']!.stagedKey))).toEqual([

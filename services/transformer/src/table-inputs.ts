@@ -166,20 +166,27 @@ export async function prepareTableInputs(
       const ms = elapsed();
       for (const { sheet, reason } of workbook.skipped)
         skipped.push({ name: `${file.name}#${sheet}`, reason });
+      const sheets: Array<{ input: TableInput; documentation: boolean }> = [];
       for (const [i, sheet] of workbook.sheets.entries()) {
         const stem = sheetStem(file.name, sheet.sheet, workbook.sheets.length);
         const name = `${file.name}#${sheet.sheet}`;
         // The workbook's time is counted once, on its first sheet.
-        inputs.push(
-          await converted(
-            name,
-            `${file.key}#${sheet.sheet}`,
-            stem,
-            sheet.path,
-            i === 0 ? ms : 0,
-            sheet.rowJumps,
-          ),
+        const input = await converted(
+          name,
+          `${file.key}#${sheet.sheet}`,
+          stem,
+          sheet.path,
+          i === 0 ? ms : 0,
+          sheet.rowJumps,
         );
+        sheets.push({ input, documentation: isDocumentationSheet(sheet.sheet, input) });
+      }
+      // Prose is skipped beside a table; a workbook of nothing else is read as it is.
+      const tables = sheets.some((s) => !s.documentation);
+      for (const { input, documentation } of sheets) {
+        if (documentation && tables)
+          skipped.push({ name: input.name, reason: 'documentation sheet, not a table' });
+        else inputs.push(input);
       }
       continue;
     }
@@ -343,6 +350,19 @@ const emptyFile = (key: string) =>
     { objectKey: key },
     'EMPTY_FILE',
   );
+
+/** Sheet names of a workbook's prose: its notes, sources, a data dictionary. */
+const DOCUMENTATION_SHEET =
+  /^(read ?me|notes?|about|info|information|instructions?|legend|metadata|(data )?dictionary|descriptions?|sources?|disclaimer|licen[cs]e|documentation|glossary|definitions?)$/i;
+
+/**
+ * A workbook's sheet of prose beside its tables (`Notes`, `Data Dictionary`, `Source`): named so and one or
+ * two columns wide. Loaded, it was a table of a sentence or a field list; it is skipped and said, as a
+ * README next to the data files is. The other tables keep their names (`sheetStem` counts every sheet).
+ */
+function isDocumentationSheet(sheet: string, input: TableInput): boolean {
+  return DOCUMENTATION_SHEET.test(sheet.trim()) && input.header.length <= 2;
+}
 
 /** What the run summary says of a first line sniffed as data, not a header (`looksLikeHeader`). */
 function headerGuess(dialect: InputDialect, first: readonly string[]): string | undefined {
