@@ -128,6 +128,16 @@ describe('a dataset of several tables', () => {
     });
     const returns = response.tables.find((table) => table.name === 'sales_returns')!;
     expect(rowsOf(await readTable(t.store, returns.stagedKey))).toEqual([{ return_id: 1, year: 2023 }]);
+    // Made one table with a file outside the partition folders, the difference is named.
+    await writeExtractedRun(t.store, 'r2', {
+      [files[1]!]: 'order_id,amount\n3,30\n',
+      'orders/late.csv': 'order_id,amount\n9,90\n',
+    });
+    const error = await transform({ runId: 'r2', table: 'orders' }, t.deps).catch((e: unknown) => e);
+    expect(error).toMatchObject({ status: 422, code: 'HEADER_MISMATCH' });
+    expect((error as Error).message).toContain(
+      '[order_id, amount, year (from its folder), channel (from its folder)]',
+    );
   });
 
   test('monthly exports named by month (Sales_January_2019.csv, ...) are one table; their repeated headers and rows of commas are quarantined as no data', async () => {

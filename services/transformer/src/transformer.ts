@@ -280,9 +280,17 @@ function checkSameShape(inputs: readonly TableInput[], what: string, hint: strin
   const first = inputs[0]!;
   const other = inputs.find((input) => input.shape !== first.shape);
   if (!other) return;
+  // A partition folder's column is part of a file's shape (table-inputs.ts `withPartitions`).
+  const columns = (input: TableInput) => [
+    ...input.header,
+    ...(input.partitions ?? []).map((p) => `${p.key} (from its folder)`),
+  ];
   throw new DataRejectedError(
-    `files ${first.key} and ${other.key} have different headers, so they cannot form one ${what}: ${first.key} has [${first.header.join(', ')}], ${other.key} has [${other.header.join(', ')}]; ${hint}`,
-    { objectKey: other.key, details: { files: { [first.key]: first.header, [other.key]: other.header } } },
+    `files ${first.key} and ${other.key} have different headers, so they cannot form one ${what}: ${first.key} has [${columns(first).join(', ')}], ${other.key} has [${columns(other).join(', ')}]; ${hint}`,
+    {
+      objectKey: other.key,
+      details: { files: { [first.key]: columns(first), [other.key]: columns(other) } },
+    },
     'HEADER_MISMATCH',
   );
 }
