@@ -60,6 +60,7 @@ function unitlessText(plan: CastPlan, t: string): string {
 function plainNumber(plan: CastPlan, t: string): string {
   let out = t;
   if (plan.thousands !== undefined) out = `replace(${out}, ${quoteLiteral(plan.thousands)}, '')`;
+  if (plan.thousands === "'") out = `replace(${out}, '’', '')`;
   if (plan.decimal !== undefined && plan.decimal !== '.')
     out = `replace(${out}, ${quoteLiteral(plan.decimal)}, '.')`;
   return out;

@@ -351,7 +351,8 @@ const COMMA_GROUPS = '[0-9]{1,3}(,[0-9]{3})+|[0-9]{1,2}(,[0-9]{2})+,[0-9]{3}';
  */
 export function groupedIntegerPattern(sep: string): string {
   if (sep === ',') return `[+-]?(${COMMA_GROUPS}|[0-9]+)`;
-  const s = sep === '.' ? '[.]' : sep === ' ' ? ' ' : sep;
+  // Thousands `'` is also the typographic apostrophe Windows' Swiss locales write (`1’234`).
+  const s = sep === '.' ? '[.]' : sep === "'" ? "['’]" : sep;
   return `[+-]?([0-9]{1,3}(${s}[0-9]{3})+|[0-9]+)`;
 }
 
@@ -488,7 +489,7 @@ export interface ColumnStats {
   numbers: number;
   /** Integers beyond BIGINT (`12345678901234567890`, a 20-digit reference): a DOUBLE would round them. */
   hugeIntegers?: number;
-  /** Numbers with apostrophe thousands groups, as Switzerland writes them (`1'234.50`); of those, integers. */
+  /** Numbers with apostrophe thousands groups, as Switzerland writes them (`1'234.50`, `1’234.50`); of those, integers. */
   apostropheGrouped?: number;
   apostropheIntegers?: number;
   /** Parsed values per DATE_FORMATS entry. */
@@ -953,9 +954,9 @@ const CHECKS = {
   groupedInts: (v: string) =>
     `${v} LIKE '%,%' AND regexp_full_match(${v}, ${quoteLiteral(GROUPED_INTEGER_PATTERN)})`,
   apostropheGrouped: (v: string) =>
-    `contains(${v}, '''') AND regexp_full_match(${v}, ${quoteLiteral(groupedNumberPattern("'", '.'))})`,
+    `(contains(${v}, '''') OR contains(${v}, '’')) AND regexp_full_match(${v}, ${quoteLiteral(groupedNumberPattern("'", '.'))})`,
   apostropheIntegers: (v: string) =>
-    `contains(${v}, '''') AND regexp_full_match(${v}, ${quoteLiteral(groupedIntegerPattern("'"))})`,
+    `(contains(${v}, '''') OR contains(${v}, '’')) AND regexp_full_match(${v}, ${quoteLiteral(groupedIntegerPattern("'"))})`,
   prefixed: (v: string) => `regexp_full_match(${v}, ${quoteLiteral(PREFIXED_CODE_PATTERN)})`,
   money: (v: string) => `regexp_full_match(${v}, ${quoteLiteral(MONEY_PATTERN)})`,
   moneyComma: (v: string) => `regexp_full_match(${v}, ${quoteLiteral(MONEY_COMMA_PATTERN)})`,

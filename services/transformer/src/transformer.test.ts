@@ -207,16 +207,18 @@ describe('transform: types and cleaning', () => {
     expect(typeOf(max.report, 'n')).toMatchObject({ type: 'BIGINT' });
   });
 
-  test("Swiss apostrophe thousands (1'250, 12'345.50, -1'500.75) are numbers with thousands \"'\"", async () => {
+  test("Swiss apostrophe thousands (1'250, 12'345.50, -1'500.75, 2’000) are numbers with thousands \"'\"", async () => {
     const csv = [
       'Datum;Filiale;Menge;Umsatz CHF',
       "03.01.2023;Zürich;1'250;12'345.50",
       '04.01.2023;Bern;980;9870.00',
       "05.01.2023;Basel;1'020;1'234'567.25",
       "06.01.2023;Genf;15;-1'500.75",
+      // Windows' Swiss locales write a typographic apostrophe.
+      '07.01.2023;Luzern;2’000;3’000.50',
     ].join('\n');
     const result = await run({ 'umsatz.csv': `${csv}\n` });
-    expect(result.counts).toMatchObject({ rowsIn: 4, rowsOut: 4, rowsQuarantined: 0 });
+    expect(result.counts).toMatchObject({ rowsIn: 5, rowsOut: 5, rowsQuarantined: 0 });
     expect(typeOf(result.report, 'menge')).toMatchObject({ type: 'BIGINT', thousands: "'" });
     expect(typeOf(result.report, 'umsatz_chf')).toMatchObject({ type: 'DOUBLE', thousands: "'" });
     expect(result.rows.map((r) => [r['menge'], r['umsatz_chf']])).toEqual([
@@ -224,6 +226,7 @@ describe('transform: types and cleaning', () => {
       [980, 9870],
       [1020, 1234567.25],
       [15, -1500.75],
+      [2000, 3000.5],
     ]);
     // An apostrophe elsewhere keeps a column text.
     const names = await run({ 'n.csv': "id,name\n1,O'Brien\n2,D'Arcy\n" }, 0.5, 'r2');
