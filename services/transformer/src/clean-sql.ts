@@ -30,6 +30,7 @@ import {
   noBreakSpaces,
   regexLiteral,
   TRUE_TOKENS,
+  thousandsMarks,
   trimBlanks,
   trimmed,
 } from './infer-types';
@@ -59,8 +60,8 @@ function unitlessText(plan: CastPlan, t: string): string {
 /** Text of a number in plain form: thousands separators dropped, decimal mark `.`. */
 function plainNumber(plan: CastPlan, t: string): string {
   let out = t;
-  if (plan.thousands !== undefined) out = `replace(${out}, ${quoteLiteral(plan.thousands)}, '')`;
-  if (plan.thousands === "'") out = `replace(${out}, '’', '')`;
+  for (const mark of plan.thousands === undefined ? [] : thousandsMarks(plan.thousands))
+    out = `replace(${out}, ${quoteLiteral(mark)}, '')`;
   if (plan.decimal !== undefined && plan.decimal !== '.')
     out = `replace(${out}, ${quoteLiteral(plan.decimal)}, '.')`;
   return out;

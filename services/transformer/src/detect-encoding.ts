@@ -25,6 +25,9 @@ export const LEGACY_ENCODINGS = [
 ] as const;
 export type LegacyEncoding = (typeof LEGACY_ENCODINGS)[number];
 
+export const isLegacyEncoding = (encoding: string): encoding is LegacyEncoding =>
+  (LEGACY_ENCODINGS as readonly string[]).includes(encoding);
+
 /** Each legacy encoding by the name the statistical detector gives it. */
 const DETECTED_AS: Record<string, LegacyEncoding> = {
   GB18030: 'gb18030',
@@ -122,7 +125,7 @@ export function legacyEncoding(sample: Uint8Array): 'windows-1252' | LegacyEncod
  * unlike UTF-8 and the Windows-1252 every other non-UTF-8 file is read in.
  */
 export function encodingGuess(encoding: TextEncoding): string | undefined {
-  if (!(LEGACY_ENCODINGS as readonly string[]).includes(encoding)) return undefined;
+  if (!isLegacyEncoding(encoding)) return undefined;
   return `not UTF-8: read as ${encoding}, the encoding its bytes read best in (a profile's source.encoding says otherwise)`;
 }
 

@@ -346,13 +346,24 @@ export function leadingMinus(t: string): string {
 const COMMA_GROUPS = '[0-9]{1,3}(,[0-9]{3})+|[0-9]{1,2}(,[0-9]{2})+,[0-9]{3}';
 
 /**
+ * The characters a thousands separator `sep` is written as: itself, and for `'` also the typographic
+ * apostrophe Windows' Swiss locales write (`1’234`).
+ */
+export const thousandsMarks = (sep: string): string[] => (sep === "'" ? ["'", '’'] : [sep]);
+
+/** Whether `v` holds an apostrophe thousands mark: the guard of the apostrophe checks, before RE2. */
+const hasApostrophe = (v: string): string =>
+  `(${thousandsMarks("'")
+    .map((mark) => `contains(${v}, ${quoteLiteral(mark)})`)
+    .join(' OR ')})`;
+
+/**
  * RE2 pattern of an integer with an optional thousands separator `sep` (groups of exactly 3 digits; with
  * `,`, India's groups too, COMMA_GROUPS).
  */
 export function groupedIntegerPattern(sep: string): string {
   if (sep === ',') return `[+-]?(${COMMA_GROUPS}|[0-9]+)`;
-  // Thousands `'` is also the typographic apostrophe Windows' Swiss locales write (`1’234`).
-  const s = sep === '.' ? '[.]' : sep === "'" ? "['’]" : sep;
+  const s = sep === '.' ? '[.]' : `[${thousandsMarks(sep).join('')}]`;
   return `[+-]?([0-9]{1,3}(${s}[0-9]{3})+|[0-9]+)`;
 }
 
@@ -954,9 +965,9 @@ const CHECKS = {
   groupedInts: (v: string) =>
     `${v} LIKE '%,%' AND regexp_full_match(${v}, ${quoteLiteral(GROUPED_INTEGER_PATTERN)})`,
   apostropheGrouped: (v: string) =>
-    `(contains(${v}, '''') OR contains(${v}, '’')) AND regexp_full_match(${v}, ${quoteLiteral(groupedNumberPattern("'", '.'))})`,
+    `${hasApostrophe(v)} AND regexp_full_match(${v}, ${quoteLiteral(groupedNumberPattern("'", '.'))})`,
   apostropheIntegers: (v: string) =>
-    `(contains(${v}, '''') OR contains(${v}, '’')) AND regexp_full_match(${v}, ${quoteLiteral(groupedIntegerPattern("'"))})`,
+    `${hasApostrophe(v)} AND regexp_full_match(${v}, ${quoteLiteral(groupedIntegerPattern("'"))})`,
   prefixed: (v: string) => `regexp_full_match(${v}, ${quoteLiteral(PREFIXED_CODE_PATTERN)})`,
   money: (v: string) => `regexp_full_match(${v}, ${quoteLiteral(MONEY_PATTERN)})`,
   moneyComma: (v: string) => `regexp_full_match(${v}, ${quoteLiteral(MONEY_COMMA_PATTERN)})`,

@@ -81,21 +81,20 @@ export function csvRelation(
 ): string {
   const list = 'path' in files ? [files] : files;
   const partitions = list[0]?.partitions?.length ?? 0;
-  const paths = list.map((f) => f.path);
-  // Several partitioned files in one scan: each row's file (`filename`, its local path) says its values.
-  const byFilename = partitions > 0 && list.length > 1;
-  const relation = readCsvSql(paths, columnCount, dialect, storeRejects, byFilename);
+  const relation = readCsvSql(
+    list.map((f) => f.path),
+    columnCount,
+    dialect,
+    storeRejects,
+    partitions > 0,
+  );
   if (partitions === 0) return relation;
+  // Each row's file (`filename`, its local path) says its values.
   const literal = (value: string | null | undefined) =>
     value == null ? 'NULL::VARCHAR' : quoteLiteral(value);
-  const column = (k: number) => rawColumn(columnCount + k);
-  if (list.length === 1) {
-    const values = list[0]!.partitions!.map((value, k) => `${literal(value)} AS ${column(k)}`);
-    return `(SELECT *, ${values.join(', ')} FROM ${relation})`;
-  }
   const byFile = Array.from({ length: partitions }, (_, k) => {
     const cases = list.map((f) => `WHEN ${quoteLiteral(f.path)} THEN ${literal(f.partitions?.[k])}`);
-    return `CASE filename ${cases.join(' ')} END AS ${column(k)}`;
+    return `CASE filename ${cases.join(' ')} END AS ${rawColumn(columnCount + k)}`;
   });
   return `(SELECT * EXCLUDE (filename), ${byFile.join(', ')} FROM ${relation})`;
 }

@@ -18,7 +18,7 @@ import { inferRoles, type Roles } from '@etl/common/roles';
 import { quoteIdentifier, quoteLiteral } from '@etl/common/warehouse/sql';
 import { normalizeColumnNames, toSnakeCase } from './column-names';
 import { convertWithDuckDb, convertXlsx } from './convert-table-file';
-import { LEGACY_ENCODINGS, type LegacyEncoding, type TextEncoding } from './detect-encoding';
+import { isLegacyEncoding, type LegacyEncoding, type TextEncoding } from './detect-encoding';
 import {
   aggregateRow,
   countWhere,
@@ -361,7 +361,7 @@ function buildProfile(
   const base = path.basename(files[0]!).replace(/\.[^.]+$/, '');
   const [first = 'utf-8'] = encodings;
   const legacy = (e: TextEncoding): e is 'windows-1252' | LegacyEncoding =>
-    e === 'windows-1252' || (LEGACY_ENCODINGS as readonly string[]).includes(e);
+    e === 'windows-1252' || isLegacyEncoding(e);
   const encoding =
     legacy(first) && encodings.every((e) => e === first)
       ? first

@@ -6,8 +6,8 @@
  * Kept conservative, as a false positive drops a real row: a row is a summary row when some cell (trimmed,
  * any case, optionally ending in `:`) is one of SUMMARY_LABELS, every other non-empty cell is a number (and
  * one at least is), and the row is among the last SUMMARY_FOOTER_ROWS rows of its file (empty rows at its end
- * not counted); or, anywhere, one of
- * its first cells names a subtotal (`North Subtotal`, SUBTOTAL_PATTERN) and the rest are so. Where a file ends
+ * not counted); or, anywhere, one of its first cells names a subtotal (`North Subtotal`, SUBTOTAL_PATTERN)
+ * and the rest are so. Where a file ends
  * is only known once its rows are numbered, so the typing query marks every row of that shape
  * (`summaryMarkSql`) and `quarantineSummaryRows` quarantines the marked rows at the end of their file.
  *
@@ -147,10 +147,10 @@ function anyLabel(cells: readonly string[]): string {
 }
 
 /**
- * Quarantines the marked rows (`__summary`): a summary row among the last rows of its file, a subtotal's row
- * or a repeated header anywhere. They become rejected rows (`__bad`) with reason `summary_row` or `repeated_header`, so
- * every later step (duplicates, profile rules, the staged rows, the quarantine) leaves them out or lists them
- * as it does any rejected row. `__failed` stays as it is: DuckDB updates a list column by deleting the row and
+ * Quarantines the marked rows (`__summary`): a summary row among the last rows of its file, a subtotal's row,
+ * a repeated header or an empty row anywhere. They become rejected rows (`__bad`) with reason `summary_row`,
+ * `repeated_header` or `empty_row`, so every later step (duplicates, profile rules, the staged rows, the
+ * quarantine) leaves them out or lists them as it does any rejected row. `__failed` stays as it is: DuckDB updates a list column by deleting the row and
  * appending it again, which would move the row to the end of `typed` and give it another `__rowid` (and
  * line); `invalidCountsSql` leaves these rows out instead.
  * `lastRowids` is each file's last `__rowid`; files joins `__file` to its name. Returns the rows quarantined.
