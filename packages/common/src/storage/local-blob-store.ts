@@ -84,6 +84,11 @@ export class LocalBlobStore implements BlobStore {
         await rename(temp, target);
       }
     } catch (error) {
+      // A failed pipeline destroys the output, but an open still in flight may create the temp file after the
+      // removal: it is removed once the stream has closed (awaited with a plain listener, as `events.once`
+      // rejects with the stream's error).
+      const open = output;
+      if (open && !open.closed) await new Promise<void>((resolve) => open.once('close', () => resolve()));
       await rm(temp, { force: true });
       if (isDiskFullError(error))
         throw await this.diskFull(error, key, target, body, output?.bytesWritten ?? 0);
