@@ -12,7 +12,7 @@ import { errorMessage } from './errors';
 import type { Logger } from './logging';
 import { type BlobStore, datasetStateKey, getJson, putJson } from './storage';
 
-export const COLUMN_TYPES = ['BIGINT', 'DOUBLE', 'DATE', 'TIMESTAMP', 'BOOLEAN', 'VARCHAR'] as const;
+export const COLUMN_TYPES = ['BIGINT', 'DOUBLE', 'DATE', 'TIMESTAMP', 'TIME', 'BOOLEAN', 'VARCHAR'] as const;
 export type ColumnType = (typeof COLUMN_TYPES)[number];
 
 /** One column of a table as it was loaded. */

@@ -31,6 +31,7 @@ import {
   regexLiteral,
   TRUE_TOKENS,
   thousandsMarks,
+  timeOfDay,
   trimBlanks,
   trimmed,
 } from './infer-types';
@@ -96,6 +97,8 @@ export function castExpression(plan: CastPlan, t: string): string {
       if (isEpochFormat(plan.format)) return epochExpression(t, plan.format);
       if (plan.format !== undefined) return dateExpression(t, plan.format);
       return isoTimestamp(t);
+    case 'TIME':
+      return timeOfDay(t);
     case 'BOOLEAN':
       return `CASE WHEN lower(${t}) IN (${inList(TRUE_TOKENS)}) THEN true WHEN lower(${t}) IN (${inList(FALSE_TOKENS)}) THEN false END`;
     case 'VARCHAR':
@@ -135,6 +138,8 @@ export function invalidDescription(
       return plan.format === undefined
         ? 'is not an ISO date-time'
         : `is not a date-time in format ${plan.format}`;
+    case 'TIME':
+      return 'is not a time of day (13:08, 13:08:30, 1:08 PM)';
     case 'BOOLEAN':
       return 'is not a boolean (true/false/yes/no)';
     case 'VARCHAR':

@@ -1,6 +1,6 @@
 /**
  * DuckDB query -> apache-arrow Table. Two routes with the same result types (BIGINT -> Int64, DOUBLE ->
- * Float64, DATE -> Date32<DAY>, TIMESTAMP -> Timestamp<MICROSECOND>, VARCHAR -> Utf8, BOOLEAN -> Bool):
+ * Float64, DATE -> Date32<DAY>, TIMESTAMP -> Timestamp<MICROSECOND>, TIME -> Time64<MICROSECOND>, VARCHAR -> Utf8, BOOLEAN -> Bool):
  *
  * - by vectors (`duckdb-vectors.ts`, the default): chunks are streamed and their memory copied into Arrow
  *   record batches; no Parquet file, no parquet-wasm heap (which never shrinks once grown).

@@ -26,7 +26,7 @@
  *
  * Arrow types are those of the Parquet route (`duckdb-to-arrow.ts`): BIGINT -> Int64, INTEGER -> Int32,
  * SMALLINT -> Int16, TINYINT -> Int8 (and unsigned), DOUBLE -> Float64, FLOAT -> Float32, DATE ->
- * Date32<DAY>, TIMESTAMP -> Timestamp<MICROSECOND>, BOOLEAN -> Bool, VARCHAR -> Utf8. Any other
+ * Date32<DAY>, TIMESTAMP -> Timestamp<MICROSECOND>, TIME -> Time<MICROSECOND>, BOOLEAN -> Bool, VARCHAR -> Utf8. Any other
  * type is refused with `UnsupportedColumnTypeError`, so the caller can take the Parquet route.
  */
 import { createRequire } from 'node:module';
@@ -52,6 +52,7 @@ import {
   Schema,
   Struct,
   Table,
+  TimeMicrosecond,
   TimestampMicrosecond,
   Uint8,
   Uint16,
@@ -141,6 +142,7 @@ const FIXED: Partial<Record<DuckDB.DuckDBTypeId, FixedKind>> = {
   [DuckDBTypeId.DOUBLE]: { kind: 'fixed', width: 8, arrow: () => new Float64() },
   [DuckDBTypeId.DATE]: { kind: 'fixed', width: 4, arrow: () => new DateDay() },
   [DuckDBTypeId.TIMESTAMP]: { kind: 'fixed', width: 8, arrow: () => new TimestampMicrosecond() },
+  [DuckDBTypeId.TIME]: { kind: 'fixed', width: 8, arrow: () => new TimeMicrosecond() },
 };
 
 const ENUM_CODE_WIDTH: Partial<Record<DuckDB.DuckDBTypeId, number>> = {

@@ -297,6 +297,20 @@ export function isoTimestamp(t: string): string {
 }
 const LEADING_ZERO_PATTERN = '^[+-]?0[0-9]';
 
+/** A time of day on a 24-hour clock: `8:38`, `13:08`, `07:06:11`, `17:45:10.250`. */
+const TIME_24_PATTERN = '([01]?[0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9]([.][0-9]{1,6})?)?';
+/** On a 12-hour clock: `1:08 PM`, `01:08:30 am`, `1:08PM`. */
+const TIME_12_PATTERN = '(0?[1-9]|1[0-2]):[0-5][0-9](:[0-5][0-9])? ?[AaPp][Mm]';
+const TIME_12_FORMATS = ['%I:%M %p', '%I:%M:%S %p', '%I:%M%p', '%I:%M:%S%p'];
+
+/**
+ * A time of day without a date as a TIME (a point-of-sale export's `Time` beside its `Date` column); NULL for
+ * anything else, `25:00` and `13:08 PM` included.
+ */
+export function timeOfDay(t: string): string {
+  return `CASE WHEN regexp_full_match(${t}, ${quoteLiteral(TIME_24_PATTERN)}) THEN TRY_CAST(${t} AS TIME) WHEN regexp_full_match(${t}, ${quoteLiteral(TIME_12_PATTERN)}) THEN CAST(try_strptime(${t}, [${inList(TIME_12_FORMATS)}]) AS TIME) END`;
+}
+
 /** A Unix time's text as a TIMESTAMP (UTC); NULL outside 2000-2100, so that the value is quarantined. */
 export function epochExpression(t: string, format: EpochFormat): string {
   const [from, to] = epochRange(format);
@@ -507,6 +521,8 @@ export interface ColumnStats {
   dates: number[];
   /** ISO date-times, with or without a UTC offset (`isoTimestamp`). */
   timestamps: number;
+  /** Times of day without a date (`13:08`, `1:08 PM`: `timeOfDay`). */
+  times?: number;
   /** Parsed values per TIMESTAMP_FORMATS entry (counted for columns of date-time shape, not ISO). */
   timestampFormats?: number[];
   booleans: number;
@@ -720,6 +736,7 @@ function chooseValueType(stats: ColumnStats): TypeChoice {
       ...(ties.length > 1 ? { candidates: ties } : {}),
     };
   }
+  if (enough(stats.times ?? 0)) return typed('TIME');
   const two = twoDateFormats(stats.dates, enough);
   if (two) return { ...typed('DATE', two.format), reason: two.reason };
   if (enough(stats.booleans)) return typed('BOOLEAN');
@@ -855,6 +872,7 @@ function demotedText(stats: ColumnStats, candidates: number): TypeChoice | undef
     ['numbers', stats.numbers + (stats.grouped ?? 0)],
     [`dates (${DATE_FORMATS[stats.dates.indexOf(bestDate)] ?? ''})`, bestDate],
     ['date-times', Math.max(stats.timestamps, ...(stats.timestampFormats ?? []))],
+    ['times of day', stats.times ?? 0],
   ];
   const [what, count] = options.reduce((best, o) => (o[1] > best[1] ? o : best));
   if (count < DEMOTED_SHARE * candidates || stats.leadingZeros > 0) return undefined;
@@ -958,6 +976,7 @@ const CHECKS = {
   numbers: (v: string) => `${guardedCast(v, NUMBER_PATTERN, 'DOUBLE')} IS NOT NULL`,
   dateish: (v: string) => `regexp_full_match(${v}, ${quoteLiteral(ANY_DATE_SHAPE)})`,
   timestamps: (v: string) => `${isoTimestamp(v)} IS NOT NULL`,
+  times: (v: string) => `contains(${v}, ':') AND ${timeOfDay(v)} IS NOT NULL`,
   timestampish: (v: string) => `regexp_full_match(${v}, ${quoteLiteral(ANY_TIMESTAMP_SHAPE)})`,
   booleans: (v: string) => `lower(${v}) IN (${inList([...TRUE_TOKENS, ...FALSE_TOKENS])})`,
   grouped: (v: string) =>
@@ -1028,6 +1047,7 @@ const SHAPE_CHECKS: Check[] = [
   'dateish',
   'timestamps',
   'timestampish',
+  'times',
   'money',
   'moneyComma',
   'moneyCommaDots',
@@ -1277,6 +1297,7 @@ export async function inferColumnPlans(
       numbers: toCount(base[`s${i}_numbers`]),
       dates: DATE_FORMATS.map((_, f) => toCount(dates[`s${i}_date${f}`])),
       timestamps: toCount(base[`s${i}_timestamps`]),
+      times: toCount(base[`s${i}_times`]),
       timestampFormats: TIMESTAMP_FORMATS.map((_, f) => toCount(dates[`s${i}_ts${f}`])),
       booleans: toCount(base[`s${i}_booleans`]),
       grouped: toCount(base[`s${i}_grouped`]),

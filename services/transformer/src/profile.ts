@@ -38,6 +38,7 @@ export const PROFILE_TYPES = {
   number: 'DOUBLE',
   date: 'DATE',
   timestamp: 'TIMESTAMP',
+  time: 'TIME',
   boolean: 'BOOLEAN',
   string: 'VARCHAR',
 } as const satisfies Record<string, ColumnType>;

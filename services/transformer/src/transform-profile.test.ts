@@ -413,6 +413,29 @@ describe('transform with a profile: dialect, separators and text', () => {
     expect(counts.guesses ?? []).toEqual([]);
   });
 
+  test('type time in a profile reads times of day, quarantining one that is none; type string keeps clock text', async () => {
+    await writeProfile(
+      t,
+      'p',
+      ['columns:', '  - { name: rung, type: time }', '  - { name: slot, type: string }'].join('\n'),
+    );
+    const { rows, counts, staged, rejects } = await run(
+      { 'a.csv': 'rung,slot\n07:06:11,10:30\n1:08 PM,10:45\nlunch,11:00\n' },
+      { profile: 'p', maxRejectRate: 0.5 },
+    );
+    expect(staged.schema.fields.map((f) => String(f.type))).toEqual(['Time64<MICROSECOND>', 'Utf8']);
+    expect(rows.map((r) => [Number(r['rung']) / 1e6, r['slot']])).toEqual([
+      [7 * 3600 + 6 * 60 + 11, '10:30'],
+      [13 * 3600 + 8 * 60, '10:45'],
+    ]);
+    expect(counts).toMatchObject({ rowsIn: 3, rowsOut: 2, rowsQuarantined: 1 });
+    expect(rejects[0]).toMatchObject({
+      line: 4,
+      reason: 'invalid_time',
+      message: 'column rung: "lunch" is not a time of day (13:08, 13:08:30, 1:08 PM)',
+    });
+  });
+
   test("a profile's type: string keeps a month column's text; its own format reads year-months anywhere", async () => {
     await writeProfile(
       t,

@@ -564,6 +564,70 @@ describe('transform: types and cleaning', () => {
     expect(jsonl.rejects.map((r) => r['line'])).toEqual([42]);
   });
 
+  test('times of day without a date (a point-of-sale `Time` beside its `Date`) are TIMEs, on a 24- or a 12-hour clock; 25:10 is quarantined naming the column', async () => {
+    // Pizza-sales and supermarket-sales shapes: `11:38:36` and `13:08` beside an M/D/Y date.
+    const rows = [
+      '1,1/1/2015,11:38:36,13:08,1:08 PM',
+      '2,1/1/2015,9:05:00,07:45,12:15 am',
+      '3,1/2/2015,23:59:59.250,0:00,11:59:30 PM',
+      ...Array.from(
+        { length: 60 },
+        (_, i) => `${i + 4},1/3/2015,12:${String(i).padStart(2, '0')}:00,18:30,9:00AM`,
+      ),
+      '64,1/4/2015,25:10:00,18:30,9:00AM',
+    ];
+    const csv = ['order_id,order_date,order_time,till_time,clock', ...rows].join('\n');
+    const result = await run({ 'pizza_sales.csv': `${csv}\n` });
+    for (const name of ['order_time', 'till_time', 'clock'])
+      expect(typeOf(result.report, name)).toMatchObject({ type: 'TIME' });
+    expect(fieldTypes(result)).toMatchObject({
+      order_time: 'Time64<MICROSECOND>',
+      clock: 'Time64<MICROSECOND>',
+    });
+    const hours = (name: string) => result.rows.slice(0, 3).map((r) => Number(r[name]) / 3_600_000_000);
+    expect(hours('order_time')).toEqual([11 + 38 / 60 + 36 / 3600, 9 + 5 / 60, 24 - 0.75 / 3600]);
+    expect(hours('till_time')).toEqual([13 + 8 / 60, 7.75, 0]);
+    expect(hours('clock')).toEqual([13 + 8 / 60, 0.25, 24 - 0.5 / 60]);
+    expect(result.counts).toMatchObject({ rowsIn: 64, rowsOut: 63, rowsQuarantined: 1 });
+    expect(result.rejects[0]).toMatchObject({ line: 65, reason: 'invalid_time' });
+    expect(String(result.rejects[0]!['message'])).toContain('order_time');
+    expect(String(result.rejects[0]!['message'])).toContain('is not a time of day');
+  });
+
+  test('a workbook of sales with a date cell and a time-of-day cell per row (the Coffee Shop Sales shape) gives a DATE and a TIME', async () => {
+    const book = new ExcelJS.Workbook();
+    const sheet = book.addWorksheet('Transactions');
+    sheet.addRow(['transaction_id', 'transaction_date', 'transaction_time', 'transaction_qty', 'unit_price']);
+    for (let i = 0; i < 30; i++) {
+      const row = sheet.addRow([
+        i + 1,
+        new Date(Date.UTC(2023, 0, 1 + (i % 5))),
+        new Date(Date.UTC(1899, 11, 30, 7, 6 + i, 11)),
+        1 + (i % 3),
+        3.1,
+      ]);
+      row.getCell(2).numFmt = 'm/d/yyyy';
+      row.getCell(3).numFmt = 'h:mm:ss';
+    }
+    const result = await run({ 'Coffee Shop Sales.xlsx': Buffer.from(await book.xlsx.writeBuffer()) });
+    expect(typeOf(result.report, 'transaction_date')).toMatchObject({ type: 'DATE' });
+    expect(typeOf(result.report, 'transaction_time')).toMatchObject({ type: 'TIME' });
+    expect(result.rows.slice(0, 2).map((r) => Number(r['transaction_time']) / 1e6)).toEqual([
+      7 * 3600 + 6 * 60 + 11,
+      7 * 3600 + 7 * 60 + 11,
+    ]);
+    expect(result.counts).toMatchObject({ rowsIn: 30, rowsOut: 30, rowsQuarantined: 0 });
+  });
+
+  test('a column of clock-like text that is mostly not a time of day stays text, saying what it nearly was', async () => {
+    const csv = ['id,slot', '1,10:30', '2,10:45', '3,late', '4,early', '5,11:00', '6,noon', '7,12:15'].join(
+      '\n',
+    );
+    const result = await run({ 'slots.csv': `${csv}\n` });
+    expect(typeOf(result.report, 'slot')).toMatchObject({ type: 'VARCHAR' });
+    expect(typeOf(result.report, 'slot')?.reason).toContain('read as times of day');
+  });
+
   test('ISO date-times named by a zone of one offset (PST, PDT, EDT, CET) are moved to UTC; CST, which names several, keeps the column text', async () => {
     const csv = [
       'ts,event',

@@ -160,6 +160,7 @@ const DUCKDB_TYPES: Record<string, string> = {
   DATE: 'DATE',
   TIMESTAMP: 'TIMESTAMPTZ',
   DATETIME: 'TIMESTAMP',
+  TIME: 'TIME',
 };
 
 function bigQueryType(duckType: string): string {
@@ -170,6 +171,7 @@ function bigQueryType(duckType: string): string {
   if (t.startsWith('DECIMAL')) return 'NUMERIC';
   if (t === 'BOOLEAN') return 'BOOLEAN';
   if (t === 'DATE') return 'DATE';
+  if (t === 'TIME') return 'TIME';
   if (t === 'TIMESTAMP WITH TIME ZONE' || t === 'TIMESTAMPTZ') return 'TIMESTAMP';
   if (t.startsWith('TIMESTAMP')) return 'DATETIME';
   if (t === 'BLOB') return 'BYTES';

@@ -16,7 +16,8 @@ export type BigQueryType =
   | 'BYTES'
   | 'BOOLEAN'
   | 'DATE'
-  | 'TIMESTAMP';
+  | 'TIMESTAMP'
+  | 'TIME';
 
 export interface BigQueryField {
   name: string;
@@ -43,6 +44,7 @@ export function bigQueryType(type: DataType): BigQueryType | undefined {
   if (DataType.isBool(type)) return 'BOOLEAN';
   if (DataType.isDate(type)) return 'DATE';
   if (DataType.isTimestamp(type)) return 'TIMESTAMP';
+  if (DataType.isTime(type)) return 'TIME';
   return undefined;
 }
 
@@ -60,7 +62,7 @@ function mapField(table: string, field: Field): BigQueryField {
   const type = bigQueryType(field.type);
   if (!type) {
     throw new DataRejectedError(
-      `column ${field.name} of table ${table} has Arrow type ${String(field.type)}, which the BigQuery adapter does not map (expected integers, floats, decimals, strings, binary, booleans, dates or timestamps)`,
+      `column ${field.name} of table ${table} has Arrow type ${String(field.type)}, which the BigQuery adapter does not map (expected integers, floats, decimals, strings, binary, booleans, dates, timestamps or times of day)`,
     );
   }
   // Everything is NULLABLE: a later load may lack a column, and REQUIRED cannot be relaxed cheaply.

@@ -11,6 +11,7 @@ import {
   List,
   Schema,
   Table,
+  TimeMicrosecond,
   TimestampMicrosecond,
   Utf8,
   type Vector,
@@ -384,6 +385,7 @@ describe('BigQueryWarehouse (against the fake BigQuery and GCS servers)', () => 
         new TimestampMicrosecond('UTC'),
       ),
       paid: vectorFromArray([true, false], new Bool()),
+      rung_at: vectorFromArray([47_280_000_000n, 37_740_250_000n], new TimeMicrosecond()),
     });
     await warehouse.load(
       request(writeArrowTable(table), { tables: [{ table: 'typed', arrow: writeArrowTable(table) }] }),
@@ -395,11 +397,20 @@ describe('BigQueryWarehouse (against the fake BigQuery and GCS servers)', () => 
       'day:DATE',
       'ordered_at:TIMESTAMP',
       'paid:BOOLEAN',
+      'rung_at:TIME',
     ]);
     expect(
-      await warehouse.query('SELECT id, price, name, day, ordered_at, paid FROM typed ORDER BY id'),
+      await warehouse.query('SELECT id, price, name, day, ordered_at, paid, rung_at FROM typed ORDER BY id'),
     ).toEqual([
-      { id: 1, price: 1.5, name: 'a', day: '2026-01-02', ordered_at: '2026-01-02T03:04:05.000Z', paid: true },
+      {
+        id: 1,
+        price: 1.5,
+        name: 'a',
+        day: '2026-01-02',
+        ordered_at: '2026-01-02T03:04:05.000Z',
+        paid: true,
+        rung_at: '13:08:00',
+      },
       {
         id: 2,
         price: 2.25,
@@ -407,6 +418,7 @@ describe('BigQueryWarehouse (against the fake BigQuery and GCS servers)', () => 
         day: '2026-01-03',
         ordered_at: '2026-01-03T03:04:05.000Z',
         paid: false,
+        rung_at: '10:29:00.250000',
       },
     ]);
   });
@@ -524,6 +536,7 @@ describe('arrowToBigQuerySchema', () => {
       new Field('d', new DateDay()),
       new Field('e', new TimestampMicrosecond()),
       new Field('f', new Bool()),
+      new Field('g', new TimeMicrosecond()),
     ]);
     expect(arrowToBigQuerySchema('t', schema).map((f) => f.type)).toEqual([
       'INTEGER',
@@ -532,6 +545,7 @@ describe('arrowToBigQuerySchema', () => {
       'DATE',
       'TIMESTAMP',
       'BOOLEAN',
+      'TIME',
     ]);
     expect(() => arrowToBigQuerySchema('t', new Schema([new Field('_source', new Utf8())]))).toThrow(
       /collides with a lineage column/,

@@ -11,7 +11,7 @@
  */
 import { DataRejectedError } from '../errors';
 
-type Kind = 'integer' | 'float' | 'date' | 'timestamp' | 'boolean' | 'text' | 'other';
+type Kind = 'integer' | 'float' | 'date' | 'timestamp' | 'time' | 'boolean' | 'text' | 'other';
 
 export function typeKind(type: string): Kind {
   const t = type.toUpperCase();
@@ -20,6 +20,7 @@ export function typeKind(type: string): Kind {
   if (/^(DOUBLE|FLOAT|FLOAT64|REAL|NUMERIC|BIGNUMERIC|DECIMAL)/.test(t)) return 'float';
   if (t === 'DATE') return 'date';
   if (t.startsWith('TIMESTAMP') || t === 'DATETIME') return 'timestamp';
+  if (t === 'TIME') return 'time';
   if (t === 'BOOLEAN' || t === 'BOOL') return 'boolean';
   if (t === 'VARCHAR' || t === 'STRING' || t === 'TEXT') return 'text';
   return 'other';
@@ -31,8 +32,9 @@ const ACCEPTS: Record<Kind, readonly Kind[]> = {
   float: ['float', 'integer'],
   date: ['date'],
   timestamp: ['timestamp', 'date'],
+  time: ['time'],
   boolean: ['boolean'],
-  text: ['text', 'integer', 'float', 'date', 'timestamp', 'boolean'],
+  text: ['text', 'integer', 'float', 'date', 'timestamp', 'time', 'boolean'],
   other: [],
 };
 

@@ -241,11 +241,19 @@ describe('DuckDbWarehouse', () => {
     ]);
   });
 
-  test('query answers a DATE as YYYY-MM-DD (as BigQuery does) and a TIMESTAMP as an ISO instant', async () => {
+  test('query answers a DATE as YYYY-MM-DD (as BigQuery does), a TIMESTAMP as an ISO instant and a TIME as HH:MM:SS', async () => {
     const rows = await warehouse.query(
-      "SELECT DATE '2023-02-01' AS day, TIMESTAMP '2023-02-01 13:45:00' AS at, CAST(NULL AS DATE) AS none",
+      "SELECT DATE '2023-02-01' AS day, TIMESTAMP '2023-02-01 13:45:00' AS at, CAST(NULL AS DATE) AS none, TIME '07:06:11' AS rung, TIME '23:59:59.25' AS late",
     );
-    expect(rows).toEqual([{ day: '2023-02-01', at: '2023-02-01T13:45:00.000Z', none: null }]);
+    expect(rows).toEqual([
+      {
+        day: '2023-02-01',
+        at: '2023-02-01T13:45:00.000Z',
+        none: null,
+        rung: '07:06:11',
+        late: '23:59:59.250000',
+      },
+    ]);
   });
 
   test('an invalid table name is rejected before it reaches SQL', async () => {

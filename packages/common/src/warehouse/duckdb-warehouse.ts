@@ -129,12 +129,17 @@ export class DuckDbWarehouse implements Warehouse {
   async query(sql: string, params: unknown[] = []): Promise<Row[]> {
     return this.withConnection(async (connection) => {
       const reader = await connection.runAndReadAll(sql, params as never);
-      // A DATE is a JS Date at UTC midnight: as `YYYY-MM-DD`, the way BigQuery answers it.
+      // A DATE is a JS Date at UTC midnight: as `YYYY-MM-DD`, the way BigQuery answers it; a TIME is
+      // microseconds since midnight: as `HH:MM:SS[.ffffff]`, likewise.
       const types = reader.columnTypes();
-      const dates = reader.columnNames().filter((_, i) => types[i]!.typeId === duckdb().DuckDBTypeId.DATE);
+      const { DATE, TIME } = duckdb().DuckDBTypeId;
+      const named = (id: number) => reader.columnNames().filter((_, i) => types[i]!.typeId === id);
+      const dates = named(DATE);
+      const times = named(TIME);
       return reader.getRowObjectsJS().map((values) => {
         const row = toJsonSafeRow(values);
         for (const name of dates) if (typeof row[name] === 'string') row[name] = row[name].slice(0, 10);
+        for (const name of times) if (typeof values[name] === 'bigint') row[name] = timeText(values[name]);
         return row;
       });
     });
@@ -263,6 +268,15 @@ export class DuckDbWarehouse implements Warehouse {
 }
 
 /** `lap(step)` reports the time since the previous lap (or since the timer was made) as `step`. */
+/** Microseconds since midnight as BigQuery writes a TIME: `13:08:00`, `13:08:00.250000`. */
+function timeText(micros: bigint): string {
+  const seconds = Number(micros / 1_000_000n);
+  const fraction = Number(micros % 1_000_000n);
+  const two = (n: number) => String(n).padStart(2, '0');
+  const clock = `${two(Math.floor(seconds / 3600))}:${two(Math.floor(seconds / 60) % 60)}:${two(seconds % 60)}`;
+  return fraction === 0 ? clock : `${clock}.${String(fraction).padStart(6, '0')}`;
+}
+
 function stepTimer(onStepTimed: ((step: string, ms: number) => void) | undefined): (step: string) => void {
   let last = performance.now();
   return (step) => {
