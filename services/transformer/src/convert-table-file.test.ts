@@ -506,6 +506,35 @@ describe('convertWithDuckDb', () => {
     expect(record).toEqual({ rows: 1, columns: 2 });
   });
 
+  test("pandas' to_json(orient='index') and a Firebase export (one object of records by their key): read as rows, the key as a column", async () => {
+    const frame = {
+      '0': { order: 'O1', total: 12.5 },
+      '1': { order: 'O2', total: null },
+      '2': { order: 'O3' },
+    };
+    const { result, csv } = await convertJson('frame.json', JSON.stringify(frame, null, 2));
+    expect(result).toEqual({
+      rows: 3,
+      columns: 3,
+      note: 'the file is one object of 3 objects keyed by an integer index (pandas\' to_json orient index, a Firebase export): read as rows, each key as column "index"',
+    });
+    expect(csv).toBe('index,order,total\n0,O1,12.5\n1,O2,\n2,O3,\n');
+    // Push ids, nested objects, and past 200 keys (where DuckDB reads the whole file as one MAP).
+    const orders = Object.fromEntries(
+      Array.from({ length: 250 }, (_, i) => [
+        `-Nx${String(i).padStart(4, '0')}`,
+        { item: i % 2 ? 'tea' : 'cake', buyer: { city: 'Oslo' }, price: i + 0.5 },
+      ]),
+    );
+    const { result: pushed, csv: rows } = await convertJson('orders.json', JSON.stringify(orders));
+    expect(pushed).toMatchObject({
+      rows: 250,
+      columns: 4,
+      note: expect.stringContaining('each key as column "key"'),
+    });
+    expect(rows.split('\n').slice(0, 2)).toEqual(['key,item,buyer.city,price', '-Nx0000,cake,Oslo,0.5']);
+  });
+
   test("pandas' to_json(orient='split'): its data lists read as rows, named by its columns", async () => {
     const frame = {
       columns: ['order', 'day', 'total'],

@@ -649,7 +649,14 @@ export async function convertWithDuckDb(
       format === 'json' && !envelope && !byColumn
         ? await pandasSplit(connection, file, source, top)
         : undefined;
-    if (byColumn) {
+    const keyed =
+      format === 'json' && !envelope && !byColumn && !split
+        ? await keyedRecords(connection, file, top)
+        : undefined;
+    if (keyed) {
+      source = keyed.source;
+      note = `the file is one object of ${keyed.rows} objects keyed by ${keyed.key === 'index' ? 'an integer index' : 'an id'} (pandas' to_json orient index, a Firebase export): read as rows, each key as column "${keyed.key}"`;
+    } else if (byColumn) {
       source = byColumn;
       note = `the file is one object of columns, each an object of the rows by their index (pandas' to_json default): read as rows, the index as column "index"`;
     } else if (split) {
@@ -663,7 +670,13 @@ export async function convertWithDuckDb(
           : '';
       note = `the file is one object: its rows are the objects of its ${JSON.stringify(envelope.list)} list${others}`;
     }
-    columns = await flatColumns(connection, source, [], 0, envelope || byColumn || split ? undefined : top);
+    columns = await flatColumns(
+      connection,
+      source,
+      [],
+      0,
+      envelope || byColumn || split || keyed ? undefined : top,
+    );
   } catch (error) {
     throw readFailure(error, label, format);
   }
@@ -734,6 +747,47 @@ async function pandasColumns(
   );
   if (shape?.['ok'] !== true) return undefined;
   return `(SELECT unnest(map_keys(${first})) AS "index", ${columns.map((c) => `unnest(map_values(${c})) AS ${c}`).join(', ')} FROM ${maps})`;
+}
+
+/**
+ * The rows of a JSON file that is one object of records keyed by their id: pandas' `to_json(orient='index')`,
+ * `{"0": {"order_id": "A1", "total": 12.5}, "1": {...}}`, or a Firebase export, `{"-Nx1": {...}, ...}`. As a
+ * table that is one row of columns `col_0_order_id`, ... (or one MAP cell past 200 keys). So when the file is
+ * one object of at least two objects that share a key, each is a row, its key kept as column `index` (all
+ * integers: pandas' index) or `key`.
+ */
+async function keyedRecords(
+  connection: DuckDBConnection,
+  file: string,
+  described: readonly SourceColumn[],
+): Promise<{ source: string; key: 'index' | 'key'; rows: number } | undefined> {
+  if (!described.every((column) => /^(STRUCT|MAP)\(/.test(column.type))) return undefined;
+  const objects = `read_json_objects(${quoteLiteral(file)}, format = 'auto')`;
+  const [top] = await queryRows(
+    connection,
+    `SELECT count(*) AS n, bool_and(json_type(json) = 'OBJECT') AS object FROM ${objects}`,
+  );
+  if (toCount(top?.['n']) !== 1 || top?.['object'] !== true) return undefined;
+  const entries = `(SELECT e.key, e.value FROM ${objects} AS j, json_each(j.json) AS e)`;
+  const [shape] = await queryRows(
+    connection,
+    `SELECT count(*) AS n, bool_and(json_type(value) = 'OBJECT') AS objects,
+       bool_and(regexp_full_match(key, '-?[0-9]+')) AS integers, json_group_structure(value) AS structure
+     FROM ${entries}`,
+  );
+  const rows = toCount(shape?.['n']);
+  if (rows < 2 || shape?.['objects'] !== true) return undefined;
+  const [shared] = await queryRows(
+    connection,
+    `SELECT max(n) AS n FROM (SELECT count(*) AS n FROM ${entries}, unnest(json_keys(value)) AS k(name) GROUP BY name)`,
+  );
+  if (toCount(shared?.['n']) !== rows) return undefined;
+  const key = shape['integers'] === true ? 'index' : 'key';
+  return {
+    source: `(SELECT key AS ${key}, unnest(json_transform(value, ${quoteLiteral(String(shape['structure']))})) FROM ${entries})`,
+    key,
+    rows,
+  };
 }
 
 /**

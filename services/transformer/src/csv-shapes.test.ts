@@ -49,6 +49,37 @@ describe('CSV shapes', () => {
     expect(r.rows[1]).toEqual({ id: 2, name: 'Bob', amount: 3, day: '2024-02-01' });
   });
 
+  test("DOS's end-of-file mark (Ctrl-Z) after the last line is no record: left out and said", async () => {
+    const utf8 = await both('till.csv', 'id,amount,day\r\n1,10.5,2023-01-01\r\n2,11.25,2023-01-02\r\n\x1a');
+    expect(utf8.response.tables[0]).toMatchObject({ rowsIn: 2, rowsOut: 2, rowsQuarantined: 0 });
+    expect(utf8.response.tables[0]!.guesses).toContainEqual({
+      message:
+        "file till.csv: ends with DOS's end-of-file mark (Ctrl-Z, byte 0x1A), which is no record: left out",
+    });
+    expect(utf8.profileTypes).toEqual({ id: 'integer', amount: 'number', day: 'date' });
+  });
+
+  test("DOS's end-of-file mark after a Windows-1252 file's last line: left out before the file is transcoded", async () => {
+    const latin1 = Buffer.concat([
+      Buffer.from('id,name\r\n1,Caf', 'latin1'),
+      Buffer.from([0xe9]),
+      Buffer.from('\r\n2,Cr', 'latin1'),
+      Buffer.from([0xe8, 0x6d, 0x65, 0x0d, 0x0a, 0x1a]),
+    ]);
+    const legacy = await both('menu.csv', latin1);
+    expect(legacy.rows).toEqual([
+      { id: 1, name: 'Café' },
+      { id: 2, name: 'Crème' },
+    ]);
+    expect(legacy.response.tables[0]).toMatchObject({ rowsIn: 2, rowsQuarantined: 0 });
+  });
+
+  test('a time-of-day column is profiled as type time', async () => {
+    const r = await both('tills.csv', 'till,opened\n1,08:30\n2,9:15\n3,13:45:10\n');
+    expect(r.types).toMatchObject({ opened: 'TIME' });
+    expect(r.profileTypes).toMatchObject({ opened: 'time' });
+  });
+
   test('a malformed record: the profile still reads the rest (it used to lose its raw table)', async () => {
     const file = path.join(t.root, 'a.csv');
     await writeFile(file, 'id,amount\n1,2.5\n2,3.5,extra\n3,4.5\n');

@@ -19,7 +19,12 @@ export interface PreparedFile {
   encoding: TextEncoding;
   /** Bytes read from the store. */
   bytes: number;
+  /** The file ended with DOS's end-of-file mark (Ctrl-Z, 0x1A), which was left out. */
+  eofMark?: boolean;
 }
+
+/** DOS's end-of-file mark, which old exports still write after their last line: no record. */
+const EOF_MARK = 0x1a;
 
 export interface PrepareOptions {
   /** Largest number of bytes accepted for this file (the remaining input budget); no limit when unset. */
@@ -76,6 +81,9 @@ export async function prepareCsvStream(
   const downloaded = path.join(dir, `raw-${index}.csv`);
   const detector = new EncodingDetector();
   let bytes = 0;
+  // A 0x1A ending the bytes so far is held back: if nothing follows, it is the end-of-file mark.
+  let held = false;
+  let eofMark = false;
   const detect = new Transform({
     transform(chunk: Buffer, _encoding, done) {
       bytes += chunk.length;
@@ -89,7 +97,15 @@ export async function prepareCsvStream(
         );
         return;
       }
-      done(null, detector.update(chunk));
+      let data = held ? Buffer.concat([Buffer.of(EOF_MARK), chunk]) : chunk;
+      held = data.at(-1) === EOF_MARK;
+      if (held) data = data.subarray(0, -1);
+      done(null, detector.update(data));
+    },
+    flush(done) {
+      // In UTF-16 the byte is half a character.
+      eofMark = held && !detector.encoding.startsWith('utf-16');
+      done(null, held && !eofMark ? Buffer.of(EOF_MARK) : undefined);
     },
   });
   try {
@@ -112,7 +128,8 @@ export async function prepareCsvStream(
     );
   }
   let encoding: TextEncoding = wanted === 'auto' || wanted === 'utf-8' ? detected : wanted;
-  if (encoding === 'utf-8' || encoding === 'utf-8-bom') return { path: downloaded, encoding, bytes };
+  const mark = eofMark ? { eofMark } : {};
+  if (encoding === 'utf-8' || encoding === 'utf-8-bom') return { path: downloaded, encoding, bytes, ...mark };
   const transcoded = path.join(dir, `utf8-${index}.csv`);
   try {
     await transcodeFile(downloaded, transcoded, encoding);
@@ -129,7 +146,7 @@ export async function prepareCsvStream(
     await transcodeFile(downloaded, transcoded, encoding);
   }
   await rm(downloaded, { force: true });
-  return { path: transcoded, encoding, bytes };
+  return { path: transcoded, encoding, bytes, ...mark };
 }
 
 /** A copy of `file` without its first `bytes` bytes (title lines above the header), which replaces it. */

@@ -106,6 +106,9 @@ export async function prepareTableInputs(
       const header = await readHeader(local, dialect, file.key);
       const notes = [
         ...(encoding === 'auto' ? [encodingGuess(prepared.encoding)] : []),
+        ...(prepared.eofMark
+          ? [`ends with DOS's end-of-file mark (Ctrl-Z, byte 0x1A), which is no record: left out`]
+          : []),
         ...(options.source ? [] : [headerGuess(dialect, header)]),
       ].filter((note) => note !== undefined);
       inputs.push({
