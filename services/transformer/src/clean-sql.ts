@@ -361,9 +361,13 @@ function csvField(c: string): string {
  * `quarantine`: rows that failed a cast (reason `invalid_<type>` of the first failing column, message
  * naming every failing column and value; `raw` re-assembled from the fields, quoted as CSV), the rows of
  * `extraRejects` (profile rules: a table of `__rowid, __line, __file, reason, message`, whose raw text
- * `typed` keeps) and records DuckDB could not parse (reason `unparseable_line`, `raw` the original text).
+ * `typed` keeps) and records DuckDB could not parse (reason `unparseable_line`, `raw` the original text;
+ * `empty_row` for a line of blanks).
  * `file` joins `files`.
  */
+/** A line of spaces or tabs alone (below a file's data, by a hand edit): one field short, yet no record. */
+const BLANK_LINE = `regexp_full_match(raw, '[ \t]*')`;
+
 export function createQuarantineTableSql(extraRejects?: string): string {
   return `CREATE TABLE quarantine AS
 SELECT q.line, q.raw, q.reason, q.message, f.name AS file FROM (
@@ -377,7 +381,10 @@ SELECT q.line, q.raw, q.reason, q.message, f.name AS file FROM (
   FROM ${extraRejects} x JOIN typed t ON t.__rowid = x.__rowid
   UNION ALL`
   }
-  SELECT __file, line, raw, 'unparseable_line', 'record could not be parsed: ' || message FROM rejects
+  SELECT __file, line, raw,
+    CASE WHEN ${BLANK_LINE} THEN 'empty_row' ELSE 'unparseable_line' END,
+    CASE WHEN ${BLANK_LINE} THEN 'line ' || line || ' has only blanks, not data' ELSE 'record could not be parsed: ' || message END
+  FROM rejects
 ) q JOIN files f ON f.__file = q.file_index
 ORDER BY q.file_index, q.line`;
 }

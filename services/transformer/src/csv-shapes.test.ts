@@ -2,10 +2,11 @@
  * Generality: CSV files of other shapes than Superstore's are profiled (`profileCsvFiles`, what `etl
  * profile` runs) and transformed without a profile, and both read the right types.
  */
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { getJson } from '@etl/common/storage';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { evenMixedLineEndings } from './prepare-file';
 import { profileCsvFiles } from './profiler';
 import type { TransformReport } from './report';
 import {
@@ -72,6 +73,83 @@ describe('CSV shapes', () => {
       { id: 2, name: 'Crème' },
     ]);
     expect(legacy.response.tables[0]).toMatchObject({ rowsIn: 2, rowsQuarantined: 0 });
+  });
+
+  test('lines ending in both CRLF and LF (files joined from Windows and Unix) are read, evened to LF, and said', async () => {
+    const r = await both('joined.csv', 'id,amount\r\n1,2.5\n2,3.5\r\n3,4.5\n');
+    expect(r.rows).toEqual([
+      { id: 1, amount: 2.5 },
+      { id: 2, amount: 3.5 },
+      { id: 3, amount: 4.5 },
+    ]);
+    expect(r.profileTypes).toEqual({ id: 'integer', amount: 'number' });
+    expect(r.response.tables[0]!.guesses).toContainEqual({
+      message:
+        'file joined.csv: its lines end in both CRLF and LF (files joined from Windows and Unix): read with LF endings',
+    });
+  });
+
+  test('a CRLF file whose mix of LF begins past the inference sample is read whole; a quarantined line keeps its number', async () => {
+    const windows = Array.from({ length: 3_000 }, (_, i) => `${i + 1},${i}.5,a`).join('\r\n');
+    const unix = Array.from({ length: 50 }, (_, i) => `${3_001 + i},${i}.25,b`).join('\n');
+    const csv = `id,amount,tag\r\n${windows}\r\n${unix}\n3051,x,c\n`;
+    await writeExtractedRun(t.store, 'r1', { 'big.csv': csv });
+    const response = await transform({ runId: 'r1', maxRejectRate: 0.01 }, { ...t.deps, sampleRows: 1_000 });
+    expect(response.tables[0]).toMatchObject({ rowsIn: 3_051, rowsOut: 3_050, rowsQuarantined: 1 });
+    expect(response.tables[0]!.guesses?.map((g) => g.message)).toContain(
+      'file big.csv: its lines end in both CRLF and LF (files joined from Windows and Unix): read with LF endings',
+    );
+    const rejects = rowsOf(await readTable(t.store, response.tables[0]!.quarantineKey));
+    expect(rejects.map((r) => [r['line'], r['raw']])).toEqual([[3_052, '3051,x,c']]);
+  });
+
+  test('evening line endings: a CRLF split across read chunks (1 MiB) and a final CR are kept right; a file of CRLF alone is left as it is', async () => {
+    const file = path.join(t.root, 'split.csv');
+    const head = `${'x'.repeat((1 << 20) - 1)}\r\n`; // its CR is a chunk's last byte, its LF the next one's first
+    await writeFile(file, `${head}a\nb\r\nc\r`);
+    const mixed = new Error('Invalid Input Error: The CSV Parser state machine reached an invalid state.');
+    expect(await evenMixedLineEndings(mixed, [file])).toEqual([true]);
+    expect(await readFile(file, 'utf8')).toBe(`${'x'.repeat((1 << 20) - 1)}\na\nb\nc\r`);
+    const windows = path.join(t.root, 'windows.csv');
+    await writeFile(windows, 'a\r\nb\r\n');
+    expect(await evenMixedLineEndings(mixed, [windows])).toEqual([false]);
+    expect(await readFile(windows, 'utf8')).toBe('a\r\nb\r\n');
+    expect(await evenMixedLineEndings(new Error('another'), [file])).toEqual([false]);
+  });
+
+  test("a CRLF file with LF inside quoted cells (Excel's line breaks in a cell) is read as it is, without a word", async () => {
+    const r = await both('notes.csv', 'id,note\r\n1,"first\nsecond"\r\n2,plain\r\n');
+    expect(r.rows).toEqual([
+      { id: 1, note: 'first\nsecond' },
+      { id: 2, note: 'plain' },
+    ]);
+    expect(r.response.tables[0]!.guesses ?? []).toEqual([]);
+  });
+
+  test('a header line ending in a delimiter its records lack (id,amount, above 1,2.5): the empty name is left out, and said', async () => {
+    const r = await both('orders.csv', 'id,amount,\n1,2.5\n2,3.5\n3,4.5\n');
+    expect(r.types).toEqual({ id: 'BIGINT', amount: 'DOUBLE' });
+    expect(r.profileTypes).toEqual({ id: 'integer', amount: 'number' });
+    expect(r.response.tables[0]).toMatchObject({ rowsIn: 3, rowsOut: 3, rowsQuarantined: 0 });
+    expect(r.response.tables[0]!.guesses).toContainEqual({
+      message:
+        'file orders.csv: its header line ends with a delimiter its records do not have: the empty name left out',
+    });
+    // With the profile's own dialect (no sniffing), the same.
+    await writeProfile(t, 'p', 'source: { delimiter: ",", header: true }\n');
+    await writeExtractedRun(t.store, 'r2', { 'orders.csv': 'id,amount,,\n1,2.5\n2,3.5\n' });
+    const profiled = await transform({ runId: 'r2', maxRejectRate: 0, profile: 'p' }, t.deps);
+    expect(profiled.tables[0]).toMatchObject({ rowsIn: 2, rowsOut: 2 });
+  });
+
+  test('a line of spaces below the data is an empty row: quarantined as not data, the quality gate unmoved', async () => {
+    await writeExtractedRun(t.store, 'r1', { 'a.csv': '"id","name"\n"1","Ann"\n"2","Bo"\n   \n' });
+    const response = await transform({ runId: 'r1', maxRejectRate: 0 }, t.deps);
+    expect(response.tables[0]).toMatchObject({ rowsIn: 3, rowsOut: 2, rowsQuarantined: 1 });
+    const rejects = rowsOf(await readTable(t.store, response.tables[0]!.quarantineKey));
+    expect(rejects).toMatchObject([
+      { line: 4, reason: 'empty_row', message: 'line 4 has only blanks, not data' },
+    ]);
   });
 
   test('a time-of-day column is profiled as type time', async () => {

@@ -61,6 +61,9 @@ export interface ParsedCsvFile {
   unparseable: number;
 }
 
+/** DuckDB's error for a file whose lines end in both CRLF and LF (prepare-file.ts `evenLineEndings`). */
+export const MIXED_LINE_ENDINGS_ERROR = 'state machine reached an invalid state';
+
 /** The longest record read (a larger one is quarantined as unparseable). */
 const MAX_LINE_BYTES = 16 * 1024 * 1024;
 

@@ -4,13 +4,20 @@
  * A byte limit stops the download as soon as it is crossed, so an oversized input never fills the disk.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { DataRejectedError, isPipelineError, NotFoundError, PayloadTooLargeError } from '@etl/common/errors';
+import {
+  DataRejectedError,
+  errorMessage,
+  isPipelineError,
+  NotFoundError,
+  PayloadTooLargeError,
+} from '@etl/common/errors';
 import type { BlobStore } from '@etl/common/storage';
 import { EncodingDetector, type LegacyEncoding, type TextEncoding } from './detect-encoding';
+import { MIXED_LINE_ENDINGS_ERROR } from './parse-csv';
 import { isUndecodable, transcodeFile } from './transcode';
 
 export interface PreparedFile {
@@ -147,6 +154,56 @@ export async function prepareCsvStream(
   }
   await rm(downloaded, { force: true });
   return { path: transcoded, encoding, bytes, ...mark };
+}
+
+/**
+ * After `error` from reading `files`: when it is DuckDB's refusal of lines ending in both CRLF and LF (files
+ * joined from Windows and Unix), which it gives for the whole file wherever the mix begins, each file that
+ * mixes them is rewritten in place with LF endings. Says which files were; none when the error is another.
+ */
+export async function evenMixedLineEndings(error: unknown, files: readonly string[]): Promise<boolean[]> {
+  if (!errorMessage(error).includes(MIXED_LINE_ENDINGS_ERROR)) return files.map(() => false);
+  const evened: boolean[] = [];
+  for (const file of files) evened.push(await evenLineEndings(file));
+  return evened;
+}
+
+/** Rewrites `file` with LF line endings when it has both CRLF and bare LF; returns whether it did. */
+async function evenLineEndings(file: string): Promise<boolean> {
+  const CR = 0x0d;
+  const LF = 0x0a;
+  let crlf = 0;
+  let bare = 0;
+  let heldCr = false;
+  const toLf = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      const data = heldCr ? Buffer.concat([Buffer.of(CR), chunk]) : chunk;
+      heldCr = data.at(-1) === CR;
+      const end = heldCr ? data.length - 1 : data.length;
+      const parts: Buffer[] = [];
+      let from = 0;
+      for (let at = data.indexOf(LF); at >= 0 && at < end; at = data.indexOf(LF, at + 1)) {
+        if (at > 0 && data[at - 1] === CR) {
+          crlf += 1;
+          parts.push(data.subarray(from, at - 1));
+          from = at;
+        } else bare += 1;
+      }
+      parts.push(data.subarray(from, end));
+      done(null, Buffer.concat(parts));
+    },
+    flush(done) {
+      done(null, heldCr ? Buffer.of(CR) : undefined);
+    },
+  });
+  const evened = `${file}.lf.csv`;
+  await pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), toLf, createWriteStream(evened));
+  if (crlf === 0 || bare === 0) {
+    await rm(evened, { force: true });
+    return false;
+  }
+  await rename(evened, file);
+  return true;
 }
 
 /** A copy of `file` without its first `bytes` bytes (title lines above the header), which replaces it. */

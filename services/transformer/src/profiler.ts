@@ -39,7 +39,12 @@ import {
   trimmed,
 } from './infer-types';
 import { parseCsvFiles, rawColumn } from './parse-csv';
-import { type PreparedFile, prepareLocalCsvFile, skipLeadingBytes } from './prepare-file';
+import {
+  evenMixedLineEndings,
+  type PreparedFile,
+  prepareLocalCsvFile,
+  skipLeadingBytes,
+} from './prepare-file';
 import {
   type ColumnProfile,
   DEFAULT_MISSING_TOKENS,
@@ -48,7 +53,7 @@ import {
   stringifyProfile,
 } from './profile';
 import { rolesComment } from './profile-roles';
-import { readCsvHeader, readCsvStart } from './read-header';
+import { readCsvHeader, readCsvStart, withoutTrailingEmptyNames } from './read-header';
 import { SNIFF_BYTES, type SniffedDialect, sniffPreamble, sniffTable } from './sniff-csv';
 
 /** Most candidate keys reported. */
@@ -273,34 +278,45 @@ export async function profileCsvFiles(
           : sniffPreamble((await readCsvStart(p.path, SNIFF_BYTES)) ?? '', dialect, dialect.columns);
       if (own) p.path = await skipLeadingBytes(p.path, own.bytes);
     }
-    const first = (await readCsvHeader(prepared[0]!.path, dialect))!.map((h) => h.trim());
+    const read = (await readCsvHeader(prepared[0]!.path, dialect))!.map((h) => h.trim());
+    const first = dialect.header ? withoutTrailingEmptyNames(read, dialect.columns).header : read;
     const header = dialect.header ? first : first.map((_, i) => `column_${i + 1}`);
     const names = normalizeColumnNames(header);
     const sampleRows = inferenceSampleRows(options.sampleRows ?? DEFAULT_SAMPLE_ROWS, header.length);
-    return await withDuckDb(options.duckdb ?? {}, scratch, async (connection) => {
-      await planForColumns(connection, header.length);
-      const inputs = prepared.map((p, i) => ({ path: p.path, key: files[i]! }));
-      await parseCsvFiles(connection, inputs, header.length, {
-        delimiter: dialect.delimiter,
-        quote: dialect.quote,
-        ...(dialect.escape === undefined ? {} : { escape: dialect.escape }),
-        header: dialect.header,
+    const profileOnce = () =>
+      withDuckDb(options.duckdb ?? {}, scratch, async (connection) => {
+        await planForColumns(connection, header.length);
+        const inputs = prepared.map((p, i) => ({ path: p.path, key: files[i]! }));
+        await parseCsvFiles(connection, inputs, header.length, {
+          delimiter: dialect.delimiter,
+          quote: dialect.quote,
+          ...(dialect.escape === undefined ? {} : { escape: dialect.escape }),
+          header: dialect.header,
+        });
+        const { plans } = await inferColumnPlans(
+          connection,
+          'numbered',
+          header.map((_, i) => rawColumn(i)),
+          header,
+          names,
+          { sampleRows, delimiter: dialect.delimiter },
+        );
+        const findings = await measureColumns(connection, plans, sampleRows);
+        const encodings = prepared.map((p) => p.encoding);
+        const profile = buildProfile(plans, findings, dialect, encodings, named, options, preamble?.lines);
+        const ambiguous = plans.filter((p) => p.ambiguous).map((p) => p.name);
+        const roles = inferRoles(plans.map((p) => ({ name: p.name, type: p.type })));
+        const yaml = `${stringifyProfile(profile, summary(findings, encodings, dialect, ambiguous, named))}${rolesComment(roles)}\n`;
+        return { profile, yaml, roles, findings, dialect, encodings, ambiguous };
       });
-      const { plans } = await inferColumnPlans(
-        connection,
-        'numbered',
-        header.map((_, i) => rawColumn(i)),
-        header,
-        names,
-        { sampleRows, delimiter: dialect.delimiter },
+    // Lines ending in both CRLF and LF: evened to LF (`evenMixedLineEndings`), and profiled again.
+    return await profileOnce().catch(async (error: unknown) => {
+      const evened = await evenMixedLineEndings(
+        error,
+        prepared.map((p) => p.path),
       );
-      const findings = await measureColumns(connection, plans, sampleRows);
-      const encodings = prepared.map((p) => p.encoding);
-      const profile = buildProfile(plans, findings, dialect, encodings, named, options, preamble?.lines);
-      const ambiguous = plans.filter((p) => p.ambiguous).map((p) => p.name);
-      const roles = inferRoles(plans.map((p) => ({ name: p.name, type: p.type })));
-      const yaml = `${stringifyProfile(profile, summary(findings, encodings, dialect, ambiguous, named))}${rolesComment(roles)}\n`;
-      return { profile, yaml, roles, findings, dialect, encodings, ambiguous };
+      if (!evened.includes(true)) throw error;
+      return profileOnce();
     });
   } finally {
     await rm(scratch, { recursive: true, force: true });

@@ -120,3 +120,21 @@ export function parseRecords(
   }
   return { records, truncated: open && records.length < limit };
 }
+
+/**
+ * A header line ending in delimiters its records lack (`id,amount,` above `1,2.5`): its empty names past the
+ * records' field count (`columns`, sniffed) are left out, and said. Kept, they made every record a field
+ * short, and the file unparseable.
+ */
+export function withoutTrailingEmptyNames(
+  header: string[],
+  columns: number | undefined,
+): { header: string[]; note?: string } {
+  if (columns === undefined || header.length <= columns || header.slice(columns).some((name) => name !== ''))
+    return { header };
+  const extra = header.length - columns;
+  return {
+    header: header.slice(0, columns),
+    note: `its header line ends with ${extra === 1 ? 'a delimiter' : `${extra} delimiters`} its records do not have: the empty ${extra === 1 ? 'name' : 'names'} left out`,
+  };
+}

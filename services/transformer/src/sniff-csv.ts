@@ -86,15 +86,9 @@ function sniffDelimiter(
 ): { delimiter: Delimiter; columns: number; consistency: number; records: string[][] } {
   let best: { delimiter: Delimiter; columns: number; consistency: number; records: string[][] } | undefined;
   for (const delimiter of DELIMITERS) {
-    const { records } = parseRecords(text, { delimiter, ...quoting }, SNIFF_RECORDS, complete);
-    if (records.length === 0) continue;
-    const counts = new Map<number, number>();
-    for (const r of records) counts.set(r.length, (counts.get(r.length) ?? 0) + 1);
-    // The header's field count decides when it is also the most common one; ties go to more fields.
-    let columns = records[0]!.length;
-    let hits = counts.get(columns) ?? 0;
-    for (const [n, c] of counts) if (c > hits || (c === hits && n > columns)) [columns, hits] = [n, c];
-    const consistency = hits / records.length;
+    const fields = recordFields(text, { delimiter, ...quoting }, complete);
+    if (!fields) continue;
+    const { columns, consistency, records } = fields;
     if (columns < 2) continue;
     if (
       !best ||
@@ -111,6 +105,25 @@ function sniffDelimiter(
       records: parseRecords(text, { delimiter: ',', ...quoting }, SNIFF_RECORDS, complete).records,
     }
   );
+}
+
+/**
+ * The number of fields most of the sampled records of `text` have under `dialect`, and their share; the
+ * header's count decides when it is also the most common one, other ties go to more fields.
+ */
+export function recordFields(
+  text: string,
+  dialect: CsvDialect,
+  complete: boolean,
+): { columns: number; consistency: number; records: string[][] } | undefined {
+  const { records } = parseRecords(text, dialect, SNIFF_RECORDS, complete);
+  if (records.length === 0) return undefined;
+  const counts = new Map<number, number>();
+  for (const r of records) counts.set(r.length, (counts.get(r.length) ?? 0) + 1);
+  let columns = records[0]!.length;
+  let hits = counts.get(columns) ?? 0;
+  for (const [n, c] of counts) if (c > hits || (c === hits && n > columns)) [columns, hits] = [n, c];
+  return { columns, consistency: hits / records.length, records };
 }
 
 /** `"` unless the text quotes with `'` and never with `"`. */

@@ -16,10 +16,11 @@ import { type DuckDbSettings, withDuckDb } from './duckdb-session';
 import type { ParseDialect, SourceLines } from './parse-csv';
 import { prepareCsvFile, skipLeadingBytes } from './prepare-file';
 import type { Profile } from './profile';
-import { readCsvHeader, readCsvStart } from './read-header';
+import { readCsvHeader, readCsvStart, withoutTrailingEmptyNames } from './read-header';
 import {
   leadingLines,
   type Preamble,
+  recordFields,
   SNIFF_BYTES,
   sniffDialect,
   sniffPreamble,
@@ -96,16 +97,20 @@ export async function prepareTableInputs(
         ...limit(),
       });
       if (budget !== undefined) budget -= prepared.bytes;
-      const { dialect, skipBytes } = await chooseDialect(
+      const { dialect, skipBytes, columns } = await chooseDialect(
         prepared.path,
         prepared.bytes,
         file.key,
         options.source,
       );
       const local = skipBytes > 0 ? await skipLeadingBytes(prepared.path, skipBytes) : prepared.path;
-      const header = await readHeader(local, dialect, file.key);
+      const read = await readHeader(local, dialect, file.key);
+      const { header, note: trailing } = dialect.header
+        ? withoutTrailingEmptyNames(read, columns)
+        : { header: read };
       const notes = [
         ...(encoding === 'auto' ? [encodingGuess(prepared.encoding)] : []),
+        trailing,
         ...(prepared.eofMark
           ? [`ends with DOS's end-of-file mark (Ctrl-Z, byte 0x1A), which is no record: left out`]
           : []),
@@ -275,7 +280,7 @@ async function chooseDialect(
   bytes: number,
   key: string,
   source: Profile['source'] | undefined,
-): Promise<{ dialect: InputDialect; skipBytes: number }> {
+): Promise<{ dialect: InputDialect; skipBytes: number; columns?: number }> {
   const start = await readCsvStart(file, SNIFF_BYTES);
   if (start === undefined) throw emptyFile(key);
   const complete = bytes <= SNIFF_BYTES;
@@ -287,9 +292,11 @@ async function chooseDialect(
       header: source.header,
     };
     const preamble = source.skipLines ? linesAt(start, source.skipLines) : undefined;
+    const fields = recordFields(start.slice(preamble?.chars ?? 0), dialect, complete);
     return {
       dialect: { ...dialect, sniffed: false, ...(preamble ? { preamble: preambleOf(preamble, false) } : {}) },
       skipBytes: preamble?.bytes ?? 0,
+      ...(fields ? { columns: fields.columns } : {}),
     };
   }
   const skipped = source?.skipLines ? linesAt(start, source.skipLines) : undefined;
@@ -308,6 +315,7 @@ async function chooseDialect(
       ...(preamble ? { preamble: preambleOf(preamble, !source?.skipLines) } : {}),
     },
     skipBytes: preamble?.bytes ?? 0,
+    columns: sniffed.columns,
   };
 }
 

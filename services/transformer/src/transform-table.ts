@@ -56,6 +56,7 @@ import {
   rawColumn,
   readCsvRows,
 } from './parse-csv';
+import { evenMixedLineEndings } from './prepare-file';
 import { type LoadedProfile, mlOptions } from './profile';
 import { candidateKeys as findCandidateKeys } from './profiler';
 import { createNfkcMaps, qualityChecks, type RefineResult, refineRows, stagedRowsSql } from './refine';
@@ -70,7 +71,7 @@ import {
   type TransformTimings,
 } from './report';
 import { applyContract } from './schema-contract';
-import { quarantineSummaryRows } from './summary-rows';
+import { NOT_DATA_REASONS, quarantineSummaryRows } from './summary-rows';
 import { type InputDialect, partitionGuess, type TableInput } from './table-inputs';
 import { decideTableRoles, resolveRoleOverrides } from './table-roles';
 import { valueSketches } from './value-sketch';
@@ -111,7 +112,30 @@ export interface TableOutcome {
   quality: { passed: boolean; rejectRate: number; maxRejectRate: number; checks?: QualityCheck[] };
 }
 
+/**
+ * Files whose lines end in both CRLF and LF, which DuckDB refuses, are evened to LF (`evenMixedLineEndings`),
+ * said, and the table is made again from the start: nothing is written before the files are read.
+ */
 export async function transformTable(job: TableJob, context: TableContext): Promise<TableOutcome> {
+  try {
+    return await transformTableOnce(job, context);
+  } catch (error) {
+    const evened = await evenMixedLineEndings(
+      error,
+      job.inputs.map((input) => input.path),
+    );
+    if (!evened.includes(true)) throw error;
+    const inputs = job.inputs.map((input, i) =>
+      evened[i] ? { ...input, notes: [...(input.notes ?? []), EVENED_NOTE] } : input,
+    );
+    return transformTableOnce({ ...job, inputs }, context);
+  }
+}
+
+const EVENED_NOTE =
+  'its lines end in both CRLF and LF (files joined from Windows and Unix): read with LF endings';
+
+async function transformTableOnce(job: TableJob, context: TableContext): Promise<TableOutcome> {
   const { runId, store, loaded, maxRejectRate } = context;
   const table = job.name;
   const profile = loaded?.profile;
@@ -200,7 +224,7 @@ export async function transformTable(job: TableJob, context: TableContext): Prom
     await connection.run(
       `INSERT INTO files VALUES ${job.inputs.map((f, i) => `(${i}, ${quoteLiteral(f.name)})`).join(', ')}`,
     );
-    const summaryRows = await quarantineSummaryRows(
+    await quarantineSummaryRows(
       connection,
       typed,
       'typed',
@@ -340,9 +364,11 @@ export async function transformTable(job: TableJob, context: TableContext): Prom
       timings.features = clock.lap();
     }
 
-    // A footer of totals is quarantined so that it is not loaded, but it is no bad data: one would
-    // otherwise fail the gate of a file under ten rows on its own.
-    const rejectRate = (rowsQuarantined - summaryRows) / rowsIn;
+    // A footer of totals (or a repeated header, an empty row) is quarantined so that it is not loaded, but it
+    // is no bad data: one would otherwise fail the gate of a file under ten rows on its own.
+    const reasons = await reasonCounts(connection);
+    const notData = NOT_DATA_REASONS.reduce((n, reason) => n + (reasons[reason] ?? 0), 0);
+    const rejectRate = (rowsQuarantined - notData) / rowsIn;
     const checks =
       profile && refined
         ? qualityChecks({ profile, rowsIn, rowsOut, rejectRate, maxRejectRate, refined })
@@ -366,7 +392,7 @@ export async function transformTable(job: TableJob, context: TableContext): Prom
       files: fileReports(job.inputs, parsed),
       columns,
       ...(context.contract.previous ? { schemaChanges } : {}),
-      reasons: await reasonCounts(connection),
+      reasons,
       duplicates: {
         count: refined ? refined.exactDuplicates : rowsDuplicate,
         dropped: refined ? refined.exactDropped : true,
