@@ -183,7 +183,13 @@ describe('etl run with ETL_MODE=gcp (services on the fake GCS and BigQuery)', ()
     expect(second).toMatchObject({ runId: 'gcp-2', status: 'succeeded' });
     // The same rows again: the first run's replaced, the schema unchanged.
     expect(second.tables).toEqual(
-      first.tables.map((t) => ({ ...t, rowsReplaced: t.rowsLoaded, schemaChanges: [], guesses: [] })),
+      first.tables.map((t) => ({
+        ...t,
+        rowsReplaced: t.rowsLoaded,
+        schemaChanges: [],
+        guesses: [],
+        notes: [],
+      })),
     );
 
     const inserts = bigquery.requests.filter((r) => r.kind === 'jobs.insert').slice(insertsBefore);

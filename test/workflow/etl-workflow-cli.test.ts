@@ -97,6 +97,7 @@ describe('etl workflow run', () => {
           rowsReplaced: 0,
           schemaChanges: [],
           guesses: [],
+          notes: [],
         },
       ],
       skippedFiles: [{ name: 'README.md', reason: 'documentation' }],

@@ -133,6 +133,7 @@ function succeeded(runId: string, source = SOURCE, analysis: unknown = null) {
         rowsReplaced: 0,
         schemaChanges: [],
         guesses: [],
+        notes: [],
       },
     ],
     skippedFiles: SKIPPED_FILES,
@@ -174,6 +175,7 @@ describe('etl.workflows.yaml: the happy path', () => {
           rowsReplaced: 0,
           schemaChanges: [],
           guesses: [],
+          notes: [],
         },
         {
           name: 'returns',
@@ -185,6 +187,7 @@ describe('etl.workflows.yaml: the happy path', () => {
           rowsReplaced: 0,
           schemaChanges: [],
           guesses: [],
+          notes: [],
         },
       ],
       skippedFiles: SKIPPED_FILES,

@@ -37,6 +37,8 @@ export interface TableSummary {
   schemaChanges?: SchemaChange[];
   /** Readings the transformer chose where the values allowed several (an ambiguous date order). */
   guesses?: Array<{ column?: string; message: string }>;
+  /** What the transformer did to the files that no reading decided (partition values added as columns). */
+  notes?: Array<{ message: string }>;
 }
 
 export interface RunSummary {

@@ -334,6 +334,12 @@ export const tableCountsSchema = z.object({
     .describe(
       'Readings the data left open and the transformer chose, so that the run summary says them: a date column that reads both M/D/Y and D/M/Y (a profile `format` settles it), title lines skipped above a header (`source.skipLines`).',
     ),
+  notes: z
+    .array(z.object({ message: z.string() }))
+    .optional()
+    .describe(
+      "What the transformer did to the table's files that no reading of their values decided, so that the run summary states it: partition folders' values added as columns, DOS's end-of-file mark left out, mixed line endings evened.",
+    ),
   roles: rolesSchema
     .optional()
     .describe(

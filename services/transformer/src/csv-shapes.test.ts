@@ -53,7 +53,7 @@ describe('CSV shapes', () => {
   test("DOS's end-of-file mark (Ctrl-Z) after the last line is no record: left out and said", async () => {
     const utf8 = await both('till.csv', 'id,amount,day\r\n1,10.5,2023-01-01\r\n2,11.25,2023-01-02\r\n\x1a');
     expect(utf8.response.tables[0]).toMatchObject({ rowsIn: 2, rowsOut: 2, rowsQuarantined: 0 });
-    expect(utf8.response.tables[0]!.guesses).toContainEqual({
+    expect(utf8.response.tables[0]!.notes).toContainEqual({
       message:
         "file till.csv: ends with DOS's end-of-file mark (Ctrl-Z, byte 0x1A), which is no record: left out",
     });
@@ -83,7 +83,7 @@ describe('CSV shapes', () => {
       { id: 3, amount: 4.5 },
     ]);
     expect(r.profileTypes).toEqual({ id: 'integer', amount: 'number' });
-    expect(r.response.tables[0]!.guesses).toContainEqual({
+    expect(r.response.tables[0]!.notes).toContainEqual({
       message:
         'file joined.csv: its lines end in both CRLF and LF (files joined from Windows and Unix): read with LF endings',
     });
@@ -96,7 +96,7 @@ describe('CSV shapes', () => {
     await writeExtractedRun(t.store, 'r1', { 'big.csv': csv });
     const response = await transform({ runId: 'r1', maxRejectRate: 0.01 }, { ...t.deps, sampleRows: 1_000 });
     expect(response.tables[0]).toMatchObject({ rowsIn: 3_051, rowsOut: 3_050, rowsQuarantined: 1 });
-    expect(response.tables[0]!.guesses?.map((g) => g.message)).toContain(
+    expect(response.tables[0]!.notes?.map((n) => n.message)).toContain(
       'file big.csv: its lines end in both CRLF and LF (files joined from Windows and Unix): read with LF endings',
     );
     const rejects = rowsOf(await readTable(t.store, response.tables[0]!.quarantineKey));
@@ -123,6 +123,7 @@ describe('CSV shapes', () => {
       { id: 1, note: 'first\nsecond' },
       { id: 2, note: 'plain' },
     ]);
+    expect(r.response.tables[0]!.notes ?? []).toEqual([]);
     expect(r.response.tables[0]!.guesses ?? []).toEqual([]);
   });
 
@@ -131,7 +132,7 @@ describe('CSV shapes', () => {
     expect(r.types).toEqual({ id: 'BIGINT', amount: 'DOUBLE' });
     expect(r.profileTypes).toEqual({ id: 'integer', amount: 'number' });
     expect(r.response.tables[0]).toMatchObject({ rowsIn: 3, rowsOut: 3, rowsQuarantined: 0 });
-    expect(r.response.tables[0]!.guesses).toContainEqual({
+    expect(r.response.tables[0]!.notes).toContainEqual({
       message:
         'file orders.csv: its header line ends with a delimiter its records do not have: the empty name left out',
     });

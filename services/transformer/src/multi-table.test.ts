@@ -122,7 +122,7 @@ describe('a dataset of several tables', () => {
       // The raw text is the file's record: the partition values are not in it.
       { file: files[1], line: 3, reason: 'invalid_bigint', raw: '4,x' },
     ]);
-    expect(orders.guesses).toContainEqual({
+    expect(orders.notes).toContainEqual({
       message:
         "its 3 files sit in partition folders (year=…/channel=…): loaded as columns year (2022, 2023), channel (web, store, NULL) after the files' own",
     });

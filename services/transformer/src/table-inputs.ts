@@ -57,9 +57,11 @@ export interface TableInput extends TableMember {
   /** How the local CSV's lines number in the source (`sourceLines`). */
   lines: SourceLines;
   /**
-   * What reading or converting the file decided that the run summary says (a JSON object's list read as the
-   * rows, the legacy encoding its bytes chose, a first line read as data).
+   * What reading or converting the file decided that the run summary says as a guess (a JSON object's list
+   * read as the rows, the legacy encoding its bytes chose, a first line read as data).
    */
+  guesses?: string[];
+  /** What was done to the file that the run summary states (an end-of-file mark left out). */
   notes?: string[];
 }
 
@@ -108,13 +110,15 @@ export async function prepareTableInputs(
       const { header, note: trailing } = dialect.header
         ? withoutTrailingEmptyNames(read, columns)
         : { header: read };
-      const notes = [
+      const guesses = [
         ...(encoding === 'auto' ? [encodingGuess(prepared.encoding)] : []),
+        ...(options.source ? [] : [headerGuess(dialect, header)]),
+      ].filter((guess) => guess !== undefined);
+      const notes = [
         trailing,
         ...(prepared.eofMark
           ? [`ends with DOS's end-of-file mark (Ctrl-Z, byte 0x1A), which is no record: left out`]
           : []),
-        ...(options.source ? [] : [headerGuess(dialect, header)]),
       ].filter((note) => note !== undefined);
       inputs.push({
         file,
@@ -129,6 +133,7 @@ export async function prepareTableInputs(
         header,
         ms: elapsed(),
         lines: { offset: dialect.preamble?.lines ?? 0 },
+        ...(guesses.length > 0 ? { guesses } : {}),
         ...(notes.length > 0 ? { notes } : {}),
       });
       continue;
@@ -207,7 +212,7 @@ export async function prepareTableInputs(
     if (rows === 0) skipped.push({ name: file.name, reason: `no rows (an empty ${format} file)` });
     else {
       const input = await converted(file.name, file.key, fileStem(file.name), csv, elapsed());
-      inputs.push(note ? { ...input, notes: [note] } : input);
+      inputs.push(note ? { ...input, guesses: [note] } : input);
     }
   }
   return { inputs: inputs.map(withPartitions), skipped };
@@ -216,7 +221,7 @@ export async function prepareTableInputs(
 /**
  * A file in Hive partition folders (`year=2019/`) has its partition's value in its path only, as Spark's
  * `partitionBy` drops the column from the file: each becomes a column after the file's own (the run summary
- * says so, `partitionGuess`). A key the file has a column of (by its snake_case name) is left to the file.
+ * says so, `partitionNote`). A key the file has a column of (by its snake_case name) is left to the file.
  */
 function withPartitions(input: TableInput): TableInput {
   const own = new Set((input.dialect.header ? input.header : []).map((name) => toSnakeCase(name.trim())));
@@ -226,7 +231,7 @@ function withPartitions(input: TableInput): TableInput {
 }
 
 /** What the run summary says of a table's partition columns: one line for all its files. */
-export function partitionGuess(inputs: readonly TableInput[]): string | undefined {
+export function partitionNote(inputs: readonly TableInput[]): string | undefined {
   const keys = (inputs[0]?.partitions ?? []).map((p) => p.key);
   if (keys.length === 0) return undefined;
   const columns = keys.map((key, k) => {

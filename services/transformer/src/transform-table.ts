@@ -72,7 +72,7 @@ import {
 } from './report';
 import { applyContract } from './schema-contract';
 import { NOT_DATA_REASONS, quarantineSummaryRows } from './summary-rows';
-import { type InputDialect, partitionGuess, type TableInput } from './table-inputs';
+import { type InputDialect, partitionNote, type TableInput } from './table-inputs';
 import { decideTableRoles, resolveRoleOverrides } from './table-roles';
 import { valueSketches } from './value-sketch';
 
@@ -310,14 +310,19 @@ async function transformTableOnce(job: TableJob, context: TableContext): Promise
         input.dialect.preamble ? [preambleGuess(input.name, input.dialect.preamble)] : [],
       ),
       ...job.inputs.flatMap((input) =>
-        (input.notes ?? []).map((note) => ({ message: `file ${input.name}: ${note}` })),
+        (input.guesses ?? []).map((guess) => ({ message: `file ${input.name}: ${guess}` })),
       ),
-      ...[partitionGuess(job.inputs)].flatMap((message) => (message ? [{ message }] : [])),
       ...plans.filter((p) => p.ambiguous && p.candidates).map(formatGuess),
       ...plans
         .filter(isReadingGuess)
         .map((p) => ({ column: p.name, message: `column ${p.name}: ${p.reason}` })),
       ...(dialect.header ? headerNameGuesses(fileHeader, names, columns, stagedCounts.rows) : []),
+    ];
+    const notes = [
+      ...job.inputs.flatMap((input) =>
+        (input.notes ?? []).map((note) => ({ message: `file ${input.name}: ${note}` })),
+      ),
+      ...[partitionNote(job.inputs)].flatMap((message) => (message ? [{ message }] : [])),
     ];
     timings.write = clock.lap();
 
@@ -424,6 +429,7 @@ async function transformTableOnce(job: TableJob, context: TableContext): Promise
         quality,
         ...(context.contract.previous ? { schemaChanges } : {}),
         ...(guesses.length > 0 ? { guesses } : {}),
+        ...(notes.length > 0 ? { notes } : {}),
         roles,
       },
       ...features.map((f) => ({

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { analysisLine, notInVersionLine, tableLine } from './run';
 
 describe('the run summary as etl run prints it', () => {
-  test("a table's schema changes and guesses each get a line under it", () => {
+  test("a table's schema changes, notes and guesses each get a line under it", () => {
     const line = tableLine({
       name: 'ventas',
       files: ['ventas.csv'],
@@ -12,10 +12,12 @@ describe('the run summary as etl run prints it', () => {
       rowsDuplicate: 0,
       schemaChanges: [{ change: 'added', column: 'canal', message: 'column canal added' }],
       guesses: [{ column: 'fecha', message: 'column fecha read as %d/%m/%Y' }],
+      notes: [{ message: "file ventas.csv: ends with DOS's end-of-file mark" }],
     });
     expect(line).toBe(
       '  ventas: 3 in, 3 loaded, 0 quarantined, 0 duplicates (from ventas.csv)\n' +
         '    schema: column canal added\n' +
+        "    note: file ventas.csv: ends with DOS's end-of-file mark\n" +
         '    guess: column fecha read as %d/%m/%Y\n',
     );
   });

@@ -192,8 +192,9 @@ export function tableLine(t: TableSummary): string {
       : ` (from ${files.slice(0, 3).join(', ')}${files.length > 3 ? ` and ${files.length - 3} more` : ''})`;
   const replaced = t.rowsReplaced ? `, ${t.rowsReplaced} replaced` : '';
   const changes = (t.schemaChanges ?? []).map((c) => `    schema: ${c.message}\n`).join('');
+  const notes = (t.notes ?? []).map((n) => `    note: ${n.message}\n`).join('');
   const guesses = (t.guesses ?? []).map((g) => `    guess: ${g.message}\n`).join('');
-  return `  ${t.name}: ${t.rowsIn} in, ${t.rowsLoaded} loaded, ${t.rowsQuarantined} quarantined, ${t.rowsDuplicate} duplicates${replaced}${from}\n${changes}${guesses}`;
+  return `  ${t.name}: ${t.rowsIn} in, ${t.rowsLoaded} loaded, ${t.rowsQuarantined} quarantined, ${t.rowsDuplicate} duplicates${replaced}${from}\n${changes}${notes}${guesses}`;
 }
 
 /** A table an earlier version loaded and this one has no file for, as `etl run` prints it. */
