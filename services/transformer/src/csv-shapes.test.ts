@@ -153,6 +153,17 @@ describe('CSV shapes', () => {
     ]);
   });
 
+  test('blank lines above the header are skipped and said as a note, not as a guessed title', async () => {
+    await writeExtractedRun(t.store, 'r1', { 'a.csv': '\n\n\nid,v\n1,2\n' });
+    const response = await transform({ runId: 'r1', maxRejectRate: 0 }, t.deps);
+    expect(response.tables[0]).toMatchObject({
+      rowsIn: 1,
+      rowsOut: 1,
+      notes: [{ message: 'file a.csv: 3 blank lines above the header skipped' }],
+    });
+    expect(response.tables[0]!.guesses ?? []).toEqual([]);
+  });
+
   test('a time-of-day column is profiled as type time', async () => {
     const r = await both('tills.csv', 'till,opened\n1,08:30\n2,9:15\n3,13:45:10\n');
     expect(r.types).toMatchObject({ opened: 'TIME' });

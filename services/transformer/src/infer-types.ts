@@ -314,8 +314,9 @@ export function timeOfDay(t: string): string {
 /** A Unix time's text as a TIMESTAMP (UTC); NULL outside 2000-2100, so that the value is quarantined. */
 export function epochExpression(t: string, format: EpochFormat): string {
   const [from, to] = epochRange(format);
-  const n = `TRY_CAST(${t} AS BIGINT)`;
-  return `CASE WHEN regexp_full_match(${t}, '[0-9]{1,13}') AND ${n} BETWEEN ${from} AND ${to} THEN make_timestamp(${n} * ${EPOCH_FORMATS[format]}) END`;
+  // A fraction (Python's time.time(), `1673793000.123`) is kept to the microsecond.
+  const n = `TRY_CAST(${t} AS DOUBLE)`;
+  return `CASE WHEN regexp_full_match(${t}, '[0-9]{1,13}([.][0-9]{1,9})?') AND ${n} BETWEEN ${from} AND ${to} THEN make_timestamp(CAST(round(${n} * ${EPOCH_FORMATS[format]}) AS BIGINT)) END`;
 }
 
 /** An Excel serial date's text as a DATE; NULL outside EXCEL_SERIAL_RANGE, so that the value is quarantined. */
@@ -447,6 +448,7 @@ export const isReadingGuess = (plan: Pick<ColumnPlan, 'reason'>): boolean =>
   isNumberGuess(plan) ||
   plan.reason?.startsWith(TWO_FORMATS) === true ||
   plan.reason?.startsWith(FROM_INTEGERS) === true ||
+  plan.reason?.startsWith(FROM_FRACTIONS) === true ||
   PERIODS.some((p) => plan.reason?.startsWith(fromPeriods(p.unit)) === true);
 
 /** `1,234`: one comma and 3 digits after it, read alike with a thousands comma and a decimal comma. */
@@ -1345,6 +1347,7 @@ const TIME_NAME = /(^|_)(ts|timestamp|time|datetime|epoch|unix|unixtime)(_|$)|(^
 const DATE_NAME = /date|(^|_)(day|dt|yyyymmdd|ymd)(_|$)/;
 /** How the reason of a plan read from integers starts: the run summary lists it (`isReadingGuess`). */
 const FROM_INTEGERS = 'integers named like a ';
+const FROM_FRACTIONS = 'numbers with fractions named like a ';
 /** A year and a month, or a quarter, without a day: the names that allow reading it as a date, and its formats. */
 const PERIODS = [
   {
@@ -1376,17 +1379,25 @@ const fromPeriods = (unit: (typeof PERIODS)[number]['unit']): string => `year an
 async function integerTimes(connection: DuckDBConnection, plans: ColumnPlan[]): Promise<ColumnPlan[]> {
   const out = [...plans];
   for (const [i, plan] of plans.entries()) {
-    const plain = plan.type === 'BIGINT' && plan.thousands === undefined && plan.reason === undefined;
+    const unmarked = plan.thousands === undefined && plan.reason === undefined;
+    const whole = plan.type === 'BIGINT' && unmarked;
+    // Seconds with a fraction, as Python's time.time() writes them: only as a time.
+    const fractional =
+      plan.type === 'DOUBLE' &&
+      unmarked &&
+      plan.decimal === undefined &&
+      plan.currency === undefined &&
+      !plan.percent;
     const [date, time] = [DATE_NAME.test(plan.name), TIME_NAME.test(plan.name)];
-    if (!plain || !(date || time)) continue;
+    if (!(whole && (date || time)) && !(fractional && time)) continue;
     const [range] = await queryRows(
       connection,
       `SELECT min(n) AS lo, max(n) AS hi,
          count(*) FILTER (WHERE try_strptime(n::VARCHAR, '%Y%m%d') IS NULL) AS not_dates
-       FROM (SELECT TRY_CAST(${trimBlanks(`v${i}`)} AS BIGINT) AS n FROM ${INFER_SAMPLE}) WHERE n IS NOT NULL`,
+       FROM (SELECT TRY_CAST(${trimBlanks(`v${i}`)} AS ${whole ? 'BIGINT' : 'DOUBLE'}) AS n FROM ${INFER_SAMPLE}) WHERE n IS NOT NULL`,
     );
     const [lo, hi] = [Number(range?.['lo']), Number(range?.['hi'])];
-    if (date && toCount(range?.['not_dates']) === 0 && lo >= 19000101 && hi <= 21001231) {
+    if (whole && date && toCount(range?.['not_dates']) === 0 && lo >= 19000101 && hi <= 21001231) {
       out[i] = {
         ...plan,
         type: 'DATE',
@@ -1395,7 +1406,7 @@ async function integerTimes(connection: DuckDBConnection, plans: ColumnPlan[]): 
       };
       continue;
     }
-    if (date && lo >= EXCEL_SERIAL_RANGE[0] && hi <= EXCEL_SERIAL_RANGE[1]) {
+    if (whole && date && lo >= EXCEL_SERIAL_RANGE[0] && hi <= EXCEL_SERIAL_RANGE[1]) {
       const example = new Date(Date.UTC(1899, 11, 30) + lo * 86_400_000).toISOString().slice(0, 10);
       out[i] = {
         ...plan,
@@ -1419,7 +1430,7 @@ async function integerTimes(connection: DuckDBConnection, plans: ColumnPlan[]): 
       ...plan,
       type: 'TIMESTAMP',
       format,
-      reason: `${FROM_INTEGERS}time, every sampled one ${describeEpoch(format)}: read as date-times in UTC (${lo} is ${example}; a profile's type: integer keeps the numbers)`,
+      reason: `${whole ? FROM_INTEGERS : FROM_FRACTIONS}time, every sampled one ${describeEpoch(format)}: read as date-times in UTC (${lo} is ${example}; a profile's type: ${whole ? 'integer' : 'number'} keeps the numbers)`,
     };
   }
   return out;

@@ -307,7 +307,9 @@ async function transformTableOnce(job: TableJob, context: TableContext): Promise
     const roles = await decideTableRoles(connection, stagedSql, roleOverrides);
     const guesses = [
       ...job.inputs.flatMap((input) =>
-        input.dialect.preamble ? [preambleGuess(input.name, input.dialect.preamble)] : [],
+        input.dialect.preamble && !isBlankPreamble(input.dialect.preamble)
+          ? [preambleGuess(input.name, input.dialect.preamble)]
+          : [],
       ),
       ...job.inputs.flatMap((input) =>
         (input.guesses ?? []).map((guess) => ({ message: `file ${input.name}: ${guess}` })),
@@ -319,6 +321,11 @@ async function transformTableOnce(job: TableJob, context: TableContext): Promise
       ...(dialect.header ? headerNameGuesses(fileHeader, names, columns, stagedCounts.rows) : []),
     ];
     const notes = [
+      ...job.inputs.flatMap(({ name, dialect: { preamble } }) =>
+        preamble && isBlankPreamble(preamble)
+          ? [{ message: `file ${name}: ${countOf(preamble.lines, 'blank line')} above the header skipped` }]
+          : [],
+      ),
       ...job.inputs.flatMap((input) =>
         (input.notes ?? []).map((note) => ({ message: `file ${input.name}: ${note}` })),
       ),
@@ -673,6 +680,10 @@ function headerNameGuesses(
 }
 
 /** What the run summary says of title lines skipped above a file's header. */
+/** Title lines that are all blank, sniffed (not a profile's skipLines): skipping them is no guess. */
+const isBlankPreamble = (preamble: { text: string[]; sniffed: boolean }): boolean =>
+  preamble.sniffed && preamble.text.every((line) => line.trim() === '');
+
 function preambleGuess(
   file: string,
   preamble: { lines: number; text: string[]; sniffed: boolean },

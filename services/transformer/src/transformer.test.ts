@@ -717,6 +717,33 @@ describe('transform: types and cleaning', () => {
     ]);
   });
 
+  test("seconds with a fraction named like a time (Python's time.time()) are TIMESTAMPs to the microsecond; a price with fractions stays a number, and so does a fraction named like a date", async () => {
+    const csv = [
+      'created_at,price,order_date',
+      '1673793000.123,1673793000.5,1673793000.25',
+      '1673879400.5,12.5,1673879400.75',
+      '1673879460,7,1673879460',
+    ].join('\n');
+    const result = await run({ 'clicks.csv': `${csv}\n` });
+    expect(fieldTypes(result)).toEqual({
+      created_at: 'Timestamp<MICROSECOND>',
+      price: 'Float64',
+      order_date: 'Float64',
+    });
+    expect(result.rows.map((r) => new Date(r['created_at'] as number).toISOString())).toEqual([
+      '2023-01-15T14:30:00.123Z',
+      '2023-01-16T14:30:00.500Z',
+      '2023-01-16T14:31:00.000Z',
+    ]);
+    expect(result.counts.guesses).toEqual([
+      {
+        column: 'created_at',
+        message:
+          "column created_at: numbers with fractions named like a time, every sampled one a Unix time in seconds from 2000 to 2100: read as date-times in UTC (1673793000.123 is 2023-01-15 14:30:00; a profile's type: number keeps the numbers)",
+      },
+    ]);
+  });
+
   test('integers named like a date, every one YYYYMMDD, are DATEs with a guess; one that is no date keeps its column a number', async () => {
     const csv = [
       'date_key,order_date,units',
