@@ -110,6 +110,22 @@ describe('sources', () => {
     ]);
   });
 
+  test('zip entry names in UTF-8 without the flag that says so (Linux and macOS tools) read as UTF-8; other unflagged names as CP437', async () => {
+    const zip = craftZip([
+      { name: 'données.csv', data: CSV, utf8Flag: false },
+      // 0x82 is é in CP437, and no UTF-8 on its own.
+      {
+        name: 'caf\u00e9.csv',
+        nameBytes: Buffer.from([0x63, 0x61, 0x66, 0x82, 0x2e, 0x63, 0x73, 0x76]),
+        data: CSV,
+        utf8Flag: false,
+      },
+    ]);
+    const file = await temp.writeScratch('accents.zip', zip);
+    const result = await extract({ runId: 'r1', source: `local:${file}` }, temp.deps());
+    expect(result.files.map((f) => f.name)).toEqual(['café.csv', 'données.csv']);
+  });
+
   test('local folder: CSV files found recursively, sorted by path; other files listed as skipped', async () => {
     await temp.writeScratch('shop/b.csv', CSV);
     await temp.writeScratch('shop/2024/a.csv', 'x,y\n1,2\n');

@@ -5,6 +5,7 @@
  * Entries are then streamed, and yauzl's `validateEntrySizes` plus our own byte counting catch headers
  * that lie. The same checks run on every archive of a dataset, nested ones included.
  */
+import { isUtf8 } from 'node:buffer';
 import { DataRejectedError, errorMessage, isPipelineError } from '@etl/common/errors';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import { classifyFile } from './dataset-files';
@@ -93,16 +94,30 @@ function checkEntry(named: string, name: string, entry: Entry, limits: ZipLimits
   }
 }
 
+/** General purpose flag bit 11: the entry's name is UTF-8. */
+const UTF8_NAME_FLAG = 0x800;
+/** Info-ZIP's Unicode Path extra field: a UTF-8 name beside the legacy one. */
+const UNICODE_PATH_FIELD = 0x7075;
+
+/**
+ * An entry's name. One whose bytes are UTF-8 without the flag that says so (what many zip tools on Linux and
+ * macOS write: `données.csv`) is read as UTF-8, not as the CP437 the format defaults to, which made it
+ * `donn├⌐es.csv`. Bytes that are no UTF-8 stay CP437.
+ */
+function entryName(entry: Entry): string {
+  const raw = entry.fileNameRaw;
+  const unflagged =
+    (entry.generalPurposeBitFlag & UTF8_NAME_FLAG) === 0 &&
+    !entry.extraFields.some((field) => field.id === UNICODE_PATH_FIELD);
+  if (unflagged && raw.some((byte) => byte >= 0x80) && isUtf8(raw)) return raw.toString('utf8');
+  // decodeStrings is off so that yauzl hands us unsafe names instead of failing without naming the entry.
+  return yauzl.getFileNameLowLevel(entry.generalPurposeBitFlag, raw, entry.extraFields, false);
+}
+
 async function readEntries(zipfile: ZipFile, label: string, limits: ZipLimits): Promise<ZipArchive['files']> {
   const files: ZipArchive['files'] = [];
   for await (const entry of zipfile.eachEntry()) {
-    // decodeStrings is off so that yauzl hands us unsafe names instead of failing without naming the entry.
-    const name = yauzl.getFileNameLowLevel(
-      entry.generalPurposeBitFlag,
-      entry.fileNameRaw,
-      entry.extraFields,
-      false,
-    );
+    const name = entryName(entry);
     const named = `entry ${JSON.stringify(name)} in ${label}`;
     checkEntry(named, name, entry, limits);
     if (name.endsWith('/')) continue;

@@ -13,6 +13,9 @@ export interface CraftedEntry {
   mode?: number;
   /** Uncompressed size written in the headers instead of the real one. */
   declaredSize?: number;
+  /** The name's bytes as written, and whether the UTF-8 flag says so (default: `name` in UTF-8, flagged). */
+  nameBytes?: Buffer;
+  utf8Flag?: boolean;
 }
 
 const DOS_TIME = 0;
@@ -28,14 +31,15 @@ export function craftZip(entries: readonly CraftedEntry[]): Buffer {
     const data = Buffer.isBuffer(entry.data) ? entry.data : Buffer.from(entry.data);
     const method = entry.method === 'store' ? 0 : 8;
     const stored = method === 0 ? data : deflateRawSync(data);
-    const name = Buffer.from(entry.name, 'utf8');
+    const name = entry.nameBytes ?? Buffer.from(entry.name, 'utf8');
+    const flags = entry.utf8Flag === false ? 0 : UTF8_FLAG;
     const size = entry.declaredSize ?? data.length;
     const crc = crc32(data);
 
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
     local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(UTF8_FLAG, 6);
+    local.writeUInt16LE(flags, 6);
     local.writeUInt16LE(method, 8);
     local.writeUInt16LE(DOS_TIME, 10);
     local.writeUInt16LE(DOS_DATE, 12);
@@ -49,7 +53,7 @@ export function craftZip(entries: readonly CraftedEntry[]): Buffer {
     central.writeUInt32LE(0x02014b50, 0);
     central.writeUInt16LE(MADE_BY_UNIX, 4);
     central.writeUInt16LE(20, 6);
-    central.writeUInt16LE(UTF8_FLAG, 8);
+    central.writeUInt16LE(flags, 8);
     central.writeUInt16LE(method, 10);
     central.writeUInt16LE(DOS_TIME, 12);
     central.writeUInt16LE(DOS_DATE, 14);
