@@ -22,6 +22,7 @@ import {
   Float64,
   Int32,
   Table,
+  TimeMicrosecond,
   TimestampMillisecond,
   Utf8,
   vectorFromArray,
@@ -46,6 +47,12 @@ export function tableOf<R extends object>(rows: readonly R[], types: { [K in key
 }
 
 const isoDay = (t: number) => new Date(t).toISOString().slice(0, 10);
+
+/** `13:08` as microseconds since midnight, an Arrow Time64<MICROSECOND> value. */
+function timeOfDayMicros(clock: string): bigint {
+  const [hours, minutes] = clock.split(':').map(Number);
+  return BigInt((hours! * 60 + minutes!) * 60) * 1_000_000n;
+}
 
 export interface SupermarketLine {
   invoice_id: string;
@@ -101,7 +108,8 @@ export function supermarketLines(): SupermarketLine[] {
 export function supermarketTables(lines = supermarketLines()): Record<string, Table> {
   return {
     supermarket_sales: tableOf(
-      lines.map((l) => ({ ...l, date: new Date(`${l.date}T00:00:00Z`) })),
+      // As the transformer stages them: the date a DATE, the till's time of day a TIME.
+      lines.map((l) => ({ ...l, date: new Date(`${l.date}T00:00:00Z`), time: timeOfDayMicros(l.time) })),
       {
         invoice_id: new Utf8(),
         branch: new Utf8(),
@@ -112,7 +120,7 @@ export function supermarketTables(lines = supermarketLines()): Record<string, Ta
         quantity: new Int32(),
         total: new Float64(),
         date: new DateDay(),
-        time: new Utf8(),
+        time: new TimeMicrosecond(),
         payment: new Utf8(),
       },
     ),
