@@ -13,6 +13,7 @@ import {
   writeArrowTable,
   writeArrowTableStream,
 } from './arrow';
+import { duckdb } from './duckdb';
 import { DataRejectedError } from './errors';
 
 describe('Arrow IPC files', () => {
@@ -106,6 +107,32 @@ describe('Parquet bridge', () => {
     expect(Buffer.from(parquet.subarray(0, 4)).toString()).toBe('PAR1');
     const back = await parquetToArrow(parquet);
     expect(Array.from(back.getChild('amount')!.toArray() as Float64Array)).toEqual([1, 2, 3]);
+  });
+
+  test('parts are zstd unless asked for lz4 (LZ4_RAW, for the DuckDB load), and read back the same either way', async () => {
+    const table = tableFromArrays({ amount: Float64Array.from({ length: 100 }, (_, i) => i / 4) });
+    const dir = await mkdtemp(path.join(tmpdir(), 'parts-'));
+    try {
+      const connection = await (await duckdb().DuckDBInstance.create(':memory:')).connect();
+      for (const compression of ['zstd', 'lz4'] as const) {
+        const [part] = (await collect(
+          arrowToParquetParts(writeArrowTable(table), undefined, {}, compression),
+        )) as [Uint8Array];
+        const file = path.join(dir, `${compression}.parquet`);
+        await writeFile(file, part);
+        const codecs = await connection.runAndReadAll(
+          `SELECT DISTINCT compression FROM parquet_metadata('${file}')`,
+        );
+        expect(codecs.getRows()).toEqual([[compression === 'lz4' ? 'LZ4_RAW' : 'ZSTD']]);
+        const back = await parquetToArrow(part);
+        expect(Array.from(back.getChild('amount')!.toArray() as Float64Array)).toEqual(
+          Array.from({ length: 100 }, (_, i) => i / 4),
+        );
+      }
+      connection.closeSync();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   test('parts: exactly partRows rows each but the last, batches sliced at their edges, in order; an empty table gives its schema', async () => {
