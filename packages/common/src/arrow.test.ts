@@ -109,21 +109,21 @@ describe('Parquet bridge', () => {
     expect(Array.from(back.getChild('amount')!.toArray() as Float64Array)).toEqual([1, 2, 3]);
   });
 
-  test('parts are zstd unless asked for lz4 (LZ4_RAW, for the DuckDB load), and read back the same either way', async () => {
+  test('parts for an upload are zstd with dictionaries; for a local load LZ4_RAW without; both read back the same', async () => {
     const table = tableFromArrays({ amount: Float64Array.from({ length: 100 }, (_, i) => i / 4) });
     const dir = await mkdtemp(path.join(tmpdir(), 'parts-'));
     try {
       const connection = await (await duckdb().DuckDBInstance.create(':memory:')).connect();
-      for (const compression of ['zstd', 'lz4'] as const) {
-        const [part] = (await collect(
-          arrowToParquetParts(writeArrowTable(table), undefined, {}, compression),
-        )) as [Uint8Array];
-        const file = path.join(dir, `${compression}.parquet`);
+      for (const use of ['upload', 'local'] as const) {
+        const [part] = (await collect(arrowToParquetParts(writeArrowTable(table), undefined, {}, use))) as [
+          Uint8Array,
+        ];
+        const file = path.join(dir, `${use}.parquet`);
         await writeFile(file, part);
-        const codecs = await connection.runAndReadAll(
-          `SELECT DISTINCT compression FROM parquet_metadata('${file}')`,
+        const chunks = await connection.runAndReadAll(
+          `SELECT DISTINCT compression, dictionary_page_offset IS NOT NULL FROM parquet_metadata('${file}')`,
         );
-        expect(codecs.getRows()).toEqual([[compression === 'lz4' ? 'LZ4_RAW' : 'ZSTD']]);
+        expect(chunks.getRows()).toEqual([use === 'local' ? ['LZ4_RAW', false] : ['ZSTD', true]]);
         const back = await parquetToArrow(part);
         expect(Array.from(back.getChild('amount')!.toArray() as Float64Array)).toEqual(
           Array.from({ length: 100 }, (_, i) => i / 4),

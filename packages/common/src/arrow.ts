@@ -101,18 +101,19 @@ export async function readArrowSchema(input: ArrowInput, name = 'input'): Promis
 }
 
 /**
- * How a part is compressed: `zstd` (the smallest, for parts that cross a network: the BigQuery load's
- * uploads) or `lz4` (LZ4_RAW: for parts read where they are written, the DuckDB load, whose conversion and
- * reading are CPU-bound: its load of 1M rows took ~4% less time than with zstd, bench/RESULTS.md).
+ * Where a part goes, which decides its encoding: `upload` (the BigQuery load's parts cross a network: zstd,
+ * with dictionaries, the fewest bytes) or `local` (the DuckDB load reads them where they are written, and
+ * both sides are CPU-bound: LZ4_RAW, without dictionaries; its load of 1M rows took ~10% less time,
+ * bench/RESULTS.md).
  */
-export type PartCompression = 'zstd' | 'lz4';
+export type PartUse = 'upload' | 'local';
 
 /**
- * An Arrow IPC file -> Parquet files (`compression`, zstd by default) of exactly `partRows` rows each but
- * the last (by default `batchRowsFor` its columns, the transformer's batch), in row order; a table without
- * rows gives one part
- * with its schema. A part is the file's own messages (`openIpcFile`): only a record batch that lies across
- * a part's edge is decoded, and its slices encoded again, which the transformer's batches never need.
+ * An Arrow IPC file -> Parquet files (encoded for `use`, an upload's by default) of exactly `partRows` rows
+ * each but the last (by default `batchRowsFor` its columns, the transformer's batch), in row order; a table
+ * without rows gives one part with its schema. A part is the file's own messages (`openIpcFile`): only a
+ * record batch that lies across a part's edge is decoded, and its slices encoded again, which the
+ * transformer's batches never need.
  * parquet-wasm's heap grows to the largest conversion it has done and never shrinks, and the conversion
  * holds the part's IPC stream: converting a part at a time bounds both by the part, and a local file
  * input is read only as far as the part being converted.
@@ -121,7 +122,7 @@ export async function* arrowToParquetParts(
   input: ArrowInput,
   rowsPerPart: number | undefined = undefined,
   check: ParquetPartsCheck = {},
-  compression: PartCompression = 'zstd',
+  use: PartUse = 'upload',
 ): AsyncGenerator<Uint8Array> {
   const name = check.name ?? 'input';
   const file = await openIpcFile(input, name);
@@ -130,7 +131,7 @@ export async function* arrowToParquetParts(
     // One buffer, grown as needed, holds each part's stream in turn: a new buffer a part, filled by a
     // concatenation, cost 0.7 s of page faults and copies at 1M rows.
     const stream = new StreamBuffer(file.prelude);
-    const part = () => ipcStreamToParquet(stream.end(), name, compression);
+    const part = () => ipcStreamToParquet(stream.end(), name, use);
     let rows = 0;
     let parts = 0;
     let total = 0;
@@ -238,11 +239,7 @@ export function preloadParquet(): void {
   loadParquet().catch(() => undefined);
 }
 
-async function ipcStreamToParquet(
-  stream: Uint8Array,
-  name: string,
-  compression: PartCompression,
-): Promise<Uint8Array> {
+async function ipcStreamToParquet(stream: Uint8Array, name: string, use: PartUse): Promise<Uint8Array> {
   const parquet = await loadParquet();
   let table: ReturnType<typeof parquet.Table.fromIPCStream>;
   try {
@@ -255,7 +252,8 @@ async function ipcStreamToParquet(
   }
   // A part is read once, whole: page and chunk statistics would only cost its writing (0.5-0.8 s at 1M rows).
   const properties = new parquet.WriterPropertiesBuilder()
-    .setCompression(compression === 'lz4' ? parquet.Compression.LZ4_RAW : parquet.Compression.ZSTD)
+    .setCompression(use === 'local' ? parquet.Compression.LZ4_RAW : parquet.Compression.ZSTD)
+    .setDictionaryEnabled(use === 'upload')
     .setStatisticsEnabled(parquet.EnabledStatistics.None)
     .build();
   return parquet.writeParquet(table, properties);

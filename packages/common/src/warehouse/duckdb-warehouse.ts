@@ -293,7 +293,7 @@ async function* parquetPartFiles(
   partRows: number | undefined,
 ): AsyncGenerator<string> {
   let n = 0;
-  for await (const part of arrowToParquetParts(load.arrow, partRows, partsCheck(load), 'lz4')) {
+  for await (const part of arrowToParquetParts(load.arrow, partRows, partsCheck(load), 'local')) {
     const file = `${prefix}-${n++}.parquet`;
     await writeFile(file, part);
     yield file;
