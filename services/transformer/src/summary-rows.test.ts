@@ -108,6 +108,27 @@ describe('summary (footer) rows', () => {
     expect(sumOf(rows, 'amount')).toBeCloseTo(data.amount, 6);
   });
 
+  test('a footer whose date cell holds a number (an Excel serial date column) is still a footer; a dated Total row is data', async () => {
+    const lines = Array.from({ length: 30 }, (_, i) => `${44927 + i},Item ${i},2,${(i + 1) * 1.5}`);
+    const footer = '45000,Total,60,697.50';
+    const csv = ['Order Date,Product,Units,Amount', ...lines, footer].join('\n');
+    const { counts, report, quarantine } = await run('serial', 'serials.csv', `${csv}\n`);
+    expect(counts).toMatchObject({ rowsIn: 31, rowsOut: 30, rowsQuarantined: 1 });
+    expect(report.reasons).toEqual({ summary_row: 1 });
+    expect(quarantine[0]).toMatchObject({ raw: footer, reason: 'summary_row' });
+    // With a date written with separators, a row naming Total beside a real date is a sale, not a footer.
+    const dated = Array.from(
+      { length: 30 },
+      (_, i) => `2023-01-${String((i % 28) + 1).padStart(2, '0')},P${i},2,3.5`,
+    );
+    const { counts: kept } = await run(
+      'dated',
+      'dated.csv',
+      `${['day,product,units,amount', ...dated, '2023-01-31,Total,60,105.00'].join('\n')}\n`,
+    );
+    expect(kept).toMatchObject({ rowsIn: 31, rowsOut: 31, rowsQuarantined: 0 });
+  });
+
   test('other footer labels: TOTAL:, Summe, Sub-Total, with a quoted amount', async () => {
     for (const [runId, label] of [
       ['colon', 'TOTAL:'],
