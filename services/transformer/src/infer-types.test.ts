@@ -1,6 +1,7 @@
 import { tmpdir } from 'node:os';
+import { quoteLiteral } from '@etl/common/warehouse/sql';
 import { describe, expect, test } from 'vitest';
-import { withDuckDb } from './duckdb-session';
+import { queryRows, withDuckDb } from './duckdb-session';
 import {
   type ColumnStats,
   chooseType,
@@ -11,6 +12,7 @@ import {
   inferColumnPlans,
   isIdentifierName,
   TIMESTAMP_FORMATS,
+  trimmed,
 } from './infer-types';
 
 const stats = (overrides: Partial<ColumnStats>): ColumnStats => ({
@@ -566,5 +568,42 @@ describe('inferColumnPlans over a sample', () => {
       ['BIGINT', undefined, undefined, undefined],
     ]);
     expect(comma.stats[0]!.decimalComma).toBeUndefined();
+  });
+});
+
+describe('trimmed', () => {
+  test('ASCII blanks at either edge are trimmed; a control character, a no-break space and inner blanks stay', async () => {
+    const values = [
+      ' a',
+      'a ',
+      '\ta',
+      'a\t',
+      '\na',
+      'a\r',
+      ' \t a b \r\n',
+      '',
+      'a b',
+      '\u0001a',
+      '\u00a0a',
+      'é ',
+    ];
+    const rows = await withDuckDb({ threads: 1 }, tmpdir(), async (connection) => {
+      const list = values.map((v) => quoteLiteral(v)).join(', ');
+      return queryRows(connection, `SELECT ${trimmed('v')} AS t FROM (SELECT unnest([${list}]) AS v)`);
+    });
+    expect(rows.map((r) => r['t'])).toEqual([
+      'a',
+      'a',
+      'a',
+      'a',
+      'a',
+      'a',
+      'a b',
+      '',
+      'a b',
+      '\u0001a',
+      '\u00a0a',
+      'é',
+    ]);
   });
 });

@@ -937,22 +937,24 @@ function thousandsCommaGuess(stats: ColumnStats): string | undefined {
 }
 
 const BLANKS = [' ', '\t', '\r', '\n'];
+/**
+ * Whether text starts or ends with a blank. A first character below `!` (the blanks, and control characters,
+ * which `trim` leaves as they are) is one comparison where four prefix LIKEs were (1M rows of 20 columns: the
+ * guard 0.25 s -> 0.15 s); the last character still needs a suffix LIKE a blank.
+ */
 const HAS_EDGE_BLANK = (sql: string): string =>
-  BLANKS.flatMap((blank) => [
-    `${sql} LIKE ${quoteLiteral(`${blank}%`)}`,
-    `${sql} LIKE ${quoteLiteral(`%${blank}`)}`,
-  ]).join(' OR ');
+  [`${sql} < '!'`, ...BLANKS.map((blank) => `${sql} LIKE ${quoteLiteral(`%${blank}`)}`)].join(' OR ');
 
 /**
  * Trimmed text of a SQL expression: ASCII blanks only (a no-break space is content). `trim` allocates a
- * new string for every value; the LIKE guard (prefix/suffix checks, no allocation) makes it 3x cheaper
- * on the usual data, where few values need it.
+ * new string for every value; the guard (a comparison and suffix checks, no allocation) makes it 3x
+ * cheaper on the usual data, where few values need it.
  */
 export function trimmed(sql: string): string {
   return `CASE WHEN ${HAS_EDGE_BLANK(sql)} THEN ${trimBlanks(sql)} ELSE ${sql} END`;
 }
 
-/** `trimmed` without the guard, for an expression that should appear once (the guard repeats it 9 times). */
+/** `trimmed` without the guard, for an expression that should appear once (the guard repeats it 6 times). */
 export const trimBlanks = (sql: string): string => `trim(${sql}, ${quoteLiteral(BLANKS.join(''))})`;
 
 export const inList = (values: readonly string[]): string => values.map(quoteLiteral).join(', ');
