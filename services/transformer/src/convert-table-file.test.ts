@@ -153,6 +153,7 @@ describe('convertXlsx', () => {
           rows: 3,
           columns: 11,
           emptyRows: 2,
+          uncachedFormulas: 1, // NOW() without a saved result
           // The header is row 3; the records rows 4, 6 and 8.
           rowJumps: [
             [1, 3],
@@ -166,6 +167,7 @@ describe('convertXlsx', () => {
           rows: 2,
           columns: 3,
           emptyRows: 0,
+          uncachedFormulas: 0,
           rowJumps: [[1, 1]],
         },
       ],

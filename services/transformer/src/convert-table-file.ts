@@ -54,6 +54,11 @@ export interface XlsxSheetCsv {
   /** Fully empty rows between the header and the last data row, left out of the CSV. */
   emptyRows: number;
   /**
+   * Formula cells without a saved result (a workbook written by a program that does not calculate, never
+   * opened in Excel): their text is empty, so the run summary says how many.
+   */
+  uncachedFormulas: number;
+  /**
    * The sheet's row numbers of the CSV's lines, as [CSV line, sheet row] where they stop following each
    * other (first line, and after empty rows left out): line L is sheet row `row + L - line` of the last
    * pair at or before it.
@@ -333,6 +338,7 @@ async function writeSheet(
   let headerSeen = false;
   let rows = 0;
   let emptyRows = 0;
+  let uncachedFormulas = 0;
   let lastNonEmpty = 0;
   let lastRow = 0;
   let lines = 0;
@@ -348,7 +354,8 @@ async function writeSheet(
       // `r` is optional in the XML: a row without it follows the one before.
       const number = Number.isInteger(row.number) && row.number > lastRow ? row.number : lastRow + 1;
       lastRow = number;
-      const fields = rowFields(row, date1904);
+      const { fields, uncached } = rowFields(row, date1904);
+      uncachedFormulas += uncached;
       if (fields.length === 0) continue;
       if (headerSeen) {
         emptyRows += number - lastNonEmpty - 1;
@@ -395,20 +402,34 @@ async function writeSheet(
     await rename(part, out);
   }
   target.budget.used += bytes;
-  return { sheet: name, path: out, rows, columns: maxWidth - lead, emptyRows, rowJumps };
+  return { sheet: name, path: out, rows, columns: maxWidth - lead, emptyRows, uncachedFormulas, rowJumps };
 }
 
-/** The row's cells as text, trailing empty cells dropped: [] for a fully empty row. */
-function rowFields(row: ExcelJS.Row, date1904: boolean): string[] {
+/**
+ * The row's cells as text, trailing empty cells dropped ([] for a fully empty row), and how many are
+ * formulas without a saved result.
+ */
+function rowFields(row: ExcelJS.Row, date1904: boolean): { fields: string[]; uncached: number } {
   const fields: string[] = [];
   let width = 0;
+  let uncached = 0;
   for (let col = 1; col <= row.cellCount; col++) {
-    const text = cellText(row.getCell(col), date1904);
+    const cell = row.getCell(col);
+    const text = cellText(cell, date1904);
     fields.push(text);
     if (text !== '') width = col;
+    else if (isUncachedFormula(cell)) uncached += 1;
   }
   fields.length = width;
-  return fields;
+  return { fields, uncached };
+}
+
+/** A formula cell whose workbook saved no result for it (`result` absent, not a falsy one). */
+function isUncachedFormula(cell: ExcelJS.Cell): boolean {
+  const value = cell.value;
+  if (typeof value !== 'object' || value === null) return false;
+  if (!('formula' in value || 'sharedFormula' in value)) return false;
+  return ('result' in value ? value.result : cell.result) === undefined;
 }
 
 /**

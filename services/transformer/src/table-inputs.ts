@@ -192,7 +192,17 @@ export async function prepareTableInputs(
           i === 0 ? ms : 0,
           sheet.rowJumps,
         );
-        sheets.push({ input, documentation: isDocumentationSheet(sheet.sheet, input) });
+        const uncached = sheet.uncachedFormulas;
+        const noted: TableInput =
+          uncached > 0
+            ? {
+                ...input,
+                notes: [
+                  `${uncached} formula ${uncached === 1 ? 'cell has' : 'cells have'} no saved result (the workbook was written by a program that does not calculate, and not opened in Excel since): loaded empty`,
+                ],
+              }
+            : input;
+        sheets.push({ input: noted, documentation: isDocumentationSheet(sheet.sheet, input) });
       }
       // Prose is skipped beside a table; a workbook of nothing else is read as it is.
       const tables = sheets.some((s) => !s.documentation);

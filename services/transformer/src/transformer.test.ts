@@ -619,6 +619,27 @@ describe('transform: types and cleaning', () => {
     expect(result.counts).toMatchObject({ rowsIn: 30, rowsOut: 30, rowsQuarantined: 0 });
   });
 
+  test('formula cells a workbook saved no result for load empty, and the run summary says how many; saved results load', async () => {
+    const book = new ExcelJS.Workbook();
+    const sheet = book.addWorksheet('Lines');
+    sheet.addRow(['sku', 'units', 'price', 'amount']);
+    for (let i = 1; i <= 30; i++) {
+      const row = sheet.addRow([`S-${i}`, i, 2.5, null]);
+      // A program that writes formulas without calculating them (no cached value), then one that does.
+      row.getCell(4).value =
+        i <= 2 ? { formula: `B${i + 1}*C${i + 1}` } : { formula: `B${i + 1}*C${i + 1}`, result: i * 2.5 };
+    }
+    const result = await run({ 'lines.xlsx': Buffer.from(await book.xlsx.writeBuffer()) });
+    expect(result.counts).toMatchObject({ rowsIn: 30, rowsOut: 30 });
+    expect(result.rows.slice(0, 3).map((r) => r['amount'])).toEqual([null, null, 7.5]);
+    expect(result.counts.notes).toEqual([
+      {
+        message:
+          'file lines.xlsx#Lines: 2 formula cells have no saved result (the workbook was written by a program that does not calculate, and not opened in Excel since): loaded empty',
+      },
+    ]);
+  });
+
   test('a column of clock-like text that is mostly not a time of day stays text, saying what it nearly was', async () => {
     const csv = ['id,slot', '1,10:30', '2,10:45', '3,late', '4,early', '5,11:00', '6,noon', '7,12:15'].join(
       '\n',
