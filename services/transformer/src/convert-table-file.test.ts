@@ -585,8 +585,13 @@ describe('convertWithDuckDb', () => {
         convertWithDuckDb(connection, json, 'json', path.join(out, 'bad-json.csv'), 'runs/r1/raw/bad.json'),
         422,
         'UNREADABLE_FILE',
-        'runs/r1/raw/bad.json is not a readable json file: Invalid Input Error: Malformed JSON',
+        'runs/r1/raw/bad.json is not a readable json file: Invalid Input Error: Malformed JSON at byte',
       );
+      // The scratch copy DuckDB read is no path the user knows.
+      const message = await convertWithDuckDb(connection, json, 'json', path.join(out, 'b.csv'), 'x').catch(
+        (error: unknown) => String(error),
+      );
+      expect(message).not.toContain(out);
       await expectRejection(
         convertWithDuckDb(
           connection,

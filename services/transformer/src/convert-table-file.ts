@@ -699,7 +699,7 @@ export async function convertWithDuckDb(
       envelope || byColumn || split || keyed ? undefined : top,
     );
   } catch (error) {
-    throw readFailure(error, label, format);
+    throw readFailure(error, label, format, file);
   }
   const select = columns
     .map((column) => `${textExpression(column.sql, column.type)} AS ${duckDbIdentifier(column.name)}`)
@@ -713,7 +713,7 @@ export async function convertWithDuckDb(
   } catch (error) {
     // A failure to write `out` (a full disk) is not the input's fault.
     if (errorMessage(error).includes(out)) throw error;
-    throw readFailure(error, label, format);
+    throw readFailure(error, label, format, file);
   }
 }
 
@@ -913,9 +913,15 @@ function duckDbIdentifier(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
-function readFailure(error: unknown, label: string, format: string): unknown {
+function readFailure(error: unknown, label: string, format: string, file: string): unknown {
   if (isPipelineError(error) || isOutOfMemory(error)) return error;
-  const firstLine = errorMessage(error).split('\n')[0]!.trim();
+  // DuckDB names the scratch copy (`Malformed JSON in file "/tmp/.../raw-0.json", at byte 41 in line 4`);
+  // the message names the file already.
+  const firstLine = errorMessage(error)
+    .split('\n')[0]!
+    .trim()
+    .replace(` in file "${file}",`, '')
+    .replaceAll(file, 'the file');
   return unreadableFile(label, format, firstLine, error);
 }
 
