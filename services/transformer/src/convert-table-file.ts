@@ -29,6 +29,7 @@ import { EventEmitter } from 'node:events';
 import { createReadStream, createWriteStream, type ReadStream } from 'node:fs';
 import { type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -647,6 +648,73 @@ export function dateText(date: Date, numFmt: string | undefined, date1904 = fals
  * the message starting with `label` and ending with the first line of DuckDB's.
  */
 export async function convertWithDuckDb(
+  connection: DuckDBConnection,
+  file: string,
+  format: 'parquet' | 'json',
+  out: string,
+  label: string,
+): Promise<{ rows: number; columns: number; note?: string; malformed?: MalformedRecord[] }> {
+  try {
+    return await convertOnce(connection, file, format, out, label);
+  } catch (error) {
+    if (format !== 'json' || !errorMessage(error).includes('Malformed JSON')) throw error;
+    // DuckDB refuses a JSON lines file whole for one broken line (a truncated write): its good lines are
+    // read, and the others quarantined (`malformed`), as a CSV's unparseable lines are.
+    const lines = `${out}.lines.json`;
+    try {
+      const malformed = await splitJsonLines(file, lines);
+      if (!malformed) throw error;
+      return { ...(await convertOnce(connection, lines, format, out, label)), malformed };
+    } finally {
+      await rm(lines, { force: true });
+    }
+  }
+}
+
+/** A line of a JSON lines file that is no JSON object, by its line number. */
+export interface MalformedRecord {
+  line: number;
+  raw: string;
+  message: string;
+}
+
+/**
+ * The lines of `file` that are JSON objects, written to `out`, and those that are not. Undefined when most
+ * lines are not (a pretty-printed document, not JSON lines): the file is then refused as it was.
+ */
+async function splitJsonLines(file: string, out: string): Promise<MalformedRecord[] | undefined> {
+  const writer = await BufferedFile.create(out);
+  const malformed: MalformedRecord[] = [];
+  let objects = 0;
+  let line = 0;
+  try {
+    for await (const text of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) {
+      line += 1;
+      if (text.trim() === '') continue;
+      const problem = jsonObjectProblem(text);
+      if (problem === undefined) {
+        objects += 1;
+        await writer.write(`${text}\n`);
+      } else malformed.push({ line, raw: text, message: `line ${line} ${problem}` });
+    }
+  } finally {
+    await writer.close();
+  }
+  return objects > malformed.length ? malformed : undefined;
+}
+
+function jsonObjectProblem(text: string): string | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? undefined
+      : 'is JSON but no object';
+  } catch (error) {
+    return `is no JSON: ${errorMessage(error)}`;
+  }
+}
+
+async function convertOnce(
   connection: DuckDBConnection,
   file: string,
   format: 'parquet' | 'json',

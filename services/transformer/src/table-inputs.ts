@@ -10,7 +10,12 @@ import type { RawFile, SkippedFile } from '@etl/common/contracts';
 import { DataRejectedError } from '@etl/common/errors';
 import { type BlobStore, downloadToFile } from '@etl/common/storage';
 import { toSnakeCase } from './column-names';
-import { convertWithDuckDb, convertXlsx, type XlsxSheetCsv } from './convert-table-file';
+import {
+  convertWithDuckDb,
+  convertXlsx,
+  type MalformedRecord,
+  type XlsxSheetCsv,
+} from './convert-table-file';
 import { encodingGuess, type TextEncoding } from './detect-encoding';
 import { type DuckDbSettings, withDuckDb } from './duckdb-session';
 import type { ParseDialect, SourceLines } from './parse-csv';
@@ -63,6 +68,11 @@ export interface TableInput extends TableMember {
   guesses?: string[];
   /** What was done to the file that the run summary states (an end-of-file mark left out). */
   notes?: string[];
+  /**
+   * Records the conversion could not read and left out of the local CSV (a JSON lines file's broken lines),
+   * quarantined as unparseable by their line in the file.
+   */
+  malformed?: MalformedRecord[];
 }
 
 export interface PrepareTableInputsOptions {
@@ -215,14 +225,25 @@ export async function prepareTableInputs(
     }
     const csv = path.join(options.scratch, `converted-${index}.csv`);
     const format = file.format;
-    const { rows, note } = await withDuckDb(options.duckdb, options.scratch, (connection) =>
+    const { rows, note, malformed } = await withDuckDb(options.duckdb, options.scratch, (connection) =>
       convertWithDuckDb(connection, downloaded, format, csv, `raw file ${file.key}`),
     );
     await rm(downloaded, { force: true });
     if (rows === 0) skipped.push({ name: file.name, reason: `no rows (an empty ${format} file)` });
     else {
       const input = await converted(file.name, file.key, fileStem(file.name), csv, elapsed());
-      inputs.push(note ? { ...input, guesses: [note] } : input);
+      inputs.push({
+        ...input,
+        ...(note ? { guesses: [note] } : {}),
+        ...(malformed?.length
+          ? {
+              malformed,
+              notes: [
+                `${malformed.length} of its lines ${malformed.length === 1 ? 'is' : 'are'} no JSON object (line ${malformed[0]!.line}${malformed.length > 1 ? ', …' : ''}): quarantined as unparseable, its other lines read`,
+              ],
+            }
+          : {}),
+      });
     }
   }
   return { inputs: inputs.map(withPartitions), skipped };

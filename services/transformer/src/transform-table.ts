@@ -217,9 +217,15 @@ async function transformTableOnce(job: TableJob, context: TableContext): Promise
         }),
       ),
     );
-    const parsed = read.files;
-    await checkRecordCounts(job.inputs, parsed, dialect, fileHeader.length, runId);
-    const typed = await numberRows(connection, 'typed_rows', 'typed', read, dialect.header ? 1 : 0);
+    await checkRecordCounts(job.inputs, read.files, dialect, fileHeader.length, runId);
+    const parsed = await addMalformedRecords(connection, job.inputs, read.files);
+    const typed = await numberRows(
+      connection,
+      'typed_rows',
+      'typed',
+      { ...read, files: parsed },
+      dialect.header ? 1 : 0,
+    );
     await connection.run('CREATE TABLE files (__file INTEGER, name VARCHAR)');
     await connection.run(
       `INSERT INTO files VALUES ${job.inputs.map((f, i) => `(${i}, ${quoteLiteral(f.name)})`).join(', ')}`,
@@ -502,6 +508,25 @@ async function checkRecordCounts(
       'RECORD_COUNT_MISMATCH',
     );
   }
+}
+
+/**
+ * The records a conversion left out (a JSON lines file's broken lines: `TableInput.malformed`), added to
+ * DuckDB's rejected ones by their line, so that they are quarantined and counted as unparseable and the
+ * rows around them keep their line numbers (`numberRows`).
+ */
+async function addMalformedRecords(
+  connection: DuckDBConnection,
+  inputs: readonly TableInput[],
+  parsed: readonly ParsedCsvFile[],
+): Promise<ParsedCsvFile[]> {
+  const rows = inputs.flatMap((input, i) =>
+    (input.malformed ?? []).map(
+      (m) => `(${i}, ${m.line}, ${quoteLiteral(m.raw)}, ${quoteLiteral(m.message)})`,
+    ),
+  );
+  if (rows.length > 0) await connection.run(`INSERT INTO rejects VALUES ${rows.join(', ')}`);
+  return parsed.map((p, i) => ({ ...p, unparseable: p.unparseable + (inputs[i]!.malformed?.length ?? 0) }));
 }
 
 /** A type_changed change with the rows it rejected (or values it set to NULL), counted by the cleaning. */

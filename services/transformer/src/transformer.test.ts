@@ -649,6 +649,29 @@ describe('transform: types and cleaning', () => {
     expect(typeOf(result.report, 'slot')?.reason).toContain('read as times of day');
   });
 
+  test('a JSON lines file with a broken line (a truncated write) loads its other lines; the broken one is quarantined by its line, and later lines keep theirs', async () => {
+    const lines = Array.from({ length: 60 }, (_, i) =>
+      i === 41
+        ? '{"sku": "S-42", "units": '
+        : JSON.stringify({ sku: `S-${i + 1}`, units: i === 49 ? 'n/a?' : i }),
+    );
+    lines[44] = '[1, 2]';
+    const result = await run({ 'stock.jsonl': `${lines.join('\n')}\n` });
+    expect(result.counts).toMatchObject({ rowsIn: 60, rowsOut: 57, rowsQuarantined: 3 });
+    expect(result.rejects.map((r) => [r['line'], r['reason'], r['raw']])).toEqual([
+      [42, 'unparseable_line', '{"sku": "S-42", "units": '],
+      [45, 'unparseable_line', '[1, 2]'],
+      [50, 'invalid_bigint', 'S-50,n/a?'],
+    ]);
+    expect(String(result.rejects[0]!['message'])).toContain('line 42 is no JSON');
+    expect(result.counts.notes).toEqual([
+      {
+        message:
+          'file stock.jsonl: 2 of its lines are no JSON object (line 42, …): quarantined as unparseable, its other lines read',
+      },
+    ]);
+  });
+
   test('ISO date-times named by a zone of one offset (PST, PDT, EDT, CET) are moved to UTC; CST, which names several, keeps the column text', async () => {
     const csv = [
       'ts,event',
