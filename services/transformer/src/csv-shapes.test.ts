@@ -11,6 +11,7 @@ import { profileCsvFiles } from './profiler';
 import type { TransformReport } from './report';
 import {
   createTestStore,
+  encodeLegacy,
   readTable,
   rowsOf,
   type TestStore,
@@ -162,6 +163,17 @@ describe('CSV shapes', () => {
       notes: [{ message: 'file a.csv: 3 blank lines above the header skipped' }],
     });
     expect(response.tables[0]!.guesses ?? []).toEqual([]);
+  });
+
+  test('a Turkish Excel export in Windows-1254 loads its letters (Ş ğ ı İ), with the guess said; etl profile writes the encoding', async () => {
+    const csv = 'Ürün;Şehir;Tutar\nÇay;İstanbul;12,50\nŞeker;Muğla;8,75\nSüt;Iğdır;9,90\n';
+    const r = await both('satis.csv', encodeLegacy(csv, 'windows-1254'));
+    expect(r.rows.map((row) => row['sehir'])).toEqual(['İstanbul', 'Muğla', 'Iğdır']);
+    expect(r.rows.map((row) => row['tutar'])).toEqual([12.5, 8.75, 9.9]);
+    expect(r.response.tables[0]!.guesses?.map((g) => g.message)).toContainEqual(
+      expect.stringContaining('file satis.csv: not UTF-8: read as windows-1254'),
+    );
+    expect(r.profiled.profile.source?.encoding).toBe('windows-1254');
   });
 
   test('a time-of-day column is profiled as type time', async () => {

@@ -2,7 +2,7 @@
  * Encoding detection while bytes stream past: a UTF-8 or UTF-16 byte-order mark (Excel's "Unicode Text" is
  * UTF-16LE with one), else valid UTF-8, else a legacy encoding told by its bytes (`legacyEncoding`):
  * Windows-1252 (the encoding of CSV files saved by Excel on Windows, e.g. Kaggle's Superstore file) unless
- * they read as Chinese, Japanese, Korean or Cyrillic text in that language's own encoding.
+ * they read as Chinese, Japanese, Korean, Cyrillic or Turkish text in that language's own encoding.
  * Validation uses Node's native `isUtf8` per chunk, holding back a sequence cut by a chunk boundary, so
  * no per-byte JavaScript runs.
  */
@@ -12,7 +12,8 @@ import { analyse } from 'chardet';
 
 /**
  * The legacy encodings read besides Windows-1252, as WHATWG (and so `TextDecoder`) names them: Excel's CSV on
- * a Chinese, Taiwanese, Japanese, Korean or Russian Windows, and Unix's Japanese and Russian encodings.
+ * a Chinese, Taiwanese, Japanese, Korean, Russian or Turkish Windows, and Unix's Japanese and Russian
+ * encodings.
  */
 export const LEGACY_ENCODINGS = [
   'gb18030',
@@ -22,6 +23,7 @@ export const LEGACY_ENCODINGS = [
   'euc-kr',
   'windows-1251',
   'koi8-r',
+  'windows-1254',
 ] as const;
 export type LegacyEncoding = (typeof LEGACY_ENCODINGS)[number];
 
@@ -37,7 +39,16 @@ const DETECTED_AS: Record<string, LegacyEncoding> = {
   'EUC-KR': 'euc-kr',
   'windows-1251': 'windows-1251',
   'KOI8-R': 'koi8-r',
+  'ISO-8859-9': 'windows-1254',
+  'windows-1254': 'windows-1254',
 };
+
+/**
+ * The bytes where Windows-1254 (Turkish) reads other letters than Windows-1252: Ğ İ Ş ğ ı ş where Windows-1252
+ * has Ð Ý Þ ð ý þ. Everywhere else the two read alike, so a sample ranked Turkish is read so only when it
+ * holds one of these: text without them is the same either way, and says no guess.
+ */
+const TURKISH_LETTER_BYTES = [0xd0, 0xdd, 0xde, 0xf0, 0xfd, 0xfe];
 
 export type TextEncoding = 'utf-8' | 'utf-8-bom' | Utf16ByteOrder | 'windows-1252' | LegacyEncoding;
 
@@ -108,9 +119,9 @@ export class EncodingDetector {
  * anything. Before, GBK and Shift_JIS files were read as Windows-1252 and loaded as mojibake without a word.
  */
 export function legacyEncoding(sample: Uint8Array): 'windows-1252' | LegacyEncoding {
-  const [best] = analyse(sample);
-  const encoding = best && DETECTED_AS[best.name];
-  if (!encoding) return 'windows-1252';
+  const ranked = analyse(sample);
+  const encoding = turkish(sample, ranked) ?? (ranked[0] && DETECTED_AS[ranked[0].name]);
+  if (!encoding || encoding === 'windows-1254') return encoding ?? 'windows-1252';
   try {
     // The sample may end inside a character: `stream` leaves that one undecoded instead of failing on it.
     new TextDecoder(encoding, { fatal: true }).decode(sample, { stream: true });
@@ -118,6 +129,24 @@ export function legacyEncoding(sample: Uint8Array): 'windows-1252' | LegacyEncod
   } catch {
     return 'windows-1252';
   }
+}
+
+/**
+ * Windows-1254 when the sample holds a letter only it reads (`TURKISH_LETTER_BYTES`) and the detector ranks
+ * Turkish first, or tied first: a short sample (a few rows) scores Latin-1 and Turkish alike. Windows-1252
+ * when it ranks Turkish first without such a letter (the text is the same either way); undefined when
+ * Turkish is no first.
+ */
+function turkish(
+  sample: Uint8Array,
+  ranked: ReadonlyArray<{ name: string; confidence: number }>,
+): 'windows-1254' | 'windows-1252' | undefined {
+  const top = ranked[0]?.confidence;
+  const first = ranked
+    .filter((r) => r.confidence === top)
+    .some((r) => DETECTED_AS[r.name] === 'windows-1254');
+  if (!first) return undefined;
+  return TURKISH_LETTER_BYTES.some((byte) => sample.includes(byte)) ? 'windows-1254' : 'windows-1252';
 }
 
 /**

@@ -74,6 +74,10 @@ describe('legacy encodings, by their bytes', () => {
       'windows-1251',
       'Дата;Контрагент;Номенклатура;Сумма\n05.01.2023;ООО Ромашка;Бумага офисная;1 250,00\n06.01.2023;ИП Иванов;Ручка шариковая;2 300,50\n',
     ],
+    [
+      'windows-1254',
+      'Ürün Adı;Satış Tutarı;Şehir;Müşteri\nÇay;12,50;İstanbul;Ayşe Yılmaz\nŞeker;8,75;Ankara;Mehmet Öztürk\nKahve;45,00;İzmir;Gülşen Doğan\nSüt;9,90;Bursa;Çağrı Işık\n',
+    ],
   ] as const;
 
   test.each(samples)(
@@ -98,6 +102,12 @@ describe('legacy encodings, by their bytes', () => {
       'Customer Name,Product Name\nClaire Gute,“Bush Somerset” Bookcase – Oak\nDarrin Van Huff,Self-Adhesive Address Labels, 8½” x 11”\n',
     ];
     for (const csv of western) expect(detectEncoding(windows1252(csv)), csv).toBe('windows-1252');
+    // Turkish words without the letters Windows-1254 reads otherwise (Ğ İ Ş ğ ı ş) read alike in either.
+    expect(
+      detectEncoding(
+        encodeLegacy('ürün;müşteri\nÇay;Öztürk\nSüt;Gül\n'.replaceAll('ş', 's'), 'windows-1254'),
+      ),
+    ).toBe('windows-1252');
     expect(encodingGuess('windows-1252')).toBeUndefined();
   });
 
