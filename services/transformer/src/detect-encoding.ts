@@ -120,8 +120,10 @@ export class EncodingDetector {
  */
 export function legacyEncoding(sample: Uint8Array): 'windows-1252' | LegacyEncoding {
   const ranked = analyse(sample);
-  const encoding = turkish(sample, ranked) ?? (ranked[0] && DETECTED_AS[ranked[0].name]);
-  if (!encoding || encoding === 'windows-1254') return encoding ?? 'windows-1252';
+  if (isTurkish(sample, ranked)) return 'windows-1254';
+  const encoding = ranked[0] && DETECTED_AS[ranked[0].name];
+  // Turkish without the letters only it reads is the same text in Windows-1252.
+  if (!encoding || encoding === 'windows-1254') return 'windows-1252';
   try {
     // The sample may end inside a character: `stream` leaves that one undecoded instead of failing on it.
     new TextDecoder(encoding, { fatal: true }).decode(sample, { stream: true });
@@ -132,21 +134,16 @@ export function legacyEncoding(sample: Uint8Array): 'windows-1252' | LegacyEncod
 }
 
 /**
- * Windows-1254 when the sample holds a letter only it reads (`TURKISH_LETTER_BYTES`) and the detector ranks
- * Turkish first, or tied first: a short sample (a few rows) scores Latin-1 and Turkish alike. Windows-1252
- * when it ranks Turkish first without such a letter (the text is the same either way); undefined when
- * Turkish is no first.
+ * Whether the sample is Turkish in Windows-1254: it holds a letter only that encoding reads
+ * (`TURKISH_LETTER_BYTES`), and the detector ranks Turkish first, or tied first (a short sample, a few rows,
+ * scores Latin-1 and Turkish alike).
  */
-function turkish(
-  sample: Uint8Array,
-  ranked: ReadonlyArray<{ name: string; confidence: number }>,
-): 'windows-1254' | 'windows-1252' | undefined {
+function isTurkish(sample: Uint8Array, ranked: ReadonlyArray<{ name: string; confidence: number }>): boolean {
   const top = ranked[0]?.confidence;
-  const first = ranked
-    .filter((r) => r.confidence === top)
-    .some((r) => DETECTED_AS[r.name] === 'windows-1254');
-  if (!first) return undefined;
-  return TURKISH_LETTER_BYTES.some((byte) => sample.includes(byte)) ? 'windows-1254' : 'windows-1252';
+  return (
+    ranked.some((r) => r.confidence === top && DETECTED_AS[r.name] === 'windows-1254') &&
+    TURKISH_LETTER_BYTES.some((byte) => sample.includes(byte))
+  );
 }
 
 /**
