@@ -376,6 +376,9 @@ function csvField(c: string): string {
   return `CASE WHEN ${c} IS NULL THEN '' WHEN regexp_matches(${c}, '[",\\r\\n]') THEN '"' || replace(${c}, '"', '""') || '"' ELSE ${c} END`;
 }
 
+/** A line of spaces or tabs alone (below a file's data, by a hand edit): one field short, yet no record. */
+const BLANK_LINE = `regexp_full_match(raw, '[ \t]*')`;
+
 /**
  * `quarantine`: rows that failed a cast (reason `invalid_<type>` of the first failing column, message
  * naming every failing column and value; `raw` re-assembled from the fields, quoted as CSV), the rows of
@@ -384,9 +387,6 @@ function csvField(c: string): string {
  * `empty_row` for a line of blanks).
  * `file` joins `files`.
  */
-/** A line of spaces or tabs alone (below a file's data, by a hand edit): one field short, yet no record. */
-const BLANK_LINE = `regexp_full_match(raw, '[ \t]*')`;
-
 export function createQuarantineTableSql(extraRejects?: string): string {
   return `CREATE TABLE quarantine AS
 SELECT q.line, q.raw, q.reason, q.message, f.name AS file FROM (
