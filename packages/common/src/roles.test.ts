@@ -333,6 +333,38 @@ describe('inferRoles: names, types and fallbacks', () => {
     });
   });
 
+  test('Turkish headers, with their letters (ş ğ ü folded, a dotless ı kept) or written in ASCII', () => {
+    const tr = inferRoles(
+      columns(
+        'Sipariş Tarihi:DATE',
+        'Müşteri Adı:VARCHAR',
+        'Ürün Adı:VARCHAR',
+        'Miktar:BIGINT',
+        'Birim Fiyat:DOUBLE',
+        'Satış Tutarı:DOUBLE',
+        'Şehir:VARCHAR',
+      ),
+    );
+    expect(picked(tr)).toMatchObject({
+      event_time: 'Sipariş Tarihi',
+      customer_name: 'Müşteri Adı',
+      product_name: 'Ürün Adı',
+      quantity: 'Miktar',
+      unit_price: 'Birim Fiyat',
+      amount: 'Satış Tutarı',
+    });
+    const ascii = inferRoles(
+      columns('Tarih:DATE', 'Urun:VARCHAR', 'Adet:BIGINT', 'Tutar:DOUBLE', 'Siparis No:VARCHAR'),
+    );
+    expect(picked(ascii)).toMatchObject({
+      event_time: 'Tarih',
+      product_name: 'Urun',
+      quantity: 'Adet',
+      amount: 'Tutar',
+      order_id: 'Siparis No',
+    });
+  });
+
   test('common Spanish, Portuguese, French and German headers', () => {
     const es = inferRoles(
       columns(

@@ -281,6 +281,12 @@ const ROLE_RULES: Record<RoleName, RoleRule> = {
         'rechnungsdatum',
         'datavendita',
         'dataordine',
+        // Turkish, as folded by the column names (`Sipariş Tarihi` -> siparis_tarihi; a dotless ı stays).
+        'siparistarihi',
+        'satıstarihi',
+        'satistarihi',
+        'faturatarihi',
+        'islemtarihi',
       ),
       ...rules(
         0.85,
@@ -289,6 +295,7 @@ const ROLE_RULES: Record<RoleName, RoleRule> = {
         'fecha',
         'data',
         'datum',
+        'tarih',
         'datetime',
         'timestamp',
         'eventtime',
@@ -330,7 +337,11 @@ const ROLE_RULES: Record<RoleName, RoleRule> = {
     fallback: (words) => {
       if (words.some((w) => OTHER_DATES.has(w))) return undefined;
       const last = words.at(-1);
-      if (['date', 'fecha', 'datum'].some((w) => words.includes(w)) || last === 'at' || last === 'timestamp')
+      if (
+        ['date', 'fecha', 'datum', 'tarih', 'tarihi'].some((w) => words.includes(w)) ||
+        last === 'at' ||
+        last === 'timestamp'
+      )
         return ['', 0.5, 'a date'];
       return undefined;
     },
@@ -384,6 +395,13 @@ const ROLE_RULES: Record<RoleName, RoleRule> = {
         'gesamtbetrag',
         'fatturato',
         'importo',
+        'tutar',
+        'tutarı',
+        'tutari',
+        'satıstutarı',
+        'satistutari',
+        'toplamtutar',
+        'ciro',
       ),
       ...rules(
         0.85,
@@ -443,6 +461,9 @@ const ROLE_RULES: Record<RoleName, RoleRule> = {
         'quantite',
         'menge',
         'quantita',
+        'miktar',
+        'miktarı',
+        'miktari',
       ),
       ...rules(
         0.8,
@@ -455,6 +476,7 @@ const ROLE_RULES: Record<RoleName, RoleRule> = {
         'unites',
         'anzahl',
         'stuck',
+        'adet',
       ),
       ...rules(0.95, 'a quantity', 'количество', 'колво', '数量', '個数', '수량'),
     ],
@@ -477,6 +499,9 @@ const ROLE_RULES: Record<RoleName, RoleRule> = {
         'einzelpreis',
         'stuckpreis',
         'prezzounitario',
+        'birimfiyat',
+        'birimfiyatı',
+        'birimfiyati',
       ),
       ...rules(
         0.85,
@@ -491,6 +516,9 @@ const ROLE_RULES: Record<RoleName, RoleRule> = {
         'prix',
         'preis',
         'prezzo',
+        'fiyat',
+        'fiyatı',
+        'fiyati',
       ),
       ...rules(0.5, 'a list price', 'listprice', 'msrp'),
       ...rules(0.95, 'a unit price', 'ценазаединицу', '单价', '単価', '단가'),
@@ -537,6 +565,11 @@ const ROLE_RULES: Record<RoleName, RoleRule> = {
         'bestellnummer',
         'rechnungsnummer',
         'numeroordine',
+        'siparisno',
+        'siparisid',
+        'siparisnumarası',
+        'siparisnumarasi',
+        'faturano',
       ),
       ...rules(
         0.95,
@@ -611,6 +644,9 @@ const ROLE_RULES: Record<RoleName, RoleRule> = {
         'nomclient',
         'kunde',
         'kundenname',
+        'musteri',
+        'musteriadı',
+        'musteriadi',
       ),
       ...rules(0.6, 'a contact name', 'contactname'),
       // `Контрагент` (counterparty) is how 1C's sales exports name the customer.
@@ -686,6 +722,9 @@ const ROLE_RULES: Record<RoleName, RoleRule> = {
         'prodotto',
         'articulo',
         'artikel',
+        'urun',
+        'urunadı',
+        'urunadi',
       ),
       ...rules(0.8, 'a product description', 'description', 'itemdescription', 'articlename'),
       ...rules(
