@@ -425,14 +425,6 @@ function rowFields(row: ExcelJS.Row, date1904: boolean): { fields: string[]; unc
   return { fields, uncached };
 }
 
-/** A formula cell whose workbook saved no result for it (`result` absent, not a falsy one). */
-function isUncachedFormula(cell: ExcelJS.Cell): boolean {
-  const value = cell.value;
-  if (typeof value !== 'object' || value === null) return false;
-  if (!('formula' in value || 'sharedFormula' in value)) return false;
-  return ('result' in value ? value.result : cell.result) === undefined;
-}
-
 /**
  * Copies a CSV written by `writeSheet`, dropping the `lead` leading fields of each record (empty, so each
  * record starts with exactly `lead` commas) and padding it with empty fields to `width`. Scans bytes:
@@ -548,14 +540,25 @@ export function csvField(text: string): string {
 
 /** One cell as text, by the rules in the header comment. */
 export function cellText(cell: ExcelJS.Cell, date1904 = false): string {
+  const formula = formulaOf(cell);
+  if (formula) return resultText(formula.result, cell.numFmt, date1904);
+  return valueText(cell.value, cell.numFmt, date1904);
+}
+
+/** A formula cell whose workbook saved no result for it (`result` absent, not a falsy one). */
+function isUncachedFormula(cell: ExcelJS.Cell): boolean {
+  const formula = formulaOf(cell);
+  return formula !== undefined && formula.result === undefined;
+}
+
+/** A formula cell's saved result (`undefined` when the workbook saved none); undefined for other cells. */
+function formulaOf(cell: ExcelJS.Cell): { result: unknown } | undefined {
   const value = cell.value;
   // A shared formula's dependent cell has an empty formula text: exceljs keeps it as a plain object.
-  if (typeof value === 'object' && value !== null && ('formula' in value || 'sharedFormula' in value)) {
-    // A formula cell's `value` drops a falsy cached result (0, '', false); the cell's `result` keeps it.
-    const result: unknown = 'result' in value ? value.result : cell.result;
-    return resultText(result, cell.numFmt, date1904);
-  }
-  return valueText(value, cell.numFmt, date1904);
+  if (typeof value !== 'object' || value === null || !('formula' in value || 'sharedFormula' in value))
+    return undefined;
+  // A formula cell's `value` drops a falsy cached result (0, '', false); the cell's `result` keeps it.
+  return { result: 'result' in value ? value.result : cell.result };
 }
 
 function valueText(value: unknown, numFmt: string | undefined, date1904: boolean): string {

@@ -1347,7 +1347,10 @@ export async function inferColumnPlans(
 const TIME_NAME = /(^|_)(ts|timestamp|time|datetime|epoch|unix|unixtime)(_|$)|(^|_)(at|on)$/;
 /** A name that says date: `order_date`, `date_key`, `day`, `dt`, `yyyymmdd`. */
 const DATE_NAME = /date|(^|_)(day|dt|yyyymmdd|ymd)(_|$)/;
-/** How the reason of a plan read from integers starts: the run summary lists it (`isReadingGuess`). */
+/**
+ * How the reason of a plan read from integers (or from seconds with a fraction) starts: the run summary lists
+ * it (`isReadingGuess`).
+ */
 const FROM_INTEGERS = 'integers named like a ';
 const FROM_FRACTIONS = 'numbers with fractions named like a ';
 /** A year and a month, or a quarter, without a day: the names that allow reading it as a date, and its formats. */

@@ -157,15 +157,24 @@ export async function prepareCsvStream(
 }
 
 /**
- * After `error` from reading `files`: when it is DuckDB's refusal of lines ending in both CRLF and LF (files
- * joined from Windows and Unix), which it gives for the whole file wherever the mix begins, each file that
- * mixes them is rewritten in place with LF endings. Says which files were; none when the error is another.
+ * `work` over `files`, done again when it fails with DuckDB's refusal of lines ending in both CRLF and LF
+ * (files joined from Windows and Unix), which it gives for the whole file wherever the mix begins: each file
+ * that mixes them is first rewritten in place with LF endings, and `work` is told which were. Any other
+ * failure, or one no file explains, stands.
  */
-export async function evenMixedLineEndings(error: unknown, files: readonly string[]): Promise<boolean[]> {
-  if (!errorMessage(error).includes(MIXED_LINE_ENDINGS_ERROR)) return files.map(() => false);
-  const evened: boolean[] = [];
-  for (const file of files) evened.push(await evenLineEndings(file));
-  return evened;
+export async function withEvenLineEndings<T>(
+  files: readonly string[],
+  work: (evened: readonly boolean[]) => Promise<T>,
+): Promise<T> {
+  try {
+    return await work(files.map(() => false));
+  } catch (error) {
+    if (!errorMessage(error).includes(MIXED_LINE_ENDINGS_ERROR)) throw error;
+    const evened: boolean[] = [];
+    for (const file of files) evened.push(await evenLineEndings(file));
+    if (!evened.includes(true)) throw error;
+    return work(evened);
+  }
 }
 
 /** Rewrites `file` with LF line endings when it has both CRLF and bare LF; returns whether it did. */

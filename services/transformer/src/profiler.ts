@@ -40,10 +40,10 @@ import {
 } from './infer-types';
 import { parseCsvFiles, rawColumn } from './parse-csv';
 import {
-  evenMixedLineEndings,
   type PreparedFile,
   prepareLocalCsvFile,
   skipLeadingBytes,
+  withEvenLineEndings,
 } from './prepare-file';
 import {
   type ColumnProfile,
@@ -309,15 +309,11 @@ export async function profileCsvFiles(
         const yaml = `${stringifyProfile(profile, summary(findings, encodings, dialect, ambiguous, named))}${rolesComment(roles)}\n`;
         return { profile, yaml, roles, findings, dialect, encodings, ambiguous };
       });
-    // Lines ending in both CRLF and LF: evened to LF (`evenMixedLineEndings`), and profiled again.
-    return await profileOnce().catch(async (error: unknown) => {
-      const evened = await evenMixedLineEndings(
-        error,
-        prepared.map((p) => p.path),
-      );
-      if (!evened.includes(true)) throw error;
-      return profileOnce();
-    });
+    // Lines ending in both CRLF and LF: evened to LF, and profiled again.
+    return await withEvenLineEndings(
+      prepared.map((p) => p.path),
+      profileOnce,
+    );
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }

@@ -7,9 +7,9 @@
  * any case, optionally ending in `:`) is one of SUMMARY_LABELS, every other non-empty cell is a number (and
  * one at least is), and the row is among the last SUMMARY_FOOTER_ROWS rows of its file (empty rows at its end
  * not counted); or, anywhere, one of its first cells names a subtotal (`North Subtotal`, SUBTOTAL_PATTERN)
- * and the rest are so. Where a file ends
- * is only known once its rows are numbered, so the typing query marks every row of that shape
- * (`summaryMarkSql`) and `quarantineSummaryRows` quarantines the marked rows at the end of their file.
+ * and the rest are so. Where a file ends is only known once its rows are numbered, so the typing query marks
+ * every row of that shape (`summaryMarkSql`) and `quarantineSummaryRows` quarantines the marked rows at the
+ * end of their file.
  *
  * A repeated header (`id,order_date,amount` again mid-file: exports joined one after another) is no data
  * either; in a small file it kept every column text. It is marked the same way (`HEADER_MARK`), anywhere in
@@ -150,17 +150,18 @@ function anyLabel(cells: readonly string[]): string {
  * Quarantines the marked rows (`__summary`): a summary row among the last rows of its file, a subtotal's row,
  * a repeated header or an empty row anywhere. They become rejected rows (`__bad`) with reason `summary_row`,
  * `repeated_header` or `empty_row`, so every later step (duplicates, profile rules, the staged rows, the
- * quarantine) leaves them out or lists them as it does any rejected row. `__failed` stays as it is: DuckDB updates a list column by deleting the row and
- * appending it again, which would move the row to the end of `typed` and give it another `__rowid` (and
- * line); `invalidCountsSql` leaves these rows out instead.
- * `lastRowids` is each file's last `__rowid`; files joins `__file` to its name. Returns the rows quarantined.
+ * quarantine) leaves them out or lists them as it does any rejected row. `__failed` stays as it is: DuckDB
+ * updates a list column by deleting the row and appending it again, which would move the row to the end of
+ * `typed` and give it another `__rowid` (and line); `invalidCountsSql` leaves these rows out instead.
+ * `lastRowids` is each file's last `__rowid`; files joins `__file` to its name. The quality gate counts these
+ * rows by their reason (NOT_DATA_REASONS), with the rejected lines of the same kinds.
  */
 export async function quarantineSummaryRows(
   connection: DuckDBConnection,
   rows: NumberedRows,
   view: string,
   lastRowids: readonly number[],
-): Promise<number> {
+): Promise<void> {
   const ends = lastRowids.map((last, file) => `(${file}, ${last})`).join(', ');
   const header = `v.__summary = ${quoteLiteral(HEADER_MARK)}`;
   const empty = `v.__summary = ${quoteLiteral(EMPTY_MARK)}`;
@@ -186,9 +187,7 @@ FROM marked v JOIN files f ON f.__file = v.__file JOIN ends e ON e.__file = v.__
 WHERE ${header} OR ${empty} OR ends_with(v.__summary, ${quoteLiteral(SUBTOTAL_MARK)})
   OR v.__rowid > e.__last - coalesce(t.n, 0) - ${SUMMARY_FOOTER_ROWS}`);
   const [count] = await queryRows(connection, 'SELECT count(*) AS n FROM summary_rows');
-  const quarantined = toCount(count?.['n']);
-  if (quarantined > 0)
+  if (toCount(count?.['n']) > 0)
     await connection.run(`UPDATE ${rows.table} SET __bad = true, __reason = s.reason, __message = s.message
 FROM summary_rows s WHERE ${rows.table}.${rows.rowid} = s.__rowid`);
-  return quarantined;
 }

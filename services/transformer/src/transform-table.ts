@@ -56,7 +56,7 @@ import {
   rawColumn,
   readCsvRows,
 } from './parse-csv';
-import { evenMixedLineEndings } from './prepare-file';
+import { withEvenLineEndings } from './prepare-file';
 import { type LoadedProfile, mlOptions } from './profile';
 import { candidateKeys as findCandidateKeys } from './profiler';
 import { createNfkcMaps, qualityChecks, type RefineResult, refineRows, stagedRowsSql } from './refine';
@@ -113,23 +113,19 @@ export interface TableOutcome {
 }
 
 /**
- * Files whose lines end in both CRLF and LF, which DuckDB refuses, are evened to LF (`evenMixedLineEndings`),
+ * Files whose lines end in both CRLF and LF, which DuckDB refuses, are evened to LF (`withEvenLineEndings`),
  * said, and the table is made again from the start: nothing is written before the files are read.
  */
 export async function transformTable(job: TableJob, context: TableContext): Promise<TableOutcome> {
-  try {
-    return await transformTableOnce(job, context);
-  } catch (error) {
-    const evened = await evenMixedLineEndings(
-      error,
-      job.inputs.map((input) => input.path),
-    );
-    if (!evened.includes(true)) throw error;
-    const inputs = job.inputs.map((input, i) =>
-      evened[i] ? { ...input, notes: [...(input.notes ?? []), EVENED_NOTE] } : input,
-    );
-    return transformTableOnce({ ...job, inputs }, context);
-  }
+  return withEvenLineEndings(
+    job.inputs.map((input) => input.path),
+    (evened) => {
+      const inputs = job.inputs.map((input, i) =>
+        evened[i] ? { ...input, notes: [...(input.notes ?? []), EVENED_NOTE] } : input,
+      );
+      return transformTableOnce({ ...job, inputs }, context);
+    },
+  );
 }
 
 const EVENED_NOTE =
@@ -704,11 +700,11 @@ function headerNameGuesses(
   });
 }
 
-/** What the run summary says of title lines skipped above a file's header. */
 /** Title lines that are all blank, sniffed (not a profile's skipLines): skipping them is no guess. */
 const isBlankPreamble = (preamble: { text: string[]; sniffed: boolean }): boolean =>
   preamble.sniffed && preamble.text.every((line) => line.trim() === '');
 
+/** What the run summary says of title lines skipped above a file's header. */
 function preambleGuess(
   file: string,
   preamble: { lines: number; text: string[]; sniffed: boolean },

@@ -267,7 +267,6 @@ export class DuckDbWarehouse implements Warehouse {
   }
 }
 
-/** `lap(step)` reports the time since the previous lap (or since the timer was made) as `step`. */
 /** Microseconds since midnight as BigQuery writes a TIME: `13:08:00`, `13:08:00.250000`. */
 function timeText(micros: bigint): string {
   const seconds = Number(micros / 1_000_000n);
@@ -277,6 +276,7 @@ function timeText(micros: bigint): string {
   return fraction === 0 ? clock : `${clock}.${String(fraction).padStart(6, '0')}`;
 }
 
+/** `lap(step)` reports the time since the previous lap (or since the timer was made) as `step`. */
 function stepTimer(onStepTimed: ((step: string, ms: number) => void) | undefined): (step: string) => void {
   let last = performance.now();
   return (step) => {
