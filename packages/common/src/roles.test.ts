@@ -333,6 +333,17 @@ describe('inferRoles: names, types and fallbacks', () => {
     });
   });
 
+  test('Portuguese and Spanish dates named data or fecha; a delivery or birth date is not the sale', () => {
+    const pt = inferRoles(
+      columns('pedido:BIGINT', 'data_compra:TIMESTAMP', 'data_entrega:DATE', 'valor_total:DOUBLE'),
+    );
+    expect(picked(pt)).toMatchObject({ event_time: 'data_compra', amount: 'valor_total' });
+    const fallback = inferRoles(columns('data_entrega:DATE', 'data_emissao:DATE', 'valor:DOUBLE'));
+    expect(picked(fallback)).toMatchObject({ event_time: 'data_emissao' });
+    const es = inferRoles(columns('fecha_nacimiento:DATE', 'fecha_envio:DATE', 'importe:DOUBLE'));
+    expect(picked(es)['event_time']).toBeUndefined();
+  });
+
   test('Turkish headers, with their letters (ş ğ ü folded, a dotless ı kept) or written in ASCII', () => {
     const tr = inferRoles(
       columns(

@@ -195,6 +195,15 @@ const OTHER_DATES = new Set([
   'cancelled',
   'canceled',
   'loaded',
+  // Spanish and Portuguese: delivery, shipping, birth, due and sign-up dates.
+  'entrega',
+  'envio',
+  'nacimiento',
+  'nascimento',
+  'vencimento',
+  'vencimiento',
+  'cadastro',
+  'registro',
 ]);
 
 /** Words that make a number something other than an amount of money. */
@@ -273,6 +282,8 @@ const ROLE_RULES: Record<RoleName, RoleRule> = {
         'datadavenda',
         'datapedido',
         'datadopedido',
+        'datacompra',
+        'datadacompra',
         'datecommande',
         'datedecommande',
         'datedevente',
@@ -338,7 +349,7 @@ const ROLE_RULES: Record<RoleName, RoleRule> = {
       if (words.some((w) => OTHER_DATES.has(w))) return undefined;
       const last = words.at(-1);
       if (
-        ['date', 'fecha', 'datum', 'tarih', 'tarihi'].some((w) => words.includes(w)) ||
+        ['date', 'fecha', 'data', 'datum', 'tarih', 'tarihi'].some((w) => words.includes(w)) ||
         last === 'at' ||
         last === 'timestamp'
       )

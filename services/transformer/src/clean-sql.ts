@@ -50,8 +50,8 @@ type CastPlan = Pick<ColumnPlan, 'type' | 'format' | 'thousands' | 'decimal' | '
  */
 function unitlessText(plan: CastPlan, t: string): string {
   if (plan.currency !== undefined) {
-    // A code may carry an abbreviation's dot (`Rs. 1,299`).
-    const symbol = /^[A-Za-z]+$/.test(plan.currency) ? `${plan.currency}[.]?` : regexLiteral(plan.currency);
+    // A code or a sign may carry an abbreviation's dot (`Rs. 1,299`, `125 kr.`); a one-character symbol not.
+    const symbol = regexLiteral(plan.currency) + ([...plan.currency].length > 1 ? '[.]?' : '');
     const bare = `regexp_replace(${t}, ${quoteLiteral(`${symbol}| `)}, '', 'g')`;
     return `regexp_replace(regexp_replace(${bare}, '^[(](.*)[)]$', '-\\1'), '^-$', '0')`;
   }
@@ -84,8 +84,12 @@ export function castExpression(plan: CastPlan, t: string): string {
     case 'DOUBLE':
       if (plan.currency !== undefined || plan.percent) {
         const unitless = unitlessText(plan, spaced);
-        const cast = `CASE WHEN regexp_full_match(${unitless}, ${quoteLiteral(groupedNumberPattern(plan.thousands, plan.decimal ?? '.'))}) THEN TRY_CAST(${plainNumber(plan, unitless)} AS DOUBLE) END`;
-        return plan.percent ? `(${cast}) / 100` : cast;
+        const plain = plainNumber(plan, unitless);
+        // `5.2%` is read as `5.2e-2`, the double nearest 0.052; 5.2 / 100 would be 0.052000000000000005.
+        const number = plan.percent
+          ? `COALESCE(TRY_CAST(${plain} || 'e-2' AS DOUBLE), TRY_CAST(${plain} AS DOUBLE) / 100)`
+          : `TRY_CAST(${plain} AS DOUBLE)`;
+        return `CASE WHEN regexp_full_match(${unitless}, ${quoteLiteral(groupedNumberPattern(plan.thousands, plan.decimal ?? '.'))}) THEN ${number} END`;
       }
       if (separators)
         return `CASE WHEN regexp_full_match(${n}, ${quoteLiteral(groupedNumberPattern(plan.thousands, plan.decimal ?? '.'))}) THEN TRY_CAST(${plainNumber(plan, n)} AS DOUBLE) END`;

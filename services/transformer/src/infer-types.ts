@@ -32,7 +32,7 @@
  *   widths (`Row ID` 1..9994) stay integers.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { CURRENCY_CODES, CURRENCY_SYMBOLS } from '@etl/common/currency';
+import { CURRENCY_CODES, CURRENCY_SIGN_PATTERN, CURRENCY_SYMBOLS } from '@etl/common/currency';
 import type { ColumnType } from '@etl/common/dataset-state';
 import { withThreads } from '@etl/common/warehouse';
 import { quoteIdentifier, quoteLiteral } from '@etl/common/warehouse/sql';
@@ -193,7 +193,9 @@ export function guardedCast(t: string, pattern: string, type: string): string {
 /**
  * Compared lower-case; `\\n` is `\\N`, the NULL of MySQL and PostgreSQL text dumps; `nan` and `<na>` are
  * what numpy and pandas print for a missing value, `#n/a` Excel's; `0000-00-00` (and with a time) is MySQL's
- * zero date, which its exports write for a date never set (a shipping date of an order not shipped).
+ * zero date, which its exports write for a date never set (a shipping date of an order not shipped). Dashes
+ * of every length stand for nothing in reports (`--`, and word processors' `–` and `—`); `?` in the UCI
+ * repository's files (Heart Disease's `?` in its number columns).
  */
 export const MISSING_TOKENS = [
   'na',
@@ -201,6 +203,10 @@ export const MISSING_TOKENS = [
   'null',
   'none',
   '-',
+  '--',
+  '–',
+  '—',
+  '?',
   '\\n',
   'nan',
   '<na>',
@@ -389,10 +395,10 @@ export function groupedNumberPattern(sep: string | undefined, dec: string): stri
   return `(${whole}(${d}[0-9]*)?|[+-]?${d}[0-9]+)([eE][+-]?[0-9]+)?`;
 }
 
-/** A currency's name as the plan records it: the symbol, or the code without its dot (group 1). */
-const CURRENCY_NAME = `([${CURRENCY_SYMBOLS}]|${CURRENCY_CODES.join('|')})`;
-/** A symbol, or a code also with an abbreviation's dot (`Rs. 1,299`). */
-const SYMBOL = `([${CURRENCY_SYMBOLS}]|(?:${CURRENCY_CODES.join('|')})[.]?)`;
+/** A currency's name as the plan records it: the sign or symbol, or the code without its dot (group 1). */
+const CURRENCY_NAME = `(${CURRENCY_SIGN_PATTERN}|[${CURRENCY_SYMBOLS}]|${CURRENCY_CODES.join('|')})`;
+/** A sign or a code, also with an abbreviation's dot (`Rs. 1,299`, `125 kr.`), or a symbol. */
+const SYMBOL = `((?:${CURRENCY_SIGN_PATTERN}|${CURRENCY_CODES.join('|')})[.]?|[${CURRENCY_SYMBOLS}])`;
 /**
  * A money value around `number`: the symbol before or after it, a sign, accounting parentheses inside or
  * outside the symbol (`($5.00)`, `$(5.00)`), and the accounting format's zero, a dash (`$ -`, `- €`).

@@ -143,6 +143,19 @@ describe('summary (footer) rows', () => {
     }
   });
 
+  test("a footer of money written with a sign of several characters (Brazil's R$) is a footer", async () => {
+    const csv = [
+      'Pedido;Data;Valor',
+      '1;01/02/2023;R$ 10,00',
+      '2;02/02/2023;R$ 20,50',
+      '3;03/02/2023;R$ 5,25',
+      'Total;;R$ 35,75',
+    ].join('\n');
+    const { counts, report } = await run('real', 'vendas.csv', `${csv}\n`);
+    expect(counts).toMatchObject({ rowsIn: 4, rowsOut: 3, rowsQuarantined: 1 });
+    expect(report.reasons).toEqual({ summary_row: 1 });
+  });
+
   test('a product named Total among other text, and a row of product Total Gym next to the footer, are data', async () => {
     const data = salesRows(20);
     const lines = [...data.lines];

@@ -17,6 +17,7 @@
  * writes below its data), as `empty_row` (`EMPTY_MARK`). None of these kinds counts against the quality gate.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { CURRENCY_SIGN_PATTERN, CURRENCY_SYMBOLS } from '@etl/common/currency';
 import { quoteLiteral } from '@etl/common/warehouse/sql';
 import { balancedSql, queryRows, toCount } from './duckdb-session';
 import type { NumberedRows } from './parse-csv';
@@ -49,12 +50,14 @@ const EMPTY_MARK = 'empty row';
 /** How many rows at the end of a file may be a summary row: a footer, not a product named `Total`. */
 export const SUMMARY_FOOTER_ROWS = 3;
 
+/** A currency sign or symbol (`R$`, `$`). */
+const MONEY_MARK = `(${CURRENCY_SIGN_PATTERN}|[${CURRENCY_SYMBOLS}])`;
 /**
  * A number as totals are written: sign, thousands groups (`,` `.` or space), decimal `.` or `,`, a currency
  * symbol or `%`, accounting parentheses. Looser than the typing's patterns on purpose (a total of a
  * `1,234.50` column is written like its values), but a date (`03.01.2024`, `2024-01-03`) does not match.
  */
-const SUMMARY_NUMBER_PATTERN = '[(]?[+-]?[$€£¥₹]? ?[+-]?[0-9]+([., ][0-9]{3})*([.,][0-9]+)? ?[$€£¥₹%]?[)]?';
+const SUMMARY_NUMBER_PATTERN = `[(]?[+-]?${MONEY_MARK}? ?[+-]?[0-9]+([., ][0-9]{3})*([.,][0-9]+)? ?(${MONEY_MARK}|%)?[)]?`;
 
 /**
  * Case-insensitive RE2 over the labels (none has a character RE2 reads specially): it runs on every cell of

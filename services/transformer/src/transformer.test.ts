@@ -187,6 +187,34 @@ describe('transform: types and cleaning', () => {
     expect(euro.rows.map((r) => r['betrag'])).toEqual([12.5, 1234, 7]);
   });
 
+  test('money with a sign of several characters (R$, S/, zł, kr., Rp) or a won sign is a number; a dash or ? is missing', async () => {
+    const csv = [
+      'pedido;valor_total;frete;preco_pen;preco_pln;preco_dkk;harga;won',
+      '1;R$ 1.234,56;R$ 12,90;S/ 25,90;12,50 zł;125,00 kr.;Rp 150.000;₩15,000',
+      '2;R$ 89,90;—;S/ 4,00;7 zł;99 kr.;Rp 9.500;₩900',
+      '3;R$ 2.100,00;R$ 25,50;S/ 1.250,00;1 234,00 zł;1.000,50 kr.;Rp 1.250.000;?',
+      '4;(R$ 45,00);--;S/ 0,50;0,99 zł;5 kr.;Rp 500;₩1,250,000',
+    ].join('\n');
+    const result = await run({ 'vendas.csv': `${csv}\n` });
+    expect(result.counts).toMatchObject({ rowsIn: 4, rowsOut: 4, rowsQuarantined: 0 });
+    const values = (name: string) => result.rows.map((r) => r[name]);
+    expect(values('valor_total')).toEqual([1234.56, 89.9, 2100, -45]);
+    expect(values('frete')).toEqual([12.9, null, 25.5, null]);
+    expect(values('preco_pen')).toEqual([25.9, 4, 1250, 0.5]);
+    expect(values('preco_pln')).toEqual([12.5, 7, 1234, 0.99]);
+    expect(values('preco_dkk')).toEqual([125, 99, 1000.5, 5]);
+    expect(values('harga')).toEqual([150000, 9500, 1250000, 500]);
+    expect(values('won')).toEqual([15000, 900, null, 1250000]);
+    expect(typeOf(result.report, 'valor_total')).toMatchObject({ currency: 'R$', decimal: ',' });
+    expect(typeOf(result.report, 'preco_dkk')).toMatchObject({ currency: 'kr' });
+    expect(typeOf(result.report, 'harga')).toMatchObject({ currency: 'Rp', thousands: '.' });
+  });
+
+  test('a percentage is the double nearest its fraction (5.2% is 0.052, not 5.2 / 100)', async () => {
+    const result = await run({ 'growth.csv': 'week,growth\n1,5.2%\n2,-3.1%\n3,0.7%\n4,12%\n' });
+    expect(result.rows.map((r) => r['growth'])).toEqual([0.052, -0.031, 0.007, 0.12]);
+  });
+
   test('integers too long for a 64-bit integer (20-digit references) stay text, digit for digit, not rounded doubles', async () => {
     const csv =
       'txn_ref,amount\n12345678901234567890,10.5\n12345678901234567891,20\n98765432109876543210,30\n';
