@@ -1227,8 +1227,10 @@ export async function inferColumnPlans(
   options: InferOptions = {},
 ): Promise<{ plans: ColumnPlan[]; stats: ColumnStats[] }> {
   const sampleRows = options.sampleRows ?? DEFAULT_SAMPLE_ROWS;
-  const decimalComma = (options.delimiter ?? ',') !== ',';
-  const checks = decimalComma ? ALL_CHECKS : ALL_CHECKS.filter((c) => !DECIMAL_COMMA_CHECKS.includes(c));
+  // In a file delimited by `,`, a decimal comma sits in a quoted value (`"0,05"`, as spreadsheets of a
+  // decimal-comma locale export): its counts are taken only for columns with a comma in their first rows.
+  const commaDelimited = (options.delimiter ?? ',') === ',';
+  const withoutDecimalComma = ALL_CHECKS.filter((c) => !DECIMAL_COMMA_CHECKS.includes(c));
   const values = rawColumns.map((c, i) => `${trimmed(quoteIdentifier(c))} AS v${i}`);
   // Read as the cleaning reads them: `(1,234.50)` and `1.234,56-` are negative numbers.
   const signed = rawColumns.map((_, i) => `${leadingMinus(noBreakSpaces(`v${i}`))} AS v${i}`);
@@ -1263,13 +1265,18 @@ export async function inferColumnPlans(
     countChecks(rawColumns.map((_, i) => ({ i, checks: ['values', 'tokens'] }))).map((counts, i) => [
       ...counts,
       [countWhere(`regexp_matches(v${i}, '[0-9-]')`), `s${i}_signs`],
+      ...(commaDelimited ? [[countWhere(`contains(v${i}, ',')`), `s${i}_commas`] as Count] : []),
     ]),
     Math.min(rows, PREFIX_ROWS),
     1,
   );
+  const checksOf = (i: number): Check[] =>
+    commaDelimited && toCount(first[`s${i}_commas`]) === 0 ? withoutDecimalComma : ALL_CHECKS;
   let needed = rawColumns.map((_, i) => ({
     i,
-    checks: withoutSigns(first, i, rows) ? checks.filter((c) => SIGNLESS_CHECKS.includes(c)) : checks,
+    checks: withoutSigns(first, i, rows)
+      ? checksOf(i).filter((c) => SIGNLESS_CHECKS.includes(c))
+      : checksOf(i),
   }));
   if (rows > PREFIX_ROWS) {
     const prefix = await sampleCounts(connection, countChecks(needed), PREFIX_ROWS, 1);
@@ -1315,7 +1322,8 @@ export async function inferColumnPlans(
       prefixed: toCount(base[`s${i}_prefixed`]),
       money: toCount(base[`s${i}_money`]),
       percents: toCount(base[`s${i}_percents`]),
-      ...(decimalComma
+      // A comma-delimited file's column is read with a decimal comma only when some value proves one.
+      ...(!commaDelimited || count(i, 'commaProofs') > 0
         ? {
             decimalComma: {
               none: count(i, 'commaNumbers'),

@@ -210,6 +210,26 @@ describe('transform: types and cleaning', () => {
     expect(typeOf(result.report, 'harga')).toMatchObject({ currency: 'Rp', thousands: '.' });
   });
 
+  test('a comma-delimited export of a decimal-comma spreadsheet ("0,05" quoted) reads its decimals; "1,234" stays thousands, unsaid', async () => {
+    const csv = [
+      'Invoice,Item,Qty,Unit Price,Line Total,Revenue,Note',
+      'INV-1,Schraube M4,100,"0,05","5,00","1,234",ok',
+      'INV-1,Mutter M4,100,"0,03","3,00","2,500","late, paid"',
+      'INV-2,Dübel 6mm,50,"0,10","1.234,50","12,000",ok',
+      'INV-3,Winkel,2,"12,5","25",987,"3,5 days"',
+    ].join('\n');
+    const result = await run({ 'export.csv': `${csv}\n` });
+    expect(result.counts).toMatchObject({ rowsIn: 4, rowsOut: 4, rowsQuarantined: 0 });
+    const values = (name: string) => result.rows.map((r) => r[name]);
+    expect(values('unit_price')).toEqual([0.05, 0.03, 0.1, 12.5]);
+    expect(values('line_total')).toEqual([5, 3, 1234.5, 25]);
+    expect(typeOf(result.report, 'line_total')).toMatchObject({ decimal: ',', thousands: '.' });
+    expect(values('revenue')).toEqual([1234, 2500, 12000, 987]);
+    expect(typeOf(result.report, 'revenue')).not.toHaveProperty('reason');
+    expect(values('note')).toEqual(['ok', 'late, paid', 'ok', '3,5 days']);
+    expect(result.counts.guesses).toBeUndefined();
+  });
+
   test('a percentage is the double nearest its fraction (5.2% is 0.052, not 5.2 / 100)', async () => {
     const result = await run({ 'growth.csv': 'week,growth\n1,5.2%\n2,-3.1%\n3,0.7%\n4,12%\n' });
     expect(result.rows.map((r) => r['growth'])).toEqual([0.052, -0.031, 0.007, 0.12]);
