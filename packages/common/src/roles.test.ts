@@ -344,6 +344,25 @@ describe('inferRoles: names, types and fallbacks', () => {
     expect(picked(es)['event_time']).toBeUndefined();
   });
 
+  test('Polish headers, folded to ASCII as the column names are', () => {
+    const pl = inferRoles(
+      columns(
+        'Data zamówienia:DATE',
+        'Klient:VARCHAR',
+        'Ilość:BIGINT',
+        'Cena jednostkowa:DOUBLE',
+        'Wartość:DOUBLE',
+      ),
+    );
+    expect(picked(pl)).toMatchObject({
+      event_time: 'Data zamówienia',
+      customer_name: 'Klient',
+      quantity: 'Ilość',
+      unit_price: 'Cena jednostkowa',
+      amount: 'Wartość',
+    });
+  });
+
   test('Turkish headers, with their letters (ş ğ ü folded, a dotless ı kept) or written in ASCII', () => {
     const tr = inferRoles(
       columns(

@@ -298,6 +298,9 @@ const ROLE_RULES: Record<RoleName, RoleRule> = {
         'satistarihi',
         'faturatarihi',
         'islemtarihi',
+        // Polish, folded as the column names fold it (`Data zamówienia` -> data_zamowienia).
+        'datazamowienia',
+        'datasprzedazy',
       ),
       ...rules(
         0.85,
@@ -413,6 +416,10 @@ const ROLE_RULES: Record<RoleName, RoleRule> = {
         'satistutari',
         'toplamtutar',
         'ciro',
+        'kwota',
+        'wartosc',
+        'wartoscbrutto',
+        'sprzedaz',
       ),
       ...rules(
         0.85,
@@ -475,6 +482,7 @@ const ROLE_RULES: Record<RoleName, RoleRule> = {
         'miktar',
         'miktarı',
         'miktari',
+        'ilosc',
       ),
       ...rules(
         0.8,
@@ -513,6 +521,7 @@ const ROLE_RULES: Record<RoleName, RoleRule> = {
         'birimfiyat',
         'birimfiyatı',
         'birimfiyati',
+        'cenajednostkowa',
       ),
       ...rules(
         0.85,
@@ -530,6 +539,7 @@ const ROLE_RULES: Record<RoleName, RoleRule> = {
         'fiyat',
         'fiyatı',
         'fiyati',
+        'cena',
       ),
       ...rules(0.5, 'a list price', 'listprice', 'msrp'),
       ...rules(0.95, 'a unit price', 'ценазаединицу', '单价', '単価', '단가'),
@@ -658,6 +668,7 @@ const ROLE_RULES: Record<RoleName, RoleRule> = {
         'musteri',
         'musteriadı',
         'musteriadi',
+        'klient',
       ),
       ...rules(0.6, 'a contact name', 'contactname'),
       // `Контрагент` (counterparty) is how 1C's sales exports name the customer.

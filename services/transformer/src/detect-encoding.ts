@@ -2,7 +2,8 @@
  * Encoding detection while bytes stream past: a UTF-8 or UTF-16 byte-order mark (Excel's "Unicode Text" is
  * UTF-16LE with one), else valid UTF-8, else a legacy encoding told by its bytes (`legacyEncoding`):
  * Windows-1252 (the encoding of CSV files saved by Excel on Windows, e.g. Kaggle's Superstore file) unless
- * they read as Chinese, Japanese, Korean, Cyrillic or Turkish text in that language's own encoding.
+ * they read as Chinese, Japanese, Korean, Cyrillic, Turkish, Central European, Greek, Hebrew or Arabic text
+ * in that language's own encoding.
  * Validation uses Node's native `isUtf8` per chunk, holding back a sequence cut by a chunk boundary, so
  * no per-byte JavaScript runs.
  */
@@ -12,8 +13,8 @@ import { analyse } from 'chardet';
 
 /**
  * The legacy encodings read besides Windows-1252, as WHATWG (and so `TextDecoder`) names them: Excel's CSV on
- * a Chinese, Taiwanese, Japanese, Korean, Russian or Turkish Windows, and Unix's Japanese and Russian
- * encodings.
+ * a Chinese, Taiwanese, Japanese, Korean, Russian, Turkish, Central European (Polish, Czech, Hungarian, ...),
+ * Greek, Hebrew or Arabic Windows, and the ISO and Unix encodings of the same languages.
  */
 export const LEGACY_ENCODINGS = [
   'gb18030',
@@ -24,6 +25,13 @@ export const LEGACY_ENCODINGS = [
   'windows-1251',
   'koi8-r',
   'windows-1254',
+  'windows-1250',
+  'iso-8859-2',
+  'windows-1253',
+  'iso-8859-7',
+  'windows-1255',
+  'iso-8859-8',
+  'windows-1256',
 ] as const;
 export type LegacyEncoding = (typeof LEGACY_ENCODINGS)[number];
 
@@ -41,7 +49,25 @@ const DETECTED_AS: Record<string, LegacyEncoding> = {
   'KOI8-R': 'koi8-r',
   'ISO-8859-9': 'windows-1254',
   'windows-1254': 'windows-1254',
+  'windows-1250': 'windows-1250',
+  'ISO-8859-2': 'iso-8859-2',
+  'windows-1253': 'windows-1253',
+  'ISO-8859-7': 'iso-8859-7',
+  'windows-1255': 'windows-1255',
+  'ISO-8859-8': 'iso-8859-8',
+  'windows-1256': 'windows-1256',
 };
+
+/** Central European encodings: their letters share most bytes with Western ones (`č` is `è`), see isCentralEuropean. */
+const CENTRAL_EUROPEAN: readonly LegacyEncoding[] = ['windows-1250', 'iso-8859-2'];
+/** Encodings of scripts of their own (Greek, Hebrew, Arabic), see isOwnScript. */
+const OWN_SCRIPT: readonly LegacyEncoding[] = [
+  'windows-1253',
+  'iso-8859-7',
+  'windows-1255',
+  'iso-8859-8',
+  'windows-1256',
+];
 
 /**
  * The bytes where Windows-1254 (Turkish) reads other letters than Windows-1252: Ğ İ Ş ğ ı ş where Windows-1252
@@ -124,6 +150,8 @@ export function legacyEncoding(sample: Uint8Array): 'windows-1252' | LegacyEncod
   const encoding = ranked[0] && DETECTED_AS[ranked[0].name];
   // Turkish without the letters only it reads is the same text in Windows-1252.
   if (!encoding || encoding === 'windows-1254') return 'windows-1252';
+  if (CENTRAL_EUROPEAN.includes(encoding) && !isCentralEuropean(sample, encoding)) return 'windows-1252';
+  if (OWN_SCRIPT.includes(encoding) && !isOwnScript(sample)) return 'windows-1252';
   try {
     // The sample may end inside a character: `stream` leaves that one undecoded instead of failing on it.
     new TextDecoder(encoding, { fatal: true }).decode(sample, { stream: true });
@@ -144,6 +172,47 @@ function isTurkish(sample: Uint8Array, ranked: ReadonlyArray<{ name: string; con
     ranked.some((r) => r.confidence === top && DETECTED_AS[r.name] === 'windows-1254') &&
     TURKISH_LETTER_BYTES.some((byte) => sample.includes(byte))
   );
+}
+
+/** Which of the 256 bytes read as a letter in `encoding`, one byte a character. */
+function letterBytes(encoding: string): boolean[] {
+  const decoder = new TextDecoder(encoding);
+  return Array.from({ length: 256 }, (_, byte) => /\p{L}/u.test(decoder.decode(Uint8Array.of(byte))));
+}
+
+/**
+ * Whether a sample ranked Central European reads so: some byte between two letters is a letter in `encoding`
+ * but not in Windows-1252 (Polish `ł` `ą` `ż` are `³` `¹` `¿` there, and no word holds those). Czech and
+ * Hungarian text whose letters all have Western look-alikes (`č` `è`, `ő` `õ`) stays Windows-1252: the
+ * detector's ranking alone mistook Western files for Central European ones.
+ */
+function isCentralEuropean(sample: Uint8Array, encoding: LegacyEncoding): boolean {
+  const letter = letterBytes(encoding);
+  // Latin-1 reads as Windows-1252 from 0xA0 up; below, Windows-1252's letters (Š Œ Ž š œ ž Ÿ) would be
+  // Latin-1's controls, so those bytes are left to the ranking.
+  const western = letterBytes('latin1');
+  for (let i = 1; i < sample.length - 1; i++) {
+    const byte = sample[i]!;
+    if (byte < 0xa0 || western[byte] || !letter[byte]) continue;
+    if (letter[sample[i - 1]!] && letter[sample[i + 1]!]) return true;
+  }
+  return false;
+}
+
+/**
+ * Whether the sample's letters beyond ASCII come in runs, as words of Greek, Hebrew or Arabic do (every letter
+ * a byte above 0x7F): at least two thirds of those bytes are next to another. Western text has them one by
+ * one between ASCII letters (`Hélène`, `Größe` at most two).
+ */
+function isOwnScript(sample: Uint8Array): boolean {
+  let high = 0;
+  let paired = 0;
+  for (let i = 0; i < sample.length; i++) {
+    if (sample[i]! < 0x80) continue;
+    high++;
+    if ((sample[i - 1] ?? 0) >= 0x80 || (sample[i + 1] ?? 0) >= 0x80) paired++;
+  }
+  return high > 0 && 3 * paired >= 2 * high;
 }
 
 /**
