@@ -51,6 +51,20 @@ describe('CSV shapes', () => {
     expect(r.rows[1]).toEqual({ id: 2, name: 'Bob', amount: 3, day: '2024-02-01' });
   });
 
+  test('a header of two rows: etl profile names the columns as etl run does, and skips only the title', async () => {
+    const rows = Array.from(
+      { length: 30 },
+      (_, i) => `${i % 2 ? 'North' : 'South'};${i};${i + 0.5};${i * 2};${i + 1.5}`,
+    );
+    const csv = ['Umsatz je Quartal;;;;', ';;Q1;;Q2', 'Region;Nr;Umsatz;Menge;Umsatz', ...rows].join('\n');
+    const r = await both('quartale.csv', `${csv}\n`);
+    const names = ['region', 'nr', 'q1_umsatz', 'q1_menge', 'q2_umsatz'];
+    expect(r.report.columns.map((c) => c.name)).toEqual(names);
+    expect(r.profiled.profile.columns?.map((c) => c.name)).toEqual(names);
+    expect(r.profiled.profile.source?.skipLines).toBe(1);
+    expect(r.response.tables[0]).toMatchObject({ rowsIn: 30, rowsOut: 30 });
+  });
+
   test("DOS's end-of-file mark (Ctrl-Z) after the last line is no record: left out and said", async () => {
     const utf8 = await both('till.csv', 'id,amount,day\r\n1,10.5,2023-01-01\r\n2,11.25,2023-01-02\r\n\x1a');
     expect(utf8.response.tables[0]).toMatchObject({ rowsIn: 2, rowsOut: 2, rowsQuarantined: 0 });

@@ -54,7 +54,14 @@ import {
 } from './profile';
 import { rolesComment } from './profile-roles';
 import { readCsvHeader, readCsvStart, withoutTrailingEmptyNames } from './read-header';
-import { SNIFF_BYTES, type SniffedDialect, sniffPreamble, sniffTable } from './sniff-csv';
+import {
+  groupedHeader,
+  SNIFF_BYTES,
+  type SniffedDialect,
+  sniffGroupRow,
+  sniffPreamble,
+  sniffTable,
+} from './sniff-csv';
 
 /** Most candidate keys reported. */
 const MAX_KEYS = 10;
@@ -271,14 +278,22 @@ export async function profileCsvFiles(
     const { dialect, preamble } = sniffTable(start, prepared[0]!.bytes <= SNIFF_BYTES);
     // Title lines above the header (a report export): skipped in each file; the first file's are the
     // profile's skipLines.
+    // So is the upper row of a two-row header, whose names lead those below it, as `etl run` reads it.
+    let groups: string[] | undefined;
     for (const [i, p] of prepared.entries()) {
       const own =
         i === 0
           ? preamble
           : sniffPreamble((await readCsvStart(p.path, SNIFF_BYTES)) ?? '', dialect, dialect.columns);
       if (own) p.path = await skipLeadingBytes(p.path, own.bytes);
+      const group = dialect.header
+        ? sniffGroupRow((await readCsvStart(p.path, SNIFF_BYTES)) ?? '', dialect, dialect.columns)
+        : undefined;
+      if (group) p.path = await skipLeadingBytes(p.path, group.bytes);
+      if (i === 0) groups = group?.groups;
     }
-    const read = (await readCsvHeader(prepared[0]!.path, dialect))!.map((h) => h.trim());
+    const written = (await readCsvHeader(prepared[0]!.path, dialect))!.map((h) => h.trim());
+    const read = groups ? groupedHeader(groups, written) : written;
     const first = dialect.header ? withoutTrailingEmptyNames(read, dialect.columns).header : read;
     const header = dialect.header ? first : first.map((_, i) => `column_${i + 1}`);
     const names = normalizeColumnNames(header);

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { parseRecords } from './read-header';
-import { looksLikeHeader, sniffDialect, sniffPreamble } from './sniff-csv';
+import { groupedHeader, looksLikeHeader, sniffDialect, sniffGroupRow, sniffPreamble } from './sniff-csv';
 
 describe('sniffDialect', () => {
   test.each([
@@ -121,5 +121,43 @@ describe('title lines above the header', () => {
     expect(preambleOf('id,,,,amount\n1,,,,5\n2,,,,6\n3,x,,,7\n')).toBeUndefined();
     // The lines after the header do not have its field count: not a table start.
     expect(preambleOf('Title\na,b,c\n1,2\n3,4\n5,6\n7,8\n9,10\n')).toBeUndefined();
+  });
+});
+
+describe('a header of two rows (group names over column names)', () => {
+  const groupOf = (text: string) => {
+    const dialect = sniffDialect(text);
+    return sniffGroupRow(text, dialect, dialect.columns);
+  };
+
+  test('merged cells exported as a name and empty fields, over a row of names above numbers', () => {
+    const text =
+      ',,Q1,,Q2,\r\nRegion,Product,Sales,Units,Sales,Units\r\nNorth,Widget,100,5,120,6\r\nSouth,Gadget,90,4,80,3\r\n';
+    expect(groupOf(text)).toEqual({ groups: ['', '', 'Q1', '', 'Q2', ''], bytes: 11, chars: 11 });
+    expect(text.slice(11).startsWith('Region,')).toBe(true);
+    expect(
+      groupOf('Store;;2023;;2024;\nId;Name;Units;Revenue;Units;Revenue\n1;Mitte;3;10,5;4;12\n'),
+    ).toMatchObject({
+      groups: ['Store', '', '2023', '', '2024', ''],
+    });
+  });
+
+  test('the names: each group before the names under it, up to the next; columns left of the first keep theirs', () => {
+    expect(
+      groupedHeader(['', '', 'Q1', '', 'Q2', ''], ['Region', 'Product', 'Sales', 'Units', 'Sales', 'Units']),
+    ).toEqual(['Region', 'Product', 'Q1 Sales', 'Q1 Units', 'Q2 Sales', 'Q2 Units']);
+  });
+
+  test('none: a header with unnamed columns, a header above a row of data, text only, a title row', () => {
+    // Unnamed columns over data: the next line is data (numbers), not names.
+    expect(groupOf('id,,amount,\n1,x,10,y\n2,z,20,w\n')).toBeUndefined();
+    // A plain header: no empty field to span.
+    expect(groupOf('a,b,c\nx,y,z\n1,2,3\n')).toBeUndefined();
+    // Names over text only: nothing shows the second line is a header rather than a row.
+    expect(groupOf(',,Group,\nname,city,note,tag\nAnn,Rome,hi,x\nBo,Oslo,yo,y\n')).toBeUndefined();
+    // An upper row holding a number is data.
+    expect(groupOf(',,5,\na,b,c,d\n1,2,3,4\n')).toBeUndefined();
+    // A second line with an empty field is no row of names.
+    expect(groupOf(',,Q1,\nRegion,,Sales,Units\nNorth,x,1,2\n')).toBeUndefined();
   });
 });

@@ -253,6 +253,66 @@ export function sniffPreamble(text: string, dialect: CsvDialect, columns: number
   };
 }
 
+/** A header of two rows: group names over the names of their columns (a report's merged cells, exported). */
+export interface GroupRow {
+  /** The upper row's fields, as written (`['', '', 'Q1', '', 'Q2', '']`). */
+  groups: string[];
+  /** UTF-8 bytes of its line, line break included, and its length as text. */
+  bytes: number;
+  chars: number;
+}
+
+/**
+ * The upper row of a two-row header at the start of `text` (below any title lines), or undefined. A
+ * spreadsheet exports a cell merged over several columns (`Q1` over `Sales` and `Units`) as its text and then
+ * empty fields, and the names of the columns come on the next line: `,,Q1,,Q2,` over
+ * `Region,Product,Sales,Units,Sales,Units`. Read as the header, the upper row left most columns unnamed and
+ * loaded the names below it as a row of data. Taken only when the upper row's filled fields are text (or
+ * years), one at least followed by an empty one, and the next line fills every field with text that heads a
+ * column of numbers or dates below it, and is data-like nowhere. `groupedHeader` joins the two.
+ */
+export function sniffGroupRow(text: string, dialect: CsvDialect, columns: number): GroupRow | undefined {
+  if (columns < 3) return undefined;
+  const lines = leadingLines(text, 2 + PREAMBLE_CONFIRM_LINES);
+  if (lines.length < 3 || lines.slice(0, 2).some((l) => l.text.split(dialect.quote).length % 2 === 0))
+    return undefined;
+  const records = lines.map((l) => parseFirstRecord(l.text, dialect));
+  const [groups, names] = [records[0]!, records[1]!];
+  if (groups.length !== columns || names.length !== columns) return undefined;
+  const filled = groups.map((g) => g.trim() !== '');
+  const spans = filled.some((f, j) => f && j + 1 < columns && !filled[j + 1]);
+  const labels = groups.every((g) => {
+    const kind = kindOf(g);
+    return kind === 'empty' || kind === 'text' || YEAR.test(g.trim());
+  });
+  if (!spans || !labels || names.some((n) => kindOf(n) !== 'text')) return undefined;
+  const data = records.slice(2).filter((r) => r.length === columns);
+  if (data.length < 0.75 * (records.length - 2) || !headsTypedColumn(names, data)) return undefined;
+  return { groups, bytes: Buffer.byteLength(text.slice(0, lines[0]!.end)), chars: lines[0]!.end };
+}
+
+/** Whether some field of `names` is text over a column of `data` mostly numbers or dates. */
+function headsTypedColumn(names: readonly string[], data: readonly string[][]): boolean {
+  return names.some((_, j) => {
+    const kinds = data.map((r) => kindOf(r[j] ?? '')).filter((k) => k !== 'empty');
+    const typed = kinds.filter((k) => k === 'number' || k === 'date').length;
+    return kinds.length > 0 && typed >= 0.8 * kinds.length;
+  });
+}
+
+/**
+ * The names of a two-row header: each group's name before the names below it, up to the next group
+ * (`Q1 Sales`, `Q1 Units`, `Q2 Sales`); the columns left of the first group keep their own (`Region`).
+ */
+export function groupedHeader(groups: readonly string[], names: readonly string[]): string[] {
+  let group = '';
+  return names.map((name, j) => {
+    const upper = (groups[j] ?? '').trim();
+    if (upper !== '') group = upper;
+    return group === '' ? name : `${group} ${name}`;
+  });
+}
+
 /** The first `max` complete lines of `text`, each with the offset just past its line break. */
 export function leadingLines(text: string, max: number): Array<{ text: string; end: number }> {
   const lines: Array<{ text: string; end: number }> = [];

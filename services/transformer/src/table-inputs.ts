@@ -23,11 +23,13 @@ import { prepareCsvFile, skipLeadingBytes } from './prepare-file';
 import type { Profile } from './profile';
 import { readCsvHeader, readCsvStart, withoutTrailingEmptyNames } from './read-header';
 import {
+  groupedHeader,
   leadingLines,
   type Preamble,
   recordFields,
   SNIFF_BYTES,
   sniffDialect,
+  sniffGroupRow,
   sniffPreamble,
   sniffTable,
 } from './sniff-csv';
@@ -38,6 +40,8 @@ export type InputDialect = ParseDialect & {
   lineEnding?: string;
   /** Title lines above the header, skipped (the local CSV starts at the header); `sniffed` unless the profile's. */
   preamble?: { lines: number; text: string[]; sniffed: boolean };
+  /** The upper row of a two-row header, skipped too: its group names lead the header's (`groupedHeader`). */
+  groups?: string[];
 };
 
 export interface TableInput extends TableMember {
@@ -123,6 +127,7 @@ export async function prepareTableInputs(
       const guesses = [
         ...(encoding === 'auto' ? [encodingGuess(prepared.encoding)] : []),
         ...(options.source ? [] : [headerGuess(dialect, header)]),
+        groupGuess(dialect, header),
       ].filter((guess) => guess !== undefined);
       const notes = [
         trailing,
@@ -142,7 +147,7 @@ export async function prepareTableInputs(
         dialect,
         header,
         ms: elapsed(),
-        lines: { offset: dialect.preamble?.lines ?? 0 },
+        lines: { offset: linesAbove(dialect) },
         ...(guesses.length > 0 ? { guesses } : {}),
         ...(notes.length > 0 ? { notes } : {}),
       });
@@ -163,6 +168,7 @@ export async function prepareTableInputs(
         ? await withoutTitles(csv)
         : { dialect: CONVERTED, path: csv };
       const header = await readHeader(local, dialect, key);
+      const group = groupGuess(dialect, header);
       return {
         file,
         key,
@@ -175,7 +181,8 @@ export async function prepareTableInputs(
         dialect,
         header,
         ms,
-        lines: rowJumps ? sheetLines(rowJumps, dialect.preamble?.lines ?? 0) : RECORD_NUMBERS,
+        lines: rowJumps ? sheetLines(rowJumps, linesAbove(dialect)) : RECORD_NUMBERS,
+        ...(group ? { guesses: [group] } : {}),
       };
     };
     if (file.format === 'xlsx') {
@@ -329,41 +336,67 @@ async function chooseDialect(
     };
     const preamble = source.skipLines ? linesAt(start, source.skipLines) : undefined;
     const fields = recordFields(start.slice(preamble?.chars ?? 0), dialect, complete);
-    return {
-      dialect: { ...dialect, sniffed: false, ...(preamble ? { preamble: preambleOf(preamble, false) } : {}) },
-      skipBytes: preamble?.bytes ?? 0,
-      ...(fields ? { columns: fields.columns } : {}),
-    };
+    return withGroupRow(
+      start,
+      { ...dialect, sniffed: false, ...(preamble ? { preamble: preambleOf(preamble, false) } : {}) },
+      preamble,
+      fields?.columns,
+    );
   }
   const skipped = source?.skipLines ? linesAt(start, source.skipLines) : undefined;
   const { dialect: sniffed, preamble } = skipped
     ? { dialect: sniffDialect(start.slice(skipped.chars), complete), preamble: skipped }
     : sniffTable(start, complete, source?.quote);
   const escapeChar = source?.escape ?? sniffed.escape;
+  const dialect: InputDialect = {
+    delimiter: sniffed.delimiter,
+    quote: source?.quote ?? sniffed.quote,
+    ...(escapeChar === undefined ? {} : { escape: escapeChar }),
+    header: source ? source.header : sniffed.header,
+    sniffed: true,
+    lineEnding: sniffed.lineEnding,
+    ...(preamble ? { preamble: preambleOf(preamble, !source?.skipLines) } : {}),
+  };
+  return withGroupRow(start, dialect, preamble, sniffed.columns);
+}
+
+/**
+ * The dialect and the bytes to skip, with the upper row of a two-row header below the title lines
+ * (`sniffGroupRow`) skipped too and kept as the dialect's `groups`.
+ */
+function withGroupRow(
+  start: string,
+  dialect: InputDialect,
+  preamble: Preamble | undefined,
+  columns: number | undefined,
+): { dialect: InputDialect; skipBytes: number; columns?: number } {
+  const skipBytes = preamble?.bytes ?? 0;
+  const group =
+    dialect.header && columns !== undefined
+      ? sniffGroupRow(start.slice(preamble?.chars ?? 0), dialect, columns)
+      : undefined;
   return {
-    dialect: {
-      delimiter: sniffed.delimiter,
-      quote: source?.quote ?? sniffed.quote,
-      ...(escapeChar === undefined ? {} : { escape: escapeChar }),
-      header: source ? source.header : sniffed.header,
-      sniffed: true,
-      lineEnding: sniffed.lineEnding,
-      ...(preamble ? { preamble: preambleOf(preamble, !source?.skipLines) } : {}),
-    },
-    skipBytes: preamble?.bytes ?? 0,
-    columns: sniffed.columns,
+    dialect: group ? { ...dialect, groups: group.groups } : dialect,
+    skipBytes: skipBytes + (group?.bytes ?? 0),
+    ...(columns === undefined ? {} : { columns }),
   };
 }
 
-/** A workbook sheet's CSV without the title rows above its header (sniff-csv.ts `sniffPreamble`). */
+/**
+ * A workbook sheet's CSV without the title rows above its header (sniff-csv.ts `sniffPreamble`), nor the
+ * upper row of a two-row header (merged cells over the names: `sniffGroupRow`).
+ */
 async function withoutTitles(csv: string): Promise<{ dialect: InputDialect; path: string }> {
   const start = (await readCsvStart(csv, SNIFF_BYTES)) ?? '';
-  const preamble = sniffPreamble(start, CONVERTED, sniffDialect(start).columns);
-  if (!preamble) return { dialect: CONVERTED, path: csv };
-  return {
-    dialect: { ...CONVERTED, preamble: preambleOf(preamble, true) },
-    path: await skipLeadingBytes(csv, preamble.bytes),
-  };
+  const columns = sniffDialect(start).columns;
+  const preamble = sniffPreamble(start, CONVERTED, columns);
+  const { dialect, skipBytes } = withGroupRow(
+    start,
+    { ...CONVERTED, ...(preamble ? { preamble: preambleOf(preamble, true) } : {}) },
+    preamble,
+    columns,
+  );
+  return { dialect, path: skipBytes > 0 ? await skipLeadingBytes(csv, skipBytes) : csv };
 }
 
 const preambleOf = (p: Preamble, sniffed: boolean) => ({ lines: p.lines, text: p.text, sniffed });
@@ -385,11 +418,25 @@ function linesAt(text: string, count: number): Preamble {
   };
 }
 
-async function readHeader(file: string, dialect: ParseDialect, key: string): Promise<string[]> {
+/** The header's names, trimmed; under a two-row header's group names (`groupedHeader`). */
+async function readHeader(file: string, dialect: InputDialect, key: string): Promise<string[]> {
   const header = await readCsvHeader(file, dialect);
   if (header === undefined) throw emptyFile(key);
-  return header.map((name) => name.trim());
+  const names = header.map((name) => name.trim());
+  return dialect.groups ? groupedHeader(dialect.groups, names) : names;
 }
+
+/** What the run summary says of a two-row header's names. */
+function groupGuess(dialect: InputDialect, header: readonly string[]): string | undefined {
+  if (!dialect.groups) return undefined;
+  const groups = dialect.groups.map((g) => g.trim()).filter(Boolean);
+  const shown = header.slice(0, 6).map((name) => JSON.stringify(name));
+  return `a header of two rows: the names in its upper row (${groups.map((g) => JSON.stringify(g)).join(', ')}) lead those of the columns under them (${shown.join(', ')}${header.length > 6 ? ', ...' : ''}); a profile's source.skipLines past it says otherwise`;
+}
+
+/** Lines above the local CSV's header: title lines, and a two-row header's upper row. */
+const linesAbove = (dialect: InputDialect): number =>
+  (dialect.preamble?.lines ?? 0) + (dialect.groups ? 1 : 0);
 
 const emptyFile = (key: string) =>
   new DataRejectedError(

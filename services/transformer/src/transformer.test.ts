@@ -588,6 +588,43 @@ describe('transform: types and cleaning', () => {
     ]);
   });
 
+  test("a header of two rows, in a CSV and in a sheet with merged cells: the group names lead the column names, lines stay the file's", async () => {
+    // Row i (from 0) is on line 4 + i, below a title, the group row and the names; row 20 has a bad number.
+    const rows = Array.from({ length: 60 }, (_, i) => [
+      ['North', 'South', 'East'][i % 3]!,
+      `P-${i}`,
+      10 + i,
+      i % 7,
+      i === 20 ? 'eighty' : 20 + i,
+      i % 5,
+    ]);
+    const names = ['Region', 'Product', 'Sales', 'Units', 'Sales', 'Units'];
+    const expected = ['region', 'product', 'q1_sales', 'q1_units', 'q2_sales', 'q2_units'];
+    const csv = ['Quarterly sales,,,,,', ',,Q1,,Q2,', names.join(','), ...rows.map((r) => r.join(','))];
+    const result = await run({ 'quarters.csv': `${csv.join('\n')}\n` });
+    expect(result.staged.schema.fields.map((f) => f.name).slice(0, 6)).toEqual(expected);
+    expect(result.rows[1]).toMatchObject({ q1_sales: 11, q2_sales: 21 });
+    expect(result.rejects.map((r) => [r['line'], r['reason']])).toEqual([[24, 'invalid_bigint']]);
+    expect(result.counts.guesses?.map((g) => g.message)).toEqual([
+      expect.stringContaining('1 line above the header skipped as a title'),
+      expect.stringContaining(
+        'a header of two rows: the names in its upper row ("Q1", "Q2") lead those of the columns under them',
+      ),
+    ]);
+
+    const book = new ExcelJS.Workbook();
+    const sheet = book.addWorksheet('Sales');
+    sheet.getRow(1).values = ['Quarterly sales'];
+    sheet.getRow(2).values = ['', '', 'Q1', '', 'Q2'];
+    sheet.mergeCells('C2:D2');
+    sheet.mergeCells('E2:F2');
+    sheet.getRow(3).values = names;
+    for (const [i, row] of rows.entries()) sheet.getRow(4 + i).values = row;
+    const workbook = await run({ 'quarters.xlsx': Buffer.from(await book.xlsx.writeBuffer()) }, 0.5, 'r2');
+    expect(workbook.staged.schema.fields.map((f) => f.name).slice(0, 6)).toEqual(expected);
+    expect(workbook.rejects.map((r) => [r['line'], r['reason']])).toEqual([[24, 'invalid_bigint']]);
+  });
+
   test('quarantined records of a sheet and of a JSON lines file are named by sheet row and by line, as the user sees them', async () => {
     // A title row, an empty row above the header, and empty rows among the records: all left out of the
     // sheet's CSV, none left out of its row numbers.
