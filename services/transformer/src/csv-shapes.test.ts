@@ -124,18 +124,38 @@ describe('CSV shapes', () => {
     await writeFile(file, `${head}a\nb\r\nc\r`);
     const mixed = new Error('Invalid Input Error: The CSV Parser state machine reached an invalid state.');
     // Work that fails as DuckDB does on a mixed file, until it is told the file was evened.
-    const read = (error: Error) => async (evened: readonly boolean[]) => {
-      if (!evened.includes(true)) throw error;
-      return evened;
+    const read = (error: Error) => async (notes: ReadonlyArray<string | undefined>) => {
+      if (notes.every((note) => note === undefined)) throw error;
+      return notes;
     };
-    expect(await withEvenLineEndings([file], read(mixed))).toEqual([true]);
+    expect(await withEvenLineEndings([file], read(mixed))).toEqual([
+      expect.stringContaining('both CRLF and LF'),
+    ]);
     expect(await readFile(file, 'utf8')).toBe(`${'x'.repeat((1 << 20) - 1)}\na\nb\nc\r`);
+    // CR CR LF, its two CRs a chunk's last bytes: one line ending.
+    const doubled = path.join(t.root, 'doubled.csv');
+    await writeFile(doubled, `${'y'.repeat((1 << 20) - 2)}\r\r\nd\r\r\n`);
+    expect(await withEvenLineEndings([doubled], read(mixed))).toEqual([expect.stringContaining('CR CR LF')]);
+    expect(await readFile(doubled, 'utf8')).toBe(`${'y'.repeat((1 << 20) - 2)}\nd\n`);
     const windows = path.join(t.root, 'windows.csv');
     await writeFile(windows, 'a\r\nb\r\n');
     await expect(withEvenLineEndings([windows], read(mixed))).rejects.toBe(mixed);
     expect(await readFile(windows, 'utf8')).toBe('a\r\nb\r\n');
     const another = new Error('another');
     await expect(withEvenLineEndings([file], read(another))).rejects.toBe(another);
+  });
+
+  test("lines ending in CR CR LF (Python's csv writer on Windows without newline='') are read as lines, and said", async () => {
+    const r = await both('export.csv', 'date,item,qty\r\r\n2023-01-01,A,1\r\r\n2023-01-02,B,2\r\r\n');
+    expect(r.rows).toEqual([
+      { date: '2023-01-01', item: 'A', qty: 1 },
+      { date: '2023-01-02', item: 'B', qty: 2 },
+    ]);
+    expect(r.profileTypes).toEqual({ date: 'date', item: 'string', qty: 'integer' });
+    expect(r.response.tables[0]).toMatchObject({ rowsIn: 2, rowsOut: 2, rowsQuarantined: 0 });
+    expect(r.response.tables[0]!.notes?.map((n) => n.message)).toEqual([
+      "file export.csv: its lines end in CR CR LF (Python's csv writer on Windows, given a file not opened with newline=''): read with LF endings",
+    ]);
   });
 
   test("a CRLF file with LF inside quoted cells (Excel's line breaks in a cell) is read as it is, without a word", async () => {

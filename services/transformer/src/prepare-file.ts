@@ -157,44 +157,54 @@ export async function prepareCsvStream(
 }
 
 /**
- * `work` over `files`, done again when it fails with DuckDB's refusal of lines ending in both CRLF and LF
- * (files joined from Windows and Unix), which it gives for the whole file wherever the mix begins: each file
- * that mixes them is first rewritten in place with LF endings, and `work` is told which were. Any other
- * failure, or one no file explains, stands.
+ * `work` over `files`, done again when it fails with DuckDB's refusal of uneven line endings, which it gives
+ * for the whole file wherever they begin: lines ending in both CRLF and LF (files joined from Windows and
+ * Unix), or in CR CR LF (Python's csv writer on Windows, given a file not opened with `newline=''`). Each
+ * file with such endings is first rewritten in place with LF endings, and `work` is told what was done to
+ * each (a note, or undefined). Any other failure, or one no file explains, stands.
  */
 export async function withEvenLineEndings<T>(
   files: readonly string[],
-  work: (evened: readonly boolean[]) => Promise<T>,
+  work: (notes: ReadonlyArray<string | undefined>) => Promise<T>,
 ): Promise<T> {
   try {
-    return await work(files.map(() => false));
+    return await work(files.map(() => undefined));
   } catch (error) {
     if (!errorMessage(error).includes(MIXED_LINE_ENDINGS_ERROR)) throw error;
-    const evened: boolean[] = [];
-    for (const file of files) evened.push(await evenLineEndings(file));
-    if (!evened.includes(true)) throw error;
-    return work(evened);
+    const notes: Array<string | undefined> = [];
+    for (const file of files) notes.push(await evenLineEndings(file));
+    if (notes.every((note) => note === undefined)) throw error;
+    return work(notes);
   }
 }
 
-/** Rewrites `file` with LF line endings when it has both CRLF and bare LF; returns whether it did. */
-async function evenLineEndings(file: string): Promise<boolean> {
-  const CR = 0x0d;
-  const LF = 0x0a;
+const CR = 0x0d;
+const LF = 0x0a;
+
+/**
+ * Rewrites `file` with LF line endings when its lines end in both CRLF and bare LF, or in CR CR LF; returns
+ * what it did, for the run summary, or undefined when it did not.
+ */
+async function evenLineEndings(file: string): Promise<string | undefined> {
   let crlf = 0;
   let bare = 0;
-  let heldCr = false;
+  let doubled = 0;
+  // CRs at the end of a chunk, held back: the next chunk may start with their LF.
+  let held = 0;
   const toLf = new Transform({
     transform(chunk: Buffer, _encoding, done) {
-      const data = heldCr ? Buffer.concat([Buffer.of(CR), chunk]) : chunk;
-      heldCr = data.at(-1) === CR;
-      const end = heldCr ? data.length - 1 : data.length;
+      const data = held > 0 ? Buffer.concat([Buffer.alloc(held, CR), chunk]) : chunk;
+      held = 0;
+      while (held < 2 && data[data.length - 1 - held] === CR) held++;
+      const end = data.length - held;
       const parts: Buffer[] = [];
       let from = 0;
       for (let at = data.indexOf(LF); at >= 0 && at < end; at = data.indexOf(LF, at + 1)) {
         if (at > 0 && data[at - 1] === CR) {
-          crlf += 1;
-          parts.push(data.subarray(from, at - 1));
+          const cut = at > 1 && data[at - 2] === CR ? 2 : 1;
+          if (cut === 2) doubled += 1;
+          else crlf += 1;
+          parts.push(data.subarray(from, at - cut));
           from = at;
         } else bare += 1;
       }
@@ -202,17 +212,20 @@ async function evenLineEndings(file: string): Promise<boolean> {
       done(null, Buffer.concat(parts));
     },
     flush(done) {
-      done(null, heldCr ? Buffer.of(CR) : undefined);
+      done(null, held > 0 ? Buffer.alloc(held, CR) : undefined);
     },
   });
   const evened = `${file}.lf.csv`;
   await pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), toLf, createWriteStream(evened));
-  if (crlf === 0 || bare === 0) {
-    await rm(evened, { force: true });
-    return false;
-  }
-  await rename(evened, file);
-  return true;
+  const note =
+    doubled > 0
+      ? "its lines end in CR CR LF (Python's csv writer on Windows, given a file not opened with newline=''): read with LF endings"
+      : crlf > 0 && bare > 0
+        ? 'its lines end in both CRLF and LF (files joined from Windows and Unix): read with LF endings'
+        : undefined;
+  if (note === undefined) await rm(evened, { force: true });
+  else await rename(evened, file);
+  return note;
 }
 
 /** A copy of `file` without its first `bytes` bytes (title lines above the header), which replaces it. */

@@ -324,7 +324,7 @@ export async function profileCsvFiles(
         const yaml = `${stringifyProfile(profile, summary(findings, encodings, dialect, ambiguous, named))}${rolesComment(roles)}\n`;
         return { profile, yaml, roles, findings, dialect, encodings, ambiguous };
       });
-    // Lines ending in both CRLF and LF: evened to LF, and profiled again.
+    // Lines ending unevenly (in both CRLF and LF, or in CR CR LF): evened to LF, and profiled again.
     return await withEvenLineEndings(
       prepared.map((p) => p.path),
       profileOnce,

@@ -113,23 +113,22 @@ export interface TableOutcome {
 }
 
 /**
- * Files whose lines end in both CRLF and LF, which DuckDB refuses, are evened to LF (`withEvenLineEndings`),
- * said, and the table is made again from the start: nothing is written before the files are read.
+ * Files whose lines end unevenly (in both CRLF and LF, or in CR CR LF), which DuckDB refuses, are evened to
+ * LF (`withEvenLineEndings`), said, and the table is made again from the start: nothing is written before the
+ * files are read.
  */
 export async function transformTable(job: TableJob, context: TableContext): Promise<TableOutcome> {
   return withEvenLineEndings(
     job.inputs.map((input) => input.path),
     (evened) => {
-      const inputs = job.inputs.map((input, i) =>
-        evened[i] ? { ...input, notes: [...(input.notes ?? []), EVENED_NOTE] } : input,
-      );
+      const inputs = job.inputs.map((input, i) => {
+        const note = evened[i];
+        return note ? { ...input, notes: [...(input.notes ?? []), note] } : input;
+      });
       return transformTableOnce({ ...job, inputs }, context);
     },
   );
 }
-
-const EVENED_NOTE =
-  'its lines end in both CRLF and LF (files joined from Windows and Unix): read with LF endings';
 
 async function transformTableOnce(job: TableJob, context: TableContext): Promise<TableOutcome> {
   const { runId, store, loaded, maxRejectRate } = context;
