@@ -569,6 +569,28 @@ describe('convertWithDuckDb', () => {
     });
   });
 
+  test("a list of lists (pandas' orient values, a spreadsheet API): each list a row, the first the header when it names the others", async () => {
+    const sheet = [
+      ['order', 'day', 'total'],
+      ['O1', '2023-01-01', 12.5],
+      ['O2, late', '2023-01-02', null],
+      ['O3', '2023-01-03', 7],
+    ];
+    const { result, csv } = await convertJson('values.json', JSON.stringify(sheet));
+    expect(result).toEqual({
+      rows: 3,
+      columns: 3,
+      note: "the file is a list of lists (pandas' to_json orient values, a spreadsheet API's values): each list read as a row, the first as the header",
+    });
+    expect(csv).toBe('order,day,total\nO1,2023-01-01,12.5\n"O2, late",2023-01-02,\nO3,2023-01-03,7\n');
+    // pandas' orient values has no header; nor has a list whose first row is data like the rest.
+    const { result: bare, csv: rows } = await convertJson('bare.json', JSON.stringify(sheet.slice(1)));
+    expect(bare).toMatchObject({ rows: 3, columns: 3, note: expect.stringContaining('column_1, column_2') });
+    expect(rows.split('\n')[0]).toBe('column_1,column_2,column_3');
+    // Lists of different lengths are no table of rows: read as they are.
+    expect((await convertJson('ragged.json', '[[1, 2], [3]]')).result).toEqual({ rows: 2, columns: 1 });
+  });
+
   test('an empty JSON array gives 0 rows', async () => {
     const { result } = await convertJson('empty.json', '[]');
     expect(result.rows).toBe(0);

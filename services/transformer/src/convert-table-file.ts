@@ -43,6 +43,7 @@ import {
 import { quoteLiteral } from '@etl/common/warehouse/sql';
 import type ExcelJS from 'exceljs';
 import { queryRows, toCount } from './duckdb-session';
+import { looksLikeHeader } from './sniff-csv';
 
 export interface XlsxSheetCsv {
   /** The worksheet's name in the workbook. */
@@ -745,7 +746,11 @@ async function convertOnce(
       format === 'json' && !envelope && !byColumn && !split
         ? await keyedRecords(connection, file, top)
         : undefined;
-    if (keyed) {
+    const lists = format === 'json' && !keyed ? await listRows(connection, source, top) : undefined;
+    if (lists) {
+      source = lists.source;
+      note = `the file is a list of lists (pandas' to_json orient values, a spreadsheet API's values): each list read as a row, ${lists.header ? 'the first as the header' : 'in columns column_1, column_2, ... (the first list is data, not names)'}`;
+    } else if (keyed) {
       source = keyed.source;
       note = `the file is one object of ${keyed.rows} objects keyed by ${keyed.key === 'index' ? 'an integer index' : 'an id'} (pandas' to_json orient index, a Firebase export): read as rows, each key as column "${keyed.key}"`;
     } else if (byColumn) {
@@ -767,7 +772,7 @@ async function convertOnce(
       source,
       [],
       0,
-      envelope || byColumn || split || keyed ? undefined : top,
+      envelope || byColumn || split || keyed || lists ? undefined : top,
     );
   } catch (error) {
     throw readFailure(error, label, format, file);
@@ -911,6 +916,42 @@ async function pandasSplit(
   return {
     source: `(SELECT ${index ? '"index", ' : ''}${values} FROM (SELECT ${index ? 'unnest("index") AS "index", ' : ''}unnest(data) AS r FROM ${lists}))`,
     index,
+  };
+}
+
+/**
+ * The rows of a JSON file that is a list of lists of one length: `[["date", "amount"], ["2023-01-01", 5.5]]`,
+ * as pandas' `to_json(orient='values')` and spreadsheet APIs write a sheet, read by DuckDB as one column of
+ * lists. Each list is a row; the first is the header when it is all strings and reads as names over the
+ * lists below it (`looksLikeHeader`), else the columns are `column_1`, `column_2`, ... Values become text, to
+ * be typed as any CSV's.
+ */
+async function listRows(
+  connection: DuckDBConnection,
+  source: string,
+  described: readonly SourceColumn[],
+): Promise<{ source: string; header: boolean } | undefined> {
+  const [only] = described;
+  if (described.length !== 1 || only?.name !== 'json' || only.type !== 'JSON[]') return undefined;
+  const numbered = `(SELECT json, row_number() OVER () AS __n FROM ${source})`;
+  const [shape] = await queryRows(
+    connection,
+    `SELECT min(len(json)) AS lo, max(len(json)) AS hi, count(*) FILTER (WHERE json IS NULL) AS nulls FROM ${source}`,
+  );
+  const width = toCount(shape?.['hi']);
+  if (width === 0 || toCount(shape?.['lo']) !== width || toCount(shape?.['nulls']) > 0) return undefined;
+  const first = await queryRows(
+    connection,
+    `SELECT list_transform(json, lambda v: v ->> '$') AS r, list_bool_and(list_transform(json, lambda v: json_type(v) = 'VARCHAR')) AS strings
+     FROM ${numbered} WHERE __n <= 50 ORDER BY __n`,
+  );
+  const records = first.map((row) => (row['r'] as unknown[]).map((v) => (v === null ? '' : String(v))));
+  const header = first[0]?.['strings'] === true && looksLikeHeader(records);
+  const names = header ? records[0]! : records[0]!.map((_, i) => `column_${i + 1}`);
+  const values = names.map((name, i) => `json[${i + 1}] ->> '$' AS ${duckDbIdentifier(name)}`);
+  return {
+    source: `(SELECT ${values.join(', ')} FROM ${numbered} WHERE __n > ${header ? 1 : 0} ORDER BY __n)`,
+    header,
   };
 }
 
