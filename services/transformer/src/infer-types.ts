@@ -192,10 +192,12 @@ export function guardedCast(t: string, pattern: string, type: string): string {
 
 /**
  * Compared lower-case; `\\n` is `\\N`, the NULL of MySQL and PostgreSQL text dumps; `nan` and `<na>` are
- * what numpy and pandas print for a missing value, `#n/a` Excel's; `0000-00-00` (and with a time) is MySQL's
- * zero date, which its exports write for a date never set (a shipping date of an order not shipped). Dashes
- * of every length stand for nothing in reports (`--`, and word processors' `–` and `—`); `?` in the UCI
- * repository's files (Heart Disease's `?` in its number columns).
+ * what numpy and pandas print for a missing value; `#n/a` and Excel's other error values (`#DIV/0!` in the
+ * margin of a zero sale, `#REF!`, `#VALUE!`, ..., and Google Sheets' `#ERROR!`) are a formula without a
+ * result, saved as its error's code; `0000-00-00` (and with a time) is MySQL's zero date, which its exports
+ * write for a date never set (a shipping date of an order not shipped). Dashes of every length stand for
+ * nothing in reports (`--`, and word processors' `–` and `—`); `?` in the UCI repository's files (Heart
+ * Disease's `?` in its number columns).
  */
 export const MISSING_TOKENS = [
   'na',
@@ -211,6 +213,13 @@ export const MISSING_TOKENS = [
   'nan',
   '<na>',
   '#n/a',
+  '#div/0!',
+  '#value!',
+  '#ref!',
+  '#name?',
+  '#num!',
+  '#null!',
+  '#error!',
   '0000-00-00',
   '0000-00-00 00:00:00',
 ] as const;

@@ -230,6 +230,31 @@ describe('transform: types and cleaning', () => {
     expect(result.counts.guesses).toBeUndefined();
   });
 
+  test("Excel's error values (#DIV/0!, #REF!, #VALUE!, Google Sheets' #ERROR!) are missing in typed columns, in a CSV and in a sheet", async () => {
+    const csv = [
+      'region,sales,cost,margin',
+      'North,100,80,20%',
+      'South,0,0,#DIV/0!',
+      'East,50,45,10%',
+      'West,70,#ERROR!,28.5%',
+      'NE,10,#REF!,#VALUE!',
+    ].join('\n');
+    const result = await run({ 'margins.csv': `${csv}\n` });
+    expect(result.counts).toMatchObject({ rowsIn: 5, rowsOut: 5, rowsQuarantined: 0 });
+    expect(fieldTypes(result)).toMatchObject({ cost: 'Int64', margin: 'Float64' });
+    expect(result.rows.map((r) => r['cost'])).toEqual([80, 0, 45, null, null]);
+    expect(result.rows.map((r) => r['margin'])).toEqual([0.2, null, 0.1, 0.285, null]);
+
+    const book = new ExcelJS.Workbook();
+    const sheet = book.addWorksheet('Margins');
+    sheet.addRow(['region', 'sales', 'margin']);
+    sheet.addRow(['North', 100, 0.2]);
+    sheet.addRow(['South', 0, { formula: 'C3/B3', result: { error: '#DIV/0!' } }]);
+    sheet.addRow(['East', 50, 0.1]);
+    const workbook = await run({ 'margins.xlsx': Buffer.from(await book.xlsx.writeBuffer()) }, 0.5, 'r2');
+    expect(workbook.rows.map((r) => r['margin'])).toEqual([0.2, null, 0.1]);
+  });
+
   test('a percentage is the double nearest its fraction (5.2% is 0.052, not 5.2 / 100)', async () => {
     const result = await run({ 'growth.csv': 'week,growth\n1,5.2%\n2,-3.1%\n3,0.7%\n4,12%\n' });
     expect(result.rows.map((r) => r['growth'])).toEqual([0.052, -0.031, 0.007, 0.12]);
