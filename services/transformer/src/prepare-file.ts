@@ -2,6 +2,7 @@
  * One raw CSV object -> one local UTF-8 file DuckDB can read: streamed from the store while its
  * encoding is detected (a BOM is dropped on the way), then transcoded only when it is not UTF-8.
  * A byte limit stops the download as soon as it is crossed, so an oversized input never fills the disk.
+ * An object of a local store is read where it is (a hard link): a plain UTF-8 file is not copied at all.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
@@ -15,7 +16,7 @@ import {
   NotFoundError,
   PayloadTooLargeError,
 } from '@etl/common/errors';
-import type { BlobStore } from '@etl/common/storage';
+import { type BlobStore, downloadToFile, LocalBlobStore } from '@etl/common/storage';
 import { EncodingDetector, type LegacyEncoding, type TextEncoding } from './detect-encoding';
 import { MIXED_LINE_ENDINGS_ERROR } from './parse-csv';
 import { isUndecodable, transcodeFile } from './transcode';
@@ -50,22 +51,64 @@ export async function prepareCsvFile(
   index: number,
   options: PrepareOptions = {},
 ): Promise<PreparedFile> {
+  const missing = (cause?: unknown) =>
+    new NotFoundError(`raw file ${key} listed in the extract manifest is missing from ${store.location}`, {
+      ...(cause === undefined ? {} : { cause }),
+      objectKey: key,
+    });
+  const wanted = options.encoding ?? 'auto';
+  if (store instanceof LocalBlobStore && (wanted === 'auto' || wanted === 'utf-8')) {
+    const info = await store.stat(key);
+    if (!info) throw missing();
+    if (options.maxBytes !== undefined && info.size > options.maxBytes) throw tooLarge(key, options);
+    const linked = path.join(dir, `linked-${index}.csv`);
+    await downloadToFile(store, key, linked);
+    if (await isPlainUtf8(linked)) return { path: linked, encoding: 'utf-8', bytes: info.size };
+    try {
+      return await prepareCsvStream(
+        createReadStream(linked, { highWaterMark: 1 << 20 }),
+        key,
+        dir,
+        index,
+        options,
+      );
+    } finally {
+      await rm(linked, { force: true });
+    }
+  }
   let source: NodeJS.ReadableStream;
   try {
     source = await store.getStream(key);
   } catch (error) {
-    if (isPipelineError(error) && error.status === 404) {
-      throw new NotFoundError(
-        `raw file ${key} listed in the extract manifest is missing from ${store.location}`,
-        {
-          cause: error,
-          objectKey: key,
-        },
-      );
-    }
+    if (isPipelineError(error) && error.status === 404) throw missing(error);
     throw error;
   }
   return prepareCsvStream(source, key, dir, index, options);
+}
+
+/**
+ * Whether `file` is read as it is: valid UTF-8 without a byte-order mark, and not ending in DOS's end-of-file
+ * mark. Read without writing a byte: 200 MB take ~0.1 s where a copy took ~0.2 s and as many bytes of disk.
+ */
+async function isPlainUtf8(file: string): Promise<boolean> {
+  const detector = new EncodingDetector();
+  let last: number | undefined;
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+    detector.update(chunk);
+    last = chunk.at(-1);
+  }
+  return detector.encoding === 'utf-8' && last !== EOF_MARK;
+}
+
+function tooLarge(key: string, options: PrepareOptions): PayloadTooLargeError {
+  return new PayloadTooLargeError(
+    `raw file ${key} takes the input over its limit: expected at most ${options.maxBytes} more bytes (${options.limitName ?? 'limit'} = ${options.limitBytes ?? options.maxBytes} bytes for all files), read more than that`,
+    {
+      objectKey: key,
+      details: { file: key, limitBytes: options.limitBytes ?? options.maxBytes },
+    },
+    'INPUT_TOO_LARGE',
+  );
 }
 
 /** A local file (the `etl profile` command). */
@@ -95,13 +138,7 @@ export async function prepareCsvStream(
     transform(chunk: Buffer, _encoding, done) {
       bytes += chunk.length;
       if (options.maxBytes !== undefined && bytes > options.maxBytes) {
-        done(
-          new PayloadTooLargeError(
-            `raw file ${key} takes the input over its limit: expected at most ${options.maxBytes} more bytes (${options.limitName ?? 'limit'} = ${options.limitBytes ?? options.maxBytes} bytes for all files), read more than that`,
-            { objectKey: key, details: { file: key, limitBytes: options.limitBytes ?? options.maxBytes } },
-            'INPUT_TOO_LARGE',
-          ),
-        );
+        done(tooLarge(key, options));
         return;
       }
       let data = held ? Buffer.concat([Buffer.of(EOF_MARK), chunk]) : chunk;
