@@ -55,6 +55,15 @@ export const extractorConfigSchema = baseConfigSchema
       .describe(
         'Largest uncompressed/compressed size ratio of a zip entry or .gz file (decompression-bomb guard).',
       ),
+    RUN_DATA_RETENTION_DAYS: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(3650)
+      .default(30)
+      .describe(
+        "Local mode: each extract removes the run folders (blobs/runs/RUN_ID/: raw, staged, quarantine, reports, manifests) none of whose files changed in this many days, as the bucket's lifecycle rule does in the cloud; the datasets' state and the warehouse are kept. 0 keeps every run.",
+      ),
     MAX_ZIP_ENTRIES: z.coerce
       .number()
       .int()

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { datasetStateKey, manifestKey, putJson } from '@etl/common/storage';
@@ -523,3 +523,31 @@ test.skipIf(!hasSuperstore)(
     ]);
   },
 );
+
+describe('retention (RUN_DATA_RETENTION_DAYS, local store)', () => {
+  /** Dates a run's folder and everything in it `days` back. */
+  const aged = async (runId: string, days: number) => {
+    const at = new Date(Date.now() - days * 86_400_000);
+    const run = temp.store.filePath(`runs/${runId}`);
+    const entries = await readdir(run, { recursive: true });
+    for (const entry of entries) await utimes(path.join(run, entry), at, at);
+    await utimes(run, at, at);
+  };
+
+  test('an extract removes the runs unchanged for the retention period, and keeps the others and the datasets', async () => {
+    const sample = { rows: 20, seed: 1 };
+    await temp.store.put('datasets/sample/generated/sales/state.json', '{}');
+    await extract({ runId: 'old', source: 'sample', sample }, temp.deps());
+    await extract({ runId: 'recent', source: 'sample', sample }, temp.deps());
+    await aged('old', 31);
+    await aged('recent', 29);
+    await extract({ runId: 'kept', source: 'sample', sample }, temp.deps({ retentionDays: 0 }));
+    expect(await listRunKeys(temp.store, 'old')).not.toEqual([]);
+
+    await extract({ runId: 'new', source: 'sample', sample }, temp.deps({ retentionDays: 30 }));
+    expect(await listRunKeys(temp.store, 'old')).toEqual([]);
+    expect(await listRunKeys(temp.store, 'recent')).not.toEqual([]);
+    expect(await listRunKeys(temp.store, 'new')).not.toEqual([]);
+    expect(await temp.store.exists('datasets/sample/generated/sales/state.json')).toBe(true);
+  });
+});

@@ -12,7 +12,7 @@ import {
 } from '@etl/common/contracts';
 import { ConflictError, errorMessage, InvalidRequestError } from '@etl/common/errors';
 import type { Logger } from '@etl/common/logging';
-import { type BlobStore, manifestKey, putJson } from '@etl/common/storage';
+import { type BlobStore, LocalBlobStore, manifestKey, putJson, RUNS_PREFIX } from '@etl/common/storage';
 import { removeRawFiles } from './files/raw-files';
 import type { ZipLimits } from './files/unzip';
 import type { KaggleClient } from './kaggle-client';
@@ -35,6 +35,8 @@ export interface ExtractDeps {
   zipLimits?: Partial<ZipLimits>;
   /** Client settings for gs:// sources (project, GCS_API_ENDPOINT, size limit). */
   gcs?: GcsSourceOptions;
+  /** RUN_DATA_RETENTION_DAYS: runs of a local store unchanged this long are removed; 0 or unset keeps them. */
+  retentionDays?: number;
 }
 
 export const DEFAULT_ZIP_LIMITS: ZipLimits = {
@@ -103,6 +105,27 @@ function describeInput(source: string, sample: { rows: number; seed: number } | 
     : JSON.stringify(source);
 }
 
+const DAY_MS = 86_400_000;
+
+/**
+ * A local store's runs unchanged for `days` (RUN_DATA_RETENTION_DAYS), the run starting kept, are removed
+ * before the extract writes: in the cloud the bucket's lifecycle rule does it. A run that cannot be removed is
+ * logged; the extract goes on.
+ */
+async function expireRuns(store: BlobStore, runId: string, days: number, logger: Logger): Promise<void> {
+  if (!(store instanceof LocalBlobStore) || days === 0) return;
+  try {
+    const removed = await store.expireFolders(RUNS_PREFIX, days * DAY_MS, [runId]);
+    if (removed.length > 0)
+      logger.info(
+        { removed, retentionDays: days },
+        `removed ${removed.length} runs unchanged for ${days} days`,
+      );
+  } catch (error) {
+    logger.warn({ error: errorMessage(error), retentionDays: days }, 'could not remove old runs');
+  }
+}
+
 export async function extract(request: ExtractRequest, deps: ExtractDeps): Promise<ExtractResponse> {
   const { runId, source } = request;
   const { store } = deps;
@@ -130,6 +153,7 @@ export async function extract(request: ExtractRequest, deps: ExtractDeps): Promi
     return stored;
   }
 
+  await expireRuns(store, runId, deps.retentionDays ?? 0, logger);
   const context: SourceContext = {
     store,
     runId,

@@ -26,6 +26,7 @@ const app = createExtractorApp({
   logger,
   kaggle,
   localRoot: config.LOCAL_SOURCE_ROOT,
+  retentionDays: config.RUN_DATA_RETENTION_DAYS,
   zipLimits: {
     maxUnzippedBytes: config.MAX_UNZIPPED_BYTES,
     maxRatio: config.MAX_ZIP_RATIO,

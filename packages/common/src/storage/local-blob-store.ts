@@ -3,7 +3,7 @@
  * on POSIX), so a crash mid-write never leaves a partial object under its final key.
  */
 import { randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, type Dirent, type WriteStream } from 'node:fs';
 import { link, mkdir, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -20,6 +20,16 @@ import {
 import type { BlobBody, BlobInfo, BlobStore, PutOptions } from './blob-store';
 
 const TEMP_MARK = '.tmp-';
+
+/** The latest modification time of a folder or of anything in it, ms. */
+async function newestChange(folder: string): Promise<number> {
+  let newest = (await stat(folder)).mtimeMs;
+  for (const entry of await readdir(folder, { withFileTypes: true })) {
+    const at = path.join(folder, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? await newestChange(at) : (await stat(at)).mtimeMs);
+  }
+  return newest;
+}
 
 function isErrno(error: unknown, code: string): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code;
@@ -54,6 +64,36 @@ export class LocalBlobStore implements BlobStore {
 
   uri(key: string): string {
     return this.filePath(key);
+  }
+
+  /**
+   * Removes each folder directly under `prefix` (a run's `runs/<id>/`) none of whose files changed in the last
+   * `maxAgeMs`, except those named in `keep`; returns the removed folders' keys (`runs/<id>/`). The local
+   * counterpart of the run-data bucket's lifecycle rule (Terraform's `run_data_retention_days`).
+   */
+  async expireFolders(
+    prefix: string,
+    maxAgeMs: number,
+    keep: readonly string[] = [],
+    now = Date.now(),
+  ): Promise<string[]> {
+    const root = this.filePath(prefix.replace(/\/$/, ''));
+    let entries: Dirent[];
+    try {
+      entries = await readdir(root, { withFileTypes: true });
+    } catch (error) {
+      if (isErrno(error, 'ENOENT')) return [];
+      throw error;
+    }
+    const removed: string[] = [];
+    for (const entry of entries) {
+      if (!entry.isDirectory() || keep.includes(entry.name)) continue;
+      const folder = path.join(root, entry.name);
+      if (now - (await newestChange(folder)) <= maxAgeMs) continue;
+      await rm(folder, { recursive: true, force: true });
+      removed.push(`${prefix.replace(/\/$/, '')}/${entry.name}/`);
+    }
+    return removed;
   }
 
   async put(key: string, body: BlobBody, options: PutOptions = {}): Promise<BlobInfo> {

@@ -73,7 +73,9 @@ function assertSegment(kind: string, value: string): string {
   return value;
 }
 
-export const runPrefix = (runId: string): string => `runs/${assertRunId(runId)}/`;
+/** Every run's objects are under it, one folder a run. */
+export const RUNS_PREFIX = 'runs/';
+export const runPrefix = (runId: string): string => `${RUNS_PREFIX}${assertRunId(runId)}/`;
 export const rawPrefix = (runId: string): string => `${runPrefix(runId)}raw/`;
 export const rawKey = (runId: string, file: string): string =>
   `${rawPrefix(runId)}${assertRawFileName(file)}`;
