@@ -115,6 +115,8 @@ const DIRECTIVE_SHAPES: Record<string, string> = {
   a: '[A-Za-z]{3}',
   A: '[A-Za-z]{6,9}',
   d: '[0-9]{1,2}',
+  G: '[0-9]{4}',
+  V: '[0-9]{1,2}',
   H: '[0-9]{1,2}',
   I: '[0-9]{1,2}',
   M: '[0-9]{2}',
@@ -1376,7 +1378,7 @@ const DATE_NAME = /date|(^|_)(day|dt|yyyymmdd|ymd)(_|$)/;
  */
 const FROM_INTEGERS = 'integers named like a ';
 const FROM_FRACTIONS = 'numbers with fractions named like a ';
-/** A year and a month, or a quarter, without a day: the names that allow reading it as a date, and its formats. */
+/** A year and a month, an ISO week or a quarter, without a day: the names that allow reading it as a date, and its formats. */
 const PERIODS = [
   {
     unit: 'month',
@@ -1384,6 +1386,13 @@ const PERIODS = [
     name: /month|period|date|(^|_)(ym|yyyymm|yearmonth|mes|monat|mois)(_|$)/,
     /** `2022-01`, `01/2022`, `Jan-2022`, `January 2022`, Excel's `Jan-22`. */
     formats: ['%Y-%m', '%Y/%m', '%m/%Y', '%m-%Y', '%b-%Y', '%b %Y', '%B %Y', '%b-%y'],
+  },
+  {
+    unit: 'week',
+    /** `week`, `iso_week`, `year_week`, `wk`, `period`, `semana`, `woche`, `kw` (Kalenderwoche), `semaine`. */
+    name: /week|period|date|(^|_)(wk|yw|yearweek|semana|woche|kw|semaine)(_|$)/,
+    /** ISO 8601 weeks: `2023-W03`, `2023W03`; each read as its Monday, as ISO weeks start. */
+    formats: ['%G-W%V', '%GW%V'],
   },
   {
     unit: 'quarter',

@@ -1016,6 +1016,28 @@ describe('transform: types and cleaning', () => {
     ]);
   });
 
+  test('an ISO week (2023-W03, 2023W52) in a column named like a week is a DATE, its Monday; a week 54 stays text', async () => {
+    const csv = [
+      'Week,KW,Label,Units',
+      '2023-W01,2023W01,2023-W01,5',
+      '2023-W03,2023W03,2023-W03,7',
+      '2024-W01,2023W52,2023-W52,2',
+    ].join('\n');
+    const result = await run({ 'weekly.csv': `${csv}\n` });
+    expect(fieldTypes(result)).toMatchObject({ week: 'Date32<DAY>', kw: 'Date32<DAY>', label: 'Utf8' });
+    expect(result.rows.map((r) => [r['week'], r['kw']])).toEqual([
+      ['2023-01-02', '2023-01-02'],
+      ['2023-01-16', '2023-01-16'],
+      ['2024-01-01', '2023-12-25'],
+    ]);
+    expect(result.counts.guesses?.map((g) => g.message)).toEqual([
+      "column week: year and week without a day, every sampled value %G-W%V: read as the first day of each week (2023-W01 is 2023-01-02; a profile's type: string keeps the text)",
+      "column kw: year and week without a day, every sampled value %GW%V: read as the first day of each week (2023W01 is 2023-01-02; a profile's type: string keeps the text)",
+    ]);
+    const bad = await run({ 'w.csv': 'week,units\n2023-W01,5\n2023-W54,6\n' }, 0.5, 'r2');
+    expect(fieldTypes(bad)).toMatchObject({ week: 'Utf8' });
+  });
+
   test('D/M/Y is chosen when only it parses the values', async () => {
     const result = await run({ 'a.csv': 'd\n25/12/2020\n3/4/2020\n' });
     expect(typeOf(result.report, 'd')).toMatchObject({ type: 'DATE', format: '%d/%m/%Y', ambiguous: false });
