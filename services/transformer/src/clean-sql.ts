@@ -382,13 +382,18 @@ function csvField(c: string): string {
 
 /** A line of spaces or tabs alone (below a file's data, by a hand edit): one field short, yet no record. */
 const BLANK_LINE = `regexp_full_match(raw, '[ \t]*')`;
+/**
+ * A comment line among the records (`# store B closed`, `// source: ...`) that does not parse as one: no
+ * record either. A `#` line that parses (`#12,Widget,3`) is data.
+ */
+const COMMENT_LINE = `regexp_full_match(raw, '[ \t]*(#|//).*')`;
 
 /**
  * `quarantine`: rows that failed a cast (reason `invalid_<type>` of the first failing column, message
  * naming every failing column and value; `raw` re-assembled from the fields, quoted as CSV), the rows of
  * `extraRejects` (profile rules: a table of `__rowid, __line, __file, reason, message`, whose raw text
  * `typed` keeps) and records DuckDB could not parse (reason `unparseable_line`, `raw` the original text;
- * `empty_row` for a line of blanks).
+ * `empty_row` for a line of blanks, `comment_line` for a comment).
  * `file` joins `files`.
  */
 export function createQuarantineTableSql(extraRejects?: string): string {
@@ -405,8 +410,10 @@ SELECT q.line, q.raw, q.reason, q.message, f.name AS file FROM (
   UNION ALL`
   }
   SELECT __file, line, raw,
-    CASE WHEN ${BLANK_LINE} THEN 'empty_row' ELSE 'unparseable_line' END,
-    CASE WHEN ${BLANK_LINE} THEN 'line ' || line || ' has only blanks, not data' ELSE 'record could not be parsed: ' || message END
+    CASE WHEN ${BLANK_LINE} THEN 'empty_row' WHEN ${COMMENT_LINE} THEN 'comment_line' ELSE 'unparseable_line' END,
+    CASE WHEN ${BLANK_LINE} THEN 'line ' || line || ' has only blanks, not data'
+      WHEN ${COMMENT_LINE} THEN 'line ' || line || ' is a comment, not data'
+      ELSE 'record could not be parsed: ' || message END
   FROM rejects
 ) q JOIN files f ON f.__file = q.file_index
 ORDER BY q.file_index, q.line`;

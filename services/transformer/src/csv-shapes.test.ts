@@ -184,6 +184,25 @@ describe('CSV shapes', () => {
     expect(profiled.tables[0]).toMatchObject({ rowsIn: 2, rowsOut: 2 });
   });
 
+  test('a comment line among the records (# ..., // ...) is quarantined as not data; a # line that parses is data', async () => {
+    const csv =
+      'store,date,amount\nA,2023-01-01,5.5\n# store B closed\nB,2023-01-02,7\n#12,2023-01-03,3\n  // end of export\n';
+    await writeExtractedRun(t.store, 'r1', { 'a.csv': csv });
+    const response = await transform({ runId: 'r1', maxRejectRate: 0 }, t.deps);
+    expect(response.tables[0]).toMatchObject({ rowsIn: 5, rowsOut: 3, rowsQuarantined: 2 });
+    const rows = rowsOf(await readTable(t.store, response.tables[0]!.stagedKey));
+    expect(rows.map((r) => [r['store'], r['date']])).toEqual([
+      ['A', '2023-01-01'],
+      ['B', '2023-01-02'],
+      ['#12', '2023-01-03'],
+    ]);
+    const rejects = rowsOf(await readTable(t.store, response.tables[0]!.quarantineKey));
+    expect(rejects).toMatchObject([
+      { line: 3, reason: 'comment_line', message: 'line 3 is a comment, not data', raw: '# store B closed' },
+      { line: 6, reason: 'comment_line', raw: '  // end of export' },
+    ]);
+  });
+
   test('a line of spaces below the data is an empty row: quarantined as not data, the quality gate unmoved', async () => {
     await writeExtractedRun(t.store, 'r1', { 'a.csv': '"id","name"\n"1","Ann"\n"2","Bo"\n   \n' });
     const response = await transform({ runId: 'r1', maxRejectRate: 0 }, t.deps);

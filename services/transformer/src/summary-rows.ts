@@ -40,7 +40,7 @@ export const SUMMARY_LABELS = [
 ] as const;
 
 /** Quarantine reasons of rows that are no data (not bad data): left out of the quality gate's reject rate. */
-export const NOT_DATA_REASONS = ['summary_row', 'repeated_header', 'empty_row'] as const;
+export const NOT_DATA_REASONS = ['summary_row', 'repeated_header', 'empty_row', 'comment_line'] as const;
 
 /** The `__summary` mark of a repeated header row. */
 const HEADER_MARK = 'repeated header';
