@@ -80,6 +80,19 @@ describe('etl profile', () => {
       files: [path.join(dir, 'in', 'a.csv'), path.join(dir, 'in', 'b.csv')],
       format: 'delimited',
     });
+    // A partitioned table's files, in its folders.
+    await mkdir(path.join(dir, 'parts', 'year=2023', 'month=02'), { recursive: true });
+    await mkdir(path.join(dir, 'parts', 'year=2023', 'month=01'), { recursive: true });
+    await writeFile(path.join(dir, 'parts', 'year=2023', 'month=02', 'part-0.csv'), 'x\n1\n');
+    await writeFile(path.join(dir, 'parts', 'year=2023', 'month=01', 'part-0.csv'), 'x\n2\n');
+    expect(profileSource(`local:${path.join(dir, 'parts')}`).files).toEqual([
+      path.join(dir, 'parts', 'year=2023', 'month=01', 'part-0.csv'),
+      path.join(dir, 'parts', 'year=2023', 'month=02', 'part-0.csv'),
+    ]);
+    await mkdir(path.join(dir, 'none', 'sub'), { recursive: true });
+    expect(() => profileSource(`local:${path.join(dir, 'none')}`)).toThrow(
+      /holds no .csv file, nor do its subfolders/,
+    );
     for (const [name, message] of [
       ['a.zip', /is a zip archive: unzip it/],
       ['a.csv.gz', /is gzip-compressed: decompress it/],

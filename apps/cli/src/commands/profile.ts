@@ -35,7 +35,11 @@ export function profileSource(source: string): { files: string[]; format: TableF
   throw new UsageError(`${files[0]} is no table file to profile: ${kind.reason}`);
 }
 
-/** The files of `local:PATH`: the file itself, or a folder's *.csv files in name order. */
+/**
+ * The files of `local:PATH`: the file itself, or a folder's *.csv files in path order, in its subfolders too (a
+ * Hive-partitioned table, `year=2023/month=01/part-0.csv`, as `etl run` reads it; the partition columns are
+ * left to the run, which adds them).
+ */
 function listFiles(source: string): string[] {
   const raw = source.startsWith('local:') ? source.slice('local:'.length) : source;
   if (raw === '') throw new UsageError(`expected local:PATH\nusage: ${profileUsage}`);
@@ -47,11 +51,11 @@ function listFiles(source: string): string[] {
     throw new UsageError(`${target} does not exist`);
   }
   if (stats.isDirectory()) {
-    const files = readdirSync(target)
-      .filter((name) => name.toLowerCase().endsWith('.csv'))
+    const files = readdirSync(target, { recursive: true, encoding: 'utf8' })
+      .filter((name) => name.toLowerCase().endsWith('.csv') && statSync(path.join(target, name)).isFile())
       .sort()
       .map((name) => path.join(target, name));
-    if (files.length === 0) throw new UsageError(`${target} holds no .csv file`);
+    if (files.length === 0) throw new UsageError(`${target} holds no .csv file, nor do its subfolders`);
     return files;
   }
   return [target];
