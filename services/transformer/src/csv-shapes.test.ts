@@ -65,6 +65,33 @@ describe('CSV shapes', () => {
     expect(r.response.tables[0]).toMatchObject({ rowsIn: 30, rowsOut: 30 });
   });
 
+  test('a UTF-8 file with one stray Windows-1252 byte keeps its UTF-8 text, the byte read as its character, and says so', async () => {
+    const rows = Array.from({ length: 40 }, (_, i) => `${i},Zoë Müller,Köln,${i}.5`);
+    const content = Buffer.concat([
+      Buffer.from(`id,name,city,amount\n${rows.join('\n')}\n40,Caf`),
+      Buffer.from([0xe9]),
+      Buffer.from(' Noir,Paris,3.5\n'),
+    ]);
+    const r = await both('kunden.csv', content);
+    expect(r.rows[0]).toMatchObject({ name: 'Zoë Müller', city: 'Köln' });
+    expect(r.rows.at(-1)).toMatchObject({ name: 'Café Noir', city: 'Paris' });
+    expect(r.report.files[0]).toMatchObject({ encoding: 'utf-8-mixed' });
+    expect(r.response.tables[0]!.guesses?.map((g) => g.message)).toContainEqual(
+      expect.stringContaining('file kunden.csv: 1 byte is not UTF-8 among its UTF-8 text'),
+    );
+    // The profile leaves the encoding to detection: `utf-8` refuses the byte, naming what it is.
+    expect(r.profiled.profile.source?.encoding).toBe('auto');
+    await writeProfile(t, 'strict', 'source: { encoding: utf-8 }\n');
+    await writeExtractedRun(t.store, 'r2', { 'kunden.csv': content });
+    await expect(transform({ runId: 'r2', profile: 'strict' }, t.deps)).rejects.toMatchObject({
+      status: 422,
+      code: 'ENCODING_MISMATCH',
+      message: expect.stringContaining(
+        'is UTF-8 with stray bytes of another encoding (a Windows-1252 é among its UTF-8 text), but its profile says encoding utf-8: set encoding: auto',
+      ),
+    });
+  });
+
   test("DOS's end-of-file mark (Ctrl-Z) after the last line is no record: left out and said", async () => {
     const utf8 = await both('till.csv', 'id,amount,day\r\n1,10.5,2023-01-01\r\n2,11.25,2023-01-02\r\n\x1a');
     expect(utf8.response.tables[0]).toMatchObject({ rowsIn: 2, rowsOut: 2, rowsQuarantined: 0 });

@@ -1,13 +1,14 @@
 /**
  * Encoding detection while bytes stream past: a UTF-8 or UTF-16 byte-order mark (Excel's "Unicode Text" is
- * UTF-16LE with one), else valid UTF-8, else a legacy encoding told by its bytes (`legacyEncoding`):
+ * UTF-16LE with one), else valid UTF-8, else UTF-8 with a few stray bytes of another encoding (`mixedUtf8`),
+ * else a legacy encoding told by its bytes (`legacyEncoding`):
  * Windows-1252 (the encoding of CSV files saved by Excel on Windows, e.g. Kaggle's Superstore file) unless
  * they read as Chinese, Japanese, Korean, Cyrillic, Turkish, Central European, Greek, Hebrew or Arabic text
  * in that language's own encoding.
  * Validation uses Node's native `isUtf8` per chunk, holding back a sequence cut by a chunk boundary, so
  * no per-byte JavaScript runs.
  */
-import { isUtf8 } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
 import { UTF16_BOM_BYTES, type Utf16ByteOrder, utf16ByteOrder } from '@etl/common/byte-order';
 import { analyse } from 'chardet';
 
@@ -76,7 +77,14 @@ const OWN_SCRIPT: readonly LegacyEncoding[] = [
  */
 const TURKISH_LETTER_BYTES = [0xd0, 0xdd, 0xde, 0xf0, 0xfd, 0xfe];
 
-export type TextEncoding = 'utf-8' | 'utf-8-bom' | Utf16ByteOrder | 'windows-1252' | LegacyEncoding;
+/** `utf-8-mixed`: UTF-8 with a few stray Windows-1252 bytes (`mixedUtf8`), each read as its character. */
+export type TextEncoding =
+  | 'utf-8'
+  | 'utf-8-bom'
+  | 'utf-8-mixed'
+  | Utf16ByteOrder
+  | 'windows-1252'
+  | LegacyEncoding;
 
 export const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
@@ -92,6 +100,8 @@ export class EncodingDetector {
   private pending: Buffer = Buffer.alloc(0);
   private sample: Buffer[] = [];
   private sampled = 0;
+  /** A chunk before the first invalid one held text beyond ASCII: valid UTF-8 of more than one byte. */
+  private multibyte = false;
 
   /** Returns the chunk without a leading BOM (only the first chunk can carry one). */
   update(chunk: Buffer): Buffer {
@@ -115,8 +125,10 @@ export class EncodingDetector {
   /** The verdict after the last chunk. */
   get encoding(): TextEncoding {
     if (this.utf16) return this.utf16;
-    if (this.invalid || this.pending.length > 0)
-      return legacyEncoding(Buffer.concat([...this.sample, ...(this.invalid ? [] : [this.pending])]));
+    if (this.invalid || this.pending.length > 0) {
+      const sample = Buffer.concat([...this.sample, ...(this.invalid ? [] : [this.pending])]);
+      return mixedUtf8(sample, this.multibyte || this.bom) ? 'utf-8-mixed' : legacyEncoding(sample);
+    }
     return this.bom ? 'utf-8-bom' : 'utf-8';
   }
 
@@ -124,10 +136,11 @@ export class EncodingDetector {
     const data = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : chunk;
     const cut = incompleteTail(data);
     this.pending = Buffer.from(data.subarray(data.length - cut));
-    if (!isUtf8(data.subarray(0, data.length - cut))) {
+    const whole = data.subarray(0, data.length - cut);
+    if (!isUtf8(whole)) {
       this.invalid = true;
       this.keep(data);
-    }
+    } else if (!this.multibyte && !isAscii(whole)) this.multibyte = true;
   }
 
   private keep(chunk: Buffer): void {
@@ -159,6 +172,65 @@ export function legacyEncoding(sample: Uint8Array): 'windows-1252' | LegacyEncod
   } catch {
     return 'windows-1252';
   }
+}
+
+/**
+ * Whether text that is not valid UTF-8 is UTF-8 all the same, with a few stray bytes of another encoding: a
+ * file written by one program and appended to, or edited, by another (a Windows-1252 `é`, byte 0xE9, among
+ * UTF-8's `ë` and `ü`). Decoded whole as Windows-1252, every UTF-8 character of it became two or three
+ * (`Zoë` -> `ZoÃ«`) without a word. So when the sample holds at least four valid multi-byte UTF-8 characters
+ * for each byte that is none (a UTF-8 BOM, or UTF-8 beyond ASCII before the sample, counting as 64), it is
+ * UTF-8. Text in a legacy encoding almost never holds a valid UTF-8 sequence (Windows-1252 would have to put
+ * `Ã` before `©`), and Chinese, Japanese or Cyrillic text in one holds far more invalid bytes than valid ones.
+ */
+export function mixedUtf8(sample: Uint8Array, utf8Before: boolean): boolean {
+  let valid = utf8Before ? 64 : 0;
+  let invalid = 0;
+  for (let i = 0; i < sample.length; ) {
+    const size = sample[i]! < 0x80 ? 1 : utf8SequenceAt(sample, i);
+    if (size === 1) i++;
+    else if (size > 1) {
+      valid++;
+      i += size;
+    } else if (size === -1)
+      break; // a character cut by the end of the sample
+    else {
+      invalid++;
+      i++;
+    }
+  }
+  return invalid > 0 && valid >= 4 * invalid;
+}
+
+/**
+ * UTF-8's lead bytes as ranges `[first, last, size, low, high]`: a sequence of `size` bytes whose second byte
+ * lies in `low..high` (RFC 3629's table: no overlong forms, no surrogates, nothing past U+10FFFF).
+ */
+const UTF8_LEADS: ReadonlyArray<readonly [number, number, number, number, number]> = [
+  [0xc2, 0xdf, 2, 0x80, 0xbf],
+  [0xe0, 0xe0, 3, 0xa0, 0xbf],
+  [0xe1, 0xec, 3, 0x80, 0xbf],
+  [0xed, 0xed, 3, 0x80, 0x9f],
+  [0xee, 0xef, 3, 0x80, 0xbf],
+  [0xf0, 0xf0, 4, 0x90, 0xbf],
+  [0xf1, 0xf3, 4, 0x80, 0xbf],
+  [0xf4, 0xf4, 4, 0x80, 0x8f],
+];
+
+/**
+ * The length of the valid UTF-8 sequence of two to four bytes at `at` (RFC 3629: no overlong forms, no
+ * surrogates, nothing past U+10FFFF); 0 when the bytes there are none, -1 when the bytes end first.
+ */
+export function utf8SequenceAt(bytes: Uint8Array, at: number): number {
+  const lead = bytes[at]!;
+  const [, , size, low, high] = UTF8_LEADS.find(([first, last]) => lead >= first && lead <= last) ?? [];
+  if (size === undefined || low === undefined || high === undefined) return 0;
+  for (let k = 1; k < size; k++) {
+    const byte = bytes[at + k];
+    if (byte === undefined) return -1;
+    if (byte < (k === 1 ? low : 0x80) || byte > (k === 1 ? high : 0xbf)) return 0;
+  }
+  return size;
 }
 
 /**
@@ -216,10 +288,13 @@ function isOwnScript(sample: Uint8Array): boolean {
 }
 
 /**
- * What the run summary says of a file read in a legacy encoding its bytes chose (`legacyEncoding`): a guess,
- * unlike UTF-8 and the Windows-1252 every other non-UTF-8 file is read in.
+ * What the run summary says of a file read in a legacy encoding its bytes chose (`legacyEncoding`), or of
+ * UTF-8 with `strayBytes` bytes read as Windows-1252 (`mixedUtf8`): a guess, unlike UTF-8 and the
+ * Windows-1252 every other non-UTF-8 file is read in.
  */
-export function encodingGuess(encoding: TextEncoding): string | undefined {
+export function encodingGuess(encoding: TextEncoding, strayBytes = 0): string | undefined {
+  if (encoding === 'utf-8-mixed')
+    return `${strayBytes} ${strayBytes === 1 ? 'byte is' : 'bytes are'} not UTF-8 among its UTF-8 text (another program's Windows-1252 é, ü or €): each read as its Windows-1252 character, the rest as UTF-8 (a profile's source.encoding says otherwise)`;
   if (!isLegacyEncoding(encoding)) return undefined;
   return `not UTF-8: read as ${encoding}, the encoding its bytes read best in (a profile's source.encoding says otherwise)`;
 }

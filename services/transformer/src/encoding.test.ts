@@ -4,7 +4,13 @@ import { text } from 'node:stream/consumers';
 import { describe, expect, test } from 'vitest';
 import { detectEncoding, EncodingDetector, encodingGuess, incompleteTail } from './detect-encoding';
 import { encodeLegacy } from './test-support';
-import { createTextDecoder, decodeWindows1252, isUndecodable, windows1252ToUtf8 } from './transcode';
+import {
+  createTextDecoder,
+  decodeWindows1252,
+  isUndecodable,
+  MixedUtf8Decoder,
+  windows1252ToUtf8,
+} from './transcode';
 
 /** `text` in Windows-1252 (every character here is one of its bytes). */
 const windows1252 = (text: string): Buffer =>
@@ -214,5 +220,51 @@ describe('Windows-1252 decoding', () => {
       'a\u00a0\u201c\u00c2\u201d',
     );
     expect(windows1252ToUtf8(Buffer.from('plain ascii')).toString()).toBe('plain ascii');
+  });
+});
+
+describe('UTF-8 with stray Windows-1252 bytes', () => {
+  const utf8Rows = Array.from({ length: 50 }, (_, i) => `${i},Zoë Müller,Köln,€ ${i}`).join('\n');
+  // `Café` written by another program in Windows-1252: its é is the single byte 0xE9.
+  const stray = Buffer.concat([
+    Buffer.from(`id,name,city,note\n${utf8Rows}\n50,Caf`),
+    Buffer.from([0xe9]),
+    Buffer.from(',Paris,x\n'),
+  ]);
+
+  test('is read as UTF-8, the stray byte as its Windows-1252 character, whatever the chunks', async () => {
+    expect(isUtf8(stray)).toBe(false);
+    expect(detectEncoding(stray)).toBe('utf-8-mixed');
+    const expected = `id,name,city,note\n${utf8Rows}\n50,Café,Paris,x\n`;
+    for (const cut of [1, 17, stray.length - 10, stray.length - 9, stray.length - 8]) {
+      const decoder = new MixedUtf8Decoder();
+      expect(await text(Readable.from([stray.subarray(0, cut), stray.subarray(cut)]).pipe(decoder))).toBe(
+        expected,
+      );
+      expect(decoder.repaired).toBe(1);
+    }
+    expect(encodingGuess('utf-8-mixed', 1)).toContain('1 byte is not UTF-8 among its UTF-8 text');
+  });
+
+  test('UTF-8 beyond ASCII in an earlier chunk counts for UTF-8 when the stray bytes come later', () => {
+    const detector = new EncodingDetector();
+    detector.update(Buffer.from(`id,name\n${'1,Zoë\n'.repeat(10)}`));
+    detector.update(Buffer.concat([Buffer.from('2,Caf'), Buffer.from([0xe9]), Buffer.from('\n'.repeat(10))]));
+    expect(detector.encoding).toBe('utf-8-mixed');
+  });
+
+  test('Windows-1252 text, and legacy encodings, are not taken for UTF-8 with stray bytes', () => {
+    expect(
+      detectEncoding(windows1252('name,city\nZoë Müller,Köln\nJosé Núñez,Málaga\nFrançois,Besançon\n')),
+    ).toBe('windows-1252');
+    // A Windows-1252 file where one pair of bytes happens to be valid UTF-8 (`Ã©` is C3 A9).
+    expect(detectEncoding(windows1252('a,b\nÃ©,Müller\nKöln,José\nNúñez,Málaga\nçà,è\n'))).toBe(
+      'windows-1252',
+    );
+    expect(
+      detectEncoding(
+        encodeLegacy('Дата;Сумма;Комментарий\n05.01.2023;1 250,00;Ручка шариковая і ї є\n', 'windows-1251'),
+      ),
+    ).toBe('windows-1251');
   });
 });

@@ -19,7 +19,7 @@ import {
 import { type BlobStore, downloadToFile, LocalBlobStore } from '@etl/common/storage';
 import { EncodingDetector, type LegacyEncoding, type TextEncoding } from './detect-encoding';
 import { MIXED_LINE_ENDINGS_ERROR } from './parse-csv';
-import { isUndecodable, transcodeFile } from './transcode';
+import { isUndecodable, repairUtf8File, transcodeFile } from './transcode';
 
 export interface PreparedFile {
   /** Local UTF-8 file without BOM. */
@@ -29,6 +29,8 @@ export interface PreparedFile {
   bytes: number;
   /** The file ended with DOS's end-of-file mark (Ctrl-Z, 0x1A), which was left out. */
   eofMark?: boolean;
+  /** `utf-8-mixed`: how many stray bytes were read as Windows-1252 characters. */
+  strayBytes?: number;
 }
 
 /** DOS's end-of-file mark, which old exports still write after their last line: no record. */
@@ -162,11 +164,14 @@ export async function prepareCsvStream(
   const wanted = options.encoding ?? 'auto';
   if (wanted === 'utf-8' && detected !== 'utf-8' && detected !== 'utf-8-bom') {
     const marked = detected === 'utf-16le' || detected === 'utf-16be';
+    const mixed = detected === 'utf-8-mixed';
     const found = marked
       ? `is ${detected} (by its byte-order mark)`
-      : `is not valid UTF-8 (it reads as ${detected})`;
+      : mixed
+        ? 'is UTF-8 with stray bytes of another encoding (a Windows-1252 é among its UTF-8 text)'
+        : `is not valid UTF-8 (it reads as ${detected})`;
     throw new DataRejectedError(
-      `raw file ${key} ${found}, but its profile says encoding utf-8: set encoding: auto${marked ? '' : ` or ${detected}`}`,
+      `raw file ${key} ${found}, but its profile says encoding utf-8: set encoding: auto${marked || mixed ? '' : ` or ${detected}`}`,
       { objectKey: key },
       'ENCODING_MISMATCH',
     );
@@ -175,6 +180,11 @@ export async function prepareCsvStream(
   const mark = eofMark ? { eofMark } : {};
   if (encoding === 'utf-8' || encoding === 'utf-8-bom') return { path: downloaded, encoding, bytes, ...mark };
   const transcoded = path.join(dir, `utf8-${index}.csv`);
+  if (encoding === 'utf-8-mixed') {
+    const strayBytes = await repairUtf8File(downloaded, transcoded);
+    await rm(downloaded, { force: true });
+    return { path: transcoded, encoding, bytes, strayBytes, ...mark };
+  }
   try {
     await transcodeFile(downloaded, transcoded, encoding);
   } catch (error) {

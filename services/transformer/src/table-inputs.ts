@@ -125,7 +125,7 @@ export async function prepareTableInputs(
         ? withoutTrailingEmptyNames(read, columns)
         : { header: read };
       const guesses = [
-        ...(encoding === 'auto' ? [encodingGuess(prepared.encoding)] : []),
+        ...(encoding === 'auto' ? [encodingGuess(prepared.encoding, prepared.strayBytes)] : []),
         ...(options.source ? [] : [headerGuess(dialect, header)]),
         groupGuess(dialect, header),
       ].filter((guess) => guess !== undefined);

@@ -1,6 +1,6 @@
 /**
- * Windows-1252, UTF-16 and the legacy encodings of ./detect-encoding -> UTF-8, streamed so memory stays flat
- * whatever the file size. Nothing else is normalised: line endings, no-break spaces and quotes pass through
+ * Windows-1252, UTF-16, UTF-8 with stray Windows-1252 bytes and the legacy encodings of ./detect-encoding ->
+ * UTF-8, streamed so memory stays flat whatever the file size. Nothing else is normalised: line endings, no-break spaces and quotes pass through
  * as characters.
  *
  * Node 20's `new TextDecoder('windows-1252')` decodes 0x80-0x9F as C1 control characters (Latin-1),
@@ -8,12 +8,12 @@
  * native Latin-1 -> UTF-8 transcode, then the C1 characters (UTF-8 bytes C2 80..C2 9F, found with the
  * native indexOf) are replaced where Windows-1252 differs. No per-byte JavaScript: ~0.2 s per 190 MB.
  */
-import { transcode } from 'node:buffer';
+import { isUtf8, transcode } from 'node:buffer';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Utf16ByteOrder } from '@etl/common/byte-order';
-import type { LegacyEncoding } from './detect-encoding';
+import { incompleteTail, type LegacyEncoding, utf8SequenceAt } from './detect-encoding';
 
 /** Windows-1252 bytes 0x80-0x9F; the five bytes it leaves undefined keep their C1 code point (as WHATWG does). */
 const CP1252_HIGH = [
@@ -97,6 +97,57 @@ export async function transcodeFile(
     encoding === 'windows-1252' ? createWindows1252Decoder() : createTextDecoder(encoding),
     createWriteStream(target),
   );
+}
+
+/**
+ * UTF-8 with stray Windows-1252 bytes (`utf-8-mixed`) -> UTF-8: each byte that starts no valid UTF-8 sequence
+ * is read as its Windows-1252 character (0xE9 -> `é`), everything else passes as it is. A chunk that is valid
+ * UTF-8 (nearly all) is checked natively and passed on; a character cut by a chunk is held for the next.
+ * `repaired` counts the stray bytes, for the run summary.
+ */
+export class MixedUtf8Decoder extends Transform {
+  repaired = 0;
+  private held: Buffer = Buffer.alloc(0);
+
+  override _transform(
+    chunk: Buffer,
+    _encoding: BufferEncoding,
+    done: (error?: Error | null, data?: Buffer) => void,
+  ): void {
+    const data = this.held.length > 0 ? Buffer.concat([this.held, chunk]) : chunk;
+    const cut = incompleteTail(data);
+    this.held = Buffer.from(data.subarray(data.length - cut));
+    done(null, this.repair(data.subarray(0, data.length - cut)));
+  }
+
+  override _flush(done: (error?: Error | null, data?: Buffer) => void): void {
+    done(null, this.held.length > 0 ? this.repair(this.held) : undefined);
+  }
+
+  private repair(bytes: Buffer): Buffer {
+    if (isUtf8(bytes)) return bytes;
+    const parts: Buffer[] = [];
+    let from = 0;
+    for (let i = 0; i < bytes.length; ) {
+      const size = bytes[i]! < 0x80 ? 1 : utf8SequenceAt(bytes, i);
+      if (size > 0) {
+        i += size;
+        continue;
+      }
+      parts.push(bytes.subarray(from, i), windows1252ToUtf8(bytes.subarray(i, i + 1)));
+      this.repaired++;
+      from = ++i;
+    }
+    parts.push(bytes.subarray(from));
+    return Buffer.concat(parts);
+  }
+}
+
+/** `source`, UTF-8 with stray Windows-1252 bytes, -> `target` in UTF-8; returns how many bytes were repaired. */
+export async function repairUtf8File(source: string, target: string): Promise<number> {
+  const decoder = new MixedUtf8Decoder();
+  await pipeline(createReadStream(source, { highWaterMark: 1 << 20 }), decoder, createWriteStream(target));
+  return decoder.repaired;
 }
 
 /** Whether `error` is a legacy decoder's refusal of bytes its encoding cannot hold (`createTextDecoder`). */
