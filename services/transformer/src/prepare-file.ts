@@ -1,5 +1,5 @@
 /**
- * One raw CSV object -> one local UTF-8 file DuckDB can read: streamed from the store while its
+ * One raw text object (a CSV file, a JSON file) -> one local UTF-8 file DuckDB can read: streamed from the store while its
  * encoding is detected (a BOM is dropped on the way), then transcoded only when it is not UTF-8.
  * A byte limit stops the download as soon as it is crossed, so an oversized input never fills the disk.
  * An object of a local store is read where it is (a hard link): a plain UTF-8 file is not copied at all.
@@ -46,7 +46,7 @@ export interface PrepareOptions {
   limitBytes?: number;
 }
 
-export async function prepareCsvFile(
+export async function prepareTextFile(
   store: BlobStore,
   key: string,
   dir: string,

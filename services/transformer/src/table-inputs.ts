@@ -19,7 +19,7 @@ import {
 import { encodingGuess, type TextEncoding } from './detect-encoding';
 import { type DuckDbSettings, withDuckDb } from './duckdb-session';
 import type { ParseDialect, SourceLines } from './parse-csv';
-import { prepareCsvFile, skipLeadingBytes } from './prepare-file';
+import { prepareTextFile, skipLeadingBytes } from './prepare-file';
 import type { Profile } from './profile';
 import { readCsvHeader, readCsvStart, withoutTrailingEmptyNames } from './read-header';
 import {
@@ -108,7 +108,7 @@ export async function prepareTableInputs(
     const elapsed = () => Math.round(performance.now() - started);
     if (file.format === 'delimited') {
       const encoding = options.source?.encoding ?? 'auto';
-      const prepared = await prepareCsvFile(options.store, file.key, options.scratch, index, {
+      const prepared = await prepareTextFile(options.store, file.key, options.scratch, index, {
         encoding,
         ...limit(),
       });
@@ -153,9 +153,18 @@ export async function prepareTableInputs(
       });
       continue;
     }
-    const downloaded = path.join(options.scratch, `raw-${index}.${file.format}`);
-    await downloadToFile(options.store, file.key, downloaded);
-    if (budget !== undefined) budget -= file.bytes;
+    // JSON is text, read in its encoding as a CSV file is (a Windows-1252 é from a Windows export, a UTF-16
+    // file); DuckDB then reads it as the UTF-8 its format requires.
+    const json =
+      file.format === 'json'
+        ? await prepareTextFile(options.store, file.key, options.scratch, index, {
+            encoding: options.source?.encoding ?? 'auto',
+            ...limit(),
+          })
+        : undefined;
+    const downloaded = json?.path ?? path.join(options.scratch, `raw-${index}.${file.format}`);
+    if (!json) await downloadToFile(options.store, file.key, downloaded);
+    if (budget !== undefined) budget -= json?.bytes ?? file.bytes;
     const converted = async (
       name: string,
       key: string,
@@ -239,9 +248,13 @@ export async function prepareTableInputs(
     if (rows === 0) skipped.push({ name: file.name, reason: `no rows (an empty ${format} file)` });
     else {
       const input = await converted(file.name, file.key, fileStem(file.name), csv, elapsed());
+      const guesses = [json && encodingGuess(json.encoding, json.strayBytes), note].filter(
+        (guess) => guess !== undefined,
+      );
       inputs.push({
         ...input,
-        ...(note ? { guesses: [note] } : {}),
+        ...(json ? { encoding: json.encoding } : {}),
+        ...(guesses.length > 0 ? { guesses } : {}),
         ...(malformed?.length
           ? {
               malformed,

@@ -759,6 +759,22 @@ describe('transform: types and cleaning', () => {
     expect(typeOf(result.report, 'slot')?.reason).toContain('read as times of day');
   });
 
+  test('a JSON file in Windows-1252, and JSON lines of UTF-8 with a stray Windows-1252 byte, keep their text (no U+FFFD, no 422)', async () => {
+    const cafe = (text: string) =>
+      Buffer.from(text.replace('é', '\u0001'), 'utf8').map((b) => (b === 1 ? 0xe9 : b));
+    const latin = cafe('[{"id": 1, "name": "Café", "amount": 2.5}, {"id": 2, "name": "Tea", "amount": 1}]');
+    const result = await run({ 'menu.json': latin });
+    expect(result.rows.map((r) => r['name'])).toEqual(['Café', 'Tea']);
+    expect(result.report.files[0]).toMatchObject({ encoding: 'windows-1252' });
+    const lines = Array.from({ length: 20 }, (_, i) => JSON.stringify({ id: i, name: `Zoë ${i}` }));
+    const mixed = Buffer.concat([Buffer.from(`${lines.join('\n')}\n`), cafe('{"id": 20, "name": "Café"}\n')]);
+    const jsonl = await run({ 'menu.jsonl': mixed }, 0.5, 'r2');
+    expect(jsonl.rows.map((r) => r['name']).slice(-2)).toEqual(['Zoë 19', 'Café']);
+    expect(jsonl.counts.guesses?.map((g) => g.message)).toContainEqual(
+      expect.stringContaining('file menu.jsonl: 1 byte is not UTF-8 among its UTF-8 text'),
+    );
+  });
+
   test('a JSON lines file with a broken line (a truncated write) loads its other lines; the broken one is quarantined by its line, and later lines keep theirs', async () => {
     const lines = Array.from({ length: 60 }, (_, i) =>
       i === 41
