@@ -88,6 +88,32 @@ describe('sources', () => {
     expect(await readRaw(result.files[0]!.key)).toBe(CSV);
   });
 
+  test('a local file named without a table extension (export.dat, none) is read by its content; a binary one, or one in a folder, is skipped', async () => {
+    const dat = await temp.writeScratch('export.dat', CSV);
+    const result = await extract({ runId: 'r1', source: `local:${dat}` }, temp.deps());
+    expect(result.files).toMatchObject([{ name: 'export.dat', format: 'delimited', bytes: CSV.length }]);
+    const json = await temp.writeScratch('orders', '[{"id": 1, "total": 2.5}]\n');
+    const read = await extract({ runId: 'r2', source: `local:${json}` }, temp.deps());
+    expect(read.files).toMatchObject([{ name: 'orders', format: 'json' }]);
+    const binary = await temp.writeScratch(
+      'blob.dat',
+      Buffer.from([0x50, 0x4b, 0x00, 0x01, 0x2c, 0x0a, 0x41]),
+    );
+    await expectRejected(
+      { runId: 'r3', source: `local:${binary}` },
+      422,
+      /contains no table files .*; found blob\.dat: not a table format \(\.dat\)$/,
+    );
+    await temp.writeScratch('shop/a.csv', CSV);
+    await temp.writeScratch('shop/export.dat', CSV);
+    const folder = await extract(
+      { runId: 'r4', source: `local:${path.join(temp.scratch, 'shop')}` },
+      temp.deps(),
+    );
+    expect(folder.files.map((f) => f.name)).toEqual(['a.csv']);
+    expect(folder.skippedFiles).toEqual([{ name: 'export.dat', reason: 'not a table format (.dat)' }]);
+  });
+
   test('local zip: each CSV entry by its path inside the archive, sorted; other entries listed as skipped', async () => {
     const zip = await buildZip({
       'data/b.csv': 'x,y\n3,4\n',

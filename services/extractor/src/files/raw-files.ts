@@ -28,6 +28,8 @@ export interface DatasetFile {
   /** Bytes the file may hold at most; more fails the read. */
   maxBytes?: number;
   tooLarge?: (bytes: number) => PipelineError;
+  /** Its format when its name does not say it: a file the user named, read by its content (`sniffTextFormat`). */
+  format?: TableFormat;
 }
 
 /** A table file to store as runs/<runId>/raw/<name>. */

@@ -20,7 +20,7 @@ import { pipeline } from 'node:stream/promises';
 import type { SkippedFile } from '@etl/common/contracts';
 import { DataRejectedError } from '@etl/common/errors';
 import { assertRawFileName } from '@etl/common/storage';
-import { classifyFile } from './dataset-files';
+import { classifyFile, type FileKind } from './dataset-files';
 import { gunzip } from './gunzip';
 import { type DatasetFile, type RawInput, readFailed } from './raw-files';
 import { openZipArchive, unsafeArchive, type ZipArchive, type ZipLimits } from './unzip';
@@ -68,7 +68,7 @@ class Unpacker {
 
   /** `depth`: how many archives hold `file`. `atTop`: if `file` is an archive, its members are the dataset's top level. */
   async add(file: DatasetFile, depth: number, atTop: boolean): Promise<void> {
-    const kind = classifyFile(file.name);
+    const kind: FileKind = file.format ? { kind: 'table', format: file.format } : classifyFile(file.name);
     if (kind.kind === 'skip') {
       this.skipped.push({ name: file.name, reason: kind.reason });
       return;

@@ -29,6 +29,31 @@ function isInside(root: string, target: string): boolean {
   return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
 }
 
+/** The skip reason of a name with an extension no table format has (`classifyFile`). */
+const UNKNOWN_FORMAT = /^not a table format /;
+/** Bytes of a file's start that `sniffTextFormat` reads. */
+const SNIFF_BYTES = 64 * 1024;
+
+/**
+ * The format of a text file whose name does not say it, by its first bytes: JSON when it starts with `{` or
+ * `[`, delimited when its first line holds a `,` `;` tab or `|` and a line follows; undefined for binary
+ * content (a NUL byte) or anything else, which stays skipped with its reason.
+ */
+export async function sniffTextFormat(file: string): Promise<'delimited' | 'json' | undefined> {
+  const handle = await open(file, 'r');
+  try {
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(SNIFF_BYTES), 0, SNIFF_BYTES, 0);
+    const head = buffer.subarray(0, bytesRead);
+    if (head.includes(0)) return undefined;
+    const text = head.toString('utf8').replace(/^\uFEFF/, '');
+    if (/^\s*[[{]/.test(text)) return 'json';
+    const lines = text.split(/\r\n|\n|\r/);
+    return lines.length > 1 && /[,;\t|]/.test(lines[0]!) ? 'delimited' : undefined;
+  } finally {
+    await handle.close();
+  }
+}
+
 /** Owner segment of a local dataset id, `local/files/<slug>`, unless another path holds that id (local-identity.ts). */
 export const LOCAL_OWNER = 'files';
 
@@ -190,5 +215,13 @@ export async function extractLocal(
     throw new InvalidRequestError(`local path ${target} is neither a file nor a folder`, {}, 'NOT_A_FILE');
   }
   const file = localFile(target, path.basename(target));
-  return { dataset, ...(await extractDataset(context, { label: file.label, file })) };
+  // A file named by the user whose extension says nothing (`export.dat`, none) is read by its content.
+  const kind = classifyFile(file.name);
+  const format =
+    kind.kind === 'skip' && UNKNOWN_FORMAT.test(kind.reason) ? await sniffTextFormat(target) : undefined;
+  if (format) context.logger.info({ file: target, format }, 'no table extension: read by its content');
+  return {
+    dataset,
+    ...(await extractDataset(context, { label: file.label, file: format ? { ...file, format } : file })),
+  };
 }
