@@ -257,9 +257,8 @@ export function sniffPreamble(text: string, dialect: CsvDialect, columns: number
 export interface GroupRow {
   /** The upper row's fields, as written (`['', '', 'Q1', '', 'Q2', '']`). */
   groups: string[];
-  /** UTF-8 bytes of its line, line break included, and its length as text. */
+  /** UTF-8 bytes of its line, line break included. */
   bytes: number;
-  chars: number;
 }
 
 /**
@@ -288,7 +287,7 @@ export function sniffGroupRow(text: string, dialect: CsvDialect, columns: number
   if (!spans || !labels || names.some((n) => kindOf(n) !== 'text')) return undefined;
   const data = records.slice(2).filter((r) => r.length === columns);
   if (data.length < 0.75 * (records.length - 2) || !headsTypedColumn(names, data)) return undefined;
-  return { groups, bytes: Buffer.byteLength(text.slice(0, lines[0]!.end)), chars: lines[0]!.end };
+  return { groups, bytes: Buffer.byteLength(text.slice(0, lines[0]!.end)) };
 }
 
 /** Whether some field of `names` is text over a column of `data` mostly numbers or dates. */
