@@ -344,23 +344,41 @@ describe('inferRoles: names, types and fallbacks', () => {
     expect(picked(es)['event_time']).toBeUndefined();
   });
 
-  test('Polish headers, folded to ASCII as the column names are', () => {
-    const pl = inferRoles(
-      columns(
-        'Data zamówienia:DATE',
-        'Klient:VARCHAR',
-        'Ilość:BIGINT',
-        'Cena jednostkowa:DOUBLE',
-        'Wartość:DOUBLE',
-      ),
-    );
-    expect(picked(pl)).toMatchObject({
-      event_time: 'Data zamówienia',
-      customer_name: 'Klient',
-      quantity: 'Ilość',
-      unit_price: 'Cena jednostkowa',
-      amount: 'Wartość',
-    });
+  test.each([
+    [
+      'French, a price before and an amount after tax',
+      ['Date de commande:DATE', 'Quantité:BIGINT', 'Prix unitaire HT:DOUBLE', 'Montant TTC:DOUBLE'],
+      {
+        event_time: 'Date de commande',
+        quantity: 'Quantité',
+        unit_price: 'Prix unitaire HT',
+        amount: 'Montant TTC',
+      },
+    ],
+    [
+      'Dutch',
+      ['Orderdatum:DATE', 'Klant:VARCHAR', 'Aantal:BIGINT', 'Prijs:DOUBLE', 'Omzet:DOUBLE'],
+      {
+        event_time: 'Orderdatum',
+        customer_name: 'Klant',
+        quantity: 'Aantal',
+        unit_price: 'Prijs',
+        amount: 'Omzet',
+      },
+    ],
+    [
+      'Polish, folded to ASCII as the column names are',
+      ['Data zamówienia:DATE', 'Klient:VARCHAR', 'Ilość:BIGINT', 'Cena jednostkowa:DOUBLE', 'Wartość:DOUBLE'],
+      {
+        event_time: 'Data zamówienia',
+        customer_name: 'Klient',
+        quantity: 'Ilość',
+        unit_price: 'Cena jednostkowa',
+        amount: 'Wartość',
+      },
+    ],
+  ])('%s headers take their roles', (_, names, roles) => {
+    expect(picked(inferRoles(columns(...names)))).toMatchObject(roles);
   });
 
   test('Turkish headers, with their letters (ş ğ ü folded, a dotless ı kept) or written in ASCII', () => {

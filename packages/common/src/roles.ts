@@ -301,6 +301,11 @@ const ROLE_RULES: Record<RoleName, RoleRule> = {
         // Polish, folded as the column names fold it (`Data zamówienia` -> data_zamowienia).
         'datazamowienia',
         'datasprzedazy',
+        // Dutch.
+        'orderdatum',
+        'besteldatum',
+        'factuurdatum',
+        'verkoopdatum',
       ),
       ...rules(
         0.85,
@@ -420,6 +425,9 @@ const ROLE_RULES: Record<RoleName, RoleRule> = {
         'wartosc',
         'wartoscbrutto',
         'sprzedaz',
+        'omzet',
+        'bedrag',
+        'totaalbedrag',
       ),
       ...rules(
         0.85,
@@ -483,6 +491,7 @@ const ROLE_RULES: Record<RoleName, RoleRule> = {
         'miktarı',
         'miktari',
         'ilosc',
+        'aantal',
       ),
       ...rules(
         0.8,
@@ -540,6 +549,8 @@ const ROLE_RULES: Record<RoleName, RoleRule> = {
         'fiyatı',
         'fiyati',
         'cena',
+        'prijs',
+        'stukprijs',
       ),
       ...rules(0.5, 'a list price', 'listprice', 'msrp'),
       ...rules(0.95, 'a unit price', 'ценазаединицу', '单价', '単価', '단가'),
@@ -669,6 +680,8 @@ const ROLE_RULES: Record<RoleName, RoleRule> = {
         'musteriadı',
         'musteriadi',
         'klient',
+        'klant',
+        'klantnaam',
       ),
       ...rules(0.6, 'a contact name', 'contactname'),
       // `Контрагент` (counterparty) is how 1C's sales exports name the customer.
@@ -991,6 +1004,11 @@ const UNIT_WORDS = new Set([
   'dollars',
   'rupees',
   'reais',
+  // French prices before and after tax (`Prix unitaire HT`, `Montant TTC`), German net and gross.
+  'ht',
+  'ttc',
+  'netto',
+  'brutto',
 ]);
 
 /** The words of a name without its trailing unit (and an `in` before it), never all of them. */
