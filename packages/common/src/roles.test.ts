@@ -344,43 +344,6 @@ describe('inferRoles: names, types and fallbacks', () => {
     expect(picked(es)['event_time']).toBeUndefined();
   });
 
-  test.each([
-    [
-      'French, a price before and an amount after tax',
-      ['Date de commande:DATE', 'Quantité:BIGINT', 'Prix unitaire HT:DOUBLE', 'Montant TTC:DOUBLE'],
-      {
-        event_time: 'Date de commande',
-        quantity: 'Quantité',
-        unit_price: 'Prix unitaire HT',
-        amount: 'Montant TTC',
-      },
-    ],
-    [
-      'Dutch',
-      ['Orderdatum:DATE', 'Klant:VARCHAR', 'Aantal:BIGINT', 'Prijs:DOUBLE', 'Omzet:DOUBLE'],
-      {
-        event_time: 'Orderdatum',
-        customer_name: 'Klant',
-        quantity: 'Aantal',
-        unit_price: 'Prijs',
-        amount: 'Omzet',
-      },
-    ],
-    [
-      'Polish, folded to ASCII as the column names are',
-      ['Data zamówienia:DATE', 'Klient:VARCHAR', 'Ilość:BIGINT', 'Cena jednostkowa:DOUBLE', 'Wartość:DOUBLE'],
-      {
-        event_time: 'Data zamówienia',
-        customer_name: 'Klient',
-        quantity: 'Ilość',
-        unit_price: 'Cena jednostkowa',
-        amount: 'Wartość',
-      },
-    ],
-  ])('%s headers take their roles', (_, names, roles) => {
-    expect(picked(inferRoles(columns(...names)))).toMatchObject(roles);
-  });
-
   test('Turkish headers, with their letters (ş ğ ü folded, a dotless ı kept) or written in ASCII', () => {
     const tr = inferRoles(
       columns(
@@ -507,6 +470,44 @@ describe('inferRoles: names, types and fallbacks', () => {
       language: 'Korean',
       headers: ['주문일자:DATE', '고객명:VARCHAR', '매출액:BIGINT', '지역:VARCHAR'],
       roles: { event_time: '주문일자', customer_name: '고객명', amount: '매출액', dimensions: ['지역'] },
+    },
+    {
+      language: 'French HT/TTC',
+      headers: ['Date de commande:DATE', 'Quantité:BIGINT', 'Prix unitaire HT:DOUBLE', 'Montant TTC:DOUBLE'],
+      roles: {
+        event_time: 'Date de commande',
+        quantity: 'Quantité',
+        unit_price: 'Prix unitaire HT',
+        amount: 'Montant TTC',
+      },
+    },
+    {
+      language: 'Dutch',
+      headers: ['Orderdatum:DATE', 'Klant:VARCHAR', 'Aantal:BIGINT', 'Prijs:DOUBLE', 'Omzet:DOUBLE'],
+      roles: {
+        event_time: 'Orderdatum',
+        customer_name: 'Klant',
+        quantity: 'Aantal',
+        unit_price: 'Prijs',
+        amount: 'Omzet',
+      },
+    },
+    {
+      language: 'Polish',
+      headers: [
+        'Data zamówienia:DATE',
+        'Klient:VARCHAR',
+        'Ilość:BIGINT',
+        'Cena jednostkowa:DOUBLE',
+        'Wartość:DOUBLE',
+      ],
+      roles: {
+        event_time: 'Data zamówienia',
+        customer_name: 'Klient',
+        quantity: 'Ilość',
+        unit_price: 'Cena jednostkowa',
+        amount: 'Wartość',
+      },
     },
   ])('common $language headers', ({ headers, roles }) => {
     expect(picked(inferRoles(columns(...headers)))).toMatchObject(roles);
