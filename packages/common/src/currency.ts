@@ -12,6 +12,8 @@ export const CURRENCY_SIGNS = [
 ] as const;
 /** CURRENCY_SIGNS as RE2 alternatives (`$` escaped); tried before the one-character symbols, so `R$` is not `$`. */
 export const CURRENCY_SIGN_PATTERN = CURRENCY_SIGNS.map((sign) => sign.replace('$', '\\$')).join('|');
+/** A sign or a symbol, as RE2 alternatives. */
+export const CURRENCY_MARK_PATTERN = `${CURRENCY_SIGN_PATTERN}|[${CURRENCY_SYMBOLS}]`;
 /**
  * ISO codes written in place of a symbol (`USD 12.50`, `12,50 EUR`), upper case, and India's `Rs` (`Rs. 1,299`).
  * A closed list: any three capitals before a number would take product codes (`LOT 123`) for money. Column

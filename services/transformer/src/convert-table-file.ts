@@ -746,7 +746,10 @@ async function convertOnce(
       format === 'json' && !envelope && !byColumn && !split
         ? await keyedRecords(connection, file, top)
         : undefined;
-    const lists = format === 'json' && !keyed ? await listRows(connection, source, top) : undefined;
+    const lists =
+      format === 'json' && !envelope && !byColumn && !split && !keyed
+        ? await listRows(connection, source, top)
+        : undefined;
     if (lists) {
       source = lists.source;
       note = `the file is a list of lists (pandas' to_json orient values, a spreadsheet API's values): each list read as a row, ${lists.header ? 'the first as the header' : 'in columns column_1, column_2, ... (the first list is data, not names)'}`;

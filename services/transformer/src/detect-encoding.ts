@@ -122,6 +122,11 @@ export class EncodingDetector {
     return body;
   }
 
+  /** Whether the bytes so far are UTF-8 without a byte-order mark (the last character may still be cut). */
+  get plainSoFar(): boolean {
+    return !this.bom && !this.utf16 && !this.invalid;
+  }
+
   /** The verdict after the last chunk. */
   get encoding(): TextEncoding {
     if (this.utf16) return this.utf16;

@@ -32,7 +32,12 @@
  *   widths (`Row ID` 1..9994) stay integers.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { CURRENCY_CODES, CURRENCY_SIGN_PATTERN, CURRENCY_SYMBOLS } from '@etl/common/currency';
+import {
+  CURRENCY_CODES,
+  CURRENCY_MARK_PATTERN,
+  CURRENCY_SIGN_PATTERN,
+  CURRENCY_SYMBOLS,
+} from '@etl/common/currency';
 import type { ColumnType } from '@etl/common/dataset-state';
 import { withThreads } from '@etl/common/warehouse';
 import { quoteIdentifier, quoteLiteral } from '@etl/common/warehouse/sql';
@@ -407,7 +412,7 @@ export function groupedNumberPattern(sep: string | undefined, dec: string): stri
 }
 
 /** A currency's name as the plan records it: the sign or symbol, or the code without its dot (group 1). */
-const CURRENCY_NAME = `(${CURRENCY_SIGN_PATTERN}|[${CURRENCY_SYMBOLS}]|${CURRENCY_CODES.join('|')})`;
+const CURRENCY_NAME = `(${CURRENCY_MARK_PATTERN}|${CURRENCY_CODES.join('|')})`;
 /** A sign or a code, also with an abbreviation's dot (`Rs. 1,299`, `125 kr.`), or a symbol. */
 const SYMBOL = `((?:${CURRENCY_SIGN_PATTERN}|${CURRENCY_CODES.join('|')})[.]?|[${CURRENCY_SYMBOLS}])`;
 /**

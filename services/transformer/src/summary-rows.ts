@@ -17,7 +17,7 @@
  * writes below its data), as `empty_row` (`EMPTY_MARK`). None of these kinds counts against the quality gate.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { CURRENCY_SIGN_PATTERN, CURRENCY_SYMBOLS } from '@etl/common/currency';
+import { CURRENCY_MARK_PATTERN } from '@etl/common/currency';
 import { quoteLiteral } from '@etl/common/warehouse/sql';
 import { balancedSql, queryRows, toCount } from './duckdb-session';
 import type { NumberedRows } from './parse-csv';
@@ -51,7 +51,7 @@ const EMPTY_MARK = 'empty row';
 export const SUMMARY_FOOTER_ROWS = 3;
 
 /** A currency sign or symbol (`R$`, `$`). */
-const MONEY_MARK = `(${CURRENCY_SIGN_PATTERN}|[${CURRENCY_SYMBOLS}])`;
+const MONEY_MARK = `(${CURRENCY_MARK_PATTERN})`;
 /**
  * A number as totals are written: sign, thousands groups (`,` `.` or space), decimal `.` or `,`, a currency
  * symbol or `%`, accounting parentheses. Looser than the typing's patterns on purpose (a total of a

@@ -1,7 +1,7 @@
 /**
  * Windows-1252, UTF-16, UTF-8 with stray Windows-1252 bytes and the legacy encodings of ./detect-encoding ->
- * UTF-8, streamed so memory stays flat whatever the file size. Nothing else is normalised: line endings, no-break spaces and quotes pass through
- * as characters.
+ * UTF-8, streamed so memory stays flat whatever the file size. Nothing else is normalised: line endings,
+ * no-break spaces and quotes pass through as characters.
  *
  * Node 20's `new TextDecoder('windows-1252')` decodes 0x80-0x9F as C1 control characters (Latin-1),
  * which turns the curly quotes “ ” of 0x93/0x94 into U+0093/U+0094. So the decoding is done here: the

@@ -77,7 +77,8 @@ export class LocalBlobStore implements BlobStore {
     keep: readonly string[] = [],
     now = Date.now(),
   ): Promise<string[]> {
-    const root = this.filePath(prefix.replace(/\/$/, ''));
+    const folder = prefix.replace(/\/$/, '');
+    const root = this.filePath(folder);
     let entries: Dirent[];
     try {
       entries = await readdir(root, { withFileTypes: true });
@@ -88,10 +89,10 @@ export class LocalBlobStore implements BlobStore {
     const removed: string[] = [];
     for (const entry of entries) {
       if (!entry.isDirectory() || keep.includes(entry.name)) continue;
-      const folder = path.join(root, entry.name);
-      if (now - (await newestChange(folder)) <= maxAgeMs) continue;
-      await rm(folder, { recursive: true, force: true });
-      removed.push(`${prefix.replace(/\/$/, '')}/${entry.name}/`);
+      const run = path.join(root, entry.name);
+      if (now - (await newestChange(run)) <= maxAgeMs) continue;
+      await rm(run, { recursive: true, force: true });
+      removed.push(`${folder}/${entry.name}/`);
     }
     return removed;
   }
