@@ -6,7 +6,7 @@ import { defaultProfilesDir, transformerConfigSchema } from './config';
 describe('transformer config', () => {
   test('defaults', () => {
     const config = parseConfig(transformerConfigSchema, {});
-    expect(config).toMatchObject({ DUCKDB_MEMORY_LIMIT: '1GB', TRANSFORM_SAMPLE_ROWS: 100_000 });
+    expect(config).toMatchObject({ DUCKDB_MEMORY_LIMIT: '1GB', TRANSFORM_SAMPLE_ROWS: 30_000 });
     expect(config.DUCKDB_THREADS).toBeUndefined();
     expect(config.TRANSFORM_TEMP_DIR.length).toBeGreaterThan(0);
   });

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { baseConfigSchema, memorySize } from '@etl/common/config';
 import { findWorkspaceRoot } from '@etl/common/workspace-root';
 import { z } from 'zod';
+import { DEFAULT_SAMPLE_ROWS } from './sample-rows';
 
 /**
  * `<repo>/profiles`: the folder beside the workspace root found above this module (source tree or a
@@ -31,9 +32,9 @@ export const transformerConfigSchema = baseConfigSchema.extend({
     .number()
     .int()
     .min(1)
-    .default(100_000)
+    .default(DEFAULT_SAMPLE_ROWS)
     .describe(
-      'Rows (from the start of the data) read to infer column types; the rest is cast and checked. A table wider than 100 columns reads fewer: at most 10 million cells, at least 1,000 rows.',
+      'Rows (from the start of the data) read to infer column types; the rest is cast and checked, and a column the later rows break (more than 2% of its values not its type, or values where the sample had none) is typed again on every row (docs/cleaning.md). A table wider than 333 columns reads fewer: at most 10 million cells, at least 1,000 rows.',
     ),
   TRANSFORM_TEMP_DIR: z
     .string()

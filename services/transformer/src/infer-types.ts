@@ -50,6 +50,7 @@ import {
   EXCEL_SERIAL_RANGE,
   epochRange,
 } from './epoch-formats';
+import { DEFAULT_SAMPLE_ROWS } from './sample-rows';
 import { summaryMarkSql } from './summary-rows';
 
 export type { ColumnType };
@@ -237,8 +238,6 @@ export const FALSE_TOKENS = ['false', 'no', 'n', 'f'] as const;
 
 /** Share of the non-missing values that must parse for a type to be chosen; the rest is quarantined. */
 export const TYPE_THRESHOLD = 0.98;
-
-export const DEFAULT_SAMPLE_ROWS = 100_000;
 
 /** Most cells read to infer types: a table wider than 100 columns samples fewer rows (`inferenceSampleRows`). */
 export const SAMPLE_CELLS = 10_000_000;
@@ -456,7 +455,7 @@ const DECIMAL_COMMA_PATTERN = '[+-]?([0-9]{1,3}([.][0-9]{3})+|[0-9]{1,3}( [0-9]{
 const AMBIGUOUS = 'ambiguous: ';
 
 /** Whether a plan's number reading was a guess the values left open (`1,234`, `1.234`). */
-const isNumberGuess = (plan: Pick<ColumnPlan, 'reason'>): boolean =>
+export const isNumberGuess = (plan: Pick<ColumnPlan, 'reason'>): boolean =>
   plan.reason?.startsWith(AMBIGUOUS) === true;
 
 /** How the reason of a plan of dates in two formats starts (`isReadingGuess`). */
@@ -1222,6 +1221,8 @@ SELECT ${i}, NULL, 0, 0, NULL, min(v${i}) FROM ${INFER_SAMPLE} WHERE regexp_full
 export interface InferOptions {
   /** Rows sampled from the start (DEFAULT_SAMPLE_ROWS). */
   sampleRows?: number;
+  /** Every row instead of a sample, read on every thread (a column whose later rows broke its type). */
+  wholeFile?: boolean;
   /**
    * The files' delimiter (`,` when unset). Any other leaves the comma free to be a decimal mark (`2,50`),
    * so only then is a decimal comma tried.
@@ -1250,15 +1251,15 @@ export async function inferColumnPlans(
   const values = rawColumns.map((c, i) => `${trimmed(quoteIdentifier(c))} AS v${i}`);
   // Read as the cleaning reads them: `(1,234.50)` and `1.234,56-` are negative numbers.
   const signed = rawColumns.map((_, i) => `${leadingMinus(noBreakSpaces(`v${i}`))} AS v${i}`);
-  // A LIMIT over a file read by several threads parses far past the rows it keeps; one thread stops there.
   const [threads] = await queryRows(connection, "SELECT current_setting('threads') AS n");
   const parts = toCount(threads?.['n']);
-  await withThreads(connection, 1, () =>
+  const create = (limit: string) =>
     connection.run(
       `CREATE OR REPLACE TEMP TABLE ${INFER_SAMPLE} AS SELECT ${signed.join(', ')}
-       FROM (SELECT ${values.join(', ')} FROM ${relation} LIMIT ${sampleRows})`,
-    ),
-  );
+       FROM (SELECT ${values.join(', ')} FROM ${relation}${limit})`,
+    );
+  // A LIMIT over a file read by several threads parses far past the rows it keeps; one thread stops there.
+  await (options.wholeFile ? create('') : withThreads(connection, 1, () => create(` LIMIT ${sampleRows}`)));
   // A footer of totals (`Total,,,120,1523.40`) is no data: in a small file its `Total` alone would keep the
   // date column under the threshold, so text. Left out wherever it sits, as the sample does not know where a
   // file ends; a row of that shape mid-file costs the inference one row of evidence, nothing more.

@@ -31,7 +31,6 @@ import {
 } from './duckdb-session';
 import {
   type ColumnPlan,
-  DEFAULT_SAMPLE_ROWS,
   INFER_SAMPLE,
   inferColumnPlans,
   inferenceSampleRows,
@@ -54,7 +53,9 @@ import {
 } from './profile';
 import { rolesComment } from './profile-roles';
 import { readCsvHeader, readCsvStart, withoutTrailingEmptyNames } from './read-header';
+import { PROFILE_SAMPLE_ROWS } from './sample-rows';
 import {
+  type GroupRow,
   groupedHeader,
   SNIFF_BYTES,
   type SniffedDialect,
@@ -279,7 +280,7 @@ export async function profileCsvFiles(
     // Title lines above the header (a report export): skipped in each file; the first file's are the
     // profile's skipLines.
     // So is the upper row of a two-row header, whose names lead those below it, as `etl run` reads it.
-    let groups: string[] | undefined;
+    let groups: GroupRow | undefined;
     for (const [i, p] of prepared.entries()) {
       const own =
         i === 0
@@ -290,14 +291,14 @@ export async function profileCsvFiles(
         ? sniffGroupRow((await readCsvStart(p.path, SNIFF_BYTES)) ?? '', dialect, dialect.columns)
         : undefined;
       if (group) p.path = await skipLeadingBytes(p.path, group.bytes);
-      if (i === 0) groups = group?.groups;
+      if (i === 0) groups = group;
     }
     const written = (await readCsvHeader(prepared[0]!.path, dialect))!.map((h) => h.trim());
-    const read = groups ? groupedHeader(groups, written) : written;
+    const read = groups ? groupedHeader(groups.groups, written, groups.units) : written;
     const first = dialect.header ? withoutTrailingEmptyNames(read, dialect.columns).header : read;
     const header = dialect.header ? first : first.map((_, i) => `column_${i + 1}`);
     const names = normalizeColumnNames(header);
-    const sampleRows = inferenceSampleRows(options.sampleRows ?? DEFAULT_SAMPLE_ROWS, header.length);
+    const sampleRows = inferenceSampleRows(options.sampleRows ?? PROFILE_SAMPLE_ROWS, header.length);
     const profileOnce = () =>
       withDuckDb(options.duckdb ?? {}, scratch, async (connection) => {
         await planForColumns(connection, header.length);

@@ -148,6 +148,36 @@ describe('a header of two rows (group names over column names)', () => {
     ).toEqual(['Region', 'Product', 'Q1 Sales', 'Q1 Units', 'Q2 Sales', 'Q2 Units']);
   });
 
+  test('a line of units under the names: the names are the upper row, the units join them', () => {
+    const text =
+      'Date,Region,Revenue,Share\n,,(USD),%\n2024-01-02,North,1200.50,12.5\n2024-01-03,South,800,7\n';
+    expect(groupOf(text)).toEqual({ groups: ['Date', 'Region', 'Revenue', 'Share'], bytes: 26, units: true });
+    expect(groupedHeader(['Date', 'Region', 'Revenue', 'Share'], ['', '', '(USD)', '%'], true)).toEqual([
+      'Date',
+      'Region',
+      'Revenue (USD)',
+      'Share %',
+    ]);
+    expect(groupOf('Store;Umsatz\n;€\n1;1050\n2;1200\n')).toMatchObject({ units: true });
+  });
+
+  test('no units: a first row missing its numbers, a unit over text, a number, names not all text', () => {
+    // `N/A` is a missing value, not a unit.
+    expect(
+      groupOf('Date,Region,Revenue\n,,N/A\n2024-01-02,North,1200\n2024-01-03,South,800\n'),
+    ).toBeUndefined();
+    // A word over a column of words is a row of data.
+    expect(
+      groupOf('Date,Region,Revenue\n,North,\n2024-01-02,South,1200\n2024-01-03,East,800\n'),
+    ).toBeUndefined();
+    // A digit is no unit.
+    expect(
+      groupOf('Date,Region,Revenue\n,,USD2\n2024-01-02,North,1200\n2024-01-03,South,800\n'),
+    ).toBeUndefined();
+    // A header with a number in it is not a row of names.
+    expect(groupOf('Store,2023\n,USD\nA,1200\nB,800\n')).toBeUndefined();
+  });
+
   test('none: a header with unnamed columns, a header above a row of data, text only, a title row', () => {
     // Unnamed columns over data: the next line is data (numbers), not names.
     expect(groupOf('id,,amount,\n1,x,10,y\n2,z,20,w\n')).toBeUndefined();

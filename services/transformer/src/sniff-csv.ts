@@ -259,6 +259,8 @@ export interface GroupRow {
   groups: string[];
   /** UTF-8 bytes of its line, line break included. */
   bytes: number;
+  /** The upper row holds the names and the lower one their units (`sniffUnitRow`), not the other way. */
+  units?: true;
 }
 
 /**
@@ -268,16 +270,21 @@ export interface GroupRow {
  * `Region,Product,Sales,Units,Sales,Units`. Read as the header, the upper row left most columns unnamed and
  * loaded the names below it as a row of data. Taken only when the upper row's filled fields are text (or
  * years), one at least followed by an empty one, and the next line fills every field with text that heads a
- * column of numbers or dates below it, and is data-like nowhere. `groupedHeader` joins the two.
+ * column of numbers or dates below it, and is data-like nowhere. Or the header's names over a line of their
+ * units (`isUnitRow`): the names' line is then the one skipped, and its names lead the units. `groupedHeader`
+ * joins the two.
  */
 export function sniffGroupRow(text: string, dialect: CsvDialect, columns: number): GroupRow | undefined {
-  if (columns < 3) return undefined;
+  if (columns < 2) return undefined;
   const lines = leadingLines(text, 2 + PREAMBLE_CONFIRM_LINES);
   if (lines.length < 3 || lines.slice(0, 2).some((l) => l.text.split(dialect.quote).length % 2 === 0))
     return undefined;
   const records = lines.map((l) => parseFirstRecord(l.text, dialect));
   const [groups, names] = [records[0]!, records[1]!];
   if (groups.length !== columns || names.length !== columns) return undefined;
+  const bytes = Buffer.byteLength(text.slice(0, lines[0]!.end));
+  if (isUnitRow(groups, names, records.slice(2))) return { groups, bytes, units: true };
+  if (columns < 3) return undefined;
   const filled = groups.map((g) => g.trim() !== '');
   const spans = filled.some((f, j) => f && j + 1 < columns && !filled[j + 1]);
   const labels = groups.every((g) => {
@@ -287,7 +294,38 @@ export function sniffGroupRow(text: string, dialect: CsvDialect, columns: number
   if (!spans || !labels || names.some((n) => kindOf(n) !== 'text')) return undefined;
   const data = records.slice(2).filter((r) => r.length === columns);
   if (data.length < 0.75 * (records.length - 2) || !headsTypedColumn(names, data)) return undefined;
-  return { groups, bytes: Buffer.byteLength(text.slice(0, lines[0]!.end)) };
+  return { groups, bytes };
+}
+
+/** A unit as a report writes it under a column's name: `USD`, `€`, `%`, `kg`, `(pcs)`, `[EUR/kg]`. */
+const UNIT = /^[([]?[\p{L}\p{Sc}%°/. ]{1,12}[)\]]?$/u;
+/** Words that say a value is missing, not a unit. */
+const NOT_UNITS = new Set(['na', 'n/a', 'n.a.', 'nan', 'null', 'none', 'nil', 'unknown', 'missing', 'tbd']);
+
+/**
+ * Whether `units`, the line under the header `names`, gives the columns' units (`,USD,pcs,EUR` under
+ * `Date,Revenue,Units,Price`): some field filled, and each filled one unit-like and over a column whose
+ * `data` (two rows at least) is mostly numbers or dates. Read as data, it kept a small file's columns text.
+ */
+function isUnitRow(names: readonly string[], units: readonly string[], data: readonly string[][]): boolean {
+  const rows = data.filter((r) => r.length === names.length);
+  if (rows.length < 2 || rows.length < 0.75 * data.length || names.some((n) => kindOf(n) !== 'text'))
+    return false;
+  const filled = units.flatMap((u, j) => (u.trim() === '' ? [] : [j]));
+  return (
+    filled.length > 0 &&
+    filled.every((j) => {
+      const unit = units[j]!.trim();
+      return (
+        UNIT.test(unit) &&
+        !NOT_UNITS.has(unit.toLowerCase()) &&
+        headsTypedColumn(
+          [unit],
+          rows.map((r) => [r[j]!]),
+        )
+      );
+    })
+  );
 }
 
 /** Whether some field of `names` is text over a column of `data` mostly numbers or dates. */
@@ -303,7 +341,14 @@ function headsTypedColumn(names: readonly string[], data: readonly string[][]): 
  * The names of a two-row header: each group's name before the names below it, up to the next group
  * (`Q1 Sales`, `Q1 Units`, `Q2 Sales`); the columns left of the first group keep their own (`Region`).
  */
-export function groupedHeader(groups: readonly string[], names: readonly string[]): string[] {
+export function groupedHeader(groups: readonly string[], names: readonly string[], units = false): string[] {
+  if (units) {
+    // The upper row names the columns, the lower one gives their units: `Revenue USD`.
+    return groups.map((name, j) => {
+      const unit = (names[j] ?? '').trim();
+      return unit === '' ? name.trim() : `${name.trim()} ${unit}`;
+    });
+  }
   let group = '';
   return names.map((name, j) => {
     const upper = (groups[j] ?? '').trim();

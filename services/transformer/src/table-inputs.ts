@@ -42,6 +42,8 @@ export type InputDialect = ParseDialect & {
   preamble?: { lines: number; text: string[]; sniffed: boolean };
   /** The upper row of a two-row header, skipped too: its group names lead the header's (`groupedHeader`). */
   groups?: string[];
+  /** The upper row holds the names, and the header DuckDB reads their units (`,USD,pcs`). */
+  units?: true;
 };
 
 export interface TableInput extends TableMember {
@@ -389,7 +391,7 @@ function withGroupRow(
       ? sniffGroupRow(start.slice(preamble?.chars ?? 0), dialect, columns)
       : undefined;
   return {
-    dialect: group ? { ...dialect, groups: group.groups } : dialect,
+    dialect: group ? { ...dialect, groups: group.groups, ...(group.units ? { units: true } : {}) } : dialect,
     skipBytes: skipBytes + (group?.bytes ?? 0),
     ...(columns === undefined ? {} : { columns }),
   };
@@ -436,14 +438,16 @@ async function readHeader(file: string, dialect: InputDialect, key: string): Pro
   const header = await readCsvHeader(file, dialect);
   if (header === undefined) throw emptyFile(key);
   const names = header.map((name) => name.trim());
-  return dialect.groups ? groupedHeader(dialect.groups, names) : names;
+  return dialect.groups ? groupedHeader(dialect.groups, names, dialect.units) : names;
 }
 
 /** What the run summary says of a two-row header's names. */
 function groupGuess(dialect: InputDialect, header: readonly string[]): string | undefined {
   if (!dialect.groups) return undefined;
-  const groups = dialect.groups.map((g) => g.trim()).filter(Boolean);
   const shown = header.slice(0, 6).map((name) => JSON.stringify(name));
+  if (dialect.units)
+    return `a header of two rows: the line under the names gives their units, which join them (${shown.join(', ')}${header.length > 6 ? ', ...' : ''}); a profile's source.skipLines says otherwise`;
+  const groups = dialect.groups.map((g) => g.trim()).filter(Boolean);
   return `a header of two rows: the names in its upper row (${groups.map((g) => JSON.stringify(g)).join(', ')}) lead those of the columns under them (${shown.join(', ')}${header.length > 6 ? ', ...' : ''}); a profile's source.skipLines past it says otherwise`;
 }
 

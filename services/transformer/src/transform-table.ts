@@ -70,6 +70,7 @@ import {
   type TableReport,
   type TransformTimings,
 } from './report';
+import { columnsToRetype, type RetypedColumn, retypedNote } from './retype-columns';
 import { applyContract } from './schema-contract';
 import { NOT_DATA_REASONS, quarantineSummaryRows } from './summary-rows';
 import { type InputDialect, partitionNote, type TableInput } from './table-inputs';
@@ -120,17 +121,26 @@ export interface TableOutcome {
 export async function transformTable(job: TableJob, context: TableContext): Promise<TableOutcome> {
   return withEvenLineEndings(
     job.inputs.map((input) => input.path),
-    (evened) => {
+    async (evened) => {
       const inputs = job.inputs.map((input, i) => {
         const note = evened[i];
         return note ? { ...input, notes: [...(input.notes ?? []), note] } : input;
       });
-      return transformTableOnce({ ...job, inputs }, context);
+      // Columns the later rows break are typed on every row, and the table made again (retype-columns.ts).
+      const first = await transformTableOnce({ ...job, inputs }, context);
+      if (!('retype' in first)) return first;
+      const again = await transformTableOnce({ ...job, inputs }, context, first.retype);
+      if ('retype' in again) throw new Error(`table ${job.name} was typed on every row twice`);
+      return again;
     },
   );
 }
 
-async function transformTableOnce(job: TableJob, context: TableContext): Promise<TableOutcome> {
+async function transformTableOnce(
+  job: TableJob,
+  context: TableContext,
+  retyped?: readonly RetypedColumn[],
+): Promise<TableOutcome | { retype: RetypedColumn[] }> {
   const { runId, store, loaded, maxRejectRate } = context;
   const table = job.name;
   const profile = loaded?.profile;
@@ -174,12 +184,35 @@ async function transformTableOnce(job: TableJob, context: TableContext): Promise
     }));
     const allText = csvRelation(inputs, fileHeader.length, dialect, false);
     const rawColumns = header.map((_, i) => rawColumn(i));
-    const inferred = await inferColumnPlans(connection, allText, rawColumns, header, names, {
-      sampleRows,
-      delimiter: dialect.delimiter,
-    }).catch((error: unknown) => {
-      throw csvError(error, inputs);
-    });
+    const infer = (relation: string, columns: readonly number[], wholeFile = false) =>
+      inferColumnPlans(
+        connection,
+        relation,
+        columns.map((i) => rawColumns[i]!),
+        columns.map((i) => header[i]!),
+        columns.map((i) => names[i]!),
+        { sampleRows, delimiter: dialect.delimiter, wholeFile },
+      ).catch((error: unknown) => {
+        throw csvError(error, inputs);
+      });
+    // Before the sample's, whose table the sketches and candidate keys read after it.
+    const retypedColumns = retyped?.map((r) => r.index) ?? [];
+    const everyRow =
+      retypedColumns.length > 0
+        ? await infer(
+            `(SELECT ${retypedColumns.map((i) => rawColumns[i]).join(', ')} FROM ${allText})`,
+            retypedColumns,
+            true,
+          )
+        : undefined;
+    const inferred = await infer(
+      allText,
+      header.map((_, i) => i),
+    );
+    for (const [k, i] of retypedColumns.entries()) {
+      inferred.plans[i] = everyRow!.plans[k]!;
+      inferred.stats[i] = everyRow!.stats[k]!;
+    }
     const profiled: ProfiledColumns | undefined =
       loaded && applyProfile(inferred.plans, inferred.stats, loaded.profile, loaded.file, fileKeys);
     const sketches = await valueSketches(connection, INFER_SAMPLE, header.length);
@@ -232,6 +265,13 @@ async function transformTableOnce(job: TableJob, context: TableContext): Promise
       parsed.map((p, i) => read.firstRowids[i]! + p.rows - 1),
     );
     const rowsIn = parsed.reduce((sum, p) => sum + p.rows + p.unparseable, 0);
+    if (!retyped && rowsIn > sampleRows) {
+      const retype = await columnsToRetype(connection, inferred, plans);
+      if (retype.length > 0) {
+        logger.info({ retype }, 'columns typed again on every row');
+        return { retype };
+      }
+    }
     if (rowsIn === 0) {
       throw new DataRejectedError(
         `run ${runId} has no data rows for table ${table}: ${fileKeys.join(', ')} hold a header and nothing else`,
@@ -331,6 +371,10 @@ async function transformTableOnce(job: TableJob, context: TableContext): Promise
         (input.notes ?? []).map((note) => ({ message: `file ${input.name}: ${note}` })),
       ),
       ...[partitionNote(job.inputs)].flatMap((message) => (message ? [{ message }] : [])),
+      ...(retyped ?? []).flatMap((column) => {
+        const message = retypedNote(column, plans[column.index]!, sampleRows);
+        return message ? [{ message }] : [];
+      }),
     ];
     timings.write = clock.lap();
 

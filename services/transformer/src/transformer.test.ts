@@ -650,6 +650,30 @@ describe('transform: types and cleaning', () => {
     expect(workbook.rejects.map((r) => [r['line'], r['reason']])).toEqual([[24, 'invalid_bigint']]);
   });
 
+  test("a line of units under the header (`,USD,pcs`) joins the names; a small report's columns keep their types", async () => {
+    // Row i (from 0) is on line 3 + i; row 20 has a bad quantity.
+    const rows = Array.from(
+      { length: 60 },
+      (_, i) =>
+        `2024-02-${String((i % 28) + 1).padStart(2, '0')},${['North', 'South'][i % 2]},${1200.5 + i},${i === 20 ? 'x' : i + 10},${120.05 + i}`,
+    );
+    const csv = ['Date,Region,Revenue,Units,Price', ',,USD,pcs,EUR/unit', ...rows];
+    const result = await run({ 'report.csv': `${csv.join('\n')}\n` }, 0.5);
+    expect(result.staged.schema.fields.map((f) => f.name).slice(0, 5)).toEqual([
+      'date',
+      'region',
+      'revenue_usd',
+      'units_pcs',
+      'price_eur_unit',
+    ]);
+    expect(result.rows[0]).toMatchObject({ revenue_usd: 1200.5, units_pcs: 10, price_eur_unit: 120.05 });
+    // The bad quantity keeps its line in the file: the units' line counts.
+    expect(result.rejects.map((r) => [r['line'], r['reason']])).toEqual([[23, 'invalid_bigint']]);
+    expect(result.counts.guesses?.map((g) => g.message)).toEqual([
+      expect.stringContaining('a header of two rows: the line under the names gives their units'),
+    ]);
+  });
+
   test('quarantined records of a sheet and of a JSON lines file are named by sheet row and by line, as the user sees them', async () => {
     // A title row, an empty row above the header, and empty rows among the records: all left out of the
     // sheet's CSV, none left out of its row numbers.

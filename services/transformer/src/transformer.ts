@@ -45,9 +45,9 @@ import { type BlobStore, getJson, manifestKey, putJson, reportKey } from '@etl/c
 import type { z } from 'zod';
 import { defaultProfilesDir } from './config';
 import type { DuckDbSettings } from './duckdb-session';
-import { DEFAULT_SAMPLE_ROWS } from './infer-types';
 import { loadProfile } from './profile';
 import { formatPercent, type TableReport, type TransformReport } from './report';
+import { DEFAULT_SAMPLE_ROWS } from './sample-rows';
 import { NOT_DATA_REASONS } from './summary-rows';
 import { prepareTableInputs, type TableInput } from './table-inputs';
 import { matchesGlob, type PlannedTable, planTables } from './table-names';
