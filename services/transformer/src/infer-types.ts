@@ -50,6 +50,7 @@ import {
   EXCEL_SERIAL_RANGE,
   epochRange,
 } from './epoch-formats';
+import { DEFAULT_MISSING_TOKENS } from './profile';
 import { DEFAULT_SAMPLE_ROWS } from './sample-rows';
 import { summaryMarkSql } from './summary-rows';
 
@@ -198,39 +199,8 @@ export function guardedCast(t: string, pattern: string, type: string): string {
   return `CASE WHEN regexp_full_match(${t}, ${quoteLiteral(pattern)}) THEN TRY_CAST(${t} AS ${type}) END`;
 }
 
-/**
- * Compared lower-case; `\\n` is `\\N`, the NULL of MySQL and PostgreSQL text dumps; `nan` and `<na>` are
- * what numpy and pandas print for a missing value; `#n/a` and Excel's other error values (`#DIV/0!` in the
- * margin of a zero sale, `#REF!`, `#VALUE!`, ..., and Google Sheets' `#ERROR!`) are a formula without a
- * result, saved as its error's code; `0000-00-00` (and with a time) is MySQL's zero date, which its exports
- * write for a date never set (a shipping date of an order not shipped). Dashes of every length stand for
- * nothing in reports (`--`, and word processors' `–` and `—`); `?` in the UCI repository's files (Heart
- * Disease's `?` in its number columns).
- */
-export const MISSING_TOKENS = [
-  'na',
-  'n/a',
-  'null',
-  'none',
-  '-',
-  '--',
-  '–',
-  '—',
-  '?',
-  '\\n',
-  'nan',
-  '<na>',
-  '#n/a',
-  '#div/0!',
-  '#value!',
-  '#ref!',
-  '#name?',
-  '#num!',
-  '#null!',
-  '#error!',
-  '0000-00-00',
-  '0000-00-00 00:00:00',
-] as const;
+/** The missing tokens (`DEFAULT_MISSING_TOKENS`), lower-case as they are compared. */
+export const MISSING_TOKENS: readonly string[] = DEFAULT_MISSING_TOKENS.map((token) => token.toLowerCase());
 
 /** Compared lower-case: `Y`/`N` flags (`Promo (Y/N)`), PostgreSQL's `t`/`f`. */
 export const TRUE_TOKENS = ['true', 'yes', 'y', 't'] as const;

@@ -49,16 +49,37 @@ export function profileTypeOf(type: ColumnType): ProfileType {
   return found![0] as ProfileType;
 }
 
+/**
+ * Values read as missing in typed columns, compared case-insensitively. `\\N` is the NULL of MySQL and
+ * PostgreSQL text dumps; `NaN` and `<NA>` are what numpy and pandas print for a missing value; `#N/A` and
+ * Excel's other error values (`#DIV/0!` in the margin of a zero sale, `#REF!`, `#VALUE!`, ..., and Google
+ * Sheets' `#ERROR!`) are a formula without a result, saved as its error's code; `0000-00-00` (and with a
+ * time) is MySQL's zero date, which its exports write for a date never set (a shipping date of an order not
+ * shipped). Dashes of every length stand for nothing in reports (`--`, and word processors' `–` and `—`);
+ * `?` in the UCI repository's files (Heart Disease's `?` in its number columns). A profile's default, and
+ * the inference's (`MISSING_TOKENS`).
+ */
 export const DEFAULT_MISSING_TOKENS = [
   'NA',
   'N/A',
   'null',
   'None',
   '-',
+  '--',
+  '–',
+  '—',
+  '?',
   '\\N',
   'NaN',
   '<NA>',
   '#N/A',
+  '#DIV/0!',
+  '#VALUE!',
+  '#REF!',
+  '#NAME?',
+  '#NUM!',
+  '#NULL!',
+  '#ERROR!',
   '0000-00-00',
   '0000-00-00 00:00:00',
 ] as const;

@@ -208,6 +208,26 @@ describe('transform with a profile: the dirt of every kind, counted exactly', ()
     expect(report.profile).toEqual({ name: 'dirty', file: 'profiles/dirty.yaml', absentColumns: [] });
   });
 
+  test("a profile's own missing tokens are missing even where they read as the type (a sentinel -1)", async () => {
+    await writeProfile(
+      t,
+      'p',
+      "columns: [{ name: qty, type: integer, missingTokens: ['-1', 'unknown'] }, { name: price, type: number }]\n",
+    );
+    const { rows, counts } = await run(
+      { 'a.csv': 'qty,price\n5,1.5\n-1,2\nUNKNOWN,2.5\n-2,#DIV/0!\n7,N/A\n' },
+      { profile: 'p' },
+    );
+    expect(counts).toMatchObject({ rowsIn: 5, rowsOut: 5, rowsQuarantined: 0 });
+    expect(rows.map((r) => [r['qty'], r['price']])).toEqual([
+      [5, 1.5],
+      [null, 2],
+      [null, 2.5],
+      [-2, null],
+      [7, null],
+    ]);
+  });
+
   test('exact: keep keeps exact duplicates and still reports them', async () => {
     await writeProfile(t, 'p', 'duplicates: { exact: keep }\n');
     const { counts, report } = await run({ 'a.csv': 'a,b\n1,x\n1,x\n2,y\n' }, { profile: 'p' });
