@@ -458,6 +458,34 @@ describe('convertWithDuckDb', () => {
     );
   });
 
+  test("MongoDB's extended JSON (mongoexport): a value wrapped in an object of one $ key keeps its field's name", async () => {
+    const documents = [
+      {
+        _id: { $oid: '5f1d7a3b9c1e4a0012345671' },
+        orderDate: { $date: { $numberLong: '1673778600000' } },
+        total: { $numberDecimal: '129.90' },
+        price: { $: 5, currency: 'EUR' },
+      },
+      {
+        _id: { $oid: '5f1d7a3b9c1e4a0012345672' },
+        orderDate: { $date: { $numberLong: '1673866800000' } },
+        total: { $numberDecimal: '59.00' },
+        price: { $: 7, currency: 'EUR' },
+      },
+    ];
+    const { result, csv } = await convertJson('orders.json', JSON.stringify(documents));
+    expect(result).toEqual({ rows: 2, columns: 5 });
+    // An object of a `$` key and others is no wrapper: its fields are named as any object's.
+    expect(csv).toBe(
+      [
+        '_id,orderDate,total,price.$,price.currency',
+        '5f1d7a3b9c1e4a0012345671,1673778600000,129.90,5,EUR',
+        '5f1d7a3b9c1e4a0012345672,1673866800000,59.00,7,EUR',
+        '',
+      ].join('\n'),
+    );
+  });
+
   test('a key holding numbers, text and objects: strings unquoted, the rest as JSON text', async () => {
     const { result, csv } = await convertJson(
       'mixed.jsonl',

@@ -984,7 +984,8 @@ const MAX_NESTING = 3;
 /**
  * The columns of `source`, a nested object (a STRUCT: `{"customer": {"id": "C1"}}`) spread into one column
  * per field, named `customer.id` (snake-cased later: `customer_id`, which the roles know); lists and maps
- * stay JSON text.
+ * stay JSON text. A value MongoDB's extended JSON wraps in an object of one `$` key (`mongoexport`:
+ * `{"_id": {"$oid": "5f1d..."}}`, `{"$date": ...}`, `{"$numberDecimal": "12.50"}`) keeps its field's name.
  */
 async function flatColumns(
   connection: DuckDBConnection,
@@ -992,17 +993,20 @@ async function flatColumns(
   path: readonly string[],
   depth: number,
   described?: readonly SourceColumn[],
+  names: readonly string[] = path,
 ): Promise<FlatColumn[]> {
   // unnest() of a STRUCT lists its fields (a nested `a.b.*` does not parse).
   const fields = path.length === 0 ? '*' : `unnest(${path.map(duckDbIdentifier).join('.')})`;
   const columns = described ?? (await describeColumns(connection, `SELECT ${fields} FROM ${source}`));
+  const wrapper = path.length > 0 && columns.length === 1 && columns[0]!.name.startsWith('$');
   const out: FlatColumn[] = [];
   for (const { name, type } of columns) {
     const at = [...path, name];
+    const named = wrapper ? names : [...names, name];
     // `STRUCT(...)[]` is a list of objects (an order's lines), kept as JSON text like any list.
     if (type.startsWith('STRUCT(') && type.endsWith(')') && depth < MAX_NESTING)
-      out.push(...(await flatColumns(connection, source, at, depth + 1)));
-    else out.push({ name: at.join('.'), sql: at.map(duckDbIdentifier).join('.'), type });
+      out.push(...(await flatColumns(connection, source, at, depth + 1, undefined, named)));
+    else out.push({ name: named.join('.'), sql: at.map(duckDbIdentifier).join('.'), type });
   }
   return out;
 }

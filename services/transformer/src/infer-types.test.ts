@@ -329,6 +329,8 @@ describe('inferColumnPlans over a sample', () => {
   test('dates with English month names, any case; a column of only May is not ambiguous between %b and %B', async () => {
     const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
     const full = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September'];
+    const weekday = (year: number, month: number, day: number) =>
+      new Date(Date.UTC(year, month, day)).toLocaleDateString('en-GB', { timeZone: 'UTC', weekday: 'long' });
     const rows = Array.from({ length: 60 }, (_, i) => {
       const day = (i % 28) + 1;
       const pad = String(day).padStart(2, '0');
@@ -350,6 +352,10 @@ describe('inferColumnPlans over a sample', () => {
           day: 'numeric',
         }),
         new Date(Date.UTC(2021, i % 12, day)).toUTCString().slice(0, 16),
+        new Date(Date.UTC(2021, i % 12, day)).toDateString(),
+        `${weekday(2021, i % 9, day)}, ${day} ${full[i % 9]} 2021`,
+        `${weekday(2021, i % 9, day)} ${day} ${full[i % 9]} 2021`,
+        `${weekday(2021, i % 12, day).slice(0, 3)} ${pad} ${months[i % 12]} 2021`,
       ];
     });
     const header = [
@@ -364,6 +370,10 @@ describe('inferColumnPlans over a sample', () => {
       'no_comma',
       'long_date',
       'rfc_2822',
+      'js_date_string',
+      'british_long',
+      'british_no_comma',
+      'short_weekday',
     ];
     const { plans } = await plan(rows, header, 60);
     expect(plans.map((p) => [p.type, p.format, p.ambiguous])).toEqual([
@@ -378,6 +388,10 @@ describe('inferColumnPlans over a sample', () => {
       ['DATE', '%b %d %Y', false],
       ['DATE', '%A, %B %d, %Y', false],
       ['DATE', '%a, %d %b %Y', false],
+      ['DATE', '%a %b %d %Y', false],
+      ['DATE', '%A, %d %B %Y', false],
+      ['DATE', '%A %d %B %Y', false],
+      ['DATE', '%a %d %b %Y', false],
     ]);
   });
 

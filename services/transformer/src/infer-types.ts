@@ -81,9 +81,15 @@ export const DATE_FORMATS = [
   '%B %d, %Y',
   '%b %d %Y',
   '%B %d %Y',
-  // With the weekday: Excel's long date (`Monday, January 16, 2023`), RFC 2822's (`Mon, 16 Jan 2023`).
+  // With the weekday: Excel's long date (`Monday, January 16, 2023`), RFC 2822's (`Mon, 16 Jan 2023`),
+  // JavaScript's toDateString (`Mon Jan 16 2023`), British long dates (`Monday, 16 January 2023`,
+  // `Monday 16 January 2023`, `Mon 16 Jan 2023`).
   '%A, %B %d, %Y',
   '%a, %d %b %Y',
+  '%a %b %d %Y',
+  '%A, %d %B %Y',
+  '%A %d %B %Y',
+  '%a %d %b %Y',
   '%d/%b/%Y',
   // Chinese and Japanese (`2023年1月5日`), Korean (`2023년 1월 5일`).
   '%Y年%m月%d日',
@@ -952,7 +958,7 @@ export const inList = (values: readonly string[]): string => values.map(quoteLit
 
 /** Any of the date formats' shapes; the per-format counts only run for columns where this is common. */
 const ANY_DATE_SHAPE =
-  '([0-9]{1,4}[-/.][0-9]{1,2}[-/.][0-9]{1,4}|[0-9]{1,2}[-/ ][A-Za-z]{3,9}[-/ ][0-9]{2,4}|([A-Za-z]{6,9}, )?[A-Za-z]{3,9} [0-9]{1,2},? [0-9]{4}|[A-Za-z]{3}, [0-9]{1,2} [A-Za-z]{3} [0-9]{4}|[0-9]{4}年[0-9]{1,2}月[0-9]{1,2}日|[0-9]{4}년 [0-9]{1,2}월 [0-9]{1,2}일)';
+  '([0-9]{1,4}[-/.][0-9]{1,2}[-/.][0-9]{1,4}|[0-9]{1,2}[-/ ][A-Za-z]{3,9}[-/ ][0-9]{2,4}|([A-Za-z]{3,9},? )?[A-Za-z]{3,9} [0-9]{1,2},? [0-9]{4}|[A-Za-z]{3,9},? [0-9]{1,2} [A-Za-z]{3,9} [0-9]{4}|[0-9]{4}年[0-9]{1,2}月[0-9]{1,2}日|[0-9]{4}년 [0-9]{1,2}월 [0-9]{1,2}일)';
 /** Any of the timestamp formats' shapes, likewise. */
 const ANY_TIMESTAMP_SHAPE = `${ANY_DATE_SHAPE} [0-9]{1,2}:[0-9]{2}(:[0-9]{2})?( [AaPp][Mm])?`;
 /** A letter prefix on a number: `C536379` (a cancelled invoice), `P00285442` (a product). */
