@@ -83,6 +83,7 @@ export function applyProfile(
       type,
       ambiguous: false,
       missingTokens: type !== 'VARCHAR',
+      ...(plan.excelText ? { excelText: true } : {}),
     };
     if (type === 'DATE') {
       if (column.format !== undefined) out.format = column.format;

@@ -16,6 +16,7 @@ import {
   dateExpression,
   epochExpression,
   excelSerialExpression,
+  excelTextSql,
   FALSE_TOKENS,
   FORMAT_SEPARATOR,
   groupedIntegerPattern,
@@ -229,7 +230,10 @@ export function typedRowsSql(
   const inputOf = (i: number): string => (nfkc.has(i) ? `n${i}` : raw[i]!);
   const normalizes = plans.some((plan, i) => normalizeTextSql(plan, inputOf(i)) !== inputOf(i));
   const normalized = plans.map((plan, i) => `${normalizeTextSql(plan, inputOf(i))} AS ${text(i)}`);
-  const trimmedText = plans.map((_, i) => `${trimmed(normalizes ? text(i) : inputOf(i))} AS ${text(i)}`);
+  const trimmedText = plans.map((plan, i) => {
+    const trim = trimmed(normalizes ? text(i) : inputOf(i));
+    return `${plan.excelText ? excelTextSql(trim) : trim} AS ${text(i)}`;
+  });
   // The default missing tokens (`N/A`, `#DIV/0!`) fail every cast but money's (`-` is its zero): in a
   // column cast to another type, they are looked for only where the cast failed, not in every value (`lower`
   // of every cell cost a fifth of the typing at 1M rows). A profile's own tokens (`-1`, `999`) may cast, and

@@ -486,6 +486,8 @@ export interface ColumnPlan {
   pad?: number;
   /** RE2 pattern a text value must match, else the row is quarantined (`invalid_pattern`). */
   pattern?: string;
+  /** Values written as Excel's text formula, `="00123"`, read as what it quotes (`excelTextSql`). */
+  excelText?: true;
   /** Text normalisation applied before anything else (text columns). */
   text?: PlanTextRule;
   /**
@@ -1245,6 +1247,7 @@ export async function inferColumnPlans(
       headers,
     )} IS NOT NULL`,
   );
+  const excelText = await unwrapExcelText(connection, rawColumns.length);
   const [sampled] = await queryRows(connection, `SELECT count(*) AS n FROM ${INFER_SAMPLE}`);
   const rows = toCount(sampled?.['n']);
   // A small sample is not worth a plan per thread: planning its hundreds of expressions costs more than
@@ -1345,9 +1348,34 @@ export async function inferColumnPlans(
     source: headers[i] ?? '',
     name: names[i]!,
     ...chooseType(s, names[i]!),
+    ...(excelText.has(i) ? { excelText: true as const } : {}),
   }));
   const read = await integerTimes(connection, dayFirstWithDecimalCommas(dotsByFile(plans, stats)));
   return { plans: await yearPeriods(connection, read), stats };
+}
+
+/**
+ * Text of a value written as Excel's text formula, `="00123"` (as exports write codes and numbers that a
+ * spreadsheet would otherwise turn into numbers, dropping their leading zeros): what it quotes. Other values
+ * as they are.
+ */
+export const excelTextSql = (sql: string): string =>
+  `CASE WHEN ${sql} LIKE '="%"' THEN replace(${sql}[3:-2], '""', '"') ELSE ${sql} END`;
+
+/** The sample's columns holding Excel text formulas (`excelTextSql`), read as what they quote in the sample. */
+async function unwrapExcelText(connection: DuckDBConnection, columns: number): Promise<Set<number>> {
+  const [counts] = await queryRows(
+    connection,
+    `SELECT ${Array.from({ length: columns }, (_, i) => `count(*) FILTER (WHERE v${i} LIKE '="%"') AS x${i}`).join(', ')} FROM ${INFER_SAMPLE}`,
+  );
+  const found = new Set(
+    Array.from({ length: columns }, (_, i) => i).filter((i) => toCount(counts?.[`x${i}`]) > 0),
+  );
+  if (found.size > 0)
+    await connection.run(
+      `UPDATE ${INFER_SAMPLE} SET ${[...found].map((i) => `v${i} = ${excelTextSql(`v${i}`)}`).join(', ')}`,
+    );
+  return found;
 }
 
 /** A name that says time: `timestamp`, `ts`, `event_time`, `created_at`, `unix_time`, `epoch`. */

@@ -53,6 +53,8 @@ export interface ColumnReport {
   currency?: string;
   /** Percentages read as fractions (`12%` -> 0.12). */
   percent?: boolean;
+  /** Its values were written as Excel's text formula (`="00123"`) and read as what they quote. */
+  excelText?: boolean;
   /** Whether NA, N/A, null, None, -, \N, NaN, <NA>, #N/A were read as missing. */
   missingTokens: boolean;
   /** NULLs in the staged rows. */

@@ -119,6 +119,9 @@ function emptyRowSql(cells: readonly string[]): string | undefined {
   return cells.length < 2 ? undefined : balancedSql('AND', cells.map(isEmpty));
 }
 
+/** The byte order mark, as text. */
+const BOM = '\uFEFF';
+
 /**
  * Whether the cells repeat the header `names` (trimmed, any case; an empty name matches an empty cell). None
  * for fewer than two names: a one-column list may well hold its own name.
@@ -127,10 +130,12 @@ function repeatedHeaderSql(cells: readonly string[], names: readonly string[]): 
   if (names.filter((name) => name.trim() !== '').length < 2) return undefined;
   const matches = cells.map((cell, i) => {
     const name = names[i]!.trim();
+    if (name === '') return isEmpty(cell);
     // The byte length first (DuckDB keeps it with the string): most rows stop there, before any lower().
-    return name === ''
-      ? isEmpty(cell)
-      : `(strlen(${cell}) = ${Buffer.byteLength(name)} AND lower(${cell}) = ${quoteLiteral(name.toLowerCase())})`;
+    const same = (text: string) =>
+      `(strlen(${cell}) = ${Buffer.byteLength(text)} AND lower(${cell}) = ${quoteLiteral(text.toLowerCase())})`;
+    // Files joined whole (`cat a.csv b.csv`) repeat each one's byte order mark before its header.
+    return i === 0 ? `(${same(name)} OR ${same(`${BOM}${name}`)})` : same(name);
   });
   return balancedSql('AND', matches);
 }

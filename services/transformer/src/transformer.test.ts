@@ -674,6 +674,42 @@ describe('transform: types and cleaning', () => {
     ]);
   });
 
+  test('values written as Excel\'s text formula (="00123") read as what they quote: codes keep their zeros, numbers type', async () => {
+    const csv = [
+      'SKU,Barcode,Note,Price,Qty',
+      '="00123",="0071234567890",="say ""hi""",="9.99",5',
+      '"=""00456""",="0071234567891",plain,="4.50",3',
+      '="00789",="0071234567892",,="12.00",7',
+      '01011,="0071234567893",="",3.25,1', // ="" is empty: missing
+    ];
+    const result = await run({ 'export.csv': `${csv.join('\n')}\n` });
+    expect(result.counts).toMatchObject({ rowsIn: 4, rowsOut: 4, rowsQuarantined: 0 });
+    expect(fieldTypes(result)).toMatchObject({
+      sku: 'Utf8',
+      barcode: 'Utf8',
+      price: 'Float64',
+      qty: 'Int64',
+    });
+    expect(result.rows.map((r) => [r['sku'], r['barcode'], r['note'], r['price']])).toEqual([
+      ['00123', '0071234567890', 'say "hi"', 9.99],
+      ['00456', '0071234567891', 'plain', 4.5],
+      ['00789', '0071234567892', null, 12],
+      ['01011', '0071234567893', null, 3.25],
+    ]);
+    expect(typeOf(result.report, 'sku')).toMatchObject({ excelText: true });
+    expect(typeOf(result.report, 'qty')).not.toHaveProperty('excelText');
+  });
+
+  test('files joined whole (cat a.csv b.csv), each with a byte order mark: the repeated header is no data', async () => {
+    const part = (month: string) =>
+      `\uFEFFDate,Store,Sales\n${[1, 2, 3].map((d) => `2023-${month}-0${d},S${d},${10 + d}`).join('\n')}\n`;
+    const result = await run({ 'joined.csv': Buffer.from(part('01') + part('02'), 'utf8') });
+    expect(result.counts).toMatchObject({ rowsIn: 7, rowsOut: 6, rowsQuarantined: 1 });
+    expect(fieldTypes(result)).toMatchObject({ date: 'Date32<DAY>', sales: 'Int64' });
+    expect(result.rejects.map((r) => [r['line'], r['reason']])).toEqual([[5, 'repeated_header']]);
+    expect(result.report.quality.rejectRate).toBe(0);
+  });
+
   test('quarantined records of a sheet and of a JSON lines file are named by sheet row and by line, as the user sees them', async () => {
     // A title row, an empty row above the header, and empty rows among the records: all left out of the
     // sheet's CSV, none left out of its row numbers.
