@@ -1,7 +1,7 @@
 /**
  * Columns typed on the first rows that the later rows break. The inference reads a sample from the start
- * of the files; a file sorted by date can hold only whole quantities in its first 100,000 rows and halves
- * after them, or only days up to 12 at its start. When, over every row, a column's values fail its type
+ * of the files (DEFAULT_SAMPLE_ROWS); a file sorted by date can hold only whole quantities in its first
+ * rows and halves after them, or only days up to 12 at its start. When, over every row, a column's values fail its type
  * more often than the inference would have allowed (TYPE_THRESHOLD), or fail a reading the sample left
  * open (a date order, a thousands mark), or hold values where the sample held none, the column is typed
  * again on every row and the table is made again; the run summary says so. Without this, every later

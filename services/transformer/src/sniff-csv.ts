@@ -4,6 +4,7 @@
  * splits the sampled records into the same number (> 1) of fields most consistently; quotes are
  * respected, so a `1,234.50` inside quotes does not count for the comma.
  */
+import { MISSING_TOKENS } from './infer-types';
 import { type CsvDialect, escapes, parseFirstRecord, parseRecords } from './read-header';
 
 export const DELIMITERS = [',', ';', '\t', '|'] as const;
@@ -259,7 +260,7 @@ export interface GroupRow {
   groups: string[];
   /** UTF-8 bytes of its line, line break included. */
   bytes: number;
-  /** The upper row holds the names and the lower one their units (`sniffUnitRow`), not the other way. */
+  /** The upper row holds the names and the lower one their units (`isUnitRow`), not the other way. */
   units?: true;
 }
 
@@ -299,8 +300,8 @@ export function sniffGroupRow(text: string, dialect: CsvDialect, columns: number
 
 /** A unit as a report writes it under a column's name: `USD`, `€`, `%`, `kg`, `(pcs)`, `[EUR/kg]`. */
 const UNIT = /^[([]?[\p{L}\p{Sc}%°/. ]{1,12}[)\]]?$/u;
-/** Words that say a value is missing, not a unit. */
-const NOT_UNITS = new Set(['na', 'n/a', 'n.a.', 'nan', 'null', 'none', 'nil', 'unknown', 'missing', 'tbd']);
+/** What says a value is missing, not a unit: the missing tokens, and words for it. */
+const NOT_UNITS = new Set([...MISSING_TOKENS, 'n.a.', 'nil', 'unknown', 'missing', 'tbd']);
 
 /**
  * Whether `units`, the line under the header `names`, gives the columns' units (`,USD,pcs,EUR` under

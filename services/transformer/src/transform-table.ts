@@ -126,12 +126,14 @@ export async function transformTable(job: TableJob, context: TableContext): Prom
         const note = evened[i];
         return note ? { ...input, notes: [...(input.notes ?? []), note] } : input;
       });
-      // Columns the later rows break are typed on every row, and the table made again (retype-columns.ts).
-      const first = await transformTableOnce({ ...job, inputs }, context);
-      if (!('retype' in first)) return first;
-      const again = await transformTableOnce({ ...job, inputs }, context, first.retype);
-      if ('retype' in again) throw new Error(`table ${job.name} was typed on every row twice`);
-      return again;
+      // Columns the later rows break are typed on every row, and the table made again (retype-columns.ts);
+      // a table made so is never retyped, so this runs at most twice.
+      let retype: RetypedColumn[] | undefined;
+      for (;;) {
+        const outcome = await transformTableOnce({ ...job, inputs }, context, retype);
+        if (!('retype' in outcome)) return outcome;
+        retype = outcome.retype;
+      }
     },
   );
 }
