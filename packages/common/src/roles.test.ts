@@ -276,6 +276,43 @@ describe('inferRoles: the roles a person would pick', () => {
   });
 });
 
+describe('inferRoles: amounts named otherwise', () => {
+  test("Black Friday's Purchase is the amount, User_ID the customer; Olist's payment_value is its payments' amount", () => {
+    const blackFriday = inferRoles(
+      columns(
+        'user_id:BIGINT',
+        'product_id:VARCHAR',
+        'gender:VARCHAR',
+        'age:VARCHAR',
+        'occupation:BIGINT',
+        'city_category:VARCHAR',
+        'marital_status:BIGINT',
+        'product_category_1:BIGINT',
+        'purchase:BIGINT',
+        ...LINEAGE,
+      ),
+    );
+    expect(picked(blackFriday)).toMatchObject({
+      amount: 'purchase',
+      customer_id: 'user_id',
+      product_id: 'product_id',
+    });
+    const payments = inferRoles(
+      columns(
+        'order_id:VARCHAR',
+        'payment_sequential:BIGINT',
+        'payment_type:VARCHAR',
+        'payment_installments:BIGINT',
+        'payment_value:DOUBLE',
+      ),
+    );
+    expect(picked(payments)).toMatchObject({ amount: 'payment_value', order_id: 'order_id' });
+    // A purchase's date or address is no amount.
+    const dated = inferRoles(columns('purchase_date:DATE', 'purchase_address:VARCHAR', 'units:BIGINT'));
+    expect(dated.amount).toBeUndefined();
+  });
+});
+
 describe('inferRoles: event logs', () => {
   test('REES46: event_time is the event time, event_type the event type, price the amount', () => {
     const roles = inferRoles(

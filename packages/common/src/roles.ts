@@ -428,7 +428,18 @@ const ROLE_RULES: Record<RoleName, RoleRule> = {
         'omzet',
         'bedrag',
         'totaalbedrag',
+        // Olist's order_payments, invoices and bills.
+        'paymentvalue',
+        'paymentamount',
+        'invoiceamount',
+        'invoicetotal',
+        'billamount',
+        'grandtotal',
+        'amountpaid',
+        'totalpaid',
       ),
+      // Black Friday's `Purchase`: what the customer spent on the product.
+      ...rules(0.8, AMOUNT, 'purchase'),
       ...rules(
         0.85,
         AMOUNT,
