@@ -277,7 +277,7 @@ describe('inferRoles: the roles a person would pick', () => {
 });
 
 describe('inferRoles: amounts named otherwise', () => {
-  test("Black Friday's Purchase is the amount, User_ID the customer; Olist's payment_value is its payments' amount", () => {
+  test("Black Friday's Purchase is the amount, User_ID the customer; Olist's payment_value is its payments' amount; Adidas's operating profit", () => {
     const blackFriday = inferRoles(
       columns(
         'user_id:BIGINT',
@@ -307,6 +307,19 @@ describe('inferRoles: amounts named otherwise', () => {
       ),
     );
     expect(picked(payments)).toMatchObject({ amount: 'payment_value', order_id: 'order_id' });
+    // Adidas US Sales: total_sales the amount, operating_profit the profit (its margin is a ratio, no profit).
+    const adidas = inferRoles(
+      columns(
+        'retailer:VARCHAR',
+        'invoice_date:DATE',
+        'price_per_unit:DOUBLE',
+        'units_sold:BIGINT',
+        'total_sales:DOUBLE',
+        'operating_profit:DOUBLE',
+        'operating_margin:DOUBLE',
+      ),
+    );
+    expect(picked(adidas)).toMatchObject({ amount: 'total_sales', profit: 'operating_profit' });
     // A purchase's date or address is no amount.
     const dated = inferRoles(columns('purchase_date:DATE', 'purchase_address:VARCHAR', 'units:BIGINT'));
     expect(dated.amount).toBeUndefined();

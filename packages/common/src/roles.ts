@@ -805,6 +805,8 @@ const ROLE_RULES: Record<RoleName, RoleRule> = {
         'grossprofit',
         'netprofit',
         'profitamount',
+        'operatingprofit',
+        'totalprofit',
         'beneficio',
         'ganancia',
         'lucro',
