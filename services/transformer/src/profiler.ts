@@ -53,6 +53,7 @@ import {
 } from './profile';
 import { rolesComment } from './profile-roles';
 import { readCsvHeader, readCsvStart, withoutTrailingEmptyNames } from './read-header';
+import { columnsBrokenInText, inferFromEveryRow } from './retype-columns';
 import { PROFILE_SAMPLE_ROWS } from './sample-rows';
 import {
   type GroupRow,
@@ -309,14 +310,20 @@ export async function profileCsvFiles(
           ...(dialect.escape === undefined ? {} : { escape: dialect.escape }),
           header: dialect.header,
         });
-        const { plans } = await inferColumnPlans(
-          connection,
-          'numbered',
-          header.map((_, i) => rawColumn(i)),
-          header,
-          names,
-          { sampleRows, delimiter: dialect.delimiter },
-        );
+        const rawColumns = header.map((_, i) => rawColumn(i));
+        const options = { sampleRows, delimiter: dialect.delimiter };
+        const sample = () => inferColumnPlans(connection, 'numbered', rawColumns, header, names, options);
+        const inferred = await sample();
+        // Columns the later rows break are typed from every row, as the transform does (retype-columns.ts);
+        // then the sample is taken again, for the measures below.
+        const broken = await columnsBrokenInText(connection, 'numbered', rawColumns, inferred);
+        if (broken.length > 0) {
+          const columns = { rawColumns, headers: header, names };
+          const everyRow = await inferFromEveryRow(connection, 'numbered', broken, columns, options);
+          await sample();
+          everyRow(inferred);
+        }
+        const { plans } = inferred;
         const findings = await measureColumns(connection, plans, sampleRows);
         const encodings = prepared.map((p) => p.encoding);
         const profile = buildProfile(plans, findings, dialect, encodings, named, options, preamble?.lines);

@@ -2,8 +2,11 @@
  * Columns whose later rows break the type their first rows gave: typed again on every row, the table made
  * again, and the run summary says so. A sample of 1,000 rows stands for the default's 30,000.
  */
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { getJson } from '@etl/common/storage';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { profileCsvFiles } from './profiler';
 import type { TransformReport } from './report';
 import {
   createTestStore,
@@ -139,5 +142,29 @@ describe('a column the later rows break', () => {
     expect(r.counts).toMatchObject({ rowsIn: 1_500, rowsOut: 1_200, rowsQuarantined: 300 });
     expect(columnOf(r.report, 'qty')).toMatchObject({ type: 'BIGINT', invalid: 300 });
     expect(r.notes.filter((n) => n.includes('typed on every row'))).toEqual([]);
+  });
+});
+
+describe('etl profile: the columns its later rows break', () => {
+  test('are typed from every row, as the transform types them', async () => {
+    // Day-first dates with no day past 12 in the first 1,000 rows, halves after whole quantities, a
+    // discount empty in the first rows: each typed by every row.
+    const lines = Array.from({ length: 3_000 }, (_, i) => {
+      const day = String(Math.floor(i / 100) + 1).padStart(2, '0');
+      return `${day}/01/2023,${i < 2_000 ? (i % 9) + 1 : `${(i % 9) + 1}.5`},${i < 1_500 ? '' : (i % 10) * 0.05},${i % 3 ? 'a' : 'b'}`;
+    });
+    const file = path.join(t.root, 'sales.csv');
+    await writeFile(file, csvOf('Datum,qty,discount,note', lines));
+    const profiled = await profileCsvFiles([file], {
+      tempDir: t.root,
+      duckdb: { threads: 1 },
+      sampleRows: SAMPLE_ROWS,
+    });
+    expect(profiled.profile.columns?.map((c) => [c.name, c.type, c.format])).toEqual([
+      ['datum', 'date', '%d/%m/%Y'],
+      ['qty', 'number', undefined],
+      ['discount', 'number', undefined],
+      ['note', 'string', undefined],
+    ]);
   });
 });

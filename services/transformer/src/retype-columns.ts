@@ -8,16 +8,21 @@
  * value was quarantined (and the quality gate failed the run), or loaded as text.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { invalidCountsSql } from './clean-sql';
+import { quoteIdentifier } from '@etl/common/warehouse/sql';
+import { castExpression, invalidCountsSql, missingTokensOf } from './clean-sql';
 import { queryRows, toCount } from './duckdb-session';
 import {
   type ColumnPlan,
   type ColumnStats,
+  excelTextSql,
   FALSE_TOKENS,
+  type InferOptions,
+  inferColumnPlans,
   inList,
   isNumberGuess,
   TRUE_TOKENS,
   TYPE_THRESHOLD,
+  trimmed,
 } from './infer-types';
 
 export interface RetypedColumn {
@@ -54,12 +59,8 @@ export async function columnsToRetype(
   });
   const candidates = [...failing, ...unsampled];
   if (candidates.length === 0) return [];
-  // Words (no digit, no boolean) keep a column text: one of those is not worth typing the table again.
-  const booleans = inList([...TRUE_TOKENS, ...FALSE_TOKENS]);
-  const words = unsampled.map(
-    (i) =>
-      `count(*) FILTER (WHERE NOT regexp_matches(v${i}, '[0-9]') AND lower(v${i}) NOT IN (${booleans})) AS w${i}`,
-  );
+  // Words keep a column text: one of those is not worth typing the table again.
+  const words = unsampled.map((i) => `count(*) FILTER (WHERE ${isWordSql(`v${i}`)}) AS w${i}`);
   const [counts] = await queryRows(
     connection,
     `SELECT ${[...candidates.map((i) => `count(v${i}) AS n${i}`), ...words].join(', ')} FROM typed`,
@@ -68,16 +69,94 @@ export async function columnsToRetype(
     const failed = invalid.get(i) ?? 0;
     const values = toCount(counts?.[`n${i}`]) + failed;
     const plan = plans[i]!;
-    const open = plan.ambiguous || isNumberGuess(plan);
-    const retype =
-      plan.type === 'VARCHAR'
-        ? values > 0 && toCount(counts?.[`w${i}`]) <= (1 - TYPE_THRESHOLD) * values
-        : open || failed > (1 - TYPE_THRESHOLD) * values;
-    if (!retype) return [];
+    if (!breaks(plan, failed, values, toCount(counts?.[`w${i}`]))) return [];
     return [
       { index: i, invalid: failed, values, type: plan.type, ...(plan.format ? { format: plan.format } : {}) },
     ];
   });
+}
+
+/**
+ * Whether a column's every row breaks what its sample said: `failed` of its `values` (not missing) are not
+ * its type, or, for text the sample held no value of, fewer than 2% of them are `words`.
+ */
+function breaks(plan: ColumnPlan, failed: number, values: number, words: number): boolean {
+  if (plan.type === 'VARCHAR') return values > 0 && words <= (1 - TYPE_THRESHOLD) * values;
+  return (failed > 0 && (plan.ambiguous || isNumberGuess(plan))) || failed > (1 - TYPE_THRESHOLD) * values;
+}
+
+/** Text with no digit that is no boolean: a word, which keeps a column text. */
+const isWordSql = (v: string): string =>
+  `NOT regexp_matches(${v}, '[0-9]') AND lower(${v}) NOT IN (${inList([...TRUE_TOKENS, ...FALSE_TOKENS])})`;
+
+/**
+ * The same rule over `relation`, every row as text in `rawColumns` (`etl profile`'s parsed rows): the indexes
+ * of the columns to infer again from every row.
+ */
+export async function columnsBrokenInText(
+  connection: DuckDBConnection,
+  relation: string,
+  rawColumns: readonly string[],
+  inferred: { plans: readonly ColumnPlan[]; stats: readonly ColumnStats[] },
+): Promise<number[]> {
+  const { plans, stats } = inferred;
+  const candidates = plans.flatMap((plan, i) =>
+    plan.type !== 'VARCHAR' || stats[i]?.values === stats[i]?.missingTokens ? [i] : [],
+  );
+  if (candidates.length === 0) return [];
+  const counts = candidates.flatMap((i) => {
+    const plan = plans[i]!;
+    const text = trimmed(quoteIdentifier(rawColumns[i]!));
+    const t = plan.excelText ? excelTextSql(text) : text;
+    const tokens = missingTokensOf(plan);
+    const value = `${t} <> ''${tokens.length > 0 ? ` AND lower(${t}) NOT IN (${inList(tokens)})` : ''}`;
+    const failed = plan.type === 'VARCHAR' ? isWordSql(t) : `${castExpression(plan, t)} IS NULL`;
+    return [
+      `count(*) FILTER (WHERE ${value}) AS n${i}`,
+      `count(*) FILTER (WHERE ${value} AND ${failed}) AS f${i}`,
+    ];
+  });
+  const [row] = await queryRows(connection, `SELECT ${counts.join(', ')} FROM ${relation}`);
+  return candidates.filter((i) => {
+    const values = toCount(row?.[`n${i}`]);
+    const failed = toCount(row?.[`f${i}`]);
+    return breaks(plans[i]!, plans[i]!.type === 'VARCHAR' ? 0 : failed, values, failed);
+  });
+}
+
+/** A table's columns as the inference reads them: raw text columns, header names, cleaned names. */
+export interface InferredColumns {
+  rawColumns: readonly string[];
+  headers: readonly string[];
+  names: readonly string[];
+}
+
+/**
+ * The plans of columns `indexes` of `relation` inferred from every row, put in place of the sample's in
+ * `inferred`. It replaces the inference's sample table: the caller infers the sample after it, or again.
+ */
+export async function inferFromEveryRow(
+  connection: DuckDBConnection,
+  relation: string,
+  indexes: readonly number[],
+  columns: InferredColumns,
+  options: InferOptions,
+): Promise<(inferred: { plans: ColumnPlan[]; stats: ColumnStats[] }) => void> {
+  const pick = <T>(list: readonly T[]) => indexes.map((i) => list[i]!);
+  const everyRow = await inferColumnPlans(
+    connection,
+    `(SELECT ${pick(columns.rawColumns).join(', ')} FROM ${relation})`,
+    pick(columns.rawColumns),
+    pick(columns.headers),
+    pick(columns.names),
+    { ...options, wholeFile: true },
+  );
+  return (inferred) => {
+    for (const [k, i] of indexes.entries()) {
+      inferred.plans[i] = everyRow.plans[k]!;
+      inferred.stats[i] = everyRow.stats[k]!;
+    }
+  };
 }
 
 /** What the run summary says of a column typed again on every row (nothing when it reads as before). */

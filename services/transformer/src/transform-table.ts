@@ -70,7 +70,7 @@ import {
   type TableReport,
   type TransformTimings,
 } from './report';
-import { columnsToRetype, type RetypedColumn, retypedNote } from './retype-columns';
+import { columnsToRetype, inferFromEveryRow, type RetypedColumn, retypedNote } from './retype-columns';
 import { applyContract } from './schema-contract';
 import { NOT_DATA_REASONS, quarantineSummaryRows } from './summary-rows';
 import { type InputDialect, partitionNote, type TableInput } from './table-inputs';
@@ -186,35 +186,21 @@ async function transformTableOnce(
     }));
     const allText = csvRelation(inputs, fileHeader.length, dialect, false);
     const rawColumns = header.map((_, i) => rawColumn(i));
-    const infer = (relation: string, columns: readonly number[], wholeFile = false) =>
-      inferColumnPlans(
-        connection,
-        relation,
-        columns.map((i) => rawColumns[i]!),
-        columns.map((i) => header[i]!),
-        columns.map((i) => names[i]!),
-        { sampleRows, delimiter: dialect.delimiter, wholeFile },
-      ).catch((error: unknown) => {
-        throw csvError(error, inputs);
-      });
+    const textColumns = { rawColumns, headers: header, names };
+    const options = { sampleRows, delimiter: dialect.delimiter };
+    const asCsvError = (error: unknown) => {
+      throw csvError(error, inputs);
+    };
     // Before the sample's, whose table the sketches and candidate keys read after it.
     const retypedColumns = retyped?.map((r) => r.index) ?? [];
     const everyRow =
       retypedColumns.length > 0
-        ? await infer(
-            `(SELECT ${retypedColumns.map((i) => rawColumns[i]).join(', ')} FROM ${allText})`,
-            retypedColumns,
-            true,
-          )
+        ? await inferFromEveryRow(connection, allText, retypedColumns, textColumns, options).catch(asCsvError)
         : undefined;
-    const inferred = await infer(
-      allText,
-      header.map((_, i) => i),
+    const inferred = await inferColumnPlans(connection, allText, rawColumns, header, names, options).catch(
+      asCsvError,
     );
-    for (const [k, i] of retypedColumns.entries()) {
-      inferred.plans[i] = everyRow!.plans[k]!;
-      inferred.stats[i] = everyRow!.stats[k]!;
-    }
+    everyRow?.(inferred);
     const profiled: ProfiledColumns | undefined =
       loaded && applyProfile(inferred.plans, inferred.stats, loaded.profile, loaded.file, fileKeys);
     const sketches = await valueSketches(connection, INFER_SAMPLE, header.length);
