@@ -311,15 +311,15 @@ export async function profileCsvFiles(
           header: dialect.header,
         });
         const rawColumns = header.map((_, i) => rawColumn(i));
-        const options = { sampleRows, delimiter: dialect.delimiter };
-        const sample = () => inferColumnPlans(connection, 'numbered', rawColumns, header, names, options);
+        const sampling = { sampleRows, delimiter: dialect.delimiter };
+        const sample = () => inferColumnPlans(connection, 'numbered', rawColumns, header, names, sampling);
         const inferred = await sample();
         // Columns the later rows break are typed from every row, as the transform does (retype-columns.ts);
         // then the sample is taken again, for the measures below.
         const broken = await columnsBrokenInText(connection, 'numbered', rawColumns, inferred);
         if (broken.length > 0) {
           const columns = { rawColumns, headers: header, names };
-          const everyRow = await inferFromEveryRow(connection, 'numbered', broken, columns, options);
+          const everyRow = await inferFromEveryRow(connection, 'numbered', broken, columns, sampling);
           await sample();
           everyRow(inferred);
         }

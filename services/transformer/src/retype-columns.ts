@@ -78,7 +78,7 @@ export async function columnsToRetype(
 
 /**
  * Whether a column's every row breaks what its sample said: `failed` of its `values` (not missing) are not
- * its type, or, for text the sample held no value of, fewer than 2% of them are `words`.
+ * its type, or, for text the sample held no value of, at most 2% of them are `words`.
  */
 function breaks(plan: ColumnPlan, failed: number, values: number, words: number): boolean {
   if (plan.type === 'VARCHAR') return values > 0 && words <= (1 - TYPE_THRESHOLD) * values;

@@ -187,7 +187,7 @@ async function transformTableOnce(
     const allText = csvRelation(inputs, fileHeader.length, dialect, false);
     const rawColumns = header.map((_, i) => rawColumn(i));
     const textColumns = { rawColumns, headers: header, names };
-    const options = { sampleRows, delimiter: dialect.delimiter };
+    const sampling = { sampleRows, delimiter: dialect.delimiter };
     const asCsvError = (error: unknown) => {
       throw csvError(error, inputs);
     };
@@ -195,9 +195,11 @@ async function transformTableOnce(
     const retypedColumns = retyped?.map((r) => r.index) ?? [];
     const everyRow =
       retypedColumns.length > 0
-        ? await inferFromEveryRow(connection, allText, retypedColumns, textColumns, options).catch(asCsvError)
+        ? await inferFromEveryRow(connection, allText, retypedColumns, textColumns, sampling).catch(
+            asCsvError,
+          )
         : undefined;
-    const inferred = await inferColumnPlans(connection, allText, rawColumns, header, names, options).catch(
+    const inferred = await inferColumnPlans(connection, allText, rawColumns, header, names, sampling).catch(
       asCsvError,
     );
     everyRow?.(inferred);
