@@ -760,6 +760,15 @@ describe('analyze stage on any dataset: columns found by their roles', () => {
     });
   });
 
+  test('one day of data: the reason says 1 day', async () => {
+    const oneDay = await analyzeDated('days', [{ order_date: new Date(Date.UTC(2023, 2, 1)), sales: 10 }]);
+    expect(oneDay.skipped).toContainEqual({
+      output: 'forecast',
+      reason:
+        'the dates span 1 day (2023-03-01 .. 2023-03-01): a forecast needs at least 28 days, 16 weeks or 24 months',
+    });
+  });
+
   test('a table without a date column: 200, status skipped, every output with the reason', async () => {
     const products = tableOf(
       [

@@ -491,7 +491,7 @@ function computeForecast(
     const needs = grains.map((g) => plural(GRAINS[g].min, g)).reverse();
     const apart = cadence === 'day' ? '' : `, ${gap} days apart (median)`;
     return skip(
-      `the dates span ${span.day} days (${isoDay(first)} .. ${isoDay(last)}${apart}): a forecast needs at least ${[needs.slice(0, -1).join(', '), needs.at(-1)].filter(Boolean).join(' or ')}`,
+      `the dates span ${plural(span.day, 'day')} (${isoDay(first)} .. ${isoDay(last)}${apart}): a forecast needs at least ${[needs.slice(0, -1).join(', '), needs.at(-1)].filter(Boolean).join(' or ')}`,
     );
   }
   const { period, horizon } = GRAINS[grain];
