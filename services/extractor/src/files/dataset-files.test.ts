@@ -57,12 +57,17 @@ describe('classifyFile', () => {
     ['__MACOSX/data/._a.csv', 'macOS metadata'],
     ['data/._a.csv', 'macOS metadata'],
     ['.DS_Store', 'macOS metadata'],
-    ['data.xyz', 'not a table format (.xyz)'],
-    ['Makefile', 'not a table format (no extension)'],
     ['notes.pdf.gz', 'PDF document, not a table'],
     ['README.md.gz', 'documentation, not a table'],
   ])('%s is skipped: %s', (name, reason) => {
     expect(classifyFile(name)).toEqual({ kind: 'skip', reason });
+  });
+
+  test.each([
+    ['data.xyz', 'not a table format (.xyz)'],
+    ['Makefile', 'not a table format (no extension)'],
+  ])('%s is skipped for want of a table extension alone: %s', (name, reason) => {
+    expect(classifyFile(name)).toEqual({ kind: 'skip', reason, unknownFormat: true });
   });
 
   test('a documentation word must stand alone: aboutness.txt and footnotes_2024.txt are tables', () => {

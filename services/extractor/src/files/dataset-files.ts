@@ -12,7 +12,8 @@ export type FileKind =
   | { kind: 'zip' }
   /** `inner`: the name without `.gz`, itself a table file or an archive. */
   | { kind: 'gzip'; inner: string }
-  | { kind: 'skip'; reason: string };
+  /** `unknownFormat`: skipped only for want of a table extension (`export.dat`, none), not for what it is. */
+  | { kind: 'skip'; reason: string; unknownFormat?: true };
 
 const TABLE_EXTENSIONS = new Map<string, TableFormat>([
   ['.csv', 'delimited'],
@@ -72,7 +73,9 @@ export function classifyFile(name: string): FileKind {
   }
   const format = TABLE_EXTENSIONS.get(ext);
   if (format) return { kind: 'table', format };
-  return skip(SKIP_REASONS.get(ext) ?? `not a table format (${ext || 'no extension'})`);
+  const known = SKIP_REASONS.get(ext);
+  if (known) return skip(known);
+  return { kind: 'skip', reason: `not a table format (${ext || 'no extension'})`, unknownFormat: true };
 }
 
 /** A file or folder name without the extensions the extractor reads through: `Sales.csv.gz` -> `Sales`. */

@@ -29,8 +29,6 @@ function isInside(root: string, target: string): boolean {
   return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
 }
 
-/** The skip reason of a name with an extension no table format has (`classifyFile`). */
-const UNKNOWN_FORMAT = /^not a table format /;
 /** Bytes of a file's start that `sniffTextFormat` reads. */
 const SNIFF_BYTES = 64 * 1024;
 
@@ -217,8 +215,7 @@ export async function extractLocal(
   const file = localFile(target, path.basename(target));
   // A file named by the user whose extension says nothing (`export.dat`, none) is read by its content.
   const kind = classifyFile(file.name);
-  const format =
-    kind.kind === 'skip' && UNKNOWN_FORMAT.test(kind.reason) ? await sniffTextFormat(target) : undefined;
+  const format = kind.kind === 'skip' && kind.unknownFormat ? await sniffTextFormat(target) : undefined;
   if (format) context.logger.info({ file: target, format }, 'no table extension: read by its content');
   return {
     dataset,
