@@ -240,8 +240,11 @@ export function typedRowsSql(
   // text casts nothing: theirs are dropped before the cast.
   const castsText = (plan: ColumnPlan) =>
     plan.type !== 'VARCHAR' && plan.tokens === undefined && plan.currency === undefined;
-  const withoutMissing = plans.map((plan, i) => {
-    const tokens = castsText(plan) ? [] : missingTokensOf(plan);
+  // Each column's tokens, looked for before its cast or after it.
+  const early = plans.map((plan) => (castsText(plan) ? [] : missingTokensOf(plan)));
+  const late = plans.map((plan) => (castsText(plan) ? missingTokensOf(plan) : []));
+  const withoutMissing = plans.map((_, i) => {
+    const tokens = early[i]!;
     const missing = [
       `${text(i)} = ''`,
       ...(tokens.length > 0 ? [`lower(${text(i)}) IN (${inList(tokens)})`] : []),
@@ -253,7 +256,7 @@ export function typedRowsSql(
     `${plan.type === 'VARCHAR' ? padSql(plan, text(i)) : castExpression(plan, text(i))} AS ${value(i)}`,
   ]);
   const afterCast = plans.flatMap((plan, i) => {
-    const tokens = castsText(plan) ? missingTokensOf(plan) : [];
+    const tokens = late[i]!;
     const kept = isTyped(plan) ? [text(i)] : [];
     if (tokens.length === 0) return [...kept, value(i)];
     return [
@@ -261,7 +264,7 @@ export function typedRowsSql(
       value(i),
     ];
   });
-  const tokensAfterCast = plans.some((plan) => castsText(plan) && missingTokensOf(plan).length > 0);
+  const tokensAfterCast = late.some((tokens) => tokens.length > 0);
   const castLevel = `SELECT ${keys}, ${cast.join(', ')} FROM (`;
   // Marked from the text (a footer's label may sit in a typed column, `Total` in a date), and only where no
   // date holds a date: such a row is no footer (`provesNoFooter`), and most rows are that, so the

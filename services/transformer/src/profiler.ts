@@ -304,7 +304,7 @@ export async function profileCsvFiles(
       withDuckDb(options.duckdb ?? {}, scratch, async (connection) => {
         await planForColumns(connection, header.length);
         const inputs = prepared.map((p, i) => ({ path: p.path, key: files[i]! }));
-        await parseCsvFiles(connection, inputs, header.length, {
+        const parsed = await parseCsvFiles(connection, inputs, header.length, {
           delimiter: dialect.delimiter,
           quote: dialect.quote,
           ...(dialect.escape === undefined ? {} : { escape: dialect.escape }),
@@ -315,8 +315,10 @@ export async function profileCsvFiles(
         const sample = () => inferColumnPlans(connection, 'numbered', rawColumns, header, names, sampling);
         const inferred = await sample();
         // Columns the later rows break are typed from every row, as the transform does (retype-columns.ts);
-        // then the sample is taken again, for the measures below.
-        const broken = await columnsBrokenInText(connection, 'numbered', rawColumns, inferred);
+        // then the sample is taken again, for the measures below. A file the sample holds whole has none.
+        const rows = parsed.reduce((sum, p) => sum + p.rows, 0);
+        const broken =
+          rows > sampleRows ? await columnsBrokenInText(connection, 'numbered', rawColumns, inferred) : [];
         if (broken.length > 0) {
           const columns = { rawColumns, headers: header, names };
           const everyRow = await inferFromEveryRow(connection, 'numbered', broken, columns, sampling);
