@@ -143,6 +143,39 @@ describe('summary (footer) rows', () => {
     }
   });
 
+  test('a footer whose label cell holds its total after a colon, and labels of other scripts, are footers', async () => {
+    const german = [
+      'Belegnr.;Datum;Menge;Umsatz',
+      'RE-1;05.01.2024;3;1.234,50',
+      'RE-2;06.01.2024;1;99,90',
+      'RE-3;07.01.2024;2;10,00',
+      ';;;Summe: 1.344,40',
+    ].join('\n');
+    const chinese = [
+      '订单编号,下单日期,数量,销售额',
+      'CN1,2023/1/5,3,120.50',
+      'CN2,2023/1/6,1,80.00',
+      'CN3,2023/1/7,2,45.25',
+      '合计,,6,245.75',
+    ].join('\n');
+    const russian = ['Дата,Сумма', '2023-01-05,100', '2023-01-06,200', '2023-01-07,300', 'ИТОГО:,600'].join('\n');
+    for (const [runId, file, csv] of [
+      ['de', 'umsatz.csv', german],
+      ['cn', 'sales.csv', chinese],
+      ['ru', 'prodazhi.csv', russian],
+    ] as const) {
+      const { counts, report } = await run(runId, file, `${csv}\n`);
+      expect(counts, file).toMatchObject({ rowsIn: 4, rowsOut: 3, rowsQuarantined: 1 });
+      expect(report.reasons, file).toEqual({ summary_row: 1 });
+    }
+  });
+
+  test('a label followed by a number without a colon is a name: the band Sum 41 in the last row is data', async () => {
+    const csv = ['Artist,Plays,Revenue', 'Blink,10,12.50', 'Green Day,20,25.00', 'Sum 41,5,6.25'].join('\n');
+    const { counts } = await run('band', 'plays.csv', `${csv}\n`);
+    expect(counts).toMatchObject({ rowsIn: 3, rowsOut: 3, rowsQuarantined: 0 });
+  });
+
   test("a footer of money written with a sign of several characters (Brazil's R$) is a footer", async () => {
     const csv = [
       'Pedido;Data;Valor',

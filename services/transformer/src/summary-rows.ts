@@ -5,7 +5,7 @@
  *
  * Kept conservative, as a false positive drops a real row: a row is a summary row when some cell (trimmed,
  * any case, optionally ending in `:`) is one of SUMMARY_LABELS, every other non-empty cell is a number (and
- * one at least is), and the row is among the last SUMMARY_FOOTER_ROWS rows of its file (empty rows at its end
+ * one at least is, or the label's own cell holds it after the colon: `Summe: 123.456,78`), and the row is among the last SUMMARY_FOOTER_ROWS rows of its file (empty rows at its end
  * not counted); or, anywhere, one of its first cells names a subtotal (`North Subtotal`, SUBTOTAL_PATTERN)
  * and the rest are so. Where a file ends is only known once its rows are numbered, so the typing query marks
  * every row of that shape (`summaryMarkSql`) and `quarantineSummaryRows` quarantines the marked rows at the
@@ -37,6 +37,12 @@ export const SUMMARY_LABELS = [
   'summe',
   'totale',
   'totaal',
+  'suma',
+  'итого',
+  '合计',
+  '总计',
+  '合計',
+  '総計',
 ] as const;
 
 /** Quarantine reasons of rows that are no data (not bad data): left out of the quality gate's reject rate. */
@@ -63,7 +69,10 @@ const SUMMARY_NUMBER_PATTERN = `[(]?[+-]?${MONEY_MARK}? ?[+-]?[0-9]+([., ][0-9]{
  * Case-insensitive RE2 over the labels (none has a character RE2 reads specially): it runs on every cell of
  * every row, and was ~5x cheaper there than `rtrim(lower(x), ':') IN (...)`, which copies each string.
  */
-const LABEL_PATTERN = `(?i)(${SUMMARY_LABELS.join('|')}):?`;
+const LABELS = `(?i)(${SUMMARY_LABELS.join('|')})`;
+/** A label alone, or with its total after a colon (`Total: 1,234.50`); without the colon, `Sum 41` is a name. */
+const LABEL_PATTERN = `${LABELS}(: ?${SUMMARY_NUMBER_PATTERN}|:)?`;
+const LABELLED_NUMBER_PATTERN = `${LABELS}: ?${SUMMARY_NUMBER_PATTERN}`;
 const isLabel = (cell: string): string => `regexp_full_match(${cell}, ${quoteLiteral(LABEL_PATTERN)})`;
 const isEmpty = (cell: string): string => `coalesce(${cell}, '') = ''`;
 
@@ -92,11 +101,12 @@ export function summaryMarkSql(cells: readonly string[], names: readonly string[
   const list = `[${cells.join(', ')}]`;
   const leading = `[${cells.slice(0, SUBTOTAL_COLUMNS).join(', ')}]`;
   const isNumber = `regexp_full_match(x, ${quoteLiteral(SUMMARY_NUMBER_PATTERN)})`;
+  const holdsNumber = `(${isNumber} OR regexp_full_match(x, ${quoteLiteral(LABELLED_NUMBER_PATTERN)}))`;
   const named = (x: string, i: string) =>
     `(${isLabel(x)} OR (${i} <= ${SUBTOTAL_COLUMNS} AND ${isSubtotal(x)}))`;
   const noOtherText = `list_bool_and(list_transform(${list}, lambda x, i: ${isEmpty('x')} OR ${named('x', 'i')} OR ${isNumber}))`;
   // A lone label with nothing to total (a one-column list of names ending in `Total`) stays data.
-  const someNumber = `list_bool_or(list_transform(${list}, lambda x: coalesce(${isNumber}, false)))`;
+  const someNumber = `list_bool_or(list_transform(${list}, lambda x: coalesce(${holdsNumber}, false)))`;
   const first = `list_position(list_transform(${list}, lambda x, i: ${named('x', 'i')}), true)`;
   const subtotal = `coalesce(list_bool_or(list_transform(${leading}, lambda x: ${isSubtotal('x')})), false)`;
   const mark = `CAST(to_json(${list}[${first}]) AS VARCHAR) || ' in column ' || [${names.map(quoteLiteral).join(', ')}][${first}] || CASE WHEN ${subtotal} THEN ${quoteLiteral(SUBTOTAL_MARK)} ELSE '' END`;
@@ -143,9 +153,10 @@ function repeatedHeaderSql(cells: readonly string[], names: readonly string[]): 
 /**
  * The first letters of the labels, lower case, as `ascii(cell) | 32` gives them for either case: tested before
  * the regular expression, it spares RE2 most cells (the label test cost 0.4-0.8 s of a 1M-row typing query,
- * 0.2-0.3 s with it). RE2's case folding beyond ASCII (`ſum`) is given up.
+ * 0.2-0.3 s with it). RE2's case folding beyond ASCII (`ſum`) is given up; a Cyrillic capital is its small
+ * letter less 32, so `| 32` serves `Итого` too, and the initials are kept `| 32` for labels without case (`合计`).
  */
-const LABEL_INITIALS = [...new Set(SUMMARY_LABELS.map((label) => label.charCodeAt(0)))].join(', ');
+const LABEL_INITIALS = [...new Set(SUMMARY_LABELS.map((label) => label.charCodeAt(0) | 32))].join(', ');
 const mayBeLabel = (cell: string): string =>
   `((ascii(${cell}) | 32) IN (${LABEL_INITIALS}) AND ${isLabel(cell)})`;
 
