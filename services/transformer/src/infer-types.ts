@@ -486,7 +486,7 @@ export interface ColumnPlan {
   pad?: number;
   /** RE2 pattern a text value must match, else the row is quarantined (`invalid_pattern`). */
   pattern?: string;
-  /** Values written as Excel's text formula, `="00123"`, read as what it quotes (`excelTextSql`). */
+  /** Values written as Excel's text formula, `="00123"`, or marked `'00123`, read as text (`excelTextSql`). */
   excelText?: true;
   /** Text normalisation applied before anything else (text columns). */
   text?: PlanTextRule;
@@ -1355,18 +1355,31 @@ export async function inferColumnPlans(
 }
 
 /**
+ * A value behind Excel's text marker, the leading apostrophe: a number kept as text (`'00123`), or a value
+ * an export guarded against formula injection (`'-12.50`, `'=SUM(A1)`, `'+44 20 7946 0958`). `'90s` and
+ * `'til` are not: the apostrophe is theirs.
+ */
+const APOSTROPHE_MARKED = `'([+-]?[0-9][0-9.,]*|[-+=@].*)`;
+
+const apostropheMarked = (sql: string): string =>
+  `(${sql} LIKE '''%' AND regexp_full_match(${sql}, ${quoteLiteral(APOSTROPHE_MARKED)}))`;
+
+/**
  * Text of a value written as Excel's text formula, `="00123"` (as exports write codes and numbers that a
- * spreadsheet would otherwise turn into numbers, dropping their leading zeros): what it quotes. Other values
- * as they are.
+ * spreadsheet would otherwise turn into numbers, dropping their leading zeros): what it quotes; of a value
+ * behind Excel's text marker (`APOSTROPHE_MARKED`): what follows the apostrophe. Other values as they are.
  */
 export const excelTextSql = (sql: string): string =>
-  `CASE WHEN ${sql} LIKE '="%"' THEN replace(${sql}[3:-2], '""', '"') ELSE ${sql} END`;
+  `CASE WHEN ${sql} LIKE '="%"' THEN replace(${sql}[3:-2], '""', '"') WHEN ${apostropheMarked(sql)} THEN ${sql}[2:] ELSE ${sql} END`;
 
-/** The sample's columns holding Excel text formulas (`excelTextSql`), read as what they quote in the sample. */
+/**
+ * The sample's columns holding Excel text formulas or marked values (`excelTextSql`), read as what they
+ * quote or mark in the sample.
+ */
 async function unwrapExcelText(connection: DuckDBConnection, columns: number): Promise<Set<number>> {
   const [counts] = await queryRows(
     connection,
-    `SELECT ${Array.from({ length: columns }, (_, i) => `count(*) FILTER (WHERE v${i} LIKE '="%"') AS x${i}`).join(', ')} FROM ${INFER_SAMPLE}`,
+    `SELECT ${Array.from({ length: columns }, (_, i) => `count(*) FILTER (WHERE v${i} LIKE '="%"' OR ${apostropheMarked(`v${i}`)}) AS x${i}`).join(', ')} FROM ${INFER_SAMPLE}`,
   );
   const found = new Set(
     Array.from({ length: columns }, (_, i) => i).filter((i) => toCount(counts?.[`x${i}`]) > 0),

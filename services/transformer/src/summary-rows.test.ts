@@ -158,7 +158,9 @@ describe('summary (footer) rows', () => {
       'CN3,2023/1/7,2,45.25',
       '合计,,6,245.75',
     ].join('\n');
-    const russian = ['Дата,Сумма', '2023-01-05,100', '2023-01-06,200', '2023-01-07,300', 'ИТОГО:,600'].join('\n');
+    const russian = ['Дата,Сумма', '2023-01-05,100', '2023-01-06,200', '2023-01-07,300', 'ИТОГО:,600'].join(
+      '\n',
+    );
     for (const [runId, file, csv] of [
       ['de', 'umsatz.csv', german],
       ['cn', 'sales.csv', chinese],

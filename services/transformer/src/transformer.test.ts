@@ -700,6 +700,25 @@ describe('transform: types and cleaning', () => {
     expect(typeOf(result.report, 'qty')).not.toHaveProperty('excelText');
   });
 
+  test("values behind Excel's text marker ('00123) or an export's formula guard ('-12.50) read without the apostrophe", async () => {
+    const csv = [
+      'Invoice,Code,Amount,Phone,Customer,Album',
+      "1,'00123,'-12.50,'+44 20 7946 0958,O'Brien,'90s Hits",
+      "2,'00456,30.00,'+44 20 7946 0959,'Smith,Best of '80s",
+      "3,00789,'45.10,,D'Arcy,'til Tuesday",
+    ];
+    const result = await run({ 'guarded.csv': `${csv.join('\n')}\n` });
+    expect(result.counts).toMatchObject({ rowsIn: 3, rowsOut: 3, rowsQuarantined: 0 });
+    expect(fieldTypes(result)).toMatchObject({ code: 'Utf8', amount: 'Float64', customer: 'Utf8' });
+    expect(result.rows.map((r) => [r['code'], r['amount'], r['phone'], r['customer'], r['album']])).toEqual([
+      ['00123', -12.5, '+44 20 7946 0958', "O'Brien", "'90s Hits"],
+      ['00456', 30, '+44 20 7946 0959', "'Smith", "Best of '80s"],
+      ['00789', 45.1, null, "D'Arcy", "'til Tuesday"],
+    ]);
+    expect(typeOf(result.report, 'amount')).toMatchObject({ excelText: true });
+    expect(typeOf(result.report, 'customer')).not.toHaveProperty('excelText');
+  });
+
   test('files joined whole (cat a.csv b.csv), each with a byte order mark: the repeated header is no data', async () => {
     const part = (month: string) =>
       `\uFEFFDate,Store,Sales\n${[1, 2, 3].map((d) => `2023-${month}-0${d},S${d},${10 + d}`).join('\n')}\n`;
