@@ -320,6 +320,23 @@ describe('inferRoles: amounts named otherwise', () => {
       ),
     );
     expect(picked(adidas)).toMatchObject({ amount: 'total_sales', profit: 'operating_profit' });
+    // Maven's CRM sales_pipeline: close_value the amount, close_date its time; a report's Deal Size likewise.
+    const pipeline = inferRoles(
+      columns(
+        'opportunity_id:VARCHAR',
+        'sales_agent:VARCHAR',
+        'product:VARCHAR',
+        'account:VARCHAR',
+        'deal_stage:VARCHAR',
+        'engage_date:DATE',
+        'close_date:DATE',
+        'close_value:BIGINT',
+      ),
+    );
+    expect(picked(pipeline)).toMatchObject({ amount: 'close_value', event_time: 'close_date' });
+    expect(picked(inferRoles(columns('region:VARCHAR', 'close_date:DATE', 'deal_size:DOUBLE')))).toMatchObject({
+      amount: 'deal_size',
+    });
     // A purchase's date or address is no amount.
     const dated = inferRoles(columns('purchase_date:DATE', 'purchase_address:VARCHAR', 'units:BIGINT'));
     expect(dated.amount).toBeUndefined();

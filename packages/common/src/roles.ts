@@ -307,6 +307,9 @@ const ROLE_RULES: Record<RoleName, RoleRule> = {
         'factuurdatum',
         'verkoopdatum',
       ),
+      // A CRM's deals: the sale happens when the deal closes (Maven's sales_pipeline `close_date`, not its
+      // `engage_date`).
+      ...rules(0.9, "a deal's close date", 'closedate', 'closingdate', 'dateclosed', 'closedat', 'wondate'),
       ...rules(
         0.85,
         PLAIN_DATE,
@@ -440,6 +443,17 @@ const ROLE_RULES: Record<RoleName, RoleRule> = {
       ),
       // Black Friday's `Purchase`: what the customer spent on the product.
       ...rules(0.8, AMOUNT, 'purchase'),
+      // A CRM's deals (Maven's sales_pipeline `close_value`, a report's `Deal Size`): what a won deal brought.
+      ...rules(
+        0.85,
+        AMOUNT,
+        'closevalue',
+        'dealsize',
+        'dealvalue',
+        'dealamount',
+        'opportunityamount',
+        'bookingamount',
+      ),
       ...rules(
         0.85,
         AMOUNT,
