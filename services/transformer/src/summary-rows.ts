@@ -5,11 +5,11 @@
  *
  * Kept conservative, as a false positive drops a real row: a row is a summary row when some cell (trimmed,
  * any case, optionally ending in `:`) is one of SUMMARY_LABELS, every other non-empty cell is a number (and
- * one at least is, or the label's own cell holds it after the colon: `Summe: 123.456,78`), and the row is among the last SUMMARY_FOOTER_ROWS rows of its file (empty rows at its end
- * not counted); or, anywhere, one of its first cells names a subtotal (`North Subtotal`, SUBTOTAL_PATTERN)
- * and the rest are so. Where a file ends is only known once its rows are numbered, so the typing query marks
- * every row of that shape (`summaryMarkSql`) and `quarantineSummaryRows` quarantines the marked rows at the
- * end of their file.
+ * one at least is, or the label's own cell holds it after the colon: `Summe: 123.456,78`), and the row is
+ * among the last SUMMARY_FOOTER_ROWS rows of its file (empty rows at its end not counted); or, anywhere,
+ * one of its first cells names a subtotal (`North Subtotal`, SUBTOTAL_PATTERN) and the rest are so. Where a
+ * file ends is only known once its rows are numbered, so the typing query marks every row of that shape
+ * (`summaryMarkSql`) and `quarantineSummaryRows` quarantines the marked rows at the end of their file.
  *
  * A repeated header (`id,order_date,amount` again mid-file: exports joined one after another) is no data
  * either; in a small file it kept every column text. It is marked the same way (`HEADER_MARK`), anywhere in
