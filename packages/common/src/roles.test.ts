@@ -334,7 +334,9 @@ describe('inferRoles: amounts named otherwise', () => {
       ),
     );
     expect(picked(pipeline)).toMatchObject({ amount: 'close_value', event_time: 'close_date' });
-    expect(picked(inferRoles(columns('region:VARCHAR', 'close_date:DATE', 'deal_size:DOUBLE')))).toMatchObject({
+    expect(
+      picked(inferRoles(columns('region:VARCHAR', 'close_date:DATE', 'deal_size:DOUBLE'))),
+    ).toMatchObject({
       amount: 'deal_size',
     });
     // A purchase's date or address is no amount.
