@@ -252,11 +252,12 @@ export async function numberRows(
 
 /**
  * DuckDB's error reading `files` as the 422 naming the file (the one its message names, else the first)
- * by its object key; running out of memory is a resource limit, not a bad file, and stays as it is
- * (withDuckDb names it).
+ * by its object key. Running out of memory is a resource limit, not a bad file, and stays as it is
+ * (withDuckDb names it); so does a fault of ours, a JavaScript error or SQL DuckDB cannot bind or parse
+ * (`OUR_FAULTS`): blamed on the file, it would read as bad data and hide the bug behind a 422.
  */
 export function csvError(error: unknown, files: readonly CsvInput[]): unknown {
-  if (isOutOfMemory(error)) return error;
+  if (isOutOfMemory(error) || isOurFault(error)) return error;
   const message = errorMessage(error);
   const file = files.find((f) => message.includes(f.path)) ?? files[0]!;
   const text = files.reduce((m, f) => m.replaceAll(f.path, f.key), message);
@@ -264,6 +265,19 @@ export function csvError(error: unknown, files: readonly CsvInput[]): unknown {
     `could not parse ${file.key} as CSV: ${firstLine(text)}`,
     { cause: error, objectKey: file.key },
     'UNPARSEABLE_FILE',
+  );
+}
+
+/** DuckDB's error classes of a statement that is wrong whatever the file holds. */
+const OUR_FAULTS = /^(Binder|Parser|Catalog|INTERNAL) Error/;
+
+function isOurFault(error: unknown): boolean {
+  return (
+    error instanceof TypeError ||
+    error instanceof ReferenceError ||
+    error instanceof RangeError ||
+    error instanceof SyntaxError ||
+    OUR_FAULTS.test(errorMessage(error))
   );
 }
 
