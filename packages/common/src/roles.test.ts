@@ -339,6 +339,10 @@ describe('inferRoles: amounts named otherwise', () => {
     ).toMatchObject({
       amount: 'deal_size',
     });
+    // A German ERP journal: Buchungsdatum the event time, Umsatz the amount.
+    expect(
+      picked(inferRoles(columns('belegnr:VARCHAR', 'buchungsdatum:DATE', 'umsatz:DOUBLE', 'menge:BIGINT'))),
+    ).toMatchObject({ event_time: 'buchungsdatum', amount: 'umsatz', quantity: 'menge' });
     // A purchase's date or address is no amount.
     const dated = inferRoles(columns('purchase_date:DATE', 'purchase_address:VARCHAR', 'units:BIGINT'));
     expect(dated.amount).toBeUndefined();

@@ -290,6 +290,9 @@ const ROLE_RULES: Record<RoleName, RoleRule> = {
         'bestelldatum',
         'verkaufsdatum',
         'rechnungsdatum',
+        // A German ledger's posting and document dates (SAP's `Buchungsdatum`, `Belegdatum`).
+        'buchungsdatum',
+        'belegdatum',
         'datavendita',
         'dataordine',
         // Turkish, as folded by the column names (`Sipariş Tarihi` -> siparis_tarihi; a dotless ı stays).
