@@ -42,6 +42,24 @@ describe('chooseType', () => {
     });
   });
 
+  test("zero-padded integers named like a clock or calendar part are numbers (Instacart's order_hour_of_day)", () => {
+    const padded = stats({ integers: 100, numbers: 100, leadingZeros: 40 });
+    for (const name of ['order_hour_of_day', 'hour', 'month', 'order_dow', 'day_of_week', 'fiscal_quarter']) {
+      expect(chooseType(padded, name), name).toMatchObject({
+        type: 'BIGINT',
+        missingTokens: true,
+        reason: expect.stringMatching(
+          /^integers zero-padded to a width \(08\), named like a clock or calendar part/,
+        ),
+      });
+    }
+    // Codes keep their zeros: a state's FIPS code, a department, a ZIP code.
+    for (const name of ['state_code', 'department_id', 'zip', 'postal_code'])
+      expect(chooseType(padded, name).type, name).toBe('VARCHAR');
+    // A column of hours that are not all integers stays as the values say.
+    expect(chooseType(stats({ integers: 50, numbers: 50, leadingZeros: 40 }), 'hour').type).toBe('VARCHAR');
+  });
+
   test('missing tokens are left out of the share', () => {
     expect(chooseType(stats({ missingTokens: 10, integers: 90, numbers: 90 }))).toMatchObject({
       type: 'BIGINT',

@@ -441,6 +441,8 @@ const AMBIGUOUS = 'ambiguous: ';
 export const isNumberGuess = (plan: Pick<ColumnPlan, 'reason'>): boolean =>
   plan.reason?.startsWith(AMBIGUOUS) === true;
 
+/** How the reason of a plan of zero-padded integers starts (`isReadingGuess`). */
+const ZERO_PADDED = 'integers zero-padded to a width (08)';
 /** How the reason of a plan of dates in two formats starts (`isReadingGuess`). */
 const TWO_FORMATS = 'dates in two formats: ';
 
@@ -450,6 +452,7 @@ const TWO_FORMATS = 'dates in two formats: ';
  */
 export const isReadingGuess = (plan: Pick<ColumnPlan, 'reason'>): boolean =>
   isNumberGuess(plan) ||
+  plan.reason?.startsWith(ZERO_PADDED) === true ||
   plan.reason?.startsWith(TWO_FORMATS) === true ||
   plan.reason?.startsWith(FROM_INTEGERS) === true ||
   plan.reason?.startsWith(FROM_FRACTIONS) === true ||
@@ -673,6 +676,8 @@ function mayBeIdentifier(stats: ColumnStats, name: string): boolean {
  * identifier rules keep numeric-looking codes as text, with the reason.
  */
 export function chooseType(stats: ColumnStats, name = ''): TypeChoice {
+  const padded = zeroPaddedTimePart(stats, name);
+  if (padded) return padded;
   const choice = chooseValueType(stats);
   if (choice.type !== 'BIGINT' && choice.type !== 'DOUBLE' && choice.type !== 'VARCHAR') return choice;
   const reason = identifierReason(stats, name, choice.type);
@@ -682,6 +687,38 @@ export function chooseType(stats: ColumnStats, name = ''): TypeChoice {
 /** Whether `count` sampled values of a column are enough for a type: 98% of its values not missing. */
 const isEnough = (stats: ColumnStats, count: number): boolean =>
   count >= TYPE_THRESHOLD * (stats.values - stats.missingTokens);
+
+/** Words of a name that say a clock or calendar part: `order_hour_of_day`, `month`, `order_dow`. */
+const TIME_PART_WORDS = new Set([
+  'hour',
+  'hours',
+  'minute',
+  'minutes',
+  'day',
+  'dow',
+  'wday',
+  'weekday',
+  'week',
+  'month',
+  'quarter',
+]);
+
+/**
+ * Integers written to a width with leading zeros (`08`, as Instacart's `order_hour_of_day`) in a column
+ * named like a clock or calendar part: numbers (an hour, a month), where other zero-padded integers stay
+ * text as codes do (`06`, California's FIPS code, keeps its zero).
+ */
+function zeroPaddedTimePart(stats: ColumnStats, name: string): TypeChoice | undefined {
+  if (stats.leadingZeros === 0 || !isEnough(stats, stats.integers) || stats.values === stats.missingTokens)
+    return undefined;
+  if (!name.split('_').some((word) => TIME_PART_WORDS.has(word))) return undefined;
+  return {
+    type: 'BIGINT',
+    ambiguous: false,
+    missingTokens: true,
+    reason: `${ZERO_PADDED}, named like a clock or calendar part: read as numbers (a profile's type: string keeps the text)`,
+  };
+}
 
 /** The type the values alone say, before the identifier rules. */
 function chooseValueType(stats: ColumnStats): TypeChoice {
