@@ -251,6 +251,21 @@ describe('CSV shapes', () => {
     expect(response.tables[0]!.guesses ?? []).toEqual([]);
   });
 
+  test("Excel's delimiter line (sep=;) above the header is skipped and said as a note", async () => {
+    await writeExtractedRun(t.store, 'r1', {
+      'a.csv': 'sep=;\r\nDatum;Filiale;Umsatz\r\n01.02.2024;Zürich;1234,50\r\n02.02.2024;Bern;99,90\r\n',
+    });
+    const response = await transform({ runId: 'r1', maxRejectRate: 0 }, t.deps);
+    expect(response.tables[0]).toMatchObject({
+      rowsIn: 2,
+      rowsOut: 2,
+      notes: [
+        { message: "file a.csv: its first line, sep=;, is Excel's delimiter line, no record: skipped" },
+      ],
+    });
+    expect(response.tables[0]!.guesses ?? []).toEqual([]);
+  });
+
   test('a Turkish Excel export in Windows-1254 loads its letters (Ş ğ ı İ), with the guess said; etl profile writes the encoding', async () => {
     const csv = 'Ürün;Şehir;Tutar\nÇay;İstanbul;12,50\nŞeker;Muğla;8,75\nSüt;Iğdır;9,90\n';
     const r = await both('satis.csv', encodeLegacy(csv, 'windows-1254'));

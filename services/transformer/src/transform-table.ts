@@ -338,7 +338,9 @@ async function transformTableOnce(
     const roles = await decideTableRoles(connection, stagedSql, roleOverrides);
     const guesses = [
       ...job.inputs.flatMap((input) =>
-        input.dialect.preamble && !isBlankPreamble(input.dialect.preamble)
+        input.dialect.preamble &&
+        !isBlankPreamble(input.dialect.preamble) &&
+        !isDelimiterLine(input.dialect.preamble)
           ? [preambleGuess(input.name, input.dialect.preamble)]
           : [],
       ),
@@ -355,6 +357,15 @@ async function transformTableOnce(
       ...job.inputs.flatMap(({ name, dialect: { preamble } }) =>
         preamble && isBlankPreamble(preamble)
           ? [{ message: `file ${name}: ${countOf(preamble.lines, 'blank line')} above the header skipped` }]
+          : [],
+      ),
+      ...job.inputs.flatMap(({ name, dialect: { preamble, delimiter } }) =>
+        preamble && isDelimiterLine(preamble)
+          ? [
+              {
+                message: `file ${name}: its first line, sep=${delimiter}, is Excel's delimiter line, no record: skipped`,
+              },
+            ]
           : [],
       ),
       ...job.inputs.flatMap((input) =>
@@ -738,6 +749,13 @@ function headerNameGuesses(
 /** Title lines that are all blank, sniffed (not a profile's skipLines): skipping them is no guess. */
 const isBlankPreamble = (preamble: { text: string[]; sniffed: boolean }): boolean =>
   preamble.sniffed && preamble.text.every((line) => line.trim() === '');
+
+/**
+ * Excel's line naming the delimiter (`sep=;`), which exports meant for Excel write above the header: sniffed
+ * as a title, whose text is `sep=` once the delimiter has split it. Skipping it is no guess either.
+ */
+const isDelimiterLine = (preamble: { lines: number; text: string[]; sniffed: boolean }): boolean =>
+  preamble.sniffed && preamble.lines === 1 && /^sep=$/i.test(preamble.text[0]?.trim() ?? '');
 
 /** What the run summary says of title lines skipped above a file's header. */
 function preambleGuess(
