@@ -339,6 +339,9 @@ describe('inferRoles: amounts named otherwise', () => {
     ).toMatchObject({
       amount: 'deal_size',
     });
+    // A Latin American till export: Venta Neta the amount; a Brazilian one's Receita Líquida.
+    for (const name of ['venta_neta', 'ventas_netas', 'receita_liquida', 'vendas_liquidas'])
+      expect(picked(inferRoles(columns('fecha:DATE', `${name}:DOUBLE`))).amount, name).toBe(name);
     // A German ERP journal: Buchungsdatum the event time, Umsatz the amount.
     expect(
       picked(inferRoles(columns('belegnr:VARCHAR', 'buchungsdatum:DATE', 'umsatz:DOUBLE', 'menge:BIGINT'))),

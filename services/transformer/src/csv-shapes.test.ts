@@ -260,7 +260,7 @@ describe('CSV shapes', () => {
       rowsIn: 2,
       rowsOut: 2,
       notes: [
-        { message: "file a.csv: its first line, sep=;, is Excel's delimiter line, no record: skipped" },
+        { message: "file a.csv: its first line (sep=;) is Excel's delimiter line, no record: skipped" },
       ],
     });
     expect(response.tables[0]!.guesses ?? []).toEqual([]);

@@ -44,7 +44,16 @@ describe('chooseType', () => {
 
   test("zero-padded integers named like a clock or calendar part are numbers (Instacart's order_hour_of_day)", () => {
     const padded = stats({ integers: 100, numbers: 100, leadingZeros: 40 });
-    for (const name of ['order_hour_of_day', 'hour', 'month', 'order_dow', 'day_of_week', 'fiscal_quarter']) {
+    for (const name of [
+      'order_hour_of_day',
+      'hour',
+      'month',
+      'order_dow',
+      'day_of_week',
+      'fiscal_quarter',
+      'hora',
+      'mes',
+    ]) {
       expect(chooseType(padded, name), name).toMatchObject({
         type: 'BIGINT',
         missingTokens: true,

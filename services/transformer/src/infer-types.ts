@@ -688,7 +688,10 @@ export function chooseType(stats: ColumnStats, name = ''): TypeChoice {
 const isEnough = (stats: ColumnStats, count: number): boolean =>
   count >= TYPE_THRESHOLD * (stats.values - stats.missingTokens);
 
-/** Words of a name that say a clock or calendar part: `order_hour_of_day`, `month`, `order_dow`. */
+/**
+ * Words of a name that say a clock or calendar part: `order_hour_of_day`, `month`, `order_dow`; in Spanish,
+ * Portuguese, French and German too (`hora`, `mes`, `heure`, `monat`).
+ */
 const TIME_PART_WORDS = new Set([
   'hour',
   'hours',
@@ -701,6 +704,18 @@ const TIME_PART_WORDS = new Set([
   'week',
   'month',
   'quarter',
+  'hora',
+  'minuto',
+  'dia',
+  'semana',
+  'mes',
+  'trimestre',
+  'heure',
+  'jour',
+  'mois',
+  'stunde',
+  'monat',
+  'quartal',
 ]);
 
 /**

@@ -363,7 +363,7 @@ async function transformTableOnce(
         preamble && isDelimiterLine(preamble)
           ? [
               {
-                message: `file ${name}: its first line, sep=${delimiter}, is Excel's delimiter line, no record: skipped`,
+                message: `file ${name}: its first line (sep=${delimiter}) is Excel's delimiter line, no record: skipped`,
               },
             ]
           : [],
