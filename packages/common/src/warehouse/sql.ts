@@ -22,6 +22,11 @@ export function quoteBigQueryIdentifier(name: string): string {
   return `\`${name}\``;
 }
 
+/**
+ * A SQL string literal. DuckDB's parser takes a NUL for the end of the statement's text (a header of NUL
+ * bytes made the SQL that names it unparseable), so a text with one is written as its UTF-8 bytes in hex.
+ */
 export function quoteLiteral(value: string): string {
+  if (value.includes('\0')) return `decode(from_hex('${Buffer.from(value, 'utf8').toString('hex')}'))`;
   return `'${value.replaceAll("'", "''")}'`;
 }
