@@ -1328,12 +1328,11 @@ export async function inferColumnPlans(
   const excelText = await unwrapExcelText(connection, rawColumns.length);
   const [sampled] = await queryRows(connection, `SELECT count(*) AS n FROM ${INFER_SAMPLE}`);
   const rows = toCount(sampled?.['n']);
-  // A small sample is not worth a plan per thread: planning its hundreds of expressions costs more than
-  // scanning it.
+  // A small sample is not worth a scan per thread: each rowid range is one more branch of every query.
   const scanParts = rows > PREFIX_ROWS ? parts : 1;
   // First pass, over the first rows: a column none of whose values has a digit or a dash (names, cities,
-  // categories) can only be text or boolean, so the later passes leave its other checks out. Planning a
-  // column's checks costs more than scanning a small sample (for 100 rows of 20 columns, ~250 ms).
+  // categories) can only be text or boolean, so the later passes leave its other checks out, each of which
+  // would run on every one of its sampled values.
   const first = await sampleCounts(
     connection,
     countChecks(rawColumns.map(() => ({ checks: ['values', 'tokens'] }))).map((counts) => [

@@ -10,7 +10,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { quoteIdentifier } from '@etl/common/warehouse/sql';
 import { castExpression, invalidCountsSql, missingTokensOf } from './clean-sql';
-import { queryRows, toCount } from './duckdb-session';
+import { countWhere, queryRows, toCount } from './duckdb-session';
 import {
   type ColumnPlan,
   type ColumnStats,
@@ -60,7 +60,7 @@ export async function columnsToRetype(
   const candidates = [...failing, ...unsampled];
   if (candidates.length === 0) return [];
   // Words keep a column text: one of those is not worth typing the table again.
-  const words = unsampled.map((i) => `count(*) FILTER (WHERE ${isWordSql(`v${i}`)}) AS w${i}`);
+  const words = unsampled.map((i) => `${countWhere(isWordSql(`v${i}`))} AS w${i}`);
   const [counts] = await queryRows(
     connection,
     `SELECT ${[...candidates.map((i) => `count(v${i}) AS n${i}`), ...words].join(', ')} FROM typed`,
@@ -111,10 +111,7 @@ export async function columnsBrokenInText(
     const tokens = missingTokensOf(plan);
     const value = `${t} <> ''${tokens.length > 0 ? ` AND lower(${t}) NOT IN (${inList(tokens)})` : ''}`;
     const failed = plan.type === 'VARCHAR' ? isWordSql(t) : `${castExpression(plan, t)} IS NULL`;
-    return [
-      `count(*) FILTER (WHERE ${value}) AS n${i}`,
-      `count(*) FILTER (WHERE ${value} AND ${failed}) AS f${i}`,
-    ];
+    return [`${countWhere(value)} AS n${i}`, `${countWhere(`${value} AND ${failed}`)} AS f${i}`];
   });
   const [row] = await queryRows(connection, `SELECT ${counts.join(', ')} FROM ${relation}`);
   return candidates.filter((i) => {

@@ -70,9 +70,11 @@ const SUMMARY_NUMBER_PATTERN = `[(]?[+-]?${MONEY_MARK}? ?[+-]?[0-9]+([., ][0-9]{
  * every row, and was ~5x cheaper there than `rtrim(lower(x), ':') IN (...)`, which copies each string.
  */
 const LABELS = `(?i)(${SUMMARY_LABELS.join('|')})`;
-/** A label alone, or with its total after a colon (`Total: 1,234.50`); without the colon, `Sum 41` is a name. */
-const LABEL_PATTERN = `${LABELS}(: ?${SUMMARY_NUMBER_PATTERN}|:)?`;
-const LABELLED_NUMBER_PATTERN = `${LABELS}: ?${SUMMARY_NUMBER_PATTERN}`;
+/** A label with its total after a colon (`Total: 1,234.50`); without the colon, `Sum 41` is a name. */
+const WITH_TOTAL = `: ?${SUMMARY_NUMBER_PATTERN}`;
+/** A label alone, or with its total. */
+const LABEL_PATTERN = `${LABELS}(${WITH_TOTAL}|:)?`;
+const LABELLED_NUMBER_PATTERN = `${LABELS}${WITH_TOTAL}`;
 const isLabel = (cell: string): string => `regexp_full_match(${cell}, ${quoteLiteral(LABEL_PATTERN)})`;
 const isEmpty = (cell: string): string => `coalesce(${cell}, '') = ''`;
 

@@ -338,9 +338,7 @@ async function transformTableOnce(
     const roles = await decideTableRoles(connection, stagedSql, roleOverrides);
     const guesses = [
       ...job.inputs.flatMap((input) =>
-        input.dialect.preamble &&
-        !isBlankPreamble(input.dialect.preamble) &&
-        !isDelimiterLine(input.dialect.preamble)
+        input.dialect.preamble && !preambleNote(input.name, input.dialect.preamble, input.dialect.delimiter)
           ? [preambleGuess(input.name, input.dialect.preamble)]
           : [],
       ),
@@ -354,20 +352,10 @@ async function transformTableOnce(
       ...(dialect.header ? headerNameGuesses(fileHeader, names, columns, stagedCounts.rows) : []),
     ];
     const notes = [
-      ...job.inputs.flatMap(({ name, dialect: { preamble } }) =>
-        preamble && isBlankPreamble(preamble)
-          ? [{ message: `file ${name}: ${countOf(preamble.lines, 'blank line')} above the header skipped` }]
-          : [],
-      ),
-      ...job.inputs.flatMap(({ name, dialect: { preamble, delimiter } }) =>
-        preamble && isDelimiterLine(preamble)
-          ? [
-              {
-                message: `file ${name}: its first line (sep=${delimiter}) is Excel's delimiter line, no record: skipped`,
-              },
-            ]
-          : [],
-      ),
+      ...job.inputs.flatMap(({ name, dialect: { preamble, delimiter } }) => {
+        const message = preamble && preambleNote(name, preamble, delimiter);
+        return message ? [{ message }] : [];
+      }),
       ...job.inputs.flatMap((input) =>
         (input.notes ?? []).map((note) => ({ message: `file ${input.name}: ${note}` })),
       ),
@@ -746,16 +734,23 @@ function headerNameGuesses(
   });
 }
 
-/** Title lines that are all blank, sniffed (not a profile's skipLines): skipping them is no guess. */
-const isBlankPreamble = (preamble: { text: string[]; sniffed: boolean }): boolean =>
-  preamble.sniffed && preamble.text.every((line) => line.trim() === '');
-
 /**
- * Excel's line naming the delimiter (`sep=;`), which exports meant for Excel write above the header: sniffed
- * as a title, whose text is `sep=` once the delimiter has split it. Skipping it is no guess either.
+ * What the run summary notes of sniffed lines above a file's header whose skipping is no guess: lines all
+ * blank, or Excel's line naming the delimiter (`sep=;`, which exports meant for Excel write; its text is
+ * `sep=` once the delimiter has split it). Undefined for title lines, which `preambleGuess` says.
  */
-const isDelimiterLine = (preamble: { lines: number; text: string[]; sniffed: boolean }): boolean =>
-  preamble.sniffed && preamble.lines === 1 && /^sep=$/i.test(preamble.text[0]?.trim() ?? '');
+function preambleNote(
+  file: string,
+  preamble: { lines: number; text: string[]; sniffed: boolean },
+  delimiter: string,
+): string | undefined {
+  if (!preamble.sniffed) return undefined;
+  if (preamble.text.every((line) => line.trim() === ''))
+    return `file ${file}: ${countOf(preamble.lines, 'blank line')} above the header skipped`;
+  if (preamble.lines === 1 && /^sep=$/i.test(preamble.text[0]?.trim() ?? ''))
+    return `file ${file}: its first line (sep=${delimiter}) is Excel's delimiter line, no record: skipped`;
+  return undefined;
+}
 
 /** What the run summary says of title lines skipped above a file's header. */
 function preambleGuess(
